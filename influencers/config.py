@@ -1,0 +1,87 @@
+"""Configuration from environment variables, with safe defaults.
+
+The server, the CLI, background workers and benchmarks all read the same
+variables through :func:`load_settings`, so they agree on the database.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///instance/influencers.db"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    # INFLUENCERS_DATABASE_URL wins; DATABASE_URL (the usual PaaS name) is the fallback.
+    database_url: str = DEFAULT_DATABASE_URL
+    # Secret from which each workspace's pseudonymisation key is derived. It is kept
+    # outside the database on purpose: a database dump alone cannot re-identify
+    # audience members.
+    pseudonym_secret: bytes = b""
+    # Request body limits: ordinary JSON bodies and NDJSON imports over HTTP.
+    max_json_bytes: int = 1 * 1024 * 1024
+    max_import_bytes: int = 64 * 1024 * 1024
+    # Background jobs: Celery when a broker URL is set, else an in-process thread pool.
+    broker_url: str = ""
+    job_threads: int = 2
+    default_page_size: int = 20
+    max_page_size: int = 100
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def _pseudonym_secret(database_url: str) -> bytes:
+    raw = os.environ.get("INFLUENCERS_PSEUDONYM_SECRET")
+    if raw:
+        return raw.encode()
+    # Development default: a random secret in a file beside the SQLite database
+    # (or in ./instance), created once. Production sets the variable.
+    db_file = _sqlite_file(database_url)
+    folder = db_file.parent if db_file else Path("instance")
+    key_file = Path(os.environ.get("INFLUENCERS_PSEUDONYM_SECRET_FILE", folder / "pseudonym.secret"))
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()
+
+
+def load_settings(**overrides) -> Settings:
+    database_url = overrides.pop("database_url", None) or (
+        os.environ.get("INFLUENCERS_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL
+    )
+    db_file = _sqlite_file(database_url)
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+    values = dict(
+        database_url=database_url,
+        max_json_bytes=_int("INFLUENCERS_MAX_JSON_BYTES", Settings.max_json_bytes),
+        max_import_bytes=_int("INFLUENCERS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
+        broker_url=os.environ.get("INFLUENCERS_BROKER_URL", os.environ.get("CELERY_BROKER_URL", "")),
+        job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
+    )
+    values.update(overrides)
+    if "pseudonym_secret" not in values:
+        values["pseudonym_secret"] = _pseudonym_secret(database_url)
+    return Settings(**values)

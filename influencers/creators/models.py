@@ -1,0 +1,192 @@
+"""The creator data store: creators, posts, follower snapshots, audience samples, edges.
+
+Every table is scoped to a workspace, directly or through its creator. Natural
+keys (see ``shared/import-format.md``) are unique constraints, so imports
+upsert on them and re-importing a file changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from influencers.db import Base, utcnow
+
+PLATFORMS = (
+    "instagram", "tiktok", "youtube", "twitter", "facebook", "linkedin",
+    "snapchat", "tumblr", "whatsapp", "twitch", "pinterest", "blog",
+)
+POST_KINDS = ("photo", "video", "reel", "story", "short", "live", "text")
+EDGE_KINDS = ("follows", "mentions", "collaborates", "comments")
+GENDERS = ("female", "male", "other")
+AGE_RANGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+
+
+def normalise_handle(handle: str) -> str:
+    """Handles compare case-insensitively and without a leading ``@``."""
+    return handle.strip().lstrip("@").lower()
+
+
+class Creator(Base):
+    __tablename__ = "creators"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "platform", "handle"),
+        Index("ix_creators_workspace_followers", "workspace_id", "followers"),
+        Index("ix_creators_workspace_country", "workspace_id", "country"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    bio: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(String(2))
+    followers: Mapped[int] = mapped_column(BigInteger, default=0)
+    following: Mapped[int] = mapped_column(BigInteger, default=0)
+    posts_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str | None] = mapped_column(String(320))
+    website: Mapped[str | None] = mapped_column(String(2000))
+    avatar_url: Mapped[str | None] = mapped_column(String(2000))
+    joined_at: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Bumped by every write; the ETag is derived from it and updates are
+    # conditional on it (UPDATE ... WHERE version = :expected).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    category_rows: Mapped[list["CreatorCategory"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CreatorCategory.category"
+    )
+
+    @property
+    def categories(self) -> list[str]:
+        return [row.category for row in self.category_rows]
+
+
+class CreatorCategory(Base):
+    """A creator's niches, one row each, so category filters use an index on both backends."""
+
+    __tablename__ = "creator_categories"
+    __table_args__ = (Index("ix_creator_categories_category", "category", "creator_id"),)
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(50), primary_key=True)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "platform", "external_id"),
+        Index("ix_posts_creator_published", "creator_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime]
+    kind: Mapped[str | None] = mapped_column(String(10))
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    sponsored: Mapped[bool | None] = mapped_column(Boolean)
+    caption: Mapped[str | None] = mapped_column(Text)
+    hashtags: Mapped[list | None] = mapped_column(JSON)
+    mentions: Mapped[list | None] = mapped_column(JSON)
+
+
+class FollowerSnapshot(Base):
+    __tablename__ = "follower_snapshots"
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    followers: Mapped[int] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    posts_count: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AudienceMember(Base):
+    """One follower account, stored once per workspace and platform.
+
+    ``member_key`` is an HMAC of the source id with the workspace's
+    pseudonymisation key: the raw id is never stored, yet the same person in
+    two creators' samples gets the same key, which is what overlap needs.
+    """
+
+    __tablename__ = "audience_members"
+    __table_args__ = (UniqueConstraint("workspace_id", "platform", "member_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    member_key: Mapped[str] = mapped_column(String(32))
+    followers: Mapped[int] = mapped_column(BigInteger)
+    following: Mapped[int] = mapped_column(BigInteger)
+    posts_count: Mapped[int] = mapped_column(BigInteger)
+    has_avatar: Mapped[bool] = mapped_column(Boolean)
+    bio_length: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.date | None] = mapped_column(Date)
+    last_post_at: Mapped[dt.date | None] = mapped_column(Date)
+    country: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str | None] = mapped_column(String(2))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    age_range: Mapped[str | None] = mapped_column(String(10))
+
+
+class AudienceSample(Base):
+    """A sample of one creator's followers taken on one date. The latest one is current."""
+
+    __tablename__ = "audience_samples"
+    __table_args__ = (UniqueConstraint("creator_id", "sampled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    sampled_at: Mapped[dt.date] = mapped_column(Date)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AudienceSampleMember(Base):
+    __tablename__ = "audience_sample_members"
+    __table_args__ = (Index("ix_audience_sample_members_member", "member_id"),)
+
+    sample_id: Mapped[int] = mapped_column(ForeignKey("audience_samples.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("audience_members.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CreatorEdge(Base):
+    """A directed, weighted relation between two creators of the same platform."""
+
+    __tablename__ = "creator_edges"
+    __table_args__ = (
+        UniqueConstraint("source_id", "target_id", "kind"),
+        Index("ix_creator_edges_workspace_platform", "workspace_id", "platform"),
+        Index("ix_creator_edges_target", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    observed_at: Mapped[dt.date | None] = mapped_column(Date)

@@ -1,0 +1,143 @@
+"""Database plumbing: the declarative base, engines and sessions.
+
+Domain code takes a plain SQLAlchemy ``Session``; nothing here knows about Flask,
+so the CLI, background jobs and benchmarks use the same functions as the API.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations can drop/alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on every backend.
+
+    SQLite has no timezone support: values are stored naive in UTC and given
+    their UTC tzinfo back on load, so API output is always RFC 3339 with offset.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def normalise_url(url: str) -> str:
+    """Accept the common ``postgresql://`` / ``postgres://`` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _make_sqlite_engine(url, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _make_sqlite_engine(url: str, **kwargs) -> Engine:
+    # The driver's own transaction handling is switched off (isolation_level=None)
+    # so that we emit BEGIN ourselves: write sessions take the write lock up front
+    # with BEGIN IMMEDIATE. A deferred BEGIN that later upgrades to a writer is what
+    # makes concurrent gunicorn workers fail with "database is locked" (the busy
+    # timeout cannot help a lock upgrade) and lose updates.
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if make_url(url).database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if conn.get_execution_options().get("sqlite_begin_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+class Database:
+    """An engine plus two session factories: one for reads, one for writes.
+
+    Write sessions start with ``BEGIN IMMEDIATE`` on SQLite (see above); on
+    PostgreSQL both are the same ordinary transaction.
+    """
+
+    def __init__(self, url: str, **engine_kwargs):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url, **engine_kwargs)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        write_engine = (
+            self.engine.execution_options(sqlite_begin_immediate=True)
+            if self.is_sqlite
+            else self.engine
+        )
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
+
+    def session(self, *, write: bool = False) -> Session:
+        return (self._write if write else self._read)()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        session = self.session(write=write)
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,4 @@
+"""Imports every model module so ``Base.metadata`` is complete (Alembic, tests)."""
+from influencers.db import Base  # noqa: F401
+from influencers.workspaces.models import *  # noqa: F401,F403
+from influencers.creators.models import *  # noqa: F401,F403

@@ -1,0 +1,65 @@
+"""Workspaces (one brand or agency), their API keys, and idempotency records."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, JSON
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from influencers.db import Base, utcnow
+
+ROLES = ("admin", "manager", "analyst", "viewer")
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    keys: Mapped[list["ApiKey"]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
+
+
+class ApiKey(Base):
+    """An API key. Only a SHA-256 of the secret part is stored.
+
+    Keys are 256-bit random tokens, so a fast hash is enough: there is nothing
+    to brute-force, and authentication stays one indexed lookup by ``prefix``.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    workspace: Mapped[Workspace] = relationship(back_populates="keys")
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a creating request sent with an ``Idempotency-Key``.
+
+    It is written in the same transaction as the resource it created, and the
+    unique constraint makes concurrent repeats create exactly one resource.
+    """
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    response_headers: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
