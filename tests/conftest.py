@@ -57,3 +57,85 @@ def workspace_id(database):
         session.add(ws)
         session.flush()
         return ws.id
+
+
+# --- the HTTP API --------------------------------------------------------------------------------
+
+class ApiClient:
+    """A Flask test client that sends one workspace's key with every request."""
+
+    def __init__(self, client, key: str, workspace_id: int):
+        self.client = client
+        self.key = key
+        self.workspace_id = workspace_id
+
+    def _headers(self, headers):
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, url, headers=None, **kw):
+        return self.client.get(url, headers=self._headers(headers), **kw)
+
+    def post(self, url, headers=None, **kw):
+        return self.client.post(url, headers=self._headers(headers), **kw)
+
+    def patch(self, url, headers=None, **kw):
+        return self.client.patch(url, headers=self._headers(headers), **kw)
+
+    def put(self, url, headers=None, **kw):
+        return self.client.put(url, headers=self._headers(headers), **kw)
+
+    def delete(self, url, headers=None, **kw):
+        return self.client.delete(url, headers=self._headers(headers), **kw)
+
+
+@pytest.fixture
+def settings(database):
+    from influencers.config import Settings
+
+    return Settings(database_url=database.url, pseudonym_secret=TEST_SECRET)
+
+
+@pytest.fixture
+def app(settings, database):
+    from influencers.app import create_app
+
+    app = create_app(settings, database=database)
+    app.config["TESTING"] = True
+    return app
+
+
+def make_workspace(database, name: str, role: str = "admin") -> tuple[int, str]:
+    from influencers.workspaces import service
+
+    with database.transaction() as session:
+        try:
+            ws = service.find_workspace(session, name)
+        except service.UnknownWorkspace:
+            ws, _, _ = service.create_workspace(session, name)
+        _key, plaintext = service.create_key(session, ws.id, role=role, name=f"{role} test key")
+        return ws.id, plaintext
+
+
+@pytest.fixture
+def api(app, database):
+    """An admin client of workspace 'brand-a'."""
+    ws_id, key = make_workspace(database, "brand-a")
+    return ApiClient(app.test_client(), key, ws_id)
+
+
+@pytest.fixture
+def other_api(app, database):
+    """An admin client of another workspace, 'brand-b'."""
+    ws_id, key = make_workspace(database, "brand-b")
+    return ApiClient(app.test_client(), key, ws_id)
+
+
+@pytest.fixture
+def client_for(app, database):
+    """Factory: a client of workspace 'brand-a' with the given role."""
+
+    def make(role: str) -> ApiClient:
+        ws_id, key = make_workspace(database, "brand-a", role=role)
+        return ApiClient(app.test_client(), key, ws_id)
+
+    return make

@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with Python 3.11 and make:
+#   make run    start the API on SQLite with demo data (prints the URL and an API key)
+#   make test   run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+export INFLUENCERS_DATABASE_URL ?= sqlite:///instance/influencers.db
+
+.PHONY: run test test-postgres openapi install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/influencers db upgrade
+	$(BIN)/influencers demo
+	@echo ""
+	@echo "API:  http://$(HOST):$(PORT)/v1"
+	@echo "Docs: http://$(HOST):$(PORT)/docs"
+	@echo "Use the admin key printed above: curl -H 'Authorization: Bearer <key>' http://$(HOST):$(PORT)/v1/creators"
+	$(BIN)/influencers serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+openapi: install
+	$(BIN)/influencers openapi -o openapi/openapi.json
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py --quick
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,51 @@
+"""Bearer-key authentication and role checks for every API request."""
+from __future__ import annotations
+
+import functools
+
+from flask import current_app, g, request
+from flask_smorest import abort
+
+from influencers.workspaces import service as workspaces
+
+SECURITY_SCHEME_NAME = "bearerAuth"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "inf_<prefix>_<secret>",
+    "description": "An API key created with `influencers key create` or `POST /v1/keys`.",
+}
+
+
+def authenticate_request() -> None:
+    """Sets ``g.principal`` from the Authorization header, or answers 401."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(401, headers={"WWW-Authenticate": 'Bearer realm="influencers"'})
+    db = current_app.extensions["influencers.db"]
+    with db.session() as session:
+        principal = workspaces.authenticate(session, token.strip())
+    if principal is None:
+        abort(401, message="The API key is invalid or revoked.",
+              headers={"WWW-Authenticate": 'Bearer realm="influencers", error="invalid_token"'})
+    g.principal = principal
+
+
+def requires(permission: str):
+    """Decorator: the caller's role must grant ``permission`` (403 otherwise)."""
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if not g.principal.can(permission):
+                abort(403, message=f"The '{g.principal.role}' role cannot do this (needs '{permission}').")
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_workspace_id() -> int:
+    return g.principal.workspace_id

@@ -1,0 +1,130 @@
+"""The project's flask-smorest ``Api`` and ``Blueprint`` subclasses.
+
+Every route goes through :class:`Blueprint`, which adds, in one place:
+- a unit of work: one SQLAlchemy session per request, committed when the view
+  succeeds and rolled back otherwise (see ``influencers.api.unit_of_work``);
+- ``Idempotency-Key`` handling for creating requests;
+- the documentation every operation shares (errors, security, operationId).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flask
+import flask_smorest
+import marshmallow as ma
+import sqlalchemy as sa
+from flask_smorest.pagination import Page
+from sqlalchemy.orm import Session
+
+from influencers.api import unit_of_work
+from influencers.api.errors import ErrorSchema, error_payload
+
+# Statuses every authenticated operation can answer, documented once here so
+# generated clients know the error shape for each.
+COMMON_ERRORS = {
+    401: "Missing or invalid API key",
+    403: "The API key's role does not allow this operation",
+    429: "Too many requests",
+}
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        """One error shape everywhere; keeps the headers werkzeug sets (``Allow`` on 405)."""
+        payload, headers = error_payload(error)
+        response = flask.jsonify(payload)
+        response.status_code = error.code
+        response.headers.extend(headers)
+        return response
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.public_views: set[str] = set()
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        # webargs excludes unknown query parameters by default; we reject them,
+        # so a misspelt filter answers 422 instead of silently matching everything.
+        if location == "query":
+            kwargs.setdefault("unknown", ma.RAISE)
+        return super().arguments(schema, location=location, **kwargs)
+
+    def route(self, rule, *, parameters=None, **options):
+        """Register a function view wrapped in a unit of work.
+
+        ``operation_id`` and ``summary`` are required: generated clients name
+        their methods after the operationId, so it must be explicit and stable.
+        """
+        operation_id = options.pop("operation_id")
+        summary = options.pop("summary")
+        methods = options.get("methods", ["GET"])
+        assert len(methods) == 1, "one method per function view keeps operationIds one-to-one"
+        path_has_id = "<" in rule
+        idempotent_create = options.pop("idempotent", methods[0] == "POST")
+        public = options.pop("public", False)
+
+        def decorator(func):
+            errors = {} if public else dict(COMMON_ERRORS)
+            if public:
+                self.public_views.add(options.get("endpoint") or func.__name__)
+                func = self.doc(security=[])(func)
+            if path_has_id:
+                errors[404] = "No such resource in this workspace"
+            for status, description in errors.items():
+                func = self.alt_response(status, schema=ErrorSchema, description=description)(func)
+            if idempotent_create:
+                func = self.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])(func)
+            func = self.doc(operationId=operation_id, summary=summary)(func)
+            wrapped = unit_of_work.wrap_view(func, write=methods[0] != "GET", idempotent=idempotent_create)
+            return super(Blueprint, self).route(rule, parameters=parameters, **options)(wrapped)
+
+        return decorator
+
+
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": (
+        "A unique key (up to 255 characters) for this creating request. A repeat with the same "
+        "key and body returns the first answer; the same key with another body answers 422."
+    ),
+    "schema": {"type": "string", "maxLength": 255},
+}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a paginated view returns: the statement to page through and the session to run it in."""
+
+    session: Session
+    select: sa.Select
+
+
+class SQLPage(Page):
+    """flask-smorest pagination over a :class:`Listing` (one COUNT, one LIMIT/OFFSET)."""
+
+    def __init__(self, collection: Listing, page_params):
+        self.session, self.select = collection.session, collection.select
+        super().__init__(collection, page_params)
+
+    @property
+    def items(self):
+        stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
+        return self.session.scalars(stmt).unique().all()
+
+    @property
+    def item_count(self):
+        count_stmt = sa.select(sa.func.count()).select_from(
+            self.select.order_by(None).with_only_columns(sa.literal_column("1")).subquery()
+        )
+        return self.session.scalar(count_stmt)
+
+
+def etag_of(kind: str, object_id: int, version: int) -> dict:
+    """The data an ETag is computed from: it changes exactly when the stored row changes."""
+    return {"kind": kind, "id": object_id, "version": version}

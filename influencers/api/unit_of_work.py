@@ -1,0 +1,122 @@
+"""One session and one transaction per request, and ``Idempotency-Key`` replays.
+
+Views call :func:`session` to get the request's session; they never commit.
+:func:`wrap_view` commits when the view answered with a success status and
+rolls back otherwise, so a failed request leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+
+from flask import current_app, g, request
+from flask_smorest import abort
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from influencers.workspaces.models import IdempotencyRecord
+
+REPLAYED_HEADERS = ("ETag", "Location", "Content-Type")
+MAX_KEY_LENGTH = 255
+
+
+def database():
+    return current_app.extensions["influencers.db"]
+
+
+def session() -> Session:
+    """The current request's session (a write session for non-GET requests)."""
+    if "db_session" not in g:
+        g.db_session = database().session(write=request.method not in ("GET", "HEAD", "OPTIONS"))
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord):
+    if record.request_fingerprint != _fingerprint():
+        abort(
+            422,
+            message="This Idempotency-Key was already used with another request body or path.",
+            errors={"headers": {"Idempotency-Key": ["already used with a different request"]}},
+        )
+    response = current_app.response_class(record.response_body, status=record.status_code)
+    for name, value in record.response_headers.items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _find_record(db_session: Session, workspace_id: int, key: str) -> IdempotencyRecord | None:
+    return db_session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.workspace_id == workspace_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+def _record_for(key: str, response) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        workspace_id=g.principal.workspace_id,
+        key=key,
+        method=request.method,
+        path=request.path,
+        request_fingerprint=_fingerprint(),
+        status_code=response.status_code,
+        response_body=response.get_data(as_text=True),
+        response_headers={h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers},
+    )
+
+
+def wrap_view(func, *, write: bool, idempotent: bool):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key") if idempotent else None
+        if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
+            abort(422, message="Idempotency-Key must be 1 to 255 characters.",
+                  errors={"headers": {"Idempotency-Key": ["must be 1 to 255 characters"]}})
+        db_session = session()
+        try:
+            if key is not None:
+                existing = _find_record(db_session, g.principal.workspace_id, key)
+                if existing is not None:
+                    return _replay(existing)
+            try:
+                response = current_app.make_response(func(*args, **kwargs))
+                if not write:
+                    return response
+                if response.status_code >= 400:
+                    db_session.rollback()
+                    return response
+                if key is not None:
+                    db_session.add(_record_for(key, response))
+                db_session.commit()
+                return response
+            except IntegrityError:
+                # A concurrent request with the same key got there first (its
+                # resource or its record was committed before ours): our work is
+                # rolled back and the first answer is replayed.
+                db_session.rollback()
+                existing = _find_record(db_session, g.principal.workspace_id, key) if key else None
+                if existing is None:
+                    raise
+                return _replay(existing)
+        except BaseException:
+            db_session.rollback()
+            raise
+
+    return wrapper

@@ -1,0 +1,64 @@
+"""The caller's workspace and its API keys (keys are managed by admins)."""
+from __future__ import annotations
+
+from flask_smorest import abort
+from sqlalchemy import select
+
+from influencers.api import unit_of_work
+from influencers.api.auth import current_workspace_id, requires
+from influencers.api.base import Blueprint, Listing, SQLPage
+from influencers.api.workspace.schemas import ApiKeyCreateSchema, ApiKeySchema, CreatedApiKeySchema, WorkspaceSchema
+from influencers.workspaces import service
+from influencers.workspaces.models import ApiKey, Workspace
+
+blp = Blueprint("workspace", __name__, url_prefix="/v1", description="The caller's workspace and its API keys")
+
+
+@blp.route("/workspace", methods=["GET"], operation_id="getWorkspace", summary="Read the workspace of the calling key")
+@requires("read")
+@blp.response(200, WorkspaceSchema)
+def get_workspace():
+    return unit_of_work.session().get(Workspace, current_workspace_id())
+
+
+@blp.route("/keys", methods=["GET"], operation_id="listApiKeys", summary="List the workspace's API keys (without secrets)")
+@requires("admin")
+@blp.response(200, ApiKeySchema(many=True))
+@blp.paginate(SQLPage)
+def list_keys():
+    stmt = select(ApiKey).where(ApiKey.workspace_id == current_workspace_id()).order_by(ApiKey.id)
+    return Listing(unit_of_work.session(), stmt)
+
+
+@blp.route("/keys", methods=["POST"], operation_id="createApiKey", summary="Create an API key (its secret is shown once)")
+@requires("admin")
+@blp.arguments(ApiKeyCreateSchema)
+@blp.response(201, CreatedApiKeySchema)
+def create_key(body):
+    key, plaintext = service.create_key(
+        unit_of_work.session(), current_workspace_id(), role=body["role"], name=body["name"]
+    )
+    key.plaintext_key = plaintext  # not a column: only this response carries it
+    return key, 201, {"Location": f"/v1/keys/{key.id}"}
+
+
+@blp.route("/keys/<id:key_id>", methods=["GET"], operation_id="getApiKey", summary="Read an API key (without its secret)")
+@requires("admin")
+@blp.response(200, ApiKeySchema)
+def get_key(key_id):
+    key = unit_of_work.session().scalar(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == current_workspace_id())
+    )
+    if key is None:
+        abort(404, message=f"No API key {key_id} in this workspace.")
+    return key
+
+
+@blp.route("/keys/<id:key_id>", methods=["DELETE"], operation_id="revokeApiKey", summary="Revoke an API key")
+@requires("admin")
+@blp.response(200, ApiKeySchema)
+def revoke_key(key_id):
+    key = service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id)
+    if key is None:
+        abort(404, message=f"No API key {key_id} in this workspace.")
+    return key

@@ -1,0 +1,95 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+
+import swagger_ui_bundle
+from flask import Flask, g, request, send_from_directory
+
+from influencers.api import auth, unit_of_work
+from influencers.api.base import Api
+from influencers.api.converters import IdConverter
+from influencers.api.errors import register_error_handlers
+from influencers.config import Settings, load_settings
+from influencers.db import Database
+
+DOCS_ASSETS_URL = "/docs/assets/"
+
+
+def _blueprints():
+    from influencers.api.creators.routes import blp as creators
+    from influencers.api.imports.routes import blp as imports
+    from influencers.api.meta.routes import blp as meta
+    from influencers.api.workspace.routes import blp as workspace
+
+    return [meta, workspace, creators, imports]
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="influencers",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # Served from the swagger-ui-bundle package: the docs work without internet.
+        OPENAPI_SWAGGER_UI_URL=DOCS_ASSETS_URL,
+        MAX_CONTENT_LENGTH=settings.max_json_bytes,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "Influencer discovery, scoring and campaign management. Authenticate with "
+                    "`Authorization: Bearer <key>`. Lists are paginated with `page` and `page_size`; "
+                    "the `X-Pagination` header carries totals. Updates need `If-Match` with the "
+                    "resource's ETag; creating requests accept `Idempotency-Key`."
+                ),
+                "license": {"name": "Apache-2.0"},
+            },
+            "security": [{auth.SECURITY_SCHEME_NAME: []}],
+        },
+        PAGINATION_PAGE_SIZE=settings.default_page_size,
+        PAGINATION_MAX_PAGE_SIZE=settings.max_page_size,
+    )
+    app.url_map.converters["id"] = IdConverter
+    logging.basicConfig(level=logging.INFO)
+
+    db = database or Database(settings.database_url)
+    app.extensions["influencers.settings"] = settings
+    app.extensions["influencers.db"] = db
+
+    api = Api(app)
+    app.extensions["influencers.api"] = api
+    api.register_converter(IdConverter, lambda _converter: {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1})
+    api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
+    public_endpoints = set()
+    for blueprint in _blueprints():
+        api.register_blueprint(blueprint)
+        public_endpoints |= {f"{blueprint.name}.{name}" for name in blueprint.public_views}
+
+    @app.route(DOCS_ASSETS_URL + "<path:filename>")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    public_endpoints |= {"docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
+
+    @app.before_request
+    def _authenticate():
+        if request.endpoint is None or request.endpoint in public_endpoints:
+            return
+        auth.authenticate_request()
+
+    @app.before_request
+    def _body_limit():
+        if request.endpoint in BULK_ENDPOINTS:
+            request.max_content_length = settings.max_import_bytes
+
+    app.teardown_appcontext(unit_of_work.close_session)
+    register_error_handlers(app)
+    return app
+
+
+# Endpoints whose bodies are bulk data (NDJSON imports) get the larger limit.
+BULK_ENDPOINTS = {"imports.create_import"}

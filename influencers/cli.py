@@ -1,0 +1,215 @@
+"""The ``influencers`` console script: what operators and analysts do without writing HTTP.
+
+The database comes from ``INFLUENCERS_DATABASE_URL`` (or ``DATABASE_URL``), with
+the same default as the server.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from influencers.config import load_settings
+from influencers.db import Database
+
+
+class Context:
+    def __init__(self):
+        self.settings = load_settings()
+        self._db = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group()
+def main():
+    """influencers: creator discovery, scoring and campaigns."""
+
+
+def _workspace_id(ctx: Context, name: str) -> int:
+    from influencers.workspaces import service
+
+    with ctx.db.transaction(write=False) as session:
+        try:
+            return service.find_workspace(session, name).id
+        except service.UnknownWorkspace:
+            raise click.ClickException(f"no workspace named {name!r} (create it with `influencers workspace create`)")
+
+
+# --- database ---------------------------------------------------------------------------------
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_context
+def db_upgrade(ctx: Context, revision: str):
+    """Apply schema migrations up to REVISION."""
+    from influencers import migrate
+
+    migrate.upgrade(ctx.db.engine, revision)
+    click.echo(f"database at {migrate.current_revision(ctx.db.engine)} ({ctx.db.engine.dialect.name})")
+
+
+# --- workspaces and keys ----------------------------------------------------------------------
+
+@main.group()
+def workspace():
+    """Workspaces (one brand or agency each)."""
+
+
+@workspace.command("create")
+@click.argument("name")
+@pass_context
+def workspace_create(ctx: Context, name: str):
+    """Create workspace NAME and print its first admin key (shown once)."""
+    from influencers.workspaces import service
+
+    with ctx.db.transaction() as session:
+        try:
+            ws, _key, plaintext = service.create_workspace(session, name)
+        except service.WorkspaceExists:
+            raise click.ClickException(f"workspace {name!r} already exists")
+        ws_id = ws.id
+    click.echo(f"workspace {name!r} created (id {ws_id})")
+    click.echo(f"admin key (shown once, store it now): {plaintext}")
+
+
+@main.group()
+def key():
+    """API keys."""
+
+
+@key.command("create")
+@click.option("--workspace", "workspace_name", required=True)
+@click.option("--role", type=click.Choice(["admin", "manager", "analyst", "viewer"]), required=True)
+@click.option("--name", default=None, help="A label to recognise the key by")
+@pass_context
+def key_create(ctx: Context, workspace_name: str, role: str, name: str | None):
+    """Create an API key with ROLE in a workspace; prints it once."""
+    from influencers.workspaces import service
+
+    ws_id = _workspace_id(ctx, workspace_name)
+    with ctx.db.transaction() as session:
+        _key, plaintext = service.create_key(session, ws_id, role=role, name=name or f"{role} key (cli)")
+    click.echo(plaintext)
+
+
+# --- import -----------------------------------------------------------------------------------
+
+def _import_file(ctx: Context, ws_id: int, path: Path):
+    from tqdm import tqdm
+
+    from influencers.imports.importer import run_import
+
+    size = path.stat().st_size
+    with path.open("rb") as fh, tqdm(total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr,
+                                     disable=None) as bar:
+        report = run_import(ctx.db, ws_id, fh, secret=ctx.settings.pseudonym_secret, progress=bar.update)
+    return report
+
+
+def _print_report(report) -> None:
+    from dataclasses import asdict
+
+    data = asdict(report)
+    click.echo(f"lines read: {data['lines_read']}")
+    for record_type, counts in data["stored"].items():
+        click.echo(f"  {record_type}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    click.echo(f"rejected: {data['rejected_count']}")
+    for rejected in data["rejected"][:50]:
+        click.echo(f"  line {rejected['line']}: {rejected['reason']}")
+    if data["rejected_count"] > 50:
+        click.echo(f"  ... and {data['rejected_count'] - 50} more")
+
+
+@main.command("import")
+@click.option("--workspace", "workspace_name", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool):
+    """Import an NDJSON FILE into a workspace (no size limit), with a progress bar."""
+    ws_id = _workspace_id(ctx, workspace_name)
+    report = _import_file(ctx, ws_id, file)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(report), default=str, indent=2))
+    else:
+        _print_report(report)
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+@main.command("demo")
+@click.option("--workspace", "workspace_name", default="demo", show_default=True)
+@click.option("--creators", default=300, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@pass_context
+def demo(ctx: Context, workspace_name: str, creators: int, seed: int):
+    """Generate the seeded demo data set and import it into a demo workspace; prints an admin key."""
+    import tempfile
+
+    from influencers import migrate
+    from influencers.demo.generator import DemoConfig, write_ndjson
+    from influencers.workspaces import service
+
+    migrate.upgrade(ctx.db.engine)
+    with ctx.db.transaction() as session:
+        try:
+            ws = service.find_workspace(session, workspace_name)
+            _key, plaintext = service.create_key(session, ws.id, role="admin", name="demo admin key")
+        except service.UnknownWorkspace:
+            ws, _key, plaintext = service.create_workspace(session, workspace_name)
+        ws_id = ws.id
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo.ndjson"
+        click.echo(f"generating {creators} creators (seed {seed}) ...", err=True)
+        write_ndjson(DemoConfig(creators=creators, seed=seed), path)
+        report = _import_file(ctx, ws_id, path)
+    _print_report(report)
+    click.echo(f"workspace: {workspace_name}")
+    click.echo(f"admin key: {plaintext}")
+
+
+# --- serve / openapi --------------------------------------------------------------------------
+
+@main.command("openapi")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def openapi(output: Path | None):
+    """Print (or write) the OpenAPI document the code generates."""
+    from influencers.openapi import render_openapi
+
+    text = render_openapi()
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int):
+    """Run the API under gunicorn."""
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                               "--bind", f"{host}:{port}", "--access-logfile", "-", "influencers.app:create_app()"])
+
+
+if __name__ == "__main__":
+    main()

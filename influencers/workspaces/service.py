@@ -1,0 +1,115 @@
+"""Workspaces and API keys: creation, authentication, revocation.
+
+A key looks like ``inf_<prefix>_<secret>``. The prefix is public (it identifies
+the key in listings and logs); only a SHA-256 of the secret is stored, so the
+full key is shown once, at creation, and never again.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from influencers.db import utcnow
+from influencers.workspaces.models import ROLES, ApiKey, Workspace
+
+KEY_SCHEME = "inf"
+
+# What each role may do. Managers run the brand's work (creators, imports,
+# shortlists, campaigns); analysts run and tune scoring; viewers read; admins
+# also manage keys.
+PERMISSIONS = {
+    "viewer": {"read"},
+    "analyst": {"read", "score"},
+    "manager": {"read", "write", "score"},
+    "admin": {"read", "write", "score", "admin"},
+}
+assert set(PERMISSIONS) == set(ROLES)
+
+
+class WorkspaceExists(Exception):
+    pass
+
+
+class UnknownWorkspace(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the workspace everything is scoped to, the key and its role."""
+
+    workspace_id: int
+    key_id: int
+    role: str
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_workspace(session: Session, name: str) -> tuple[Workspace, ApiKey, str]:
+    """Create a workspace and its first admin key; returns the key's plaintext once."""
+    if session.scalar(select(Workspace.id).where(Workspace.name == name)) is not None:
+        raise WorkspaceExists(name)
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    session.flush()
+    key, plaintext = create_key(session, workspace.id, role="admin", name="first admin key")
+    return workspace, key, plaintext
+
+
+def find_workspace(session: Session, name: str) -> Workspace:
+    workspace = session.scalar(select(Workspace).where(Workspace.name == name))
+    if workspace is None:
+        raise UnknownWorkspace(name)
+    return workspace
+
+
+def create_key(session: Session, workspace_id: int, *, role: str, name: str) -> tuple[ApiKey, str]:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(workspace_id=workspace_id, name=name, role=role, prefix=prefix, secret_hash=_hash_secret(secret))
+    session.add(key)
+    session.flush()
+    return key, f"{KEY_SCHEME}_{prefix}_{secret}"
+
+
+def authenticate(session: Session, presented: str) -> Principal | None:
+    """The principal for a presented key, or None if it is malformed, unknown or revoked."""
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_SCHEME:
+        return None
+    _, prefix, secret = parts
+    row = session.execute(
+        select(ApiKey.id, ApiKey.workspace_id, ApiKey.role, ApiKey.secret_hash, ApiKey.revoked_at).where(
+            ApiKey.prefix == prefix
+        )
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, _hash_secret(secret)):
+        return None
+    return Principal(workspace_id=row.workspace_id, key_id=row.id, role=row.role)
+
+
+def revoke_key(session: Session, workspace_id: int, key_id: int) -> ApiKey | None:
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id))
+    if key is None:
+        return None
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+def touch_key(session: Session, key_id: int) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
