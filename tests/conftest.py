@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -26,9 +27,8 @@ def _database_url(tmp_path) -> tuple[str, str | None]:
     return base, schema
 
 
-@pytest.fixture
-def database(tmp_path):
-    """A migrated, empty database (SQLite file, or a fresh PostgreSQL schema)."""
+@contextmanager
+def _fresh_database(tmp_path, *, create_schema: bool):
     url, schema = _database_url(tmp_path)
     if schema is None:
         db = Database(url)
@@ -37,15 +37,34 @@ def database(tmp_path):
         with admin.engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()
-        db = Database(url, connect_args={"options": f"-csearch_path={schema}"})
-    Base.metadata.create_all(db.engine)
-    yield db
-    db.dispose()
-    if schema is not None:
-        admin = Database(url)
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        # The schema goes in the URL itself, so a server started from the URL alone
+        # (gunicorn in the process tests) lands in it too.
+        db = Database(f"{url}?options=-csearch_path%3D{schema}")
+    if create_schema:
+        Base.metadata.create_all(db.engine)
+    try:
+        yield db
+    finally:
+        db.dispose()
+        if schema is not None:
+            admin = Database(url)
+            with admin.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture
+def database(tmp_path):
+    """An empty database with the models' schema (SQLite file, or a fresh PostgreSQL schema)."""
+    with _fresh_database(tmp_path, create_schema=True) as db:
+        yield db
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database with no tables at all, for migration tests."""
+    with _fresh_database(tmp_path, create_schema=False) as db:
+        yield db
 
 
 @pytest.fixture

@@ -22,6 +22,15 @@ class Count(StrictInteger):
         super().__init__(**kwargs)
 
 
+class QueryCount(fields.Integer):
+    """A count in a query string: digits only (query values are always strings, so
+    marshmallow's non-strict parsing is what turns "2000" into 2000; "2.5" is rejected)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", ma.validate.Range(min=0, max=2**62))
+        super().__init__(strict=False, **kwargs)
+
+
 class BodySchema(ma.Schema):
     """Request bodies: unknown fields are rejected (422), never silently dropped."""
 

@@ -95,26 +95,35 @@ def wrap_view(func, *, write: bool, idempotent: bool):
                 existing = _find_record(db_session, g.principal.workspace_id, key)
                 if existing is not None:
                     return _replay(existing)
+            failure = None
             try:
                 response = current_app.make_response(func(*args, **kwargs))
-                if not write:
-                    return response
-                if response.status_code >= 400:
-                    db_session.rollback()
-                    return response
+            except Exception as error:  # includes HTTP errors raised with abort()
+                if key is None:
+                    raise
+                response, failure = None, error
+            if response is not None and not write:
+                return response
+            if response is not None and response.status_code < 400:
                 if key is not None:
                     db_session.add(_record_for(key, response))
-                db_session.commit()
-                return response
-            except IntegrityError:
-                # A concurrent request with the same key got there first (its
-                # resource or its record was committed before ours): our work is
-                # rolled back and the first answer is replayed.
-                db_session.rollback()
-                existing = _find_record(db_session, g.principal.workspace_id, key) if key else None
-                if existing is None:
-                    raise
-                return _replay(existing)
+                try:
+                    db_session.commit()
+                    return response
+                except IntegrityError:
+                    if key is None:
+                        raise
+            # The request failed. With an Idempotency-Key, the likely cause is a
+            # concurrent twin that committed first (its unique rows or its record
+            # made ours conflict): then its answer is ours too.
+            db_session.rollback()
+            if key is not None:
+                existing = _find_record(db_session, g.principal.workspace_id, key)
+                if existing is not None:
+                    return _replay(existing)
+            if failure is not None:
+                raise failure
+            return response
         except BaseException:
             db_session.rollback()
             raise

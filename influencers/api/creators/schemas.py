@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from influencers.api.schemas import BodySchema, Count, QuerySchema, StrictInteger, one_of
+from influencers.api.schemas import BodySchema, Count, QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS, PLATFORMS, POST_KINDS
 from influencers.creators.service import SORTABLE_COLUMNS
 
@@ -72,8 +72,8 @@ class CreatorListArgs(QuerySchema):
     country = fields.String(validate=COUNTRY)
     language = fields.String(validate=LANGUAGE)
     category = fields.String(validate=CATEGORY)
-    min_followers = Count()
-    max_followers = Count()
+    min_followers = QueryCount()
+    max_followers = QueryCount()
     q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Text in handle, name or bio"})
     sort = fields.String(load_default="-followers", validate=one_of(SORT_VALUES),
                          metadata={"description": "A field name; prefix with '-' for descending"})

@@ -9,7 +9,6 @@ from flask_smorest import abort
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint
 from influencers.api.imports.schemas import ImportReportSchema
-from influencers.imports.importer import run_import
 
 blp = Blueprint("imports", __name__, url_prefix="/v1/imports", description="Bulk NDJSON imports")
 
@@ -38,6 +37,8 @@ def create_import():
     mimetype = request.mimetype or ""
     if mimetype not in NDJSON_TYPES:
         abort(415, message=f"Send the records as application/x-ndjson (got '{mimetype or 'no content type'}').")
+    from influencers.imports.importer import run_import
+
     settings = current_app.extensions["influencers.settings"]
     # Reading the stream enforces the import body limit (413 beyond it).
     report = run_import(

@@ -1,0 +1,51 @@
+"""One error shape, and never a 500 for bad input."""
+import pytest
+
+
+def assert_error_shape(response, status):
+    assert response.status_code == status, response.json
+    body = response.json
+    assert body["code"] == status
+    assert isinstance(body["status"], str) and isinstance(body["message"], str)
+    return body
+
+
+def test_unknown_body_field_is_422(api):
+    body = assert_error_shape(api.post("/v1/creators", json={"platform": "instagram", "handle": "x", "followers": 1, "evil": 1}), 422)
+    assert body["errors"]["json"]["evil"] == ["Unknown field."]
+
+
+@pytest.mark.parametrize("value", [2.5e-42, 2.5, "12", True, -1, 2**70])
+def test_integers_are_strict(api, value):
+    body = assert_error_shape(api.post("/v1/creators", json={"platform": "instagram", "handle": "x", "followers": value}), 422)
+    assert "followers" in body["errors"]["json"]
+
+
+def test_malformed_json_is_400(api):
+    assert_error_shape(api.post("/v1/creators", data="{not json", content_type="application/json"), 400)
+
+
+def test_deeply_nested_json_is_400(api):
+    body = assert_error_shape(api.post("/v1/creators", data="[" * 1000, content_type="application/json"), 400)
+    assert "nested" in body["message"]
+
+
+def test_body_over_limit_is_413(api, app):
+    limit = app.extensions["influencers.settings"].max_json_bytes
+    payload = '{"bio": "' + "x" * limit + '"}'
+    assert_error_shape(api.post("/v1/creators", data=payload, content_type="application/json"), 413)
+
+
+def test_405_keeps_allow_header(api):
+    response = api.put("/v1/creators", json={})
+    assert_error_shape(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_unknown_route_is_404_json(api):
+    assert_error_shape(api.get("/v1/nothing-here"), 404)
+
+
+def test_huge_path_id_is_404_not_overflow(api):
+    assert_error_shape(api.get("/v1/creators/99999999999999999999999999"), 404)
+    assert_error_shape(api.get("/v1/creators/0"), 404)
