@@ -2,3 +2,4 @@
 from influencers.db import Base  # noqa: F401
 from influencers.workspaces.models import *  # noqa: F401,F403
 from influencers.creators.models import *  # noqa: F401,F403
+from influencers.campaigns.models import *  # noqa: F401,F403
