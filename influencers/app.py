@@ -17,12 +17,13 @@ DOCS_ASSETS_URL = "/docs/assets/"
 
 
 def _blueprints():
+    from influencers.api.campaigns.routes import blueprints as campaign_blueprints
     from influencers.api.creators.routes import blp as creators
     from influencers.api.imports.routes import blp as imports
     from influencers.api.meta.routes import blp as meta
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports]
+    return [meta, workspace, creators, imports, *campaign_blueprints()]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:

@@ -35,7 +35,7 @@ from influencers.campaigns.service import (
 from influencers.creators.models import Creator, Post
 from influencers.db import utcnow
 
-OPEN_DELIVERABLE_STATUSES = ("planned", "submitted", "changes_requested", "approved")
+OPEN_DELIVERABLE_STATUSES = transitions.OPEN_DELIVERABLE_STATUSES
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
 
 
@@ -45,7 +45,8 @@ def today() -> dt.date:
 
 def is_overdue(deliverable: Deliverable, on: dt.date | None = None) -> bool:
     """Past its due date and neither published nor marked missed."""
-    on = on or today()
+    if on is None:
+        return deliverable.overdue
     return (deliverable.due_date is not None and deliverable.due_date < on
             and deliverable.status in OPEN_DELIVERABLE_STATUSES)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from influencers.campaigns import transitions
 from influencers.db import Base, utcnow
 
 OBJECTIVES = ("awareness", "engagement", "traffic", "conversions", "contest_giveaway")
@@ -61,6 +62,10 @@ class Campaign(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return list(transitions.CAMPAIGN[self.status])
 
 
 class CampaignBrief(Base):
@@ -104,6 +109,10 @@ class CampaignCreator(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return list(transitions.CAMPAIGN_CREATOR[self.status])
+
 
 class Deliverable(Base):
     __tablename__ = "deliverables"
@@ -131,6 +140,16 @@ class Deliverable(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return list(transitions.DELIVERABLE[self.status])
+
+    @property
+    def overdue(self) -> bool:
+        """Past its due date (UTC) and neither published nor missed."""
+        return (self.due_date is not None and self.due_date < utcnow().date()
+                and self.status in transitions.OPEN_DELIVERABLE_STATUSES)
 
 
 class DeliverableSubmission(Base):

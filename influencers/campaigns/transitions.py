@@ -32,6 +32,8 @@ MACHINES = {"campaign": CAMPAIGN, "campaign_creator": CAMPAIGN_CREATOR, "deliver
 # Campaign creators whose fee is committed spend.
 COMMITTED_CREATOR_STATUSES = ("contracted", "completed")
 OPEN_CAMPAIGN_STATUSES = ("draft", "active")
+# Deliverables still expected: past their due date they are overdue.
+OPEN_DELIVERABLE_STATUSES = ("planned", "submitted", "changes_requested", "approved")
 
 
 class IllegalTransition(Exception):
