@@ -1,0 +1,176 @@
+"""Audience authenticity from a creator's follower sample.
+
+Each sampled account is classified from its profile alone (no timeline), with
+the "class A" profile features of Cresci et al. 2015 ("Fame for sale: efficient
+detection of fake Twitter followers") and the Camisani-Calzolari / Socialbakers
+rules that paper evaluated, into HypeAuditor's audience types:
+
+* ``suspicious``: bot-like: at least ``bot_min_indicators`` of the indicators
+  below, one of them behavioural (following at least 50 times more accounts than
+  follow it, or an account created less than six months before the sample).
+  Profile gaps alone (no picture, no bio, few followers, never posted, the
+  Socialbakers "no bio, no location, following > 100") describe many dormant
+  humans too: without a behavioural indicator such an account is not counted fake;
+* ``mass_follower``: follows more than 1,500 accounts (sees little of any feed);
+* ``inactive``: no post in the ``inactive_days`` before the sample (or never posted);
+* ``real``: everyone else.
+
+The fake-follower share is the suspicious share, reported with its 95% Wilson
+score interval for the sample size. ``reachable_share`` is the share of members
+following fewer than 1,500 accounts, whatever their type.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from influencers.scoring.inputs import ScoringInputs
+from influencers.scoring.model import ScoringModel
+
+MEMBER_TYPES = ("suspicious", "mass_follower", "inactive", "real")
+SUSPICIOUS, MASS_FOLLOWER, INACTIVE, REAL = range(4)
+
+# Bot-like indicators, each the negation of a "human" rule.
+PROFILE_INDICATORS = {
+    "no_avatar": "no profile picture (Cresci A: has image; Socialbakers: default image)",
+    "no_bio": "empty bio (Cresci A: has biography)",
+    "few_followers": "fewer than bot_min_followers followers (Cresci A: >= 30 followers)",
+    "never_posted": "posts_count <= bot_max_posts (Socialbakers: never posted)",
+    "no_bio_no_location_following": "empty bio, no location and following > bot_no_bio_following (Socialbakers)",
+}
+BEHAVIOUR_INDICATORS = {
+    "following_ratio": "following >= bot_following_ratio x followers (Socialbakers: 50:1)",
+    "new_account": "created fewer than bot_new_account_days before the sample",
+}
+BOT_INDICATORS = {**PROFILE_INDICATORS, **BEHAVIOUR_INDICATORS}
+
+
+def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion; ``nan`` where ``n == 0``."""
+    successes = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
+def member_bot_indicators(inputs: ScoringInputs, model: ScoringModel) -> dict[str, np.ndarray]:
+    """The date-independent indicators, one boolean per audience member.
+
+    Unknown values are not evidence: an unknown bio length is not an empty bio,
+    and without a country column no account lacks a location.
+    """
+    t = model.threshold
+    followers, following = inputs.member_followers, inputs.member_following
+    no_bio = inputs.member_bio_length == 0
+    if inputs.member_country is None:
+        no_location = np.zeros(len(followers), bool)
+    else:
+        no_location = np.array([c is None or c == "" for c in inputs.member_country], dtype=bool)
+    return {
+        "no_avatar": ~inputs.member_has_avatar,
+        "no_bio": no_bio,
+        "few_followers": followers < t("bot_min_followers"),
+        "never_posted": inputs.member_posts_count <= t("bot_max_posts"),
+        "following_ratio": following >= t("bot_following_ratio") * np.maximum(followers, 1),
+        "no_bio_no_location_following": no_bio & no_location & (following > t("bot_no_bio_following")),
+    }
+
+
+@dataclass
+class AudienceResult:
+    sample_size: np.ndarray            # members in the creator's latest sample
+    type_counts: np.ndarray            # (n_creators, 4) members per MEMBER_TYPES
+    type_shares: np.ndarray            # (n_creators, 4), nan without a sample
+    fake_share: np.ndarray             # suspicious share, nan without a sample
+    fake_share_low: np.ndarray         # Wilson interval
+    fake_share_high: np.ndarray
+    reachable_share: np.ndarray        # following < mass_follower_following, nan without a sample
+    indicator_shares: dict[str, np.ndarray]  # share of the sample showing each bot indicator
+
+
+_BIT = {name: 1 << k for k, name in enumerate(BOT_INDICATORS)}
+_INDICATOR_MASK = (1 << len(BOT_INDICATORS)) - 1
+_BEHAVIOUR_MASK = sum(_BIT[name] for name in BEHAVIOUR_INDICATORS)
+_POPCOUNT = np.array([bin(v).count("1") for v in range(_INDICATOR_MASK + 1)], dtype=np.int8)
+_MASS, _NEVER_POSTED, _REACHABLE = 1 << 8, 1 << 9, 1 << 10
+_UNKNOWN_DAY = np.iinfo(np.int32).min
+
+
+def _day_numbers(dates: np.ndarray) -> np.ndarray:
+    """Dates as int32 day numbers, ``_UNKNOWN_DAY`` for NaT."""
+    out = dates.astype("datetime64[D]").astype(np.int64)
+    out[np.isnat(dates)] = _UNKNOWN_DAY
+    return out.astype(np.int32)
+
+
+def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+    """The type of every (creator, member) row of the samples, and its indicators
+    packed as bits (bit k = the k-th name of ``BOT_INDICATORS``).
+
+    Classification is per sample row, because "new account" and "inactive" are
+    judged against the date of that creator's sample.
+    """
+    t = model.threshold
+    # Everything that does not depend on the sample date, packed per member so that one
+    # gather brings it to the (much longer) sample rows.
+    profile = np.zeros(len(inputs.member_followers), dtype=np.uint16)
+    for name, flags in member_bot_indicators(inputs, model).items():
+        profile |= np.where(flags, _BIT[name], 0).astype(np.uint16)
+    mass_following = t("mass_follower_following")
+    profile |= np.where(inputs.member_following > mass_following, _MASS, 0).astype(np.uint16)
+    profile |= np.where(inputs.member_following < mass_following, _REACHABLE, 0).astype(np.uint16)
+    profile |= np.where(inputs.member_posts_count <= 0, _NEVER_POSTED, 0).astype(np.uint16)
+
+    member = inputs.sample_member
+    code = profile[member]
+    sample_day = _day_numbers(inputs.sample_date)[inputs.sample_creator]
+    created = _day_numbers(inputs.member_created_at)[member]
+    last_post = _day_numbers(inputs.member_last_post_at)[member]
+    date_known = sample_day != _UNKNOWN_DAY
+    new_account = date_known & (created != _UNKNOWN_DAY) & (sample_day - created < t("bot_new_account_days"))
+    code |= np.where(new_account, _BIT["new_account"], 0).astype(np.uint16)
+    indicators = code & _INDICATOR_MASK
+    suspicious = ((indicators & _BEHAVIOUR_MASK) != 0) & (_POPCOUNT[indicators] >= t("bot_min_indicators"))
+
+    silent = date_known & (last_post != _UNKNOWN_DAY) & (sample_day - last_post > t("inactive_days"))
+    never = (last_post == _UNKNOWN_DAY) & ((code & _NEVER_POSTED) != 0)
+    kind = np.full(len(member), REAL, dtype=np.int8)
+    kind[silent | never] = INACTIVE
+    kind[(code & _MASS) != 0] = MASS_FOLLOWER
+    kind[suspicious] = SUSPICIOUS
+    return kind, code
+
+
+def audience_authenticity(inputs: ScoringInputs, model: ScoringModel) -> AudienceResult:
+    n = inputs.n_creators
+    kind, code = classify_memberships(inputs, model)
+    creator = inputs.sample_creator
+    n_types = len(MEMBER_TYPES)
+    type_counts = np.bincount(creator * n_types + kind, minlength=n * n_types).reshape(n, n_types)
+    size = type_counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = type_counts / size[:, None]
+        reachable = np.bincount(creator, weights=(code & _REACHABLE) != 0, minlength=n) / size
+        indicator_shares = {
+            name: np.bincount(creator, weights=(code & bit) != 0, minlength=n) / size for name, bit in _BIT.items()
+        }
+    low, high = wilson_interval(type_counts[:, SUSPICIOUS], size, model.threshold("wilson_confidence"))
+    return AudienceResult(
+        sample_size=size,
+        type_counts=type_counts,
+        type_shares=shares,
+        fake_share=shares[:, SUSPICIOUS],
+        fake_share_low=low,
+        fake_share_high=high,
+        reachable_share=reachable,
+        indicator_shares=indicator_shares,
+    )
