@@ -15,12 +15,41 @@ def _resources(api):
     """One resource of each kind in workspace A, keyed by path parameter name."""
     creator = api.post("/v1/creators", json={"platform": "instagram", "handle": "iso", "followers": 10}).json
     key = api.post("/v1/keys", json={"name": "iso", "role": "viewer"}).json
-    return {"creator_id": creator["id"], "key_id": key["id"]}
+    ids = {"creator_id": creator["id"], "key_id": key["id"]}
+    ids.update(_campaign_resources(api, creator["id"]))
+    return ids
+
+
+def _campaign_resources(api, creator_id):
+    campaign = api.post("/v1/campaigns", json={
+        "name": "iso", "brand": "iso", "objective": "awareness", "budget_minor": 100, "currency": "EUR"}).json
+    brief = api.post(f"/v1/campaigns/{campaign['id']}/briefs", json={"message": "iso"}).json
+    cc = api.post(f"/v1/campaigns/{campaign['id']}/creators", json={"creator_id": creator_id}).json
+    deliverable = api.post(f"/v1/campaign-creators/{cc['id']}/deliverables", json={"kind": "post"}).json
+    # Published, so that its compliance check answers 200 to its owner.
+    for step in ({"to": "submitted", "draft_text": "d"}, {"to": "approved"},
+                 {"to": "published", "post_external_id": "x"}):
+        api.post(f"/v1/deliverables/{deliverable['id']}/transitions", json=step)
+    card = api.post("/v1/emv-rate-cards", json={"currency": "EUR", "rates": {"instagram": {"like": "0.1"}}}).json
+    return {"campaign_id": campaign["id"], "brief_version": brief["version"], "campaign_creator_id": cc["id"],
+            "deliverable_id": deliverable["id"], "rate_card_version": card["version"]}
 
 
 # A valid request body per endpoint, so that the 404 cannot hide behind a 422.
 VALID_BODIES = {
     "creators.update_creator": {"followers": 11},
+    "campaigns.update_campaign": {"name": "x"},
+    "campaigns.transition_campaign": {"to": "active"},
+    "campaigns.create_brief": {"message": "m"},
+    "campaigns.add_campaign_creator": {"creator_id": 1},
+    "campaigns.add_campaign_creators": {"creator_ids": [1]},
+    "campaigns.import_results": {"results": [{"deliverable_id": 1, "likes": 1}]},
+    "campaign_creators.update_campaign_creator": {"notes": "x"},
+    "campaign_creators.transition_campaign_creator": {"to": "invited"},
+    "campaign_creators.create_deliverable": {"kind": "post"},
+    "deliverables.update_deliverable": {"title": "x"},
+    "deliverables.transition_deliverable": {"to": "submitted", "draft_text": "x"},
+    "deliverables.create_result": {"likes": 1},
 }
 
 
