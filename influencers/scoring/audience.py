@@ -160,9 +160,12 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel) -> Audienc
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = type_counts / size[:, None]
         reachable = np.bincount(creator, weights=(code & _REACHABLE) != 0, minlength=n) / size
-        indicator_shares = {
-            name: np.bincount(creator, weights=(code & bit) != 0, minlength=n) / size for name, bit in _BIT.items()
-        }
+        # One count per (creator, indicator combination), then per indicator bit.
+        combos = _INDICATOR_MASK + 1
+        per_combo = np.bincount(creator * combos + (code & _INDICATOR_MASK), minlength=n * combos).reshape(n, combos)
+        bits = np.array([[(v & bit) != 0 for bit in _BIT.values()] for v in range(combos)], dtype=np.int64)
+        per_indicator = per_combo @ bits
+        indicator_shares = {name: per_indicator[:, k] / size for k, name in enumerate(_BIT)}
     low, high = wilson_interval(type_counts[:, SUSPICIOUS], size, model.threshold("wilson_confidence"))
     return AudienceResult(
         sample_size=size,

@@ -13,7 +13,8 @@ creators a detector flags.
   comments support (likes/views above tier, comments/likes below it).
 * ``comment_pod``: comments/likes far above the tier (on repeated non-contest
   posts, or pooled over them) together with reciprocal ``comments`` edges with
-  other creators; without such edges only overwhelming, repeated comment excess.
+  other creators; without such edges only overwhelming, repeated comment excess;
+  without posts, a dense clique of mutual commenters.
   Contest and giveaway posts are set aside, and a single odd post is never enough.
 * ``following_churn``: the following count repeatedly rising and falling
   (follow/unfollow growth tactics).
@@ -333,7 +334,10 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
     # the tier overall. Without: only overwhelming comment evidence on repeated posts.
     with_graph = graph_signal & (repeated_posts | (creator_z >= t("pod_creator_z")))
     comments_only = ~graph_signal & repeated_posts & (creator_z >= t("pod_comments_only_z"))
-    flagged = with_graph | comments_only
+    # A dense clique of mutual commenters, when no posts are there to show its effect.
+    dense = (degree >= t("pod_graph_only_reciprocal")) & (clustering >= t("pod_graph_only_clustering"))
+    graph_only = dense & (n_eligible == 0)
+    flagged = with_graph | comments_only | graph_only
     strength = np.where(flagged, np.clip(0.5 * np.clip(creator_z / 6, 0, 1) + 0.5 * np.minimum(degree, 6) / 6,
                                          0.0, 1.0), 0.0)
     result = FlagResult("comment_pod", "Comments far above the tier on repeated posts, among creators"
@@ -367,6 +371,8 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                 _signal("reciprocal_comment_partners", int(degree[c]), kind="measured",
                         threshold=t("pod_min_reciprocal")),
                 _signal("reciprocal_clustering", clustering[c], kind="measured",
+                        threshold={"partners_without_posts": t("pod_graph_only_reciprocal"),
+                                   "clustering_without_posts": t("pod_graph_only_clustering")},
                         description="share of the partners' pairs that also comment on each other"),
             ],
             "posts": by_creator.get(c, []),

@@ -44,7 +44,9 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "bot_min_indicators": 2,              # bot-like: this many indicators, one of them behavioural
     "inactive_days": 180,                 # no post in the 180 days before the sample
     "wilson_confidence": 0.95,
-    "prior_fake_share": 0.10,             # used when a creator has no audience sample
+    "prior_fake_share": 0.10,             # fake share prior when the platform has < 10 sampled creators
+    "prior_reachable_share": 0.80,        # reachable share prior, likewise
+    "prior_strength_members": 20,         # samples are shrunk toward the prior with this many pseudo-members
     # engagement
     "recent_posts": 24,                   # engagement medians over the latest N posts
     "benchmark_min_creators": 30,         # a platform x tier cell needs this many creators
@@ -70,6 +72,8 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "pod_min_reciprocal": 2,              # creators commenting on it that it comments on too
     "pod_creator_z": 2.0,                 # with partners: pooled comments/likes z above this ...
     "pod_comments_only_z": 3.5,           # without partners: repeated posts and a z above this
+    "pod_graph_only_reciprocal": 4,       # without posts: this many partners ...
+    "pod_graph_only_clustering": 0.5,     # ... themselves this densely connected
     # following churn
     "churn_min_ratio": 0.5,               # (gross - net following movement) / mean following
     "churn_min_accounts": 300,

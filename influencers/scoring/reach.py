@@ -5,8 +5,9 @@ Follower-based (every platform)::
     followers x (1 - fake share) x reachable share x reach rate(platform)
 
 ``followers`` is measured; the fake and reachable shares are estimated from the
-audience sample (or, without one, from the workspace's other creators on the
-platform, or the model's prior); the reach rate is the model's assumption.
+audience sample, shrunk toward a prior (the workspace's other creators on the
+platform, or the model's) so a tiny sample cannot swing them; the reach rate is
+the model's assumption.
 
 Views-based (video platforms, when recent posts report views): the median views
 of recent posts, measured. It is the estimate used there, the follower-based

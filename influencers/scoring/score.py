@@ -73,7 +73,13 @@ class ScoringResult:
     fake_follower_share_high: np.ndarray
     fake_share_source: np.ndarray         # index into FAKE_SHARE_SOURCES
     type_shares: dict[str, np.ndarray]    # MEMBER_TYPES -> share (nan without a sample)
-    reachable_share: np.ndarray           # used: sample, else the same fallbacks as the fake share
+    reachable_share: np.ndarray           # sample, else the same fallbacks as the fake share
+    # What authenticity and reach use: the sample shares shrunk toward the prior with
+    # ``prior_strength_members`` pseudo-members (a 2-member sample says little; 200 say a lot).
+    fake_share_used: np.ndarray
+    reachable_share_used: np.ndarray
+    prior_fake_share: np.ndarray
+    prior_reachable_share: np.ndarray
     # engagement
     engagement_rate: np.ndarray           # er by followers (median of recent posts)
     metrics: dict[str, np.ndarray]
@@ -164,6 +170,10 @@ class ScoringResult:
         sampled = n > 0
         sample_date = _day(self.sample_date[i])
         fake_source = FAKE_SHARE_SOURCES[self.fake_share_source[i]]
+        prior_source = FAKE_SHARE_SOURCES[max(1, int(self.fake_share_source[i]))]
+        strength = int(self.model.threshold("prior_strength_members"))
+        shrink = (f"(sample count + {strength} x prior) / (sample size + {strength}): the sample share shrunk "
+                  f"toward the prior ({prior_source}); used by authenticity and reach")
 
         components, left_out = [], []
         for c in COMPONENTS:
@@ -202,6 +212,10 @@ class ScoringResult:
             "reachable_share": _num(self.reachable_share[i], "estimated", n=n, source=fake_source,
                                     description="members following fewer than "
                                     f"{int(self.model.threshold('mass_follower_following'))} accounts"),
+            "fake_share_used": _num(self.fake_share_used[i], "estimated", n=n, description=shrink,
+                                    prior=_f(self.prior_fake_share[i])),
+            "reachable_share_used": _num(self.reachable_share_used[i], "estimated", n=n, description=shrink,
+                                         prior=_f(self.prior_reachable_share[i])),
         }
 
         r = self.reach
@@ -215,8 +229,8 @@ class ScoringResult:
                                 description="median views of recent posts (video platforms)"),
             "inputs": {
                 "followers": _num(self.followers[i], "measured", as_of=_day(self.as_of[i])),
-                "fake_follower_share": _num(self.fake_follower_share[i], "estimated", n=n, source=fake_source),
-                "reachable_share": _num(self.reachable_share[i], "estimated", n=n, source=fake_source),
+                "fake_share_used": _num(self.fake_share_used[i], "estimated", n=n),
+                "reachable_share_used": _num(self.reachable_share_used[i], "estimated", n=n),
                 "reach_rate": _num(r.reach_rate[i], "estimated", source=f"model {self.model.version}"),
             },
         }
@@ -238,7 +252,7 @@ class ScoringResult:
             "left_out_components": left_out,
             "authenticity": _num(
                 self.authenticity[i], "estimated",
-                description="100 x (1 - fake follower share) x product over flags of (1 - penalty x severity)",
+                description="100 x (1 - fake share used) x product over flags of (1 - penalty x severity)",
                 audience_authenticity=_f(self.audience_authenticity[i]),
                 flag_factor=_f(self.flag_factor[i])),
             "audience": audience,
@@ -254,15 +268,14 @@ class ScoringResult:
 
 
 
-def _fallback_share(measured: np.ndarray, platform: np.ndarray, sampled: np.ndarray, prior: float):
-    """Per platform median of the measured shares (>= MIN_SAMPLES_FOR_PRIOR samples), else ``prior``."""
+def _prior_share(measured: np.ndarray, platform: np.ndarray, sampled: np.ndarray, prior: float):
+    """Per creator: the median share of the sampled creators of its platform (when at least
+    MIN_SAMPLES_FOR_PRIOR are sampled), else ``prior``; and which one (1 or 2 in FAKE_SHARE_SOURCES)."""
     n_platforms = len(PLATFORMS)
     count = grouped.counts(platform, n_platforms, sampled)
     med = grouped.median(platform, np.where(sampled, measured, np.nan), n_platforms)
     use_platform = count[platform] >= MIN_SAMPLES_FOR_PRIOR
-    value = np.where(sampled, measured, np.where(use_platform, med[platform], prior))
-    source = np.where(sampled, 0, np.where(use_platform, 1, 2))
-    return value, source
+    return np.where(use_platform, med[platform], prior), np.where(use_platform, 1, 2)
 
 
 def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
@@ -278,18 +291,26 @@ def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
     eng = engagement_metrics(inputs, model)
     flags = detect_fraud(inputs, aud, eng, model)
 
-    sampled = aud.sample_size > 0
-    fake, fake_source = _fallback_share(aud.fake_share, inputs.platform, sampled, model.threshold("prior_fake_share"))
-    reachable, _ = _fallback_share(aud.reachable_share, inputs.platform, sampled, 0.8)
+    size = aud.sample_size
+    sampled = size > 0
+    prior_fake, prior_source = _prior_share(aud.fake_share, inputs.platform, sampled, model.threshold("prior_fake_share"))
+    prior_reachable, _ = _prior_share(aud.reachable_share, inputs.platform, sampled,
+                                      model.threshold("prior_reachable_share"))
+    fake = np.where(sampled, aud.fake_share, prior_fake)
+    fake_source = np.where(sampled, 0, prior_source)
+    reachable = np.where(sampled, aud.reachable_share, prior_reachable)
+    m = model.threshold("prior_strength_members")
+    fake_used = (np.nan_to_num(aud.fake_share) * size + m * prior_fake) / (size + m)
+    reachable_used = (np.nan_to_num(aud.reachable_share) * size + m * prior_reachable) / (size + m)
 
     flag_factor = np.ones(n)
     for name, flag in flags.items():
         severity = np.where(flag.flagged, 0.5 + 0.5 * flag.strength, 0.0)
         flag_factor *= 1 - model.penalty(name) * severity
-    audience_auth = 100 * (1 - fake)
+    audience_auth = 100 * (1 - fake_used)
     authenticity = audience_auth * flag_factor
 
-    reach = estimate_reach(inputs, fake, reachable, eng.median_views, model)
+    reach = estimate_reach(inputs, fake_used, reachable_used, eng.median_views, model)
 
     inflated = np.zeros(n, bool)
     for name in INFLATING_FLAGS:
@@ -342,6 +363,10 @@ def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
         fake_share_source=fake_source,
         type_shares={t: aud.type_shares[:, k] for k, t in enumerate(MEMBER_TYPES)},
         reachable_share=reachable,
+        fake_share_used=fake_used,
+        reachable_share_used=reachable_used,
+        prior_fake_share=prior_fake,
+        prior_reachable_share=prior_reachable,
         engagement_rate=eng.metrics["er_followers"],
         metrics=eng.metrics,
         metric_z=eng.z,

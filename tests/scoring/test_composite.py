@@ -46,7 +46,20 @@ def test_explanation_components_sum_to_the_score(builder, find):
     assert explanation["engagement"]["er_followers"]["kind"] == "measured"
     assert explanation["reach"]["inputs"]["followers"]["kind"] == "measured"
     assert explanation["reach"]["inputs"]["reach_rate"]["kind"] == "estimated"
-    assert explanation["authenticity"]["value"] == pytest.approx(95.0)
+    # 10 bots in 200, shrunk toward the model's prior (0.10) with 20 pseudo-members.
+    used = explanation["audience"]["fake_share_used"]
+    assert used["value"] == pytest.approx((10 + 20 * 0.10) / 220) and used["prior"] == 0.10
+    assert explanation["authenticity"]["value"] == pytest.approx(100 * (1 - used["value"]))
+
+
+def test_tiny_samples_are_shrunk_toward_the_prior(builder, find):
+    builder.creator("two", sample=2, bots=1)
+    inputs, result = builder.score()
+    i = find(inputs, "two")
+    assert result.fake_follower_share[i] == 0.5  # what the sample says, with its wide interval
+    assert result.fake_follower_share_high[i] - result.fake_follower_share_low[i] > 0.8
+    assert result.fake_share_used[i] == pytest.approx((1 + 20 * 0.10) / 22)
+    assert result.authenticity[i] > 85
 
 
 def test_every_number_says_what_it_is(builder, find):
@@ -118,7 +131,8 @@ def test_reach_follower_based_and_views_based(builder, find):
     inputs, result = builder.score()
     ig, tt = find(inputs, "ig"), find(inputs, "tt")
     reach = result.explanation(ig)["reach"]
-    expected = 50_000 * (1 - 0.1) * 0.9 * DEFAULT_MODEL.reach_rates["instagram"]
+    fake, reachable = (20 + 20 * 0.1) / 220, (180 + 20 * 0.8) / 220  # 20 bots in 200, shrunk toward the priors
+    expected = 50_000 * (1 - fake) * reachable * DEFAULT_MODEL.reach_rates["instagram"]
     assert reach["estimated_reach"]["basis"] == "followers"
     assert reach["estimated_reach"]["value"] == pytest.approx(expected)
     assert reach["estimated_reach"]["kind"] == "estimated"

@@ -144,3 +144,17 @@ def test_flag_evidence_is_json(builder, find):
     inputs, result = builder.score()
     for i in range(inputs.n_creators):
         json.dumps(result.flags_for(i), allow_nan=False)
+
+
+def test_mutual_commenters_with_ordinary_comments_are_not_a_pod_unless_posts_are_missing(builder, find):
+    friends = [f"friend{k}" for k in range(5)]
+    for handle in friends[:4]:
+        builder.creator(handle)  # ordinary comments per like
+    builder.creator(friends[4], posts=0)  # no posts to judge by
+    for a in friends:
+        for b in friends:
+            if a != b:
+                builder.edge(a, b)
+    inputs, result = builder.score()
+    assert [result.flag_names(find(inputs, h)) for h in friends[:4]] == [[]] * 4
+    assert result.flag_names(find(inputs, friends[4])) == ["comment_pod"]
