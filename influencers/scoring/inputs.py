@@ -156,7 +156,8 @@ class ScoringInputs:
         self.post_likes = _float(self.post_likes)
         self.post_comments = _float(self.post_comments)
         m = len(self.post_creator)
-        self.post_views = _float(self.post_views) if len(self.post_views) or not m else np.full(m, np.nan)
+        given_views = self.post_views is not None and len(self.post_views) > 0
+        self.post_views = _float(self.post_views) if given_views else np.full(m, np.nan)
         self.post_is_contest = _bool(self.post_is_contest) if self.post_is_contest is not None else np.zeros(m, bool)
         if self.post_external_id is not None:
             self.post_external_id = np.asarray(self.post_external_id, dtype=object)

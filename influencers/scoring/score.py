@@ -80,6 +80,7 @@ class ScoringResult:
     reachable_share_used: np.ndarray
     prior_fake_share: np.ndarray
     prior_reachable_share: np.ndarray
+    prior_source: np.ndarray              # index into FAKE_SHARE_SOURCES (1 or 2)
     # engagement
     engagement_rate: np.ndarray           # er by followers (median of recent posts)
     metrics: dict[str, np.ndarray]
@@ -122,7 +123,9 @@ class ScoringResult:
                     "name": name,
                     "description": flag.description,
                     "strength": _num(flag.strength[i], "estimated"),
-                    "penalty": _f(self.model.penalty(name) * (0.5 + 0.5 * flag.strength[i])),
+                    "penalty": _num(self.model.penalty(name) * (0.5 + 0.5 * flag.strength[i]), "estimated",
+                                    description="share of the authenticity this flag removes: "
+                                    "model penalty x (0.5 + 0.5 x strength)"),
                     "evidence": flag.evidence.get(int(i), {}),
                 })
         return out
@@ -170,7 +173,7 @@ class ScoringResult:
         sampled = n > 0
         sample_date = _day(self.sample_date[i])
         fake_source = FAKE_SHARE_SOURCES[self.fake_share_source[i]]
-        prior_source = FAKE_SHARE_SOURCES[max(1, int(self.fake_share_source[i]))]
+        prior_source = FAKE_SHARE_SOURCES[int(self.prior_source[i])]
         strength = int(self.model.threshold("prior_strength_members"))
         shrink = (f"(sample count + {strength} x prior) / (sample size + {strength}): the sample share shrunk "
                   f"toward the prior ({prior_source}); used by authenticity and reach")
@@ -367,6 +370,7 @@ def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
         reachable_share_used=reachable_used,
         prior_fake_share=prior_fake,
         prior_reachable_share=prior_reachable,
+        prior_source=prior_source,
         engagement_rate=eng.metrics["er_followers"],
         metrics=eng.metrics,
         metric_z=eng.z,
