@@ -60,6 +60,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
+import io
 import math
 import sys
 from dataclasses import asdict, dataclass, field
@@ -342,9 +343,9 @@ FRAUD_PARAMETERS = {
 }
 
 _HONEST_SHARE = 0.16
-_MIN_POOL = 6000
+_MIN_POOL = 2000
 _POOL_PER_CREATOR = 45
-_MIN_BOT_POOL = 4000
+_MIN_BOT_POOL = 2000
 _BOT_POOL_PER_CREATOR = 10
 _CLS_REAL, _CLS_MASS, _CLS_INACTIVE, _CLS_BOT = 0, 1, 2, 3
 
@@ -368,9 +369,6 @@ def _tier_index(followers: int) -> int:
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
-
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
 
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: a bijection on uint64 (distinct inputs -> distinct ids)."""
@@ -418,6 +416,10 @@ class _Dates:
     def __init__(self, as_of: datetime.date):
         self.ordinal = as_of.toordinal()
         self._cache: dict[int, str] = {}
+
+    def window(self, days: int) -> list[str]:
+        """Dates of the ``days``-day window ending at ``as_of``, oldest first."""
+        return [self.ago(days - 1 - k) for k in range(days)]
 
     def ago(self, days: int) -> str:
         s = self._cache.get(days)
@@ -669,11 +671,11 @@ def _plan(config: DemoConfig) -> _Plan:
     for c in creators:
         by_cell.setdefault((c.platform_i, c.niche_i), []).append(c.idx)
     cells = [(p, q, by_cell[(p, q)]) for (p, q) in sorted(by_cell)]
-    edges, mentions = _plan_edges(config, creators, cells, pod_sizes)
+    edges, mentions = _plan_edges(config, creators, cells)
     return _Plan(config=config, creators=creators, cells=cells, edges=edges, mentions=mentions)
 
 
-def _plan_edges(config, creators, cells, pod_sizes):
+def _plan_edges(config: DemoConfig, creators: list[_Creator], cells):
     rng = _rng(config.seed, 1)
     days = config.days
     P = config.posts_per_creator
@@ -688,7 +690,7 @@ def _plan_edges(config, creators, cells, pod_sizes):
         else:
             cur[1] += w
 
-    kinds = (("follows", 4.0), ("mentions", 1.5), ("comments", 0.7), ("collaborates", 0.15))
+    kinds = ("follows", "mentions", "comments", "collaborates")
     for p, q, idxs in cells:
         m = len(idxs)
         if m < 2:
@@ -708,7 +710,7 @@ def _plan_edges(config, creators, cells, pod_sizes):
         counts_l, over_l = counts.tolist(), over.tolist()
         for k in range(m):
             src = idxs[k]
-            for kk, (kind, _) in enumerate(kinds):
+            for kk, kind in enumerate(kinds):
                 count = counts_l[kk][k]
                 if count == 0:
                     continue
@@ -800,8 +802,8 @@ class _Pool:
         self._columns = (dates, ids[order], country, language, gender[order], age[order], followers[order],
                          following[order], posts[order], avatar[order], bio[order], created[order],
                          last_post[order])
-        self._members: list[_Member] | None = None
-        self._frags: list[bytes] | None = None
+        self._lists: tuple = ()
+        self._frags: list[bytes | None] | None = None
         self.cum = np.cumsum(pop[order])
         # (class, country or None) -> (first index, end index, cumulative low, cumulative high)
         self.segments: dict[tuple[int, str | None], tuple[int, int, float, float]] = {}
@@ -825,52 +827,63 @@ class _Pool:
                 if country_arr[ca]:
                     self.segments[(k, str(country_arr[ca]))] = seg(ca, cz)
 
-    @property
-    def members(self) -> list[_Member]:
-        if self._members is None:
-            (dates, ids, country, language, gender, age, followers, following, posts,
-             avatar, bio, created, last_post) = self._columns
-            day = dates.ago
-            max_days = int(max(created.max(initial=0), last_post.max(initial=0)))
-            date_of = [day(d) for d in range(max_days + 1)] + [None]  # index -1 -> None
-            genders = list(_GENDERS) + [None]
-            ages = list(_AGE_RANGES) + [None]
-            self._members = [
-                _Member(f"u-{i:016x}", fo, fg, po, av, bi, date_of[cr], date_of[lp], co, la, genders[ge], ages[ag])
-                for i, fo, fg, po, av, bi, cr, lp, co, la, ge, ag in zip(
-                    ids.tolist(), followers.tolist(), following.tolist(), posts.tolist(), avatar.tolist(),
-                    bio.tolist(), created.tolist(), last_post.tolist(), country, language,
-                    gender.tolist(), age.tolist())
-            ]
-        return self._members
+    def _materialise(self) -> None:
+        (dates, ids, country, language, gender, age, followers, following, posts,
+         avatar, bio, created, last_post) = self._columns
+        max_days = int(max(created.max(initial=0), last_post.max(initial=0)))
+        date_of = [dates.ago(d) for d in range(max_days + 1)] + [None]  # index -1 -> None
+        genders = list(_GENDERS) + [None]
+        ages = list(_AGE_RANGES) + [None]
+        self._lists = (
+            [f"u-{i:016x}" for i in ids.tolist()], followers.tolist(), following.tolist(), posts.tolist(),
+            avatar.tolist(), bio.tolist(), [date_of[d] for d in created.tolist()],
+            [date_of[d] for d in last_post.tolist()], country, language,
+            [genders[g] for g in gender.tolist()], [ages[a] for a in age.tolist()],
+        )
+        self._frags = [None] * self.n
+
+    def _member(self, i: int) -> _Member:
+        if self._frags is None:
+            self._materialise()
+        return _Member(*(col[i] for col in self._lists))
 
     def member(self, i: int) -> dict:
         """Member ``i`` as a record dict (a fresh dict each call)."""
-        return msgspec.to_builtins(self.members[i])
+        return msgspec.to_builtins(self._member(i))
 
-    @property
-    def fragments(self) -> list[bytes]:
-        """Every member as compact JSON (msgspec's encoding of :meth:`member`)."""
+    def fragments(self, indices: list[int]) -> list[bytes]:
+        """Members as compact JSON (msgspec's encoding of :meth:`member`), cached."""
         if self._frags is None:
-            encode = _ENCODER.encode
-            self._frags = [encode(m) for m in self.members]
-        return self._frags
+            self._materialise()
+        frags = self._frags
+        out = []
+        for i in indices:
+            f = frags[i]
+            if f is None:
+                f = frags[i] = _ENCODER.encode(self._member(i))
+            out.append(f)
+        return out
 
     def sample(self, rng: np.random.Generator, requests: list[tuple[int, str | None, int]]) -> list[int]:
         """Distinct members, popularity-weighted: ``need`` of each (class, country) request.
 
-        A country group too small for the request falls back to the whole class.
+        A country group takes at most half its size; the rest comes from the whole class.
         """
         segs = []
         for cls, country, need in requests:
             if need <= 0:
                 continue
-            sg = self.segments.get((cls, country))
-            if sg is None or sg[1] - sg[0] < 2 * need:
-                sg = self.segments.get((cls, None))
-                if sg is None:
-                    continue
-            segs.append((sg, need))
+            everyone = self.segments.get((cls, None))
+            if everyone is None:
+                continue
+            sg = self.segments.get((cls, country)) if country is not None else None
+            if sg is not None:
+                local = min(need, (sg[1] - sg[0]) // 2)  # leave a small group room to be sampled
+                if local:
+                    segs.append((sg, local))
+                need -= local
+            if need:
+                segs.append((everyone, need))
         if not segs:
             return []
         m = [2 * need + 6 for _, need in segs]
@@ -1043,11 +1056,12 @@ def _step(t: np.ndarray, day: int, weights: list[float]) -> np.ndarray:
 class _CreatorBlock:
     """Posts, snapshots and the audience sample of one creator."""
 
-    def __init__(self, plan: _Plan, c: _Creator, dates: _Dates):
+    def __init__(self, plan: _Plan, c: _Creator, dates: _Dates, window: list[str] | None = None):
         self.plan = plan
         self.c = c
         self.cfg = cfg = plan.config
         self.dates = dates
+        self.window = window if window is not None else dates.window(cfg.days)
         rng = self.rng = _rng(cfg.seed, 2, c.idx)
         D = cfg.days
         P = cfg.posts_per_creator
@@ -1151,12 +1165,12 @@ class _CreatorBlock:
         kind_list = kind_i.tolist()
         has_views = _KIND_VIEWS[platform][kind_i]
         er = ENGAGEMENT_RATE[platform][tier] * c.er_mult
-        if c.honest == "lurker_audience":
-            er *= 0.6
-        elif c.honest == "mass_follower_real":
-            er *= 0.85
         vr = VIEW_RATE[platform][tier] * c.er_mult
-        base = self.O[self.post_day]
+        base = self.O[self.post_day]  # real followers reached (bought followers never engage)
+        if c.honest == "lurker_audience":  # inactive followers neither view nor like
+            base = base * 0.6
+        elif c.honest == "mass_follower_real":
+            base = base * 0.85
         age_h = (D - 1 - self.post_day) * 24.0 + (24.0 - self.hour - self.minute / 60.0)
         maturity = 1.0 - np.exp(-age_h / 20.0)
         noise = np.exp(z * _POST_SIGMA)  # log-normal noise, one row per metric
@@ -1212,7 +1226,7 @@ class _CreatorBlock:
             ext_ids = [str(v) for v in ext.tolist()]
         li, ci, vi, si, sv = (likes_i.tolist(), comments_i.tolist(), views_i.tolist(),
                               shares_i.tolist(), saves_i.tolist())
-        ago = self.dates.ago
+        window = self.window
         pd_, hh, mm, ss = (self.post_day.tolist(), self.hour.tolist(), self.minute.tolist(), self.second.tolist())
         kind_names = [kinds[k][0] for k in kind_list]
         views_on = has_views.tolist()
@@ -1242,7 +1256,7 @@ class _CreatorBlock:
                 "platform": platform,
                 "handle": handle,
                 "external_id": ext_ids[j],
-                "published_at": f"{ago(D - 1 - pd_[j])}T{hh[j]:02d}:{mm[j]:02d}:{ss[j]:02d}Z",
+                "published_at": f"{window[pd_[j]]}T{hh[j]:02d}:{mm[j]:02d}:{ss[j]:02d}Z",
                 "kind": kind_names[j],
                 "likes": li[j],
                 "comments": ci[j],
@@ -1270,7 +1284,7 @@ class _CreatorBlock:
                 "type": "snapshot",
                 "platform": platform,
                 "handle": handle,
-                "date": self.dates.ago(D - 1 - k),
+                "date": self.window[k],
                 "followers": F[k],
                 "following": fo[k],
                 "posts_count": pc[k],
@@ -1280,10 +1294,9 @@ class _CreatorBlock:
         """The snapshots as JSON lines (what msgspec makes of :meth:`snapshots`)."""
         c, D = self.c, self.cfg.days
         head = f'{{"type":"snapshot","platform":"{c.platform}","handle":{_ENCODER.encode(c.handle).decode()},"date":"'
-        ago = self.dates.ago
         return "\n".join([
-            f'{head}{ago(D - 1 - k)}","followers":{f},"following":{g},"posts_count":{n}}}'
-            for k, f, g, n in zip(range(D), self.F.tolist(), self.following.tolist(), self.posts_count.tolist())
+            f'{head}{d}","followers":{f},"following":{g},"posts_count":{n}}}'
+            for d, f, g, n in zip(self.window, self.F.tolist(), self.following.tolist(), self.posts_count.tolist())
         ]).encode()
 
     # ---------------------------------------------------------------- audience
@@ -1340,13 +1353,14 @@ def _stream(config: DemoConfig, encoded: bool, plan: _Plan | None = None,
     bot_pools: dict[int, _Pool] = {}
     done = 0
     P, D = config.posts_per_creator, config.days
+    window = dates.window(D)
     for p, q, idxs in plan.cells:
         pool = _member_pool(config, dates, p, q, max(_MIN_POOL, _POOL_PER_CREATOR * len(idxs)))
         if p not in bot_pools:
             bot_pools[p] = _bot_pool(config, dates, p, max(_MIN_BOT_POOL, _BOT_POOL_PER_CREATOR * per_platform[p]))
         bots = bot_pools[p]
         for i in idxs:
-            block = _CreatorBlock(plan, plan.creators[i], dates)
+            block = _CreatorBlock(plan, plan.creators[i], dates, window)
             summary.posts += P
             summary.snapshots += D
             summary.audiences += 1
@@ -1355,8 +1369,7 @@ def _stream(config: DemoConfig, encoded: bool, plan: _Plan | None = None,
                     yield b"\n".join([enc(rec) for rec in block.posts()])
                 yield block.snapshot_lines()
                 picked, bot_picked, order = block.audience_members(pool, bots)
-                pf, bf = pool.fragments, bots.fragments
-                items = [pf[k] for k in picked] + [bf[k] for k in bot_picked]
+                items = pool.fragments(picked) + bots.fragments(bot_picked)
                 summary.members += len(items)
                 yield enc(block.audience_head())[:-1] + b',"members":[' + b",".join(
                     [items[k] for k in order]) + b"]}"
@@ -1416,18 +1429,21 @@ def labels(config: DemoConfig) -> list[CreatorLabel]:
 
 
 class _Sink:
+    """A path (opened here, binary) or an open text or binary file."""
+
     def __init__(self, target):
-        self._close = False
-        if isinstance(target, (str, Path)):
+        self._close = isinstance(target, (str, Path))
+        if self._close:
             self.f = open(target, "wb")
-            self._close = True
             self.binary = True
         else:
             self.f = target
-            self.binary = isinstance(getattr(target, "mode", ""), str) and "b" in getattr(target, "mode", "")
-            if not self.binary:
-                import io
-                self.binary = isinstance(target, (io.BytesIO, io.BufferedIOBase, io.RawIOBase))
+            if isinstance(target, io.TextIOBase):
+                self.binary = False
+            elif isinstance(target, (io.BufferedIOBase, io.RawIOBase)):
+                self.binary = True
+            else:
+                self.binary = "b" in str(getattr(target, "mode", ""))
 
     def write(self, data: bytes) -> None:
         self.f.write(data if self.binary else data.decode("utf-8"))
@@ -1437,7 +1453,8 @@ class _Sink:
             self.f.close()
 
 
-def write_ndjson(config: DemoConfig, out, labels_out=None,
+def write_ndjson(config: DemoConfig, out: IO[str] | IO[bytes] | str | Path,
+                 labels_out: IO[str] | IO[bytes] | str | Path | None = None,
                  progress: Callable[[int], None] | None = None) -> GenerationSummary:
     """Write the data set as NDJSON to ``out`` (a path or an open file, text or binary).
 
