@@ -507,3 +507,13 @@ def test_command_line(tmp_path, capsys):
     assert text == _write(DemoConfig(creators=20, seed=5))[0]
     assert len(lab.read_text().splitlines()) == 20
     assert "creators" in capsys.readouterr().err
+
+
+def test_the_importer_accepts_the_whole_file(database, workspace_id, tmp_path):
+    imports = pytest.importorskip("influencers.imports")
+    config = DemoConfig(creators=30, seed=4, days=20, posts_per_creator=6, audience_size=40)
+    summary = write_ndjson(config, tmp_path / "demo.ndjson")
+    with (tmp_path / "demo.ndjson").open("rb") as fh:
+        report = imports.run_import(database, workspace_id, fh, secret=b"demo-test-secret")
+    assert report.rejected_count == 0, report.rejected[:3]
+    assert report.records == summary.by_type()
