@@ -290,7 +290,7 @@ _POST_SIGMA = np.asarray([0.45, 0.2, 0.35, 0.35, 0.4, 0.4])[:, None]
 _HOUR_W = np.asarray((1, 1, 1, 1, 1, 1, 2, 3, 4, 4, 4, 5, 6, 6, 5, 5, 6, 8, 9, 9, 8, 6, 3, 2), dtype=float)
 _HOUR_CDF = np.cumsum(_HOUR_W) / _HOUR_W.sum()
 # Organic daily follower growth (log scale) per tier.
-_GROWTH = (0.0030, 0.0015, 0.0008, 0.0005, 0.0003)
+_GROWTH = (0.0015, 0.0009, 0.0006, 0.0004, 0.00025)
 _VERIFIED_P = (0.01, 0.05, 0.30, 0.60, 0.85)
 _SPONSORED_P = (0.05, 0.10, 0.15, 0.15, 0.12)
 _AGE_RANGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
