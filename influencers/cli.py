@@ -186,6 +186,82 @@ def demo(ctx: Context, workspace_name: str, creators: int, seed: int):
     click.echo(f"admin key: {plaintext}")
 
 
+# --- scoring ----------------------------------------------------------------------------------
+
+@main.command("score")
+@click.option("--workspace", "workspace_name", required=True)
+@pass_context
+def score(ctx: Context, workspace_name: str):
+    """Score every creator of a workspace (a stored scoring run, kept in history)."""
+    from influencers.scoring import runs
+    from influencers.scoring.store import ScoringRun
+
+    ws_id = _workspace_id(ctx, workspace_name)
+    with click.progressbar(length=3, label="scoring", file=sys.stderr) as bar:
+        run_id = runs.create_run(ctx.db, ws_id)
+        bar.update(1)
+        result = runs.execute_run(ctx.db, ws_id, run_id, report_progress=lambda f: None)
+        bar.update(2)
+    click.echo(f"scoring run {run_id}: {result['creators_scored']} creators scored with model "
+               f"{result['model_version']} (read {result['read_seconds']}s, compute {result['compute_seconds']}s)")
+
+
+EXPORT_COLUMNS = ["platform", "handle", "score", "authenticity", "fake_follower_share", "fake_follower_share_low",
+                  "fake_follower_share_high", "reachable_share", "engagement_rate", "estimated_reach", "flags",
+                  "sample_size", "confidence", "as_of", "model_version", "run_id", "creator_id"]
+
+
+@main.group()
+def export():
+    """Export data as CSV."""
+
+
+@export.command("scores")
+@click.option("--workspace", "workspace_name", required=True)
+@pass_context
+def export_scores(ctx: Context, workspace_name: str):
+    """Write the current score of every creator as CSV to stdout (flags separated by ';')."""
+    import csv
+
+    from sqlalchemy import select
+
+    from influencers.creators.models import Creator
+    from influencers.scoring.store import CreatorScore
+
+    ws_id = _workspace_id(ctx, workspace_name)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    stmt = (
+        select(Creator.platform, Creator.handle, CreatorScore)
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & CreatorScore.is_current.is_(True))
+        .where(Creator.workspace_id == ws_id)
+        .order_by(CreatorScore.score.desc(), Creator.id)
+    )
+    with ctx.db.transaction(write=False) as session:
+        for platform, handle, s in session.execute(stmt).yield_per(1000):
+            writer.writerow([
+                platform, handle, _fmt(s.score, 2), _fmt(s.authenticity, 2), _fmt(s.fake_follower_share, 4),
+                _fmt(s.fake_follower_share_low, 4), _fmt(s.fake_follower_share_high, 4), _fmt(s.reachable_share, 4),
+                _fmt(s.engagement_rate, 5), s.estimated_reach if s.estimated_reach is not None else "",
+                ";".join(s.flags), s.sample_size, _fmt(s.confidence, 3), s.as_of or "", s.model_version, s.run_id,
+                s.creator_id,
+            ])
+
+
+def _fmt(value, digits: int) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+@main.command("evaluate")
+@click.option("--creators", default=2000, show_default=True, type=click.IntRange(50, 100_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+def evaluate(creators: int, seed: int):
+    """Score a labelled demo data set and print ROC AUC, Spearman and top-50 precision."""
+    from influencers.scoring import evaluate as evaluation
+
+    evaluation.main(["--creators", str(creators), "--seed", str(seed)])
+
+
 # --- serve / openapi --------------------------------------------------------------------------
 
 @main.command("openapi")

@@ -2,4 +2,6 @@
 from influencers.db import Base  # noqa: F401
 from influencers.workspaces.models import *  # noqa: F401,F403
 from influencers.creators.models import *  # noqa: F401,F403
+from influencers.jobs.models import *  # noqa: F401,F403
+from influencers.scoring.store import *  # noqa: F401,F403
 from influencers.campaigns.models import *  # noqa: F401,F403

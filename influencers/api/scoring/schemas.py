@@ -1,0 +1,153 @@
+"""Scoring runs, jobs, creator scores with explanations, discovery search and lookalikes."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
+from influencers.api.schemas import QueryCount, QuerySchema, one_of
+from influencers.creators.models import AGE_RANGES, GENDERS
+from influencers.jobs.models import JOB_STATUSES
+from influencers.scoring.discovery import SORTABLE
+from influencers.scoring.model import FLAGS
+
+
+class JobSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True, validate=one_of(JOB_STATUSES))
+    progress = fields.Float(required=True, metadata={"description": "0 to 1"})
+    params = fields.Dict(required=True)
+    result = fields.Dict(allow_none=True, required=True)
+    error = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(allow_none=True, required=True)
+    finished_at = fields.DateTime(allow_none=True, required=True)
+
+
+class ScoringRunSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=one_of(JOB_STATUSES))
+    model_version = fields.String(required=True)
+    job_id = fields.Integer(allow_none=True, required=True)
+    creators_scored = fields.Integer(required=True)
+    error = fields.String(allow_none=True, required=True)
+    timings = fields.Dict(allow_none=True, required=True, metadata={"description": "Seconds spent reading, computing, writing"})
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(allow_none=True, required=True)
+    finished_at = fields.DateTime(allow_none=True, required=True)
+
+
+class ScoreSummarySchema(ma.Schema):
+    """The numbers a listing shows; all estimated by the model version named, as of ``as_of``."""
+
+    score = fields.Float(required=True, metadata={"description": "Composite 0-100 (estimated)"})
+    authenticity = fields.Float(required=True, metadata={"description": "0-100, higher is more genuine (estimated)"})
+    fake_follower_share = fields.Float(allow_none=True, required=True, metadata={"description": "0-1, estimated from the audience sample"})
+    fake_follower_share_interval = fields.List(fields.Float(allow_none=True), allow_none=True, required=True,
+                                               metadata={"description": "95% Wilson interval"})
+    reachable_share = fields.Float(allow_none=True, required=True)
+    engagement_rate = fields.Float(allow_none=True, required=True, metadata={"description": "Measured: median (likes+comments)/followers over recent posts"})
+    engagement_rate_views = fields.Float(allow_none=True, required=True)
+    estimated_reach = fields.Integer(allow_none=True, required=True, metadata={"description": "Estimated authentic reach per post"})
+    flags = fields.List(fields.String(validate=one_of(FLAGS)), required=True)
+    confidence = fields.Float(allow_none=True, required=True)
+    sample_size = fields.Integer(required=True, metadata={"description": "Audience sample size behind the shares"})
+    as_of = fields.Date(allow_none=True, required=True)
+    model_version = fields.String(required=True)
+    run_id = fields.Integer(required=True)
+
+
+class ScoredCreatorSchema(CreatorSchema):
+    score = fields.Nested(ScoreSummarySchema, required=True)
+
+
+class CreatorScoreSchema(ma.Schema):
+    creator_id = fields.Integer(required=True)
+    summary = fields.Nested(ScoreSummarySchema, required=True)
+    explanation = fields.Dict(required=True, metadata={
+        "description": "Every component's value, weight and contribution; flags with evidence; audience, "
+                       "engagement and reach inputs labelled measured or estimated; sample size; as-of date; model version"})
+
+
+class ScoreHistoryItemSchema(ScoreSummarySchema):
+    is_current = fields.Boolean(required=True)
+
+
+AUDIENCE_HELP = (
+    "Audience composition: `dimension:value:min_share`, repeatable, e.g. `country:FR:0.3`, "
+    "`age_range:18-24:0.4`, `gender:female:0.5` (share of the latest audience sample)"
+)
+DIMENSIONS = ("country", "language", "gender", "age_range")
+
+
+class AudienceConditionField(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = text.rsplit(":", 1)
+        head = parts[0].split(":", 1) if len(parts) == 2 else []
+        if len(head) != 2:
+            raise ma.ValidationError("use dimension:value:min_share, e.g. country:FR:0.3")
+        dimension, value_ = head
+        if dimension not in DIMENSIONS:
+            raise ma.ValidationError(f"dimension must be one of {', '.join(DIMENSIONS)}")
+        try:
+            share = float(parts[1])
+        except ValueError:
+            raise ma.ValidationError("min_share must be a number between 0 and 1")
+        if not 0 <= share <= 1:
+            raise ma.ValidationError("min_share must be a number between 0 and 1")
+        if dimension == "country":
+            value_ = value_.upper()
+        elif dimension == "gender" and value_ not in GENDERS:
+            raise ma.ValidationError(f"gender must be one of {', '.join(GENDERS)}")
+        elif dimension == "age_range" and value_ not in AGE_RANGES:
+            raise ma.ValidationError(f"age_range must be one of {', '.join(AGE_RANGES)}")
+        return {"dimension": dimension, "value": value_, "min_share": share}
+
+
+DISCOVERY_SORTS = [name for column in SORTABLE for name in (column, f"-{column}")]
+
+
+def _share(**kw):
+    return fields.Float(validate=validate.Range(min=0, max=1), **kw)
+
+
+class DiscoveryArgs(CreatorListArgs):
+    min_engagement_rate = _share()
+    max_engagement_rate = _share()
+    min_authenticity = fields.Float(validate=validate.Range(min=0, max=100))
+    min_score = fields.Float(validate=validate.Range(min=0, max=100))
+    max_fake_follower_share = _share()
+    flag = fields.List(fields.String(validate=one_of(FLAGS)), metadata={"description": "Flags that must be present"})
+    without_flag = fields.List(fields.String(validate=one_of(FLAGS)), metadata={"description": "Flags that must be absent"})
+    audience = fields.List(AudienceConditionField(), metadata={"description": AUDIENCE_HELP})
+    sort = fields.String(load_default="-score", validate=one_of(DISCOVERY_SORTS),
+                         metadata={"description": "A field name; prefix with '-' for descending"})
+
+
+class LookalikeArgs(QuerySchema):
+    limit = QueryCount(load_default=10, validate=validate.Range(min=1, max=100))
+    same_platform = fields.Boolean(load_default=True)
+
+
+class LookalikeSchema(ma.Schema):
+    creator = fields.Nested(ScoredCreatorSchema, required=True)
+    similarity = fields.Float(required=True, metadata={"description": "Cosine similarity of standardised features and audience composition (estimated)"})
+
+
+class LookalikesSchema(ma.Schema):
+    creator_id = fields.Integer(required=True)
+    features = fields.List(fields.String(), required=True)
+    lookalikes = fields.List(fields.Nested(LookalikeSchema), required=True)
+
+
+class ScoringModelSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    version = fields.String(required=True)
+    description = fields.String(allow_none=True, required=True)
+    source = fields.String(required=True)
+    parameters = fields.Dict(required=True, metadata={"description": "Weights, thresholds, reach rates, flag penalties (JSON)"})
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    activated_at = fields.DateTime(allow_none=True, required=True)

@@ -1,0 +1,103 @@
+"""Runs jobs: on Celery when a broker is configured, else on an in-process thread pool.
+
+A job is a row (its status resource) plus a registered handler
+``handler(db, settings, workspace_id, params, report_progress) -> dict``.
+Handlers take plain data and open their own transactions, so the same code runs
+in a gunicorn worker's thread, a Celery worker or the CLI (``run_now``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from sqlalchemy import update
+
+from influencers.config import Settings
+from influencers.db import Database, utcnow
+from influencers.jobs.models import Job
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., dict]
+HANDLERS: dict[str, Handler] = {}
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def job_handler(kind: str):
+    def register(func: Handler) -> Handler:
+        HANDLERS[kind] = func
+        return func
+
+    return register
+
+
+def _load_handlers() -> None:
+    # Importing the modules registers their handlers.
+    import influencers.scoring.runs  # noqa: F401
+
+
+def create_job(db: Database, workspace_id: int, kind: str, params: dict) -> int:
+    with db.transaction() as session:
+        job = Job(workspace_id=workspace_id, kind=kind, params=params, status="queued")
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def dispatch(db: Database, settings: Settings, job_id: int) -> None:
+    """Hands a committed job to the configured runner."""
+    if settings.broker_url:
+        from influencers.jobs.celery_app import run_job_task
+
+        run_job_task.delay(job_id)
+        return
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=settings.job_threads, thread_name_prefix="influencers-job")
+    _executor.submit(run_job, db, settings, job_id)
+
+
+def submit(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> int:
+    job_id = create_job(db, workspace_id, kind, params)
+    dispatch(db, settings, job_id)
+    return job_id
+
+
+def run_job(db: Database, settings: Settings, job_id: int) -> None:
+    """Executes one job and records its outcome; never raises (the row says what happened)."""
+    _load_handlers()
+    with db.transaction() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.status != "queued":
+            return
+        job.status, job.started_at = "running", utcnow()
+        kind, workspace_id, params = job.kind, job.workspace_id, dict(job.params)
+
+    def report_progress(fraction: float) -> None:
+        with db.transaction() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(progress=min(max(fraction, 0.0), 1.0)))
+
+    try:
+        result = HANDLERS[kind](db, settings, workspace_id, params, report_progress)
+    except Exception as error:  # the failure is the job's result, visible to its owner
+        log.exception("job %s (%s) failed", job_id, kind)
+        with db.transaction() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(
+                status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+        return
+    with db.transaction() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(
+            status="succeeded", result=result, progress=1.0, finished_at=utcnow()))
+
+
+def run_now(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> Job:
+    """Creates and runs a job synchronously (the CLI's path), returning its final row."""
+    job_id = create_job(db, workspace_id, kind, params)
+    run_job(db, settings, job_id)
+    with db.session() as session:
+        return session.get(Job, job_id)

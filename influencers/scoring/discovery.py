@@ -1,0 +1,156 @@
+"""Discovery: search scored creators with store filters, score filters and audience composition.
+
+One SELECT over creators joined to their current score; audience-composition
+filters are EXISTS tests on ``audience_shares``, flag filters are bit tests.
+Only scored creators are found (run a scoring run after importing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from influencers.creators.models import Creator
+from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
+from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore
+
+SORTABLE = {
+    "score": CreatorScore.score,
+    "authenticity": CreatorScore.authenticity,
+    "engagement_rate": CreatorScore.engagement_rate,
+    "engagement_quality": CreatorScore.engagement_quality,
+    "estimated_reach": CreatorScore.estimated_reach,
+    "reach": CreatorScore.reach_component,
+    "centrality": CreatorScore.centrality,
+    "fake_follower_share": CreatorScore.fake_follower_share,
+    "followers": Creator.followers,
+    "handle": Creator.handle,
+}
+
+
+@dataclass(frozen=True)
+class AudienceCondition:
+    """At least ``min_share`` of the latest audience sample has ``dimension`` = ``value``."""
+
+    dimension: str
+    value: str
+    min_share: float
+
+
+@dataclass
+class DiscoveryQuery:
+    creator: CreatorFilters = field(default_factory=CreatorFilters)
+    min_engagement_rate: float | None = None
+    max_engagement_rate: float | None = None
+    min_authenticity: float | None = None
+    max_fake_follower_share: float | None = None
+    min_score: float | None = None
+    with_flags: list[str] = field(default_factory=list)
+    without_flags: list[str] = field(default_factory=list)
+    audience: list[AudienceCondition] = field(default_factory=list)
+    sort: str = "-score"
+
+
+def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
+    stmt = (
+        select(Creator, CreatorScore)
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & CreatorScore.is_current.is_(True))
+        .where(Creator.workspace_id == workspace_id, CreatorScore.workspace_id == workspace_id)
+    )
+    stmt = apply_creator_filters(stmt, query.creator)
+    bounds = [
+        (CreatorScore.engagement_rate, query.min_engagement_rate, query.max_engagement_rate),
+        (CreatorScore.authenticity, query.min_authenticity, None),
+        (CreatorScore.fake_follower_share, None, query.max_fake_follower_share),
+        (CreatorScore.score, query.min_score, None),
+    ]
+    for column, low, high in bounds:
+        if low is not None:
+            stmt = stmt.where(column >= low)
+        if high is not None:
+            stmt = stmt.where(column <= high)
+    if query.with_flags:
+        mask = sum(FLAG_BITS[name] for name in query.with_flags)
+        stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) == mask)
+    if query.without_flags:
+        mask = sum(FLAG_BITS[name] for name in query.without_flags)
+        stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) == 0)
+    for condition in query.audience:
+        stmt = stmt.where(
+            exists().where(
+                AudienceShare.creator_id == Creator.id,
+                AudienceShare.dimension == condition.dimension,
+                AudienceShare.value == condition.value,
+                AudienceShare.share >= condition.min_share,
+            )
+        )
+    return order_by_sort(stmt, query.sort, SORTABLE)
+
+
+def current_score(session: Session, workspace_id: int, creator_id: int) -> CreatorScore | None:
+    return session.scalar(
+        select(CreatorScore).where(
+            CreatorScore.creator_id == creator_id,
+            CreatorScore.workspace_id == workspace_id,
+            CreatorScore.is_current.is_(True),
+        )
+    )
+
+
+LOOKALIKE_FEATURES = ("log_followers", "engagement_rate", "authenticity", "fake_follower_share", "reachable_share")
+COMPOSITION_DIMENSIONS = ("country", "gender", "age_range")
+
+
+def lookalikes(session: Session, workspace_id: int, creator_id: int, limit: int = 10,
+               same_platform: bool = True) -> list[tuple[int, float, float]]:
+    """Creators most similar to one: scikit-learn nearest neighbours (cosine) on standardised
+    score features plus audience composition. Returns (creator_id, similarity, distance)."""
+    from sklearn.neighbors import NearestNeighbors
+    from sklearn.preprocessing import StandardScaler
+
+    target = session.get(Creator, creator_id)
+    stmt = (
+        select(Creator.id, Creator.followers, CreatorScore.engagement_rate, CreatorScore.authenticity,
+               CreatorScore.fake_follower_share, CreatorScore.reachable_share)
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & CreatorScore.is_current.is_(True))
+        .where(Creator.workspace_id == workspace_id)
+        .order_by(Creator.id)
+    )
+    if same_platform:
+        stmt = stmt.where(Creator.platform == target.platform)
+    rows = session.execute(stmt).all()
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    if creator_id not in set(ids.tolist()) or len(ids) < 2:
+        return []
+    numeric = np.array([[np.log10(max(r[1], 1)), *(np.nan if v is None else v for v in r[2:])] for r in rows],
+                       dtype=float)
+    # Missing values become the column median so one unknown does not exclude a creator.
+    medians = np.nanmedian(np.where(np.isnan(numeric), np.nan, numeric), axis=0)
+    numeric = np.where(np.isnan(numeric), np.nan_to_num(medians), numeric)
+    features = StandardScaler().fit_transform(numeric)
+
+    shares = session.execute(
+        select(AudienceShare.creator_id, AudienceShare.dimension, AudienceShare.value, AudienceShare.share)
+        .where(AudienceShare.creator_id.in_(ids.tolist()), AudienceShare.dimension.in_(COMPOSITION_DIMENSIONS))
+    ).all()
+    if shares:
+        columns = sorted({(d, v) for _, d, v, _ in shares})
+        column_index = {key: j for j, key in enumerate(columns)}
+        composition = np.zeros((len(ids), len(columns)))
+        rows_index = np.searchsorted(ids, np.array([s[0] for s in shares]))
+        composition[rows_index, [column_index[(d, v)] for _, d, v, _ in shares]] = [s[3] for s in shares]
+        # Composition shares are already on a common 0-1 scale; weight them like the
+        # score features as a block.
+        features = np.hstack([features, composition * np.sqrt(features.shape[1] / max(len(COMPOSITION_DIMENSIONS), 1))])
+
+    model = NearestNeighbors(n_neighbors=min(limit + 1, len(ids)), metric="cosine").fit(features)
+    position = int(np.searchsorted(ids, creator_id))
+    distances, indices = model.kneighbors(features[position:position + 1])
+    out = []
+    for distance, index in zip(distances[0], indices[0]):
+        if ids[index] == creator_id:
+            continue
+        out.append((int(ids[index]), float(1.0 - distance), float(distance)))
+    return out[:limit]

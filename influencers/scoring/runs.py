@@ -1,0 +1,212 @@
+"""Scoring runs: load a workspace's inputs once, score vectorised, write the scores in bulk.
+
+Used by the API (as a background job answering 202) and by ``influencers score``
+(synchronously). The math lives in :mod:`influencers.scoring.score`.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from influencers.config import Settings
+from influencers.creators.models import Creator
+from influencers.db import Database, utcnow
+from influencers.jobs import runner
+from influencers.scoring.loader import load_inputs
+from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
+from influencers.scoring.score import ScoringResult, score_creators
+from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore, ScoringModelVersion, ScoringRun
+
+AUDIENCE_DIMENSIONS = ("country", "language", "gender", "age_range")
+
+
+class NoActiveModel(Exception):
+    pass
+
+
+def active_model(session: Session, workspace_id: int) -> ScoringModelVersion:
+    """The workspace's active model; the shipped default is installed on first use."""
+    record = session.scalar(
+        select(ScoringModelVersion).where(
+            ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)
+        )
+    )
+    if record is None:
+        record = session.scalar(
+            select(ScoringModelVersion).where(
+                ScoringModelVersion.workspace_id == workspace_id,
+                ScoringModelVersion.version == DEFAULT_MODEL.version,
+            )
+        )
+        if record is None:
+            record = ScoringModelVersion(
+                workspace_id=workspace_id, version=DEFAULT_MODEL.version, source="shipped",
+                description="The shipped default model", parameters=DEFAULT_MODEL.to_dict(),
+                is_active=True, activated_at=utcnow(),
+            )
+            session.add(record)
+        else:
+            record.is_active, record.activated_at = True, utcnow()
+        session.flush()
+    return record
+
+
+def create_run(db: Database, workspace_id: int) -> int:
+    with db.transaction() as session:
+        model = active_model(session, workspace_id)
+        run = ScoringRun(workspace_id=workspace_id, model_id=model.id, model_version=model.version, status="queued")
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def start_run(db: Database, settings: Settings, workspace_id: int) -> int:
+    """Creates a queued run and hands it to the job runner; returns the run id."""
+    run_id = create_run(db, workspace_id)
+    job_id = runner.create_job(db, workspace_id, "score", {"run_id": run_id})
+    with db.transaction() as session:
+        session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(job_id=job_id))
+    runner.dispatch(db, settings, job_id)
+    return run_id
+
+
+@runner.job_handler("score")
+def _score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+    return execute_run(db, workspace_id, params["run_id"], report_progress)
+
+
+def execute_run(db: Database, workspace_id: int, run_id: int,
+                report_progress: Callable[[float], None] | None = None) -> dict:
+    """Runs a queued scoring run to completion (or records its failure and re-raises)."""
+    progress = report_progress or (lambda _fraction: None)
+    timings: dict[str, float] = {}
+    with db.transaction() as session:
+        run = session.get(ScoringRun, run_id)
+        run.status, run.started_at = "running", utcnow()
+        model_record = session.get(ScoringModelVersion, run.model_id)
+        model = ScoringModel.from_dict(model_record.parameters)
+    try:
+        started = time.perf_counter()
+        with db.transaction(write=False) as session:
+            inputs = load_inputs(session, workspace_id)
+        timings["read_seconds"] = round(time.perf_counter() - started, 3)
+        progress(0.4)
+
+        started = time.perf_counter()
+        result = score_creators(inputs, model)
+        shares = audience_shares(inputs)
+        timings["compute_seconds"] = round(time.perf_counter() - started, 3)
+        progress(0.7)
+
+        started = time.perf_counter()
+        with db.transaction() as session:
+            write_scores(session, workspace_id, run_id, result)
+            write_audience_shares(session, workspace_id, shares)
+            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
+                status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
+        timings["write_seconds"] = round(time.perf_counter() - started, 3)
+        with db.transaction() as session:
+            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(timings=timings))
+    except Exception as error:
+        with db.transaction() as session:
+            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
+                status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+        raise
+    return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version, **timings}
+
+
+def score_workspace(db: Database, workspace_id: int) -> int:
+    """Synchronous scoring run (the CLI): returns the run id."""
+    run_id = create_run(db, workspace_id)
+    execute_run(db, workspace_id, run_id)
+    return run_id
+
+
+def _nullable(values: np.ndarray) -> list:
+    return [None if (v is None or (isinstance(v, float) and np.isnan(v))) else float(v) for v in values]
+
+
+def write_scores(session: Session, workspace_id: int, run_id: int, result: ScoringResult) -> None:
+    """Marks previous scores not current and bulk-inserts this run's rows."""
+    session.execute(
+        update(CreatorScore)
+        .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current.is_(True))
+        .values(is_current=False)
+    )
+    if result.n_creators == 0:
+        return
+    columns = result.columns()
+    components = result.components
+    as_of = [None if np.isnat(d) else d.astype("datetime64[D]").item() for d in result.as_of]
+    estimated_reach = [None if np.isnan(v) else int(round(v)) for v in result.estimated_reach]
+    fields = {
+        "score": _nullable(result.score),
+        "authenticity": _nullable(result.authenticity),
+        "engagement_quality": _nullable(components["engagement"]),
+        "reach_component": _nullable(components["reach"]),
+        "centrality": _nullable(components["centrality"]),
+        "fake_follower_share": _nullable(result.fake_follower_share),
+        "fake_follower_share_low": _nullable(result.fake_follower_share_low),
+        "fake_follower_share_high": _nullable(result.fake_follower_share_high),
+        "reachable_share": _nullable(result.reachable_share),
+        "engagement_rate": _nullable(result.engagement_rate),
+        "engagement_rate_views": _nullable(columns["engagement_rate_views"]),
+        "confidence": _nullable(result.confidence),
+    }
+    rows = []
+    for i in range(result.n_creators):
+        flags = result.flag_names(i)
+        row = {name: values[i] for name, values in fields.items()}
+        row.update(
+            workspace_id=workspace_id, run_id=run_id, creator_id=int(result.creator_ids[i]), is_current=True,
+            model_version=result.model.version, as_of=as_of[i], estimated_reach=estimated_reach[i],
+            sample_size=int(result.sample_size[i]), flags=flags,
+            flag_bits=sum(FLAG_BITS[name] for name in flags), explanation=result.explanation(i),
+        )
+        rows.append(row)
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(CreatorScore), rows[start:start + 5000])
+
+
+def audience_shares(inputs) -> pd.DataFrame:
+    """Per creator, dimension and value: the share of the latest sample's members (known values only)."""
+    frames = []
+    for dimension in AUDIENCE_DIMENSIONS:
+        values = getattr(inputs, f"member_{dimension}")
+        if values is None or not len(inputs.sample_member):
+            continue
+        frame = pd.DataFrame({"creator": inputs.sample_creator, "value": values[inputs.sample_member]}).dropna()
+        if frame.empty:
+            continue
+        counts = frame.groupby(["creator", "value"]).size().rename("count").reset_index()
+        known = counts.groupby("creator")["count"].transform("sum")
+        counts["share"] = counts["count"] / known
+        counts["sample_size"] = known
+        counts["dimension"] = dimension
+        frames.append(counts)
+    if not frames:
+        return pd.DataFrame(columns=["creator_id", "dimension", "value", "share", "sample_size"])
+    shares = pd.concat(frames, ignore_index=True)
+    shares["creator_id"] = inputs.creator_ids[shares["creator"].to_numpy()]
+    return shares[["creator_id", "dimension", "value", "share", "sample_size"]]
+
+
+def write_audience_shares(session: Session, workspace_id: int, shares: pd.DataFrame) -> None:
+    session.execute(
+        delete(AudienceShare).where(
+            AudienceShare.creator_id.in_(select(Creator.id).where(Creator.workspace_id == workspace_id))
+        )
+    )
+    if shares.empty:
+        return
+    rows = [
+        {"creator_id": int(c), "dimension": d, "value": str(v), "share": float(s), "sample_size": int(n)}
+        for c, d, v, s, n in shares.itertuples(index=False, name=None)
+    ]
+    for start in range(0, len(rows), 10000):
+        session.execute(insert(AudienceShare), rows[start:start + 10000])

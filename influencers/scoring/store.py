@@ -1,0 +1,115 @@
+"""Stored scoring: model versions, scoring runs, per-creator scores and audience shares.
+
+Scores are never overwritten: each run writes its own rows, and ``is_current``
+marks the newest score of each creator (what discovery filters and sorts on).
+A model version is plain JSON (weights, thresholds, reach rates, penalties):
+nothing is ever pickled.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from influencers.db import Base, utcnow
+from influencers.scoring.model import FLAGS
+
+# Flags are stored as a bit set too, so "has flag X and not flag Y" is one indexed
+# integer test on both backends instead of a JSON search.
+FLAG_BITS = {name: 1 << position for position, name in enumerate(FLAGS)}
+
+
+class ScoringModelVersion(Base):
+    __tablename__ = "scoring_models"
+    __table_args__ = (UniqueConstraint("workspace_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    version: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20), default="shipped")  # shipped | edited | trained
+    parameters: Mapped[dict] = mapped_column(JSON)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[dt.datetime | None]
+
+
+class ScoringRun(Base):
+    __tablename__ = "scoring_runs"
+    __table_args__ = (Index("ix_scoring_runs_workspace_created", "workspace_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    model_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id"))
+    model_version: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    creators_scored: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    timings: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+
+
+class CreatorScore(Base):
+    __tablename__ = "creator_scores"
+    __table_args__ = (
+        Index("ix_creator_scores_current_score", "workspace_id", "is_current", "score"),
+        Index("ix_creator_scores_creator", "creator_id", "is_current"),
+        Index("ix_creator_scores_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("scoring_runs.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    model_version: Mapped[str] = mapped_column(String(100))
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    score: Mapped[float] = mapped_column(Float)
+    authenticity: Mapped[float] = mapped_column(Float)
+    engagement_quality: Mapped[float | None] = mapped_column(Float)
+    reach_component: Mapped[float | None] = mapped_column(Float)
+    centrality: Mapped[float | None] = mapped_column(Float)
+    fake_follower_share: Mapped[float | None] = mapped_column(Float)
+    fake_follower_share_low: Mapped[float | None] = mapped_column(Float)
+    fake_follower_share_high: Mapped[float | None] = mapped_column(Float)
+    reachable_share: Mapped[float | None] = mapped_column(Float)
+    engagement_rate: Mapped[float | None] = mapped_column(Float)
+    engagement_rate_views: Mapped[float | None] = mapped_column(Float)
+    estimated_reach: Mapped[int | None] = mapped_column(BigInteger)
+    sample_size: Mapped[int] = mapped_column(Integer, default=0)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    flag_bits: Mapped[int] = mapped_column(Integer, default=0)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    explanation: Mapped[dict] = mapped_column(JSON)
+
+
+class AudienceShare(Base):
+    """Share of a creator's latest audience sample with one attribute value (country FR, age 18-24...).
+
+    Rewritten by each scoring run; discovery's audience-composition filters use it.
+    """
+
+    __tablename__ = "audience_shares"
+    __table_args__ = (Index("ix_audience_shares_lookup", "dimension", "value", "share"),)
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(20), primary_key=True)
+    share: Mapped[float] = mapped_column(Float)
+    sample_size: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,47 @@
+"""The analysts' CLI contract: db upgrade, workspace create, import, score, export scores."""
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from influencers.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "import-sample.ndjson"
+
+
+@pytest.fixture
+def cli_env(database, monkeypatch, tmp_path):
+    monkeypatch.setenv("INFLUENCERS_DATABASE_URL", database.url)
+    monkeypatch.setenv("INFLUENCERS_PSEUDONYM_SECRET", "cli-test")
+    return CliRunner()
+
+
+def invoke(runner, *args):
+    result = runner.invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_score_and_export_scores(cli_env, tmp_path):
+    runner = cli_env
+    out = invoke(runner, "workspace", "create", "cli")
+    assert "admin key" in out
+    invoke(runner, "import", "--workspace", "cli", str(SAMPLE))
+    assert "2 creators scored" in invoke(runner, "score", "--workspace", "cli")
+    result = runner.invoke(main, ["export", "scores", "--workspace", "cli"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {r["handle"] for r in rows} == {"alice.cooks", "bob.eats"}
+    for column in ["platform", "handle", "score", "authenticity", "fake_follower_share", "engagement_rate",
+                   "estimated_reach", "flags"]:
+        assert column in rows[0]
+    for row in rows:
+        assert 0 <= float(row["authenticity"]) <= 100
+        assert 0 <= float(row["fake_follower_share"]) <= 1
+
+
+def test_unknown_workspace_is_a_clear_error(cli_env):
+    result = cli_env.invoke(main, ["score", "--workspace", "nope"])
+    assert result.exit_code != 0
+    assert "no workspace named 'nope'" in result.output
