@@ -1,7 +1,8 @@
 """Creator-graph centrality: PageRank, weighted in-degree, k-core, betweenness, communities.
 
 networkx is the graph model. PageRank runs on the graph's scipy sparse form
-(``nx.to_scipy_sparse_array``) with our own power iteration, which follows
+(``nx.to_scipy_sparse_array``'s matrix, read faster by :func:`adjacency_matrix`)
+with our own power iteration, which follows
 ``nx.pagerank``'s semantics exactly (out-weights normalised per node, dangling
 nodes spread their rank uniformly, uniform teleport, weights summed) but
 
@@ -29,6 +30,39 @@ DEFAULT_TOL = 1e-10
 def node_sort_key(node) -> tuple:
     """Deterministic order for mixed node types (ints before strings, each in natural order)."""
     return (type(node).__name__, node)
+
+
+def adjacency_matrix(G: nx.Graph, nodelist: Sequence | None = None,
+                     weight: str | None = "weight") -> sp.csr_array:
+    """``nx.to_scipy_sparse_array(G, nodelist, weight=weight)`` as float CSR, ~3-4x faster.
+
+    For simple graphs (Graph, DiGraph) over all their nodes the matrix is read
+    straight from the adjacency dicts, row by row (an undirected edge appears in
+    both rows, a self-loop once, missing weights count 1, exactly as networkx
+    does); multigraphs and node subsets go through networkx.
+    """
+    nodes = list(G) if nodelist is None else list(nodelist)
+    if G.is_multigraph() or len(nodes) != len(G) or len(set(nodes)) != len(nodes):
+        return sp.csr_array(nx.to_scipy_sparse_array(G, nodelist=nodes, weight=weight, dtype=float,
+                                                     format="csr"))
+    n = len(nodes)
+    index = {u: i for i, u in enumerate(nodes)}
+    if len(index) != n or any(u not in G for u in nodes):
+        raise nx.NetworkXError("nodelist must list each node of G once")
+    adj = G._adj
+    counts = np.fromiter((len(adj[u]) for u in nodes), dtype=np.int64, count=n)
+    total = int(counts.sum())
+    cols = np.fromiter((index[v] for u in nodes for v in adj[u]), dtype=np.int64, count=total)
+    if weight is None:
+        vals = np.ones(total)
+    else:
+        vals = np.fromiter((d.get(weight, 1) for u in nodes for d in adj[u].values()),
+                           dtype=float, count=total)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    A = sp.csr_array((vals, cols, indptr), shape=(n, n))
+    A.sort_indices()
+    return A
 
 
 def pagerank_sparse(adjacency, *, alpha: float = 0.85, tol: float = DEFAULT_TOL,
@@ -86,8 +120,7 @@ def pagerank(G: nx.Graph, *, alpha: float = 0.85, weight: str | None = "weight",
     nodes = list(G) if nodelist is None else list(nodelist)
     if not nodes:
         return {}
-    A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=weight, dtype=float, format="csr")
-    x = pagerank_sparse(A, alpha=alpha, tol=tol, max_iter=max_iter)
+    x = pagerank_sparse(adjacency_matrix(G, nodes, weight), alpha=alpha, tol=tol, max_iter=max_iter)
     return dict(zip(nodes, map(float, x)))
 
 
@@ -96,7 +129,7 @@ def weighted_in_degree(G: nx.Graph, weight: str | None = "weight") -> dict:
     nodes = list(G)
     if not nodes:
         return {}
-    A = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=weight, dtype=float, format="csr")
+    A = adjacency_matrix(G, nodes, weight)
     return dict(zip(nodes, map(float, np.asarray(A.sum(axis=0)).ravel())))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,6 +39,11 @@ class Incidence:
             raise ValueError(f"{len(self.creator_ids)} creator ids for {k} rows")
         if len(self.member_keys) != m:
             raise ValueError(f"{len(self.member_keys)} member keys for {m} columns")
+
+    @cached_property
+    def csc(self) -> sp.csc_array:
+        """The same matrix in CSC form (computed once): member masks become column masks."""
+        return self.matrix.tocsc()
 
     @property
     def n_creators(self) -> int:
@@ -82,6 +88,51 @@ def _ones(matrix) -> sp.csr_array:
     return m
 
 
+def _compress(members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct member ids (sorted) and each pair's column; a lookup table for dense integer ids."""
+    if members.dtype.kind in "iu" and members.size:
+        lo, hi = int(members.min()), int(members.max())
+        span = hi - lo + 1
+        if span <= max(4 * members.size, 1 << 20):
+            present = np.zeros(span, dtype=bool)
+            offset = members - lo if lo else members
+            present[offset] = True
+            keys = (np.flatnonzero(present) + lo).astype(members.dtype)
+            lookup = np.cumsum(present, dtype=np.int32 if span < 2**31 else np.int64)
+            lookup -= 1
+            return keys, lookup[offset]
+    order = np.argsort(members, kind="stable")
+    ordered = members[order]
+    first = np.concatenate([[True], ordered[1:] != ordered[:-1]]) if members.size else np.zeros(0, bool)
+    cols = np.empty(members.size, dtype=np.int64)
+    cols[order] = np.cumsum(first) - 1
+    return ordered[first], cols
+
+
+def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_array:
+    """Canonical 0/1 CSR (sorted, duplicate-free rows) from (row, col) pairs.
+
+    Pairs already grouped by row with increasing columns (e.g. read in primary-key
+    order) are taken as they are; otherwise one sort of the combined key row * M + col.
+    """
+    k, m = shape
+    idx_dtype = np.int32 if max(m, rows.size) < 2**31 else np.int64
+    if rows.size > 1 and not (np.all(rows[1:] >= rows[:-1])
+                              and np.all((cols[1:] > cols[:-1]) | (rows[1:] > rows[:-1]))):
+        # np.sort, not np.unique: numpy 2.4's hash-based unique is ~50x slower here
+        key = np.sort(rows * np.int64(m) + cols.astype(np.int64)) if m else rows[:0]
+        if key.size > 1:
+            key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+        rows, cols = key // m, key % m
+    indptr = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=k), out=indptr[1:])
+    out = sp.csr_array((np.ones(cols.size, dtype=np.int32), cols.astype(idx_dtype, copy=False),
+                        indptr.astype(idx_dtype)), shape=shape)
+    out.has_sorted_indices = True
+    out.has_canonical_format = True
+    return out
+
+
 def incidence_from_pairs(creator_index, member_index, *, n_creators: int | None = None,
                          creator_ids: Sequence | None = None,
                          member_keys: Sequence | np.ndarray | None = None) -> Incidence:
@@ -102,16 +153,15 @@ def incidence_from_pairs(creator_index, member_index, *, n_creators: int | None 
     if rows.size and (rows.min() < 0 or rows.max() >= n_creators):
         raise ValueError("creator_index out of range")
     if member_keys is None:
-        keys, cols = np.unique(members, return_inverse=True)
+        keys, cols = _compress(members)
     else:
         keys = np.asarray(member_keys)
         cols = members.astype(np.int64)
         if cols.size and (cols.min() < 0 or cols.max() >= len(keys)):
             raise ValueError("member_index out of range for member_keys")
-    matrix = sp.csr_array((np.ones(rows.size, dtype=np.int32), (rows, cols.ravel())),
-                          shape=(n_creators, len(keys)))
+    matrix = _csr_from_pairs(rows, np.asarray(cols).ravel(), (n_creators, len(keys)))
     ids = tuple(creator_ids) if creator_ids is not None else tuple(range(n_creators))
-    return Incidence(_ones(matrix), keys, ids)
+    return Incidence(matrix, keys, ids)
 
 
 def incidence_from_samples(samples: Mapping | Sequence[Iterable]) -> Incidence:

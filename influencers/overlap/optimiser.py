@@ -132,7 +132,7 @@ class CoverageState:
 
     def __init__(self, matrix: sp.csr_array, weight: np.ndarray):
         self.indptr = matrix.indptr
-        self.indices = matrix.indices
+        self.indices = matrix.indices.astype(np.intp, copy=False)
         self.weight = weight
         self.covered = np.zeros(matrix.shape[1], dtype=float)
         self.value = 0.0
@@ -156,9 +156,11 @@ class CoverageState:
     def all_gains(self) -> np.ndarray:
         """Every creator's marginal gain at once (one pass over the CSR data)."""
         k = len(self.indptr) - 1
+        self.evaluations += k
+        if self.value == 0:  # nothing covered yet: a creator's gain is its whole audience
+            return self.weight * np.diff(self.indptr)
         rows = np.repeat(np.arange(k), np.diff(self.indptr))
         contrib = np.maximum(self.weight[rows] - self.covered[self.indices], 0.0)
-        self.evaluations += k
         return np.bincount(rows, weights=contrib, minlength=k)
 
     def add(self, j: int) -> float:
@@ -236,7 +238,13 @@ def _prepare(incidence, followers, *, fees, budget, k, fake_share, authentic, ta
 
     mw = member_weights(matrix, followers, fake_share=fake_share, authentic=authentic,
                         target=target, scaling="authentic")
-    counted = sp.csr_array(matrix[:, np.flatnonzero(mw.counted)]) if not mw.counted.all() else sp.csr_array(matrix)
+    counted = sp.csr_array(matrix)
+    if not mw.counted.all():  # drop the entries of members that do not count (columns keep their numbers)
+        entry = mw.counted[counted.indices]
+        cs = np.zeros(entry.size + 1, dtype=np.int64)
+        np.cumsum(entry, out=cs[1:])
+        counted = sp.csr_array((counted.data[entry], counted.indices[entry], cs[counted.indptr]),
+                               shape=counted.shape)
     blocked = np.zeros(n, dtype=bool)
     blocked[keep] = True
     blocked[excluded] = True

@@ -53,16 +53,21 @@ Interval
 --------
 A seeded bootstrap over members within each sample: each replicate redraws
 every creator's base sample (``b_i`` draws with replacement from its own
-members) and recounts ``U`` and ``total``. A redrawn member keeps the
-classification it has in the full data (counted or not, first reached by this
-creator or by an earlier one); re-deriving overlaps from resampled samples would
-thin them (a bootstrap sample holds only ~63% distinct members) and bias the
-union upward. With fixed classifications a replicate is a multinomial draw
-of (first-reached, counted-but-reached-earlier, not counted) per creator, which is
-what is drawn directly: exact, and O(K) per replicate. The deviation is shrunk by
+members) and recounts ``U``. A redrawn member keeps the classification it has
+in the full data (first reached by this creator, or not); re-deriving overlaps
+from resampled samples would thin them (a bootstrap sample holds only ~63%
+distinct members) and bias the union upward. With fixed classifications the
+first-reached count of a replicate is ``Bin(b_i, x_i / b_i)``, which is what
+is drawn directly: exact, and O(K) per replicate. The deviation is shrunk by
 the finite-population correction ``sqrt((N_i - b_i) / (N_i - 1))``, ``N_i`` the
 audience the base sample comes from, so a complete audience gives a zero-width
 interval. The interval is the percentile interval of ``U`` over the replicates.
+
+The interval covers the sampling variation of each creator's shares given what
+the samples show; it does not cover the bias of overlaps the samples cannot
+show (independent samples that are tiny next to their audiences barely meet,
+every member looks first-reached, and the interval is narrow around an upper
+estimate). Report the sample sizes with it, as :class:`ReachEstimate` does.
 """
 from __future__ import annotations
 
@@ -114,12 +119,54 @@ def _as_mask(mask, m: int, name: str) -> np.ndarray | None:
     return arr
 
 
-def member_weights(matrix: sp.csr_array, followers, *, fake_share=None, authentic=None,
-                   target=None, scaling: str = "authentic") -> MemberWeights:
-    """Weights, counted members and sample sizes for ``matrix`` (K x M, 0/1 CSR)."""
+def _is_csc(matrix) -> bool:
+    return isinstance(matrix, (sp.csc_array, sp.csc_matrix))
+
+
+def row_code_counts(matrix, codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """K x ``n_codes`` table: per row, how many of its entries fall in columns of each code.
+
+    ``codes`` gives every member column a small integer (e.g. authentic + 2 x
+    in-target); one gather and a bincount per row, so every per-creator count a
+    report needs comes from a single pass over the entries.
+    """
+    codes = np.asarray(codes)
+    k = matrix.shape[0]
+    if _is_csc(matrix):
+        entry = np.repeat(codes, np.diff(matrix.indptr)).astype(np.int64)
+        flat = np.bincount(matrix.indices.astype(np.int64) * n_codes + entry, minlength=k * n_codes)
+        return flat.reshape(k, n_codes).astype(np.int64)
+    matrix = sp.csr_array(matrix)
+    gathered = codes[matrix.indices.astype(np.intp, copy=False)]
+    out = np.zeros((k, n_codes), dtype=np.int64)
+    indptr = matrix.indptr
+    for i in range(k):
+        if indptr[i + 1] > indptr[i]:
+            out[i] = np.bincount(gathered[indptr[i]:indptr[i + 1]], minlength=n_codes)
+    return out
+
+
+def row_counts(matrix, column_mask: np.ndarray | None = None) -> np.ndarray:
+    """Entries per row, optionally only in the columns of ``column_mask`` (CSR or CSC input)."""
+    if column_mask is None:
+        if _is_csc(matrix):
+            return np.bincount(matrix.indices, minlength=matrix.shape[0]).astype(np.int64)
+        return np.diff(sp.csr_array(matrix).indptr).astype(np.int64)
+    return row_code_counts(matrix, np.asarray(column_mask, dtype=np.int8), 2)[:, 1]
+
+
+def member_weights(matrix: sp.csr_array | sp.csc_array, followers, *, fake_share=None,
+                   authentic=None, target=None, scaling: str = "authentic",
+                   code_table: np.ndarray | None = None) -> MemberWeights:
+    """Weights, counted members and sample sizes for ``matrix`` (K x M, 0/1, CSR or CSC).
+
+    ``code_table`` (K x 4) may pass precomputed per-row counts of members by
+    code ``authentic + 2 x in-target`` (as given, before ``scaling``) to skip the pass.
+    """
     if scaling not in SCALINGS:
         raise ValueError(f"scaling must be one of {SCALINGS}")
-    matrix = sp.csr_array(matrix)
+    if not _is_csc(matrix):
+        matrix = sp.csr_array(matrix)
     k, m = matrix.shape
     followers = _as_float_array(followers, k, "followers")
     if np.any(followers < 0):
@@ -130,20 +177,23 @@ def member_weights(matrix: sp.csr_array, followers, *, fake_share=None, authenti
         raise ValueError("fake_share must be within [0, 1]")
     authentic = _as_mask(authentic, m, "authentic")
     target = _as_mask(target, m, "target")
-    if scaling == "followers":
+    auth = np.ones(m, dtype=bool) if authentic is None else authentic
+    tgt = np.ones(m, dtype=bool) if target is None else target
+    # code = authentic + 2 x in-target: one pass gives every count below
+    table = (row_code_counts(matrix, auth.astype(np.int8) + 2 * tgt.astype(np.int8), 4)
+             if code_table is None else np.asarray(code_table, dtype=np.int64))
+    if scaling == "followers":  # authenticity plays no part: fold bots into the authentic codes
         authentic, fake_given, fake = None, False, np.zeros(k)
-
-    n = np.diff(matrix.indptr).astype(np.int64)
-    counted = np.ones(m, dtype=bool)
-    if authentic is not None:
-        counted &= authentic
-    if target is not None:
-        counted &= target
-    counted_size = (matrix @ counted.astype(np.int64)).astype(np.int64)
+        auth = np.ones(m, dtype=bool)
+        zero = np.zeros(k, dtype=np.int64)
+        table = np.column_stack([zero, table[:, 0] + table[:, 1], zero, table[:, 2] + table[:, 3]])
+    counted = auth & tgt
+    n = table.sum(axis=1)
+    counted_size = table[:, 3].copy()
 
     audience = followers * (1.0 - fake)
     if authentic is not None and fake_given:
-        base = (matrix @ authentic.astype(np.int64)).astype(np.int64)
+        base = table[:, 1] + table[:, 3]
         population = np.where(n > 0, followers * base / np.maximum(n, 1), 0.0)
     else:
         base = n
@@ -162,23 +212,21 @@ def first_reached_counts(matrix: sp.csr_array, counted: np.ndarray, weight: np.n
     """``x_k``: counted members of sample ``k`` seen in no sample of larger weight.
 
     Ties in weight go to the earlier row. ``sum_k weight_k x_k`` is the max-weight
-    unique reach; ``x.sum()`` the number of distinct counted members.
+    unique reach; ``x.sum()`` the number of distinct counted members. Rows are
+    visited in decreasing weight, each marking its members as seen: per row one
+    gather and one scatter on a boolean member array.
     """
-    matrix = sp.csr_array(matrix)
-    k = matrix.shape[0]
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
+    csr = sp.csr_array(matrix)
+    k = csr.shape[0]
     order = np.lexsort((np.arange(k), -np.asarray(weight, dtype=float)))
-    rank = np.empty(k, dtype=np.int64)
-    rank[order] = np.arange(k)
-    rows = np.repeat(np.arange(k), np.diff(matrix.indptr))
-    cols = matrix.indices
-    keep = counted[cols]
-    rows, cols = rows[keep], cols[keep]
-    best = np.full(matrix.shape[1], k, dtype=np.int64)
-    np.minimum.at(best, cols, rank[rows])
-    seen = best < k
-    return np.bincount(order[best[seen]], minlength=k).astype(np.int64)
+    seen = ~np.asarray(counted, dtype=bool)  # members that do not count are never "new"
+    x = np.zeros(k, dtype=np.int64)
+    indptr, indices = csr.indptr, csr.indices.astype(np.intp, copy=False)
+    for i in order:
+        idx = indices[indptr[i]:indptr[i + 1]]
+        x[i] = idx.size - np.count_nonzero(seen[idx])
+        seen[idx] = True
+    return x
 
 
 @dataclass(frozen=True)
@@ -192,7 +240,6 @@ class ReachEstimate:
     std_error: float
     total_audience: float
     duplication_factor: float
-    duplication_ci: tuple[float, float]
     confidence: float
     n_boot: int
     seed: int | None
@@ -209,7 +256,6 @@ class ReachEstimate:
             "std_error": self.std_error,
             "total_audience": self.total_audience,
             "duplication_factor": _json_float(self.duplication_factor),
-            "duplication_ci": [_json_float(v) for v in self.duplication_ci],
             "confidence": self.confidence,
             "n_boot": self.n_boot,
             "seed": self.seed,
@@ -241,35 +287,25 @@ def estimate_unique_reach(matrix: sp.csr_array, weights: MemberWeights, *, scali
     unique = float(np.dot(w, x))
     total = float(np.dot(w, c))
     low = high = unique
-    dup_low = dup_high = _ratio(total, unique)
     std = 0.0
     b = weights.base_size
     if n_boot > 0 and b.sum() > 0:
         rng = np.random.default_rng(seed)
-        bs = np.maximum(b, 1)
-        # categories per creator: first reached here / counted but reached earlier / rest
-        p = np.column_stack([x / bs, (c - x) / bs, (b - c) / bs]).clip(0, 1)
-        p[:, 2] = np.clip(1.0 - p[:, 0] - p[:, 1], 0, 1)
-        p[b == 0] = (0.0, 0.0, 1.0)
-        p /= p.sum(axis=1, keepdims=True)
-        draws = rng.multinomial(b, p, size=(n_boot, len(b)))  # (n_boot, K, 3)
+        # Each replicate redraws creator k's b_k members; the number that are first
+        # reached by k is Bin(b_k, x_k / b_k). Drawn in (K, n_boot) layout so
+        # consecutive draws share (n, p) and numpy reuses its sampler setup.
+        p_first = np.clip(np.divide(x, b, out=np.zeros(len(b)), where=b > 0), 0, 1)
+        first = rng.binomial(b[:, None], p_first[:, None], size=(len(b), n_boot))
         pop = weights.population
         fpc = np.sqrt(np.divide(pop - b, pop - 1, out=np.zeros_like(pop), where=pop > 1).clip(0, 1))
-        x_star = x + (draws[:, :, 0] - x) * fpc
-        c_star = c + (draws[:, :, 0] + draws[:, :, 1] - c) * fpc
-        u_star = x_star @ w
-        t_star = c_star @ w
+        u_star = w @ (x[:, None] + (first - x[:, None]) * fpc[:, None])
         alpha = (1 - confidence) / 2
         low, high = (float(v) for v in np.quantile(u_star, [alpha, 1 - alpha]))
         std = float(u_star.std(ddof=1)) if n_boot > 1 else 0.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d_star = np.where(u_star > 0, t_star / u_star, np.nan)
-        if np.isfinite(d_star).any():
-            dup_low, dup_high = (float(v) for v in np.nanquantile(d_star, [alpha, 1 - alpha]))
     return ReachEstimate(
         scaling=scaling, unique_reach=unique, ci_low=low, ci_high=high, std_error=std,
-        total_audience=total, duplication_factor=_ratio(total, unique),
-        duplication_ci=(dup_low, dup_high), confidence=confidence, n_boot=int(n_boot), seed=seed,
+        total_audience=total, duplication_factor=_ratio(total, unique), confidence=confidence,
+        n_boot=int(n_boot), seed=seed,
         base_sample_sizes=[int(v) for v in b], counted_sample_sizes=[int(v) for v in c],
         distinct_counted_members=int(x.sum()),
     )

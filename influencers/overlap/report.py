@@ -1,10 +1,10 @@
 """Exact audience overlap over the samples: pairwise matrices, unique shares, unique reach.
 
-All pairwise numbers come from one sparse product ``A @ A.T`` of the K x M
-incidence matrix (restricted to the members that count), per-member
-multiplicities from one column sum. Shares are sample shares (they need no
-scaling); reach figures are scaled to real followers as documented in
-:mod:`influencers.overlap.reach`.
+All pairwise numbers are the product ``A @ A.T`` of the K x M incidence matrix
+(restricted to the members that count, see :func:`shared_counts`), per-member
+multiplicities one column count, per-creator counts one pass over the CSR
+entries. Shares are sample shares (they need no scaling); reach figures are
+scaled to real followers as documented in :mod:`influencers.overlap.reach`.
 """
 from __future__ import annotations
 
@@ -19,15 +19,82 @@ from influencers.overlap.reach import (
     ReachEstimate,
     _json_float,
     estimate_unique_reach,
+    first_reached_counts,
     member_weights,
+    row_code_counts,
+    row_counts,
 )
 
 
-def _restrict(matrix: sp.csr_array, counted: np.ndarray | None) -> sp.csr_array:
+_PAIR_CHUNK = 1 << 22  # pairs accumulated before one bincount
+
+
+def member_multiplicity(matrix: sp.csr_array | sp.csc_array, counted: np.ndarray | None = None) -> np.ndarray:
+    """Per member column: how many samples contain it (0 for members that do not count)."""
+    if isinstance(matrix, (sp.csc_array, sp.csc_matrix)):
+        d = np.diff(matrix.indptr).astype(np.int64)
+    else:
+        matrix = sp.csr_array(matrix)
+        d = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.int64)
+    if counted is not None:
+        d = np.where(counted, d, 0)
+    return d
+
+
+def shared_counts(matrix: sp.csr_array, column_mask: np.ndarray | None = None, *,
+                  multiplicity: np.ndarray | None = None,
+                  diagonal: np.ndarray | None = None) -> np.ndarray:
+    """``A @ A.T``: the K x K counts of shared members, over the columns of ``column_mask``.
+
+    Only members in two or more samples matter off the diagonal, so just their
+    entries are transposed (to CSC). Members are then grouped by how many samples
+    hold them (``d``); each group's rows form a dense ``n_d x d`` block whose row
+    pairs are counted with one ``bincount``. The work is ``sum_m d(m)^2 / 2``, as
+    for a sparse product, without its symbolic pass: ~2-3x faster than scipy's
+    ``A @ A.T`` on a few hundred rows by a million columns. The diagonal is each
+    row's counted members (pass ``diagonal`` when known).
+    """
     matrix = sp.csr_array(matrix)
-    if counted is None or counted.all():
-        return matrix
-    return sp.csr_array(matrix[:, np.flatnonzero(counted)])
+    k = matrix.shape[0]
+    d = member_multiplicity(matrix, column_mask) if multiplicity is None else multiplicity
+    if column_mask is not None:
+        d = np.where(column_mask, d, 0)
+    gram = np.zeros(k * k, dtype=np.int64)
+    shared_cols = d >= 2
+    if shared_cols.any():
+        keep = shared_cols[matrix.indices]
+        cs = np.zeros(keep.size + 1, dtype=np.int64 if keep.size >= 2**31 else np.int32)
+        np.cumsum(keep, out=cs[1:])
+        kept = matrix.indices[keep]
+        sub = sp.csr_array((np.ones(kept.size, dtype=np.int32), kept, cs[matrix.indptr]), shape=matrix.shape)
+        csc = sub.tocsc()
+        indptr = csc.indptr.astype(np.int64)
+        cols = np.flatnonzero(shared_cols)
+        deg = d[cols]
+        order = np.argsort(deg.astype(np.int32 if k >= 1 << 15 else np.int16), kind="stable")
+        cols, deg = cols[order], deg[order]
+        bounds = np.flatnonzero(np.diff(deg)) + 1
+        key_dtype = np.int32 if k * k < 2**31 else np.int64
+        pending: list[np.ndarray] = []
+        size = 0
+        for group in np.split(np.arange(cols.size), bounds):
+            dv = int(deg[group[0]])
+            ia, ib = np.triu_indices(dv, 1)
+            step = max(1, _PAIR_CHUNK // len(ia))
+            for lo in range(0, group.size, step):
+                starts = indptr[cols[group[lo:lo + step]]]
+                rows = csc.indices[starts[:, None] + np.arange(dv)].astype(key_dtype)
+                pending.append((rows[:, ia] * key_dtype(k) + rows[:, ib]).ravel())
+                size += pending[-1].size
+                if size >= _PAIR_CHUNK:
+                    gram += np.bincount(np.concatenate(pending), minlength=k * k)
+                    pending, size = [], 0
+        if pending:
+            gram += np.bincount(np.concatenate(pending), minlength=k * k)
+    gram = gram.reshape(k, k)
+    gram = gram + gram.T  # pairs were counted once, in either orientation
+    gram[np.diag_indices(k)] = row_counts(matrix, column_mask) if diagonal is None else diagonal
+    return gram
 
 
 @dataclass(frozen=True)
@@ -39,25 +106,19 @@ class PairwiseOverlap:
     containment: np.ndarray  # K x K float, |i & j| / |i|, row i = "share of i's audience j also reaches"
 
 
-def pairwise_overlap(matrix: sp.csr_array, counted: np.ndarray | None = None) -> PairwiseOverlap:
-    """Pairwise shared members, Jaccard and containment, from ``A @ A.T``."""
-    a = _restrict(matrix, counted)
-    a = sp.csr_array(a, dtype=np.int64) if a.dtype != np.int64 else a
-    shared = (a @ a.T).toarray().astype(np.int64)
+def pairwise_overlap(matrix: sp.csr_array | sp.csc_array,
+                     counted: np.ndarray | None = None) -> PairwiseOverlap:
+    """Pairwise shared members, Jaccard and containment: ``A @ A.T`` over counted members."""
+    return _pairwise(shared_counts(sp.csr_array(matrix), counted))
+
+
+def _pairwise(shared: np.ndarray) -> PairwiseOverlap:
     size = np.diag(shared).astype(float)
     union = size[:, None] + size[None, :] - shared
     with np.errstate(divide="ignore", invalid="ignore"):
         jaccard = np.where(union > 0, shared / union, 0.0)
         containment = np.where(size[:, None] > 0, shared / size[:, None], 0.0)
     return PairwiseOverlap(shared=shared, jaccard=jaccard, containment=containment)
-
-
-def member_multiplicity(matrix: sp.csr_array, counted: np.ndarray | None = None) -> np.ndarray:
-    """Per member column: how many samples contain it (0 for members that do not count)."""
-    d = np.asarray(sp.csr_array(matrix).sum(axis=0)).ravel().astype(np.int64)
-    if counted is not None:
-        d = np.where(counted, d, 0)
-    return d
 
 
 @dataclass(frozen=True)
@@ -138,25 +199,35 @@ def overlap_report(incidence: Incidence | sp.csr_array, followers, *, fake_share
         if len(ids) != matrix.shape[0]:
             raise ValueError("creator_ids must label every row")
     matrix = sp.csr_array(matrix)
+    m = matrix.shape[1]
+    auth = np.ones(m, dtype=bool) if authentic is None else np.asarray(authentic, dtype=bool).ravel()
+    tgt = np.ones(m, dtype=bool) if target is None else np.asarray(target, dtype=bool).ravel()
+    if auth.size != m or tgt.size != m:
+        raise ValueError(f"member masks need {m} values")
+    counted = auth & tgt
+    d = member_multiplicity(matrix, counted)
+    # one pass: per creator, members by authentic + 2 x in-target + 4 x "in no other sample"
+    codes = auth.astype(np.int8) + 2 * tgt.astype(np.int8) + 4 * (d == 1).astype(np.int8)
+    table = row_code_counts(matrix, codes, 8)
+    table4 = table[:, :4] + table[:, 4:]
     aw = member_weights(matrix, followers, fake_share=fake_share, authentic=authentic,
-                        target=target, scaling="authentic")
-    fw = member_weights(matrix, followers, target=target, scaling="followers")
-    counted = aw.counted
-
-    a = _restrict(matrix, counted)
-    pairwise = pairwise_overlap(a)
-    d = np.asarray(a.sum(axis=0)).ravel()
-    unique_members = (a @ (d == 1).astype(np.int64)).astype(np.int64)
+                        target=target, scaling="authentic", code_table=table4)
+    fw = member_weights(matrix, followers, authentic=authentic, target=target,
+                        scaling="followers", code_table=table4)
+    pairwise = _pairwise(shared_counts(matrix, counted, multiplicity=d, diagonal=aw.counted_size))
+    unique_members = table[:, 7].copy()
     sizes = aw.counted_size
     unique_share = np.divide(unique_members, sizes, out=np.zeros(len(sizes)), where=sizes > 0)
     overlapping_share = np.where(sizes > 0, 1.0 - unique_share, 0.0)
     distinct = int(np.count_nonzero(d))
 
     fake = np.zeros(len(ids)) if fake_share is None else np.asarray(fake_share, dtype=float)
-    authentic_reach = estimate_unique_reach(matrix, aw, scaling="authentic", n_boot=n_boot,
-                                            confidence=confidence, seed=seed)
-    follower_reach = estimate_unique_reach(matrix, fw, scaling="followers", n_boot=n_boot,
-                                           confidence=confidence, seed=seed)
+    authentic_reach = estimate_unique_reach(
+        matrix, aw, scaling="authentic", n_boot=n_boot, confidence=confidence, seed=seed,
+        first_reached=first_reached_counts(matrix, aw.counted, aw.weight))
+    follower_reach = estimate_unique_reach(
+        matrix, fw, scaling="followers", n_boot=n_boot, confidence=confidence, seed=seed,
+        first_reached=first_reached_counts(matrix, fw.counted, fw.weight))
     return OverlapReport(
         creator_ids=ids, sample_sizes=aw.sample_size, counted_sizes=sizes, pairwise=pairwise,
         unique_members=unique_members, unique_share=unique_share,

@@ -130,3 +130,22 @@ def test_compute_centrality_report():
     assert set(row) == {"creator_id", "pagerank", "in_degree", "core", "betweenness", "community", "centrality"}
     assert all(0.0 <= r["centrality"] <= 1.0 for r in data["creators"])
     assert sum(c["size"] for c in data["communities"]) == G.number_of_nodes()
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+@pytest.mark.parametrize("weight", ["weight", None])
+def test_adjacency_matrix_matches_networkx(name, weight):
+    from influencers.graph.centrality import adjacency_matrix
+
+    G = GRAPHS[name]()
+    G.add_edge(next(iter(G)), next(iter(G)), weight=2.5)  # a self-loop
+    first = next(iter(G.edges))
+    G.edges[first].pop("weight", None)  # a missing weight counts 1
+    nodes = list(G)[::-1]
+    ref = nx.to_scipy_sparse_array(G, nodelist=nodes, weight=weight, dtype=float)
+    ours = adjacency_matrix(G, nodes, weight)
+    assert abs(ours - ref).max() == 0
+    sub = nodes[:10]
+    assert abs(adjacency_matrix(G, sub, weight) - nx.to_scipy_sparse_array(G, nodelist=sub, weight=weight)).max() == 0
+    M = nx.MultiDiGraph([(1, 2), (1, 2), (2, 3)])
+    assert adjacency_matrix(M).toarray()[0, 1] == 2

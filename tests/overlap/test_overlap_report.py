@@ -145,30 +145,34 @@ def test_interval_contains_estimate_and_is_seeded():
     assert a.ci_low <= a.unique_reach <= a.ci_high
     assert a.ci_low < a.ci_high
     assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
-    assert a.duplication_ci[0] <= a.duplication_factor <= a.duplication_ci[1]
     assert a.base_sample_sizes == [len(s) for s in samples.values()]
 
 
-def synthetic(n_per_creator: int, seed: int, k: int = 10, pool: int = 50_000):
-    """Samples of size n drawn from overlapping slices of a member pool (same shares at any n)."""
+def panel_sample(rate: float, seed: int, k: int = 10, population: int = 200_000, audience: int = 60_000):
+    """Creator i is followed by people [i * 14k, i * 14k + 60k); the samples are those
+    followers inside a random panel of the population, so shares are the same at any rate."""
     rng = np.random.default_rng(seed)
+    panel = rng.random(population) < rate
     rows, cols = [], []
     for i in range(k):
-        start = i * pool // (2 * k)
-        members = rng.choice(np.arange(start, start + pool // 3), n_per_creator, replace=False)
-        rows.append(np.full(n_per_creator, i))
-        cols.append(members)
-    return incidence_from_pairs(np.concatenate(rows), np.concatenate(cols), n_creators=k)
+        followers = np.arange(i * 14_000, i * 14_000 + audience)
+        sampled = followers[panel[followers]]
+        rows.append(np.full(sampled.size, i))
+        cols.append(sampled)
+    inc = incidence_from_pairs(np.concatenate(rows), np.concatenate(cols), n_creators=k)
+    return inc, np.full(k, float(audience))
 
 
 def test_interval_narrows_with_larger_samples():
-    followers = np.linspace(1e5, 1e6, 10)
+    truth = 9 * 14_000 + 60_000  # people following at least one creator
     widths = []
-    for n in (100, 1000, 10_000):
-        r = overlap_report(synthetic(n, seed=1), followers, n_boot=400, seed=3).authentic_reach
+    for rate in (0.002, 0.02, 0.2):
+        inc, followers = panel_sample(rate, seed=1)
+        r = overlap_report(inc, followers, n_boot=400, seed=3).authentic_reach
         assert r.ci_low <= r.unique_reach <= r.ci_high
-        widths.append((r.ci_high - r.ci_low) / r.unique_reach)
-    assert widths[0] > widths[1] > widths[2]
+        assert r.unique_reach == pytest.approx(truth, rel=0.1)
+        widths.append(r.ci_high - r.ci_low)
+    assert widths[0] > 2 * widths[1] > 4 * widths[2]
 
 
 def test_complete_audiences_have_zero_width():
@@ -217,3 +221,19 @@ def test_pairwise_and_weights_validation():
     w = member_weights(inc.matrix, [10, 4], fake_share=[0.5, 0])
     assert w.weight.tolist() == [2.5, 4.0]
     assert math.isclose(w.reach.sum(), 9.0)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 22])
+def test_shared_counts_equals_dense_product(monkeypatch, chunk):
+    import scipy.sparse as sp
+
+    from influencers.overlap import report
+
+    monkeypatch.setattr(report, "_PAIR_CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    for trial in range(20):
+        k, m = int(rng.integers(1, 25)), int(rng.integers(1, 150))
+        dense = (rng.random((k, m)) < rng.random() * 0.6).astype(np.int32)
+        mask = rng.random(m) < 0.7 if trial % 2 else None
+        a = dense * (1 if mask is None else mask)
+        assert np.array_equal(report.shared_counts(sp.csr_array(dense), mask), a @ a.T)
