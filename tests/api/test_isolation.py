@@ -17,7 +17,17 @@ def _resources(api):
     key = api.post("/v1/keys", json={"name": "iso", "role": "viewer"}).json
     ids = {"creator_id": creator["id"], "key_id": key["id"]}
     ids.update(_campaign_resources(api, creator["id"]))
+    ids.update(_scoring_resources(api))
     return ids
+
+
+def _scoring_resources(api):
+    from tests.scoring_api.conftest import wait_for
+
+    started = api.post("/v1/scoring-runs")
+    run = wait_for(api, started.headers["Location"])
+    model = api.get("/v1/scoring-models").json[0]
+    return {"scoring_run_id": run["id"], "job_id": run["job_id"], "scoring_model_id": model["id"]}
 
 
 def _campaign_resources(api, creator_id):
