@@ -15,6 +15,15 @@ from influencers.campaigns.transitions import IllegalTransition
 
 STALE = "It changed since it was read; fetch it again and retry."
 
+# Transitions are POSTs: If-Match is optional there (the write is conditional anyway).
+OPTIONAL_IF_MATCH = [{
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "The ETag the caller last read; a stale one answers 412 instead of moving the object.",
+    "schema": {"type": "string"},
+}]
+
 
 def key_id() -> int:
     return g.principal.key_id

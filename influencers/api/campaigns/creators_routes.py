@@ -6,6 +6,7 @@ from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage
 from influencers.api.campaigns import schemas as s
 from influencers.api.campaigns.common import (
+    OPTIONAL_IF_MATCH,
     campaign_creator_etag,
     campaign_creator_or_404,
     check_if_match,
@@ -53,7 +54,8 @@ def update_campaign_creator(changes, campaign_creator_id):
     return _warn(cc)
 
 
-@blp.route("/<id:campaign_creator_id>/transitions", methods=["POST"], operation_id="transitionCampaignCreator",
+@blp.route("/<id:campaign_creator_id>/transitions", methods=["POST"], parameters=OPTIONAL_IF_MATCH,
+           operation_id="transitionCampaignCreator",
            summary="Move a creator along the pipeline: shortlisted -> invited -> accepted | declined -> "
                    "contracted -> completed, or removed")
 @blp.etag

@@ -6,6 +6,7 @@ from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage
 from influencers.api.campaigns import schemas as s
 from influencers.api.campaigns.common import (
+    OPTIONAL_IF_MATCH,
     check_if_match,
     deliverable_etag,
     deliverable_or_404,
@@ -57,7 +58,8 @@ def update_deliverable(changes, deliverable_id):
     return deliverable
 
 
-@blp.route("/<id:deliverable_id>/transitions", methods=["POST"], operation_id="transitionDeliverable",
+@blp.route("/<id:deliverable_id>/transitions", methods=["POST"], parameters=OPTIONAL_IF_MATCH,
+           operation_id="transitionDeliverable",
            summary="Move a deliverable along: planned -> submitted -> changes_requested -> submitted ... -> "
                    "approved -> published, or missed")
 @blp.etag

@@ -15,6 +15,7 @@ from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage
 from influencers.api.campaigns import schemas as s
 from influencers.api.campaigns.common import (
+    OPTIONAL_IF_MATCH,
     brief_etag,
     campaign_creator_etag,
     campaign_etag,
@@ -80,7 +81,8 @@ def update_campaign(changes, campaign_id):
     return campaign
 
 
-@blp.route("/<id:campaign_id>/transitions", methods=["POST"], operation_id="transitionCampaign",
+@blp.route("/<id:campaign_id>/transitions", methods=["POST"], parameters=OPTIONAL_IF_MATCH,
+           operation_id="transitionCampaign",
            summary="Change a campaign's status: draft -> active -> completed, or cancelled")
 @blp.etag
 @requires("write")

@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, post_load, validate
 
 from influencers.api.schemas import BodySchema, Count, QueryCount, QuerySchema, StrictInteger, one_of
-from influencers.campaigns import kpis, transitions
+from influencers.campaigns import kpis
 from influencers.campaigns.models import (
     AUDITED_OBJECTS,
     CAMPAIGN_CREATOR_STATUSES,
@@ -724,4 +724,3 @@ class RateCardSchema(ma.Schema):
     created_at = fields.DateTime(required=True)
 
 
-TRANSITIONS = transitions.MACHINES
