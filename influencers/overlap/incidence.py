@@ -133,6 +133,15 @@ def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) 
     return out
 
 
+def _labels(creator_ids, n: int) -> tuple:
+    """Row labels as plain Python values (numpy scalars would not serialise to JSON)."""
+    if creator_ids is None:
+        return tuple(range(n))
+    if isinstance(creator_ids, np.ndarray):
+        return tuple(creator_ids.tolist())
+    return tuple(v.item() if isinstance(v, np.generic) else v for v in creator_ids)
+
+
 def incidence_from_pairs(creator_index, member_index, *, n_creators: int | None = None,
                          creator_ids: Sequence | None = None,
                          member_keys: Sequence | np.ndarray | None = None) -> Incidence:
@@ -160,8 +169,7 @@ def incidence_from_pairs(creator_index, member_index, *, n_creators: int | None 
         if cols.size and (cols.min() < 0 or cols.max() >= len(keys)):
             raise ValueError("member_index out of range for member_keys")
     matrix = _csr_from_pairs(rows, np.asarray(cols).ravel(), (n_creators, len(keys)))
-    ids = tuple(creator_ids) if creator_ids is not None else tuple(range(n_creators))
-    return Incidence(matrix, keys, ids)
+    return Incidence(matrix, keys, _labels(creator_ids, n_creators))
 
 
 def incidence_from_samples(samples: Mapping | Sequence[Iterable]) -> Incidence:

@@ -377,9 +377,10 @@ def optimise_shortlist(incidence: Incidence | sp.csr_array, followers, *, fees=N
 def selection_reach(incidence: Incidence | sp.csr_array, followers, chosen, *, fake_share=None,
                     authentic=None, target=None, creator_ids=None) -> float:
     """``f(chosen)``: the objective for any set of creator ids (e.g. to check a manual shortlist)."""
-    problem = _prepare(incidence, followers, fees=None, budget=None, k=len(list(chosen)) or 0,
+    chosen = list(dict.fromkeys(chosen))
+    problem = _prepare(incidence, followers, fees=None, budget=None, k=len(chosen),
                        fake_share=fake_share, authentic=authentic, target=target,
-                       must_keep=list(chosen), exclude=(), creator_ids=creator_ids)
+                       must_keep=chosen, exclude=(), creator_ids=creator_ids)
     state = CoverageState(problem.matrix, problem.weight)
     for j in problem.keep:
         state.add(j)
