@@ -108,7 +108,13 @@ class Listing:
 class SQLPage(Page):
     """flask-smorest pagination over a :class:`Listing` (one COUNT, one LIMIT/OFFSET)."""
 
+    # Far beyond any real listing; larger offsets overflow the database's integer.
+    MAX_OFFSET = 10**9
+
     def __init__(self, collection: Listing, page_params):
+        if page_params.first_item > self.MAX_OFFSET:
+            flask_smorest.abort(422, message="The page number is too large.",
+                                errors={"query": {"page": [f"page x page_size must not exceed {self.MAX_OFFSET}"]}})
         self.session, self.select = collection.session, collection.select
         super().__init__(collection, page_params)
 

@@ -49,3 +49,8 @@ def test_unknown_route_is_404_json(api):
 def test_huge_path_id_is_404_not_overflow(api):
     assert_error_shape(api.get("/v1/creators/99999999999999999999999999"), 404)
     assert_error_shape(api.get("/v1/creators/0"), 404)
+
+
+def test_huge_page_number_is_422_not_overflow(api):
+    body = assert_error_shape(api.get("/v1/creators?page=18734381028321894400"), 422)
+    assert "page" in body["errors"]["query"]

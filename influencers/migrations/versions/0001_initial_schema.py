@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:43:55.417188
+Create Date: 2026-11-25 09:26:09.249027
 """
 from alembic import op
 import sqlalchemy as sa
@@ -61,6 +61,30 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audience_members')),
     sa.UniqueConstraint('workspace_id', 'platform', 'member_key', name=op.f('uq_audience_members_workspace_id_platform_member_key'))
     )
+    op.create_table('campaigns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('brand', sa.String(length=200), nullable=False),
+    sa.Column('objective', sa.String(length=30), nullable=False),
+    sa.Column('budget_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('exchange_rates', sa.JSON(), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('target_kpis', sa.JSON(), nullable=False),
+    sa.Column('tracking', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('brief_version', sa.Integer(), nullable=False),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_campaigns_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns'))
+    )
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.create_index('ix_campaigns_workspace_status', ['workspace_id', 'status'], unique=False)
+
     op.create_table('creators',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
@@ -107,6 +131,38 @@ def upgrade() -> None:
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_records_created_at'), ['created_at'], unique=False)
 
+    op.create_table('jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=50), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('progress', sa.Float(), nullable=False),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_jobs_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
+    )
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.create_index('ix_jobs_workspace_created', ['workspace_id', 'created_at'], unique=False)
+
+    op.create_table('scoring_models',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('parameters', sa.JSON(), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_scoring_models_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_models')),
+    sa.UniqueConstraint('workspace_id', 'version', name=op.f('uq_scoring_models_workspace_id_version'))
+    )
     op.create_table('audience_samples',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('creator_id', sa.Integer(), nullable=False),
@@ -116,6 +172,74 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audience_samples')),
     sa.UniqueConstraint('creator_id', 'sampled_at', name=op.f('uq_audience_samples_creator_id_sampled_at'))
     )
+    op.create_table('audience_shares',
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('dimension', sa.String(length=20), nullable=False),
+    sa.Column('value', sa.String(length=20), nullable=False),
+    sa.Column('share', sa.Float(), nullable=False),
+    sa.Column('sample_size', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_audience_shares_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('creator_id', 'dimension', 'value', name=op.f('pk_audience_shares'))
+    )
+    with op.batch_alter_table('audience_shares', schema=None) as batch_op:
+        batch_op.create_index('ix_audience_shares_lookup', ['dimension', 'value', 'share'], unique=False)
+
+    op.create_table('campaign_audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('object_type', sa.String(length=20), nullable=False),
+    sa.Column('object_id', sa.BigInteger(), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.String(length=1000), nullable=True),
+    sa.Column('key_id', sa.Integer(), nullable=True),
+    sa.Column('at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['key_id'], ['api_keys.id'], name=op.f('fk_campaign_audit_events_key_id_api_keys'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_campaign_audit_events_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_audit_events'))
+    )
+    with op.batch_alter_table('campaign_audit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_campaign_audit_events_object', ['workspace_id', 'object_type', 'object_id', 'id'], unique=False)
+
+    op.create_table('campaign_briefs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('requirements', sa.JSON(), nullable=False),
+    sa.Column('timeline', sa.JSON(), nullable=False),
+    sa.Column('usage_rights', sa.JSON(), nullable=False),
+    sa.Column('change_note', sa.String(length=500), nullable=True),
+    sa.Column('created_by_key_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_briefs_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_key_id'], ['api_keys.id'], name=op.f('fk_campaign_briefs_created_by_key_id_api_keys'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_briefs')),
+    sa.UniqueConstraint('campaign_id', 'version', name=op.f('uq_campaign_briefs_campaign_id_version'))
+    )
+    op.create_table('campaign_creators',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('fee_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=100), nullable=False),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_creators_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_campaign_creators_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_campaign_creators_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_creators')),
+    sa.UniqueConstraint('campaign_id', 'creator_id', name=op.f('uq_campaign_creators_campaign_id_creator_id'))
+    )
+    with op.batch_alter_table('campaign_creators', schema=None) as batch_op:
+        batch_op.create_index('ix_campaign_creators_creator', ['creator_id'], unique=False)
+
     op.create_table('creator_categories',
     sa.Column('creator_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=50), nullable=False),
@@ -144,6 +268,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_creator_edges_target', ['target_id'], unique=False)
         batch_op.create_index('ix_creator_edges_workspace_platform', ['workspace_id', 'platform'], unique=False)
 
+    op.create_table('emv_rate_cards',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('rates', sa.JSON(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_by_key_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_key_id'], ['api_keys.id'], name=op.f('fk_emv_rate_cards_created_by_key_id_api_keys'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_emv_rate_cards_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_emv_rate_cards')),
+    sa.UniqueConstraint('workspace_id', 'version', name=op.f('uq_emv_rate_cards_workspace_id_version'))
+    )
     op.create_table('follower_snapshots',
     sa.Column('creator_id', sa.Integer(), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
@@ -178,6 +316,27 @@ def upgrade() -> None:
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index('ix_posts_creator_published', ['creator_id', 'published_at'], unique=False)
 
+    op.create_table('scoring_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('model_id', sa.Integer(), nullable=False),
+    sa.Column('model_version', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('creators_scored', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('timings', sa.JSON(), nullable=True),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_scoring_runs_job_id_jobs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['model_id'], ['scoring_models.id'], name=op.f('fk_scoring_runs_model_id_scoring_models')),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_scoring_runs_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_runs'))
+    )
+    with op.batch_alter_table('scoring_runs', schema=None) as batch_op:
+        batch_op.create_index('ix_scoring_runs_workspace_created', ['workspace_id', 'created_at'], unique=False)
+
     op.create_table('audience_sample_members',
     sa.Column('sample_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -188,20 +347,147 @@ def upgrade() -> None:
     with op.batch_alter_table('audience_sample_members', schema=None) as batch_op:
         batch_op.create_index('ix_audience_sample_members_member', ['member_id'], unique=False)
 
+    op.create_table('creator_scores',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('model_version', sa.String(length=100), nullable=False),
+    sa.Column('as_of', sa.Date(), nullable=True),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('authenticity', sa.Float(), nullable=False),
+    sa.Column('engagement_quality', sa.Float(), nullable=True),
+    sa.Column('reach_component', sa.Float(), nullable=True),
+    sa.Column('centrality', sa.Float(), nullable=True),
+    sa.Column('fake_follower_share', sa.Float(), nullable=True),
+    sa.Column('fake_follower_share_low', sa.Float(), nullable=True),
+    sa.Column('fake_follower_share_high', sa.Float(), nullable=True),
+    sa.Column('reachable_share', sa.Float(), nullable=True),
+    sa.Column('engagement_rate', sa.Float(), nullable=True),
+    sa.Column('engagement_rate_views', sa.Float(), nullable=True),
+    sa.Column('estimated_reach', sa.BigInteger(), nullable=True),
+    sa.Column('sample_size', sa.Integer(), nullable=False),
+    sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('flag_bits', sa.Integer(), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('explanation', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_creator_scores_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['run_id'], ['scoring_runs.id'], name=op.f('fk_creator_scores_run_id_scoring_runs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_creator_scores_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_scores'))
+    )
+    with op.batch_alter_table('creator_scores', schema=None) as batch_op:
+        batch_op.create_index('ix_creator_scores_creator', ['creator_id', 'is_current'], unique=False)
+        batch_op.create_index('ix_creator_scores_current_score', ['workspace_id', 'is_current', 'score'], unique=False)
+        batch_op.create_index('ix_creator_scores_run', ['run_id'], unique=False)
+
+    op.create_table('deliverables',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('campaign_creator_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('platform', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('brief_version', sa.Integer(), nullable=False),
+    sa.Column('post_external_id', sa.String(length=200), nullable=True),
+    sa.Column('published_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_creator_id'], ['campaign_creators.id'], name=op.f('fk_deliverables_campaign_creator_id_campaign_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_deliverables_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_deliverables_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverables'))
+    )
+    with op.batch_alter_table('deliverables', schema=None) as batch_op:
+        batch_op.create_index('ix_deliverables_campaign', ['campaign_id'], unique=False)
+        batch_op.create_index('ix_deliverables_campaign_creator', ['campaign_creator_id'], unique=False)
+        batch_op.create_index('ix_deliverables_workspace_due', ['workspace_id', 'due_date'], unique=False)
+
+    op.create_table('deliverable_results',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deliverable_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('as_of', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('impressions', sa.BigInteger(), nullable=True),
+    sa.Column('reach', sa.BigInteger(), nullable=True),
+    sa.Column('views', sa.BigInteger(), nullable=True),
+    sa.Column('likes', sa.BigInteger(), nullable=True),
+    sa.Column('comments', sa.BigInteger(), nullable=True),
+    sa.Column('shares', sa.BigInteger(), nullable=True),
+    sa.Column('saves', sa.BigInteger(), nullable=True),
+    sa.Column('clicks', sa.BigInteger(), nullable=True),
+    sa.Column('conversions', sa.BigInteger(), nullable=True),
+    sa.Column('revenue_minor', sa.BigInteger(), nullable=True),
+    sa.Column('revenue_currency', sa.String(length=3), nullable=True),
+    sa.Column('created_by_key_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_key_id'], ['api_keys.id'], name=op.f('fk_deliverable_results_created_by_key_id_api_keys'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['deliverable_id'], ['deliverables.id'], name=op.f('fk_deliverable_results_deliverable_id_deliverables'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverable_results'))
+    )
+    with op.batch_alter_table('deliverable_results', schema=None) as batch_op:
+        batch_op.create_index('ix_deliverable_results_deliverable', ['deliverable_id', 'as_of'], unique=False)
+
+    op.create_table('deliverable_submissions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deliverable_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('brief_version', sa.Integer(), nullable=False),
+    sa.Column('draft_url', sa.String(length=2000), nullable=True),
+    sa.Column('draft_text', sa.Text(), nullable=True),
+    sa.Column('submitted_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_by_key_id', sa.Integer(), nullable=True),
+    sa.Column('decision', sa.String(length=20), nullable=True),
+    sa.Column('review_comments', sa.Text(), nullable=True),
+    sa.Column('reviewed_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_by_key_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['deliverable_id'], ['deliverables.id'], name=op.f('fk_deliverable_submissions_deliverable_id_deliverables'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reviewed_by_key_id'], ['api_keys.id'], name=op.f('fk_deliverable_submissions_reviewed_by_key_id_api_keys'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['submitted_by_key_id'], ['api_keys.id'], name=op.f('fk_deliverable_submissions_submitted_by_key_id_api_keys'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverable_submissions')),
+    sa.UniqueConstraint('deliverable_id', 'number', name=op.f('uq_deliverable_submissions_deliverable_id_number'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('deliverable_submissions')
+    with op.batch_alter_table('deliverable_results', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliverable_results_deliverable')
+
+    op.drop_table('deliverable_results')
+    with op.batch_alter_table('deliverables', schema=None) as batch_op:
+        batch_op.drop_index('ix_deliverables_workspace_due')
+        batch_op.drop_index('ix_deliverables_campaign_creator')
+        batch_op.drop_index('ix_deliverables_campaign')
+
+    op.drop_table('deliverables')
+    with op.batch_alter_table('creator_scores', schema=None) as batch_op:
+        batch_op.drop_index('ix_creator_scores_run')
+        batch_op.drop_index('ix_creator_scores_current_score')
+        batch_op.drop_index('ix_creator_scores_creator')
+
+    op.drop_table('creator_scores')
     with op.batch_alter_table('audience_sample_members', schema=None) as batch_op:
         batch_op.drop_index('ix_audience_sample_members_member')
 
     op.drop_table('audience_sample_members')
+    with op.batch_alter_table('scoring_runs', schema=None) as batch_op:
+        batch_op.drop_index('ix_scoring_runs_workspace_created')
+
+    op.drop_table('scoring_runs')
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index('ix_posts_creator_published')
 
     op.drop_table('posts')
     op.drop_table('follower_snapshots')
+    op.drop_table('emv_rate_cards')
     with op.batch_alter_table('creator_edges', schema=None) as batch_op:
         batch_op.drop_index('ix_creator_edges_workspace_platform')
         batch_op.drop_index('ix_creator_edges_target')
@@ -211,7 +497,25 @@ def downgrade() -> None:
         batch_op.drop_index('ix_creator_categories_category')
 
     op.drop_table('creator_categories')
+    with op.batch_alter_table('campaign_creators', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaign_creators_creator')
+
+    op.drop_table('campaign_creators')
+    op.drop_table('campaign_briefs')
+    with op.batch_alter_table('campaign_audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaign_audit_events_object')
+
+    op.drop_table('campaign_audit_events')
+    with op.batch_alter_table('audience_shares', schema=None) as batch_op:
+        batch_op.drop_index('ix_audience_shares_lookup')
+
+    op.drop_table('audience_shares')
     op.drop_table('audience_samples')
+    op.drop_table('scoring_models')
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_jobs_workspace_created')
+
+    op.drop_table('jobs')
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_created_at'))
 
@@ -221,6 +525,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_creators_workspace_country')
 
     op.drop_table('creators')
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_index('ix_campaigns_workspace_status')
+
+    op.drop_table('campaigns')
     op.drop_table('audience_members')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_workspace_id'))
