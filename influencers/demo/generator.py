@@ -1330,35 +1330,38 @@ class _CreatorBlock:
 # --------------------------------------------------------------------------------------
 
 
-def _stream(config: DemoConfig, encoded: bool, plan: _Plan | None = None,
-            summary: GenerationSummary | None = None,
-            progress: Callable[[int], None] | None = None) -> Iterator:
-    """Records in file order: dicts, or (``encoded``) chunks of JSON lines as bytes.
+class _Renderer:
+    """Renders the per-creator records of whole (platform, niche) cells.
 
-    An encoded chunk is one or more lines joined by newlines, without a trailing newline.
+    Cells are independent (each has its own member pool, every creator its own random
+    stream, every platform one bot farm), so they can be rendered in any process and
+    in any order and still give the same bytes.
     """
-    plan = plan or _plan(config)
-    summary = summary if summary is not None else GenerationSummary()
-    dates = _Dates(config.as_of)
-    enc = _ENCODER.encode
-    for c in plan.creators:
-        rec = _creator_record(c, config, dates)
-        summary.creators += 1
-        summary.fraud_creators += bool(c.fraud_types)
-        summary.honest_negatives += c.honest is not None
-        yield enc(rec) if encoded else rec
-    per_platform = [0] * len(PLATFORMS)
-    for c in plan.creators:
-        per_platform[c.platform_i] += 1
-    bot_pools: dict[int, _Pool] = {}
-    done = 0
-    P, D = config.posts_per_creator, config.days
-    window = dates.window(D)
-    for p, q, idxs in plan.cells:
+
+    def __init__(self, config: DemoConfig, plan: _Plan):
+        self.config = config
+        self.plan = plan
+        self.dates = _Dates(config.as_of)
+        self.window = self.dates.window(config.days)
+        self.per_platform = [0] * len(PLATFORMS)
+        for c in plan.creators:
+            self.per_platform[c.platform_i] += 1
+        self._bots: dict[int, _Pool] = {}
+
+    def bots(self, p: int) -> _Pool:
+        pool = self._bots.get(p)
+        if pool is None:
+            size = max(_MIN_BOT_POOL, _BOT_POOL_PER_CREATOR * self.per_platform[p])
+            pool = self._bots[p] = _bot_pool(self.config, self.dates, p, size)
+        return pool
+
+    def cell(self, cell_i: int, encoded: bool, summary: GenerationSummary) -> Iterator:
+        config, plan, dates, window = self.config, self.plan, self.dates, self.window
+        enc = _ENCODER.encode
+        P, D = config.posts_per_creator, config.days
+        p, q, idxs = plan.cells[cell_i]
         pool = _member_pool(config, dates, p, q, max(_MIN_POOL, _POOL_PER_CREATOR * len(idxs)))
-        if p not in bot_pools:
-            bot_pools[p] = _bot_pool(config, dates, p, max(_MIN_BOT_POOL, _BOT_POOL_PER_CREATOR * per_platform[p]))
-        bots = bot_pools[p]
+        bots = self.bots(p)
         for i in idxs:
             block = _CreatorBlock(plan, plan.creators[i], dates, window)
             summary.posts += P
@@ -1382,16 +1385,27 @@ def _stream(config: DemoConfig, encoded: bool, plan: _Plan | None = None,
                 head = block.audience_head()
                 head["members"] = [items[k] for k in order]
                 yield head
-            done += 1
-            if progress is not None:
-                progress(done)
-        del pool
-    dates_list = [dates.ago(config.days - 1 - d) for d in range(config.days)]
+
+
+def _creator_lines(plan: _Plan, encoded: bool, summary: GenerationSummary) -> Iterator:
+    dates = _Dates(plan.config.as_of)
+    enc = _ENCODER.encode
+    for c in plan.creators:
+        rec = _creator_record(c, plan.config, dates)
+        summary.creators += 1
+        summary.fraud_creators += bool(c.fraud_types)
+        summary.honest_negatives += c.honest is not None
+        yield enc(rec) if encoded else rec
+
+
+def _edge_lines(plan: _Plan, encoded: bool, summary: GenerationSummary) -> Iterator:
+    window = _Dates(plan.config.as_of).window(plan.config.days)
+    enc = _ENCODER.encode
     cr = plan.creators
     batch: list[bytes] = []
     for p, s, t, kind, w, day in plan.edges:
         rec = {"type": "edge", "platform": PLATFORMS[p], "source": cr[s].handle, "target": cr[t].handle,
-               "kind": kind, "weight": w, "observed_at": dates_list[day]}
+               "kind": kind, "weight": w, "observed_at": window[day]}
         summary.edges += 1
         if encoded:
             batch.append(enc(rec))
@@ -1402,6 +1416,65 @@ def _stream(config: DemoConfig, encoded: bool, plan: _Plan | None = None,
             yield rec
     if batch:
         yield b"\n".join(batch)
+
+
+def _stream(config: DemoConfig, encoded: bool, plan: _Plan | None = None,
+            summary: GenerationSummary | None = None,
+            progress: Callable[[int], None] | None = None) -> Iterator:
+    """Records in file order: dicts, or (``encoded``) chunks of JSON lines as bytes.
+
+    An encoded chunk is one or more lines joined by newlines, without a trailing newline.
+    """
+    plan = plan or _plan(config)
+    summary = summary if summary is not None else GenerationSummary()
+    yield from _creator_lines(plan, encoded, summary)
+    renderer = _Renderer(config, plan)
+    for cell_i in range(len(plan.cells)):
+        yield from renderer.cell(cell_i, encoded, summary)
+        if progress is not None:
+            progress(summary.audiences)
+    yield from _edge_lines(plan, encoded, summary)
+
+
+# Worker processes (write_ndjson(..., workers=N)): one renderer per process.
+_WORKER: _Renderer | None = None
+_FORKED_PLAN: _Plan | None = None
+
+
+def _init_worker(config: DemoConfig) -> None:
+    global _WORKER
+    plan = _FORKED_PLAN if _FORKED_PLAN is not None and _FORKED_PLAN.config == config else _plan(config)
+    _WORKER = _Renderer(config, plan)
+
+
+def _render_cell(cell_i: int) -> tuple[bytes, GenerationSummary]:
+    summary = GenerationSummary()
+    data = b"\n".join(_WORKER.cell(cell_i, True, summary))
+    return data, summary
+
+
+def _parallel_cells(config: DemoConfig, plan: _Plan, workers: int) -> Iterator[tuple[bytes, GenerationSummary]]:
+    """Rendered cells in order, computed by ``workers`` processes (a bounded window ahead)."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED_PLAN
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    _FORKED_PLAN = plan
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as ex:
+            pending: deque = deque()
+            cells = iter(range(len(plan.cells)))
+            for cell_i in cells:
+                pending.append(ex.submit(_render_cell, cell_i))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    finally:
+        _FORKED_PLAN = None
 
 
 def generate(config: DemoConfig) -> Iterator[dict]:
@@ -1455,12 +1528,13 @@ class _Sink:
 
 def write_ndjson(config: DemoConfig, out: IO[str] | IO[bytes] | str | Path,
                  labels_out: IO[str] | IO[bytes] | str | Path | None = None,
-                 progress: Callable[[int], None] | None = None) -> GenerationSummary:
+                 progress: Callable[[int], None] | None = None, *, workers: int = 1) -> GenerationSummary:
     """Write the data set as NDJSON to ``out`` (a path or an open file, text or binary).
 
     ``labels_out`` (path or file) receives the :class:`CreatorLabel` records as NDJSON.
     ``progress`` is called with the number of creators whose posts, snapshots and
-    audience have been written so far (0 < n <= creators).
+    audience have been written so far, after each (platform, niche) cell.
+    ``workers`` > 1 renders cells in that many processes; the output is byte-identical.
     """
     plan = _plan(config)
     summary = GenerationSummary()
@@ -1468,13 +1542,37 @@ def write_ndjson(config: DemoConfig, out: IO[str] | IO[bytes] | str | Path,
     try:
         buf: list[bytes] = []
         size = 0
-        for line in _stream(config, True, plan, summary, progress):
-            buf.append(line)
-            size += len(line)
+
+        def put(chunk: bytes) -> None:
+            nonlocal buf, size
+            buf.append(chunk)
+            size += len(chunk)
             if size > 1 << 20:
                 buf.append(b"")
                 sink.write(b"\n".join(buf))
                 buf, size = [], 0
+
+        for chunk in _creator_lines(plan, True, summary):
+            put(chunk)
+        if workers > 1 and len(plan.cells) > 1:
+            for data, part in _parallel_cells(config, plan, workers):
+                if data:
+                    put(data)
+                summary.posts += part.posts
+                summary.snapshots += part.snapshots
+                summary.audiences += part.audiences
+                summary.members += part.members
+                if progress is not None:
+                    progress(summary.audiences)
+        else:
+            renderer = _Renderer(config, plan)
+            for cell_i in range(len(plan.cells)):
+                for chunk in renderer.cell(cell_i, True, summary):
+                    put(chunk)
+                if progress is not None:
+                    progress(summary.audiences)
+        for chunk in _edge_lines(plan, True, summary):
+            put(chunk)
         if buf:
             buf.append(b"")
             sink.write(b"\n".join(buf))
@@ -1509,6 +1607,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fraud-share", type=float, default=d.fraud_share)
     parser.add_argument("--out", required=True, help="output NDJSON file ('-' for stdout)")
     parser.add_argument("--labels", help="write the ground-truth labels (NDJSON) to this file")
+    parser.add_argument("--workers", type=int, default=1, help="render in this many processes (same output)")
     parser.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     args = parser.parse_args(argv)
     config = DemoConfig(creators=args.creators, seed=args.seed, days=args.days, as_of=args.as_of,
@@ -1527,7 +1626,7 @@ def main(argv: list[str] | None = None) -> int:
             last[0] = n
 
     out = sys.stdout.buffer if args.out == "-" else args.out
-    summary = write_ndjson(config, out, args.labels, progress)
+    summary = write_ndjson(config, out, args.labels, progress, workers=args.workers)
     if bar is not None:
         bar.close()
     print(

@@ -224,6 +224,9 @@ def test_write_ndjson_matches_generate_and_paths(small, tmp_path):
     assert (tmp_path / "d.ndjson").read_text(encoding="utf-8") == text
     assert (tmp_path / "l.ndjson").read_text(encoding="utf-8") == lab
     assert seen[-1] == SMALL.creators and seen == sorted(seen)
+    parallel = io.BytesIO()
+    assert write_ndjson(SMALL, parallel, workers=2) == summary
+    assert parallel.getvalue() == text.encode()
     counts = defaultdict(int)
     for r in records:
         counts[r["type"]] += 1
