@@ -22,9 +22,10 @@ def _blueprints():
     from influencers.api.imports.routes import blp as imports
     from influencers.api.meta.routes import blp as meta
     from influencers.api.scoring.routes import blp as scoring
+    from influencers.api.shortlists.routes import blp as shortlists
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports, scoring, *campaign_blueprints()]
+    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:

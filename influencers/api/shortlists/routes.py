@@ -1,0 +1,258 @@
+"""HTTP routes for saved shortlists, overlap reports and the shortlist optimiser."""
+from __future__ import annotations
+
+from flask_smorest import abort
+
+from influencers.api import unit_of_work
+from influencers.api.auth import current_workspace_id, requires
+from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
+from influencers.api.scoring.routes import CREATOR_FILTER_NAMES
+from influencers.api.shortlists.schemas import (
+    ShortlistEntriesBody,
+    OptimisationRequest,
+    OptimisationSchema,
+    OverlapTargetArgs,
+    OverlapReportRequest,
+    OverlapReportSchema,
+    ShortlistCreateSchema,
+    ShortlistSchema,
+    ShortlistUpdateSchema,
+)
+from influencers.creators.service import CreatorFilters
+from influencers.overlap import service
+from influencers.overlap.service import Target
+from influencers.scoring import discovery
+from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
+
+blp = Blueprint("shortlists", __name__, url_prefix="/v1",
+                description="Saved shortlists, audience overlap and unique reach, the shortlist optimiser")
+
+
+class _Entry:
+    def __init__(self, entry, platform, handle):
+        self.creator_id, self.note, self.added_at = entry.creator_id, entry.note, entry.added_at
+        self.platform, self.handle = platform, handle
+
+
+def _view(shortlist):
+    """The shortlist with each entry's platform and handle (one query for all entries)."""
+    names = service.handles_of(unit_of_work.session(), shortlist.creator_ids)
+    return {
+        "id": shortlist.id, "name": shortlist.name, "notes": shortlist.notes,
+        "creator_count": shortlist.creator_count, "created_at": shortlist.created_at,
+        "updated_at": shortlist.updated_at, "version": shortlist.version,
+        "entries": [_Entry(e, *names[e.creator_id]) for e in shortlist.entries],
+    }
+
+
+class ShortlistPage(SQLPage):
+    @property
+    def items(self):
+        return [_view(s) for s in super().items]
+
+
+def _shortlist_or_404(shortlist_id: int):
+    shortlist = service.get_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id)
+    if shortlist is None:
+        abort(404, message=f"No shortlist {shortlist_id} in this workspace.")
+    return shortlist
+
+
+def _etag(shortlist):
+    return etag_of("shortlist", shortlist.id, shortlist.version)
+
+
+def _unknown(error: service.UnknownCreators):
+    abort(422, message=f"No creators {error.ids[:20]} in this workspace.",
+          errors={"json": {"creator_ids": [f"unknown creators: {error.ids[:20]}"]}})
+
+
+def _target(values: dict | None) -> Target:
+    values = values or {}
+    return Target(country=[c.upper() for c in values.get("country", [])], age_range=list(values.get("age_range", [])),
+                  gender=list(values.get("gender", [])))
+
+
+# --- shortlists ----------------------------------------------------------------------------------
+
+@blp.route("/shortlists", methods=["GET"], operation_id="listShortlists", summary="List saved shortlists, newest first")
+@requires("read")
+@blp.response(200, ShortlistSchema(many=True))
+@blp.paginate(ShortlistPage)
+def list_shortlists():
+    return Listing(unit_of_work.session(), service.list_shortlists_select(current_workspace_id()))
+
+
+@blp.route("/shortlists", methods=["POST"], operation_id="createShortlist", summary="Save a shortlist of creators")
+@blp.etag
+@requires("write")
+@blp.arguments(ShortlistCreateSchema)
+@blp.response(201, ShortlistSchema)
+@blp.alt_response(422, description="Invalid body, or creators not in this workspace")
+def create_shortlist(body):
+    try:
+        shortlist = service.create_shortlist(unit_of_work.session(), current_workspace_id(), body)
+    except service.UnknownCreators as error:
+        _unknown(error)
+    blp.set_etag(_etag(shortlist))
+    return _view(shortlist), 201, {"Location": f"/v1/shortlists/{shortlist.id}"}
+
+
+@blp.route("/shortlists/<id:shortlist_id>", methods=["GET"], operation_id="getShortlist", summary="Read a shortlist")
+@blp.etag
+@requires("read")
+@blp.response(200, ShortlistSchema)
+def get_shortlist(shortlist_id):
+    shortlist = _shortlist_or_404(shortlist_id)
+    blp.set_etag(_etag(shortlist))
+    return _view(shortlist)
+
+
+@blp.route("/shortlists/<id:shortlist_id>", methods=["PATCH"], operation_id="updateShortlist",
+           summary="Rename a shortlist or change its notes (If-Match required)")
+@blp.etag
+@requires("write")
+@blp.arguments(ShortlistUpdateSchema)
+@blp.response(200, ShortlistSchema)
+def update_shortlist(changes, shortlist_id):
+    shortlist = _shortlist_or_404(shortlist_id)
+    blp.check_etag(_etag(shortlist))
+    try:
+        shortlist = service.update_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id,
+                                             shortlist.version, changes)
+    except service.StaleVersion:
+        abort(412, message="The shortlist changed since it was read; fetch it again and retry.")
+    blp.set_etag(_etag(shortlist))
+    return _view(shortlist)
+
+
+@blp.route("/shortlists/<id:shortlist_id>", methods=["DELETE"], operation_id="deleteShortlist",
+           summary="Delete a shortlist (If-Match required)")
+@blp.etag
+@requires("write")
+@blp.response(204)
+def delete_shortlist(shortlist_id):
+    shortlist = _shortlist_or_404(shortlist_id)
+    blp.check_etag(_etag(shortlist))
+    try:
+        service.delete_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id, shortlist.version)
+    except service.StaleVersion:
+        abort(412, message="The shortlist changed since it was read; fetch it again and retry.")
+
+
+@blp.route("/shortlists/<id:shortlist_id>/creators", methods=["POST"], operation_id="addShortlistCreators",
+           summary="Add creators to a shortlist (an existing entry keeps its place; a given note replaces its note)")
+@blp.etag
+@requires("write")
+@blp.arguments(ShortlistEntriesBody)
+@blp.response(200, ShortlistSchema)
+@blp.alt_response(422, description="Invalid body, creators not in this workspace, or more than 1000 entries")
+def add_shortlist_creators(body, shortlist_id):
+    shortlist = _shortlist_or_404(shortlist_id)
+    items = service._entry_items(body)
+    try:
+        shortlist = service.add_entries(unit_of_work.session(), current_workspace_id(), shortlist, items)
+    except service.UnknownCreators as error:
+        _unknown(error)
+    except service.TooManyEntries as error:
+        abort(422, message=str(error))
+    blp.set_etag(_etag(shortlist))
+    return _view(shortlist)
+
+
+@blp.route("/shortlists/<id:shortlist_id>/creators/<id:creator_id>", methods=["DELETE"],
+           operation_id="removeShortlistCreator", summary="Remove a creator from a shortlist")
+@requires("write")
+@blp.response(204)
+def remove_shortlist_creator(shortlist_id, creator_id):
+    shortlist = _shortlist_or_404(shortlist_id)
+    try:
+        service.remove_entry(unit_of_work.session(), current_workspace_id(), shortlist, creator_id)
+    except service.NotOnShortlist:
+        abort(404, message=f"Creator {creator_id} is not on shortlist {shortlist_id}.")
+
+
+@blp.route("/shortlists/<id:shortlist_id>/overlap", methods=["GET"], operation_id="getShortlistOverlap",
+           summary="The shortlist's audience overlap and unique reach report")
+@requires("read")
+@blp.arguments(OverlapTargetArgs, location="query", as_kwargs=True)
+@blp.response(200, OverlapReportSchema)
+@blp.alt_response(422, description="The shortlist's creators span several platforms")
+def get_shortlist_overlap(shortlist_id, **target):
+    shortlist = _shortlist_or_404(shortlist_id)
+    try:
+        report = service.overlap_for_creators(unit_of_work.session(), current_workspace_id(),
+                                              shortlist.creator_ids, target=_target(target))
+    except service.MixedPlatforms as error:
+        abort(422, message=str(error))
+    report["shortlist_id"] = shortlist.id
+    return report
+
+
+# --- ad-hoc overlap and the optimiser -----------------------------------------------------------
+
+@blp.route("/overlap-reports", methods=["POST"], operation_id="createOverlapReport", idempotent=False,
+           summary="Audience overlap and unique reach of up to 500 creators of one platform (computed, not stored)")
+@requires("read")
+@blp.arguments(OverlapReportRequest)
+@blp.response(200, OverlapReportSchema)
+@blp.alt_response(422, description="Invalid body, creators not in this workspace, or creators of several platforms")
+def create_overlap_report(body):
+    try:
+        return service.overlap_for_creators(unit_of_work.session(), current_workspace_id(), body["creator_ids"],
+                                            target=_target(body.get("target")))
+    except service.UnknownCreators as error:
+        _unknown(error)
+    except service.MixedPlatforms as error:
+        abort(422, message=str(error), errors={"json": {"creator_ids": [str(error)]}})
+
+
+def _search_candidates(search: dict, platform: str | None) -> list[int]:
+    search = dict(search)
+    limit = search.pop("limit")
+    creator_filters = CreatorFilters(**{k: search.pop(k) for k in CREATOR_FILTER_NAMES if k in search})
+    if platform and not creator_filters.platform:
+        creator_filters.platform = platform
+    query = DiscoveryQuery(
+        creator=creator_filters, with_flags=search.pop("flag", []), without_flags=search.pop("without_flag", []),
+        audience=[AudienceCondition(**c) for c in search.pop("audience", [])], **search)
+    stmt = discovery.discovery_select(current_workspace_id(), query).limit(limit)
+    return [creator.id for creator, _score in unit_of_work.session().execute(stmt).all()]
+
+
+@blp.route("/shortlist-optimisations", methods=["POST"], operation_id="optimiseShortlist",
+           summary="Choose the creators that maximise unique authentic reach within a budget or a count "
+                   "(lazy greedy / CELF), compared with the naive pick by followers")
+@requires("write")
+@blp.arguments(OptimisationRequest)
+@blp.response(200, OptimisationSchema)
+@blp.alt_response(422, description="Invalid body, unknown creators, several platforms, or an infeasible request "
+                                   "(e.g. the must-keep creators alone exceed the budget)")
+def optimise_shortlist(body):
+    session = unit_of_work.session()
+    platform = body.get("platform")
+    if "search" in body:
+        candidates = _search_candidates(body["search"], platform)
+    else:
+        candidates = body["creator_ids"]
+    fees = {int(k): v for k, v in (body.get("fees") or {}).items()}
+    try:
+        result, _data = service.optimise(
+            session, current_workspace_id(), candidates, budget=body.get("budget_minor"), fees=fees,
+            default_fee=body.get("default_fee_minor"), k=body.get("k"), target=_target(body.get("target")),
+            must_keep=body["must_keep"], exclude=body["exclude"], platform=platform)
+    except service.UnknownCreators as error:
+        _unknown(error)
+    except service.MixedPlatforms as error:
+        abort(422, message=str(error), errors={"json": {"creator_ids": [str(error)]}})
+    except service.BadRequest as error:
+        abort(422, message=str(error))
+    result["currency"] = body.get("currency")
+    result["shortlist_id"] = None
+    if body.get("save_as"):
+        chosen = [p["creator_id"] for p in result["picks"]]
+        shortlist = service.save_as_shortlist(session, current_workspace_id(), body["save_as"], chosen,
+                                              note=f"Saved from the shortlist optimiser ({result['strategy']}, "
+                                                   f"unique reach {result['unique_reach']:.0f}).")
+        result["shortlist_id"] = shortlist.id
+    return result

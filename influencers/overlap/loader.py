@@ -1,0 +1,233 @@
+"""Reads what overlap and the optimiser need from the database, set-based.
+
+For a set of creator ids of one workspace and platform: the creator x member
+incidence matrix of their *latest* audience samples, followers, the current fake
+follower share, an authentic-member mask and the member demographics target
+masks are built from. Five queries whatever the number of creators (creators,
+latest samples, memberships, members, current scores); ids are mapped to array
+positions with ``searchsorted``, never a query per creator.
+
+Authenticity: a member is bot-like when scoring's audience classification
+(:func:`influencers.scoring.audience.classify_memberships`, with the
+workspace's active model thresholds) calls it ``suspicious`` in any of the
+samples it appears in. Fake follower share per creator: the current stored
+score's ``fake_follower_share`` when the creator has one, otherwise the
+measured bot-like share of its latest sample (which scales exactly like the
+member mask alone), otherwise (no sample either) 0 -- each creator says which.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.overlap.incidence import Incidence, incidence_from_pairs
+from influencers.scoring.audience import SUSPICIOUS, classify_memberships
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
+from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
+from influencers.scoring.store import CreatorScore, ScoringModelVersion
+
+FAKE_SHARE_SOURCES = {
+    "score": "current stored score (fake_follower_share of the creator's latest scoring run)",
+    "sample": "no current score: the bot-like share measured on the latest audience sample",
+    "none": "no current score and no audience sample: assumed 0 (the creator adds no measured reach)",
+}
+
+
+class MixedPlatforms(ValueError):
+    """The creators are not all on one platform (overlap needs a shared member id space)."""
+
+
+class UnknownCreators(LookupError):
+    def __init__(self, ids):
+        super().__init__(f"unknown creators: {sorted(ids)}")
+        self.ids = sorted(ids)
+
+
+@dataclass
+class AudienceData:
+    """Everything overlap needs, row ``i`` = ``creator_ids[i]``, column ``m`` = ``member_ids[m]``."""
+
+    platform: str | None
+    incidence: Incidence
+    handles: list[str]
+    followers: np.ndarray
+    fake_share: np.ndarray
+    fake_share_source: list[str]          # keys of FAKE_SHARE_SOURCES
+    score_as_of: list[dt.date | None]
+    sampled_at: list[dt.date | None]
+    authentic: np.ndarray                 # bool per member column
+    member_country: np.ndarray
+    member_age_range: np.ndarray
+    member_gender: np.ndarray
+    model_version: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def creator_ids(self) -> tuple:
+        return self.incidence.creator_ids
+
+    @property
+    def as_of(self) -> dt.date | None:
+        dates = [d for d in self.sampled_at if d is not None]
+        return max(dates) if dates else None
+
+    def target_mask(self, *, country: Sequence[str] | None = None, age_range: Sequence[str] | None = None,
+                    gender: Sequence[str] | None = None) -> np.ndarray | None:
+        """Members matching every given dimension (any of its values); unknown values never match.
+
+        ``None`` when no dimension is given (every member is in the target).
+        """
+        mask = None
+        for values, column, norm in ((country, self.member_country, str.upper),
+                                     (age_range, self.member_age_range, str),
+                                     (gender, self.member_gender, str.lower)):
+            if not values:
+                continue
+            wanted = {norm(v) for v in values}
+            match = np.array([v is not None and v in wanted for v in column], dtype=bool)
+            mask = match if mask is None else mask & match
+        return mask
+
+
+def active_scoring_model(session: Session, workspace_id: int) -> tuple[ScoringModel, str]:
+    """The workspace's active model (read only: the default when none is installed yet)."""
+    record = session.scalar(select(ScoringModelVersion).where(
+        ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)))
+    if record is None:
+        return DEFAULT_MODEL, DEFAULT_MODEL.version
+    return ScoringModel.from_dict(record.parameters), record.version
+
+
+def _rows(session: Session, stmt) -> list[tuple]:
+    return [tuple(r) for r in session.execute(stmt).all()]
+
+
+def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int], *,
+                  platform: str | None = None) -> AudienceData:
+    """The audience data of ``creator_ids`` (kept in the given order, duplicates dropped).
+
+    Raises :class:`UnknownCreators` for ids not in the workspace and
+    :class:`MixedPlatforms` when they span platforms (or differ from ``platform``).
+    """
+    ids = list(dict.fromkeys(int(c) for c in creator_ids))
+    creators = {}
+    if ids:
+        for cid, plat, handle, followers in _rows(session, select(
+                Creator.id, Creator.platform, Creator.handle, Creator.followers).where(
+                Creator.workspace_id == workspace_id, Creator.id.in_(ids))):
+            creators[cid] = (plat, handle, followers)
+    missing = set(ids) - set(creators)
+    if missing:
+        raise UnknownCreators(missing)
+    platforms = {creators[c][0] for c in ids} | ({platform} if platform else set())
+    if len(platforms) > 1:
+        raise MixedPlatforms(f"creators span platforms {sorted(platforms)}: overlap is computed within one platform")
+    platform = next(iter(platforms), platform)
+    k = len(ids)
+    sorted_ids = np.array(sorted(ids), dtype=np.int64)
+    row_of_sorted = np.array([ids.index(int(c)) for c in sorted_ids], dtype=np.int64) if k else np.zeros(0, np.int64)
+
+    def rows_for(cids) -> np.ndarray:
+        cids = np.asarray(cids, dtype=np.int64)
+        return row_of_sorted[np.searchsorted(sorted_ids, cids)] if cids.size else np.zeros(0, np.int64)
+
+    # Latest sample per creator: one grouped subquery.
+    latest = (
+        select(AudienceSample.creator_id, func.max(AudienceSample.sampled_at).label("sampled_at"))
+        .where(AudienceSample.creator_id.in_(ids))
+        .group_by(AudienceSample.creator_id)
+        .subquery()
+    )
+    latest_ids = select(AudienceSample.id).join(
+        latest, (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at))
+    samples = _rows(session, select(AudienceSample.id, AudienceSample.creator_id, AudienceSample.sampled_at).join(
+        latest, (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at)))
+    sampled_at: list[dt.date | None] = [None] * k
+    sample_ids = np.array([s[0] for s in samples], dtype=np.int64)
+    sample_rows = rows_for([s[1] for s in samples])
+    for (_sid, _cid, date), row in zip(samples, sample_rows.tolist()):
+        sampled_at[row] = date
+    order = np.argsort(sample_ids)
+    sample_ids, sample_rows = sample_ids[order], sample_rows[order]
+
+    memberships = np.array(_rows(session, select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id)
+                                 .where(AudienceSampleMember.sample_id.in_(latest_ids))),
+                           dtype=np.int64).reshape(-1, 2)
+    members = _rows(session, select(
+        AudienceMember.id, AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
+        AudienceMember.has_avatar, AudienceMember.bio_length, AudienceMember.created_at,
+        AudienceMember.last_post_at, AudienceMember.country, AudienceMember.gender, AudienceMember.age_range,
+    ).where(AudienceMember.workspace_id == workspace_id, AudienceMember.id.in_(
+        select(AudienceSampleMember.member_id).where(AudienceSampleMember.sample_id.in_(latest_ids))
+    )).order_by(AudienceMember.id))
+    cols = list(zip(*members)) if members else [()] * 11
+    member_ids = np.array(cols[0], dtype=np.int64)
+    pair_rows = sample_rows[np.searchsorted(sample_ids, memberships[:, 0])] if len(memberships) else np.zeros(0, np.int64)
+    pair_cols = np.searchsorted(member_ids, memberships[:, 1]) if len(memberships) else np.zeros(0, np.int64)
+    incidence = incidence_from_pairs(pair_rows, pair_cols, n_creators=k, creator_ids=ids, member_keys=member_ids)
+
+    # Authenticity: scoring's per-sample-row classification, a member is bot-like if any row says so.
+    model, model_version = active_scoring_model(session, workspace_id)
+    n_members = len(member_ids)
+    authentic = np.ones(n_members, dtype=bool)
+    bot_counts = np.zeros(k, dtype=np.int64)
+    if len(memberships):
+        inputs = ScoringInputs(
+            platform=np.full(k, PLATFORM_CODE[platform], dtype=np.int64),
+            followers=np.array([creators[c][2] for c in ids], dtype=float),
+            sample_date=np.array([np.datetime64(d, "D") if d else np.datetime64("NaT", "D") for d in sampled_at]),
+            member_followers=np.array(cols[1], dtype=float),
+            member_following=np.array(cols[2], dtype=float),
+            member_posts_count=np.array(cols[3], dtype=float),
+            member_has_avatar=np.array(cols[4], dtype=bool),
+            member_bio_length=np.array([np.nan if v is None else v for v in cols[5]], dtype=float),
+            member_created_at=np.array([np.datetime64(v, "D") if v else np.datetime64("NaT", "D") for v in cols[6]]),
+            member_last_post_at=np.array([np.datetime64(v, "D") if v else np.datetime64("NaT", "D") for v in cols[7]]),
+            member_country=np.array(cols[8], dtype=object),
+            sample_creator=pair_rows, sample_member=pair_cols,
+        )
+        kind, _code = classify_memberships(inputs, model)
+        bot_rows = kind == SUSPICIOUS
+        authentic[pair_cols[bot_rows]] = False
+        bot_counts = np.bincount(pair_rows[bot_rows], minlength=k)
+
+    # Current fake follower share: stored scores first, then the sample's measured bot share.
+    scores = {cid: (share, as_of) for cid, share, as_of in _rows(session, select(
+        CreatorScore.creator_id, CreatorScore.fake_follower_share, CreatorScore.as_of).where(
+        CreatorScore.workspace_id == workspace_id, CreatorScore.is_current.is_(True),
+        CreatorScore.creator_id.in_(ids))) if share is not None} if ids else {}
+    sizes = incidence.sample_sizes
+    fake = np.zeros(k)
+    source: list[str] = []
+    score_as_of: list[dt.date | None] = []
+    for i, cid in enumerate(ids):
+        if cid in scores:
+            fake[i] = min(max(float(scores[cid][0]), 0.0), 1.0)
+            source.append("score")
+            score_as_of.append(scores[cid][1])
+        elif sizes[i] > 0:
+            fake[i] = bot_counts[i] / sizes[i]
+            source.append("sample")
+            score_as_of.append(None)
+        else:
+            source.append("none")
+            score_as_of.append(None)
+    notes = []
+    if any(s == "sample" for s in source):
+        notes.append("Some creators have no current score: their fake follower share is the bot-like share "
+                     "of their latest sample (run a scoring run for the full estimate).")
+    if any(s == "none" for s in source):
+        notes.append("Some creators have no audience sample: they count with no measured reach.")
+    return AudienceData(
+        platform=platform, incidence=incidence, handles=[creators[c][1] for c in ids],
+        followers=np.array([creators[c][2] for c in ids], dtype=float), fake_share=fake,
+        fake_share_source=source, score_as_of=score_as_of, sampled_at=sampled_at, authentic=authentic,
+        member_country=np.array(cols[8], dtype=object), member_gender=np.array(cols[9], dtype=object),
+        member_age_range=np.array(cols[10], dtype=object), model_version=model_version, notes=notes,
+    )
