@@ -287,5 +287,66 @@ def serve(host: str, port: int, workers: int):
                                "--bind", f"{host}:{port}", "--access-logfile", "-", "influencers.app:create_app()"])
 
 
+
+# --- shortlist optimiser and creator graph ----------------------------------------------------
+
+@main.command("optimise")
+@click.option("--workspace", "workspace_name", required=True)
+@click.option("--platform", required=True, help="Candidates: the workspace's creators on this platform")
+@click.option("--k", "k", type=click.IntRange(1, 1000), default=None, help="Choose at most K creators")
+@click.option("--budget", type=click.IntRange(0), default=None, help="Budget in minor units (cents)")
+@click.option("--default-fee", type=click.IntRange(0), default=None, help="Every candidate's fee in minor units")
+@click.option("--country", multiple=True, help="Target audience country (repeatable): count only those members")
+@click.option("--limit", type=click.IntRange(1, 20000), default=2000, show_default=True,
+              help="At most this many candidates (the most followed)")
+@click.option("--save-as", default=None, help="Save the chosen creators as a shortlist of this name")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON")
+@pass_context
+def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, budget: int | None,
+             default_fee: int | None, country: tuple[str, ...], limit: int, save_as: str | None, as_json: bool):
+    """Choose the creators that maximise unique authentic reach (within --k and/or --budget)."""
+    from sqlalchemy import select
+
+    from influencers.creators.models import Creator
+    from influencers.overlap import service
+
+    if k is None and budget is None:
+        raise click.UsageError("give --k, or --budget with --default-fee")
+    if budget is not None and default_fee is None:
+        raise click.UsageError("--budget needs --default-fee")
+    ws_id = _workspace_id(ctx, workspace_name)
+    with ctx.db.transaction() as session:
+        candidates = list(session.scalars(
+            select(Creator.id).where(Creator.workspace_id == ws_id, Creator.platform == platform)
+            .order_by(Creator.followers.desc(), Creator.id).limit(limit)))
+        if not candidates:
+            raise click.ClickException(f"no {platform} creators in workspace {workspace_name!r}")
+        try:
+            result, _data = service.optimise(session, ws_id, candidates, budget=budget, default_fee=default_fee, k=k,
+                                             target=service.Target(country=[c.upper() for c in country]),
+                                             platform=platform)
+        except service.BadRequest as error:
+            raise click.ClickException(str(error))
+        if save_as:
+            shortlist = service.save_as_shortlist(session, ws_id, save_as, [p["creator_id"] for p in result["picks"]],
+                                                  note=f"Saved by `influencers optimise` ({result['strategy']}).")
+            result["shortlist_id"] = shortlist.id
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+        return
+    click.echo(f"{'#':>3}  {'creator':>8}  {'handle':<24} {'followers':>11} {'marginal reach':>15} "
+               f"{'cost':>10} {'cumulative reach':>17}")
+    for rank, p in enumerate(result["picks"], 1):
+        click.echo(f"{rank:>3}  {p['creator_id']:>8}  {p['handle'][:24]:<24} {p['followers']:>11,} "
+                   f"{p['marginal_reach']:>15,.0f} {p['cost_minor']:>10,} {p['cumulative_reach']:>17,.0f}"
+                   + ("  (kept)" if p["must_keep"] else ""))
+    naive = result["naive"]
+    click.echo(f"unique authentic reach {result['unique_reach']:,.0f} for {result['total_cost_minor']:,} "
+               f"({result['strategy']}); naive pick by followers: {naive['unique_reach']:,.0f} for "
+               f"{naive['total_cost_minor']:,}")
+    if result.get("shortlist_id"):
+        click.echo(f"saved as shortlist {result['shortlist_id']}")
+
+
 if __name__ == "__main__":
     main()
