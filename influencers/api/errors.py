@@ -91,7 +91,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def _operational(error):
-        log.warning("database operational error: %s", error.orig)
+        text = str(error.orig).lower()
+        if not (error.connection_invalidated or "locked" in text or "busy" in text or "connection" in text):
+            return _unexpected(error)
+        log.warning("database busy or unreachable: %s", error.orig)
         response = _json_error(503, "The database is busy or unavailable; retry shortly.")
         response.headers["Retry-After"] = "1"
         return response

@@ -56,3 +56,10 @@ def test_invalid_role_is_422(api):
     response = api.post("/v1/keys", json={"name": "x", "role": "superuser"})
     assert response.status_code == 422
     assert "role" in response.json["errors"]["json"]
+
+
+def test_a_key_cannot_revoke_itself(api):
+    me = next(k for k in api.get("/v1/keys").json if api.key.split("_")[1] == k["prefix"])
+    response = api.delete(f"/v1/keys/{me['id']}")
+    assert response.status_code == 409
+    assert api.get("/v1/keys").status_code == 200

@@ -107,6 +107,7 @@ def test_score_history_keeps_runs_and_marks_the_latest_current(scored_api):
     history = api.get(f"/v1/creators/{creator_id}/scores").json
     assert len(history) == 2
     assert [h["is_current"] for h in history] == [True, False]
+    assert "fake_follower_share_interval" in history[0]
     assert history[0]["run_id"] > history[1]["run_id"]
 
 

@@ -62,6 +62,12 @@ class DiscoveryPage(SQLPage):
         return [ScoredCreator(c, s) for c, s in self.session.execute(stmt).all()]
 
 
+class ScoreHistoryPage(SQLPage):
+    @property
+    def items(self):
+        return [summary(score) for score in super().items]
+
+
 def _run_or_404(run_id: int) -> ScoringRun:
     run = unit_of_work.session().scalar(
         select(ScoringRun).where(ScoringRun.id == run_id, ScoringRun.workspace_id == current_workspace_id()))
@@ -130,7 +136,7 @@ def get_creator_score(creator_id):
            summary="A creator's score history, newest first")
 @requires("read")
 @blp.response(200, ScoreHistoryItemSchema(many=True))
-@blp.paginate(SQLPage)
+@blp.paginate(ScoreHistoryPage)
 def list_creator_scores(creator_id):
     _creator_or_404(creator_id)
     stmt = select(CreatorScore).where(CreatorScore.creator_id == creator_id).order_by(CreatorScore.id.desc())

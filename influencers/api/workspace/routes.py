@@ -1,6 +1,7 @@
 """The caller's workspace and its API keys (keys are managed by admins)."""
 from __future__ import annotations
 
+from flask import g
 from flask_smorest import abort
 from sqlalchemy import select
 
@@ -57,7 +58,11 @@ def get_key(key_id):
 @blp.route("/keys/<id:key_id>", methods=["DELETE"], operation_id="revokeApiKey", summary="Revoke an API key")
 @requires("admin")
 @blp.response(200, ApiKeySchema)
+@blp.alt_response(409, description="A key cannot revoke itself")
 def revoke_key(key_id):
+    if key_id == g.principal.key_id:
+        # Revoking the calling key would lock its holder out mid-session; use another admin key.
+        abort(409, message="An API key cannot revoke itself; revoke it with another admin key.")
     key = service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id)
     if key is None:
         abort(404, message=f"No API key {key_id} in this workspace.")
