@@ -286,6 +286,8 @@ _KIND_VIEWS = {p: np.asarray([k[2] for k in v]) for p, v in _KINDS.items()}
 _KIND_VIEW_MULT = {p: np.asarray([1.3 if k[0] == "short" else 1.0 for k in v]) for p, v in _KINDS.items()}
 # Per-post log-normal sigmas: views, likes per view, likes per follower, comments, shares, saves.
 _POST_SIGMA = np.asarray([0.45, 0.2, 0.35, 0.35, 0.4, 0.4])[:, None]
+# Uniforms -> phrase, emoji, extra hashtags (0-2), brand number - 1.
+_TEXT_SCALE = np.asarray([6, 10, 3, 39], dtype=float)[:, None]
 # Posting hour (UTC) weights.
 _HOUR_W = np.asarray((1, 1, 1, 1, 1, 1, 2, 3, 4, 4, 4, 5, 6, 6, 5, 5, 6, 8, 9, 9, 8, 6, 3, 2), dtype=float)
 _HOUR_CDF = np.cumsum(_HOUR_W) / _HOUR_W.sum()
@@ -845,7 +847,14 @@ class _Pool:
     def _member(self, i: int) -> _Member:
         if self._frags is None:
             self._materialise()
-        return _Member(*(col[i] for col in self._lists))
+        return _Member(*[col[i] for col in self._lists])
+
+    def encode_all(self) -> None:
+        """Encode every member now (faster than one by one when most will be sampled)."""
+        if self._frags is None:
+            self._materialise()
+        encode = _ENCODER.encode
+        self._frags = [encode(_Member(*row)) for row in zip(*self._lists)]
 
     def member(self, i: int) -> dict:
         """Member ``i`` as a record dict (a fresh dict each call)."""
@@ -1172,48 +1181,50 @@ class _CreatorBlock:
         elif c.honest == "mass_follower_real":
             base = base * 0.85
         age_h = (D - 1 - self.post_day) * 24.0 + (24.0 - self.hour - self.minute / 60.0)
-        maturity = 1.0 - np.exp(-age_h / 20.0)
+        reach = base * (1.0 - np.exp(age_h / -20.0))  # young posts are still collecting engagement
         noise = np.exp(z * _POST_SIGMA)  # log-normal noise, one row per metric
-        views = base * vr * _KIND_VIEW_MULT[platform][kind_i] * noise[0] * maturity
-        likes = np.where(has_views, views * (er / max(vr, 1e-9)) * noise[1], base * er * noise[2] * maturity)
-        comments = likes * (COMMENT_RATIO[platform] * c.cr_mult) * noise[3]
-        shares = likes * _SHARE_RATIO.get(platform, 0.0) * noise[4]
-        saves = likes * _SAVE_RATIO.get(platform, 0.0) * noise[5]
-        # organic viral posts
-        vf = np.where(u[1] < 0.02, 3.0 + 5.0 * u[2], 1.0)
-        if self.viral_post >= 0:
-            vf[self.viral_post] = self.viral_factor
-        boosted = vf > 1
-        views, likes = views * vf, likes * vf
-        comments = comments * np.sqrt(vf) * np.where(boosted, 1.3, 1.0)
-        shares, saves = shares * vf * np.where(boosted, 1.5, 1.0), saves * vf
+        # rows: likes, comments, views, shares, saves
+        M = np.empty((5, P))
+        M[2] = reach * (vr * _KIND_VIEW_MULT[platform][kind_i]) * noise[0]
+        M[0] = np.where(has_views, M[2] * ((er / max(vr, 1e-9)) * noise[1]), reach * (er * noise[2]))
+        coef = np.array([COMMENT_RATIO[platform] * c.cr_mult, _SHARE_RATIO.get(platform, 0.0),
+                         _SAVE_RATIO.get(platform, 0.0)])
+        M[[1, 3, 4]] = M[0] * (coef[:, None] * noise[3:6])
+        # organic viral posts (and the honest viral_growth post)
+        viral = u[1] < 0.02
+        if self.viral_post >= 0 or viral.any():
+            vf = np.where(viral, 3.0 + 5.0 * u[2], 1.0)
+            if self.viral_post >= 0:
+                vf[self.viral_post] = self.viral_factor
+            boosted = vf > 1
+            M *= np.stack((vf, np.sqrt(vf) * np.where(boosted, 1.3, 1.0), vf, vf * np.where(boosted, 1.5, 1.0), vf))
         if self.giveaway_post >= 0:
             g = self.giveaway_post
-            comments[g] *= rng.uniform(20.0, 60.0)
-            likes[g] *= rng.uniform(1.5, 3.0)
-            shares[g] *= 3.0
+            M[1, g] *= rng.uniform(20.0, 60.0)
+            M[0, g] *= rng.uniform(1.5, 3.0)
+            M[3, g] *= 3.0
         if "bought_likes" in c.fraud_types:
             k = max(3, int(math.ceil(rng.uniform(0.6, 0.9) * P)))
-            factor = rng.uniform(3.0, 10.0)
-            boost = factor * (0.8 + 0.45 * u[7])
+            boost = rng.uniform(3.0, 10.0) * (0.8 + 0.45 * u[7])
             boost[: max(0, P - k)] = 1.0
-            likes = likes * boost
+            M[0] *= boost
         if "comment_pod" in c.fraud_types:
             chosen = u[8] < rng.uniform(0.7, 1.0)
-            comments = comments * np.where(chosen, rng.uniform(4.0, 10.0) * (0.8 + 0.45 * u[7]), 1.0)
-        counts = rng.poisson(np.maximum(np.stack((likes, comments, views, shares, saves)), 0.0))
-        likes_i, comments_i, views_i, shares_i, saves_i = counts
-        views_i = np.maximum(views_i, likes_i)
-        sponsored = u[3] < _SPONSORED_P[tier]
-        phrase_i = (u[4] * 6).astype(np.int64)
-        emoji_i = (u[5] * len(_EMOJI)).astype(np.int64)
-        ntags = 1 + (u[6] * 3).astype(np.int64)
-        brand_i = 1 + (u[7] * 39).astype(np.int64)
+            M[1] *= np.where(chosen, rng.uniform(4.0, 10.0) * (0.8 + 0.45 * u[7]), 1.0)
+        # Poisson counts; for large expectations the rounded value is as good and much cheaper.
+        counts = np.rint(M).astype(np.int64)
+        small = M < 50.0
+        if small.any():
+            counts[small] = rng.poisson(M[small])
+        counts[2] = np.maximum(counts[2], counts[0])  # nobody likes without viewing
+        li, ci, vi, si, sv = counts.tolist()
+        spons = (u[3] < _SPONSORED_P[tier]).tolist()
+        phrase_l, emoji_l, ntags_l, brand_l = (u[4:8] * _TEXT_SCALE).astype(np.int64).tolist()
         tag_u = rng.random((P, 7))
         # mentions of other creators, matching the `mentions` edges' weights
         post_mentions: list[list[str]] = [[] for _ in range(P)]
         for tgt, w in self.plan.mentions.get(c.idx, ()):
-            for j in rng.choice(P, size=min(w, P), replace=False).tolist():
+            for j in rng.random(P).argsort()[: min(w, P)].tolist():
                 post_mentions[j].append(self.plan.creators[tgt].handle)
         phrases = _PHRASES.get(c.language, _PHRASES["en"])
         tags_all = _NICHE_TAGS[c.niche]
@@ -1224,19 +1235,15 @@ class _CreatorBlock:
             ext_ids = _shortcodes(ext)
         else:
             ext_ids = [str(v) for v in ext.tolist()]
-        li, ci, vi, si, sv = (likes_i.tolist(), comments_i.tolist(), views_i.tolist(),
-                              shares_i.tolist(), saves_i.tolist())
         window = self.window
         pd_, hh, mm, ss = (self.post_day.tolist(), self.hour.tolist(), self.minute.tolist(), self.second.tolist())
         kind_names = [kinds[k][0] for k in kind_list]
         views_on = has_views.tolist()
-        spons = sponsored.tolist()
-        texts = [f"{phrases[a]} {_EMOJI[b]}" for a, b in zip(phrase_i.tolist(), emoji_i.tolist())]
-        ntags_l, brand_l = ntags.tolist(), brand_i.tolist()
+        texts = [f"{phrases[a]} {_EMOJI[b]}" for a, b in zip(phrase_l, emoji_l)]
         with_shares, with_saves = platform in _SHARE_RATIO, platform in _SAVE_RATIO
         handle = c.handle
         for j in range(P):
-            hashtags = [tags_all[k] for k in tag_order[j][: ntags_l[j]]]
+            hashtags = [tags_all[k] for k in tag_order[j][: 1 + ntags_l[j]]]
             creator_mentions = post_mentions[j]
             mentions = list(creator_mentions)
             text = texts[j]
@@ -1244,7 +1251,7 @@ class _CreatorBlock:
                 text = f"GIVEAWAY 🎁 comment to win! Follow me and tag 2 friends — {text}"
                 hashtags = ["giveaway", "win", "contest"] + hashtags[:1]
             if spons[j]:
-                brand = f"{c.niche}brand{brand_l[j]:02d}"
+                brand = f"{c.niche}brand{1 + brand_l[j]:02d}"
                 mentions.append(brand)
                 hashtags.append("ad")
                 text = f"{text} in partnership with @{brand}"
@@ -1361,6 +1368,8 @@ class _Renderer:
         P, D = config.posts_per_creator, config.days
         p, q, idxs = plan.cells[cell_i]
         pool = _member_pool(config, dates, p, q, max(_MIN_POOL, _POOL_PER_CREATOR * len(idxs)))
+        if encoded and config.audience_size * len(idxs) >= pool.n:
+            pool.encode_all()
         bots = self.bots(p)
         for i in idxs:
             block = _CreatorBlock(plan, plan.creators[i], dates, window)
