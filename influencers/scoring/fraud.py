@@ -314,7 +314,8 @@ def reciprocal_comment_graph(inputs: ScoringInputs) -> tuple[sp.csr_matrix, np.n
     return mutual, degree, clustering
 
 
-def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel) -> FlagResult:
+def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel,
+                pods: dict[int, dict] | None = None) -> FlagResult:
     t = model.threshold
     n = inputs.n_creators
     creator = inputs.post_creator
@@ -380,6 +381,9 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
             "partners": [x.item() if hasattr(x, "item") else x for x in names[:50]],
             "post_benchmark": eng.benchmarks["post_comments_per_like"].describe(p, tr),
         }
+        if pods and c in pods:
+            # The graph module's dense reciprocal comment cluster this creator belongs to.
+            result.evidence[c]["comment_cluster"] = {"kind": "measured", **pods[c]}
     return result
 
 
@@ -447,12 +451,12 @@ def following_churn(inputs: ScoringInputs, model: ScoringModel) -> FlagResult:
 
 
 def detect_fraud(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResult,
-                 model: ScoringModel) -> dict[str, FlagResult]:
+                 model: ScoringModel, pods: dict[int, dict] | None = None) -> dict[str, FlagResult]:
     likes = bought_likes(inputs, eng, model)
     return {
         "bought_followers": bought_followers(inputs, aud, eng, model),
         "follower_spike": follower_spike(inputs, eng, model, likes.flagged),
         "bought_likes": likes,
-        "comment_pod": comment_pod(inputs, eng, model),
+        "comment_pod": comment_pod(inputs, eng, model, pods),
         "following_churn": following_churn(inputs, model),
     }

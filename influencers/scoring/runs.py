@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from influencers.config import Settings
 from influencers.creators.models import Creator
 from influencers.db import Database, utcnow
+from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
@@ -94,11 +95,16 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         started = time.perf_counter()
         with db.transaction(write=False) as session:
             inputs = load_inputs(session, workspace_id)
-        timings["read_seconds"] = round(time.perf_counter() - started, 3)
+            timings["read_seconds"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            # Graph centrality (PageRank percentile per platform) and comment-pod clusters.
+            centrality, pods = scoring_graph_signals(session, workspace_id, inputs.creator_ids,
+                                                     inputs.platform)
+            timings["graph_seconds"] = round(time.perf_counter() - started, 3)
         progress(0.4)
 
         started = time.perf_counter()
-        result = score_creators(inputs, model)
+        result = score_creators(inputs, model, centrality=centrality, pods=pods)
         shares = audience_shares(inputs)
         timings["compute_seconds"] = round(time.perf_counter() - started, 3)
         progress(0.7)

@@ -282,17 +282,19 @@ def _prior_share(measured: np.ndarray, platform: np.ndarray, sampled: np.ndarray
 
 
 def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
-                   centrality: np.ndarray | None = None) -> ScoringResult:
+                   centrality: np.ndarray | None = None, pods: dict[int, dict] | None = None) -> ScoringResult:
     """Score every creator of ``inputs`` with ``model``.
 
     ``centrality``: optional per-creator values in [0, 1] from the graph module
     (``nan`` for a creator it could not place). Without it the centrality
-    component is left out and the other weights renormalised.
+    component is left out and the other weights renormalised. ``pods``: optional
+    comment-cluster evidence per creator index from the graph module
+    (:func:`influencers.graph.pods.pod_evidence`), added to the ``comment_pod`` flag's evidence.
     """
     n = inputs.n_creators
     aud = audience_authenticity(inputs, model)
     eng = engagement_metrics(inputs, model)
-    flags = detect_fraud(inputs, aud, eng, model)
+    flags = detect_fraud(inputs, aud, eng, model, pods=pods)
 
     size = aud.sample_size
     sampled = size > 0

@@ -18,6 +18,8 @@ def _resources(api):
     ids = {"creator_id": creator["id"], "key_id": key["id"]}
     ids.update(_campaign_resources(api, creator["id"]))
     ids.update(_scoring_resources(api))
+    shortlist = api.post("/v1/shortlists", json={"name": "iso", "creator_ids": [creator["id"]]}).json
+    ids["shortlist_id"] = shortlist["id"]
     return ids
 
 
@@ -60,6 +62,8 @@ VALID_BODIES = {
     "deliverables.update_deliverable": {"title": "x"},
     "deliverables.transition_deliverable": {"to": "submitted", "draft_text": "x"},
     "deliverables.create_result": {"likes": 1},
+    "shortlists.update_shortlist": {"name": "x"},
+    "shortlists.add_shortlist_creators": {"creator_ids": [1]},
 }
 
 
