@@ -32,6 +32,10 @@ class Settings:
     # Background jobs: Celery when a broker URL is set, else an in-process thread pool.
     broker_url: str = ""
     job_threads: int = 2
+    # Per API key (flask-limiter syntax). Storage is per process unless a shared one
+    # (e.g. redis://) is set, which makes the limit hold across gunicorn workers.
+    rate_limit: str = "1200/minute"
+    rate_limit_storage_url: str = "memory://"
     default_page_size: int = 20
     max_page_size: int = 100
     extra: dict = field(default_factory=dict)
@@ -80,6 +84,8 @@ def load_settings(**overrides) -> Settings:
         max_import_bytes=_int("INFLUENCERS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
         broker_url=os.environ.get("INFLUENCERS_BROKER_URL", os.environ.get("CELERY_BROKER_URL", "")),
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
+        rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
+        rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
     )
     values.update(overrides)
     if "pseudonym_secret" not in values:

@@ -54,3 +54,21 @@ def test_huge_path_id_is_404_not_overflow(api):
 def test_huge_page_number_is_422_not_overflow(api):
     body = assert_error_shape(api.get("/v1/creators?page=18734381028321894400"), 422)
     assert "page" in body["errors"]["query"]
+
+
+def test_rate_limit_is_429_with_retry_after(database):
+    from influencers.app import create_app
+    from influencers.config import Settings
+    from tests.conftest import make_workspace
+
+    app = create_app(Settings(database_url=database.url, pseudonym_secret=b"x", rate_limit="3/minute"),
+                     database=database)
+    _, key = make_workspace(database, "limited")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses = [client.get("/v1/creators", headers=headers).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/v1/creators", headers=headers)
+    body = assert_error_shape(limited, 429)
+    assert int(limited.headers["Retry-After"]) > 0
+    assert client.get("/health").status_code == 200  # public endpoints are not limited
