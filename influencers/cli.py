@@ -182,6 +182,10 @@ def demo(ctx: Context, workspace_name: str, creators: int, seed: int):
         write_ndjson(DemoConfig(creators=creators, seed=seed), path)
         report = _import_file(ctx, ws_id, path)
     _print_report(report)
+    from influencers.scoring import runs
+
+    run_id = runs.score_workspace(ctx.db, ws_id)
+    click.echo(f"scored: scoring run {run_id}")
     click.echo(f"workspace: {workspace_name}")
     click.echo(f"admin key: {plaintext}")
 
