@@ -108,6 +108,16 @@ def _rows(session: Session, stmt) -> list[tuple]:
     return [tuple(r) for r in session.execute(stmt).all()]
 
 
+def _raw_rows(session: Session, stmt) -> list[tuple]:
+    """Plain driver tuples (no per-value result processing): for the large membership/member reads.
+    Dates may come back as ISO strings (sqlite3) or ``date`` objects (psycopg); both convert below."""
+    result = session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int], *,
                   platform: str | None = None) -> AudienceData:
     """The audience data of ``creator_ids`` (kept in the given order, duplicates dropped).
@@ -156,10 +166,10 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
     order = np.argsort(sample_ids)
     sample_ids, sample_rows = sample_ids[order], sample_rows[order]
 
-    memberships = np.array(_rows(session, select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id)
+    memberships = np.array(_raw_rows(session, select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id)
                                  .where(AudienceSampleMember.sample_id.in_(latest_ids))),
                            dtype=np.int64).reshape(-1, 2)
-    members = _rows(session, select(
+    members = _raw_rows(session, select(
         AudienceMember.id, AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
         AudienceMember.has_avatar, AudienceMember.bio_length, AudienceMember.created_at,
         AudienceMember.last_post_at, AudienceMember.country, AudienceMember.gender, AudienceMember.age_range,
@@ -185,10 +195,10 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
             member_followers=np.array(cols[1], dtype=float),
             member_following=np.array(cols[2], dtype=float),
             member_posts_count=np.array(cols[3], dtype=float),
-            member_has_avatar=np.array(cols[4], dtype=bool),
+            member_has_avatar=np.array([bool(v) for v in cols[4]], dtype=bool),
             member_bio_length=np.array([np.nan if v is None else v for v in cols[5]], dtype=float),
-            member_created_at=np.array([np.datetime64(v, "D") if v else np.datetime64("NaT", "D") for v in cols[6]]),
-            member_last_post_at=np.array([np.datetime64(v, "D") if v else np.datetime64("NaT", "D") for v in cols[7]]),
+            member_created_at=np.array(cols[6], dtype="datetime64[D]"),
+            member_last_post_at=np.array(cols[7], dtype="datetime64[D]"),
             member_country=np.array(cols[8], dtype=object),
             sample_creator=pair_rows, sample_member=pair_cols,
         )
