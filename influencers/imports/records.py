@@ -1,0 +1,279 @@
+"""The records of the NDJSON import format (``shared/import-format.md``) as msgspec Structs.
+
+One line decodes to one record of the tagged union :data:`Record` (tag field
+``"type"``). Decoding is strict: unknown fields are errors, ints must be JSON
+integers (``2.5`` and ``2.0`` are both rejected for a count), counts are >= 0,
+timestamps need a timezone, enumerations and ISO codes are checked, and strings
+are limited to the width of the column they are stored in.
+
+:func:`decode_line` turns one line into a record or raises :class:`RecordError`
+whose message is the rejection reason shown to the user, e.g.
+``Expected `int` >= 0 - at `$.members[3].followers```.
+
+Choices made here (the format leaves them open):
+
+* handles (``handle``, ``source``, ``target``) are normalised with
+  :func:`~influencers.creators.models.normalise_handle` while decoding, so
+  ``@Alice.Cooks`` and ``alice.cooks`` are the same creator;
+* a creator's ``categories`` are de-duplicated (first occurrence kept);
+* an audience sample listing the same member ``id`` twice is **rejected**: the
+  two entries may carry different profiles and there is no right one to keep.
+  The reason names both positions but never echoes the member id itself;
+* an edge whose source and target are the same creator is rejected.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Annotated, Literal, Union
+
+import msgspec
+
+from influencers.creators.models import (
+    AGE_RANGES,
+    EDGE_KINDS,
+    GENDERS,
+    PLATFORMS,
+    POST_KINDS,
+    normalise_handle,
+)
+
+__all__ = [
+    "RECORD_TYPES",
+    "MAX_LINE_BYTES",
+    "Creator",
+    "Post",
+    "Snapshot",
+    "Member",
+    "Audience",
+    "Edge",
+    "Record",
+    "RecordError",
+    "decode_line",
+    "decoder",
+    "explain",
+]
+
+#: Lines longer than this (in bytes, after UTF-8 encoding) are rejected unread.
+#: An audience sample of 10,000 members is about 2.5 MB.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+# -- field types ---------------------------------------------------------------
+
+_BIGINT_MAX = 2**63 - 1
+_INT_MAX = 2**31 - 1
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=_BIGINT_MAX)]
+SmallCount = Annotated[int, msgspec.Meta(ge=0, le=_INT_MAX)]
+Weight = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]  # finite, >= 0
+Timestamp = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+
+Platform = Literal[PLATFORMS]
+PostKind = Literal[POST_KINDS]
+EdgeKind = Literal[EDGE_KINDS]
+Gender = Literal[GENDERS]
+AgeRange = Literal[AGE_RANGES]
+
+Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
+Language = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$")]  # ISO 639-1
+
+# Handles are checked again after normalisation (<= 100 characters, the column).
+Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+HANDLE_MAX = 100
+DisplayName = Annotated[str, msgspec.Meta(max_length=200)]
+Email = Annotated[str, msgspec.Meta(max_length=320)]
+Url = Annotated[str, msgspec.Meta(max_length=2000)]
+Category = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+MemberId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+def _bad_handle(handle: str, field: str) -> ValueError:
+    if not handle:
+        return ValueError(f"Expected a non-empty handle - at `$.{field}`")
+    return ValueError(f"Expected a handle of length <= {HANDLE_MAX} - at `$.{field}`")
+
+
+# The records hold no reference cycles, so they are not tracked by the garbage
+# collector (gc=False): an import allocates millions of them.
+class _Record(msgspec.Struct, forbid_unknown_fields=True, tag_field="type", gc=False):
+    pass
+
+
+class Creator(_Record, tag="creator"):
+    platform: Platform
+    handle: Handle
+    followers: Count
+    following: Count
+    posts_count: Count
+    display_name: DisplayName | None = None
+    bio: str | None = None
+    country: Country | None = None
+    language: Language | None = None
+    categories: list[Category] | None = None
+    verified: bool | None = None
+    email: Email | None = None
+    website: Url | None = None
+    avatar_url: Url | None = None
+    joined_at: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
+        if not 0 < len(handle) <= HANDLE_MAX:
+            raise _bad_handle(handle, "handle")
+        self.handle = handle
+        if self.categories:
+            self.categories = list(dict.fromkeys(self.categories))
+
+
+class Post(_Record, tag="post"):
+    platform: Platform
+    handle: Handle
+    external_id: ExternalId
+    published_at: Timestamp
+    likes: Count
+    comments: Count
+    kind: PostKind | None = None
+    views: Count | None = None
+    shares: Count | None = None
+    saves: Count | None = None
+    sponsored: bool | None = None
+    caption: str | None = None
+    hashtags: list[Tag] | None = None
+    mentions: list[Tag] | None = None
+
+    def __post_init__(self) -> None:
+        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
+        if not 0 < len(handle) <= HANDLE_MAX:
+            raise _bad_handle(handle, "handle")
+        self.handle = handle
+
+
+class Snapshot(_Record, tag="snapshot"):
+    platform: Platform
+    handle: Handle
+    date: dt.date
+    followers: Count
+    following: Count | None = None
+    posts_count: Count | None = None
+
+    def __post_init__(self) -> None:
+        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
+        if not 0 < len(handle) <= HANDLE_MAX:
+            raise _bad_handle(handle, "handle")
+        self.handle = handle
+
+
+class Member(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """One sampled follower account. ``id`` is pseudonymised before storage."""
+
+    id: MemberId
+    followers: Count
+    following: Count
+    posts_count: Count
+    has_avatar: bool
+    bio_length: SmallCount | None = None
+    created_at: dt.date | None = None
+    last_post_at: dt.date | None = None
+    country: Country | None = None
+    language: Language | None = None
+    gender: Gender | None = None
+    age_range: AgeRange | None = None
+
+
+class Audience(_Record, tag="audience"):
+    platform: Platform
+    handle: Handle
+    sampled_at: dt.date
+    members: list[Member]
+
+    def __post_init__(self) -> None:
+        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
+        if not 0 < len(handle) <= HANDLE_MAX:
+            raise _bad_handle(handle, "handle")
+        self.handle = handle
+        members = self.members
+        ids = {m.id for m in members}
+        if len(ids) != len(members):
+            first: dict[str, int] = {}
+            for i, m in enumerate(members):
+                j = first.setdefault(m.id, i)
+                if j != i:
+                    raise ValueError(
+                        f"duplicate member id at `$.members[{i}]` (same id as `$.members[{j}]`)"
+                    )
+
+
+class Edge(_Record, tag="edge"):
+    platform: Platform
+    source: Handle
+    target: Handle
+    kind: EdgeKind
+    weight: Weight = 1.0
+    observed_at: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        source = normalise_handle(self.source)
+        target = normalise_handle(self.target)
+        if not 0 < len(source) <= HANDLE_MAX:
+            raise _bad_handle(source, "source")
+        if not 0 < len(target) <= HANDLE_MAX:
+            raise _bad_handle(target, "target")
+        self.source, self.target = source, target
+        if source == target:
+            raise ValueError("an edge cannot link a creator to itself (`$.source` == `$.target`)")
+
+
+Record = Union[Creator, Post, Snapshot, Audience, Edge]
+RECORD_TYPES: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "edge")
+_ALLOWED = ", ".join(RECORD_TYPES)
+
+
+class RecordError(ValueError):
+    """A line that is not a valid record; ``str(error)`` is the rejection reason."""
+
+
+decoder = msgspec.json.Decoder(Record)
+_any_decoder = msgspec.json.Decoder()
+_BOM = b"\xef\xbb\xbf"
+
+
+def decode_line(line: bytes | str, *, max_bytes: int = MAX_LINE_BYTES) -> Record:
+    """Decode one NDJSON line (without or with its line terminator).
+
+    Raises :class:`RecordError` with a human-readable reason. Blank lines are the
+    caller's business (the importer skips them): here they are invalid JSON.
+    """
+    if isinstance(line, str):
+        line = line.encode("utf-8", "surrogatepass")
+    if len(line) > max_bytes:
+        raise RecordError(too_long(len(line), max_bytes))
+    if line.startswith(_BOM):
+        line = line[len(_BOM):]
+    try:
+        return decoder.decode(line)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise RecordError(explain(line, exc)) from None
+
+
+def too_long(size: int, limit: int) -> str:
+    return f"line is {size} bytes, over the limit of {limit} bytes"
+
+
+def explain(line: bytes, exc: Exception) -> str:
+    """The rejection reason for a decoding error of ``line``."""
+    if isinstance(exc, msgspec.ValidationError):
+        message = str(exc)
+        if message == "Object missing required field `type`":
+            return f"missing required field `type` (one of: {_ALLOWED})"
+        if message.startswith("Invalid value ") and message.endswith("- at `$.type`"):
+            try:
+                value = _any_decoder.decode(line).get("type")
+            except Exception:  # pragma: no cover - it decoded a moment ago
+                value = "?"
+            return f"unknown type {value!r} - at `$.type` (expected one of: {_ALLOWED})"
+        return message
+    if isinstance(exc, UnicodeDecodeError):
+        return f"invalid UTF-8: {exc.reason} at byte {exc.start}"
+    return f"invalid JSON: {exc}"
