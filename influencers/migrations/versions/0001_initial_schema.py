@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:26:09.249027
+Create Date: 2026-11-25 10:06:23.012597
 """
 from alembic import op
 import sqlalchemy as sa
@@ -163,6 +163,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_models')),
     sa.UniqueConstraint('workspace_id', 'version', name=op.f('uq_scoring_models_workspace_id_version'))
     )
+    op.create_table('shortlists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_shortlists_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shortlists'))
+    )
+    with op.batch_alter_table('shortlists', schema=None) as batch_op:
+        batch_op.create_index('ix_shortlists_workspace', ['workspace_id', 'id'], unique=False)
+
     op.create_table('audience_samples',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('creator_id', sa.Integer(), nullable=False),
@@ -337,6 +351,19 @@ def upgrade() -> None:
     with op.batch_alter_table('scoring_runs', schema=None) as batch_op:
         batch_op.create_index('ix_scoring_runs_workspace_created', ['workspace_id', 'created_at'], unique=False)
 
+    op.create_table('shortlist_entries',
+    sa.Column('shortlist_id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('added_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_shortlist_entries_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shortlist_id'], ['shortlists.id'], name=op.f('fk_shortlist_entries_shortlist_id_shortlists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shortlist_id', 'creator_id', name=op.f('pk_shortlist_entries'))
+    )
+    with op.batch_alter_table('shortlist_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_shortlist_entries_creator', ['creator_id'], unique=False)
+
     op.create_table('audience_sample_members',
     sa.Column('sample_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -478,6 +505,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audience_sample_members_member')
 
     op.drop_table('audience_sample_members')
+    with op.batch_alter_table('shortlist_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_shortlist_entries_creator')
+
+    op.drop_table('shortlist_entries')
     with op.batch_alter_table('scoring_runs', schema=None) as batch_op:
         batch_op.drop_index('ix_scoring_runs_workspace_created')
 
@@ -511,6 +542,10 @@ def downgrade() -> None:
 
     op.drop_table('audience_shares')
     op.drop_table('audience_samples')
+    with op.batch_alter_table('shortlists', schema=None) as batch_op:
+        batch_op.drop_index('ix_shortlists_workspace')
+
+    op.drop_table('shortlists')
     op.drop_table('scoring_models')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.drop_index('ix_jobs_workspace_created')
