@@ -1,25 +1,8 @@
 """Concurrent writers: conditional updates and idempotent creation under races."""
-import threading
-
 from sqlalchemy import func, select
 
 from influencers.creators.models import Creator
-
-
-def run_concurrently(n, target):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        barrier.wait()
-        results[i] = target(i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from tests.helpers import run_concurrently
 
 
 def test_two_updates_with_the_same_etag_one_wins(api):

@@ -1,25 +1,8 @@
 """Concurrent edits: ETags and conditional writes, never a silent overwrite; idempotent creation."""
-import threading
-
 from sqlalchemy import func, select
 
 from influencers.campaigns.models import AuditEvent, Campaign, CampaignBrief
-
-
-def run_concurrently(n, target):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        barrier.wait()
-        results[i] = target(i)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+from tests.helpers import run_concurrently
 
 
 def test_two_people_editing_one_brief(h, api, database):
