@@ -33,6 +33,16 @@ def session() -> Session:
     return g.db_session
 
 
+def after_commit(callback) -> None:
+    """Runs ``callback()`` once the request's transaction has committed (e.g. dispatching a job)."""
+    g.setdefault("after_commit", []).append(callback)
+
+
+def _run_after_commit() -> None:
+    for callback in g.pop("after_commit", []):
+        callback()
+
+
 def close_session(_exc=None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
@@ -109,6 +119,7 @@ def wrap_view(func, *, write: bool, idempotent: bool):
                     db_session.add(_record_for(key, response))
                 try:
                     db_session.commit()
+                    _run_after_commit()
                     return response
                 except IntegrityError:
                     if key is None:
@@ -117,6 +128,7 @@ def wrap_view(func, *, write: bool, idempotent: bool):
             # concurrent twin that committed first (its unique rows or its record
             # made ours conflict): then its answer is ours too.
             db_session.rollback()
+            g.pop("after_commit", None)  # nothing was committed: nothing to follow up
             if key is not None:
                 existing = _find_record(db_session, g.principal.workspace_id, key)
                 if existing is not None:
@@ -126,6 +138,7 @@ def wrap_view(func, *, write: bool, idempotent: bool):
             return response
         except BaseException:
             db_session.rollback()
+            g.pop("after_commit", None)
             raise
 
     return wrapper

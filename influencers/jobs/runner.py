@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from influencers.config import Settings
 from influencers.db import Database, utcnow
@@ -40,12 +41,17 @@ def _load_handlers() -> None:
     import influencers.scoring.runs  # noqa: F401
 
 
+def enqueue(session: Session, workspace_id: int, kind: str, params: dict) -> int:
+    """Adds a queued job to the caller's transaction; dispatch it after the commit."""
+    job = Job(workspace_id=workspace_id, kind=kind, params=params, status="queued")
+    session.add(job)
+    session.flush()
+    return job.id
+
+
 def create_job(db: Database, workspace_id: int, kind: str, params: dict) -> int:
     with db.transaction() as session:
-        job = Job(workspace_id=workspace_id, kind=kind, params=params, status="queued")
-        session.add(job)
-        session.flush()
-        return job.id
+        return enqueue(session, workspace_id, kind, params)
 
 
 def dispatch(db: Database, settings: Settings, job_id: int) -> None:

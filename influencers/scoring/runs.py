@@ -59,21 +59,27 @@ def active_model(session: Session, workspace_id: int) -> ScoringModelVersion:
 
 def create_run(db: Database, workspace_id: int) -> int:
     with db.transaction() as session:
-        model = active_model(session, workspace_id)
-        run = ScoringRun(workspace_id=workspace_id, model_id=model.id, model_version=model.version, status="queued")
-        session.add(run)
-        session.flush()
-        return run.id
+        return _add_run(session, workspace_id).id
 
 
-def start_run(db: Database, settings: Settings, workspace_id: int) -> int:
-    """Creates a queued run and hands it to the job runner; returns the run id."""
-    run_id = create_run(db, workspace_id)
-    job_id = runner.create_job(db, workspace_id, "score", {"run_id": run_id})
-    with db.transaction() as session:
-        session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(job_id=job_id))
-    runner.dispatch(db, settings, job_id)
-    return run_id
+def queue_run(session: Session, workspace_id: int) -> tuple[int, int]:
+    """Adds a queued run and its job to the caller's transaction; returns (run id, job id).
+
+    The caller dispatches the job once its transaction has committed (a worker
+    must be able to read the rows), see ``unit_of_work.after_commit``.
+    """
+    run = _add_run(session, workspace_id)
+    run.job_id = runner.enqueue(session, workspace_id, "score", {"run_id": run.id})
+    session.flush()
+    return run.id, run.job_id
+
+
+def _add_run(session: Session, workspace_id: int) -> ScoringRun:
+    model = active_model(session, workspace_id)
+    run = ScoringRun(workspace_id=workspace_id, model_id=model.id, model_version=model.version, status="queued")
+    session.add(run)
+    session.flush()
+    return run
 
 
 @runner.job_handler("score")
@@ -175,31 +181,45 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
             flag_bits=sum(FLAG_BITS[name] for name in flags), explanation=result.explanation(i),
         )
         rows.append(row)
+    # A Core executemany on the table (same SQL and JSON serialisation as the ORM's
+    # bulk insert, without its per-row bookkeeping).
+    table = CreatorScore.__table__
     for start in range(0, len(rows), 5000):
-        session.execute(insert(CreatorScore), rows[start:start + 5000])
+        session.execute(insert(table), rows[start:start + 5000])
 
 
 def audience_shares(inputs) -> pd.DataFrame:
-    """Per creator, dimension and value: the share of the latest sample's members (known values only)."""
+    """Per creator, dimension and value: the share of the latest sample's members (known values only).
+
+    Rows are ordered by dimension, creator position and value. Vectorised: the member
+    values are factorised once (sorted codes), and (creator, code) pairs counted with
+    ``np.unique`` on one integer key per membership.
+    """
     frames = []
     for dimension in AUDIENCE_DIMENSIONS:
         values = getattr(inputs, f"member_{dimension}")
         if values is None or not len(inputs.sample_member):
             continue
-        frame = pd.DataFrame({"creator": inputs.sample_creator, "value": values[inputs.sample_member]}).dropna()
-        if frame.empty:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)  # -1: unknown
+        member_codes = codes[inputs.sample_member]
+        known_rows = member_codes >= 0
+        if not known_rows.any():
             continue
-        counts = frame.groupby(["creator", "value"]).size().rename("count").reset_index()
-        known = counts.groupby("creator")["count"].transform("sum")
-        counts["share"] = counts["count"] / known
-        counts["sample_size"] = known
-        counts["dimension"] = dimension
-        frames.append(counts)
+        n_values = max(len(uniques), 1)
+        keys, counts = np.unique(inputs.sample_creator[known_rows].astype(np.int64) * n_values
+                                 + member_codes[known_rows], return_counts=True)
+        creator, code = np.divmod(keys, n_values)
+        known = np.bincount(creator, weights=counts)[creator].astype(np.int64)
+        frames.append(pd.DataFrame({
+            "creator_id": inputs.creator_ids[creator],
+            "dimension": dimension,
+            "value": np.asarray(uniques, dtype=object)[code],
+            "share": counts / known,
+            "sample_size": known,
+        }))
     if not frames:
         return pd.DataFrame(columns=["creator_id", "dimension", "value", "share", "sample_size"])
-    shares = pd.concat(frames, ignore_index=True)
-    shares["creator_id"] = inputs.creator_ids[shares["creator"].to_numpy()]
-    return shares[["creator_id", "dimension", "value", "share", "sample_size"]]
+    return pd.concat(frames, ignore_index=True)
 
 
 def write_audience_shares(session: Session, workspace_id: int, shares: pd.DataFrame) -> None:
@@ -210,9 +230,14 @@ def write_audience_shares(session: Session, workspace_id: int, shares: pd.DataFr
     )
     if shares.empty:
         return
+    # A Core executemany on the table: the ORM's bulk path adds per-row bookkeeping
+    # that costs more than the INSERT itself on 10^5-10^6 rows.
     rows = [
-        {"creator_id": int(c), "dimension": d, "value": str(v), "share": float(s), "sample_size": int(n)}
-        for c, d, v, s, n in shares.itertuples(index=False, name=None)
+        {"creator_id": c, "dimension": d, "value": str(v), "share": s, "sample_size": n}
+        for c, d, v, s, n in zip(
+            shares["creator_id"].astype(np.int64).tolist(), shares["dimension"].tolist(), shares["value"].tolist(),
+            shares["share"].astype(float).tolist(), shares["sample_size"].astype(np.int64).tolist())
     ]
+    table = AudienceShare.__table__
     for start in range(0, len(rows), 10000):
-        session.execute(insert(AudienceShare), rows[start:start + 10000])
+        session.execute(insert(table), rows[start:start + 10000])

@@ -121,3 +121,16 @@ def test_unscored_creator_score_is_404_with_reason(api):
 def test_roles_for_scoring(client_for):
     assert client_for("viewer").post("/v1/scoring-runs").status_code == 403
     assert client_for("analyst").post("/v1/scoring-runs").status_code == 202
+
+
+def test_starting_a_run_with_an_idempotency_key_queues_one_run(api):
+    # The request's own transaction holds SQLite's write lock: the run and its job
+    # must be written in it (a second connection would wait for the lock, then 503).
+    first = api.post("/v1/scoring-runs", headers={"Idempotency-Key": "score-once"})
+    again = api.post("/v1/scoring-runs", headers={"Idempotency-Key": "score-once"})
+    assert first.status_code == again.status_code == 202
+    assert again.json["id"] == first.json["id"]
+    from tests.scoring_api.conftest import wait_for
+
+    assert wait_for(api, first.headers["Location"])["status"] == "succeeded"
+    assert len(api.get("/v1/scoring-runs").json) == 1

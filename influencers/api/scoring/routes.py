@@ -21,6 +21,7 @@ from influencers.api.scoring.schemas import (
 )
 from influencers.creators import service as creators
 from influencers.creators.service import CreatorFilters
+from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.scoring import discovery, runs
 from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
@@ -88,10 +89,11 @@ def _creator_or_404(creator_id: int):
 @requires("score")
 @blp.response(202, ScoringRunSchema, description="The run was queued; poll its Location until it succeeds or fails")
 def start_scoring_run():
-    run_id = runs.start_run(unit_of_work.database(), current_app.extensions["influencers.settings"],
-                            current_workspace_id())
-    run = unit_of_work.session().get(ScoringRun, run_id)
-    return run, 202, {"Location": f"/v1/scoring-runs/{run_id}"}
+    session = unit_of_work.session()
+    run_id, job_id = runs.queue_run(session, current_workspace_id())
+    db, settings = unit_of_work.database(), current_app.extensions["influencers.settings"]
+    unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
+    return session.get(ScoringRun, run_id), 202, {"Location": f"/v1/scoring-runs/{run_id}"}
 
 
 @blp.route("/scoring-runs", methods=["GET"], operation_id="listScoringRuns", summary="List scoring runs, newest first")
