@@ -19,7 +19,7 @@ from influencers.api.shortlists.schemas import (
     ShortlistUpdateSchema,
 )
 from influencers.creators.service import CreatorFilters
-from influencers.overlap import service
+from influencers.overlap import service, sketch_store
 from influencers.overlap.service import Target
 from influencers.scoring import discovery
 from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
@@ -71,6 +71,20 @@ def _target(values: dict | None) -> Target:
     values = values or {}
     return Target(country=[c.upper() for c in values.get("country", [])], age_range=list(values.get("age_range", [])),
                   gender=list(values.get("gender", [])))
+
+
+def _overlap(creator_ids, method: str, target: dict | None) -> dict:
+    """The exact report, or (method=sketch) the one estimated from stored sketches (409 when there are none:
+    they are built by scoring runs, not on the fly, so a report never pays for reading whole samples)."""
+    session, workspace_id = unit_of_work.session(), current_workspace_id()
+    if method != "sketch":
+        report = service.overlap_for_creators(session, workspace_id, creator_ids, target=_target(target))
+        report["estimation"] = "exact"
+        return report
+    try:
+        return sketch_store.sketch_overlap_report(session, workspace_id, creator_ids)
+    except (sketch_store.MissingSketches, sketch_store.IncompatibleSketches) as error:
+        abort(409, message=str(error))
 
 
 # --- shortlists ----------------------------------------------------------------------------------
@@ -177,12 +191,12 @@ def remove_shortlist_creator(shortlist_id, creator_id):
 @requires("read")
 @blp.arguments(OverlapTargetArgs, location="query", as_kwargs=True)
 @blp.response(200, OverlapReportSchema)
+@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
 @blp.alt_response(422, description="The shortlist's creators span several platforms")
-def get_shortlist_overlap(shortlist_id, **target):
+def get_shortlist_overlap(shortlist_id, method="exact", **target):
     shortlist = _shortlist_or_404(shortlist_id)
     try:
-        report = service.overlap_for_creators(unit_of_work.session(), current_workspace_id(),
-                                              shortlist.creator_ids, target=_target(target))
+        report = _overlap(shortlist.creator_ids, method, target)
     except service.MixedPlatforms as error:
         abort(422, message=str(error))
     report["shortlist_id"] = shortlist.id
@@ -196,11 +210,11 @@ def get_shortlist_overlap(shortlist_id, **target):
 @requires("read")
 @blp.arguments(OverlapReportRequest)
 @blp.response(200, OverlapReportSchema)
+@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
 @blp.alt_response(422, description="Invalid body, creators not in this workspace, or creators of several platforms")
 def create_overlap_report(body):
     try:
-        return service.overlap_for_creators(unit_of_work.session(), current_workspace_id(), body["creator_ids"],
-                                            target=_target(body.get("target")))
+        return _overlap(body["creator_ids"], body.get("method", "exact"), body.get("target"))
     except service.UnknownCreators as error:
         _unknown(error)
     except service.MixedPlatforms as error:

@@ -89,14 +89,41 @@ class AudienceTargetSchema(AudienceTargetFields, BodySchema):
     pass
 
 
+OVERLAP_METHODS = ["exact", "sketch"]
+METHOD_DESCRIPTION = ("exact (default): measured on the latest samples. sketch: estimated from the stored theta "
+                      "sketches a scoring run builds (409 when a creator's latest sample has no sketch yet, or "
+                      "when sketches of different seeds would be combined); no target audience.")
+
+
+def _method():
+    return fields.String(load_default="exact", validate=one_of(OVERLAP_METHODS),
+                         metadata={"description": METHOD_DESCRIPTION})
+
+
+def _no_target_with_sketch(data, field_name):
+    if data.get("method") == "sketch" and any(data.get(name) for name in ("country", "age_range", "gender", "target")):
+        raise ma.ValidationError("a target audience needs method=exact (sketches hold whole samples)", field_name)
+
+
 class OverlapTargetArgs(AudienceTargetFields, QuerySchema):
     """The target audience of a shortlist's overlap report (repeat a parameter for several values)."""
+
+    method = _method()
+
+    @ma.validates_schema
+    def _check_method(self, data, **kwargs):
+        _no_target_with_sketch(data, "method")
 
 
 class OverlapReportRequest(BodySchema):
     creator_ids = _ids(required=True, validate=validate.Length(min=1, max=MAX_REPORT_CREATORS),
                        metadata={"description": "Creators of one platform (422 otherwise)"})
     target = fields.Nested(AudienceTargetSchema, metadata={"description": "Count only members matching the target audience"})
+    method = _method()
+
+    @ma.validates_schema
+    def _check_method(self, data, **kwargs):
+        _no_target_with_sketch(data, "target")
 
 
 class OverlapCreatorSchema(ma.Schema):
@@ -154,14 +181,82 @@ class OverlapSetSchema(ma.Schema):
     followers = fields.Nested(UniqueReachSchema, required=True, metadata={"description": "Unique reach in follower counts"})
 
 
+class SketchEstimateSchema(ma.Schema):
+    estimate = fields.Float(required=True, metadata={"description": "Estimated"})
+    lower = fields.Float(required=True, metadata={"description": "Lower bound at num_std_devs standard deviations"})
+    upper = fields.Float(required=True, metadata={"description": "Upper bound at num_std_devs standard deviations"})
+    num_std_devs = fields.Integer(required=True)
+    exact = fields.Boolean(required=True, metadata={"description": "True when the sketches held every member (bounds = estimate)"})
+
+
+class SketchCreatorSchema(ma.Schema):
+    creator_id = fields.Integer(required=True)
+    handle = fields.String(required=True)
+    sample_id = fields.Integer(allow_none=True, required=True)
+    sampled_at = fields.String(allow_none=True, required=True, metadata={"description": "As-of: the sketched sample's date"})
+    sketch_created_at = fields.String(allow_none=True, required=True)
+    counted_sample_size = fields.Integer(required=True, metadata={"description": "Measured: counted (authentic) members sketched"})
+    sketch_retained = fields.Integer(required=True, metadata={"description": "Hashes the sketch retains"})
+    sketch_exact = fields.Boolean(required=True)
+    counted_members = fields.Nested(SketchEstimateSchema, required=True)
+    unique_members = fields.Nested(SketchEstimateSchema, required=True,
+                                   metadata={"description": "Estimated: members in no other creator's sketch"})
+    unique_share = fields.Float(required=True, metadata={"description": "Estimated"})
+    followers = fields.Float(required=True, metadata={"description": "Measured: follower count as imported"})
+    fake_share = fields.Float(required=True)
+    fake_share_source = fields.String(required=True, validate=one_of(["score", "none"]))
+    member_weight = fields.Float(required=True,
+                                 metadata={"description": "Estimated: followers x (1 - fake_share) / counted members"})
+    exclusive_reach = fields.Nested(SketchEstimateSchema, required=True,
+                                    metadata={"description": "Estimated: unique_members x member_weight"})
+
+
+class SketchPairwiseSchema(ma.Schema):
+    creator_ids = fields.List(fields.Integer(), required=True, metadata={"description": "Row and column order"})
+    shared = fields.List(fields.List(fields.Float()), required=True,
+                         metadata={"description": "Estimated: |A and B| (diagonal: |A|)"})
+    shared_lower = fields.List(fields.List(fields.Float()), required=True)
+    shared_upper = fields.List(fields.List(fields.Float()), required=True)
+    jaccard = fields.List(fields.List(fields.Float()), required=True, metadata={"description": "Estimated"})
+    containment = fields.List(fields.List(fields.Float()), required=True,
+                              metadata={"description": "Estimated: row A, column B = share of A's members B also has"})
+
+
+class SketchSetSchema(ma.Schema):
+    creators = fields.Integer(required=True)
+    distinct_counted_members = fields.Nested(SketchEstimateSchema, required=True,
+                                             metadata={"description": "Estimated: the union"})
+    unique_reach = fields.Nested(SketchEstimateSchema, required=True,
+                                 metadata={"description": "Estimated: authentic people reached at least once"})
+    total_audience = fields.Float(required=True, metadata={"description": "Sum of the creators' authentic audiences"})
+    duplication_factor = fields.Float(allow_none=True, required=True)
+    counted_sample_sizes = fields.List(fields.Integer(), required=True)
+
+
+class SketchReportSchema(ma.Schema):
+    lg_k = fields.Integer(required=True)
+    seed = fields.Integer(required=True)
+    sketch_format_version = fields.Integer(required=True)
+    relative_standard_error = fields.Float(required=True,
+                                           metadata={"description": "About 1 / sqrt(2^lg_k) in estimation mode"})
+    num_std_devs = fields.Integer(required=True)
+    exact = fields.Boolean(required=True, metadata={"description": "Every sketch held all its members"})
+    creators = fields.List(fields.Nested(SketchCreatorSchema), required=True)
+    pairwise = fields.Nested(SketchPairwiseSchema, required=True)
+    set = fields.Nested(SketchSetSchema, required=True)
+
+
 class OverlapReportSchema(ma.Schema):
+    estimation = fields.String(required=True, validate=one_of(OVERLAP_METHODS),
+                               metadata={"description": "exact: creators, pairwise and set are given; sketch: sketch is"})
     platform = fields.String(allow_none=True, required=True)
     as_of = fields.String(allow_none=True, required=True, metadata={"description": "Latest sample date behind the report"})
     target = fields.Dict(allow_none=True, required=True)
-    authenticity_model_version = fields.String(required=True)
-    creators = fields.List(fields.Nested(OverlapCreatorSchema), required=True)
-    pairwise = fields.Nested(OverlapPairwiseSchema, required=True)
-    set = fields.Nested(OverlapSetSchema, required=True)
+    authenticity_model_version = fields.String(metadata={"description": "method=exact"})
+    creators = fields.List(fields.Nested(OverlapCreatorSchema), metadata={"description": "method=exact"})
+    pairwise = fields.Nested(OverlapPairwiseSchema, metadata={"description": "method=exact"})
+    set = fields.Nested(OverlapSetSchema, metadata={"description": "method=exact"})
+    sketch = fields.Nested(SketchReportSchema, metadata={"description": "method=sketch: every number estimated"})
     labels = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
                          metadata={"description": "Which numbers are measured on the samples and which are estimated"})
     fake_share_sources = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
