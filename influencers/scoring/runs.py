@@ -18,6 +18,7 @@ from influencers.creators.models import Creator
 from influencers.db import Database, utcnow
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
+from influencers.overlap.sketch_store import build_sketches
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
 from influencers.scoring.score import ScoringResult, score_creators
@@ -122,6 +123,10 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                 status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
         timings["write_seconds"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        with db.transaction() as session:  # the overlap sketches of the latest samples, as fresh as the scores
+            build_sketches(session, workspace_id)
+        timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
         with db.transaction() as session:
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(timings=timings))
     except Exception as error:
