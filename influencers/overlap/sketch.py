@@ -76,7 +76,9 @@ class AudienceSketch:
 
     @property
     def retained(self) -> int:
-        return int(self.sketch.num_retained())
+        # A property in datasketches 5 (a method in older releases).
+        value = self.sketch.num_retained
+        return int(value() if callable(value) else value)
 
     def to_bytes(self, compress: bool = False) -> bytes:
         return _HEADER.pack(MAGIC, VERSION, self.lg_k, self.seed) + self.sketch.serialize(compress)

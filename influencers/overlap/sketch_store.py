@@ -162,12 +162,6 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
             "removed": len(stale)}
 
 
-def _retained(sketch: AudienceSketch) -> int:
-    # ``num_retained`` is a property in the installed datasketches (AudienceSketch.retained calls it).
-    value = sketch.sketch.num_retained
-    return int(value() if callable(value) else value)
-
-
 def _date(value) -> str | None:
     return None if value is None else (value if isinstance(value, str) else value.isoformat())
 
@@ -234,7 +228,7 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
             "sample_id": latest[c][0] if c in latest else None,
             "sampled_at": _date(latest[c][1]) if c in latest else None,
             "sketch_created_at": records[c].created_at.isoformat() if c in latest else None,
-            "counted_sample_size": int(sizes[i]), "sketch_retained": _retained(sketches[i]),
+            "counted_sample_size": int(sizes[i]), "sketch_retained": sketches[i].retained,
             "sketch_exact": bool(overlap.sizes[i].exact),
             "counted_members": overlap.sizes[i].to_dict(),
             "unique_members": overlap.unique[i].to_dict(),

@@ -116,19 +116,18 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         timings["compute_seconds"] = round(time.perf_counter() - started, 3)
         progress(0.7)
 
-        started = time.perf_counter()
+        # Scores, audience shares, the overlap sketches of the latest samples and the
+        # run's status land in one transaction: a run that says "succeeded" has all of them.
         with db.transaction() as session:
+            started = time.perf_counter()
             write_scores(session, workspace_id, run_id, result)
             write_audience_shares(session, workspace_id, shares)
+            timings["write_seconds"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            build_sketches(session, workspace_id)
+            timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                 status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
-        timings["write_seconds"] = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        with db.transaction() as session:  # the overlap sketches of the latest samples, as fresh as the scores
-            build_sketches(session, workspace_id)
-        timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
-        with db.transaction() as session:
-            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(timings=timings))
     except Exception as error:
         with db.transaction() as session:
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
