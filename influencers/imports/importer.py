@@ -15,20 +15,30 @@ How an import runs
   written with a handful of set-based statements per table, never one query per
   record:
 
-  1. creators of the chunk: one query reads the existing rows for all their
-     natural keys, the new ones are bulk-inserted, the changed ones bulk-updated;
+  1. creators of the chunk: one query reads the existing rows (and one their
+     categories) for all their natural keys; new ones are bulk-inserted, changed
+     ones bulk-updated;
   2. every other handle the chunk names: one query maps ``(platform, handle)``
      to creator ids;
   3. posts, snapshots, audience members, audience samples and their member
-     lists, edges: the same *read existing by key -> classify -> bulk insert new,
-     bulk update changed* per table.
+     lists, edges: per table, rows are de-duplicated on their natural key (the
+     last line wins), then written with one of two equivalent strategies
+     (:meth:`_Importer._store`):
 
-  Bulk writes are ``executemany`` on the sqlite3 connection and ``COPY`` on
-  PostgreSQL (changed rows: ``COPY`` into a temporary table, then one
-  ``UPDATE ... FROM``). Rows that need their id for child rows (creators,
-  members, samples) get it allocated up front (SQLite: after ``max(id)`` under
-  the write lock; PostgreSQL: ``nextval`` of the table's sequence), so member
-  lists are written without reading anything back.
+     - PostgreSQL, *read first*: one ``unnest(keys) JOIN LATERAL`` query reads
+       the existing rows, the new rows go in with ``COPY``, the changed ones with
+       ``COPY`` into a temporary table and one ``UPDATE ... FROM``;
+     - SQLite, *insert first*: one ``executemany`` of ``INSERT ... ON CONFLICT
+       DO NOTHING``; only if some rows were not inserted (their key exists) are
+       those few read back (one ``json_each(keys)`` join) and compared, the
+       changed ones updated with ``executemany``. A first import reads nothing.
+
+  Rows whose id child rows need (creators, members, samples) get it allocated
+  up front (SQLite: counting on from ``max(id)`` under the write lock;
+  PostgreSQL: ``nextval`` of the table's sequence, one query per chunk), so a
+  sample's member list is written as plain (sample id, member id) pairs without
+  reading ids back. Existing rows are compared in Python with the values of the
+  record (in the form the driver returns them), so only real changes are written.
 
 * **Creators defined later in the file (deferred resolution).** A record whose
   creator is neither in the workspace nor among the creators read so far is
@@ -68,8 +78,8 @@ import hmac
 import heapq
 import struct
 import tempfile
-from itertools import repeat
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Callable, Iterable, Iterator
 
 import msgspec
@@ -101,8 +111,8 @@ DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_REJECTIONS = 1000
 _UTC = dt.timezone.utc
 _json_encode = msgspec.json.encode
-astuple = msgspec.structs.astuple
-to_builtins = msgspec.to_builtins
+_astuple = msgspec.structs.astuple
+_to_builtins = msgspec.to_builtins
 
 
 @dataclass
@@ -237,6 +247,31 @@ class _Chunk:
 
 
 _BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge"}
+_MEMBER_CACHE = 65536  # entries per generation (two generations per cache)
+
+
+class _Generations:
+    """A bounded dict: two generations; the older is dropped when the newer is full."""
+
+    __slots__ = ("new", "old", "size")
+
+    def __init__(self, size: int):
+        self.new: dict = {}
+        self.old: dict = {}
+        self.size = size
+
+    def get(self, key):
+        value = self.new.get(key)
+        if value is None:
+            value = self.old.get(key)
+            if value is not None:
+                self.new[key] = value
+        return value
+
+    def rotate(self) -> None:
+        """Call between batches (never while a batch holds references)."""
+        if len(self.new) > self.size:
+            self.old, self.new = self.new, {}
 
 
 class _Importer:
@@ -250,6 +285,15 @@ class _Importer:
         self._rejected_heap: list[tuple[int, str]] = []  # max-heap on line via negation
         self._spool = None
         self._msgpack_encoder = msgspec.msgpack.Encoder()
+        self._insert_first: dict[str, bool] = {}  # per table, see _store
+        # Audience members recur across chunks (the same followers in many
+        # samples). Two bounded caches spare the HMAC and the database round trip
+        # for the ones seen lately: per platform, raw id -> member key; and member
+        # key -> (id, profile as stored). The import is the only writer of these
+        # rows while it runs (write lock / advisory lock), so the cache is exact.
+        self._pseudonyms = {}  # platform -> _Generations(raw id -> key)
+        self._hmacs = {}  # platform -> HMAC state after "<platform>:"
+        self._members = _Generations(_MEMBER_CACHE)
 
     # ---- driving
 
@@ -423,20 +467,6 @@ class _Importer:
 
     # ---- generic read-classify-write
 
-    def _classify(self, rows: dict, existing: dict) -> tuple[list, list, int]:
-        """-> (new keys, changed keys, number unchanged); existing: key -> (id, values)."""
-        new, changed, same = [], [], 0
-        for k, values in rows.items():
-            old = existing.get(k)
-            if old is None:
-                new.append(k)
-            elif old[1] != values:
-                changed.append(k)
-            else:
-                same += 1
-        new.sort()  # insert in key order: the unique index grows page by page
-        return new, changed, same
-
     def _fetch_existing(self, table, scope, key_cols, key_types, value_cols, keys, id_col="id"):
         """Existing rows for ``keys``, one query: {key: (id, values)}.
 
@@ -452,6 +482,81 @@ class _Importer:
         if nk == 1:  # scalar keys
             return {r[1]: (r[0], r[2:]) for r in rows}
         return {r[1:1 + nk]: (r[0], r[1 + nk:]) for r in rows}
+
+    def _store(self, kind, table, rows, *, scope, key_cols, key_types, value_cols, insert_cols,
+               insert_key, id_col="id", update_by_key=False, allocate=False, wire=None):
+        """Write ``rows`` ({natural key: values}): insert the new, update the changed.
+
+        Two strategies, same result:
+
+        * *read first* (PostgreSQL): one query reads the existing rows of all the
+          keys; the new rows are COPYed, the changed ones updated.
+        * *insert first* (SQLite): ``INSERT ... ON CONFLICT DO NOTHING`` of every
+          row; if some were not inserted (their key exists), only those are read
+          (the inserted ones are found by rowid, which only grows) and compared.
+          A first import thus reads nothing back.
+
+        ``insert_key(key)`` gives the leading insert columns after the id (if
+        ``allocate``: ids allocated here, returned as {key: id} with the ids of
+        existing rows). ``wire(values)`` adapts values for writing (JSON text).
+        """
+        b = self.b
+        keys = sorted(rows)  # key order: the unique index is walked page by page
+        names = [c if isinstance(c, str) else c[0] for c in value_cols]
+        wire = wire or (lambda v: v)
+        ids: dict = {}
+        insert_first = b.insert_first and self._insert_first.get(table, True)
+        if insert_first:
+            new_ids = b.allocate_ids(table, len(keys)) if allocate else None
+            if allocate:
+                ins = [(i, *insert_key(k), *wire(rows[k])) for k, i in zip(keys, new_ids)]
+            else:
+                ins = [(*insert_key(k), *wire(rows[k])) for k in keys]
+            before = b.max_rowid(table)
+            inserted = b.insert(table, insert_cols, ins, ignore_conflicts=True)
+            del ins
+            if inserted == len(keys):
+                rest = []
+                if allocate:
+                    ids = dict(zip(keys, new_ids))
+            else:
+                got = set(b.keys_after(table, key_cols, before))
+                rest = [k for k in keys if k not in got]
+                if allocate:
+                    ids = {k: i for k, i in zip(keys, new_ids) if k in got}
+            existing = self._fetch_existing(
+                table, scope, key_cols, key_types, value_cols, rest, id_col=id_col
+            ) if rest else {}
+            if len(rest) * 2 > len(keys):
+                # Mostly existing keys (a re-import): read first from now on,
+                # rather than paying for an insert attempt and a read per row.
+                self._insert_first[table] = False
+        else:
+            existing = self._fetch_existing(table, scope, key_cols, key_types, value_cols, keys, id_col=id_col)
+            new = [k for k in keys if k not in existing]
+            inserted = len(new)
+            if b.insert_first and len(existing) * 10 < len(keys):
+                self._insert_first[table] = True  # mostly new keys again
+            if new:
+                if allocate:
+                    new_ids = b.allocate_ids(table, len(new))
+                    ids = dict(zip(new, new_ids))
+                    ins = [(i, *insert_key(k), *wire(rows[k])) for k, i in zip(new, new_ids)]
+                else:
+                    ins = [(*insert_key(k), *wire(rows[k])) for k in new]
+                b.insert(table, insert_cols, ins)
+                del ins
+        changed = [k for k, (_, old) in existing.items() if old != rows[k]]
+        if changed:
+            if update_by_key:
+                b.update(table, key_cols, names, [(*k, *wire(rows[k])) for k in changed])
+            else:
+                b.update(table, (id_col,), names, [(existing[k][0], *wire(rows[k])) for k in changed])
+        if allocate:
+            for k, (i, _) in existing.items():
+                ids[k] = i
+        self.count(kind, inserted, len(changed), len(existing) - len(changed))
+        return ids
 
     # ---- creators
 
@@ -542,26 +647,16 @@ class _Importer:
                 cid, ts(r.published_at), r.kind, r.likes, r.comments, r.views, r.shares, r.saves,
                 r.sponsored, r.caption, js(r.hashtags), js(r.mentions),
             )
-        existing = self._fetch_existing(
-            "posts", [("workspace_id", self.ws)], ("platform", "external_id"), ("text", "text"),
-            (*self._POST_VALUES[:10], *(b.json_column(c) for c in self._POST_VALUES[10:])), list(rows),
-        )
-        new, changed, same = self._classify(rows, existing)
         wire = b.json_wire
-        if new:
-            ws = self.ws
-            ins = []
-            for k in new:
-                v = rows[k]
-                ins.append((ws, *k, *v[:10], wire(v[10]), wire(v[11])))
-            b.insert("posts", ("workspace_id", "platform", "external_id", *self._POST_VALUES), ins)
-        if changed:
-            upd = []
-            for k in changed:
-                v = rows[k]
-                upd.append((existing[k][0], *v[:10], wire(v[10]), wire(v[11])))
-            b.update("posts", ("id",), self._POST_VALUES, upd)
-        self.count("post", len(new), len(changed), same)
+        ws = self.ws
+        self._store(
+            "post", "posts", rows, scope=[("workspace_id", ws)], key_cols=("platform", "external_id"),
+            key_types=("text", "text"),
+            value_cols=(*self._POST_VALUES[:10], *(b.json_column(c) for c in self._POST_VALUES[10:])),
+            insert_cols=("workspace_id", "platform", "external_id", *self._POST_VALUES),
+            insert_key=lambda k: (ws, *k),
+            wire=None if b.iso_dates else (lambda v: (*v[:10], wire(v[10]), wire(v[11]))),
+        )
 
     # ---- snapshots
 
@@ -575,16 +670,11 @@ class _Importer:
             for r, cid in items:
                 rows[(cid, r.date)] = (r.followers, r.following, r.posts_count)
         values = ("followers", "following", "posts_count")
-        existing = self._fetch_existing(
-            "follower_snapshots", [], ("creator_id", "date"), ("int4", "date"), values, list(rows),
-            id_col="creator_id",
+        self._store(
+            "snapshot", "follower_snapshots", rows, scope=[], key_cols=("creator_id", "date"),
+            key_types=("int4", "date"), value_cols=values, insert_cols=("creator_id", "date", *values),
+            insert_key=lambda k: k, id_col="creator_id", update_by_key=True,
         )
-        new, changed, same = self._classify(rows, existing)
-        if new:
-            b.insert("follower_snapshots", ("creator_id", "date", *values), [k + rows[k] for k in new])
-        if changed:
-            b.update("follower_snapshots", ("creator_id", "date"), values, [k + rows[k] for k in changed])
-        self.count("snapshot", len(new), len(changed), same)
 
     # ---- audiences: members, samples, member lists
 
@@ -602,64 +692,72 @@ class _Importer:
         # Per platform: member profiles by member key (the last record naming a
         # member wins), and raw id -> member key.
         members: dict[str, dict[str, tuple]] = {}
-        pseudonyms: dict[str, dict[str, str]] = {}
         samples: dict[tuple, tuple[str, list[str]]] = {}
-        hmacs = {}
         for r, cid in items:
             platform = r.platform
-            known = pseudonyms.get(platform)
-            if known is None:
-                known = pseudonyms[platform] = {}
-                members[platform] = {}
+            cache = self._pseudonyms.get(platform)
+            if cache is None:
+                cache = self._pseudonyms[platform] = _Generations(_MEMBER_CACHE)
                 # The HMAC state after "<platform>:", copied for each id: equal to
                 # pseudonym.member_key(key, platform, raw_id), at half the cost.
-                hmacs[platform] = _hmac_new(key, platform.encode() + b":", "sha256")
-            base = hmacs[platform]
-            profiles = members[platform]
+                self._hmacs[platform] = _hmac_new(key, platform.encode() + b":", "sha256")
+            profiles = members.get(platform)
+            if profiles is None:
+                profiles = members[platform] = {}
+            base, new_keys, get_key = self._hmacs[platform], cache.new, cache.get
             keys = []
             for m in r.members:
                 # The profile in _MEMBER_VALUES order in C calls (the raw id, first,
                 # is cut off); on SQLite with the dates as ISO strings.
-                row = to_builtins(astuple(m)) if iso else astuple(m)
+                row = _to_builtins(_astuple(m)) if iso else _astuple(m)
                 raw_id = row[0]
                 row = row[1:]
-                k = known.get(raw_id)
+                k = new_keys.get(raw_id) or get_key(raw_id)
                 if k is None:
                     h = base.copy()
                     h.update(raw_id.encode())
-                    k = known[raw_id] = h.hexdigest()[:32]
+                    k = new_keys[raw_id] = h.hexdigest()[:32]
                 keys.append(k)
                 profiles[k] = row
             samples[(cid, r.sampled_at.isoformat() if iso else r.sampled_at)] = (platform, keys)
-        del pseudonyms, hmacs, items
+        del items
 
-        # Members: read the existing ones by key, insert the new ones with ids
-        # allocated here, update the changed ones.
+        # Members, with their ids (allocated here for the new ones). Those in the
+        # cache are known: unchanged, or updated by id; the others are stored.
         member_ids: dict[str, dict[str, int]] = {}
         ws = self.ws
+        cached = self._members
         for platform, profiles in members.items():
-            existing = self._fetch_existing(
-                "audience_members", [("workspace_id", ws), ("platform", platform)], ("member_key",),
-                ("text",), self._MEMBER_VALUES, list(profiles),
-            )
-            new, changed, same = self._classify(profiles, existing)
-            ids = member_ids[platform] = {k: v[0] for k, v in existing.items()}
-            del existing
-            if new:
-                new_ids = b.allocate_ids("audience_members", len(new))
-                ins = []
-                for k, mid in zip(new, new_ids):
-                    ids[k] = mid
-                    ins.append((mid, ws, platform, k, *profiles[k]))
-                b.insert("audience_members", ("id", "workspace_id", "platform", "member_key",
-                                              *self._MEMBER_VALUES), ins)
-                del ins
+            ids = member_ids[platform] = {}
+            unknown = {}
+            changed = []
+            for k, row in profiles.items():
+                hit = cached.get(k)
+                if hit is None:
+                    unknown[k] = row
+                else:
+                    ids[k] = hit[0]
+                    if hit[1] != row:
+                        changed.append((hit[0], *row))
             if changed:
-                b.update("audience_members", ("id",), self._MEMBER_VALUES,
-                         [(ids[k], *profiles[k]) for k in changed])
-            self.count("member", len(new), len(changed), same)
-            del new, changed
+                b.update("audience_members", ("id",), self._MEMBER_VALUES, changed)
+            self.count("member", 0, len(changed), len(ids) - len(changed))
+            if unknown:
+                stored = self._store(
+                    "member", "audience_members", unknown, scope=[("workspace_id", ws), ("platform", platform)],
+                    key_cols=("member_key",), key_types=("text",), value_cols=self._MEMBER_VALUES,
+                    insert_cols=("id", "workspace_id", "platform", "member_key", *self._MEMBER_VALUES),
+                    insert_key=lambda k, platform=platform: (ws, platform, k), allocate=True,
+                )
+                ids.update(stored)
+            remember = cached.new
+            for k, row in profiles.items():
+                remember[k] = (ids[k], row)
+            del unknown, changed
         del members
+        cached.rotate()
+        for cache in self._pseudonyms.values():
+            cache.rotate()
 
         # Samples and their member lists.
         lists = {k: frozenset(map(member_ids[p].__getitem__, keys)) for k, (p, keys) in samples.items()}
@@ -723,21 +821,13 @@ class _Importer:
             rows[k] = (r.weight, date(r.observed_at))
             platforms[k] = r.platform
         values = ("weight", "observed_at")
-        existing = self._fetch_existing(
-            "creator_edges", [], ("source_id", "target_id", "kind"), ("int4", "int4", "text"), values,
-            list(rows),
+        ws = self.ws
+        self._store(
+            "edge", "creator_edges", rows, scope=[], key_cols=("source_id", "target_id", "kind"),
+            key_types=("int4", "int4", "text"), value_cols=values,
+            insert_cols=("workspace_id", "platform", "source_id", "target_id", "kind", *values),
+            insert_key=lambda k: (ws, platforms[k], *k),
         )
-        new, changed, same = self._classify(rows, existing)
-        if new:
-            ws = self.ws
-            b.insert(
-                "creator_edges",
-                ("workspace_id", "platform", "source_id", "target_id", "kind", *values),
-                [(ws, platforms[k], *k, *rows[k]) for k in new],
-            )
-        if changed:
-            b.update("creator_edges", ("id",), values, [(existing[k][0], *rows[k]) for k in changed])
-        self.count("edge", len(new), len(changed), same)
 
 
 # -- database backends -------------------------------------------------------------
@@ -755,6 +845,7 @@ class _SQLite(_Backend):
     """sqlite3, inside the session's ``BEGIN IMMEDIATE`` transaction."""
 
     iso_dates = True  # dates are stored as 'YYYY-MM-DD' text
+    insert_first = True  # see _Importer._store
 
     # SQLAlchemy's storage formats on SQLite, so ORM and import rows compare equal.
     @staticmethod
@@ -811,9 +902,21 @@ class _SQLite(_Backend):
             sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
         ).fetchall()
 
-    def insert(self, table, cols, rows):
+    def insert(self, table, cols, rows, ignore_conflicts=False):
+        """executemany; -> the number of rows inserted."""
         marks = ", ".join("?" * len(cols))
-        self.conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+        tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+        return self.conn.executemany(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}){tail}", rows
+        ).rowcount
+
+    def max_rowid(self, table):
+        return self.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+
+    def keys_after(self, table, key_cols, rowid):
+        """The keys of the rows inserted after ``rowid`` (rowids only grow here)."""
+        rows = self.conn.execute(f"SELECT {', '.join(key_cols)} FROM {table} WHERE rowid > ?", [rowid])
+        return [r[0] for r in rows] if len(key_cols) == 1 else rows.fetchall()
 
     def update(self, table, match_cols, set_cols, rows, extra=""):
         """``rows`` are (match values..., set values...)."""
@@ -848,6 +951,7 @@ class _Postgres(_Backend):
 
     _LOCK_CLASS = 0x1A7  # advisory lock namespace: "imports"
     iso_dates = False  # psycopg adapts datetime.date
+    insert_first = False  # see _Importer._store
 
     @staticmethod
     def date(d):

@@ -1,0 +1,422 @@
+"""Benchmark discovery search latency (p50 / p99) over 100,000 scored creators.
+
+    python benchmarks/bench_discovery.py                   # 100,000 creators, temp SQLite file
+    python benchmarks/bench_discovery.py --quick           # 10,000 creators, 50 queries per variant
+    python benchmarks/bench_discovery.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Building 100k creators through import + scoring would take far too long, so the rows
+are synthetic and bulk-inserted (sqlite3 ``executemany`` / psycopg ``COPY``), seeded:
+creators (platform, country and language, log-normal followers), 1-3 categories each,
+one current ``creator_scores`` row per creator (plus ``--history`` older, non-current
+runs, as after repeated scoring runs) with plausible score / authenticity /
+engagement distributions and ~20% flagged creators, and ``audience_shares`` for
+country (home country dominant), gender and age range.
+
+Then, per variant, ``--queries`` searches with varied filter values, each in its own
+read transaction as an API request would: the page (``discovery_select(...)`` with
+LIMIT 20, rows loaded as ORM objects exactly as ``DiscoveryPage.items`` does, category
+rows included) and the COUNT pagination sends (``SQLPage.item_count``: ``SELECT
+count(*) FROM (<stmt without ORDER BY>)``), timed separately and together. Aim: p99 <
+50 ms. ``--explain`` prints the plan of one query per variant (EXPLAIN QUERY PLAN on
+SQLite, EXPLAIN ANALYZE on PostgreSQL).
+
+SQLite is measured as the application leaves it (no ANALYZE: nothing in the app runs
+it), or with --analyze after ``PRAGMA analysis_limit=1000; ANALYZE``; PostgreSQL is
+ANALYZEd after the bulk load (autovacuum would do so shortly).
+On PostgreSQL the database is a fresh schema, dropped at the end unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from influencers import models  # noqa: E402,F401  (fills Base.metadata)
+from influencers.creators.service import CreatorFilters  # noqa: E402
+from influencers.db import Base, Database  # noqa: E402
+from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery, discovery_select  # noqa: E402
+from influencers.scoring.runs import create_run  # noqa: E402
+from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
+from influencers.workspaces.service import create_workspace  # noqa: E402
+
+PLATFORMS = ("instagram", "tiktok", "youtube", "twitter", "facebook")
+PLATFORM_WEIGHTS = (0.40, 0.25, 0.15, 0.13, 0.07)
+COUNTRIES = {  # country: (weight, language)
+    "US": (22, "en"), "FR": (10, "fr"), "GB": (8, "en"), "DE": (8, "de"), "BR": (8, "pt"), "IN": (7, "en"),
+    "ES": (6, "es"), "IT": (6, "it"), "MX": (4, "es"), "CA": (4, "en"), "JP": (3, "ja"), "AU": (3, "en"),
+    "NL": (2, "nl"), "TR": (2, "tr"), "PL": (2, "pl"), "ID": (2, "id"), "SE": (1, "sv"), "BE": (1, "fr"),
+    "PT": (1, "pt"), "AR": (1, "es"),
+}
+NICHES = ("beauty", "fashion", "fitness", "food", "travel", "gaming", "tech", "music", "parenting", "finance",
+          "sports", "pets", "home", "education", "comedy")
+GENDERS = ("female", "male", "other")
+AGE_RANGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+FLAGS = tuple(FLAG_BITS)
+PAGE_SIZE = 20
+AIM_MS = 50.0
+NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
+
+
+class Target:
+    """An empty database with the schema and one workspace: a SQLite file or a PostgreSQL schema."""
+
+    def __init__(self, url: str | None, workdir: Path):
+        self.schema = None
+        self.admin_url = url
+        if url is None or url.startswith("sqlite"):
+            self.url = url or f"sqlite:///{workdir / 'discovery.db'}"
+        else:
+            self.schema = f"bench_discovery_{uuid.uuid4().hex[:8]}"
+            admin = Database(url)
+            with admin.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            admin.dispose()
+            self.url = url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{self.schema}"
+        self.db = Database(self.url)
+        self.backend = self.db.engine.dialect.name
+        Base.metadata.create_all(self.db.engine)
+        with self.db.transaction() as session:
+            workspace, _, _ = create_workspace(session, "bench-discovery")
+            self.workspace_id = workspace.id
+
+    def drop(self) -> None:
+        self.db.dispose()
+        if self.schema is not None:
+            admin = Database(self.admin_url)
+            with admin.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            admin.dispose()
+
+
+# -- synthetic data ---------------------------------------------------------------------------------
+
+
+def explanation_template(size: int) -> str:
+    """A JSON object of about ``size`` bytes shaped like a score explanation, with ``%`` slots per creator.
+
+    Real explanations (components, authenticity, audience, engagement, reach, flags,
+    notes) average ~5.8 kB: their size decides how many pages a scan of
+    ``creator_scores`` rows touches (SQLite keeps them in the row; PostgreSQL TOASTs them)."""
+    base = {"creator_id": 0, "score": {"value": 0.0, "kind": "estimated"},
+            "authenticity": {"value": 0.0, "kind": "estimated"}, "notes": []}
+    note = "synthetic explanation text standing in for components, audience, engagement and reach details"
+    while len(json.dumps(base)) < size:
+        base["notes"].append(note)
+    text_ = json.dumps(base).replace('"creator_id": 0', '"creator_id": %d')
+    return text_.replace('"score": {"value": 0.0', '"score": {"value": %.4f').replace(
+        '"authenticity": {"value": 0.0', '"authenticity": {"value": %.4f')
+
+
+def synthetic_tables(n: int, workspace_id: int, run_ids: list[int], model_version: str, seed: int,
+                     sqlite: bool, explanation_bytes: int) -> dict[str, tuple[list[str], list[tuple]]]:
+    """Rows per table (columns, tuples), in the driver's types (sqlite3: ISO strings, 0/1, JSON text)."""
+    rng = np.random.default_rng(seed)
+    ids = np.arange(1, n + 1)
+    platform = rng.choice(len(PLATFORMS), n, p=PLATFORM_WEIGHTS)
+    codes = list(COUNTRIES)
+    weights = np.array([w for w, _ in COUNTRIES.values()], float)
+    country = rng.choice(len(codes), n, p=weights / weights.sum())
+    followers = np.maximum(100, np.round(10 ** rng.normal(4.2, 0.8, n))).astype(np.int64)
+    following = np.round(10 ** rng.normal(2.7, 0.5, n)).astype(np.int64)
+    posts_count = np.round(10 ** rng.normal(2.5, 0.5, n)).astype(np.int64)
+    verified = rng.random(n) < 0.03
+
+    def ts(value: dt.datetime):
+        return value.isoformat(" ", "microseconds") if sqlite else value.replace(tzinfo=dt.timezone.utc)
+
+    def boolean(value: bool):
+        return int(value) if sqlite else bool(value)
+
+    def js(value):
+        return json.dumps(value)
+
+    now = ts(NOW)
+    creators = (
+        ["id", "workspace_id", "platform", "handle", "display_name", "country", "language", "followers",
+         "following", "posts_count", "verified", "created_at", "updated_at", "version"],
+        [(int(i), workspace_id, PLATFORMS[p], f"{PLATFORMS[p][:2]}_creator_{i}", f"Creator {i}", codes[c],
+          COUNTRIES[codes[c]][1], int(f), int(g), int(k), boolean(v), now, now, 1)
+         for i, p, c, f, g, k, v in zip(ids, platform, country, followers, following, posts_count, verified)],
+    )
+
+    n_categories = rng.integers(1, 4, n)
+    categories = []
+    for i, k in zip(ids, n_categories):
+        for niche in rng.choice(len(NICHES), k, replace=False):
+            categories.append((int(i), NICHES[niche]))
+
+    template = explanation_template(explanation_bytes)
+    score_rows = []
+    score_id = 0
+    for r, run_id in enumerate(run_ids):
+        current = r == len(run_ids) - 1
+        fake = np.clip(rng.beta(2, 12, n), 0, 1)
+        flag_bits = np.zeros(n, np.int64)
+        flagged = rng.random(n) < 0.2
+        for bit in FLAG_BITS.values():
+            flag_bits |= np.where(flagged & (rng.random(n) < 0.3), bit, 0)
+        penalty = np.where(flag_bits > 0, rng.uniform(0.5, 0.9, n), 1.0)
+        authenticity = 100 * (1 - fake) * penalty
+        engagement_rate = 10 ** rng.normal(-1.6, 0.35, n)
+        engagement_quality = rng.beta(5, 5, n)
+        reach_component = np.clip((np.log10(followers) - 2) / 5, 0, 1)
+        centrality = rng.beta(1.5, 6, n)
+        score = 40 * authenticity / 100 + 25 * engagement_quality + 20 * reach_component + 15 * centrality
+        reachable = np.clip(1 - fake - rng.uniform(0.05, 0.25, n), 0, 1)
+        confidence = rng.uniform(0.5, 0.95, n)
+        as_of = (NOW.date() - dt.timedelta(days=7 * (len(run_ids) - 1 - r))).isoformat()
+        for j in range(n):
+            score_id += 1
+            bits = int(flag_bits[j])
+            flags = [name for name, bit in FLAG_BITS.items() if bits & bit]
+            score_rows.append((
+                score_id, workspace_id, run_id, int(ids[j]), boolean(current), model_version,
+                as_of if sqlite else dt.date.fromisoformat(as_of),
+                float(score[j]), float(authenticity[j]), float(engagement_quality[j]), float(reach_component[j]),
+                float(centrality[j]), float(fake[j]), float(max(fake[j] - 0.05, 0)), float(min(fake[j] + 0.05, 1)),
+                float(reachable[j]), float(engagement_rate[j]), None, int(followers[j] * reachable[j] * 0.1), 200,
+                float(confidence[j]), bits, js(flags), template % (int(ids[j]), score[j], authenticity[j]),
+            ))
+    scores = (
+        ["id", "workspace_id", "run_id", "creator_id", "is_current", "model_version", "as_of", "score",
+         "authenticity", "engagement_quality", "reach_component", "centrality", "fake_follower_share",
+         "fake_follower_share_low", "fake_follower_share_high", "reachable_share", "engagement_rate",
+         "engagement_rate_views", "estimated_reach", "sample_size", "confidence", "flag_bits", "flags", "explanation"],
+        score_rows,
+    )
+
+    shares = []
+    for i, home in zip(ids, country):
+        others = rng.choice(len(codes), rng.integers(2, 6), replace=False, p=weights / weights.sum())
+        others = [o for o in others if o != home]
+        home_share = rng.beta(6, 3)
+        rest = rng.dirichlet(np.ones(len(others))) * (1 - home_share) if others else []
+        for code, share in [(home, home_share), *zip(others, rest)]:
+            shares.append((int(i), "country", codes[code], float(share), 200))
+        for dimension, values, alpha in (("gender", GENDERS, (6, 4, 0.3)), ("age_range", AGE_RANGES, (1, 4, 5, 3, 2, 1, 0.5))):
+            for value, share in zip(values, rng.dirichlet(alpha)):
+                shares.append((int(i), dimension, value, float(share), 200))
+    audience = (["creator_id", "dimension", "value", "share", "sample_size"], shares)
+    return {"creators": creators, "creator_categories": (["creator_id", "category"], categories),
+            "creator_scores": scores, "audience_shares": audience}
+
+
+def bulk_insert(target: Target, tables: dict[str, tuple[list[str], list[tuple]]]) -> dict[str, int]:
+    raw = target.db.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        if target.backend == "sqlite":
+            conn.execute("BEGIN IMMEDIATE")
+            for table, (cols, rows) in tables.items():
+                marks = ", ".join("?" * len(cols))
+                conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+            conn.execute("COMMIT")
+        else:
+            with conn.cursor() as cur:
+                for table, (cols, rows) in tables.items():
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                # ids were given explicitly: move the sequences past them
+                for table in ("creators", "creator_scores"):
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            conn.commit()
+    finally:
+        raw.close()
+    return {table: len(rows) for table, (_, rows) in tables.items()}
+
+
+def build(target: Target, n: int, history: int, seed: int, explanation_bytes: int, analyze: bool) -> dict[str, int]:
+    run_ids = []
+    for _ in range(history + 1):
+        run_ids.append(create_run(target.db, target.workspace_id))
+    with target.db.transaction() as session:
+        session.execute(sa.update(ScoringRun).where(ScoringRun.id.in_(run_ids)).values(status="succeeded",
+                                                                                       creators_scored=n))
+        version = session.get(ScoringRun, run_ids[0]).model_version
+    tables = synthetic_tables(n, target.workspace_id, run_ids, version, seed, target.backend == "sqlite",
+                              explanation_bytes)
+    counts = bulk_insert(target, tables)
+    if target.backend == "postgresql":
+        with target.db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    elif analyze:
+        raw = target.db.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA analysis_limit = 1000")
+            raw.driver_connection.execute("ANALYZE")
+        finally:
+            raw.close()
+    return counts
+
+
+# -- queries ------------------------------------------------------------------------------------------
+
+
+def variants(rng: np.random.Generator):
+    codes = list(COUNTRIES)
+    weights = np.array([w for w, _ in COUNTRIES.values()], float)
+    weights /= weights.sum()
+
+    def platform():
+        return PLATFORMS[rng.choice(len(PLATFORMS), p=PLATFORM_WEIGHTS)]
+
+    def country():
+        return codes[rng.choice(len(codes), p=weights)]
+
+    def profile_score():
+        """platform + country + min_authenticity, sort -score."""
+        return DiscoveryQuery(creator=CreatorFilters(platform=platform(), country=country()),
+                              min_authenticity=float(rng.choice([50, 60, 70, 75, 80, 85])), sort="-score")
+
+    def audience_flag():
+        """platform + audience country:XX:share (FR:0.3 most often) + a flag filter, sort -score."""
+        value = "FR" if rng.random() < 0.5 else country()
+        flag = FLAGS[rng.integers(len(FLAGS))]
+        flags = {"without_flags": [flag]} if rng.random() < 0.7 else {"with_flags": [flag]}
+        return DiscoveryQuery(creator=CreatorFilters(platform=platform()),
+                              audience=[AudienceCondition("country", value, float(rng.choice([0.2, 0.3, 0.4])))],
+                              sort="-score", **flags)
+
+    def category_engagement():
+        """category + min_followers + max_fake_follower_share, sort -engagement_rate."""
+        return DiscoveryQuery(creator=CreatorFilters(category=NICHES[rng.integers(len(NICHES))],
+                                                     min_followers=int(rng.choice([1_000, 10_000, 50_000]))),
+                              max_fake_follower_share=float(rng.choice([0.1, 0.2, 0.3])), sort="-engagement_rate")
+
+    return {"platform+country+min_authenticity, -score": profile_score,
+            "platform+audience country:XX:share+flag, -score": audience_flag,
+            "category+min_followers+max_fake, -engagement_rate": category_engagement}
+
+
+def count_statement(stmt):
+    """What ``SQLPage.item_count`` sends."""
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).with_only_columns(sa.literal_column("1")).subquery())
+
+
+def one_search(db: Database, workspace_id: int, query: DiscoveryQuery) -> tuple[float, float, float, int]:
+    """(page seconds, count seconds, CPU seconds of this process for both, matches)."""
+    stmt = discovery_select(workspace_id, query)
+    cpu = time.process_time()
+    with db.transaction(write=False) as session:
+        started = time.perf_counter()
+        rows = session.execute(stmt.limit(PAGE_SIZE).offset(0)).all()
+        page = [(creator, score, creator.categories) for creator, score in rows]  # as DiscoveryPage + schema
+        page_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        total = session.scalar(count_statement(stmt))
+        count_seconds = time.perf_counter() - started
+    assert len(page) == min(PAGE_SIZE, total)
+    return page_seconds, count_seconds, time.process_time() - cpu, total
+
+
+def explain(target: Target, query: DiscoveryQuery) -> list[str]:
+    stmt = discovery_select(target.workspace_id, query)
+    out = []
+    for label, s in (("page", stmt.limit(PAGE_SIZE)), ("count", count_statement(stmt))):
+        compiled = s.compile(dialect=target.db.engine.dialect, compile_kwargs={"literal_binds": True})
+        prefix = "EXPLAIN QUERY PLAN " if target.backend == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+        with target.db.engine.connect() as conn:
+            rows = conn.exec_driver_sql(prefix + str(compiled)).all()
+        out.append(f"  {label}:")
+        out += [f"    {r[-1]}" for r in rows]
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values) * 1000, q))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--creators", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="10,000 creators, 50 queries per variant")
+    parser.add_argument("--queries", type=int, default=200, help="timed searches per variant")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed searches per variant first")
+    parser.add_argument("--history", type=int, default=1, help="older, non-current scoring runs per creator")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--explanation-bytes", type=int, default=5800,
+                        help="size of each score's explanation JSON (a real run's average: ~5.8 kB)")
+    parser.add_argument("--analyze", action="store_true",
+                        help="SQLite: run ANALYZE (analysis_limit 1000, ~10 ms) after loading, which the app does not")
+    parser.add_argument("--explain", action="store_true", help="print one plan per variant")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args(argv)
+    creators = 10_000 if args.quick else args.creators
+    queries = 50 if args.quick else args.queries
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench_discovery_"))
+    target = Target(args.database_url, workdir)
+    try:
+        print(f"building {creators:,} synthetic scored creators in {target.backend} ...", flush=True)
+        started = time.perf_counter()
+        counts = build(target, creators, args.history, args.seed, args.explanation_bytes, args.analyze)
+        print(f"  {time.perf_counter() - started:.1f} s: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()),
+              flush=True)
+
+        rng = np.random.default_rng(args.seed + 1)
+        results = {}
+        for name, make in variants(rng).items():
+            for _ in range(args.warmup):
+                one_search(target.db, target.workspace_id, make())
+            page, count, both, cpu, matched = [], [], [], [], []
+            for _ in range(queries):
+                p, c, u, total = one_search(target.db, target.workspace_id, make())
+                page.append(p)
+                count.append(c)
+                both.append(p + c)
+                cpu.append(u)
+                matched.append(total)
+            results[name] = (page, count, both, cpu, matched)
+            if args.explain:
+                print(f"\n{name}:")
+                print("\n".join(explain(target, make())))
+
+        header = (f"{'variant':<52} {'matches':>8} {'page p50':>9} {'p99':>7} {'count p50':>10} {'p99':>7} "
+                  f"{'both p50':>9} {'p99':>7} {'cpu p50':>8} {'p99':>7}")
+        stats = "ANALYZEd" if target.backend == "postgresql" or args.analyze else "no ANALYZE"
+        print(f"\n{target.backend} ({stats}), {creators:,} creators, {queries} searches per variant "
+              f"(page of {PAGE_SIZE} + COUNT), milliseconds:")
+        print(header)
+        print("-" * len(header))
+        worst = 0.0
+        for name, (page, count, both, cpu, matched) in results.items():
+            worst = max(worst, pct(both, 99))
+            print(f"{name:<52} {np.median(matched):>8,.0f} {pct(page, 50):>9.1f} {pct(page, 99):>7.1f} "
+                  f"{pct(count, 50):>10.1f} {pct(count, 99):>7.1f} {pct(both, 50):>9.1f} {pct(both, 99):>7.1f} "
+                  f"{pct(cpu, 50):>8.1f} {pct(cpu, 99):>7.1f}")
+        print("(matches: median COUNT; cpu: CPU time of this process for page + count -- on SQLite the whole query, "
+              "roughly the wall time on an idle machine; on PostgreSQL the client side only)")
+        verdict = "meets" if worst < AIM_MS else "MISSES"
+        print(f"\nsummary: discovery ({target.backend}) {creators:,} creators: worst p99 (page + count) "
+              f"{worst:.1f} ms ({verdict} the {AIM_MS:.0f} ms aim); "
+              + "; ".join(f"{name.split(',')[0]} p50/p99 {pct(r[2], 50):.1f}/{pct(r[2], 99):.1f} ms"
+                          for name, r in results.items()))
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    finally:
+        if not args.keep:
+            target.drop()
+            for p in workdir.iterdir():
+                p.unlink()
+            workdir.rmdir()
+        else:
+            print(f"kept: {target.url}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,308 @@
+"""Benchmark a full scoring run against the time it takes just to read its inputs.
+
+    python benchmarks/bench_scoring.py                     # 20,000 creators, temp SQLite file
+    python benchmarks/bench_scoring.py --quick             # 2,000 creators
+    python benchmarks/bench_scoring.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Steps (all in one run, so the figures are comparable):
+
+1. generate the demo data set (``influencers.demo.generator``: 200-member audience
+   samples, 24 posts and 90 daily snapshots per creator) into a temporary NDJSON file,
+   and import it with :func:`influencers.imports.run_import`; both run in subprocesses,
+   so their time and memory are not part of the figures (the import time is printed);
+2. the run: :func:`influencers.scoring.runs.create_run` then ``execute_run``: wall and
+   CPU time, its own split as ``execute_run`` reports it (read / graph / compute / write /
+   sketch ...), and ``ru_maxrss`` of this
+   process (the run is the first big thing it does). ``--runs 2`` (default): the first
+   scoring of the workspace, then a re-scoring, which also replaces the previous
+   run's audience shares;
+3. the floor: the very SELECTs ``load_inputs`` sends (captured from the engine while it
+   runs) replayed on a raw driver connection (sqlite3 / psycopg), rows fetched into
+   plain Python lists of tuples -- no SQLAlchemy result processing, no numpy, no
+   scoring. ``load_inputs`` alone is timed too. Both are repeated (``--repeat``) and
+   the best time is kept;
+4. the ratio run / floor (aim: at most 2x), in wall time and in CPU time of this
+   process (on SQLite everything runs in-process, so the CPU ratio is the figure that
+   holds up on a loaded machine), and load_inputs / floor;
+5. one more run under ``tracemalloc`` for the run's peak of Python allocations
+   (tracemalloc slows allocation-heavy code down, so that run is not timed).
+
+On PostgreSQL the database is a fresh schema in the given database (selected with
+``?options=-csearch_path%3D<schema>``), dropped at the end unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event, text  # noqa: E402
+
+from influencers import models  # noqa: E402,F401  (fills Base.metadata)
+from influencers.db import Base, Database  # noqa: E402
+from influencers.scoring.loader import load_inputs  # noqa: E402
+from influencers.scoring.runs import create_run, execute_run  # noqa: E402
+from influencers.workspaces.service import create_workspace  # noqa: E402
+
+SECRET = b"benchmark-pseudonym-secret"
+
+GENERATE = """\
+import sys, time
+from influencers.demo.generator import DemoConfig, write_ndjson
+t = time.perf_counter()
+write_ndjson(DemoConfig(creators=int(sys.argv[1]), seed=int(sys.argv[2]), audience_size=200,
+                        posts_per_creator=24, days=90), sys.argv[3])
+print(time.perf_counter() - t)
+"""
+
+IMPORT = """\
+import json, sys, time
+from influencers.db import Database
+from influencers.imports import run_import
+db = Database(sys.argv[1])
+t = time.perf_counter()
+with open(sys.argv[3], "rb") as fh:
+    report = run_import(db, int(sys.argv[2]), fh, secret=sys.argv[4].encode())
+print(json.dumps({"seconds": time.perf_counter() - t, "lines": report.lines_read,
+                  "rejected": report.rejected_count}))
+"""
+
+COUNTED = ("creators", "posts", "follower_snapshots", "audience_samples", "audience_sample_members",
+           "audience_members", "creator_edges")
+
+
+def maxrss_mib() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
+
+
+class Target:
+    """An empty database with the schema and one workspace: a SQLite file or a PostgreSQL schema."""
+
+    def __init__(self, url: str | None, workdir: Path):
+        self.schema = None
+        self.admin_url = url
+        if url is None or url.startswith("sqlite"):
+            self.url = url or f"sqlite:///{workdir / 'scoring.db'}"
+        else:
+            self.schema = f"bench_scoring_{uuid.uuid4().hex[:8]}"
+            admin = Database(url)
+            with admin.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            admin.dispose()
+            self.url = url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{self.schema}"
+        self.db = Database(self.url)
+        self.backend = self.db.engine.dialect.name
+        Base.metadata.create_all(self.db.engine)
+        with self.db.transaction() as session:
+            workspace, _, _ = create_workspace(session, "bench-scoring")
+            self.workspace_id = workspace.id
+
+    def row_counts(self) -> dict[str, int]:
+        with self.db.transaction(write=False) as session:
+            return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in COUNTED}
+
+    def drop(self) -> None:
+        self.db.dispose()
+        if self.schema is not None:
+            admin = Database(self.admin_url)
+            with admin.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            admin.dispose()
+
+
+def capture_loader_selects(db: Database, workspace_id: int) -> tuple[list[tuple[str, object]], float]:
+    """Runs ``load_inputs`` once; returns the SELECTs it sent (driver SQL + parameters) and its time."""
+    captured: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        started = time.perf_counter()
+        with db.transaction(write=False) as session:
+            load_inputs(session, workspace_id)
+        seconds = time.perf_counter() - started
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return captured, seconds
+
+
+def time_load_inputs(db: Database, workspace_id: int) -> float:
+    started = time.perf_counter()
+    with db.transaction(write=False) as session:
+        load_inputs(session, workspace_id)
+    return time.perf_counter() - started
+
+
+def raw_floor(db: Database, selects: list[tuple[str, object]]) -> tuple[float, float, list[tuple[int, float]]]:
+    """The same SELECTs on the raw driver connection, fetched into lists of tuples, in one transaction.
+
+    Returns (total seconds, CPU seconds of this process, [(rows, seconds) per statement])."""
+    raw = db.engine.raw_connection()
+    per_statement = []
+    try:
+        conn = raw.driver_connection
+        cursor = conn.cursor()
+        started, cpu = time.perf_counter(), time.process_time()
+        if db.is_sqlite:
+            cursor.execute("BEGIN")
+        for statement, parameters in selects:
+            t = time.perf_counter()
+            cursor.execute(statement, parameters)
+            rows = cursor.fetchall()
+            per_statement.append((len(rows), time.perf_counter() - t))
+            del rows
+        if db.is_sqlite:
+            cursor.execute("COMMIT")
+        else:
+            conn.rollback()
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu
+        cursor.close()
+    finally:
+        raw.close()
+    return total, cpu, per_statement
+
+
+def describe(statement: str) -> str:
+    """``audience_sample_members`` etc.: the table a captured SELECT reads (first FROM)."""
+    words = statement.replace("\n", " ").split()
+    try:
+        return words[[w.upper() for w in words].index("FROM") + 1]
+    except (ValueError, IndexError):
+        return statement[:30]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--creators", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true", help="2,000 creators")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--data", type=Path, default=None, help="import this NDJSON file instead of generating")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="timed scoring runs: the first scoring, then re-scorings (which also replace the "
+                             "audience shares the previous run wrote)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of the floor and of load_inputs")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the extra run measuring the peak")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the data file")
+    args = parser.parse_args(argv)
+    creators = 2_000 if args.quick else args.creators
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench_scoring_"))
+    data = args.data
+    if data is None:
+        data = workdir / f"creators_{creators}.ndjson"
+        print(f"generating {creators:,} creators (subprocess) ...", flush=True)
+        out = subprocess.run([sys.executable, "-c", GENERATE, str(creators), str(args.seed), str(data)],
+                             check=True, cwd=ROOT, capture_output=True, text=True)
+        print(f"  {data.stat().st_size / 2**20:,.1f} MiB in {float(out.stdout):.1f} s", flush=True)
+
+    target = Target(args.database_url, workdir)
+    try:
+        print(f"importing into {target.backend} (subprocess, not part of the figures) ...", flush=True)
+        out = subprocess.run([sys.executable, "-c", IMPORT, target.url, str(target.workspace_id), str(data),
+                              SECRET.decode()], check=True, cwd=ROOT, capture_output=True, text=True)
+        imported = json.loads(out.stdout)
+        counts = target.row_counts()
+        print(f"  {imported['lines']:,} lines in {imported['seconds']:.1f} s, rejected {imported['rejected']}; "
+              + ", ".join(f"{t} {n:,}" for t, n in counts.items()), flush=True)
+        if target.backend == "postgresql":
+            with target.db.engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+
+        # -- the runs: the first scoring of the workspace, then re-scorings -------------------
+        rss_before = maxrss_mib()
+        runs = []  # (label, wall seconds, CPU seconds of this process, timings)
+        for k in range(max(args.runs, 1)):
+            run_id = create_run(target.db, target.workspace_id)
+            started, cpu = time.perf_counter(), time.process_time()
+            timings = execute_run(target.db, target.workspace_id, run_id)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            runs.append(("first run" if k == 0 else f"re-run {k}", seconds, cpu, timings))
+            print(f"  run {run_id}: {seconds:.2f} s (CPU {cpu:.2f} s): "
+                  + ", ".join(f"{key[:-8]} {value:.2f}" for key, value in timings.items() if key.endswith("_seconds")),
+                  flush=True)
+        rss_after_run = maxrss_mib()
+
+        # -- the floor and load_inputs -----------------------------------------------------
+        selects, first_load = capture_loader_selects(target.db, target.workspace_id)
+        floors, loads = [], [first_load]
+        per_statement = None
+        for _ in range(max(args.repeat, 1)):
+            total, cpu, stmts = raw_floor(target.db, selects)
+            if not floors or total < min(f for f, _ in floors):
+                per_statement = stmts
+            floors.append((total, cpu))
+            loads.append(time_load_inputs(target.db, target.workspace_id))
+        floor_seconds, floor_cpu = min(f for f, _ in floors), min(c for _, c in floors)
+        load_seconds = min(loads)
+
+        peak_mib = None
+        if not args.no_tracemalloc:
+            run_id = create_run(target.db, target.workspace_id)
+            tracemalloc.start()
+            execute_run(target.db, target.workspace_id, run_id)
+            peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+
+        # -- report --------------------------------------------------------------------------
+        driver = "sqlite3" if target.backend == "sqlite" else "psycopg"
+        print(f"\nfloor: the {len(selects)} SELECTs of load_inputs on the raw {driver} connection "
+              f"(best of {len(floors)}):")
+        for (statement, _), (rows, secs) in zip(selects, per_statement):
+            print(f"  {describe(statement):<26} {rows:>10,} rows  {secs:7.2f} s")
+        memberships = counts["audience_sample_members"]
+        # The run's own stages, as execute_run reports them (read, graph, compute, write, sketch ...).
+        stages = list(dict.fromkeys(key for _, _, _, timings in runs for key in timings if key.endswith("_seconds")))
+        header = (f"{'backend':<10} {'run':<9} {'creators':>8} {'memberships':>11} {'run s':>7} "
+                  + " ".join(f"{key[:-8]:>7}" for key in stages)
+                  + f" {'floor s':>7} {'ratio':>6} {'CPU ratio':>9} {'peak MB':>7} {'maxrss MB':>9}")
+        print("\n" + header)
+        print("-" * len(header))
+        for label, seconds, cpu, timings in runs:
+            print(f"{target.backend:<10} {label:<9} {counts['creators']:>8,} {memberships:>11,} {seconds:>7.2f} "
+                  + " ".join(f"{timings.get(key, float('nan')):>7.2f}" for key in stages)
+                  + f" {floor_seconds:>7.2f} {seconds / floor_seconds:>5.2f}x {cpu / floor_cpu:>8.2f}x "
+                  f"{peak_mib if peak_mib is not None else float('nan'):>7.0f} {rss_after_run:>9.0f}")
+        print(f"\nfloor: {floor_seconds:.2f} s wall, {floor_cpu:.2f} s CPU of this process; load_inputs alone "
+              f"{load_seconds:.2f} s ({load_seconds / floor_seconds:.2f}x the floor)")
+        print("ratio: run wall time / floor wall time (aim <= 2x). CPU ratio: CPU time of this process for the run / "
+              "for the floor" + (" (SQLite runs in-process, so this one holds up when the machine is loaded)"
+                                 if target.backend == "sqlite" else " (client side only: the server's work is not in it)"))
+        print(f"peak MB: tracemalloc peak of one more run's Python allocations; maxrss: ru_maxrss of this process "
+              f"after the timed runs (before them: {rss_before:,.0f} MB)")
+        print(f"load average during the benchmark: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        label, seconds, cpu, timings = runs[0]
+        ratio = seconds / floor_seconds
+        verdict = "meets" if ratio <= 2 else "MISSES"
+        rerun = (f"; re-run {runs[1][1]:.2f} s = {runs[1][1] / floor_seconds:.2f}x" if len(runs) > 1 else "")
+        print(f"\nsummary: scoring run ({target.backend}) {counts['creators']:,} creators, {memberships:,} memberships: "
+              f"{seconds:.2f} s vs floor {floor_seconds:.2f} s = {ratio:.2f}x ({verdict} the 2x aim; CPU "
+              f"{cpu / floor_cpu:.2f}x){rerun}; peak {peak_mib or 0:.0f} MB traced / {rss_after_run:.0f} MB RSS")
+    finally:
+        if not args.keep:
+            target.drop()
+            for p in workdir.iterdir():
+                p.unlink()
+            workdir.rmdir()
+        else:
+            print(f"kept: {workdir}" + (f", schema {target.schema}" if target.schema else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
