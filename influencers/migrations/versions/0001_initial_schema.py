@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:06:23.012597
+Create Date: 2026-11-25 10:46:25.127758
 """
 from alembic import op
 import sqlalchemy as sa
@@ -374,6 +374,25 @@ def upgrade() -> None:
     with op.batch_alter_table('audience_sample_members', schema=None) as batch_op:
         batch_op.create_index('ix_audience_sample_members_member', ['member_id'], unique=False)
 
+    op.create_table('audience_sketches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('sample_id', sa.Integer(), nullable=False),
+    sa.Column('sampled_at', sa.Date(), nullable=False),
+    sa.Column('lg_k', sa.Integer(), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
+    sa.Column('sketch_format_version', sa.Integer(), nullable=False),
+    sa.Column('member_count', sa.Integer(), nullable=False),
+    sa.Column('sketch', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_audience_sketches_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sample_id'], ['audience_samples.id'], name=op.f('fk_audience_sketches_sample_id_audience_samples'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audience_sketches')),
+    sa.UniqueConstraint('creator_id', 'sample_id', name='uq_audience_sketches_creator_sample')
+    )
+    with op.batch_alter_table('audience_sketches', schema=None) as batch_op:
+        batch_op.create_index('ix_audience_sketches_sample', ['sample_id'], unique=False)
+
     op.create_table('creator_scores',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
@@ -405,7 +424,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_scores'))
     )
     with op.batch_alter_table('creator_scores', schema=None) as batch_op:
-        batch_op.create_index('ix_creator_scores_creator', ['creator_id', 'is_current'], unique=False)
+        batch_op.create_index('ix_creator_scores_creator', ['creator_id', 'is_current', 'workspace_id'], unique=False)
         batch_op.create_index('ix_creator_scores_current_score', ['workspace_id', 'is_current', 'score'], unique=False)
         batch_op.create_index('ix_creator_scores_run', ['run_id'], unique=False)
 
@@ -501,6 +520,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_creator_scores_creator')
 
     op.drop_table('creator_scores')
+    with op.batch_alter_table('audience_sketches', schema=None) as batch_op:
+        batch_op.drop_index('ix_audience_sketches_sample')
+
+    op.drop_table('audience_sketches')
     with op.batch_alter_table('audience_sample_members', schema=None) as batch_op:
         batch_op.drop_index('ix_audience_sample_members_member')
 
