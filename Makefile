@@ -2,7 +2,7 @@
 #   make run    start the API on SQLite with demo data (prints the URL and an API key)
 #   make test   run the whole test suite
 PYTHON ?= python3
-VENV := .venv
+VENV := venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1

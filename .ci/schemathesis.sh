@@ -6,15 +6,15 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 export INFLUENCERS_DATABASE_URL="sqlite:///$work/st.db"
 export INFLUENCERS_PSEUDONYM_SECRET="schemathesis"
-.venv/bin/influencers db upgrade >/dev/null
-.venv/bin/influencers demo --creators 30 >"$work/demo.txt"
+venv/bin/influencers db upgrade >/dev/null
+venv/bin/influencers demo --creators 30 >"$work/demo.txt"
 key=$(grep '^admin key:' "$work/demo.txt" | awk '{print $3}')
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-.venv/bin/gunicorn --workers 2 --bind "127.0.0.1:$port" "influencers.app:create_app()" >"$work/gunicorn.log" 2>&1 &
+port=$(venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+venv/bin/gunicorn --workers 2 --bind "127.0.0.1:$port" "influencers.app:create_app()" >"$work/gunicorn.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
-PYTHONPATH=.ci SCHEMATHESIS_HOOKS=schemathesis_hooks .venv/bin/schemathesis run openapi/openapi.json \
+PYTHONPATH=.ci SCHEMATHESIS_HOOKS=schemathesis_hooks venv/bin/schemathesis run openapi/openapi.json \
   --url "http://127.0.0.1:$port" \
   -H "Authorization: Bearer $key" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance \
