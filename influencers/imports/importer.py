@@ -247,7 +247,9 @@ class _Chunk:
 
 
 _BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge"}
-_MEMBER_CACHE = 65536  # entries per generation (two generations per cache)
+# Entries per generation (two generations per cache): about 200 bytes each.
+_MEMBER_CACHE = 65536  # member key -> (id, profile)
+_PSEUDONYM_CACHE = 32768  # per platform: raw id -> member key
 
 
 class _Generations:
@@ -697,7 +699,7 @@ class _Importer:
             platform = r.platform
             cache = self._pseudonyms.get(platform)
             if cache is None:
-                cache = self._pseudonyms[platform] = _Generations(_MEMBER_CACHE)
+                cache = self._pseudonyms[platform] = _Generations(_PSEUDONYM_CACHE)
                 # The HMAC state after "<platform>:", copied for each id: equal to
                 # pseudonym.member_key(key, platform, raw_id), at half the cost.
                 self._hmacs[platform] = _hmac_new(key, platform.encode() + b":", "sha256")

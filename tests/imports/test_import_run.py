@@ -462,6 +462,7 @@ def test_chunking_and_caches_give_the_same_data(database, workspace_id, monkeypa
         return {k: v for k, v in d.items() if k not in ("members", "lists")}
 
     monkeypatch.setattr(importer, "_MEMBER_CACHE", 2)  # rotate the caches all the time
+    monkeypatch.setattr(importer, "_PSEUDONYM_CACHE", 3)
     for chunk_size in (1, 3, 7):
         with database.transaction() as s:
             ws = Workspace(name=f"w{chunk_size}")
