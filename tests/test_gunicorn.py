@@ -46,7 +46,8 @@ def server(database, tmp_path):
         env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "w"),
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
+    # Importing the app (numpy, scikit-learn, ...) in three workers can take a while on a busy machine.
+    deadline = time.time() + 180
     while time.time() < deadline:
         try:
             urllib.request.urlopen(base + "/health", timeout=1)
