@@ -16,10 +16,18 @@ Steps (all in one run, so the figures are comparable):
    empty copy of the same tables with the driver's bulk path -- ``executemany`` on
    sqlite3 (same PRAGMAs as the import), ``COPY ... FROM STDIN`` on psycopg -- in one
    transaction, timing only the inserts and the commit;
-5. the ratio import / floor.
+5. the ratio import / floor, in wall time, and on SQLite (where the database works
+   inside this process) also in CPU time of the process, which is the steadier figure
+   on a busy machine. ``--repeat N`` alternates N imports and N floors into fresh
+   tables and also compares the best and the median of each.
 
 On PostgreSQL each database is a fresh schema in the given database, dropped at the
-end (unless --keep).
+end (unless --keep). ``--data FILE`` imports an existing NDJSON file instead.
+
+What the ratio measures: the floor is only the inserts of finished rows; the import
+also reads and validates the JSON, pseudonymises member ids (HMAC), resolves
+handles, de-duplicates, and checks which rows already exist (so a re-import writes
+nothing).
 """
 from __future__ import annotations
 

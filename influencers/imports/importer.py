@@ -32,6 +32,13 @@ How an import runs
        DO NOTHING``; only if some rows were not inserted (their key exists) are
        those few read back (one ``json_each(keys)`` join) and compared, the
        changed ones updated with ``executemany``. A first import reads nothing.
+       When most keys of a batch turn out to exist (a re-import), that table
+       switches to *read first* (one ``json_each`` join), and back again when
+       most keys are new.
+
+     Audience members recur from sample to sample: two bounded caches (raw id
+     -> member key per platform, member key -> (id, stored profile)) spare the
+     HMAC and the database for the members seen in recent chunks.
 
   Rows whose id child rows need (creators, members, samples) get it allocated
   up front (SQLite: counting on from ``max(id)`` under the write lock;
