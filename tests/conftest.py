@@ -6,15 +6,18 @@ PostgreSQL URL to run it there (CI does both); each test then gets a fresh schem
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from influencers.db import Database
 from influencers import models  # noqa: F401  (fills Base.metadata)
 from influencers.db import Base
+from influencers.jobs import runner
 
 TEST_SECRET = b"test-pseudonym-secret"
 
@@ -45,12 +48,31 @@ def _fresh_database(tmp_path, *, create_schema: bool):
     try:
         yield db
     finally:
+        # A test may end while a job it started (a scoring run answered 202) still
+        # runs on the in-process pool; dropping its tables under it deadlocks.
+        runner.wait_for_in_process_jobs(timeout=120)
         db.dispose()
         if schema is not None:
-            admin = Database(url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+            _drop_schema(url, schema)
+
+
+def _drop_schema(url: str, schema: str, attempts: int = 5) -> None:
+    admin = Database(url)
+    try:
+        for attempt in range(attempts):
+            try:
+                with admin.engine.begin() as conn:
+                    conn.execute(text("SET lock_timeout = '10s'"))
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                return
+            except OperationalError:
+                # Only a straggling connection (a job a test did not wait for) can
+                # hold these tables; give it a moment and try again.
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable
 
 from sqlalchemy import update
@@ -26,6 +26,9 @@ HANDLERS: dict[str, Handler] = {}
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+# Jobs handed to the in-process pool and not finished yet, so a process (or a test)
+# can wait for them before it tears its database down.
+_pending: set[Future] = set()
 
 
 def job_handler(kind: str):
@@ -65,7 +68,25 @@ def dispatch(db: Database, settings: Settings, job_id: int) -> None:
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=settings.job_threads, thread_name_prefix="influencers-job")
-    _executor.submit(run_job, db, settings, job_id)
+        future = _executor.submit(run_job, db, settings, job_id)
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future) -> None:
+    with _executor_lock:
+        _pending.discard(future)
+
+
+def wait_for_in_process_jobs(timeout: float | None = None) -> bool:
+    """Waits until every job dispatched to the in-process pool has finished.
+
+    Returns False if some were still running after ``timeout`` seconds.
+    """
+    with _executor_lock:
+        pending = set(_pending)
+    _done, not_done = wait(pending, timeout=timeout)
+    return not not_done
 
 
 def submit(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> int:
