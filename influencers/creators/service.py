@@ -63,12 +63,10 @@ def apply_creator_filters(stmt: Select, filters: CreatorFilters) -> Select:
     if filters.language:
         stmt = stmt.where(Creator.language == filters.language.lower())
     if filters.category:
-        stmt = stmt.where(
-            exists().where(
-                CreatorCategory.creator_id == Creator.id,
-                CreatorCategory.category == filters.category.lower(),
-            )
-        )
+        # An uncorrelated IN (not a correlated EXISTS): the database can then drive
+        # from the category index instead of probing it once per candidate creator.
+        stmt = stmt.where(Creator.id.in_(
+            select(CreatorCategory.creator_id).where(CreatorCategory.category == filters.category.lower())))
     if filters.min_followers is not None:
         stmt = stmt.where(Creator.followers >= filters.min_followers)
     if filters.max_followers is not None:

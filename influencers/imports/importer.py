@@ -219,7 +219,16 @@ def run_import(
             backend.end()
             importer.close()
     report.finished_at = utcnow()
+    if sum(report.written.values()) >= STATISTICS_THRESHOLD:
+        db.refresh_statistics(IMPORTED_TABLES)
     return report
+
+
+# A bulk import changes the tables' shape enough for the query planner to need
+# fresh statistics (see Database.refresh_statistics); small ones do not.
+STATISTICS_THRESHOLD = 1000
+IMPORTED_TABLES = ("creators", "creator_categories", "posts", "follower_snapshots", "audience_members",
+                   "audience_samples", "audience_sample_members", "creator_edges")
 
 
 # -- the import ------------------------------------------------------------------

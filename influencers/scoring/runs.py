@@ -22,9 +22,18 @@ from influencers.overlap.sketch_store import build_sketches
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
 from influencers.scoring.score import ScoringResult, score_creators
-from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore, ScoringModelVersion, ScoringRun
+from influencers.scoring.store import (
+    FLAG_BITS,
+    AudienceShare,
+    CreatorScore,
+    CreatorScoreExplanation,
+    ScoringModelVersion,
+    ScoringRun,
+)
 
 AUDIENCE_DIMENSIONS = ("country", "language", "gender", "age_range")
+# Below this many creators the planner does fine without fresh statistics.
+STATISTICS_THRESHOLD = 1000
 
 
 class NoActiveModel(Exception):
@@ -133,6 +142,9 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                 status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
         raise
+    if result.n_creators >= STATISTICS_THRESHOLD:
+        # Discovery plans its searches on these tables' statistics.
+        db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"))
     return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version, **timings}
 
 
@@ -174,7 +186,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
         "engagement_rate_views": _nullable(columns["engagement_rate_views"]),
         "confidence": _nullable(result.confidence),
     }
-    rows = []
+    rows, explanations = [], []
     for i in range(result.n_creators):
         flags = result.flag_names(i)
         row = {name: values[i] for name, values in fields.items()}
@@ -182,14 +194,25 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
             workspace_id=workspace_id, run_id=run_id, creator_id=int(result.creator_ids[i]), is_current=True,
             model_version=result.model.version, as_of=as_of[i], estimated_reach=estimated_reach[i],
             sample_size=int(result.sample_size[i]), flags=flags,
-            flag_bits=sum(FLAG_BITS[name] for name in flags), explanation=result.explanation(i),
+            flag_bits=sum(FLAG_BITS[name] for name in flags),
         )
         rows.append(row)
+        explanations.append(result.explanation(i))
     # A Core executemany on the table (same SQL and JSON serialisation as the ORM's
     # bulk insert, without its per-row bookkeeping).
     table = CreatorScore.__table__
     for start in range(0, len(rows), 5000):
         session.execute(insert(table), rows[start:start + 5000])
+    # The explanations go in their own table, keyed by the new score ids (one query
+    # for the ids: a creator has exactly one score per run).
+    position = {int(cid): i for i, cid in enumerate(result.creator_ids)}
+    score_ids = session.execute(
+        select(CreatorScore.id, CreatorScore.creator_id).where(CreatorScore.run_id == run_id)).all()
+    explanation_rows = [{"score_id": score_id, "explanation": explanations[position[creator_id]]}
+                        for score_id, creator_id in score_ids]
+    explanation_table = CreatorScoreExplanation.__table__
+    for start in range(0, len(explanation_rows), 5000):
+        session.execute(insert(explanation_table), explanation_rows[start:start + 5000])
 
 
 def audience_shares(inputs) -> pd.DataFrame:

@@ -73,7 +73,11 @@ class CreatorScore(Base):
         # matches three columns here against two of ix_creator_scores_current_score, so
         # SQLite without ANALYZE statistics probes this index per creator instead of
         # scanning every current score per creator (quadratic: minutes at 100k creators).
-        Index("ix_creator_scores_creator", "creator_id", "is_current", "workspace_id"),
+        # The columns after workspace_id make it covering for discovery's filters and
+        # sorts: a search probes it once per candidate creator (from the category or
+        # audience subquery) without touching the score row itself.
+        Index("ix_creator_scores_creator", "creator_id", "is_current", "workspace_id", "score", "authenticity",
+              "fake_follower_share", "engagement_rate", "flag_bits"),
         Index("ix_creator_scores_run", "run_id"),
     )
 
@@ -100,6 +104,20 @@ class CreatorScore(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     flag_bits: Mapped[int] = mapped_column(Integer, default=0)
     flags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class CreatorScoreExplanation(Base):
+    """The full explanation of one score (components, flags with evidence, reach inputs).
+
+    Kept out of ``creator_scores`` on purpose: at ~6 kB it is twenty times the
+    rest of the row, and discovery filters, sorts and counts over score rows. In
+    the same table every search would page through the explanations too (on
+    SQLite a 6 kB row leaves room for a handful of rows per page).
+    """
+
+    __tablename__ = "creator_score_explanations"
+
+    score_id: Mapped[int] = mapped_column(ForeignKey("creator_scores.id", ondelete="CASCADE"), primary_key=True)
     explanation: Mapped[dict] = mapped_column(JSON)
 
 
@@ -110,7 +128,8 @@ class AudienceShare(Base):
     """
 
     __tablename__ = "audience_shares"
-    __table_args__ = (Index("ix_audience_shares_lookup", "dimension", "value", "share"),)
+    # creator_id last makes the index covering for discovery's "share of X >= s" subquery.
+    __table_args__ = (Index("ix_audience_shares_lookup", "dimension", "value", "share", "creator_id"),)
 
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)

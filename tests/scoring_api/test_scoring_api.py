@@ -134,3 +134,31 @@ def test_starting_a_run_with_an_idempotency_key_queues_one_run(api):
 
     assert wait_for(api, first.headers["Location"])["status"] == "succeeded"
     assert len(api.get("/v1/scoring-runs").json) == 1
+
+
+def test_discovery_pages_add_up_to_the_whole_sorted_result(scored_api):
+    api = scored_api
+    query = "/v1/discovery/creators?sort=-engagement_rate&without_flag=bought_likes"
+    whole = api.get(f"{query}&page_size=100")
+    total = json.loads(whole.headers["X-Pagination"])["total"]
+    assert total == len(whole.json) > 14
+    paged, page = [], 1
+    while True:
+        response = api.get(f"{query}&page={page}&page_size=7")
+        meta = json.loads(response.headers["X-Pagination"])
+        assert meta["total"] == total
+        paged += response.json
+        if page == meta["last_page"]:
+            break
+        page += 1
+    assert [r["id"] for r in paged] == [r["id"] for r in whole.json]
+    # Every row carries its own creator's current score (the page's rows are loaded by key).
+    for row in paged[:5]:
+        score = api.get(f"/v1/creators/{row['id']}/score").json["summary"]
+        assert row["score"]["engagement_rate"] == score["engagement_rate"]
+    # A page past the end is empty and still says how many matches there are.
+    beyond = api.get(f"{query}&page=50&page_size=7")
+    assert beyond.status_code == 200 and beyond.json == []
+    assert json.loads(beyond.headers["X-Pagination"])["total"] == total
+    none = api.get("/v1/discovery/creators?min_score=101")
+    assert none.status_code == 422 or (none.json == [] and json.loads(none.headers["X-Pagination"])["total"] == 0)

@@ -1,9 +1,12 @@
 """HTTP routes for scoring: runs (202 + status), jobs, creator scores, discovery, lookalikes, models."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
-from flask_smorest import abort
+from flask_smorest import Page, abort
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -25,7 +28,7 @@ from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.scoring import discovery, runs
 from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
-from influencers.scoring.store import CreatorScore, ScoringModelVersion, ScoringRun
+from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringModelVersion, ScoringRun
 
 blp = Blueprint("scoring", __name__, url_prefix="/v1", description="Scores, scoring runs, discovery and lookalikes")
 
@@ -56,11 +59,31 @@ class ScoredCreator:
         return getattr(self._creator, name)
 
 
-class DiscoveryPage(SQLPage):
+class DiscoveryPage(Page):
+    """Pagination of a search: the page and its total come from ``discovery.search_page``."""
+
+    def __init__(self, search: "DiscoverySearch", page_params):
+        if page_params.first_item > SQLPage.MAX_OFFSET:
+            abort(422, message="The page number is too large.",
+                  errors={"query": {"page": [f"page x page_size must not exceed {SQLPage.MAX_OFFSET}"]}})
+        self._page = discovery.search_page(search.session, search.workspace_id, search.query,
+                                           offset=page_params.first_item, limit=page_params.page_size)
+        super().__init__(search, page_params)
+
+    @property
+    def item_count(self):
+        return self._page.total
+
     @property
     def items(self):
-        stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
-        return [ScoredCreator(c, s) for c, s in self.session.execute(stmt).all()]
+        return [ScoredCreator(creator, score) for creator, score in self._page.rows]
+
+
+@dataclass
+class DiscoverySearch:
+    session: Session
+    workspace_id: int
+    query: DiscoveryQuery
 
 
 class ScoreHistoryPage(SQLPage):
@@ -131,7 +154,8 @@ def get_creator_score(creator_id):
     score = discovery.current_score(unit_of_work.session(), current_workspace_id(), creator_id)
     if score is None:
         abort(404, message=f"Creator {creator_id} has not been scored yet: start a scoring run.")
-    return {"creator_id": creator_id, "summary": summary(score), "explanation": score.explanation}
+    explanation = unit_of_work.session().get(CreatorScoreExplanation, score.id)
+    return {"creator_id": creator_id, "summary": summary(score), "explanation": explanation.explanation}
 
 
 @blp.route("/creators/<id:creator_id>/scores", methods=["GET"], operation_id="listCreatorScores",
@@ -160,7 +184,7 @@ def search_creators(**args):
         audience=[AudienceCondition(**c) for c in args.pop("audience", [])],
         **args,
     )
-    return Listing(unit_of_work.session(), discovery.discovery_select(current_workspace_id(), query))
+    return DiscoverySearch(unit_of_work.session(), current_workspace_id(), query)
 
 
 @blp.route("/creators/<id:creator_id>/lookalikes", methods=["GET"], operation_id="listCreatorLookalikes",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 10:46:25.127758
+Create Date: 2026-11-25 11:59:32.043240
 """
 from alembic import op
 import sqlalchemy as sa
@@ -196,7 +196,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('creator_id', 'dimension', 'value', name=op.f('pk_audience_shares'))
     )
     with op.batch_alter_table('audience_shares', schema=None) as batch_op:
-        batch_op.create_index('ix_audience_shares_lookup', ['dimension', 'value', 'share'], unique=False)
+        batch_op.create_index('ix_audience_shares_lookup', ['dimension', 'value', 'share', 'creator_id'], unique=False)
 
     op.create_table('campaign_audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -417,14 +417,13 @@ def upgrade() -> None:
     sa.Column('confidence', sa.Float(), nullable=True),
     sa.Column('flag_bits', sa.Integer(), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
-    sa.Column('explanation', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_creator_scores_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['scoring_runs.id'], name=op.f('fk_creator_scores_run_id_scoring_runs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_creator_scores_workspace_id_workspaces'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_scores'))
     )
     with op.batch_alter_table('creator_scores', schema=None) as batch_op:
-        batch_op.create_index('ix_creator_scores_creator', ['creator_id', 'is_current', 'workspace_id'], unique=False)
+        batch_op.create_index('ix_creator_scores_creator', ['creator_id', 'is_current', 'workspace_id', 'score', 'authenticity', 'fake_follower_share', 'engagement_rate', 'flag_bits'], unique=False)
         batch_op.create_index('ix_creator_scores_current_score', ['workspace_id', 'is_current', 'score'], unique=False)
         batch_op.create_index('ix_creator_scores_run', ['run_id'], unique=False)
 
@@ -454,6 +453,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_deliverables_campaign_creator', ['campaign_creator_id'], unique=False)
         batch_op.create_index('ix_deliverables_workspace_due', ['workspace_id', 'due_date'], unique=False)
 
+    op.create_table('creator_score_explanations',
+    sa.Column('score_id', sa.Integer(), nullable=False),
+    sa.Column('explanation', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['score_id'], ['creator_scores.id'], name=op.f('fk_creator_score_explanations_score_id_creator_scores'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('score_id', name=op.f('pk_creator_score_explanations'))
+    )
     op.create_table('deliverable_results',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('deliverable_id', sa.Integer(), nullable=False),
@@ -508,6 +513,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_deliverable_results_deliverable')
 
     op.drop_table('deliverable_results')
+    op.drop_table('creator_score_explanations')
     with op.batch_alter_table('deliverables', schema=None) as batch_op:
         batch_op.drop_index('ix_deliverables_workspace_due')
         batch_op.drop_index('ix_deliverables_campaign_creator')
