@@ -120,7 +120,9 @@ class ScoringInputs:
       codes into :data:`PLATFORMS`, ``followers``, ``following``, ``posts_count``,
       ``as_of`` the date the counts were read (``NaT``: the latest date in the data),
       ``sample_date`` the date of the creator's audience sample (``NaT``: none),
-      ``handles`` (optional, for explanations).
+      ``handles`` (optional, for explanations), ``sample_id`` (optional: the
+      database id of that sample, -1 for none; the loader fills it so that a run can
+      store the overlap sketches of exactly the samples it scored).
     Posts: ``post_creator``, ``post_published_at`` (datetime64[s], UTC),
       ``post_likes``, ``post_comments``, ``post_views`` (``nan`` where the platform
       reports none), ``post_is_contest`` (see :func:`detect_contest`),
@@ -148,6 +150,7 @@ class ScoringInputs:
     as_of: np.ndarray = None
     sample_date: np.ndarray = None
     handles: np.ndarray | None = None
+    sample_id: np.ndarray | None = None
 
     post_creator: np.ndarray = field(default_factory=_int)
     post_published_at: np.ndarray = field(default_factory=lambda: _arr(None, "datetime64[s]"))
@@ -193,6 +196,8 @@ class ScoringInputs:
         self.sample_date = _day(self.sample_date) if self.sample_date is not None else np.full(n, NAT)
         if self.handles is not None:
             self.handles = np.asarray(self.handles, dtype=object)
+        if self.sample_id is not None:
+            self.sample_id = _int(self.sample_id)
 
         self.post_creator = _int(self.post_creator)
         self.post_published_at = _arr(self.post_published_at, "datetime64[s]")
@@ -253,7 +258,7 @@ class ScoringInputs:
 
         for prefix in ("post_", "snapshot_", "member_", "sample_c", "comment_"):
             same_length(prefix)
-        for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles"):
+        for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles", "sample_id"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 problems.append(f"{name} has {len(value)} values for {n} creators")

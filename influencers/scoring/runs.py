@@ -18,7 +18,7 @@ from influencers.creators.models import Creator
 from influencers.db import Database, utcnow
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
-from influencers.overlap.sketch_store import build_sketches
+from influencers.overlap.sketch_store import build_sketches_from_inputs
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
 from influencers.scoring.score import ScoringResult, score_creators
@@ -124,7 +124,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
             write_audience_shares(session, workspace_id, shares)
             timings["write_seconds"] = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
-            build_sketches(session, workspace_id)
+            # From the memberships and member keys already loaded (not a second read of them).
+            build_sketches_from_inputs(session, workspace_id, inputs)
             timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                 status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
