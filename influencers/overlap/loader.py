@@ -104,6 +104,24 @@ def active_scoring_model(session: Session, workspace_id: int) -> tuple[ScoringMo
     return ScoringModel.from_dict(record.parameters), record.version
 
 
+def authentic_memberships(inputs: ScoringInputs, model: ScoringModel) -> np.ndarray:
+    """Per sample row of ``inputs``: whether its member counts as authentic, by the rule of
+    :func:`load_audience` (bot-like when any of its rows in the latest samples of the creators
+    of its platform is classified ``suspicious``).
+
+    For callers that hold every latest sample of the workspace in ``inputs`` already (a
+    scoring run building the overlap sketches): the same classification as
+    :func:`load_audience` run platform by platform, without reading the samples again.
+    Rows are classified independently (member profile and the sample's date), so
+    classifying all platforms at once changes nothing; the "any row" rule is applied
+    per (platform, member).
+    """
+    kind, _code = classify_memberships(inputs, model)
+    key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + inputs.platform[inputs.sample_creator]
+    bot_like = np.unique(key[kind == SUSPICIOUS])
+    return ~np.isin(key, bot_like)
+
+
 def _rows(session: Session, stmt) -> list[tuple]:
     return [tuple(r) for r in session.execute(stmt).all()]
 

@@ -8,8 +8,12 @@ creator with the parameters it was built with (``lg_k``, ``seed``, format
 version). It is set-based: the overlap loader's queries once per platform, one
 query for the member keys and one for the existing rows; a row is replaced
 only when its bytes changed (a new sample, other parameters, or a member
-reclassified by a new model). Scoring runs call it at their end, so sketches
-are as fresh as the scores.
+reclassified by a new model).
+
+Scoring runs call :func:`build_sketches_from_inputs` at their end, so sketches
+are as fresh as the scores: the same rows, built from the memberships and
+member keys the run has already loaded (reading every latest sample a second
+time through the overlap loader was the slowest stage of a run).
 
 :func:`sketch_overlap_report` answers the overlap report from stored sketches
 only (no member is read): pairwise intersections and Jaccard with bounds,
@@ -35,6 +39,8 @@ from influencers.overlap.loader import (
     FAKE_SHARE_SOURCES,
     MixedPlatforms,
     UnknownCreators,
+    active_scoring_model,
+    authentic_memberships,
     load_audience,
 )
 from influencers.overlap.models import AudienceSketchRecord
@@ -47,9 +53,11 @@ from influencers.overlap.sketch import (
     sketch_overlap,
     sketch_unique_reach,
 )
+from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.store import CreatorScore
 
-__all__ = ["build_sketches", "sketch_overlap_report", "MissingSketches", "IncompatibleSketches"]
+__all__ = ["build_sketches", "build_sketches_from_inputs", "sketch_overlap_report", "MissingSketches",
+           "IncompatibleSketches"]
 
 NUM_STD_DEVS = 2
 
@@ -139,26 +147,70 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
     existing = {int(cid): (int(sid), bytes(blob)) for cid, sid, blob in session.execute(
         select(AudienceSketchRecord.creator_id, AudienceSketchRecord.sample_id, AudienceSketchRecord.sketch)
         .where(AudienceSketchRecord.creator_id.in_(list(platforms)))).all()} if platforms else {}
+    sketched = {cid: (*latest[cid], [key_of[int(m)] for m in members.tolist()]) for cid, members in counted.items()}
+    return _store_sketches(session, sketched, existing, lg_k=lg_k, seed=seed)
 
+
+def build_sketches_from_inputs(session: Session, workspace_id: int, inputs: ScoringInputs, *,
+                               lg_k: int = DEFAULT_LG_K, seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """What ``build_sketches(session, workspace_id)`` writes, from a scoring run's loaded inputs.
+
+    ``inputs`` is :func:`influencers.scoring.loader.load_inputs` of the whole workspace
+    (every platform): it holds each creator's latest sample (``sample_id``,
+    ``sample_date``), its memberships and the members' profiles and ``member_keys``,
+    i.e. everything the overlap loader would read again. Members are counted by
+    :func:`influencers.overlap.loader.authentic_memberships` with the workspace's
+    active model (read here, as ``build_sketches`` does), so the bytes are identical;
+    only existing rows are read. Creators added after ``inputs`` was read are left alone.
+    """
+    if not 0 <= seed < 2 ** 63:
+        raise ValueError("seed must be within [0, 2^63)")
+    if inputs.sample_id is None or inputs.member_keys is None:
+        raise ValueError("inputs lack sample_id or member_keys: load them with load_inputs")
+    model, _version = active_scoring_model(session, workspace_id)
+    counted_rows = authentic_memberships(inputs, model)
+    creator, member = inputs.sample_creator[counted_rows], inputs.sample_member[counted_rows]
+    # Rows grouped by creator, members in id order (member positions follow ids), like the overlap loader.
+    order = np.lexsort((member, creator))
+    creator, member = creator[order], member[order]
+    bounds = np.searchsorted(creator, np.arange(inputs.n_creators + 1))
+    keys = inputs.member_keys[member].tolist()
+    sketched = {}
+    for i in np.flatnonzero(inputs.sample_id >= 0).tolist():
+        sketched[int(inputs.creator_ids[i])] = (int(inputs.sample_id[i]), inputs.sample_date[i].item(),
+                                                keys[bounds[i]:bounds[i + 1]])
+
+    in_inputs = set(inputs.creator_ids.tolist())
+    existing = {int(cid): (int(sid), bytes(blob)) for cid, sid, blob in session.execute(
+        select(AudienceSketchRecord.creator_id, AudienceSketchRecord.sample_id, AudienceSketchRecord.sketch)
+        .where(AudienceSketchRecord.creator_id.in_(select(Creator.id).where(Creator.workspace_id == workspace_id))))
+        if cid in in_inputs}
+    return _store_sketches(session, sketched, existing, lg_k=lg_k, seed=seed)
+
+
+def _store_sketches(session: Session, sketched: dict[int, tuple[int, dt.date, list[str]]],
+                    existing: dict[int, tuple[int, bytes]], *, lg_k: int, seed: int) -> dict[str, int]:
+    """Sketches ``sketched`` (creator id -> latest sample id, its date, counted member keys) and
+    writes the rows whose (sample, bytes) differ from ``existing``; deletes the ``existing``
+    rows of creators not in ``sketched`` (no sample any more)."""
     now = utcnow()
     rows, replace = [], []
-    for cid, members in counted.items():
-        sample_id, sampled_at = latest[cid]
-        blob = build_sketch([key_of[int(m)] for m in members.tolist()], lg_k=lg_k, seed=seed).to_bytes()
+    for cid, (sample_id, sampled_at, keys) in sketched.items():
+        blob = build_sketch(keys, lg_k=lg_k, seed=seed).to_bytes()
         if existing.get(cid) == (sample_id, blob):
             continue
         replace.append(cid)
         rows.append({"creator_id": cid, "sample_id": sample_id, "sampled_at": sampled_at, "lg_k": lg_k,
-                     "seed": seed, "sketch_format_version": VERSION, "member_count": int(members.size),
+                     "seed": seed, "sketch_format_version": VERSION, "member_count": len(keys),
                      "sketch": blob, "created_at": now})
-    stale = [cid for cid in existing if cid not in counted]
+    stale = [cid for cid in existing if cid not in sketched]
     gone = replace + stale
     for start in range(0, len(gone), 5000):
         session.execute(delete(AudienceSketchRecord).where(
             AudienceSketchRecord.creator_id.in_(gone[start:start + 5000])))
     for start in range(0, len(rows), 2000):
         session.execute(insert(AudienceSketchRecord.__table__), rows[start:start + 2000])
-    return {"sketched": len(counted), "written": len(rows), "unchanged": len(counted) - len(rows),
+    return {"sketched": len(sketched), "written": len(rows), "unchanged": len(sketched) - len(rows),
             "removed": len(stale)}
 
 

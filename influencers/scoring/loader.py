@@ -129,13 +129,13 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         select(AudienceMember.id, AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
                AudienceMember.has_avatar, AudienceMember.bio_length, AudienceMember.created_at,
                AudienceMember.last_post_at, AudienceMember.country, AudienceMember.language,
-               AudienceMember.gender, AudienceMember.age_range)
+               AudienceMember.gender, AudienceMember.age_range, AudienceMember.member_key)
         .where(AudienceMember.workspace_id == workspace_id)
         .where(AudienceMember.id.in_(select(AudienceSampleMember.member_id).where(
             AudienceSampleMember.sample_id.in_(latest_sample_ids_subquery(latest)))))
         .order_by(AudienceMember.id),
         ["id", "followers", "following", "posts_count", "has_avatar", "bio_length", "created_at",
-         "last_post_at", "country", "language", "gender", "age_range"],
+         "last_post_at", "country", "language", "gender", "age_range", "member_key"],
     )
     member_ids = _ints(members["id"])
     assert len(member_ids) == len(member_ids_used)
@@ -148,8 +148,11 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     )
 
     sample_date = np.full(len(creator_ids), np.datetime64("NaT", "D"))
+    creator_sample_id = np.full(len(creator_ids), -1, dtype=np.int64)
     if len(sample_ids):
-        sample_date[_positions(creator_ids, samples["creator_id"])] = _days(samples["sampled_at"])
+        sample_positions = _positions(creator_ids, samples["creator_id"])
+        sample_date[sample_positions] = _days(samples["sampled_at"])
+        creator_sample_id[sample_positions] = sample_ids
     sample_order = np.argsort(sample_ids)
     sample_creator_ids = _ints(samples["creator_id"])[sample_order]
     membership_sample_pos = _positions(sample_ids[sample_order], memberships["sample_id"])
@@ -163,6 +166,7 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         posts_count=_floats(creators["posts_count"]),
         as_of=_utc(creators["updated_at"], "D"),
         sample_date=sample_date,
+        sample_id=creator_sample_id,
         post_creator=_positions(creator_ids, posts["creator_id"]),
         post_published_at=_utc(posts["published_at"], "s"),
         post_likes=_floats(posts["likes"]),
@@ -185,6 +189,7 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         member_language=_objects(members["language"]),
         member_gender=_objects(members["gender"]),
         member_age_range=_objects(members["age_range"]),
+        member_keys=_objects(members["member_key"]),
         sample_creator=_positions(creator_ids, sample_creator_ids[membership_sample_pos])
         if len(membership_sample_pos) else np.array([], dtype=np.int64),
         sample_member=_positions(member_ids, memberships["member_id"]),

@@ -3,13 +3,14 @@ import pickletools
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
 from influencers.overlap.models import AudienceSketchRecord
 from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
 from influencers.overlap.sketch_store import build_sketches
 from influencers.jobs.models import Job
-from tests.overlap_api.conftest import import_records, member
+from tests.overlap_api.conftest import creator_ids, import_records, member
 from tests.scoring_api.conftest import run_scoring as start_and_wait
 
 
@@ -139,3 +140,36 @@ def test_a_new_sample_rebuilds_the_sketch(api, database, tiny):
     assert rows[tiny["a"]][7] is not None
     report = api.post("/v1/overlap-reports", json={"creator_ids": ids, "method": "sketch"}).json
     assert report["sketch"]["pairwise"]["shared"][0][1] == pytest.approx(1)  # m1
+
+
+def test_a_scoring_run_writes_the_bytes_build_sketches_writes(api, database, tiny):
+    """A run sketches from its loaded inputs (``build_sketches_from_inputs``); the rows must be
+    exactly what the overlap loader path (``build_sketches``) writes on the same data: demo creators
+    on several platforms with bot-like members, the tiny set, and a creator with an empty sample."""
+    from tests.scoring_api.conftest import import_demo
+
+    import_demo(api, creators=40, seed=5)
+    import_records(api, [{"type": "creator", "platform": "instagram", "handle": "e", "followers": 10,
+                          "following": 10, "posts_count": 1},
+                         {"type": "audience", "platform": "instagram", "handle": "e", "sampled_at": "2026-10-15",
+                          "members": []}])
+    run_scoring(api, database)
+
+    def comparable(rows):
+        return {cid: row[:7] for cid, row in rows.items()}  # everything but created_at
+
+    by_run = comparable(sketch_rows(database))
+    with database.transaction() as session:
+        session.execute(AudienceSketchRecord.__table__.delete())
+        counts = build_sketches(session, api.workspace_id)
+    by_loader = comparable(sketch_rows(database))
+    assert counts["sketched"] == len(by_loader) > 40 and counts["written"] == len(by_loader)
+    assert by_run == by_loader
+    with database.transaction(write=False) as session:
+        platforms = set(session.scalars(select(Creator.platform).where(Creator.id.in_(list(by_run)))))
+        sizes = dict(session.execute(select(AudienceSample.id, func.count(AudienceSampleMember.member_id))
+                                     .outerjoin(AudienceSampleMember).group_by(AudienceSample.id)).all())
+    assert len(platforms) > 1
+    # Some members are not counted (bot-like), and the empty sample has an (empty) sketch.
+    assert sum(sizes[row[0]] - row[5] for row in by_run.values()) > 0
+    assert by_run[creator_ids(api)["e"]][5] == 0

@@ -1,0 +1,61 @@
+"""Re-runs write only the audience shares that changed, and end in the same state as a full rewrite."""
+import datetime as dt
+
+from sqlalchemy import delete, select
+
+from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
+from influencers.scoring.loader import load_inputs
+from influencers.scoring.runs import audience_shares, write_audience_shares
+from influencers.scoring.store import AudienceShare
+from tests.overlap_api.conftest import import_records, member
+from tests.scoring_api.conftest import import_demo, run_scoring
+
+
+def stored(database):
+    with database.transaction(write=False) as session:
+        return set(session.execute(select(AudienceShare.creator_id, AudienceShare.dimension, AudienceShare.value,
+                                          AudienceShare.share, AudienceShare.sample_size)).all())
+
+
+def recomputed(database, workspace_id):
+    """What a full rewrite would store: the shares of the current inputs."""
+    with database.transaction(write=False) as session:
+        frame = audience_shares(load_inputs(session, workspace_id))
+    return set(zip(frame["creator_id"].tolist(), frame["dimension"].tolist(), map(str, frame["value"]),
+                   frame["share"].tolist(), frame["sample_size"].tolist()))
+
+
+def test_a_rerun_replaces_only_the_creators_whose_audience_changed(api, database):
+    import_demo(api, creators=30, seed=4)
+    run_scoring(api)
+    first = stored(database)
+    assert first == recomputed(database, api.workspace_id) and len(first) > 100
+
+    with database.transaction(write=False) as session:
+        sampled = session.execute(select(Creator.id, Creator.platform, Creator.handle, AudienceSample.sampled_at)
+                                  .join(AudienceSample, AudienceSample.creator_id == Creator.id)
+                                  .order_by(Creator.id, AudienceSample.sampled_at)).all()
+    latest = {cid: (platform, handle, sampled_at) for cid, platform, handle, sampled_at in sampled}
+    (changed, (platform, handle, sampled_at)), (lost, _) = list(latest.items())[:2]
+    # A newer sample of one creator (three French members), and another creator loses its samples.
+    import_records(api, [{"type": "audience", "platform": platform, "handle": handle,
+                          "sampled_at": (sampled_at + dt.timedelta(days=1)).isoformat(),
+                          "members": [member(m) for m in ("m1", "m2", "m4")]}])
+    with database.transaction() as session:
+        samples = select(AudienceSample.id).where(AudienceSample.creator_id == lost)
+        session.execute(delete(AudienceSampleMember).where(AudienceSampleMember.sample_id.in_(samples)))
+        session.execute(delete(AudienceSample).where(AudienceSample.creator_id == lost))
+
+    run_scoring(api)
+    second = stored(database)
+    assert second == recomputed(database, api.workspace_id)
+    assert not any(row[0] == lost for row in second)
+    assert {row[1:] for row in second if row[0] == changed and row[1] == "country"} == {("country", "FR", 1.0, 3)}
+    untouched = {row for row in first if row[0] not in (changed, lost)}
+    assert {row for row in second if row[0] not in (changed, lost)} == untouched
+
+    # Nothing changed since: nothing is rewritten.
+    with database.transaction() as session:
+        inputs = load_inputs(session, api.workspace_id)
+        assert write_audience_shares(session, api.workspace_id, audience_shares(inputs)) == 0
+    assert stored(database) == second
