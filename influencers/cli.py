@@ -227,7 +227,7 @@ def export_scores(ctx: Context, workspace_name: str):
     """Write the current score of every creator as CSV to stdout (flags separated by ';')."""
     import csv
 
-    from sqlalchemy import select
+    from sqlalchemy import select, true
 
     from influencers.creators.models import Creator
     from influencers.scoring.store import CreatorScore
@@ -237,7 +237,7 @@ def export_scores(ctx: Context, workspace_name: str):
     writer.writerow(EXPORT_COLUMNS)
     stmt = (
         select(Creator.platform, Creator.handle, CreatorScore)
-        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & CreatorScore.is_current.is_(True))
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
         .where(Creator.workspace_id == ws_id)
         .order_by(CreatorScore.score.desc(), Creator.id)
     )

@@ -150,20 +150,27 @@ class Database:
         scans every score per search (discovery p99 in seconds at 100k creators);
         ``analysis_limit`` bounds the work to ~1,000 rows per index (milliseconds).
         PostgreSQL's autovacuum gets there on its own, but only some time after a
-        bulk import or scoring run; its ANALYZE samples a bounded number of rows.
+        bulk import or scoring run: until then estimates are stale and freshly
+        written pages are not marked all-visible, so covering indexes still visit
+        the heap. ``VACUUM (ANALYZE)`` does both (it samples for statistics and
+        only scans pages not yet all-visible).
         Best effort: a failure is logged, never raised to the caller whose work has
         already been committed.
         """
-        # On SQLite as a writer from the start (BEGIN IMMEDIATE): ANALYZE writes sqlite_stat1.
-        engine = self.engine.execution_options(sqlite_begin_immediate=True) if self.is_sqlite else self.engine
+        quote = self.engine.dialect.identifier_preparer.quote
         try:
-            with engine.connect() as conn:
-                if self.is_sqlite:
+            if self.is_sqlite:
+                # As a writer from the start (BEGIN IMMEDIATE): ANALYZE writes sqlite_stat1.
+                with self.engine.execution_options(sqlite_begin_immediate=True).connect() as conn:
                     conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
-                for table in tables:
-                    # Table names come from our own metadata, never from a request.
-                    conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
-                conn.commit()
+                    for table in tables:
+                        # Table names come from our own metadata, never from a request.
+                        conn.exec_driver_sql(f"ANALYZE {quote(table)}")
+                    conn.commit()
+            else:
+                # VACUUM cannot run inside a transaction block.
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(quote(table) for table in tables)}")
         except Exception:  # noqa: BLE001 -- statistics are an optimisation
             log.warning("could not refresh planner statistics of %s", ", ".join(tables), exc_info=True)
 

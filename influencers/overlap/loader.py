@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
@@ -228,7 +228,7 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
     # Current fake follower share: stored scores first, then the sample's measured bot share.
     scores = {cid: (share, as_of) for cid, share, as_of in _rows(session, select(
         CreatorScore.creator_id, CreatorScore.fake_follower_share, CreatorScore.as_of).where(
-        CreatorScore.workspace_id == workspace_id, CreatorScore.is_current.is_(True),
+        CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true(),
         CreatorScore.creator_id.in_(ids))) if share is not None} if ids else {}
     sizes = incidence.sample_sizes
     fake = np.zeros(k)

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
@@ -259,7 +259,7 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
             sizes.append(0)
     scores = {int(cid): (share, as_of) for cid, share, as_of in session.execute(select(
         CreatorScore.creator_id, CreatorScore.fake_follower_share, CreatorScore.as_of).where(
-        CreatorScore.workspace_id == workspace_id, CreatorScore.is_current.is_(True),
+        CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true(),
         CreatorScore.creator_id.in_(ids))).all() if share is not None} if ids else {}
     fake = np.array([min(max(float(scores[c][0]), 0.0), 1.0) if c in scores else 0.0 for c in ids])
     followers = np.array([float(creators[c][2]) for c in ids])

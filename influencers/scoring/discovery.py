@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
@@ -56,7 +56,7 @@ class DiscoveryQuery:
 def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
     stmt = (
         select(Creator, CreatorScore)
-        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & CreatorScore.is_current.is_(True))
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
         .where(Creator.workspace_id == workspace_id, CreatorScore.workspace_id == workspace_id)
     )
     stmt = apply_creator_filters(stmt, query.creator)
@@ -76,7 +76,11 @@ def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
         stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) == mask)
     if query.without_flags:
         mask = sum(FLAG_BITS[name] for name in query.without_flags)
-        stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) == 0)
+        # "< 1" rather than "= 0" (the same for a non-negative bit test): PostgreSQL has
+        # no statistics on the expression and assumes an equality keeps 0.5% of the rows,
+        # an inequality a third. Most creators lack any given flag, so "= 0" made it
+        # start from a handful of expected scores and nested-loop over ~100k real ones.
+        stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) < 1)
     for condition in query.audience:
         # Uncorrelated IN, answered from the covering (dimension, value, share, creator_id) index.
         stmt = stmt.where(Creator.id.in_(
@@ -98,20 +102,21 @@ class SearchPage:
 
 
 def page_ids_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int):
-    """(the page's ``(score_id, total)`` select, the ``matches`` CTE it reads); see :func:`search_page`."""
+    """(the page's ``(creator_id, total)`` select, the ``matches`` CTE it reads); see :func:`search_page`."""
     descending = query.sort.startswith("-")
     sort_column = SORTABLE[query.sort.lstrip("-")]
     matches = (
         discovery_select(workspace_id, query)
         .order_by(None)
-        .with_only_columns(CreatorScore.id.label("score_id"), Creator.id.label("creator_id"),
-                           sort_column.label("sort_key"))
+        # Only columns of ix_creator_scores_creator (and creators' key): PostgreSQL can
+        # then answer the score side from the index alone.
+        .with_only_columns(Creator.id.label("creator_id"), sort_column.label("sort_key"))
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
     total = select(func.count()).select_from(matches).scalar_subquery()
     sort_key = matches.c.sort_key.desc() if descending else matches.c.sort_key.asc()
-    page_ids = (select(matches.c.score_id, total.label("total"))
+    page_ids = (select(matches.c.creator_id, total.label("total"))
                 .order_by(sort_key, matches.c.creator_id.asc()).limit(limit).offset(offset))
     return page_ids, matches
 
@@ -122,7 +127,7 @@ def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, o
     Sorting and counting both have to visit every match, so they share one pass:
     the matches' ids and sort key -- narrow rows -- are collected once in a
     materialised CTE, counted and sorted from there, and only the page's full rows
-    are then loaded by primary key (a "late row lookup"). MATERIALIZED matters on
+    are then loaded by key (a "late row lookup"). MATERIALIZED matters on
     PostgreSQL: with ``count(*) OVER ()`` instead, its planner (15) costs the window
     as if it could stop at the LIMIT and walks the whole score index in sort order,
     ~10x slower than collecting the matches with hash joins first.
@@ -133,11 +138,13 @@ def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, o
         # A page past the end has no row to carry the total.
         count = session.scalar(select(func.count()).select_from(matches)) if offset else 0
         return SearchPage([], int(count))
-    score_ids = [score_id for score_id, _ in ids]
-    loaded = {score.id: (creator, score) for creator, score in session.execute(
-        select(Creator, CreatorScore).join(CreatorScore, CreatorScore.creator_id == Creator.id)
-        .where(CreatorScore.id.in_(score_ids))).all()}
-    return SearchPage([loaded[score_id] for score_id in score_ids], int(ids[0].total))
+    creator_ids = [creator_id for creator_id, _ in ids]
+    loaded = {creator.id: (creator, score) for creator, score in session.execute(
+        select(Creator, CreatorScore)
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
+        .where(Creator.workspace_id == workspace_id, Creator.id.in_(creator_ids))).all()}
+    # A creator deleted between the two statements (another transaction) drops out of the page.
+    return SearchPage([loaded[c] for c in creator_ids if c in loaded], int(ids[0].total))
 
 
 def current_score(session: Session, workspace_id: int, creator_id: int) -> CreatorScore | None:
@@ -145,7 +152,7 @@ def current_score(session: Session, workspace_id: int, creator_id: int) -> Creat
         select(CreatorScore).where(
             CreatorScore.creator_id == creator_id,
             CreatorScore.workspace_id == workspace_id,
-            CreatorScore.is_current.is_(True),
+            CreatorScore.is_current == true(),
         )
     )
 
@@ -165,7 +172,7 @@ def lookalikes(session: Session, workspace_id: int, creator_id: int, limit: int 
     stmt = (
         select(Creator.id, Creator.followers, CreatorScore.engagement_rate, CreatorScore.authenticity,
                CreatorScore.fake_follower_share, CreatorScore.reachable_share)
-        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & CreatorScore.is_current.is_(True))
+        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
         .where(Creator.workspace_id == workspace_id)
         .order_by(Creator.id)
     )

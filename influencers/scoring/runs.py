@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from influencers.config import Settings
@@ -164,7 +164,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
     """Marks previous scores not current and bulk-inserts this run's rows."""
     session.execute(
         update(CreatorScore)
-        .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current.is_(True))
+        .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
         .values(is_current=False)
     )
     if result.n_creators == 0:
