@@ -62,30 +62,40 @@ def _with_sigil(values, sigil):
     return [v if v.startswith(sigil) else sigil + v for v in values]
 
 
-# --- campaigns -------------------------------------------------------------------------------------
-
-class UtmSchema(BodySchema):
-    source = fields.String(validate=validate.Length(min=1, max=200))
-    medium = fields.String(validate=validate.Length(min=1, max=200))
-    campaign = fields.String(validate=validate.Length(min=1, max=200))
-    term = fields.String(validate=validate.Length(min=1, max=200))
-    content = fields.String(validate=validate.Length(min=1, max=200))
+def hashtag_list(description: str, max_items: int = 30):
+    return fields.List(fields.String(validate=HASHTAG), validate=validate.Length(max=max_items),
+                       metadata={"description": description})
 
 
-class TrackingSchema(BodySchema):
-    utm = fields.Nested(UtmSchema, metadata={"description": "Default UTM parameters for tracked links"})
-    hashtags = fields.List(fields.String(validate=HASHTAG), validate=validate.Length(max=30),
-                           metadata={"description": "Campaign hashtags; the default required hashtags of briefs"})
-    mentions = fields.List(fields.String(validate=MENTION), validate=validate.Length(max=30),
-                           metadata={"description": "Accounts to mention; the default required mentions of briefs"})
+def mention_list(description: str):
+    return fields.List(fields.String(validate=MENTION), validate=validate.Length(max=30),
+                       metadata={"description": description})
+
+
+class TagListsBody(BodySchema):
+    """A body with ``hashtags`` and/or ``mentions``: stored with their # and @ whether or not the client sent them."""
 
     @post_load
     def _sigils(self, data, **_kwargs):
-        if "hashtags" in data:
-            data["hashtags"] = _with_sigil(data["hashtags"], "#")
-        if "mentions" in data:
-            data["mentions"] = _with_sigil(data["mentions"], "@")
+        for name, sigil in (("hashtags", "#"), ("mentions", "@")):
+            if name in data:
+                data[name] = _with_sigil(data[name], sigil)
         return data
+
+
+# --- campaigns -------------------------------------------------------------------------------------
+
+UTM_PARAMETERS = ("source", "medium", "campaign", "term", "content")
+
+UtmSchema = BodySchema.from_dict(
+    {name: fields.String(validate=validate.Length(min=1, max=200)) for name in UTM_PARAMETERS}, name="Utm")
+UtmOut = ma.Schema.from_dict({name: fields.String() for name in UTM_PARAMETERS}, name="UtmOut")
+
+
+class TrackingSchema(TagListsBody):
+    utm = fields.Nested(UtmSchema, metadata={"description": "Default UTM parameters for tracked links"})
+    hashtags = hashtag_list("Campaign hashtags; the default required hashtags of briefs")
+    mentions = mention_list("Accounts to mention; the default required mentions of briefs")
 
 
 TARGETS_DESCRIPTION = (
@@ -166,14 +176,6 @@ class SpendField(fields.Nested):
         return self._serialize(spend(unit_of_work.session(), obj).to_dict(), attr, obj, **kwargs)
 
 
-class UtmOut(ma.Schema):
-    source = fields.String()
-    medium = fields.String()
-    campaign = fields.String()
-    term = fields.String()
-    content = fields.String()
-
-
 class TrackingOut(ma.Schema):
     utm = fields.Nested(UtmOut)
     hashtags = fields.List(fields.String())
@@ -244,38 +246,21 @@ class AuditEventSchema(ma.Schema):
 
 # --- briefs ----------------------------------------------------------------------------------------
 
-class DisclosureSchema(BodySchema):
-    hashtags = fields.List(fields.String(validate=HASHTAG), validate=validate.Length(max=20),
-                           metadata={"description": "Accepted disclosure hashtags, e.g. #ad, #sponsored"})
+class DisclosureSchema(TagListsBody):
+    hashtags = hashtag_list("Accepted disclosure hashtags, e.g. #ad, #sponsored", max_items=20)
     paid_partnership_label = fields.Boolean(
         metadata={"description": "The platform's paid-partnership label is accepted as disclosure"})
 
-    @post_load
-    def _sigils(self, data, **_kwargs):
-        if "hashtags" in data:
-            data["hashtags"] = _with_sigil(data["hashtags"], "#")
-        return data
 
-
-class RequirementsSchema(BodySchema):
+class RequirementsSchema(TagListsBody):
     formats = fields.List(fields.String(validate=one_of(DELIVERABLE_KINDS)), validate=validate.Length(max=20))
     counts = fields.Dict(keys=fields.String(validate=one_of(DELIVERABLE_KINDS)), values=Count(),
                          metadata={"description": "How many of each format"})
-    hashtags = fields.List(fields.String(validate=HASHTAG), validate=validate.Length(max=30),
-                           metadata={"description": "Hashtags the caption must include (default: the campaign's)"})
-    mentions = fields.List(fields.String(validate=MENTION), validate=validate.Length(max=30),
-                           metadata={"description": "Accounts the caption must mention (default: the campaign's)"})
+    hashtags = hashtag_list("Hashtags the caption must include (default: the campaign's)")
+    mentions = mention_list("Accounts the caption must mention (default: the campaign's)")
     dos = fields.List(fields.String(validate=validate.Length(min=1, max=1000)), validate=validate.Length(max=50))
     donts = fields.List(fields.String(validate=validate.Length(min=1, max=1000)), validate=validate.Length(max=50))
     disclosure = fields.Nested(DisclosureSchema)
-
-    @post_load
-    def _sigils(self, data, **_kwargs):
-        if "hashtags" in data:
-            data["hashtags"] = _with_sigil(data["hashtags"], "#")
-        if "mentions" in data:
-            data["mentions"] = _with_sigil(data["mentions"], "@")
-        return data
 
 
 class MilestoneSchema(BodySchema):
@@ -349,11 +334,15 @@ class BriefSchema(ma.Schema):
 
 # --- creators in a campaign ------------------------------------------------------------------------
 
-class CampaignCreatorAddSchema(BodySchema):
-    creator_id = StrictInteger(required=True, validate=ONE_ID)
+class CampaignCreatorFields(BodySchema):
     fee_minor = Count(allow_none=True, metadata=MINOR)
-    currency = fields.String(validate=CURRENCY, metadata={"description": "The fee's currency (default: the campaign's)"})
+    currency = fields.String(validate=CURRENCY)
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class CampaignCreatorAddSchema(CampaignCreatorFields):
+    creator_id = StrictInteger(required=True, validate=ONE_ID)
+    currency = fields.String(validate=CURRENCY, metadata={"description": "The fee's currency (default: the campaign's)"})
 
 
 class CampaignCreatorBulkSchema(BodySchema):
@@ -372,10 +361,8 @@ class CampaignCreatorBulkSchema(BodySchema):
             raise ma.ValidationError("give either creator_ids or creators", field_name="creator_ids")
 
 
-class CampaignCreatorUpdateSchema(BodySchema):
-    fee_minor = Count(allow_none=True, metadata=MINOR)
-    currency = fields.String(validate=CURRENCY)
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+class CampaignCreatorUpdateSchema(CampaignCreatorFields):
+    pass
 
 
 class CampaignCreatorSchema(ma.Schema):
@@ -408,19 +395,21 @@ class CampaignCreatorListArgs(QuerySchema):
 
 # --- deliverables ----------------------------------------------------------------------------------
 
-class DeliverableCreateSchema(BodySchema):
-    kind = fields.String(required=True, validate=one_of(DELIVERABLE_KINDS))
-    platform = fields.String(validate=one_of(PLATFORMS), metadata={"description": "Default: the creator's platform"})
-    title = fields.String(allow_none=True, validate=validate.Length(max=200))
-    due_date = fields.Date(allow_none=True)
-    brief_version = StrictInteger(validate=ONE_ID, metadata={"description": "Default: the latest brief version"})
-
-
-class DeliverableUpdateSchema(BodySchema):
+class DeliverableFields(BodySchema):
     kind = fields.String(validate=one_of(DELIVERABLE_KINDS))
     title = fields.String(allow_none=True, validate=validate.Length(max=200))
     due_date = fields.Date(allow_none=True)
     brief_version = StrictInteger(validate=ONE_ID, metadata={"description": "The brief version it answers"})
+
+
+class DeliverableCreateSchema(DeliverableFields):
+    kind = fields.String(required=True, validate=one_of(DELIVERABLE_KINDS))
+    platform = fields.String(validate=one_of(PLATFORMS), metadata={"description": "Default: the creator's platform"})
+    brief_version = StrictInteger(validate=ONE_ID, metadata={"description": "Default: the latest brief version"})
+
+
+class DeliverableUpdateSchema(DeliverableFields):
+    """Every field optional."""
 
 
 class DeliverableSchema(ma.Schema):
@@ -468,17 +457,14 @@ class SubmissionSchema(ma.Schema):
 
 # --- results and KPIs ------------------------------------------------------------------------------
 
-class ResultFields(BodySchema):
+# One field per metric (kpis.METRICS): counts >= 0 on input, integers on output; null means not measured.
+MetricCounts = BodySchema.from_dict({name: Count(allow_none=True) for name in kpis.METRICS}, name="MetricCounts")
+MetricsSchema = ma.Schema.from_dict(
+    {name: fields.Integer(allow_none=True, required=True) for name in kpis.METRICS}, name="Metrics")
+
+
+class ResultFields(MetricCounts):
     as_of = fields.AwareDateTime(default_timezone=None, metadata={"description": "When measured (default: now)"})
-    impressions = Count(allow_none=True)
-    reach = Count(allow_none=True)
-    views = Count(allow_none=True)
-    likes = Count(allow_none=True)
-    comments = Count(allow_none=True)
-    shares = Count(allow_none=True)
-    saves = Count(allow_none=True)
-    clicks = Count(allow_none=True)
-    conversions = Count(allow_none=True)
     revenue_minor = Count(allow_none=True, metadata=MINOR)
     revenue_currency = fields.String(validate=CURRENCY, metadata={"description": "Default: the campaign's"})
 
@@ -495,20 +481,11 @@ class BulkResultsSchema(BodySchema):
     results = fields.List(fields.Nested(BulkResultItemSchema), required=True, validate=validate.Length(min=1, max=1000))
 
 
-class ResultSchema(ma.Schema):
+class ResultSchema(MetricsSchema):
     id = fields.Integer(required=True)
     deliverable_id = fields.Integer(required=True)
     source = fields.String(required=True, validate=one_of(RESULT_SOURCES))
     as_of = fields.DateTime(required=True)
-    impressions = fields.Integer(allow_none=True, required=True)
-    reach = fields.Integer(allow_none=True, required=True)
-    views = fields.Integer(allow_none=True, required=True)
-    likes = fields.Integer(allow_none=True, required=True)
-    comments = fields.Integer(allow_none=True, required=True)
-    shares = fields.Integer(allow_none=True, required=True)
-    saves = fields.Integer(allow_none=True, required=True)
-    clicks = fields.Integer(allow_none=True, required=True)
-    conversions = fields.Integer(allow_none=True, required=True)
     revenue_minor = fields.Integer(allow_none=True, required=True, metadata=MINOR)
     revenue_currency = fields.String(allow_none=True, required=True)
     created_by_key_id = fields.Integer(allow_none=True, required=True)
@@ -518,18 +495,6 @@ class ResultSchema(ma.Schema):
 class BulkResultsOutSchema(ma.Schema):
     created = fields.Integer(required=True)
     results = fields.List(fields.Nested(ResultSchema), required=True)
-
-
-class MetricsSchema(ma.Schema):
-    impressions = fields.Integer(allow_none=True, required=True)
-    reach = fields.Integer(allow_none=True, required=True)
-    views = fields.Integer(allow_none=True, required=True)
-    likes = fields.Integer(allow_none=True, required=True)
-    comments = fields.Integer(allow_none=True, required=True)
-    shares = fields.Integer(allow_none=True, required=True)
-    saves = fields.Integer(allow_none=True, required=True)
-    clicks = fields.Integer(allow_none=True, required=True)
-    conversions = fields.Integer(allow_none=True, required=True)
 
 
 KPI_DOCS = {
@@ -687,14 +652,9 @@ class ComplianceSchema(ma.Schema):
 
 # --- EMV rate cards --------------------------------------------------------------------------------
 
-class PlatformRatesSchema(BodySchema):
-    impression = DecimalText()
-    view = DecimalText()
-    like = DecimalText()
-    comment = DecimalText()
-    share = DecimalText()
-    save = DecimalText()
-    click = DecimalText()
+# Per platform, one rate per EMV action (kpis.EMV_ACTIONS: impression, view, like, ...).
+PlatformRatesSchema = BodySchema.from_dict({action: DecimalText() for action in kpis.EMV_ACTIONS}, name="PlatformRates")
+PlatformRatesOut = ma.Schema.from_dict({action: fields.String() for action in kpis.EMV_ACTIONS}, name="PlatformRatesOut")
 
 
 class RateCardCreateSchema(BodySchema):
@@ -703,16 +663,6 @@ class RateCardCreateSchema(BodySchema):
                         required=True, metadata={"description": "Per platform, the value of one action in major "
                                                                 "units of currency: {\"instagram\": {\"like\": \"0.10\"}}"})
     note = fields.String(validate=validate.Length(max=500))
-
-
-class PlatformRatesOut(ma.Schema):
-    impression = fields.String()
-    view = fields.String()
-    like = fields.String()
-    comment = fields.String()
-    share = fields.String()
-    save = fields.String()
-    click = fields.String()
 
 
 class RateCardSchema(ma.Schema):
