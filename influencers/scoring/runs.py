@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from influencers.config import Settings
 from influencers.creators.models import Creator
 from influencers.db import Database, bulk_insert, encode_json, utcnow
+from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
 from influencers.overlap.sketch_store import build_sketches_from_inputs
@@ -108,36 +109,38 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
     try:
-        started = time.perf_counter()
-        with db.transaction(write=False) as session:
-            inputs = load_inputs(session, workspace_id)
-            timings["read_seconds"] = round(time.perf_counter() - started, 3)
+        # Millions of acyclic objects (rows, explanation dicts): see influencers.gcpause.
+        with gc_paused():
             started = time.perf_counter()
-            # Graph centrality (PageRank percentile per platform) and comment-pod clusters.
-            centrality, pods = scoring_graph_signals(session, workspace_id, inputs.creator_ids,
-                                                     inputs.platform)
-            timings["graph_seconds"] = round(time.perf_counter() - started, 3)
-        progress(0.4)
+            with db.transaction(write=False) as session:
+                inputs = load_inputs(session, workspace_id)
+                timings["read_seconds"] = round(time.perf_counter() - started, 3)
+                started = time.perf_counter()
+                # Graph centrality (PageRank percentile per platform) and comment-pod clusters.
+                centrality, pods = scoring_graph_signals(session, workspace_id, inputs.creator_ids,
+                                                         inputs.platform)
+                timings["graph_seconds"] = round(time.perf_counter() - started, 3)
+            progress(0.4)
 
-        started = time.perf_counter()
-        result = score_creators(inputs, model, centrality=centrality, pods=pods)
-        shares = audience_shares(inputs)
-        timings["compute_seconds"] = round(time.perf_counter() - started, 3)
-        progress(0.7)
+            started = time.perf_counter()
+            result = score_creators(inputs, model, centrality=centrality, pods=pods)
+            shares = audience_shares(inputs)
+            timings["compute_seconds"] = round(time.perf_counter() - started, 3)
+            progress(0.7)
 
-        # Scores, audience shares, the overlap sketches of the latest samples and the
-        # run's status land in one transaction: a run that says "succeeded" has all of them.
-        with db.transaction() as session:
-            started = time.perf_counter()
-            write_scores(session, workspace_id, run_id, result)
-            write_audience_shares(session, workspace_id, shares)
-            timings["write_seconds"] = round(time.perf_counter() - started, 3)
-            started = time.perf_counter()
-            # From the memberships and member keys already loaded (not a second read of them).
-            build_sketches_from_inputs(session, workspace_id, inputs)
-            timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
-            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
-                status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
+            # Scores, audience shares, the overlap sketches of the latest samples and the
+            # run's status land in one transaction: a run that says "succeeded" has all of them.
+            with db.transaction() as session:
+                started = time.perf_counter()
+                write_scores(session, workspace_id, run_id, result)
+                write_audience_shares(session, workspace_id, shares)
+                timings["write_seconds"] = round(time.perf_counter() - started, 3)
+                started = time.perf_counter()
+                # From the memberships and member keys already loaded (not a second read of them).
+                build_sketches_from_inputs(session, workspace_id, inputs)
+                timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
+                session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
+                    status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
     except Exception as error:
         with db.transaction() as session:
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
