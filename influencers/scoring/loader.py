@@ -61,19 +61,40 @@ def _positions(sorted_ids: np.ndarray, ids) -> np.ndarray:
     return np.searchsorted(sorted_ids, _ints(ids)) if len(ids) else np.array([], dtype=np.int64)
 
 
+_NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _first(values):
+    return next((v for v in values if v is not None), None)
+
+
 def _days(values) -> np.ndarray:
-    """Dates (``date`` objects or ISO strings) as datetime64[D], ``None`` as NaT."""
+    """Dates (``date`` objects or ISO strings) as datetime64[D], ``None`` as NaT.
+
+    numpy parses ISO strings quickly but converts ``date`` objects (psycopg) one
+    by one through a slow path (0.36 s for 450,000 snapshot dates); their
+    ordinals, exact integers, convert ~7x faster to the same days."""
+    if isinstance(_first(values), dt.date):
+        days = [_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values]
+        return np.array(days, dtype=np.int64).astype("datetime64[D]")
     return np.array(values, dtype="datetime64[D]")
 
 
 def _utc(values, unit: str) -> np.ndarray:
     """UTC timestamps as naive datetime64 in ``unit`` (truncated), ``None`` as NaT.
 
-    SQLite stores them as naive UTC ISO strings; psycopg returns aware datetimes in
-    the session's time zone, converted to UTC here."""
-    utc = dt.timezone.utc
-    values = [v.astimezone(utc).replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v
-              for v in values]
+    SQLite stores them as naive UTC ISO strings (numpy parses those); psycopg
+    returns aware datetimes, converted here as exact integer microseconds since the
+    epoch (``(t - epoch) // 1 us``, ~10x faster than numpy's per-object conversion
+    of ``astimezone``'d copies)."""
+    if isinstance(_first(values), dt.datetime):
+        micros = [_NAT if v is None else (v - (_EPOCH if v.tzinfo else _EPOCH_NAIVE)) // _MICROSECOND
+                  for v in values]
+        return np.array(micros, dtype=np.int64).astype("datetime64[us]").astype(f"datetime64[{unit}]")
     return np.array(values, dtype="datetime64[us]").astype(f"datetime64[{unit}]")
 
 
