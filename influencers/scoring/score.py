@@ -45,19 +45,10 @@ def _f(x):
     return None if x != x or x in (float("inf"), float("-inf")) else x
 
 
-def _day(x) -> str | None:
-    return None if np.isnat(x) else str(np.datetime64(x, "D"))
-
-
-def _num(value, kind: str, **extra) -> dict:
-    out = {"value": _f(value) if not isinstance(value, (int, np.integer)) else int(value), "kind": kind}
-    out.update(extra)
-    return out
-
-
 def _num_column(values: np.ndarray) -> list:
-    """What ``_num`` makes of each element (its ``value``): ints stay ints, other numbers
-    are floats, nan and infinities are None. One ``tolist`` instead of n scalar reads."""
+    """An explanation's numbers ("value" of ``{"value": ..., "kind": ...}``): integer
+    columns stay ints, other numbers are floats, nan and infinities None. One ``tolist``
+    instead of n numpy scalar reads and conversions."""
     values = np.asarray(values)
     if values.dtype.kind in "iu":
         return values.tolist()
@@ -65,7 +56,7 @@ def _num_column(values: np.ndarray) -> list:
 
 
 def _float_column(values: np.ndarray) -> list:
-    """What ``_f`` makes of each element: floats, None for nan and infinities."""
+    """What ``_f`` makes of each element: floats, None for nan and infinities (JSON has neither)."""
     values = np.asarray(values, dtype=float)
     out = values.tolist()
     for k in np.flatnonzero(~np.isfinite(values)).tolist():
@@ -74,7 +65,7 @@ def _float_column(values: np.ndarray) -> list:
 
 
 def _day_column(values: np.ndarray) -> list:
-    """What ``_day`` makes of each element: 'YYYY-MM-DD', None for NaT."""
+    """Dates as 'YYYY-MM-DD', None for NaT."""
     days = np.asarray(values).astype("datetime64[D]")
     out = np.datetime_as_string(days, unit="D").tolist()
     for k in np.flatnonzero(np.isnat(days)).tolist():
@@ -283,7 +274,7 @@ class ScoringResult:
         Built from per-column Python lists (:class:`_ExplanationColumns`, made once per
         result): a run builds ~100 numbers per creator for every creator, and reading
         them one numpy scalar at a time (then converting each) cost more than the rest
-        of the write. The values are the same ones ``_num`` / ``_f`` make of the scalars.
+        of the write.
         """
         i = int(i)
         x = self._explain
