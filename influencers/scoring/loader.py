@@ -58,7 +58,8 @@ def _objects(values) -> np.ndarray:
 
 
 def _positions(sorted_ids: np.ndarray, ids) -> np.ndarray:
-    return np.searchsorted(sorted_ids, _ints(ids)) if len(ids) else np.array([], dtype=np.int64)
+    ids = ids if isinstance(ids, np.ndarray) else _ints(ids)
+    return np.searchsorted(sorted_ids, ids) if len(ids) else np.array([], dtype=np.int64)
 
 
 _NAT = np.iinfo(np.int64).min  # datetime64's NaT as an integer
@@ -151,7 +152,10 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         ),
         ["sample_id", "member_id"],
     )
-    member_ids_used = np.unique(_ints(memberships["member_id"]))
+    # Converted once (millions of ints): used for the member ids and the positions below.
+    membership_sample_ids = _ints(memberships.pop("sample_id"))
+    membership_member_ids = _ints(memberships.pop("member_id"))
+    member_ids_used = np.unique(membership_member_ids)
     # Members by primary key, from the distinct member ids of those memberships
     # (deduplicated here by np.unique, not by the database: on PostgreSQL the
     # server-side DISTINCT over 4M memberships spilled to disk).
@@ -185,7 +189,7 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         creator_sample_id[sample_positions] = sample_ids
     sample_order = np.argsort(sample_ids)
     sample_creator_ids = _ints(samples["creator_id"])[sample_order]
-    membership_sample_pos = _positions(sample_ids[sample_order], memberships["sample_id"])
+    membership_sample_pos = _positions(sample_ids[sample_order], membership_sample_ids)
 
     return ScoringInputs(
         creator_ids=creator_ids,
@@ -222,7 +226,7 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         member_keys=_objects(members["member_key"]),
         sample_creator=_positions(creator_ids, sample_creator_ids[membership_sample_pos])
         if len(membership_sample_pos) else np.array([], dtype=np.int64),
-        sample_member=_positions(member_ids, memberships["member_id"]),
+        sample_member=_positions(member_ids, membership_member_ids),
         comment_source=_positions(creator_ids, comment_edges["source_id"]),
         comment_target=_positions(creator_ids, comment_edges["target_id"]),
         comment_weight=_floats(comment_edges["weight"]),
