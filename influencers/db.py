@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
+import msgspec
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -108,6 +109,52 @@ def _make_sqlite_engine(url: str, **kwargs) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Inserts ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction,
+    on the driver's fastest path: one sqlite3 ``executemany``, or psycopg's ``COPY ... FROM STDIN``.
+
+    For 10^4-10^6 rows SQLAlchemy's executemany spends more time building and
+    processing a dict per row than the database spends inserting them (and its
+    PostgreSQL "insertmanyvalues" batches are slower than COPY). No type
+    processing happens here, so values must already be what the column stores on
+    both backends: numbers, str, None, bool, dates as ISO 'YYYY-MM-DD' strings, JSON
+    as encoded text (see ``encode_json``). ``table`` and ``columns`` are our own
+    schema names, never request input.
+    """
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        raw.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+        return
+    with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+
+
+def _encode_float_subclass(value):
+    # numpy float64 is a float subclass json.dumps accepts and msgspec does not.
+    if isinstance(value, float):
+        return float(value)
+    raise NotImplementedError(f"cannot encode {type(value).__name__} as JSON")
+
+
+_json_encoder = msgspec.json.Encoder(enc_hook=_encode_float_subclass)
+
+
+def encode_json(value) -> str:
+    """``value`` as compact JSON text for :func:`bulk_insert` into a ``JSON`` column.
+
+    msgspec encodes ~5x faster than the ``json.dumps`` SQLAlchemy's JSON type
+    uses; the text differs only in whitespace, so it reads back (through the ORM,
+    ``json.loads`` or PostgreSQL's ``json`` type) as the same value.
+    """
+    return _json_encoder.encode(value).decode()
 
 
 class Database:

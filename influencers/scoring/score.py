@@ -8,6 +8,7 @@ a sample, benchmarks, reach, scores), with its sample size and as-of date.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -44,14 +45,106 @@ def _f(x):
     return None if x != x or x in (float("inf"), float("-inf")) else x
 
 
-def _day(x) -> str | None:
-    return None if np.isnat(x) else str(np.datetime64(x, "D"))
+def _num_column(values: np.ndarray) -> list:
+    """An explanation's numbers ("value" of ``{"value": ..., "kind": ...}``): integer
+    columns stay ints, other numbers are floats, nan and infinities None. One ``tolist``
+    instead of n numpy scalar reads and conversions."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iu":
+        return values.tolist()
+    return _float_column(values)
 
 
-def _num(value, kind: str, **extra) -> dict:
-    out = {"value": _f(value) if not isinstance(value, (int, np.integer)) else int(value), "kind": kind}
-    out.update(extra)
+def _float_column(values: np.ndarray) -> list:
+    """What ``_f`` makes of each element: floats, None for nan and infinities (JSON has neither)."""
+    values = np.asarray(values, dtype=float)
+    out = values.tolist()
+    for k in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[k] = None
     return out
+
+
+def _day_column(values: np.ndarray) -> list:
+    """Dates as 'YYYY-MM-DD', None for NaT."""
+    days = np.asarray(values).astype("datetime64[D]")
+    out = np.datetime_as_string(days, unit="D").tolist()
+    for k in np.flatnonzero(np.isnat(days)).tolist():
+        out[k] = None
+    return out
+
+
+class _ExplanationColumns:
+    """A :class:`ScoringResult`'s arrays as the JSON-ready Python values its explanations
+    hold, one list per column, made once per result (see ``ScoringResult.explanation``).
+
+    A snapshot: made on the first explanation, it does not follow later changes to the
+    result's arrays (nothing changes them once ``score_creators`` has returned).
+    """
+
+    def __init__(self, r: "ScoringResult"):
+        model = r.model
+        self.creator_ids = np.asarray(r.creator_ids).astype(np.int64).tolist()
+        self.handles = None if r.handles is None else [str(h) for h in r.handles]
+        self.platform = np.asarray(r.platform).astype(np.int64).tolist()
+        self.tier = np.asarray(r.tier).astype(np.int64).tolist()
+        self.sample_size = np.asarray(r.sample_size).astype(np.int64).tolist()
+        self.sample_date = _day_column(r.sample_date)
+        self.as_of = _day_column(r.as_of)
+        self.fake_share_source = np.asarray(r.fake_share_source).astype(np.int64).tolist()
+        self.prior_source = np.asarray(r.prior_source).astype(np.int64).tolist()
+        strength = int(model.threshold("prior_strength_members"))
+        self.shrink = {
+            k: f"(sample count + {strength} x prior) / (sample size + {strength}): the sample share shrunk "
+               f"toward the prior ({FAKE_SHARE_SOURCES[k]}); used by authenticity and reach"
+            for k in set(self.prior_source)
+        }
+        self.weights = {c: model.weight(c) for c in COMPONENTS}
+        # Per component: left out (nan), value, effective weight, contribution.
+        self.components = [(c, np.isnan(r.components[c]).tolist(), _float_column(r.components[c]),
+                            _float_column(r.effective_weights[c]), _float_column(r.contributions[c]))
+                           for c in COMPONENTS]
+        self.left_out = {
+            c: {"name": c, "weight": model.weight(c),
+                "reason": ("no centrality given" if c == "centrality" and not r.centrality_given
+                           else f"no data for {c}") + "; the other weights are renormalised"}
+            for c in COMPONENTS
+        }
+        self.engagement_capped = np.asarray(r.engagement_capped, dtype=bool).tolist()
+        self.inflating = [(f, np.asarray(r.flags[f].flagged, dtype=bool).tolist()) for f in INFLATING_FLAGS]
+        self.posts_used = np.asarray(r.posts_used).astype(np.int64).tolist()
+        self.views_posts_used = np.asarray(r.views_posts_used).astype(np.int64).tolist()
+        self.metrics = [(m, description, m in ("er_views", "likes_per_view"), _num_column(r.metrics[m]),
+                         _float_column(r.metric_z[m])) for m, description in METRICS.items()]
+        self._benchmarks = r.benchmarks
+        self._benchmark_cache: dict[tuple[str, int, int], dict] = {}
+        for name in ("fake_follower_share", "reachable_share", "fake_share_used", "reachable_share_used",
+                     "estimated_reach", "followers", "score", "authenticity", "confidence"):
+            setattr(self, name, _num_column(getattr(r, name)))
+        for name in ("fake_follower_share_low", "fake_follower_share_high", "prior_fake_share",
+                     "prior_reachable_share", "audience_authenticity", "flag_factor"):
+            setattr(self, name, _float_column(getattr(r, name)))
+        self.type_shares = [(t, _num_column(r.type_shares[t])) for t in MEMBER_TYPES]
+        self.reachable_description = ("members following fewer than "
+                                      f"{int(model.threshold('mass_follower_following'))} accounts")
+        self.basis = np.asarray(r.reach.basis).astype(np.int64).tolist()
+        self.follower_based_reach = _num_column(r.reach.follower_based_reach)
+        self.views_based_reach = _num_column(r.reach.views_based_reach)
+        self.reach_rate = _num_column(r.reach.reach_rate)
+        self.reach_rate_source = f"model {model.version}"
+        self.snapshot_count = np.asarray(r.snapshot_count).astype(np.int64).tolist()
+        # Strengths as plain floats (nan kept): the penalty is computed from them.
+        self.flag_columns = [(name, r.flags[name], np.asarray(r.flags[name].flagged, dtype=bool).tolist(),
+                              np.asarray(r.flags[name].strength, dtype=float).tolist(), model.penalty(name))
+                             for name in FLAGS]
+
+    def benchmark(self, metric: str, platform: int, tier: int) -> dict:
+        """``Benchmarks[metric].describe(platform, tier)`` plus its kind (a fresh dict per call)."""
+        key = (metric, platform, tier)
+        described = self._benchmark_cache.get(key)
+        if described is None:
+            described = self._benchmark_cache[key] = (
+                self._benchmarks[metric].describe(platform, tier) | {"kind": "estimated"})
+        return dict(described)
 
 
 @dataclass
@@ -115,30 +208,32 @@ class ScoringResult:
 
     def flags_for(self, i: int) -> list[dict]:
         """The creator's flags, each with its strength, penalty and evidence (JSON-able)."""
+        i = int(i)
         out = []
-        for name in FLAGS:
-            flag = self.flags[name]
-            if flag.flagged[i]:
+        for name, flag, flagged, strength, penalty in self._explain.flag_columns:
+            if flagged[i]:
+                s = strength[i]
                 out.append({
                     "name": name,
                     "description": flag.description,
-                    "strength": _num(flag.strength[i], "estimated"),
-                    "penalty": _num(self.model.penalty(name) * (0.5 + 0.5 * flag.strength[i]), "estimated",
-                                    description="share of the authenticity this flag removes: "
-                                    "model penalty x (0.5 + 0.5 x strength)"),
-                    "evidence": flag.evidence.get(int(i), {}),
+                    "strength": {"value": _f(s), "kind": "estimated"},
+                    "penalty": {"value": _f(penalty * (0.5 + 0.5 * s)), "kind": "estimated",
+                                "description": "share of the authenticity this flag removes: "
+                                "model penalty x (0.5 + 0.5 x strength)"},
+                    "evidence": flag.evidence.get(i, {}),
                 })
         return out
 
     def missing(self, i: int) -> list[str]:
+        x = self._explain
         out = []
-        if self.sample_size[i] == 0:
+        if x.sample_size[i] == 0:
             out.append("audience sample")
-        if self.posts_used[i] == 0:
+        if x.posts_used[i] == 0:
             out.append("posts")
-        if self.snapshot_count[i] < 2:
+        if x.snapshot_count[i] < 2:
             out.append("follower snapshots")
-        if not self.centrality_given or np.isnan(self.components["centrality"][i]):
+        if not self.centrality_given or x.components[COMPONENTS.index("centrality")][1][i]:
             out.append("centrality")
         return out
 
@@ -165,76 +260,84 @@ class ScoringResult:
             "model_version": np.full(self.n_creators, self.model.version, dtype=object),
         }
 
+    @cached_property
+    def _explain(self) -> "_ExplanationColumns":
+        return _ExplanationColumns(self)
+
+    def explanations(self) -> list[dict]:
+        """Every creator's explanation (what a scoring run stores), in creator order."""
+        return [self.explanation(i) for i in range(self.n_creators)]
+
     def explanation(self, i: int) -> dict:
-        """Everything behind creator ``i``'s score, JSON-able (no nan: missing is None)."""
+        """Everything behind creator ``i``'s score, JSON-able (no nan: missing is None).
+
+        Built from per-column Python lists (:class:`_ExplanationColumns`, made once per
+        result): a run builds ~100 numbers per creator for every creator, and reading
+        them one numpy scalar at a time (then converting each) cost more than the rest
+        of the write.
+        """
         i = int(i)
-        p, tier = int(self.platform[i]), int(self.tier[i])
-        n = int(self.sample_size[i])
+        x = self._explain
+        p, tier = x.platform[i], x.tier[i]
+        n = x.sample_size[i]
         sampled = n > 0
-        sample_date = _day(self.sample_date[i])
-        fake_source = FAKE_SHARE_SOURCES[self.fake_share_source[i]]
-        prior_source = FAKE_SHARE_SOURCES[int(self.prior_source[i])]
-        strength = int(self.model.threshold("prior_strength_members"))
-        shrink = (f"(sample count + {strength} x prior) / (sample size + {strength}): the sample share shrunk "
-                  f"toward the prior ({prior_source}); used by authenticity and reach")
+        sample_date = x.sample_date[i]
+        fake_source = FAKE_SHARE_SOURCES[x.fake_share_source[i]]
 
         components, left_out = [], []
-        for c in COMPONENTS:
-            value = self.components[c][i]
-            if np.isnan(value):
-                reason = ("no centrality given" if c == "centrality" and not self.centrality_given
-                          else f"no data for {c}")
-                left_out.append({"name": c, "weight": self.model.weight(c),
-                                 "reason": reason + "; the other weights are renormalised"})
+        for c, nan, value, effective, contribution in x.components:
+            if nan[i]:
+                left_out.append(dict(x.left_out[c]))
                 continue
             components.append({
-                "name": c, "value": _f(value), "kind": "estimated",
-                "weight": self.model.weight(c), "effective_weight": _f(self.effective_weights[c][i]),
-                "contribution": _f(self.contributions[c][i]), "description": COMPONENT_DESCRIPTIONS[c],
+                "name": c, "value": value[i], "kind": "estimated",
+                "weight": x.weights[c], "effective_weight": effective[i],
+                "contribution": contribution[i], "description": COMPONENT_DESCRIPTIONS[c],
             })
-            if c == "engagement" and self.engagement_capped[i]:
+            if c == "engagement" and x.engagement_capped[i]:
                 components[-1]["capped_at_benchmark"] = "a flag says engagement is inflated (" + ", ".join(
-                    f for f in INFLATING_FLAGS if self.flags[f].flagged[i]) + ")"
+                    f for f, flagged in x.inflating if flagged[i]) + ")"
 
-        posts_used = int(self.posts_used[i])
+        posts_used = x.posts_used[i]
+        views_posts_used = x.views_posts_used[i]
         engagement = {}
-        for m, description in METRICS.items():
-            count = int(self.views_posts_used[i]) if m in ("er_views", "likes_per_view") else posts_used
-            engagement[m] = _num(self.metrics[m][i], "measured", n_posts=count, description=description,
-                                 robust_z=_f(self.metric_z[m][i]),
-                                 benchmark=self.benchmarks[m].describe(p, tier) | {"kind": "estimated"})
+        for m, description, per_view, values, z in x.metrics:
+            engagement[m] = {"value": values[i], "kind": "measured",
+                             "n_posts": views_posts_used if per_view else posts_used, "description": description,
+                             "robust_z": z[i], "benchmark": x.benchmark(m, p, tier)}
 
+        fake_share_used = {"value": x.fake_share_used[i], "kind": "estimated", "n": n}
+        reachable_share_used = {"value": x.reachable_share_used[i], "kind": "estimated", "n": n}
+        shrink = x.shrink[x.prior_source[i]]
         audience = {
             "sample_size": n,
             "sampled_at": sample_date,
-            "fake_follower_share": _num(
-                self.fake_follower_share[i], "estimated", n=n, source=fake_source,
-                interval_95=[_f(self.fake_follower_share_low[i]), _f(self.fake_follower_share_high[i])]
-                if sampled else None, as_of=sample_date),
-            "types": {t: _num(self.type_shares[t][i], "estimated", n=n) for t in MEMBER_TYPES} if sampled else None,
-            "reachable_share": _num(self.reachable_share[i], "estimated", n=n, source=fake_source,
-                                    description="members following fewer than "
-                                    f"{int(self.model.threshold('mass_follower_following'))} accounts"),
-            "fake_share_used": _num(self.fake_share_used[i], "estimated", n=n, description=shrink,
-                                    prior=_f(self.prior_fake_share[i])),
-            "reachable_share_used": _num(self.reachable_share_used[i], "estimated", n=n, description=shrink,
-                                         prior=_f(self.prior_reachable_share[i])),
+            "fake_follower_share": {
+                "value": x.fake_follower_share[i], "kind": "estimated", "n": n, "source": fake_source,
+                "interval_95": [x.fake_follower_share_low[i], x.fake_follower_share_high[i]] if sampled else None,
+                "as_of": sample_date},
+            "types": {t: {"value": shares[i], "kind": "estimated", "n": n} for t, shares in x.type_shares}
+            if sampled else None,
+            "reachable_share": {"value": x.reachable_share[i], "kind": "estimated", "n": n, "source": fake_source,
+                                "description": x.reachable_description},
+            "fake_share_used": fake_share_used | {"description": shrink, "prior": x.prior_fake_share[i]},
+            "reachable_share_used": reachable_share_used | {"description": shrink,
+                                                            "prior": x.prior_reachable_share[i]},
         }
 
-        r = self.reach
-        basis = BASES[r.basis[i]]
+        basis = BASES[x.basis[i]]
         reach = {
-            "estimated_reach": _num(self.estimated_reach[i], "estimated" if basis == "followers" else "measured",
-                                    basis=basis),
-            "follower_based": _num(r.follower_based_reach[i], "estimated",
-                                   formula="followers x (1 - fake share) x reachable share x reach rate"),
-            "views_based": _num(r.views_based_reach[i], "measured", n_posts=int(self.views_posts_used[i]),
-                                description="median views of recent posts (video platforms)"),
+            "estimated_reach": {"value": x.estimated_reach[i],
+                                "kind": "estimated" if basis == "followers" else "measured", "basis": basis},
+            "follower_based": {"value": x.follower_based_reach[i], "kind": "estimated",
+                               "formula": "followers x (1 - fake share) x reachable share x reach rate"},
+            "views_based": {"value": x.views_based_reach[i], "kind": "measured", "n_posts": views_posts_used,
+                            "description": "median views of recent posts (video platforms)"},
             "inputs": {
-                "followers": _num(self.followers[i], "measured", as_of=_day(self.as_of[i])),
-                "fake_share_used": _num(self.fake_share_used[i], "estimated", n=n),
-                "reachable_share_used": _num(self.reachable_share_used[i], "estimated", n=n),
-                "reach_rate": _num(r.reach_rate[i], "estimated", source=f"model {self.model.version}"),
+                "followers": {"value": x.followers[i], "kind": "measured", "as_of": x.as_of[i]},
+                "fake_share_used": fake_share_used,
+                "reachable_share_used": reachable_share_used,
+                "reach_rate": {"value": x.reach_rate[i], "kind": "estimated", "source": x.reach_rate_source},
             },
         }
 
@@ -244,20 +347,21 @@ class ScoringResult:
             if i in flag.notes:
                 notes[flag.name] = flag.notes[i]
         return {
-            "creator_id": int(self.creator_ids[i]),
-            "handle": None if self.handles is None else str(self.handles[i]),
+            "creator_id": x.creator_ids[i],
+            "handle": None if self.handles is None else x.handles[i],
             "platform": PLATFORMS[p],
             "tier": TIERS[tier],
-            "as_of": _day(self.as_of[i]),
+            "as_of": x.as_of[i],
             "model_version": self.model.version,
-            "score": _num(self.score[i], "estimated", description="weighted mean of the components, 0-100"),
+            "score": {"value": x.score[i], "kind": "estimated",
+                      "description": "weighted mean of the components, 0-100"},
             "components": components,
             "left_out_components": left_out,
-            "authenticity": _num(
-                self.authenticity[i], "estimated",
-                description="100 x (1 - fake share used) x product over flags of (1 - penalty x severity)",
-                audience_authenticity=_f(self.audience_authenticity[i]),
-                flag_factor=_f(self.flag_factor[i])),
+            "authenticity": {
+                "value": x.authenticity[i], "kind": "estimated",
+                "description": "100 x (1 - fake share used) x product over flags of (1 - penalty x severity)",
+                "audience_authenticity": x.audience_authenticity[i],
+                "flag_factor": x.flag_factor[i]},
             "audience": audience,
             "engagement": engagement,
             "reach": reach,
@@ -265,8 +369,8 @@ class ScoringResult:
             "notes": notes,
             "sample_size": n,
             "posts_used": posts_used,
-            "snapshots": int(self.snapshot_count[i]),
-            "confidence": _num(self.confidence[i], "estimated", missing=self.missing(i)),
+            "snapshots": x.snapshot_count[i],
+            "confidence": {"value": x.confidence[i], "kind": "estimated", "missing": self.missing(i)},
         }
 
 

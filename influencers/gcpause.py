@@ -1,0 +1,42 @@
+"""Pausing Python's cyclic garbage collector around bulk work that allocates millions of objects.
+
+A scoring run holds millions of freshly allocated, acyclic objects at once (the
+loader's row tuples and column lists, ~150 dicts per creator's explanation). The
+collector cannot free any of them, but every allocation-triggered collection walks
+the young ones and each full collection walks them all: at 5,000 creators that was
+~0.3 s of the read and 3/4 of the explanations' build. Reference counting still
+frees everything as usual while paused; only cycles wait for the next collection.
+"""
+from __future__ import annotations
+
+import gc
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+_lock = threading.Lock()
+_depth = 0
+_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Disables the cyclic collector for the block; nestable and thread-safe.
+
+    Process-wide (the collector is): overlapping pauses from several threads are
+    counted, and the collector is switched back on (if it was on before the first)
+    when the last one ends.
+    """
+    global _depth, _was_enabled
+    with _lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()
