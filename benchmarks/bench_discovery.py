@@ -34,7 +34,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,11 +41,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
-from influencers import models  # noqa: E402,F401  (fills Base.metadata)
+from benchmarks.common import Target  # noqa: E402
 from influencers.creators.service import CreatorFilters  # noqa: E402
-from influencers.db import Base, Database  # noqa: E402
+from influencers.db import Database  # noqa: E402
 from influencers.scoring.discovery import (  # noqa: E402
     AudienceCondition,
     DiscoveryQuery,
@@ -56,7 +54,6 @@ from influencers.scoring.discovery import (  # noqa: E402
 )
 from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
-from influencers.workspaces.service import create_workspace  # noqa: E402
 
 PLATFORMS = ("instagram", "tiktok", "youtube", "twitter", "facebook")
 PLATFORM_WEIGHTS = (0.40, 0.25, 0.15, 0.13, 0.07)
@@ -74,37 +71,6 @@ FLAGS = tuple(FLAG_BITS)
 PAGE_SIZE = 20
 AIM_MS = 50.0
 NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
-
-
-class Target:
-    """An empty database with the schema and one workspace: a SQLite file or a PostgreSQL schema."""
-
-    def __init__(self, url: str | None, workdir: Path):
-        self.schema = None
-        self.admin_url = url
-        if url is None or url.startswith("sqlite"):
-            self.url = url or f"sqlite:///{workdir / 'discovery.db'}"
-        else:
-            self.schema = f"bench_discovery_{uuid.uuid4().hex[:8]}"
-            admin = Database(url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-            admin.dispose()
-            self.url = url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{self.schema}"
-        self.db = Database(self.url)
-        self.backend = self.db.engine.dialect.name
-        Base.metadata.create_all(self.db.engine)
-        with self.db.transaction() as session:
-            workspace, _, _ = create_workspace(session, "bench-discovery")
-            self.workspace_id = workspace.id
-
-    def drop(self) -> None:
-        self.db.dispose()
-        if self.schema is not None:
-            admin = Database(self.admin_url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-            admin.dispose()
 
 
 # -- synthetic data ---------------------------------------------------------------------------------
@@ -360,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = 50 if args.quick else args.queries
 
     workdir = Path(tempfile.mkdtemp(prefix="bench_discovery_"))
-    target = Target(args.database_url, workdir)
+    target = Target(args.database_url, workdir, "discovery")
     try:
         print(f"building {creators:,} synthetic scored creators in {target.backend} ...", flush=True)
         started = time.perf_counter()

@@ -32,25 +32,21 @@ nothing).
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import JSON, text  # noqa: E402
+from sqlalchemy import JSON  # noqa: E402
 
-from influencers import models  # noqa: E402,F401  (fills Base.metadata)
+from benchmarks.common import Target, maxrss_mib  # noqa: E402
 from influencers.db import Base, Database  # noqa: E402
 from influencers.imports import run_import  # noqa: E402
-from influencers.workspaces.models import Workspace  # noqa: E402
 
 SECRET = b"benchmark-pseudonym-secret"
 
@@ -62,12 +58,6 @@ TABLES = (
 DATA_TABLES = TABLES[1:]
 
 
-def maxrss_mib() -> float:
-    # Linux reports KiB, macOS bytes.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
-
-
 def generate(creators: int, seed: int, path: Path) -> float:
     code = (
         "import sys\n"
@@ -77,43 +67,6 @@ def generate(creators: int, seed: int, path: Path) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(path)], check=True, cwd=ROOT)
     return time.perf_counter() - started
-
-
-class Target:
-    """An empty database with the schema: a SQLite file or a PostgreSQL schema."""
-
-    def __init__(self, url: str | None, workdir: Path, name: str):
-        self.schema = None
-        self.admin_url = url
-        if url is None or url.startswith("sqlite"):
-            self.url = url or f"sqlite:///{workdir / (name + '.db')}"
-            self.db = Database(self.url)
-        else:
-            self.schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-            admin = Database(url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-            admin.dispose()
-            self.url = url
-            self.db = Database(url, connect_args={"options": f"-csearch_path={self.schema}"})
-        Base.metadata.create_all(self.db.engine)
-        with self.db.transaction() as session:
-            ws = Workspace(name="bench")
-            session.add(ws)
-            session.flush()
-            self.workspace_id = ws.id
-
-    def row_counts(self) -> dict[str, int]:
-        with self.db.transaction(write=False) as session:
-            return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in DATA_TABLES}
-
-    def drop(self) -> None:
-        self.db.dispose()
-        if self.schema is not None:
-            admin = Database(self.admin_url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-            admin.dispose()
 
 
 def columns(db: Database, table: str) -> list[str]:
@@ -213,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             report = run_import(imported.db, imported.workspace_id, fh, secret=SECRET, **kw)
         seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
         rss_after = maxrss_mib()
-        rows = imported.row_counts()
+        rows = imported.row_counts(DATA_TABLES)
         total_rows = sum(rows.values())
         print(f"\nimport ({backend}): {report.lines_read:,} lines, {report.bytes_read / 2**20:,.1f} MiB "
               f"in {seconds:.2f} s (CPU of this process: {cpu:.2f} s)")
@@ -227,12 +180,12 @@ def main(argv: list[str] | None = None) -> int:
             with data.open("rb") as fh:
                 again = run_import(imported.db, imported.workspace_id, fh, secret=SECRET, **kw)
             re_seconds = time.perf_counter() - t
-            same = imported.row_counts() == rows and not again.changed
+            same = imported.row_counts(DATA_TABLES) == rows and not again.changed
             print(f"re-import: {re_seconds:.2f} s, {'changed nothing' if same else 'CHANGED SOMETHING'}")
 
         copied = Target(args.database_url, workdir, "floor")
         floor_seconds, floor_cpu = floor(imported, copied)
-        assert copied.row_counts() == rows, "the floor copy does not match"
+        assert copied.row_counts(DATA_TABLES) == rows, "the floor copy does not match"
         floor_name = "sqlite3 executemany" if backend == "sqlite" else "psycopg COPY"
         print(f"floor ({floor_name}): "
               f"{floor_seconds:.2f} s (CPU {floor_cpu:.2f} s), {total_rows / floor_seconds:,.0f} rows/s")

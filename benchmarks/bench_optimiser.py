@@ -102,7 +102,7 @@ def main(argv=None) -> None:
     t_b = time.perf_counter() - t
     # the naive pick within the budget: top followers while they fit
     show(f"budget {budget:,.0f}", res_b, t_b)
-    print(f"    alternatives: " + ", ".join(f"{s} {v:,.0f}" for s, v in res_b.alternatives.items()))
+    print("    alternatives: " + ", ".join(f"{s} {v:,.0f}" for s, v in res_b.alternatives.items()))
 
     t = time.perf_counter()
     res_t = optimise_shortlist(inc, followers, k=k, fees=fees, fake_share=fake, authentic=authentic,

@@ -35,13 +35,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,11 +47,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from influencers import models  # noqa: E402,F401  (fills Base.metadata)
-from influencers.db import Base, Database  # noqa: E402
+from benchmarks.common import Target, maxrss_mib  # noqa: E402
+from influencers.db import Database  # noqa: E402
 from influencers.scoring.loader import load_inputs  # noqa: E402
 from influencers.scoring.runs import create_run, execute_run  # noqa: E402
-from influencers.workspaces.service import create_workspace  # noqa: E402
 
 SECRET = b"benchmark-pseudonym-secret"
 
@@ -80,46 +77,6 @@ print(json.dumps({"seconds": time.perf_counter() - t, "lines": report.lines_read
 
 COUNTED = ("creators", "posts", "follower_snapshots", "audience_samples", "audience_sample_members",
            "audience_members", "creator_edges")
-
-
-def maxrss_mib() -> float:
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
-
-
-class Target:
-    """An empty database with the schema and one workspace: a SQLite file or a PostgreSQL schema."""
-
-    def __init__(self, url: str | None, workdir: Path):
-        self.schema = None
-        self.admin_url = url
-        if url is None or url.startswith("sqlite"):
-            self.url = url or f"sqlite:///{workdir / 'scoring.db'}"
-        else:
-            self.schema = f"bench_scoring_{uuid.uuid4().hex[:8]}"
-            admin = Database(url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-            admin.dispose()
-            self.url = url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{self.schema}"
-        self.db = Database(self.url)
-        self.backend = self.db.engine.dialect.name
-        Base.metadata.create_all(self.db.engine)
-        with self.db.transaction() as session:
-            workspace, _, _ = create_workspace(session, "bench-scoring")
-            self.workspace_id = workspace.id
-
-    def row_counts(self) -> dict[str, int]:
-        with self.db.transaction(write=False) as session:
-            return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in COUNTED}
-
-    def drop(self) -> None:
-        self.db.dispose()
-        if self.schema is not None:
-            admin = Database(self.admin_url)
-            with admin.engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-            admin.dispose()
 
 
 def capture_loader_selects(db: Database, workspace_id: int) -> tuple[list[tuple[str, object]], float]:
@@ -211,13 +168,13 @@ def main(argv: list[str] | None = None) -> int:
                              check=True, cwd=ROOT, capture_output=True, text=True)
         print(f"  {data.stat().st_size / 2**20:,.1f} MiB in {float(out.stdout):.1f} s", flush=True)
 
-    target = Target(args.database_url, workdir)
+    target = Target(args.database_url, workdir, "scoring")
     try:
         print(f"importing into {target.backend} (subprocess, not part of the figures) ...", flush=True)
         out = subprocess.run([sys.executable, "-c", IMPORT, target.url, str(target.workspace_id), str(data),
                               SECRET.decode()], check=True, cwd=ROOT, capture_output=True, text=True)
         imported = json.loads(out.stdout)
-        counts = target.row_counts()
+        counts = target.row_counts(COUNTED)
         print(f"  {imported['lines']:,} lines in {imported['seconds']:.1f} s, rejected {imported['rejected']}; "
               + ", ".join(f"{t} {n:,}" for t, n in counts.items()), flush=True)
         if target.backend == "postgresql":
