@@ -5,6 +5,7 @@ the same default as the server.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
@@ -225,7 +226,6 @@ def export():
 @pass_context
 def export_scores(ctx: Context, workspace_name: str):
     """Write the current score of every creator as CSV to stdout (flags separated by ';')."""
-    import csv
 
     from sqlalchemy import select, true
 
@@ -299,35 +299,61 @@ def serve(host: str, port: int, workers: int):
 @click.option("--platform", required=True, help="Candidates: the workspace's creators on this platform")
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=None, help="Choose at most K creators")
 @click.option("--budget", type=click.IntRange(0), default=None, help="Budget in minor units (cents)")
-@click.option("--default-fee", type=click.IntRange(0), default=None, help="Every candidate's fee in minor units")
+@click.option("--fees", "fees_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="CSV with columns handle,fee_minor: the candidates and their fees (default: the --limit "
+                   "creators with most followers)")
+@click.option("--default-fee", type=click.IntRange(0), default=None,
+              help="Fee in minor units of every candidate without one in --fees")
+@click.option("--keep", "keep_handles", multiple=True, help="Handle that must be in the result (repeatable)")
+@click.option("--exclude", "exclude_handles", multiple=True, help="Handle never to choose (repeatable)")
 @click.option("--country", multiple=True, help="Target audience country (repeatable): count only those members")
 @click.option("--limit", type=click.IntRange(1, 20000), default=2000, show_default=True,
-              help="At most this many candidates (the most followed)")
+              help="Without --fees: how many creators (most followers first) are candidates")
 @click.option("--save-as", default=None, help="Save the chosen creators as a shortlist of this name")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON")
 @pass_context
-def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, budget: int | None,
-             default_fee: int | None, country: tuple[str, ...], limit: int, save_as: str | None, as_json: bool):
+def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, budget: int | None, fees_file,
+             default_fee: int | None, keep_handles: tuple[str, ...], exclude_handles: tuple[str, ...],
+             country: tuple[str, ...], limit: int, save_as: str | None, as_json: bool):
     """Choose the creators that maximise unique authentic reach (within --k and/or --budget)."""
     from sqlalchemy import select
 
-    from influencers.creators.models import Creator
+    from influencers.creators.models import Creator, normalise_handle
     from influencers.overlap import service
 
     if k is None and budget is None:
-        raise click.UsageError("give --k, or --budget with --default-fee")
-    if budget is not None and default_fee is None:
-        raise click.UsageError("--budget needs --default-fee")
+        raise click.UsageError("give --k, or --budget with --fees and/or --default-fee")
+    if budget is not None and default_fee is None and fees_file is None:
+        raise click.UsageError("--budget needs --fees or --default-fee")
+    fees_by_handle = _read_fees(fees_file) if fees_file is not None else {}
     ws_id = _workspace_id(ctx, workspace_name)
     with ctx.db.transaction() as session:
-        candidates = list(session.scalars(
-            select(Creator.id).where(Creator.workspace_id == ws_id, Creator.platform == platform)
-            .order_by(Creator.followers.desc(), Creator.id).limit(limit)))
+        named = {normalise_handle(h) for h in (*fees_by_handle, *keep_handles, *exclude_handles)}
+        ids_by_handle = dict(session.execute(
+            select(Creator.handle, Creator.id).where(Creator.workspace_id == ws_id, Creator.platform == platform,
+                                                     Creator.handle.in_(sorted(named)))).all()) if named else {}
+        unknown = sorted(named - set(ids_by_handle))
+        if unknown:
+            raise click.ClickException(f"no {platform} creators {', '.join(unknown[:20])} in workspace "
+                                       f"{workspace_name!r}")
+
+        def ids_of(handles) -> list[int]:
+            return [ids_by_handle[normalise_handle(h)] for h in handles]
+
+        if fees_file is not None:
+            candidates = ids_of(fees_by_handle)
+        else:
+            candidates = list(session.scalars(
+                select(Creator.id).where(Creator.workspace_id == ws_id, Creator.platform == platform)
+                .order_by(Creator.followers.desc(), Creator.id).limit(limit)))
         if not candidates:
             raise click.ClickException(f"no {platform} creators in workspace {workspace_name!r}")
+        fees = dict(zip(ids_of(fees_by_handle), fees_by_handle.values()))
         try:
-            result, _data = service.optimise(session, ws_id, candidates, budget=budget, default_fee=default_fee, k=k,
+            result, _data = service.optimise(session, ws_id, [*candidates, *ids_of(exclude_handles)], budget=budget,
+                                             fees=fees, default_fee=default_fee, k=k,
                                              target=service.Target(country=[c.upper() for c in country]),
+                                             must_keep=ids_of(keep_handles), exclude=ids_of(exclude_handles),
                                              platform=platform)
         except service.BadRequest as error:
             raise click.ClickException(str(error))
@@ -351,6 +377,30 @@ def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, bu
     if result.get("shortlist_id"):
         click.echo(f"saved as shortlist {result['shortlist_id']}")
 
+
+
+def _read_fees(file) -> dict[str, int]:
+    """handle -> fee in minor units, from a CSV with a header naming ``handle`` and ``fee_minor``."""
+    from influencers.creators.models import normalise_handle
+
+    reader = csv.DictReader(file)
+    if not reader.fieldnames or not {"handle", "fee_minor"} <= {f.strip() for f in reader.fieldnames}:
+        raise click.BadParameter("the CSV needs a header with the columns handle and fee_minor", param_hint="--fees")
+    fees: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        row = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+        handle, fee = normalise_handle(row.get("handle", "")), row.get("fee_minor", "")
+        if not handle:
+            raise click.BadParameter(f"line {line}: no handle", param_hint="--fees")
+        if not fee.isdigit():
+            raise click.BadParameter(f"line {line}: fee_minor must be a whole number >= 0 (minor units), "
+                                     f"not {fee!r}", param_hint="--fees")
+        if handle in fees:
+            raise click.BadParameter(f"line {line}: {handle} is listed twice", param_hint="--fees")
+        fees[handle] = int(fee)
+    if not fees:
+        raise click.BadParameter("no creators in the file", param_hint="--fees")
+    return fees
 
 
 @main.group()

@@ -1,4 +1,6 @@
 """The shortlist optimiser over HTTP: budget, k, must-keep, exclude, naive comparison, save_as."""
+import json
+
 import pytest
 
 from tests.scoring_api.conftest import import_demo, run_scoring
@@ -118,3 +120,42 @@ def test_cli_optimise_prints_the_picks_and_saves(database, settings, monkeypatch
     assert budget.exit_code == 0, budget.output
     assert "1,000" in budget.output
     assert CliRunner().invoke(main, ["optimise", "--workspace", "brand-a", "--platform", "instagram"]).exit_code == 2
+
+
+def test_cli_optimise_with_a_fee_file_keep_and_exclude(database, monkeypatch, api, tiny, tmp_path):
+    from click.testing import CliRunner
+
+    from influencers.cli import main
+
+    monkeypatch.setenv("INFLUENCERS_DATABASE_URL", database.url)
+    monkeypatch.setenv("INFLUENCERS_PSEUDONYM_SECRET", "x" * 32)
+    fees = tmp_path / "fees.csv"
+    fees.write_text("handle,fee_minor\na,500\n@B,1400\nc,100\n")
+
+    def run(*args):
+        return CliRunner().invoke(main, ["optimise", "--workspace", "brand-a", "--platform", "instagram",
+                                         "--fees", str(fees), "--json", *args])
+
+    # The same choice as the API's budgeted example: b + c (2,250) beats a + c.
+    result = run("--budget", "1500")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert [p["handle"] for p in body["picks"]] == ["b", "c"]
+    assert [p["cost_minor"] for p in body["picks"]] == [1400, 100]
+    assert body["unique_reach"] == pytest.approx(2250)
+    # Keeping a leaves 1,000: a + c; excluding b gives the same.
+    kept = json.loads(run("--budget", "1500", "--keep", "a").output)
+    assert [p["handle"] for p in kept["picks"]][0] == "a" and "b" not in [p["handle"] for p in kept["picks"]]
+    excluded = json.loads(run("--budget", "1500", "--exclude", "b").output)
+    assert {p["handle"] for p in excluded["picks"]} == {"a", "c"}
+    assert excluded["excluded"] == [tiny["b"]]
+
+    # Bad files and unknown handles are clear errors, not tracebacks.
+    fees.write_text("handle,fee_minor\na,5.5\n")
+    bad = run("--budget", "1500")
+    assert bad.exit_code == 2 and "line 2: fee_minor must be a whole number" in bad.output
+    fees.write_text("name,fee\na,5\n")
+    assert "handle and fee_minor" in run("--budget", "1500").output
+    fees.write_text("handle,fee_minor\nnobody,5\n")
+    missing = run("--budget", "1500")
+    assert missing.exit_code == 1 and "no instagram creators nobody" in missing.output
