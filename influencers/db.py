@@ -189,7 +189,7 @@ class Database:
         finally:
             session.close()
 
-    def refresh_statistics(self, tables: Sequence[str]) -> None:
+    def refresh_statistics(self, tables: Sequence[str], *, vacuum: bool = False) -> None:
         """Refreshes the query planner's statistics of ``tables`` after bulk work.
 
         SQLite has no statistics until ANALYZE runs, and without them it picks the
@@ -197,10 +197,12 @@ class Database:
         scans every score per search (discovery p99 in seconds at 100k creators);
         ``analysis_limit`` bounds the work to ~1,000 rows per index (milliseconds).
         PostgreSQL's autovacuum gets there on its own, but only some time after a
-        bulk import or scoring run: until then estimates are stale and freshly
-        written pages are not marked all-visible, so covering indexes still visit
-        the heap. ``VACUUM (ANALYZE)`` does both (it samples for statistics and
-        only scans pages not yet all-visible).
+        bulk import or scoring run: until then estimates are stale (ANALYZE samples
+        a bounded number of rows: fast) and, with ``vacuum``, freshly written pages
+        are not yet all-visible, so covering indexes still visit the heap. VACUUM
+        reads every page written since the last one, so it is kept for what
+        discovery searches right after (a scoring run's tables); autovacuum (insert
+        thresholds, PostgreSQL 13+) takes care of imported tables.
         Best effort: a failure is logged, never raised to the caller whose work has
         already been committed.
         """
@@ -216,8 +218,9 @@ class Database:
                     conn.commit()
             else:
                 # VACUUM cannot run inside a transaction block.
+                command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
                 with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(quote(table) for table in tables)}")
+                    conn.exec_driver_sql(f"{command} {', '.join(quote(table) for table in tables)}")
         except Exception:  # noqa: BLE001 -- statistics are an optimisation
             log.warning("could not refresh planner statistics of %s", ", ".join(tables), exc_info=True)
 

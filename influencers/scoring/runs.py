@@ -148,7 +148,7 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         raise
     if result.n_creators >= STATISTICS_THRESHOLD:
         # Discovery plans its searches on these tables' statistics.
-        db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"))
+        db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"), vacuum=True)
     return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version, **timings}
 
 
