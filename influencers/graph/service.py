@@ -91,11 +91,15 @@ def creator_graph(session: Session, workspace_id: int, platform: str, *, kinds: 
 
 def neighbourhood(session: Session, workspace_id: int, creator: Creator, *, radius: int = 1,
                   kinds: Sequence[str] | None = None, max_nodes: int = 500) -> dict:
-    """The creator's ego graph (edges in either direction, with kinds and weights)."""
+    """The creator's ego graph (edges in either direction, with kinds and weights), each node with
+    its PageRank in the platform's graph."""
     G = creator_graph(session, workspace_id, creator.platform, kinds=kinds)
     if creator.id not in G:
         G.add_node(creator.id, handle=creator.handle, followers=int(creator.followers), platform=creator.platform)
-    out = ego_graph(G, creator.id, radius=radius, max_nodes=max_nodes)
+    # PageRank over the whole platform graph (of the kinds asked for), not the ego graph:
+    # a neighbour's importance does not depend on how far the view reaches.
+    out = ego_graph(G, creator.id, radius=radius, max_nodes=max_nodes,
+                    node_values={"pagerank": pagerank(G, tol=DEFAULT_TOL)})
     out["platform"] = creator.platform
     out["kinds"] = list(kinds) if kinds else list(EDGE_KINDS)
     return out

@@ -54,7 +54,19 @@ def test_neighbourhood(api, graph):
     assert {n["handle"] for n in only["nodes"]} == {"p6", "p7"}
     lonely = api.get(f"/v1/creators/{graph['q']}/neighbourhood").json
     assert lonely["nodes"] == [{"id": graph["q"], "distance": 0, "handle": "q", "followers": 8000,
-                                "platform": "instagram"}] and lonely["edges"] == []
+                                "platform": "instagram", "pagerank": pytest.approx(lonely["nodes"][0]["pagerank"])}]
+    assert lonely["edges"] == []
+
+    # Each node carries its PageRank in the whole platform graph: the same values the
+    # communities endpoint ranks by, whatever the radius.
+    pagerank = {n["id"]: n["pagerank"] for n in two["nodes"]}
+    assert {n["id"]: n["pagerank"] for n in body["nodes"]} == {i: pagerank[i] for i in (graph["p5"], graph["p6"],
+                                                                                      graph["p7"])}
+    ranked = {c["creator_id"]: c["pagerank"] for community in api.get(
+        "/v1/graph/communities?platform=instagram&top=10").json["communities"] for c in community["top_creators"]}
+    assert pagerank == pytest.approx({i: ranked[i] for i in pagerank})
+    assert sum(pagerank.values()) == pytest.approx(1.0)
+    assert pagerank[graph["p7"]] > pagerank[graph["p6"]]  # p6's only out-edge feeds p7
     assert api.get(f"/v1/creators/{graph['p6']}/neighbourhood?radius=3").status_code == 422
     assert api.get(f"/v1/creators/{graph['p6']}/neighbourhood?kinds=likes").status_code == 422
 

@@ -40,6 +40,9 @@ class GraphNodeSchema(ma.Schema):
     handle = fields.String()
     followers = fields.Integer()
     platform = fields.String()
+    pagerank = fields.Float(metadata={"description": (
+        "PageRank of the creator in the platform's creator graph of the requested edge kinds (alpha 0.85, "
+        "L1 tolerance 1e-10), computed from the imported edges at request time; sums to 1 over the platform")})
 
 
 class GraphEdgeSchema(ma.Schema):
