@@ -225,14 +225,14 @@ class Measured:
     post: Post | None
 
 
-def measured(session: Session, deliverable: Deliverable, *, now: dt.datetime | None = None) -> Measured:
+def measured(session: Session, deliverable: Deliverable) -> Measured:
     """Merge the sources: for each metric the most recent as-of wins.
 
-    The linked imported post is read live, so its values are as of now (the
-    time of reading) and win for the metrics it carries (views, likes,
-    comments, shares, saves); stored manual or bulk rows supply the rest.
+    The linked imported post is read live: its values are as of the import that
+    last changed them (``posts.updated_at``) and win for the metrics it carries
+    (views, likes, comments, shares, saves); stored manual or bulk rows supply
+    the rest.
     """
-    now = now or utcnow()
     values: dict[str, Any] = {}
     provenance: dict[str, dict] = {}
     rows = session.scalars(results_select(deliverable.id)).all()  # newest first
@@ -251,7 +251,7 @@ def measured(session: Session, deliverable: Deliverable, *, now: dt.datetime | N
             value = getattr(post, name)
             if value is not None:
                 values[name] = value
-                provenance[name] = {"source": "imported_post", "as_of": now, "result_id": None}
+                provenance[name] = {"source": "imported_post", "as_of": post.updated_at, "result_id": None}
     revenue = values.pop("revenue", (None, None))
     return Measured(
         metrics=Metrics(**{k: v for k, v in values.items() if k in METRICS}),

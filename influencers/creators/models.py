@@ -112,6 +112,9 @@ class Post(Base):
     caption: Mapped[str | None] = mapped_column(Text)
     hashtags: Mapped[list | None] = mapped_column(JSON)
     mentions: Mapped[list | None] = mapped_column(JSON)
+    # When these values were last written (an import that changed them): the as-of of
+    # the engagement numbers, e.g. in campaign results read from the post.
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class FollowerSnapshot(Base):

@@ -502,7 +502,7 @@ class _Importer:
         return {r[1:1 + nk]: (r[0], r[1 + nk:]) for r in rows}
 
     def _store(self, kind, table, rows, *, scope, key_cols, key_types, value_cols, insert_cols,
-               insert_key, id_col="id", update_by_key=False, allocate=False, wire=None):
+               insert_key, id_col="id", update_by_key=False, allocate=False, wire=None, touch=None):
         """Write ``rows`` ({natural key: values}): insert the new, update the changed.
 
         Two strategies, same result:
@@ -517,11 +517,19 @@ class _Importer:
         ``insert_key(key)`` gives the leading insert columns after the id (if
         ``allocate``: ids allocated here, returned as {key: id} with the ids of
         existing rows). ``wire(values)`` adapts values for writing (JSON text).
+        ``touch`` names a timestamp column set to the time of this write on the rows
+        inserted or changed (never compared: an unchanged row keeps its time).
         """
         b = self.b
         keys = sorted(rows)  # key order: the unique index is walked page by page
         names = [c if isinstance(c, str) else c[0] for c in value_cols]
         wire = wire or (lambda v: v)
+        if touch is not None:
+            written_at = b.ts(utcnow())
+            insert_cols = (*insert_cols, touch)
+            names = [*names, touch]
+            value_wire = wire
+            wire = lambda v: (*value_wire(v), written_at)  # noqa: E731
         ids: dict = {}
         insert_first = b.insert_first and self._insert_first.get(table, True)
         if insert_first:
@@ -674,6 +682,9 @@ class _Importer:
             insert_cols=("workspace_id", "platform", "external_id", *self._POST_VALUES),
             insert_key=lambda k: (ws, *k),
             wire=None if b.iso_dates else (lambda v: (*v[:10], wire(v[10]), wire(v[11]))),
+            # When the import last changed the post's numbers: the as-of of a campaign
+            # result read from it.
+            touch="updated_at",
         )
 
     # ---- snapshots

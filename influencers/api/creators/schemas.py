@@ -100,6 +100,8 @@ class PostSchema(ma.Schema):
     caption = fields.String(allow_none=True)
     hashtags = fields.List(fields.String(), allow_none=True)
     mentions = fields.List(fields.String(), allow_none=True)
+    updated_at = fields.DateTime(required=True, metadata={
+        "description": "When these values were last written (the import that last changed them): their as-of"})
 
 
 class SnapshotSchema(ma.Schema):
