@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select, true, update
+from sqlalchemy import delete, select, text, true, update
 from sqlalchemy.orm import Session
 
 from influencers.config import Settings
@@ -131,16 +131,24 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
             # Scores, audience shares, the overlap sketches of the latest samples and the
             # run's status land in one transaction: a run that says "succeeded" has all of them.
             with db.transaction() as session:
+                lock_workspace_scores(session, workspace_id)
+                # Runs of one workspace may overlap (the API, the CLI, a retry): the newest
+                # run's scores are the current ones, whichever finishes last. An older run
+                # finishing after a newer one keeps its scores as history only.
+                current = not newer_run_succeeded(session, workspace_id, run_id)
                 started = time.perf_counter()
-                write_scores(session, workspace_id, run_id, result)
-                write_audience_shares(session, workspace_id, shares)
+                write_scores(session, workspace_id, run_id, result, current=current)
+                if current:
+                    write_audience_shares(session, workspace_id, shares)
                 timings["write_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
-                # From the memberships and member keys already loaded (not a second read of them).
-                build_sketches_from_inputs(session, workspace_id, inputs)
+                if current:
+                    # From the memberships and member keys already loaded (not a second read of them).
+                    build_sketches_from_inputs(session, workspace_id, inputs)
                 timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
                 session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
-                    status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings))
+                    status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
+                    superseded=not current))
     except Exception as error:
         with db.transaction() as session:
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
@@ -149,7 +157,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
     if result.n_creators >= STATISTICS_THRESHOLD:
         # Discovery plans its searches on these tables' statistics.
         db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"), vacuum=True)
-    return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version, **timings}
+    return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version,
+            "superseded": not current, **timings}
 
 
 def score_workspace(db: Database, workspace_id: int) -> int:
@@ -168,19 +177,44 @@ def _nullable(values: np.ndarray) -> list:
     return out
 
 
-def write_scores(session: Session, workspace_id: int, run_id: int, result: ScoringResult) -> None:
-    """Marks previous scores not current and bulk-inserts this run's rows and explanations.
+# Advisory lock namespace of the scoring write phase (PostgreSQL); the importer uses its own.
+_SCORES_LOCK_CLASS = 0x5C0
+
+
+def lock_workspace_scores(session: Session, workspace_id: int) -> None:
+    """Serialises the write phase of a workspace's scoring runs until the transaction ends.
+
+    Without it two runs committing at once on PostgreSQL could both leave their rows
+    current (each UPDATE of ``is_current`` misses the other's uncommitted inserts).
+    SQLite write transactions are serialised already (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :workspace)"),
+                        {"namespace": _SCORES_LOCK_CLASS, "workspace": workspace_id})
+
+
+def newer_run_succeeded(session: Session, workspace_id: int, run_id: int) -> bool:
+    return session.scalar(select(ScoringRun.id).where(
+        ScoringRun.workspace_id == workspace_id, ScoringRun.id > run_id, ScoringRun.status == "succeeded",
+    ).limit(1)) is not None
+
+
+def write_scores(session: Session, workspace_id: int, run_id: int, result: ScoringResult, *,
+                 current: bool = True) -> None:
+    """Marks previous scores not current and bulk-inserts this run's rows and explanations
+    (with ``current=False``: inserts them as history and leaves the current ones alone).
 
     Both go in with :func:`bulk_insert` (sqlite3 executemany / COPY) from per-column
     Python lists, the JSON pre-encoded with msgspec: at 20,000 creators the
     explanations are ~115 MB of JSON, and ``json.dumps`` through SQLAlchemy's JSON
     type plus its per-row dicts cost more than building them.
     """
-    session.execute(
-        update(CreatorScore)
-        .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
-        .values(is_current=False)
-    )
+    if current:
+        session.execute(
+            update(CreatorScore)
+            .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
+            .values(is_current=False)
+        )
     n = result.n_creators
     if n == 0:
         return
@@ -198,7 +232,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
         "workspace_id": [workspace_id] * n,
         "run_id": [run_id] * n,
         "creator_id": np.asarray(result.creator_ids, dtype=np.int64).tolist(),
-        "is_current": [True] * n,
+        "is_current": [current] * n,
         "model_version": [result.model.version] * n,
         "as_of": as_of,
         "score": _nullable(result.score),

@@ -60,6 +60,9 @@ class ScoringRun(Base):
     creators_scored: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     timings: Mapped[dict | None] = mapped_column(JSON)
+    # A newer run of the workspace had already succeeded when this one finished: its
+    # scores are stored as history, never current.
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]

@@ -33,6 +33,9 @@ class ScoringRunSchema(ma.Schema):
     creators_scored = fields.Integer(required=True)
     error = fields.String(allow_none=True, required=True)
     timings = fields.Dict(allow_none=True, required=True, metadata={"description": "Seconds spent reading, computing, writing"})
+    superseded = fields.Boolean(required=True, metadata={"description": (
+        "A newer run of the workspace had already succeeded when this one finished: its scores are kept as "
+        "history and are not the current ones")})
     created_at = fields.DateTime(required=True)
     started_at = fields.DateTime(allow_none=True, required=True)
     finished_at = fields.DateTime(allow_none=True, required=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:55:22.630200
+Create Date: 2026-11-25 12:59:02.623709
 """
 from alembic import op
 import sqlalchemy as sa
@@ -341,6 +341,7 @@ def upgrade() -> None:
     sa.Column('creators_scored', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('timings', sa.JSON(), nullable=True),
+    sa.Column('superseded', sa.Boolean(), nullable=False),
     sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', influencers.db.UTCDateTime(timezone=True), nullable=True),
