@@ -1,8 +1,10 @@
 """Discovery: search scored creators with store filters, score filters and audience composition.
 
-One SELECT over creators joined to their current score; audience-composition
-filters are ``IN`` subqueries on ``audience_shares``, flag filters are bit tests.
-Only scored creators are found (run a scoring run after importing).
+One SELECT over creators joined to their current score (:func:`discovery_select`);
+category and audience-composition filters are uncorrelated ``IN`` subqueries,
+flag filters are bit tests. :func:`search_page` answers a page and its total in
+one pass over the matches plus a lookup of the page's rows. Only scored creators
+are found (run a scoring run after importing).
 """
 from __future__ import annotations
 
