@@ -48,17 +48,21 @@ class ScoreSummarySchema(ma.Schema):
     authenticity = fields.Float(required=True, metadata={"description": "0-100, higher is more genuine (estimated)"})
     fake_follower_share = fields.Float(allow_none=True, required=True, metadata={"description": "0-1, estimated from the audience sample"})
     fake_follower_share_interval = fields.List(fields.Float(allow_none=True), allow_none=True, required=True,
-                                               metadata={"description": "95% Wilson interval"})
-    reachable_share = fields.Float(allow_none=True, required=True)
+                                               metadata={"description": "95% Wilson interval of the fake follower share, from the sample size"})
+    reachable_share = fields.Float(allow_none=True, required=True, metadata={
+        "description": "0-1, measured in the audience sample: members following fewer than 1,500 accounts"})
     engagement_rate = fields.Float(allow_none=True, required=True, metadata={"description": "Measured: median (likes+comments)/followers over recent posts"})
-    engagement_rate_views = fields.Float(allow_none=True, required=True)
+    engagement_rate_views = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Measured: median (likes+comments)/views over recent posts, where the platform reports views"})
     estimated_reach = fields.Integer(allow_none=True, required=True, metadata={"description": "Estimated authentic reach per post"})
     flags = fields.List(fields.String(validate=one_of(FLAGS)), required=True)
-    confidence = fields.Float(allow_none=True, required=True)
+    confidence = fields.Float(allow_none=True, required=True, metadata={
+        "description": "0-1, how much data stood behind the score: 0.5 x min(sample size / 100, 1) + 0.3 x "
+                       "min(posts used / 12, 1) + 0.2 x min(snapshots / 30, 1)"})
     sample_size = fields.Integer(required=True, metadata={"description": "Audience sample size behind the shares"})
-    as_of = fields.Date(allow_none=True, required=True)
-    model_version = fields.String(required=True)
-    run_id = fields.Integer(required=True)
+    as_of = fields.Date(allow_none=True, required=True, metadata={"description": "Date of the newest data used"})
+    model_version = fields.String(required=True, metadata={"description": "The scoring model version that computed it"})
+    run_id = fields.Integer(required=True, metadata={"description": "The scoring run that stored it"})
 
 
 class ScoredCreatorSchema(CreatorSchema):
