@@ -50,7 +50,8 @@ class ScoreSummarySchema(ma.Schema):
     fake_follower_share_interval = fields.List(fields.Float(allow_none=True), allow_none=True, required=True,
                                                metadata={"description": "95% Wilson interval of the fake follower share, from the sample size"})
     reachable_share = fields.Float(allow_none=True, required=True, metadata={
-        "description": "0-1, measured in the audience sample: members following fewer than 1,500 accounts"})
+        "description": "0-1, measured in the audience sample: members following fewer accounts than the "
+                       "model's mass-follower threshold (1,500 by default)"})
     engagement_rate = fields.Float(allow_none=True, required=True, metadata={"description": "Measured: median (likes+comments)/followers over recent posts"})
     engagement_rate_views = fields.Float(allow_none=True, required=True, metadata={
         "description": "Measured: median (likes+comments)/views over recent posts, where the platform reports views"})
