@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.common import Target  # noqa: E402
+from benchmarks.common import Target, remove_workdir  # noqa: E402
 from influencers.creators.service import CreatorFilters  # noqa: E402
 from influencers.db import Database  # noqa: E402
 from influencers.scoring.discovery import (  # noqa: E402
@@ -375,9 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             target.drop()
-            for p in workdir.iterdir():
-                p.unlink()
-            workdir.rmdir()
+            remove_workdir(workdir)
         else:
             print(f"kept: {target.url}")
     return 0

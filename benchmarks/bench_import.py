@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import JSON  # noqa: E402
 
-from benchmarks.common import Target, maxrss_mib  # noqa: E402
+from benchmarks.common import Target, maxrss_mib, remove_workdir  # noqa: E402
 from influencers.db import Base, Database  # noqa: E402
 from influencers.imports import run_import  # noqa: E402
 
@@ -225,9 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             imported.drop()
             if copied is not None:
                 copied.drop()
-            for p in workdir.iterdir():
-                p.unlink()
-            workdir.rmdir()
+            remove_workdir(workdir)
         else:
             print(f"kept: {workdir}" + (f", schemas {imported.schema}" if imported.schema else ""))
     return 0

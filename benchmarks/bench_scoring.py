@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from benchmarks.common import Target, maxrss_mib  # noqa: E402
+from benchmarks.common import Target, maxrss_mib, remove_workdir  # noqa: E402
 from influencers.db import Database  # noqa: E402
 from influencers.scoring.loader import load_inputs  # noqa: E402
 from influencers.scoring.runs import create_run, execute_run  # noqa: E402
@@ -253,9 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             target.drop()
-            for p in workdir.iterdir():
-                p.unlink()
-            workdir.rmdir()
+            remove_workdir(workdir)
         else:
             print(f"kept: {workdir}" + (f", schema {target.schema}" if target.schema else ""))
     return 0

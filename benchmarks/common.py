@@ -5,6 +5,7 @@ The scripts put the repository root on ``sys.path`` before importing this module
 from __future__ import annotations
 
 import resource
+import shutil
 import sys
 import uuid
 from collections.abc import Iterable
@@ -21,6 +22,11 @@ def maxrss_mib() -> float:
     """Peak resident memory of this process so far, in MiB."""
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1024 if sys.platform != "darwin" else rss / 2**20
+
+
+def remove_workdir(workdir: Path) -> None:
+    """The benchmark's temporary folder (generated data, SQLite files), with everything in it."""
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 class Target:

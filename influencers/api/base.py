@@ -105,16 +105,22 @@ class Listing:
     select: sa.Select
 
 
+# Far beyond any real listing; larger offsets overflow the database's integer.
+MAX_OFFSET = 10**9
+
+
+def check_page_bounds(page_params) -> None:
+    """422 for a page whose first row lies beyond ``MAX_OFFSET`` (every SQL-backed pager calls it)."""
+    if page_params.first_item > MAX_OFFSET:
+        flask_smorest.abort(422, message="The page number is too large.",
+                            errors={"query": {"page": [f"page x page_size must not exceed {MAX_OFFSET}"]}})
+
+
 class SQLPage(Page):
     """flask-smorest pagination over a :class:`Listing` (one COUNT, one LIMIT/OFFSET)."""
 
-    # Far beyond any real listing; larger offsets overflow the database's integer.
-    MAX_OFFSET = 10**9
-
     def __init__(self, collection: Listing, page_params):
-        if page_params.first_item > self.MAX_OFFSET:
-            flask_smorest.abort(422, message="The page number is too large.",
-                                errors={"query": {"page": [f"page x page_size must not exceed {self.MAX_OFFSET}"]}})
+        check_page_bounds(page_params)
         self.session, self.select = collection.session, collection.select
         super().__init__(collection, page_params)
 

@@ -144,9 +144,7 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
                 AudienceMember.id.in_(select(AudienceSampleMember.member_id).where(
                     AudienceSampleMember.sample_id.in_(member_sample))))).all()}
 
-    existing = {int(cid): (int(sid), bytes(blob)) for cid, sid, blob in session.execute(
-        select(AudienceSketchRecord.creator_id, AudienceSketchRecord.sample_id, AudienceSketchRecord.sketch)
-        .where(AudienceSketchRecord.creator_id.in_(list(platforms)))).all()} if platforms else {}
+    existing = _stored_sketches(session, list(platforms)) if platforms else {}
     sketched = {cid: (*latest[cid], [key_of[int(m)] for m in members.tolist()]) for cid, members in counted.items()}
     return _store_sketches(session, sketched, existing, lg_k=lg_k, seed=seed)
 
@@ -181,11 +179,16 @@ def build_sketches_from_inputs(session: Session, workspace_id: int, inputs: Scor
                                                 keys[bounds[i]:bounds[i + 1]])
 
     in_inputs = set(inputs.creator_ids.tolist())
-    existing = {int(cid): (int(sid), bytes(blob)) for cid, sid, blob in session.execute(
-        select(AudienceSketchRecord.creator_id, AudienceSketchRecord.sample_id, AudienceSketchRecord.sketch)
-        .where(AudienceSketchRecord.creator_id.in_(select(Creator.id).where(Creator.workspace_id == workspace_id))))
-        if cid in in_inputs}
+    stored = _stored_sketches(session, select(Creator.id).where(Creator.workspace_id == workspace_id))
+    existing = {cid: row for cid, row in stored.items() if cid in in_inputs}
     return _store_sketches(session, sketched, existing, lg_k=lg_k, seed=seed)
+
+
+def _stored_sketches(session: Session, creator_ids) -> dict[int, tuple[int, bytes]]:
+    """creator id -> (sample id, sketch bytes) of the stored rows of ``creator_ids`` (a list or a subquery)."""
+    return {int(cid): (int(sid), bytes(blob)) for cid, sid, blob in session.execute(
+        select(AudienceSketchRecord.creator_id, AudienceSketchRecord.sample_id, AudienceSketchRecord.sketch)
+        .where(AudienceSketchRecord.creator_id.in_(creator_ids)))}
 
 
 def _store_sketches(session: Session, sketched: dict[int, tuple[int, dt.date, list[str]]],

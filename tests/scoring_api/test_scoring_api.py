@@ -160,5 +160,7 @@ def test_discovery_pages_add_up_to_the_whole_sorted_result(scored_api):
     beyond = api.get(f"{query}&page=50&page_size=7")
     assert beyond.status_code == 200 and beyond.json == []
     assert json.loads(beyond.headers["X-Pagination"])["total"] == total
-    none = api.get("/v1/discovery/creators?min_score=101")
-    assert none.status_code == 422 or (none.json == [] and json.loads(none.headers["X-Pagination"])["total"] == 0)
+    # No match at all: an empty first page whose total is 0.
+    none = api.get("/v1/discovery/creators?q=no-such-creator-anywhere")
+    assert none.status_code == 200 and none.json == []
+    assert json.loads(none.headers["X-Pagination"])["total"] == 0

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
-from influencers.api.base import Blueprint, Listing, SQLPage
+from influencers.api.base import Blueprint, Listing, SQLPage, check_page_bounds
 from influencers.api.scoring.schemas import (
     CreatorScoreSchema,
     DiscoveryArgs,
@@ -63,9 +63,7 @@ class DiscoveryPage(Page):
     """Pagination of a search: the page and its total come from ``discovery.search_page``."""
 
     def __init__(self, search: "DiscoverySearch", page_params):
-        if page_params.first_item > SQLPage.MAX_OFFSET:
-            abort(422, message="The page number is too large.",
-                  errors={"query": {"page": [f"page x page_size must not exceed {SQLPage.MAX_OFFSET}"]}})
+        check_page_bounds(page_params)
         self._page = discovery.search_page(search.session, search.workspace_id, search.query,
                                            offset=page_params.first_item, limit=page_params.page_size)
         super().__init__(search, page_params)
