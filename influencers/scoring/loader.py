@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, select, text
@@ -189,35 +190,109 @@ def _distinct(ids: np.ndarray) -> np.ndarray:
     return np.flatnonzero(present) + low
 
 
-def load_inputs(session: Session, workspace_id: int, platform: str | None = None) -> ScoringInputs:
-    dialect = session.get_bind().dialect.name
-    creator_filter = [Creator.workspace_id == workspace_id]
+def load_inputs(session: Session, workspace_id: int, platform: str | None = None, *,
+                audience: bool = True) -> ScoringInputs:
+    """The workspace's (or one platform's) scoring inputs, read in the session's transaction.
+
+    ``audience=False`` leaves out the sample memberships and the members (the bulk of
+    the read): a parallel scoring run reads those in a worker process
+    (:mod:`influencers.scoring.parallel`) and gives ``score_creators`` their result.
+    """
+    creators = read_creators(session, workspace_id, platform)
+    scope = _scope(workspace_id, platform)
+    fields = {**creators, **read_activity(session, workspace_id, scope, creators["creator_ids"])}
+    samples = read_latest_samples(session, scope, creators["creator_ids"])
+    fields.update(sample_date=samples.sample_date, sample_id=samples.sample_id)
+    if audience:
+        fields.update(read_audience(session, workspace_id, creators["creator_ids"], samples))
+    return ScoringInputs(**fields)
+
+
+def _scope(workspace_id: int, platform: str | None):
+    """The creators in scope, as a subquery of ids."""
+    where = [Creator.workspace_id == workspace_id]
     if platform:
-        creator_filter.append(Creator.platform == platform)
+        where.append(Creator.platform == platform)
+    return select(Creator.id).where(*where)
+
+
+def read_creators(session: Session, workspace_id: int, platform: str | None = None) -> dict[str, np.ndarray]:
+    """The creators' own columns (``ScoringInputs`` field names), in id order."""
+    where = [Creator.workspace_id == workspace_id]
+    if platform:
+        where.append(Creator.platform == platform)
     creators = _rows(
         session,
         select(Creator.id, Creator.platform, Creator.handle, Creator.followers, Creator.following,
-               Creator.posts_count, Creator.updated_at).where(*creator_filter).order_by(Creator.id),
+               Creator.posts_count, Creator.updated_at).where(*where).order_by(Creator.id),
         7,
     )
-    creator_ids = _ints(creators[:, 0])
-    in_scope = select(Creator.id).where(*creator_filter)
+    return {
+        "creator_ids": _ints(creators[:, 0]),
+        "platform": np.array([PLATFORM_CODE[p] for p in creators[:, 1].tolist()], dtype=np.int64),
+        "handles": _objects(creators[:, 2]),
+        "followers": _floats(creators[:, 3]),
+        "following": _floats(creators[:, 4]),
+        "posts_count": _floats(creators[:, 5]),
+        "as_of": _utc(creators[:, 6].tolist(), "D"),
+    }
 
+
+def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Posts, daily follower snapshots and ``comments`` edges of the creators in ``scope``."""
+    dialect = session.get_bind().dialect.name
     posts = _rows(
         session,
         select(Post.creator_id, _epoch_seconds(dialect, Post.published_at), Post.likes, Post.comments, Post.views,
-               Post.caption, Post.external_id).where(Post.creator_id.in_(in_scope)),
+               Post.caption, Post.external_id).where(Post.creator_id.in_(scope)),
         7,
     )
     snapshots = _rows(
         session,
         select(FollowerSnapshot.creator_id, _epoch_days(dialect, FollowerSnapshot.date), FollowerSnapshot.followers,
-               FollowerSnapshot.following).where(FollowerSnapshot.creator_id.in_(in_scope)),
+               FollowerSnapshot.following).where(FollowerSnapshot.creator_id.in_(scope)),
         4,
     )
+    comment_edges = _rows(
+        session,
+        select(CreatorEdge.source_id, CreatorEdge.target_id, CreatorEdge.weight).where(
+            CreatorEdge.workspace_id == workspace_id, CreatorEdge.kind == "comments",
+            CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
+        3,
+    )
+    return {
+        "post_creator": _positions(creator_ids, _ints(posts[:, 0])),
+        "post_published_at": _epochs(posts[:, 1], "s"),
+        "post_likes": _floats(posts[:, 2]),
+        "post_comments": _floats(posts[:, 3]),
+        "post_views": _floats(posts[:, 4]),
+        "post_is_contest": detect_contests(posts[:, 5].tolist()),
+        "post_external_id": _objects(posts[:, 6]),
+        "snapshot_creator": _positions(creator_ids, _ints(snapshots[:, 0])),
+        "snapshot_date": _epochs(snapshots[:, 1], "D"),
+        "snapshot_followers": _floats(snapshots[:, 2]),
+        "snapshot_following": _floats(snapshots[:, 3]),
+        "comment_source": _positions(creator_ids, _ints(comment_edges[:, 0])),
+        "comment_target": _positions(creator_ids, _ints(comment_edges[:, 1])),
+        "comment_weight": _floats(comment_edges[:, 2]),
+    }
+
+
+@dataclass(frozen=True)
+class LatestSamples:
+    """Each creator's latest audience sample: per creator (``sample_id`` -1 and ``sample_date``
+    NaT without one), and the sample ids in ascending order with their creator's position."""
+
+    sample_id: np.ndarray
+    sample_date: np.ndarray
+    ids: np.ndarray
+    creator_position: np.ndarray
+
+
+def read_latest_samples(session: Session, scope, creator_ids: np.ndarray) -> LatestSamples:
     latest = (
         select(AudienceSample.creator_id, func.max(AudienceSample.sampled_at).label("sampled_at"))
-        .where(AudienceSample.creator_id.in_(in_scope))
+        .where(AudienceSample.creator_id.in_(scope))
         .group_by(AudienceSample.creator_id)
         .subquery()
     )
@@ -226,26 +301,39 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
         select(AudienceSample.id, AudienceSample.creator_id, AudienceSample.sampled_at).join(
             latest,
             (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at),
-        ),
+        ).order_by(AudienceSample.id),
         3,
     )
-    sample_ids = _ints(samples[:, 0])
+    ids = _ints(samples[:, 0])
+    creator_position = _positions(creator_ids, _ints(samples[:, 1]))
+    sample_date = np.full(len(creator_ids), np.datetime64("NaT", "D"))
+    sample_id = np.full(len(creator_ids), -1, dtype=np.int64)
+    if len(ids):
+        sample_date[creator_position] = _days(samples[:, 2].tolist())
+        sample_id[creator_position] = ids
+    return LatestSamples(sample_id, sample_date, ids, creator_position)
+
+
+def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
+                  samples: LatestSamples) -> dict[str, np.ndarray]:
+    """The latest samples' memberships and their members' profiles (``ScoringInputs`` fields)."""
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # The id sets below are parameters. psycopg prepares a statement after five
         # executions on a connection, and PostgreSQL may then switch to a generic plan,
         # which estimates ``unnest($1)`` at 10 rows whatever the array holds (nested
         # loops again, ~2x slower). Custom plans for the rest of this transaction only.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    # The latest samples' members, by the ids read just above (sent back as one
-    # parameter) rather than by re-deriving the latest samples in a subquery: on
-    # PostgreSQL the (creator, max(sampled_at)) join is estimated at a handful of
-    # rows, and everything planned on top of it (nested loops, a HashAggregate over a
-    # million member ids spilling to disk, an external sort) was the slowest part of
-    # the read. With the ids as a literal array both databases know the set's size.
+    # The latest samples' members, by the ids read before (sent back as one parameter)
+    # rather than by re-deriving the latest samples in a subquery: on PostgreSQL the
+    # (creator, max(sampled_at)) join is estimated at a handful of rows, and everything
+    # planned on top of it (nested loops, a HashAggregate over a million member ids
+    # spilling to disk, an external sort) was the slowest part of the read. With the
+    # ids as a literal array both databases know the set's size.
     memberships = _rows(
         session,
         select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id).where(
-            AudienceSampleMember.sample_id.in_(_id_set(session, np.unique(sample_ids)))
+            AudienceSampleMember.sample_id.in_(_id_set(session, samples.ids))
         ),
         2, dtype=np.int64,
     )
@@ -270,65 +358,23 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     )
     member_ids = _ints(members[:, 0])
     assert len(member_ids) == len(member_ids_used)
-    comment_edges = _rows(
-        session,
-        select(CreatorEdge.source_id, CreatorEdge.target_id, CreatorEdge.weight).where(
-            CreatorEdge.workspace_id == workspace_id, CreatorEdge.kind == "comments",
-            CreatorEdge.source_id.in_(in_scope), CreatorEdge.target_id.in_(in_scope)),
-        3,
-    )
-
-    sample_date = np.full(len(creator_ids), np.datetime64("NaT", "D"))
-    creator_sample_id = np.full(len(creator_ids), -1, dtype=np.int64)
-    sample_creator_ids = _ints(samples[:, 1])
-    if len(sample_ids):
-        sample_positions = _positions(creator_ids, sample_creator_ids)
-        sample_date[sample_positions] = _days(samples[:, 2].tolist())
-        creator_sample_id[sample_positions] = sample_ids
-    # Sample id -> its creator's position, then each membership's creator position.
-    sample_order = np.argsort(sample_ids)
-    sample_creator_pos = _positions(creator_ids, sample_creator_ids[sample_order])
-    membership_creator_pos = sample_creator_pos[_positions(sample_ids[sample_order], membership_sample_ids)]
-
-    return ScoringInputs(
-        creator_ids=creator_ids,
-        platform=np.array([PLATFORM_CODE[p] for p in creators[:, 1].tolist()], dtype=np.int64),
-        handles=_objects(creators[:, 2]),
-        followers=_floats(creators[:, 3]),
-        following=_floats(creators[:, 4]),
-        posts_count=_floats(creators[:, 5]),
-        as_of=_utc(creators[:, 6].tolist(), "D"),
-        sample_date=sample_date,
-        sample_id=creator_sample_id,
-        post_creator=_positions(creator_ids, _ints(posts[:, 0])),
-        post_published_at=_epochs(posts[:, 1], "s"),
-        post_likes=_floats(posts[:, 2]),
-        post_comments=_floats(posts[:, 3]),
-        post_views=_floats(posts[:, 4]),
-        post_is_contest=detect_contests(posts[:, 5].tolist()),
-        post_external_id=_objects(posts[:, 6]),
-        snapshot_creator=_positions(creator_ids, _ints(snapshots[:, 0])),
-        snapshot_date=_epochs(snapshots[:, 1], "D"),
-        snapshot_followers=_floats(snapshots[:, 2]),
-        snapshot_following=_floats(snapshots[:, 3]),
-        member_followers=_floats(members[:, 1]),
-        member_following=_floats(members[:, 2]),
-        member_posts_count=_floats(members[:, 3]),
-        member_has_avatar=_bools(members[:, 4]),
-        member_bio_length=_floats(members[:, 5]),
-        member_created_at=_epochs(members[:, 6], "D"),
-        member_last_post_at=_epochs(members[:, 7], "D"),
-        member_country=_objects(members[:, 8]),
-        member_language=_objects(members[:, 9]),
-        member_gender=_objects(members[:, 10]),
-        member_age_range=_objects(members[:, 11]),
-        member_keys=_objects(members[:, 12]),
-        sample_creator=membership_creator_pos,
-        sample_member=_positions(member_ids, membership_member_ids),
-        comment_source=_positions(creator_ids, _ints(comment_edges[:, 0])),
-        comment_target=_positions(creator_ids, _ints(comment_edges[:, 1])),
-        comment_weight=_floats(comment_edges[:, 2]),
-    )
+    return {
+        "member_followers": _floats(members[:, 1]),
+        "member_following": _floats(members[:, 2]),
+        "member_posts_count": _floats(members[:, 3]),
+        "member_has_avatar": _bools(members[:, 4]),
+        "member_bio_length": _floats(members[:, 5]),
+        "member_created_at": _epochs(members[:, 6], "D"),
+        "member_last_post_at": _epochs(members[:, 7], "D"),
+        "member_country": _objects(members[:, 8]),
+        "member_language": _objects(members[:, 9]),
+        "member_gender": _objects(members[:, 10]),
+        "member_age_range": _objects(members[:, 11]),
+        "member_keys": _objects(members[:, 12]),
+        # Each membership's creator: its sample's position among the (sorted) sample ids.
+        "sample_creator": samples.creator_position[_positions(samples.ids, membership_sample_ids)],
+        "sample_member": _positions(member_ids, membership_member_ids),
+    }
 
 
 def _id_set(session: Session, ids: np.ndarray):
