@@ -274,6 +274,13 @@ def explain(line: bytes, exc: Exception) -> str:
                 value = "?"
             return f"unknown type {value!r} - at `$.type` (expected one of: {_ALLOWED})"
         return message
+    if isinstance(exc, msgspec.DecodeError):
+        # msgspec >= 0.20 reports bad UTF-8 as a DecodeError ("Invalid UTF-8 encoded
+        # string") without the position; name the byte the way older versions did.
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            exc = bad
     if isinstance(exc, UnicodeDecodeError):
         return f"invalid UTF-8: {exc.reason} at byte {exc.start}"
     return f"invalid JSON: {exc}"
