@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from influencers.db import Base, utcnow
 
@@ -112,9 +112,22 @@ class Post(Base):
     caption: Mapped[str | None] = mapped_column(Text)
     hashtags: Mapped[list | None] = mapped_column(JSON)
     mentions: Mapped[list | None] = mapped_column(JSON)
+    # The caption announces a giveaway or contest (``influencers.scoring.inputs.detect_contest``),
+    # kept in step with the caption by the importer and by ``_contest_from_caption`` below.
+    # Scoring runs read this flag instead of every caption: matching half a million
+    # captions cost a scoring run more than reading them.
+    is_contest: Mapped[bool] = mapped_column(Boolean, default=False)
     # When these values were last written (an import that changed them): the as-of of
     # the engagement numbers, e.g. in campaign results read from the post.
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @validates("caption")
+    def _contest_from_caption(self, _key, caption):
+        # Posts written through the ORM (tests, fixtures) keep the flag right too.
+        from influencers.scoring.inputs import detect_contest
+
+        self.is_contest = detect_contest(caption)
+        return caption
 
 
 class FollowerSnapshot(Base):

@@ -108,6 +108,7 @@ from influencers.imports.records import (
     explain,
     too_long,
 )
+from influencers.scoring.inputs import detect_contests
 
 __all__ = ["ImportReport", "run_import", "KINDS", "DEFAULT_CHUNK_SIZE", "DEFAULT_CHUNK_BYTES"]
 
@@ -661,27 +662,30 @@ class _Importer:
 
     _POST_VALUES = (
         "creator_id", "published_at", "kind", "likes", "comments", "views", "shares", "saves",
-        "sponsored", "caption", "hashtags", "mentions",
+        "sponsored", "caption", "hashtags", "mentions", "is_contest",
     )
 
     def upsert_posts(self, items) -> None:
         b = self.b
         ts, js = b.ts, b.json
         rows = {}
-        for r, cid in items:
+        # Whether each caption announces a contest, vectorised over the chunk (scoring reads the flag).
+        contests = detect_contests([r.caption for r, _cid in items]).tolist()
+        for (r, cid), is_contest in zip(items, contests):
             rows[(r.platform, r.external_id)] = (
                 cid, ts(r.published_at), r.kind, r.likes, r.comments, r.views, r.shares, r.saves,
-                r.sponsored, r.caption, js(r.hashtags), js(r.mentions),
+                r.sponsored, r.caption, js(r.hashtags), js(r.mentions), is_contest,
             )
         wire = b.json_wire
         ws = self.ws
         self._store(
             "post", "posts", rows, scope=[("workspace_id", ws)], key_cols=("platform", "external_id"),
             key_types=("text", "text"),
-            value_cols=(*self._POST_VALUES[:10], *(b.json_column(c) for c in self._POST_VALUES[10:])),
+            value_cols=(*self._POST_VALUES[:10], *(b.json_column(c) for c in self._POST_VALUES[10:12]),
+                        self._POST_VALUES[12]),
             insert_cols=("workspace_id", "platform", "external_id", *self._POST_VALUES),
             insert_key=lambda k: (ws, *k),
-            wire=None if b.iso_dates else (lambda v: (*v[:10], wire(v[10]), wire(v[11]))),
+            wire=None if b.iso_dates else (lambda v: (*v[:10], wire(v[10]), wire(v[11]), v[12])),
             # When the import last changed the post's numbers: the as-of of a campaign
             # result read from it.
             touch="updated_at",

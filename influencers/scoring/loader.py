@@ -33,7 +33,7 @@ from influencers.creators.models import (
     FollowerSnapshot,
     Post,
 )
-from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs, detect_contests
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
 
 
 def _columns(session: Session, stmt, names: list[str]) -> dict[str, list]:
@@ -244,7 +244,7 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
     posts = _rows(
         session,
         select(Post.creator_id, _epoch_seconds(dialect, Post.published_at), Post.likes, Post.comments, Post.views,
-               Post.caption, Post.external_id).where(Post.creator_id.in_(scope)),
+               Post.is_contest, Post.external_id).where(Post.creator_id.in_(scope)),
         7,
     )
     snapshots = _rows(
@@ -266,7 +266,7 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
         "post_likes": _floats(posts[:, 2]),
         "post_comments": _floats(posts[:, 3]),
         "post_views": _floats(posts[:, 4]),
-        "post_is_contest": detect_contests(posts[:, 5].tolist()),
+        "post_is_contest": _bools(posts[:, 5]),
         "post_external_id": _objects(posts[:, 6]),
         "snapshot_creator": _positions(creator_ids, _ints(snapshots[:, 0])),
         "snapshot_date": _epochs(snapshots[:, 1], "D"),

@@ -271,6 +271,28 @@ def test_upsert_updates_changed_fields(database, workspace_id):
         assert s.execute(text("SELECT weight FROM creator_edges")).scalar_one() == 2.5
 
 
+def test_contest_flag_follows_the_caption(database, workspace_id):
+    """Scoring reads ``posts.is_contest`` instead of matching every caption: the importer
+    (and the ORM) keep it equal to ``detect_contest(caption)`` through inserts and updates."""
+    do_import(database, workspace_id, lines(
+        creator("alice"), post("p1", caption="GIVEAWAY! Comment to win"), post("p2", caption="lunch"), post("p3"),
+    ))
+
+    def flags():
+        with database.transaction(write=False) as s:
+            return dict(s.execute(select(Post.external_id, Post.is_contest)).all())
+
+    assert flags() == {"p1": True, "p2": False, "p3": False}
+    report = do_import(database, workspace_id, lines(
+        post("p1", caption="just lunch"), post("p2", caption="Concours: à gagner"), post("p3")))
+    assert report.stored["post"] == {"inserted": 0, "updated": 2, "unchanged": 1}
+    assert flags() == {"p1": False, "p2": True, "p3": False}
+    with database.transaction() as s:
+        p3 = s.scalars(select(Post).where(Post.external_id == "p3")).one()
+        p3.caption = "Tag a friend to win"
+    assert flags()["p3"] is True
+
+
 def test_reimported_audience_replaces_the_member_list(database, workspace_id):
     do_import(database, workspace_id, lines(creator("alice"), audience("alice", [member("a"), member("b")])))
     report = do_import(database, workspace_id, lines(audience("alice", [member("b"), member("c")])))

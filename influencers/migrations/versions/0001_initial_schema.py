@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:59:02.623709
+Create Date: 2026-12-04 13:29:25.136724
 """
 from alembic import op
 import sqlalchemy as sa
@@ -322,6 +322,7 @@ def upgrade() -> None:
     sa.Column('caption', sa.Text(), nullable=True),
     sa.Column('hashtags', sa.JSON(), nullable=True),
     sa.Column('mentions', sa.JSON(), nullable=True),
+    sa.Column('is_contest', sa.Boolean(), nullable=False),
     sa.Column('updated_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_posts_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_posts_workspace_id_workspaces'), ondelete='CASCADE'),
