@@ -59,3 +59,17 @@ def test_a_rerun_replaces_only_the_creators_whose_audience_changed(api, database
         inputs = load_inputs(session, api.workspace_id)
         assert write_audience_shares(session, api.workspace_id, audience_shares(inputs)) == 0
     assert stored(database) == second
+
+
+def test_key_counting_agrees_with_unique_on_both_paths():
+    import numpy as np
+
+    from influencers.scoring.runs import _count_keys
+
+    rng = np.random.default_rng(3)
+    for keys, key_range in ((rng.integers(0, 500, 5000), 500),           # dense: one bincount
+                            (rng.integers(0, 10**9, 5000), 10**9),       # sparse: the sort
+                            (np.zeros(0, dtype=np.int64), 10)):
+        present, counts = _count_keys(keys, key_range)
+        expected_keys, expected_counts = np.unique(keys, return_counts=True)
+        assert present.tolist() == expected_keys.tolist() and counts.tolist() == expected_counts.tolist()
