@@ -195,8 +195,8 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     """The workspace's (or one platform's) scoring inputs, read in the session's transaction.
 
     ``audience=False`` leaves out the sample memberships and the members (the bulk of
-    the read): a parallel scoring run reads those in a worker process
-    (:mod:`influencers.scoring.parallel`) and gives ``score_creators`` their result.
+    the read), for a caller that reads those elsewhere with :func:`read_audience` (the
+    planned parallel scoring run: a worker process on the same snapshot).
     """
     creators = read_creators(session, workspace_id, platform)
     scope = _scope(workspace_id, platform)
