@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from influencers.db import Base, utcnow
+from influencers.scoring.inputs import detect_contest
 
 PLATFORMS = (
     "instagram", "tiktok", "youtube", "twitter", "facebook", "linkedin",
@@ -115,7 +116,8 @@ class Post(Base):
     # The caption announces a giveaway or contest (``influencers.scoring.inputs.detect_contest``),
     # kept in step with the caption by the importer and by ``_contest_from_caption`` below.
     # Scoring runs read this flag instead of every caption: matching half a million
-    # captions cost a scoring run more than reading them.
+    # captions cost a scoring run more than reading them. A change of the contest rule
+    # therefore needs a migration that recomputes the flag of stored posts.
     is_contest: Mapped[bool] = mapped_column(Boolean, default=False)
     # When these values were last written (an import that changed them): the as-of of
     # the engagement numbers, e.g. in campaign results read from the post.
@@ -124,8 +126,6 @@ class Post(Base):
     @validates("caption")
     def _contest_from_caption(self, _key, caption):
         # Posts written through the ORM (tests, fixtures) keep the flag right too.
-        from influencers.scoring.inputs import detect_contest
-
         self.is_contest = detect_contest(caption)
         return caption
 

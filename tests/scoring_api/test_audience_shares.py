@@ -1,11 +1,12 @@
 """Re-runs write only the audience shares that changed, and end in the same state as a full rewrite."""
 import datetime as dt
 
+import numpy as np
 from sqlalchemy import delete, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.runs import audience_shares, write_audience_shares
+from influencers.scoring.runs import _count_keys, audience_shares, write_audience_shares
 from influencers.scoring.store import AudienceShare
 from tests.overlap_api.conftest import import_records, member
 from tests.scoring_api.conftest import import_demo, run_scoring
@@ -62,10 +63,6 @@ def test_a_rerun_replaces_only_the_creators_whose_audience_changed(api, database
 
 
 def test_key_counting_agrees_with_unique_on_both_paths():
-    import numpy as np
-
-    from influencers.scoring.runs import _count_keys
-
     rng = np.random.default_rng(3)
     for keys, key_range in ((rng.integers(0, 500, 5000), 500),           # dense: one bincount
                             (rng.integers(0, 10**9, 5000), 10**9),       # sparse: the sort
