@@ -18,6 +18,17 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def scoring_worker_min_creators() -> int | None:
+    """``INFLUENCERS_SCORING_WORKER_MIN_CREATORS``: scoring runs over at least this many
+    creators compute their audience pass in a worker process (a second core) while they
+    read and score the rest; ``off`` keeps every run in one process. Default 5,000: below
+    that a run takes a second or two, and starting the process would cost more than it saves."""
+    raw = os.environ.get("INFLUENCERS_SCORING_WORKER_MIN_CREATORS", "").strip()
+    if raw.lower() in ("off", "none", "never", "false"):
+        return None
+    return int(raw) if raw else 5000
+
+
 @dataclass(frozen=True)
 class Settings:
     # INFLUENCERS_DATABASE_URL wins; DATABASE_URL (the usual PaaS name) is the fallback.
@@ -36,6 +47,8 @@ class Settings:
     # (e.g. redis://) is set, which makes the limit hold across gunicorn workers.
     rate_limit: str = "1200/minute"
     rate_limit_storage_url: str = "memory://"
+    # See scoring_worker_min_creators (None: never).
+    scoring_worker_min_creators: int | None = 5000
     default_page_size: int = 20
     max_page_size: int = 100
     extra: dict = field(default_factory=dict)
@@ -86,6 +99,7 @@ def load_settings(**overrides) -> Settings:
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
+        scoring_worker_min_creators=scoring_worker_min_creators(),
     )
     values.update(overrides)
     if "pseudonym_secret" not in values:

@@ -75,4 +75,7 @@ class AudienceSketchRecord(Base):
     sketch_format_version: Mapped[int] = mapped_column(Integer)
     member_count: Mapped[int] = mapped_column(Integer)
     sketch: Mapped[bytes] = mapped_column(LargeBinary)
+    # blake2b-64 of ``sketch`` (signed): a run finds the rows it must replace by comparing
+    # digests, without reading 20,000 blobs back.
+    sketch_digest: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -8,12 +8,15 @@ creator with the parameters it was built with (``lg_k``, ``seed``, format
 version). It is set-based: the overlap loader's queries once per platform, one
 query for the member keys and one for the existing rows; a row is replaced
 only when its bytes changed (a new sample, other parameters, or a member
-reclassified by a new model).
+reclassified by a new model), judged by the stored digest of the bytes.
 
-Scoring runs call :func:`build_sketches_from_inputs` at their end, so sketches
-are as fresh as the scores: the same rows, built from the memberships and
-member keys the run has already loaded (reading every latest sample a second
-time through the overlap loader was the slowest stage of a run).
+Scoring runs store the sketches their audience pass built
+(:func:`influencers.scoring.audience_pass.sketch_batch`, written with
+:func:`store_sketch_batch`), so sketches are as fresh as the scores: the same
+rows, built from the memberships and member keys the run has already loaded
+(reading every latest sample a second time through the overlap loader was the
+slowest stage of a run). Each row carries a digest of its bytes, so finding
+the rows that changed reads no sketch.
 
 :func:`sketch_overlap_report` answers the overlap report from stored sketches
 only (no member is read): pairwise intersections and Jaccard with bounds,
@@ -40,7 +43,6 @@ from influencers.overlap.loader import (
     MixedPlatforms,
     UnknownCreators,
     active_scoring_model,
-    authentic_memberships,
     load_audience,
 )
 from influencers.overlap.models import AudienceSketchRecord
@@ -53,10 +55,10 @@ from influencers.overlap.sketch import (
     sketch_overlap,
     sketch_unique_reach,
 )
-from influencers.scoring.inputs import ScoringInputs
+from influencers.scoring.audience_pass import SketchBatch, sketch_digest
 from influencers.scoring.store import CreatorScore
 
-__all__ = ["build_sketches", "build_sketches_from_inputs", "sketch_overlap_report", "MissingSketches",
+__all__ = ["build_sketches", "store_sketch_batch", "sketch_overlap_report", "MissingSketches",
            "IncompatibleSketches"]
 
 NUM_STD_DEVS = 2
@@ -146,74 +148,72 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
 
     existing = _stored_sketches(session, list(platforms)) if platforms else {}
     sketched = {cid: (*latest[cid], [key_of[int(m)] for m in members.tolist()]) for cid, members in counted.items()}
-    return _store_sketches(session, sketched, existing, lg_k=lg_k, seed=seed)
+    return _store_sketches(session, _batch_from_keys(sketched, lg_k=lg_k, seed=seed), existing)
 
 
-def build_sketches_from_inputs(session: Session, workspace_id: int, inputs: ScoringInputs, *,
-                               lg_k: int = DEFAULT_LG_K, seed: int = DEFAULT_SEED) -> dict[str, int]:
-    """What ``build_sketches(session, workspace_id)`` writes, from a scoring run's loaded inputs.
+def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
+                       creator_ids: Sequence[int] | np.ndarray) -> dict[str, int]:
+    """Makes the stored sketches of ``creator_ids`` those of ``batch`` (a scoring run's, see
+    :func:`influencers.scoring.audience_pass.sketch_batch`): what ``build_sketches(session,
+    workspace_id)`` would write for them, from the memberships the run has already loaded.
 
-    ``inputs`` is :func:`influencers.scoring.loader.load_inputs` of the whole workspace
-    (every platform): it holds each creator's latest sample (``sample_id``,
-    ``sample_date``), its memberships and the members' profiles and ``member_keys``,
-    i.e. everything the overlap loader would read again. Members are counted by
-    :func:`influencers.overlap.loader.authentic_memberships` with the workspace's
-    active model (read here, as ``build_sketches`` does), so the bytes are identical;
-    only existing rows are read. Creators added after ``inputs`` was read are left alone.
+    ``creator_ids`` are the creators the batch was computed for (the run's creators);
+    creators of the workspace added since are left alone. Only the stored rows'
+    parameters and digests are read, not their bytes.
     """
-    if not 0 <= seed < 2 ** 63:
-        raise ValueError("seed must be within [0, 2^63)")
-    if inputs.sample_id is None or inputs.member_keys is None:
-        raise ValueError("inputs lack sample_id or member_keys: load them with load_inputs")
-    model, _version = active_scoring_model(session, workspace_id)
-    counted_rows = authentic_memberships(inputs, model)
-    creator, member = inputs.sample_creator[counted_rows], inputs.sample_member[counted_rows]
-    # Rows grouped by creator, members in id order (member positions follow ids), like the overlap loader.
-    order = np.lexsort((member, creator))
-    creator, member = creator[order], member[order]
-    bounds = np.searchsorted(creator, np.arange(inputs.n_creators + 1))
-    keys = inputs.member_keys[member].tolist()
-    sketched = {}
-    for i in np.flatnonzero(inputs.sample_id >= 0).tolist():
-        sketched[int(inputs.creator_ids[i])] = (int(inputs.sample_id[i]), inputs.sample_date[i].item(),
-                                                keys[bounds[i]:bounds[i + 1]])
-
-    in_inputs = set(inputs.creator_ids.tolist())
+    in_batch = set(np.asarray(creator_ids, dtype=np.int64).tolist())
     stored = _stored_sketches(session, select(Creator.id).where(Creator.workspace_id == workspace_id))
-    existing = {cid: row for cid, row in stored.items() if cid in in_inputs}
-    return _store_sketches(session, sketched, existing, lg_k=lg_k, seed=seed)
+    existing = {cid: row for cid, row in stored.items() if cid in in_batch}
+    return _store_sketches(session, batch, existing)
 
 
-def _stored_sketches(session: Session, creator_ids) -> dict[int, tuple[int, bytes]]:
-    """creator id -> (sample id, sketch bytes) of the stored rows of ``creator_ids`` (a list or a subquery)."""
-    return {int(cid): (int(sid), bytes(blob)) for cid, sid, blob in session.execute(
-        select(AudienceSketchRecord.creator_id, AudienceSketchRecord.sample_id, AudienceSketchRecord.sketch)
-        .where(AudienceSketchRecord.creator_id.in_(creator_ids)))}
+def _batch_from_keys(sketched: dict[int, tuple[int, dt.date, list[str]]], *, lg_k: int, seed: int) -> SketchBatch:
+    """A batch from creator id -> (latest sample id, its date, counted member keys)."""
+    ids = list(sketched)
+    blobs = [build_sketch(sketched[cid][2], lg_k=lg_k, seed=seed).to_bytes() for cid in ids]
+    return SketchBatch(
+        creator_ids=np.array(ids, dtype=np.int64),
+        sample_ids=np.array([sketched[cid][0] for cid in ids], dtype=np.int64),
+        sampled_at=np.array([sketched[cid][1] for cid in ids], dtype="datetime64[D]"),
+        member_counts=np.array([len(sketched[cid][2]) for cid in ids], dtype=np.int64),
+        digests=np.array([sketch_digest(blob) for blob in blobs], dtype=np.int64),
+        blobs=blobs, lg_k=lg_k, seed=seed,
+    )
 
 
-def _store_sketches(session: Session, sketched: dict[int, tuple[int, dt.date, list[str]]],
-                    existing: dict[int, tuple[int, bytes]], *, lg_k: int, seed: int) -> dict[str, int]:
-    """Sketches ``sketched`` (creator id -> latest sample id, its date, counted member keys) and
-    writes the rows whose (sample, bytes) differ from ``existing``; deletes the ``existing``
-    rows of creators not in ``sketched`` (no sample any more)."""
+def _stored_sketches(session: Session, creator_ids) -> dict[int, tuple]:
+    """creator id -> (sample id, lg_k, seed, format version, digest) of the stored rows of
+    ``creator_ids`` (a list or a subquery)."""
+    record = AudienceSketchRecord
+    return {int(cid): tuple(rest) for cid, *rest in session.execute(
+        select(record.creator_id, record.sample_id, record.lg_k, record.seed, record.sketch_format_version,
+               record.sketch_digest).where(record.creator_id.in_(creator_ids)))}
+
+
+def _store_sketches(session: Session, batch: SketchBatch, existing: dict[int, tuple]) -> dict[str, int]:
+    """Writes the rows of ``batch`` whose (sample, parameters, digest) differ from ``existing``;
+    deletes the ``existing`` rows of creators not in ``batch`` (no sample any more)."""
     now = utcnow()
     rows, replace = [], []
-    for cid, (sample_id, sampled_at, keys) in sketched.items():
-        blob = build_sketch(keys, lg_k=lg_k, seed=seed).to_bytes()
-        if existing.get(cid) == (sample_id, blob):
+    sampled_at = [None if d is None else d for d in batch.sampled_at.astype("datetime64[D]").tolist()]
+    for k, (cid, sample_id, count, digest) in enumerate(zip(
+            batch.creator_ids.tolist(), batch.sample_ids.tolist(), batch.member_counts.tolist(),
+            batch.digests.tolist())):
+        if existing.get(cid) == (sample_id, batch.lg_k, batch.seed, VERSION, digest):
             continue
         replace.append(cid)
-        rows.append({"creator_id": cid, "sample_id": sample_id, "sampled_at": sampled_at, "lg_k": lg_k,
-                     "seed": seed, "sketch_format_version": VERSION, "member_count": len(keys),
-                     "sketch": blob, "created_at": now})
-    stale = [cid for cid in existing if cid not in sketched]
+        rows.append({"creator_id": cid, "sample_id": sample_id, "sampled_at": sampled_at[k], "lg_k": batch.lg_k,
+                     "seed": batch.seed, "sketch_format_version": VERSION, "member_count": count,
+                     "sketch": batch.blobs[k], "sketch_digest": digest, "created_at": now})
+    in_batch = set(batch.creator_ids.tolist())
+    stale = [cid for cid in existing if cid not in in_batch]
     gone = replace + stale
     for start in range(0, len(gone), 5000):
         session.execute(delete(AudienceSketchRecord).where(
             AudienceSketchRecord.creator_id.in_(gone[start:start + 5000])))
     for start in range(0, len(rows), 2000):
         session.execute(insert(AudienceSketchRecord.__table__), rows[start:start + 2000])
-    return {"sketched": len(sketched), "written": len(rows), "unchanged": len(sketched) - len(rows),
+    return {"sketched": len(batch), "written": len(rows), "unchanged": len(batch) - len(rows),
             "removed": len(stale)}
 
 

@@ -450,13 +450,23 @@ def following_churn(inputs: ScoringInputs, model: ScoringModel) -> FlagResult:
     return result
 
 
-def detect_fraud(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResult,
-                 model: ScoringModel, pods: dict[int, dict] | None = None) -> dict[str, FlagResult]:
+def activity_flags(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel,
+                   pods: dict[int, dict] | None = None) -> dict[str, FlagResult]:
+    """The flags judged on posts, snapshots and edges alone (all but ``bought_followers``):
+    a scoring run computes them while its audience pass is still running elsewhere."""
     likes = bought_likes(inputs, eng, model)
     return {
-        "bought_followers": bought_followers(inputs, aud, eng, model),
         "follower_spike": follower_spike(inputs, eng, model, likes.flagged),
         "bought_likes": likes,
         "comment_pod": comment_pod(inputs, eng, model, pods),
         "following_churn": following_churn(inputs, model),
     }
+
+
+def detect_fraud(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResult,
+                 model: ScoringModel, pods: dict[int, dict] | None = None,
+                 activity: dict[str, FlagResult] | None = None) -> dict[str, FlagResult]:
+    """Every flag; ``activity``: :func:`activity_flags` computed already."""
+    if activity is None:
+        activity = activity_flags(inputs, eng, model, pods)
+    return {"bought_followers": bought_followers(inputs, aud, eng, model), **activity}

@@ -195,8 +195,8 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     """The workspace's (or one platform's) scoring inputs, read in the session's transaction.
 
     ``audience=False`` leaves out the sample memberships and the members (the bulk of
-    the read), for a caller that reads those elsewhere with :func:`read_audience` (the
-    planned parallel scoring run: a worker process on the same snapshot).
+    the read), for a caller that reads those elsewhere with :func:`load_audience_inputs`
+    (a scoring run's audience worker, a process reading the same snapshot).
     """
     creators = read_creators(session, workspace_id, platform)
     scope = _scope(workspace_id, platform)
@@ -206,6 +206,19 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     if audience:
         fields.update(read_audience(session, workspace_id, creators["creator_ids"], samples))
     return ScoringInputs(**fields)
+
+
+def load_audience_inputs(session: Session, workspace_id: int) -> ScoringInputs:
+    """What :func:`load_inputs` leaves out with ``audience=False``, with the creators' ids,
+    platforms, followers and latest samples: the inputs of a scoring run's audience pass
+    (:mod:`influencers.scoring.audience_pass`); no posts, snapshots or edges."""
+    creators = read_creators(session, workspace_id)
+    samples = read_latest_samples(session, _scope(workspace_id, None), creators["creator_ids"])
+    return ScoringInputs(
+        creator_ids=creators["creator_ids"], platform=creators["platform"], followers=creators["followers"],
+        sample_date=samples.sample_date, sample_id=samples.sample_id,
+        **read_audience(session, workspace_id, creators["creator_ids"], samples),
+    )
 
 
 def _scope(workspace_id: int, platform: str | None):

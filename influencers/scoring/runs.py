@@ -6,33 +6,37 @@ Used by the API (as a background job answering 202) and by ``influencers score``
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Callable
 
 import numpy as np
-import pandas as pd
-from sqlalchemy import delete, select, text, true, update
+from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.orm import Session
 
-from influencers.config import Settings
+from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
 from influencers.db import Database, bulk_insert, encode_json, utcnow
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
-from influencers.overlap.sketch_store import build_sketches_from_inputs
-from influencers.scoring.loader import _columns, load_inputs
+from influencers.overlap.loader import active_scoring_model
+from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
+from influencers.overlap.sketch_store import store_sketch_batch
+from influencers.scoring.audience_pass import AUDIENCE_DIMENSIONS, AudienceShares, LocalAudiencePass
+from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
+from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
-from influencers.scoring.score import ScoringResult, score_creators
+from influencers.scoring.score import ScoringResult, activity_signals, score_creators
 from influencers.scoring.store import (
     FLAG_BITS,
     AudienceShare,
+    AudienceShareDigest,
     CreatorScore,
     CreatorScoreExplanation,
     ScoringModelVersion,
     ScoringRun,
 )
 
-AUDIENCE_DIMENSIONS = ("country", "language", "gender", "age_range")
 # Below this many creators the planner does fine without fresh statistics.
 STATISTICS_THRESHOLD = 1000
 
@@ -95,25 +99,50 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
 
 @runner.job_handler("score")
 def _score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
-    return execute_run(db, workspace_id, params["run_id"], report_progress)
+    return execute_run(db, workspace_id, params["run_id"], report_progress,
+                       worker_min_creators=settings.scoring_worker_min_creators)
+
+
+# execute_run's default for ``worker_min_creators``: the INFLUENCERS_SCORING_WORKER_MIN_CREATORS setting.
+FROM_SETTINGS = "from settings"
 
 
 def execute_run(db: Database, workspace_id: int, run_id: int,
-                report_progress: Callable[[float], None] | None = None) -> dict:
-    """Runs a queued scoring run to completion (or records its failure and re-raises)."""
+                report_progress: Callable[[float], None] | None = None, *,
+                worker_min_creators: int | None | str = FROM_SETTINGS) -> dict:
+    """Runs a queued scoring run to completion (or records its failure and re-raises).
+
+    The audience pass (:mod:`influencers.scoring.audience_pass`) runs in a worker
+    process (:mod:`influencers.scoring.audience_worker`) on the run's snapshot when the
+    workspace has at least ``worker_min_creators`` creators (``None``: never; default:
+    the ``INFLUENCERS_SCORING_WORKER_MIN_CREATORS`` setting), else in this process. Both
+    give the same result.
+    """
     progress = report_progress or (lambda _fraction: None)
+    if worker_min_creators == FROM_SETTINGS:
+        worker_min_creators = scoring_worker_min_creators()
     timings: dict[str, float] = {}
     with db.transaction() as session:
         run = session.get(ScoringRun, run_id)
         run.status, run.started_at = "running", utcnow()
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
+        n_creators = session.scalar(select(func.count()).select_from(Creator).where(
+            Creator.workspace_id == workspace_id))
+    use_worker = worker_min_creators is not None and n_creators >= worker_min_creators and can_use_worker(db)
     try:
         # Millions of acyclic objects (rows, explanation dicts): see influencers.gcpause.
-        with gc_paused():
+        with gc_paused(), (AudienceWorker(db, workspace_id, lg_k=DEFAULT_LG_K, seed=DEFAULT_SEED)
+                           if use_worker else nullcontext()) as worker:
             started = time.perf_counter()
             with db.transaction(write=False) as session:
-                inputs = load_inputs(session, workspace_id)
+                begin_snapshot(session)
+                # The overlap sketches count the members the workspace's active model calls
+                # authentic (as build_sketches does); usually the run's own model.
+                sketch_model, _version = active_scoring_model(session, workspace_id)
+                if worker is not None:
+                    worker.share_snapshot(session, model=model.to_dict(), sketch_model=sketch_model.to_dict())
+                inputs = load_inputs(session, workspace_id, audience=worker is None)
                 timings["read_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 # Graph centrality (PageRank percentile per platform) and comment-pod clusters.
@@ -123,9 +152,21 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
             progress(0.4)
 
             started = time.perf_counter()
-            result = score_creators(inputs, model, centrality=centrality, pods=pods)
-            shares = audience_shares(inputs)
-            timings["compute_seconds"] = round(time.perf_counter() - started, 3)
+            # Engagement and the activity flags first: with a worker, its audience pass is still running.
+            activity = activity_signals(inputs, model, pods)
+            # The audience pass: from the worker, part by part as it finishes them, or computed here.
+            audience = worker if worker is not None else LocalAudiencePass(inputs, model, sketch_model)
+            waiting = time.perf_counter()
+            audience_result = audience.audience()
+            if worker is not None:
+                timings["audience_wait_seconds"] = round(time.perf_counter() - waiting, 3)
+                if not np.array_equal(worker.creator_ids, inputs.creator_ids):
+                    raise AudienceWorkerError("the audience worker read other creators than the run")
+            result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience_result,
+                                    activity=activity)
+            if worker is None:
+                audience.precompute()  # not inside the write transaction, which holds the write lock
+            timings["compute_seconds"] = round(time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
             progress(0.7)
 
             # Scores, audience shares, the overlap sketches of the latest samples and the
@@ -138,14 +179,17 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 current = not newer_run_succeeded(session, workspace_id, run_id)
                 started = time.perf_counter()
                 write_scores(session, workspace_id, run_id, result, current=current)
+                timings["write_scores_seconds"] = round(time.perf_counter() - started, 3)
                 if current:
-                    write_audience_shares(session, workspace_id, shares)
+                    shares_started = time.perf_counter()
+                    write_audience_shares(session, workspace_id, audience.shares())
+                    timings["write_shares_seconds"] = round(time.perf_counter() - shares_started, 3)
                 timings["write_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 if current:
-                    # From the memberships and member keys already loaded (not a second read of them).
-                    build_sketches_from_inputs(session, workspace_id, inputs)
+                    store_sketch_batch(session, workspace_id, audience.sketches(), inputs.creator_ids)
                 timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
+                timings.update(audience.timings, audience_worker=use_worker)
                 session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                     status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
                     superseded=not current))
@@ -263,102 +307,38 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
                 ((score_id, encode_json(explanations[position[creator_id]])) for score_id, creator_id in score_ids))
 
 
-def audience_shares(inputs) -> pd.DataFrame:
-    """Per creator, dimension and value: the share of the latest sample's members (known values only).
-
-    Rows are ordered by dimension, creator position and value. Vectorised: the member
-    values are factorised once (sorted codes), and (creator, code) pairs counted on one
-    integer key per membership (:func:`_count_keys`).
-    """
-    frames = []
-    for dimension in AUDIENCE_DIMENSIONS:
-        values = getattr(inputs, f"member_{dimension}")
-        if values is None or not len(inputs.sample_member):
-            continue
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)  # -1: unknown
-        member_codes = codes[inputs.sample_member]
-        known_rows = member_codes >= 0
-        if not known_rows.any():
-            continue
-        n_values = max(len(uniques), 1)
-        keys, counts = _count_keys(inputs.sample_creator[known_rows].astype(np.int64) * n_values
-                                   + member_codes[known_rows], inputs.n_creators * n_values)
-        creator, code = np.divmod(keys, n_values)
-        known = np.bincount(creator, weights=counts)[creator].astype(np.int64)
-        frames.append(pd.DataFrame({
-            "creator_id": inputs.creator_ids[creator],
-            "dimension": dimension,
-            "value": np.asarray(uniques, dtype=object)[code],
-            "share": counts / known,
-            "sample_size": known,
-        }))
-    if not frames:
-        return pd.DataFrame(columns=["creator_id", "dimension", "value", "share", "sample_size"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def _count_keys(keys: np.ndarray, key_range: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(keys, return_counts=True)`` for non-negative ``keys`` below ``key_range``.
-
-    One ``bincount`` over the whole key range when it is not much larger than the
-    keys (creators x a few dozen countries: no sort of 4M keys), else the sort.
-    """
-    if key_range <= 4 * len(keys) + 1024:
-        counts = np.bincount(keys, minlength=key_range)
-        present = np.flatnonzero(counts)
-        return present, counts[present]
-    return np.unique(keys, return_counts=True)
-
-
-def write_audience_shares(session: Session, workspace_id: int, shares: pd.DataFrame) -> int:
+def write_audience_shares(session: Session, workspace_id: int, shares: AudienceShares) -> int:
     """Makes the workspace's stored audience shares equal to ``shares``, writing only what changed.
 
     A re-run usually finds most samples unchanged: deleting and re-inserting every
-    row (~750,000 at 20,000 creators) cost more than the rest of the write. So the
-    stored rows are read once (set-based) and compared with the new ones on
-    (creator, dimension, value, share, sample_size); only the creators whose set of
-    rows differs in any way (a new sample, a lost sample, a changed value) have their
-    rows deleted and, if they still have shares, re-inserted. Unchanged creators'
-    rows are left as they are, which is the same end state as rewriting them.
-    Returns the number of creators whose rows were replaced or removed.
+    row (~750,000 at 20,000 creators) cost more than the rest of the write, and so
+    did reading them all back to compare. So each creator's rows carry one digest
+    (``audience_share_digests``, written with them): the stored digests are read
+    (one row per creator) and compared with the new ones, and only the creators
+    whose digest differs or is missing on either side (a new sample, a lost sample,
+    a changed value) have their rows deleted and, if they still have shares,
+    re-inserted. Unchanged creators' rows are left as they are, which is the same end
+    state as rewriting them. Returns the number of creators whose rows were replaced
+    or removed.
     """
     creators = select(Creator.id).where(Creator.workspace_id == workspace_id)
-    table = AudienceShare.__table__
-    stored = _columns(
-        session,
-        select(table.c.creator_id, table.c.dimension, table.c.value, table.c.share, table.c.sample_size)
-        .where(table.c.creator_id.in_(creators)),
-        ["creator_id", "dimension", "value", "share", "sample_size"],
-    )
-    stored = pd.DataFrame({
-        "creator_id": np.array(stored["creator_id"], dtype=np.int64),
-        "dimension": np.array(stored["dimension"], dtype=object),
-        "value": np.array(stored["value"], dtype=object),
-        "share": np.array(stored["share"], dtype=float),
-        "sample_size": np.array(stored["sample_size"], dtype=np.int64),
-    })
-    new = pd.DataFrame({
-        "creator_id": shares["creator_id"].to_numpy(dtype=np.int64),
-        "dimension": shares["dimension"].to_numpy(dtype=object),
-        "value": np.array([str(v) for v in shares["value"].tolist()], dtype=object),
-        "share": shares["share"].to_numpy(dtype=float),
-        "sample_size": shares["sample_size"].to_numpy(dtype=np.int64),
-    })
-    # Rows on one side only, or with another share / sample size, mark their creator changed.
-    both = new.merge(stored, on=["creator_id", "dimension", "value"], how="outer", suffixes=("", "_stored"),
-                     indicator=True)
-    differs = ((both["_merge"] != "both").to_numpy()
-               | (both["share"] != both["share_stored"]).to_numpy()
-               | (both["sample_size"] != both["sample_size_stored"]).to_numpy())
-    changed = np.unique(both["creator_id"].to_numpy(dtype=np.int64)[differs])
-    if not len(changed):
+    stored = dict(session.execute(select(AudienceShareDigest.creator_id, AudienceShareDigest.digest)
+                                  .where(AudienceShareDigest.creator_id.in_(creators))).all())
+    new = dict(zip(shares.digest_creator_ids.tolist(), shares.digests.tolist()))
+    changed_ids = sorted(cid for cid in stored.keys() | new.keys() if stored.get(cid) != new.get(cid))
+    if not changed_ids:
         return 0
-    changed_ids = changed.tolist()
     for start in range(0, len(changed_ids), 5000):
-        session.execute(delete(AudienceShare).where(AudienceShare.creator_id.in_(changed_ids[start:start + 5000])))
-    new = new[np.isin(new["creator_id"].to_numpy(), changed)]
+        chunk = changed_ids[start:start + 5000]
+        session.execute(delete(AudienceShare).where(AudienceShare.creator_id.in_(chunk)))
+        session.execute(delete(AudienceShareDigest).where(AudienceShareDigest.creator_id.in_(chunk)))
+    rows = np.isin(shares.creator_id, np.array(changed_ids, dtype=np.int64))
     # Tuples straight to the driver (executemany / COPY): ~750,000 rows on a first run
     # at 20,000 creators, where SQLAlchemy's per-row dicts cost more than the INSERT.
-    columns = ["creator_id", "dimension", "value", "share", "sample_size"]
-    bulk_insert(session, AudienceShare.__tablename__, columns, zip(*(new[c].tolist() for c in columns)))
+    dimension_names = np.asarray(AUDIENCE_DIMENSIONS, dtype=object)
+    bulk_insert(session, AudienceShare.__tablename__, ["creator_id", "dimension", "value", "share", "sample_size"],
+                zip(shares.creator_id[rows].tolist(), dimension_names[shares.dimension[rows]].tolist(),
+                    shares.value[rows].tolist(), shares.share[rows].tolist(), shares.sample_size[rows].tolist()))
+    bulk_insert(session, AudienceShareDigest.__tablename__, ["creator_id", "digest"],
+                [(cid, new[cid]) for cid in changed_ids if cid in new])
     return len(changed_ids)

@@ -22,7 +22,7 @@ from influencers.scoring.composite import (
     reach_value,
 )
 from influencers.scoring.engagement import EngagementResult, engagement_metrics
-from influencers.scoring.fraud import FlagResult, detect_fraud
+from influencers.scoring.fraud import FlagResult, activity_flags, detect_fraud
 from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import COMPONENTS, DEFAULT_MODEL, FLAGS, ScoringModel
 from influencers.scoring.reach import BASES, ReachResult, estimate_reach
@@ -385,8 +385,25 @@ def _prior_share(measured: np.ndarray, platform: np.ndarray, sampled: np.ndarray
     return np.where(use_platform, med[platform], prior), np.where(use_platform, 1, 2)
 
 
+@dataclass
+class ActivitySignals:
+    """What scoring computes from posts, snapshots and edges alone (no audience sample)."""
+
+    engagement: EngagementResult
+    flags: dict[str, FlagResult]
+
+
+def activity_signals(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
+                     pods: dict[int, dict] | None = None) -> ActivitySignals:
+    """Engagement and the activity flags, for :func:`score_creators` (``activity=``): a scoring
+    run computes them while its audience pass still runs in a worker process."""
+    eng = engagement_metrics(inputs, model)
+    return ActivitySignals(eng, activity_flags(inputs, eng, model, pods))
+
+
 def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
-                   centrality: np.ndarray | None = None, pods: dict[int, dict] | None = None) -> ScoringResult:
+                   centrality: np.ndarray | None = None, pods: dict[int, dict] | None = None,
+                   audience: AudienceResult | None = None, activity: ActivitySignals | None = None) -> ScoringResult:
     """Score every creator of ``inputs`` with ``model``.
 
     ``centrality``: optional per-creator values in [0, 1] from the graph module
@@ -394,11 +411,16 @@ def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
     component is left out and the other weights renormalised. ``pods``: optional
     comment-cluster evidence per creator index from the graph module
     (:func:`influencers.graph.pods.pod_evidence`), added to the ``comment_pod`` flag's evidence.
+    ``audience``: ``audience_authenticity(inputs, model)`` computed already (by a scoring
+    run's audience pass, possibly in another process); ``inputs`` then need no members.
+    ``activity``: :func:`activity_signals` of the same inputs, model and pods, computed already.
     """
     n = inputs.n_creators
-    aud = audience_authenticity(inputs, model)
-    eng = engagement_metrics(inputs, model)
-    flags = detect_fraud(inputs, aud, eng, model, pods=pods)
+    aud = audience_authenticity(inputs, model) if audience is None else audience
+    if activity is None:
+        activity = activity_signals(inputs, model, pods)
+    eng = activity.engagement
+    flags = detect_fraud(inputs, aud, eng, model, pods=pods, activity=activity.flags)
 
     size = aud.sample_size
     sampled = size > 0

@@ -139,3 +139,17 @@ class AudienceShare(Base):
     value: Mapped[str] = mapped_column(String(20), primary_key=True)
     share: Mapped[float] = mapped_column(Float)
     sample_size: Mapped[int] = mapped_column(Integer)
+
+
+class AudienceShareDigest(Base):
+    """One 64-bit digest of a creator's ``audience_shares`` rows (see
+    :func:`influencers.scoring.audience_pass.share_digests`), written with them.
+
+    A scoring run compares the digests of its new rows with these to find the
+    creators whose rows changed, instead of reading back every stored share row.
+    """
+
+    __tablename__ = "audience_share_digests"
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[int] = mapped_column(BigInteger)

@@ -143,7 +143,7 @@ def test_a_new_sample_rebuilds_the_sketch(api, database, tiny):
 
 
 def test_a_scoring_run_writes_the_bytes_build_sketches_writes(api, database, tiny):
-    """A run sketches from its loaded inputs (``build_sketches_from_inputs``); the rows must be
+    """A run sketches from its loaded inputs (``audience_pass.sketch_batch``); the rows must be
     exactly what the overlap loader path (``build_sketches``) writes on the same data: demo creators
     on several platforms with bot-like members, the tiny set, and a creator with an empty sample."""
     from tests.scoring_api.conftest import import_demo

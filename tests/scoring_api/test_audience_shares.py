@@ -5,8 +5,9 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
+from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.runs import _count_keys, audience_shares, write_audience_shares
+from influencers.scoring.runs import write_audience_shares
 from influencers.scoring.store import AudienceShare
 from tests.overlap_api.conftest import import_records, member
 from tests.scoring_api.conftest import import_demo, run_scoring
@@ -21,7 +22,7 @@ def stored(database):
 def recomputed(database, workspace_id):
     """What a full rewrite would store: the shares of the current inputs."""
     with database.transaction(write=False) as session:
-        frame = audience_shares(load_inputs(session, workspace_id))
+        frame = audience_shares(load_inputs(session, workspace_id)).frame()
     return set(zip(frame["creator_id"].tolist(), frame["dimension"].tolist(), map(str, frame["value"]),
                    frame["share"].tolist(), frame["sample_size"].tolist()))
 

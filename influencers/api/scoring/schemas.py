@@ -32,7 +32,9 @@ class ScoringRunSchema(ma.Schema):
     job_id = fields.Integer(allow_none=True, required=True)
     creators_scored = fields.Integer(required=True)
     error = fields.String(allow_none=True, required=True)
-    timings = fields.Dict(allow_none=True, required=True, metadata={"description": "Seconds spent reading, computing, writing"})
+    timings = fields.Dict(allow_none=True, required=True, metadata={
+        "description": "Seconds spent per stage (`*_seconds`: reading, computing, writing; `audience_*`: the audience "
+                       "pass, in a worker process when `audience_worker` is true)"})
     superseded = fields.Boolean(required=True, metadata={"description": (
         "A newer run of the workspace had already succeeded when this one finished: its scores are kept as "
         "history and are not the current ones")})

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 13:29:25.136724
+Create Date: 2026-12-04 16:09:23.705947
 """
 from alembic import op
 import sqlalchemy as sa
@@ -185,6 +185,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_audience_samples_creator_id_creators'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audience_samples')),
     sa.UniqueConstraint('creator_id', 'sampled_at', name=op.f('uq_audience_samples_creator_id_sampled_at'))
+    )
+    op.create_table('audience_share_digests',
+    sa.Column('creator_id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_audience_share_digests_creator_id_creators'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('creator_id', name=op.f('pk_audience_share_digests'))
     )
     op.create_table('audience_shares',
     sa.Column('creator_id', sa.Integer(), nullable=False),
@@ -387,6 +393,7 @@ def upgrade() -> None:
     sa.Column('sketch_format_version', sa.Integer(), nullable=False),
     sa.Column('member_count', sa.Integer(), nullable=False),
     sa.Column('sketch', sa.LargeBinary(), nullable=False),
+    sa.Column('sketch_digest', sa.BigInteger(), nullable=False),
     sa.Column('created_at', influencers.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_audience_sketches_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sample_id'], ['audience_samples.id'], name=op.f('fk_audience_sketches_sample_id_audience_samples'), ondelete='CASCADE'),
@@ -573,6 +580,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audience_shares_lookup')
 
     op.drop_table('audience_shares')
+    op.drop_table('audience_share_digests')
     op.drop_table('audience_samples')
     with op.batch_alter_table('shortlists', schema=None) as batch_op:
         batch_op.drop_index('ix_shortlists_workspace')

@@ -1,0 +1,255 @@
+"""A scoring run's audience pass in a child process, on the run's own snapshot of the database.
+
+The memberships and members of the latest samples are most of what a run reads
+(4M rows + 0.9M rows at 20,000 creators), and classifying them, counting the
+shares and building the sketches most of what it computes; none of it needs the
+posts, snapshots or the graph. So a large run (``INFLUENCERS_SCORING_WORKER_MIN_CREATORS``
+creators or more, on a database another process can open) starts this process,
+which reads and computes the audience pass (:mod:`influencers.scoring.audience_pass`)
+while the run's own process reads and scores the rest: two cores instead of one.
+
+Both read one snapshot, so the pass belongs to the same state of the database as
+the rest of the run:
+
+* PostgreSQL: the run's REPEATABLE READ transaction exports its snapshot
+  (``pg_export_snapshot``) and the worker's transaction adopts it
+  (``SET TRANSACTION SNAPSHOT``);
+* SQLite (WAL): a read transaction's snapshot starts at its first read, so the run
+  holds the write lock (``BEGIN IMMEDIATE`` on a separate connection) from before its
+  own first read until the worker has made its first read: no commit can fall
+  between them. Writers wait for that moment only (milliseconds; the worker has
+  imported everything and connected before).
+
+The protocol is one JSON object per line: the run writes the configuration and then
+the go (with the snapshot id and the models) to the worker's stdin; the worker
+answers ``ready``, ``reading``, then ``done`` (the result is in an ``.npz`` file in a
+private temporary directory, read with ``allow_pickle=False``) or ``error``. The
+worker's stdout is reserved for the protocol (stray output goes to stderr, which it
+shares with the run). Nothing is pickled either way.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from influencers.creators.models import Creator
+from influencers.db import Database
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# What pg_export_snapshot returns (e.g. 00000003-0000001B-1); checked before it is
+# spliced into SET TRANSACTION SNAPSHOT, which takes no bind parameter.
+_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")
+
+
+class AudienceWorkerError(RuntimeError):
+    """The worker failed (its error) or died; the run fails with this message."""
+
+
+def can_use_worker(db: Database) -> bool:
+    """A worker needs a database another process can open (not an in-memory SQLite)."""
+    if not db.is_sqlite:
+        return True
+    database = db.engine.url.database
+    return database not in (None, "", ":memory:") and not database.startswith("file::memory:")
+
+
+def begin_snapshot(session: Session) -> None:
+    """Starts ``session``'s transaction as one snapshot for all its reads: REPEATABLE READ on
+    PostgreSQL (which a worker can adopt); SQLite read transactions are snapshots already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+class AudienceWorker:
+    """The run's side: start the child, share the snapshot, collect the result."""
+
+    def __init__(self, db: Database, workspace_id: int, *, lg_k: int, seed: int, hold_after_snapshot: bool = False):
+        """``hold_after_snapshot`` (for tests): the worker waits for :meth:`proceed` between
+        starting its snapshot and reading, so that a test can commit a change in between."""
+        self._db = db
+        self._tempdir = tempfile.TemporaryDirectory(prefix="influencers-audience-")
+        self._directory = Path(self._tempdir.name)
+        self.timings: dict[str, float] = {}
+        self.creator_ids = None
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "influencers.scoring.audience_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+        )
+        # The URL goes through the pipe, not argv: it may hold a password.
+        self._send({"database_url": db.url, "workspace_id": workspace_id, "directory": str(self._directory),
+                    "lg_k": lg_k, "seed": seed, "hold_after_snapshot": hold_after_snapshot})
+
+    def __enter__(self) -> AudienceWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _send(self, message: dict) -> None:
+        try:
+            self._process.stdin.write(json.dumps(message) + "\n")
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            self._fail()
+
+    def _receive(self, expected: str) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            self._fail()
+        message = json.loads(line)
+        if "error" in message:
+            raise AudienceWorkerError(f"audience worker: {message['error']}")
+        if message.get("status") != expected:
+            raise AudienceWorkerError(f"audience worker: expected {expected!r}, got {message!r}")
+        return message
+
+    def _fail(self):
+        code = self._process.wait()
+        raise AudienceWorkerError(f"audience worker exited with status {code} (see its log on stderr)")
+
+    def share_snapshot(self, session: Session, *, model: dict, sketch_model: dict) -> None:
+        """Makes the worker read the snapshot of ``session``'s transaction (begun with
+        :func:`begin_snapshot`, nothing read yet on SQLite) and start reading with the models."""
+        self._receive("ready")
+        go = {"model": model, "sketch_model": sketch_model, "snapshot": None}
+        if session.get_bind().dialect.name == "postgresql":
+            go["snapshot"] = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            self._send(go)
+            self._receive("reading")
+            return
+        lock = self._db.engine.raw_connection()
+        try:
+            cursor = lock.cursor()
+            cursor.execute("BEGIN IMMEDIATE")  # no commit until both snapshots have started
+            session.execute(select(Creator.id).limit(1))  # the run's snapshot starts here
+            self._send(go)
+            self._receive("reading")
+            cursor.execute("ROLLBACK")
+            cursor.close()
+        finally:
+            lock.close()
+
+    def proceed(self) -> None:
+        self._send({"proceed": True})
+
+    def _part(self, name: str):
+        message = self._receive(name)
+        self.timings.update(message.get("timings", {}))
+        return self._directory / f"{name}.npz"
+
+    def audience(self):
+        """The audience types per creator (:class:`~influencers.scoring.audience.AudienceResult`);
+        waits for the worker to have read and classified the memberships."""
+        from influencers.scoring.audience_pass import load_audience
+
+        creator_ids, audience = load_audience(self._part("audience"))
+        self.creator_ids = creator_ids
+        return audience
+
+    def shares(self):
+        from influencers.scoring.audience_pass import load_shares
+
+        return load_shares(self._part("shares"))
+
+    def sketches(self):
+        from influencers.scoring.audience_pass import load_sketches
+
+        return load_sketches(self._part("sketches"))
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout):
+            try:
+                stream.close()
+            except OSError:  # the pipe may be broken already
+                pass
+        self._tempdir.cleanup()
+
+
+# -- the child -----------------------------------------------------------------------------------
+
+def _child(config: dict, stdin, protocol) -> None:
+    import influencers.models  # noqa: F401 -- every mapper, so relationships resolve
+    from influencers.gcpause import gc_paused
+    from influencers.scoring import audience_pass
+    from influencers.scoring.loader import load_audience_inputs
+    from influencers.scoring.model import ScoringModel
+
+    def send(status: str, **fields) -> None:
+        protocol.write(json.dumps({"status": status, **fields}) + "\n")
+        protocol.flush()
+
+    directory = Path(config["directory"])
+    db = Database(config["database_url"])
+    try:
+        with db.engine.connect():  # connect now, not on the critical path
+            pass
+        send("ready")
+        go = json.loads(stdin.readline() or "null")
+        if go is None:
+            return  # the run gave up before the go
+        with gc_paused():
+            started = time.perf_counter()
+            with db.transaction(write=False) as session:
+                if go["snapshot"] is not None:
+                    if not _SNAPSHOT_ID.match(go["snapshot"]):
+                        raise ValueError(f"not a snapshot id: {go['snapshot']!r}")
+                    begin_snapshot(session)
+                    session.execute(text(f"SET TRANSACTION SNAPSHOT '{go['snapshot']}'"))
+                session.execute(select(Creator.id).limit(1))  # SQLite: the snapshot starts here
+                send("reading")
+                if config.get("hold_after_snapshot"):
+                    stdin.readline()
+                inputs = load_audience_inputs(session, config["workspace_id"])
+            read_seconds = round(time.perf_counter() - started, 3)
+            # Parts in the order the run writes them, each handed over as soon as it is ready.
+            local = audience_pass.LocalAudiencePass(
+                inputs, ScoringModel.from_dict(go["model"]), ScoringModel.from_dict(go["sketch_model"]),
+                lg_k=config["lg_k"], seed=config["seed"])
+            started = time.perf_counter()
+            audience_pass.save_audience(inputs.creator_ids, local.audience(), directory / "audience.npz")
+            send("audience", timings={"audience_read_seconds": read_seconds,
+                                      "audience_seconds": round(time.perf_counter() - started, 3)})
+            started = time.perf_counter()
+            audience_pass.save_shares(local.shares(), directory / "shares.npz")
+            send("shares", timings={"audience_shares_seconds": round(time.perf_counter() - started, 3)})
+            started = time.perf_counter()
+            audience_pass.save_sketches(local.sketches(), directory / "sketches.npz")
+            send("sketches", timings={"audience_sketches_seconds": round(time.perf_counter() - started, 3)})
+    finally:
+        db.dispose()
+
+
+def main() -> int:
+    # The protocol gets its own copy of stdout; fd 1 then points at stderr, so that
+    # anything else written to stdout (a library's print, a C extension) cannot garble it.
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        _child(json.loads(sys.stdin.readline()), sys.stdin, protocol)
+    except Exception as error:  # noqa: BLE001 -- reported to the run, which fails with it
+        import traceback
+
+        traceback.print_exc()
+        protocol.write(json.dumps({"error": f"{type(error).__name__}: {error}"}) + "\n")
+        protocol.flush()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""A large scoring run computes its audience pass in a worker process on the run's snapshot.
+
+The worker must change nothing a user sees: the same scores, explanations, shares and
+sketches as a run in one process (down to the digests: a run after the other rewrites
+nothing), read from the same state of the database as the rest of the run, and a
+failure of the worker fails the run with its reason.
+"""
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.overlap.models import AudienceSketchRecord
+from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
+from influencers.scoring.model import DEFAULT_MODEL
+from influencers.scoring.runs import create_run, execute_run
+from influencers.scoring.store import AudienceShare, CreatorScore, CreatorScoreExplanation, ScoringRun
+from tests.scoring_api.conftest import import_demo
+
+SCORE_COLUMNS = ("creator_id", "score", "authenticity", "engagement_quality", "reach_component", "centrality",
+                 "fake_follower_share", "fake_follower_share_low", "fake_follower_share_high", "reachable_share",
+                 "engagement_rate", "estimated_reach", "sample_size", "confidence", "flag_bits", "flags")
+
+
+def scores_of_run(database, run_id):
+    with database.transaction(write=False) as session:
+        rows = session.execute(select(*(getattr(CreatorScore, c) for c in SCORE_COLUMNS),
+                                      CreatorScoreExplanation.explanation)
+                               .join(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
+                               .where(CreatorScore.run_id == run_id)).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def stored_shares(database):
+    with database.transaction(write=False) as session:
+        return set(session.execute(select(AudienceShare.creator_id, AudienceShare.dimension, AudienceShare.value,
+                                          AudienceShare.share, AudienceShare.sample_size)).all())
+
+
+def stored_sketches(database):
+    with database.transaction(write=False) as session:
+        return {r.creator_id: (r.sample_id, r.member_count, bytes(r.sketch), r.sketch_digest, r.created_at)
+                for r in session.scalars(select(AudienceSketchRecord))}
+
+
+def run(database, workspace_id, worker_min_creators):
+    run_id = create_run(database, workspace_id)
+    return execute_run(database, workspace_id, run_id, worker_min_creators=worker_min_creators)
+
+
+def test_a_run_with_the_worker_stores_what_a_run_in_one_process_stores(api, database):
+    import_demo(api, creators=40, seed=6)
+    alone = run(database, api.workspace_id, worker_min_creators=None)
+    shares, sketches = stored_shares(database), stored_sketches(database)
+    assert alone["audience_worker"] is False and len(shares) > 200 and len(sketches) == 40
+
+    with_worker = run(database, api.workspace_id, worker_min_creators=1)
+    assert with_worker["audience_worker"] is True and with_worker["audience_read_seconds"] >= 0
+    assert scores_of_run(database, with_worker["run_id"]) == scores_of_run(database, alone["run_id"])
+    # Same rows, and the same digests: nothing was rewritten (created_at of every sketch kept).
+    assert stored_shares(database) == shares
+    assert stored_sketches(database) == sketches
+
+
+def test_a_worker_that_cannot_start_fails_the_run_with_the_reason(api, database, monkeypatch):
+    import_demo(api, creators=8, seed=2)
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    run_id = create_run(database, api.workspace_id)
+    with pytest.raises(AudienceWorkerError, match="exited with status 1"):
+        execute_run(database, api.workspace_id, run_id, worker_min_creators=1)
+    with database.transaction(write=False) as session:
+        failed = session.get(ScoringRun, run_id)
+        assert failed.status == "failed" and "audience worker exited" in failed.error
+        assert session.scalar(select(CreatorScore.id).where(CreatorScore.run_id == run_id)) is None
+
+
+def test_an_error_in_the_worker_is_reported_with_its_message(api, database):
+    import_demo(api, creators=4, seed=2)
+    with AudienceWorker(database, api.workspace_id, lg_k=12, seed=9001) as worker:
+        with database.transaction(write=False) as session:
+            begin_snapshot(session)
+            worker.share_snapshot(session, model={"weights": "not a model"}, sketch_model=DEFAULT_MODEL.to_dict())
+        with pytest.raises(AudienceWorkerError, match="audience worker: .*Error"):
+            worker.audience()
+
+
+def test_the_worker_reads_the_runs_snapshot_not_later_commits(api, database):
+    """A sample member committed after the run started its snapshot is in neither half of the run."""
+    import_demo(api, creators=6, seed=2)
+    with database.transaction(write=False) as session:
+        creator_id, sample_id = session.execute(select(AudienceSample.creator_id, AudienceSample.id)
+                                                .order_by(AudienceSample.sampled_at.desc(), AudienceSample.id)
+                                                .limit(1)).one()
+    with AudienceWorker(database, api.workspace_id, lg_k=12, seed=9001, hold_after_snapshot=True) as worker:
+        with database.transaction(write=False) as session:
+            begin_snapshot(session)
+            worker.share_snapshot(session, model=DEFAULT_MODEL.to_dict(), sketch_model=DEFAULT_MODEL.to_dict())
+            before = session.scalar(select(AudienceSampleMember.member_id).where(
+                AudienceSampleMember.sample_id == sample_id).order_by(AudienceSampleMember.member_id).limit(1))
+            # Another writer commits a new member into that creator's latest sample, and a new creator.
+            with database.transaction() as writer:
+                creator = writer.get(Creator, creator_id)
+                workspace_id = creator.workspace_id
+                new_member = AudienceMember(workspace_id=workspace_id, platform=creator.platform,
+                                            member_key="late-member-key", followers=10, following=10,
+                                            posts_count=1, has_avatar=True)
+                writer.add(new_member)
+                writer.flush()
+                writer.add(AudienceSampleMember(sample_id=sample_id, member_id=new_member.id))
+                writer.add(Creator(workspace_id=workspace_id, platform="instagram", handle="late_creator",
+                                   followers=5))
+            worker.proceed()
+            creators_seen_by_run = session.scalars(select(Creator.id).where(
+                Creator.workspace_id == workspace_id).order_by(Creator.id)).all()
+            assert before is not None
+        audience = worker.audience()
+        shares = worker.shares()
+        sketches = worker.sketches()
+    assert worker.creator_ids.tolist() == creators_seen_by_run  # not the late creator
+    with database.transaction(write=False) as session:
+        now = session.scalar(select(AudienceSampleMember.member_id).where(
+            AudienceSampleMember.sample_id == sample_id).order_by(AudienceSampleMember.member_id.desc()).limit(1))
+        size_now = len(session.scalars(select(AudienceSampleMember.member_id).where(
+            AudienceSampleMember.sample_id == sample_id)).all())
+    position = worker.creator_ids.tolist().index(creator_id)
+    # The worker counted the sample as it was when the run's snapshot began: one member fewer.
+    assert now == new_member.id and int(audience.sample_size[position]) == size_now - 1
+    assert len(shares) > 0 and creator_id in sketches.creator_ids.tolist()
+
+
+def test_on_postgresql_the_worker_adopts_the_runs_snapshot_even_after_later_commits(api, database):
+    """PostgreSQL exports the run's snapshot: a creator committed after the run's first read is
+    invisible to the worker too, although the worker's transaction starts after that commit."""
+    if database.is_sqlite:
+        pytest.skip("SQLite shares the snapshot by starting both reads under the write lock (test above)")
+    import_demo(api, creators=4, seed=2)
+    with AudienceWorker(database, api.workspace_id, lg_k=12, seed=9001) as worker:
+        with database.transaction(write=False) as session:
+            begin_snapshot(session)
+            seen = session.scalars(select(Creator.id).where(Creator.workspace_id == api.workspace_id)
+                                   .order_by(Creator.id)).all()
+            with database.transaction() as writer:
+                writer.add(Creator(workspace_id=api.workspace_id, platform="instagram", handle="late_creator",
+                                   followers=5))
+            worker.share_snapshot(session, model=DEFAULT_MODEL.to_dict(), sketch_model=DEFAULT_MODEL.to_dict())
+        worker.audience()
+    assert worker.creator_ids.tolist() == seen and len(seen) == 4
