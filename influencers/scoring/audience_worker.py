@@ -228,9 +228,17 @@ def _child(config: dict, stdin, protocol) -> None:
             send("shares", timings={"audience_shares_seconds": round(time.perf_counter() - started, 3)})
             started = time.perf_counter()
             audience_pass.save_sketches(local.sketches(), directory / "sketches.npz")
-            send("sketches", timings={"audience_sketches_seconds": round(time.perf_counter() - started, 3)})
+            send("sketches", timings={"audience_sketches_seconds": round(time.perf_counter() - started, 3),
+                                      "audience_worker_maxrss_mib": _maxrss_mib()})
     finally:
         db.dispose()
+
+
+def _maxrss_mib() -> float:
+    import resource
+
+    # Linux reports kibibytes (macOS bytes; this is a figure for benchmarks, not a limit).
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ Used by the API (as a background job answering 202) and by ``influencers score``
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 import numpy as np
@@ -127,6 +127,9 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         run.status, run.started_at = "running", utcnow()
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
+        # The overlap sketches count the members the workspace's active model calls
+        # authentic (as build_sketches does); usually the run's own model.
+        sketch_model, _version = active_scoring_model(session, workspace_id)
         n_creators = session.scalar(select(func.count()).select_from(Creator).where(
             Creator.workspace_id == workspace_id))
     use_worker = worker_min_creators is not None and n_creators >= worker_min_creators and can_use_worker(db)
@@ -137,10 +140,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
             started = time.perf_counter()
             with db.transaction(write=False) as session:
                 begin_snapshot(session)
-                # The overlap sketches count the members the workspace's active model calls
-                # authentic (as build_sketches does); usually the run's own model.
-                sketch_model, _version = active_scoring_model(session, workspace_id)
                 if worker is not None:
+                    # Before the run's first read: on SQLite that read starts the shared snapshot.
                     worker.share_snapshot(session, model=model.to_dict(), sketch_model=sketch_model.to_dict())
                 inputs = load_inputs(session, workspace_id, audience=worker is None)
                 timings["read_seconds"] = round(time.perf_counter() - started, 3)
@@ -178,12 +179,14 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 # finishing after a newer one keeps its scores as history only.
                 current = not newer_run_succeeded(session, workspace_id, run_id)
                 started = time.perf_counter()
-                write_scores(session, workspace_id, run_id, result, current=current)
-                timings["write_scores_seconds"] = round(time.perf_counter() - started, 3)
                 if current:
-                    shares_started = time.perf_counter()
+                    # The shares first: their index pages are then not pushed out of the page
+                    # cache by ~100 MB of explanations written just before.
                     write_audience_shares(session, workspace_id, audience.shares())
-                    timings["write_shares_seconds"] = round(time.perf_counter() - shares_started, 3)
+                    timings["write_shares_seconds"] = round(time.perf_counter() - started, 3)
+                scores_started = time.perf_counter()
+                write_scores(session, workspace_id, run_id, result, current=current)
+                timings["write_scores_seconds"] = round(time.perf_counter() - scores_started, 3)
                 timings["write_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 if current:
@@ -307,6 +310,33 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
                 ((score_id, encode_json(explanations[position[creator_id]])) for score_id, creator_id in score_ids))
 
 
+# Below this many new rows, maintaining the lookup index row by row is cheap enough.
+_REBUILD_MIN_ROWS = 100_000
+
+
+@contextmanager
+def _lookup_index_rebuilt_if_cheaper(session: Session, new_rows: int):
+    """On SQLite, when at least as many share rows are about to be inserted as the table
+    still holds (a workspace's first run, or every sample new), drops discovery's lookup
+    index for the insert and rebuilds it after, in the same transaction (SQLite DDL is
+    transactional: readers keep the old index until the commit). Sorting once costs less
+    than updating the index for each of ~750,000 rows (measured at 20,000 creators: insert
+    3.3 s with the index, 1.4 s + 0.8 s to rebuild it). PostgreSQL's COPY needs no help.
+    """
+    if session.get_bind().dialect.name != "sqlite" or new_rows < _REBUILD_MIN_ROWS:
+        yield
+        return
+    existing = session.scalar(select(func.count()).select_from(AudienceShare))
+    if new_rows < existing:
+        yield
+        return
+    index = next(i for i in AudienceShare.__table__.indexes if i.name == "ix_audience_shares_lookup")
+    connection = session.connection()
+    index.drop(connection)
+    yield
+    index.create(connection)
+
+
 def write_audience_shares(session: Session, workspace_id: int, shares: AudienceShares) -> int:
     """Makes the workspace's stored audience shares equal to ``shares``, writing only what changed.
 
@@ -336,9 +366,10 @@ def write_audience_shares(session: Session, workspace_id: int, shares: AudienceS
     # Tuples straight to the driver (executemany / COPY): ~750,000 rows on a first run
     # at 20,000 creators, where SQLAlchemy's per-row dicts cost more than the INSERT.
     dimension_names = np.asarray(AUDIENCE_DIMENSIONS, dtype=object)
-    bulk_insert(session, AudienceShare.__tablename__, ["creator_id", "dimension", "value", "share", "sample_size"],
-                zip(shares.creator_id[rows].tolist(), dimension_names[shares.dimension[rows]].tolist(),
-                    shares.value[rows].tolist(), shares.share[rows].tolist(), shares.sample_size[rows].tolist()))
+    with _lookup_index_rebuilt_if_cheaper(session, int(rows.sum())):
+        bulk_insert(session, AudienceShare.__tablename__, ["creator_id", "dimension", "value", "share", "sample_size"],
+                    zip(shares.creator_id[rows].tolist(), dimension_names[shares.dimension[rows]].tolist(),
+                        shares.value[rows].tolist(), shares.share[rows].tolist(), shares.sample_size[rows].tolist()))
     bulk_insert(session, AudienceShareDigest.__tablename__, ["creator_id", "digest"],
                 [(cid, new[cid]) for cid in changed_ids if cid in new])
     return len(changed_ids)

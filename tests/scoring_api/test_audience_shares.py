@@ -1,16 +1,19 @@
 """Re-runs write only the audience shares that changed, and end in the same state as a full rewrite."""
 import datetime as dt
+from collections import Counter
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
+from influencers.scoring import runs
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
 from influencers.scoring.store import AudienceShare
 from tests.overlap_api.conftest import import_records, member
 from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.scoring_api.test_scoring_api import all_pages
 
 
 def stored(database):
@@ -71,3 +74,22 @@ def test_key_counting_agrees_with_unique_on_both_paths():
         present, counts = _count_keys(keys, key_range)
         expected_keys, expected_counts = np.unique(keys, return_counts=True)
         assert present.tolist() == expected_keys.tolist() and counts.tolist() == expected_counts.tolist()
+
+
+def test_a_bulk_first_run_rebuilds_the_lookup_index_in_its_transaction(api, database, monkeypatch):
+    """On SQLite a first run drops discovery's share index for its bulk insert and rebuilds it
+    (here from one row up): the index is there after the run, and the rows are all stored."""
+    monkeypatch.setattr(runs, "_REBUILD_MIN_ROWS", 1)
+    import_demo(api, creators=12, seed=8)
+    run_scoring(api)
+    assert stored(database) == recomputed(database, api.workspace_id)
+    with database.transaction(write=False) as session:
+        indexes = {index["name"] for index in inspect(session.connection()).get_indexes("audience_shares")}
+    assert "ix_audience_shares_lookup" in indexes
+    # Discovery's audience filter answers from it: exactly the creators with that share.
+    rows = stored(database)
+    country = Counter(value for _c, dimension, value, _s, _n in rows if dimension == "country").most_common(1)[0][0]
+    expected = {c for c, dimension, value, share, _n in rows if dimension == "country" and value == country
+                and share >= 0.2}
+    found = all_pages(api, f"/v1/discovery/creators?audience=country:{country}:0.2")
+    assert {row["id"] for row in found} == expected and expected

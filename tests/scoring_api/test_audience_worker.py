@@ -6,6 +6,8 @@ nothing), read from the same state of the database as the rest of the run, and a
 failure of the worker fails the run with its reason.
 """
 import sys
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -146,3 +148,40 @@ def test_on_postgresql_the_worker_adopts_the_runs_snapshot_even_after_later_comm
             worker.share_snapshot(session, model=DEFAULT_MODEL.to_dict(), sketch_model=DEFAULT_MODEL.to_dict())
         worker.audience()
     assert worker.creator_ids.tolist() == seen and len(seen) == 4
+
+
+def test_commits_racing_the_start_of_a_run_land_in_neither_or_both_halves(api, database):
+    """A writer commits creator after creator while the run and its worker start their reads:
+    both must see the same set (SQLite: no commit can fall between the two first reads,
+    because the run holds the write lock across them; PostgreSQL: one exported snapshot)."""
+    import_demo(api, creators=4, seed=2)
+    stop = threading.Event()
+    committed = []
+
+    def writer():
+        k = 0
+        while not stop.is_set():
+            with database.transaction() as session:
+                session.add(Creator(workspace_id=api.workspace_id, platform="instagram", handle=f"racer_{k}",
+                                    followers=5))
+            committed.append(k)
+            k += 1
+
+    thread = threading.Thread(target=writer)
+    with AudienceWorker(database, api.workspace_id, lg_k=12, seed=9001, hold_after_snapshot=True) as worker:
+        thread.start()
+        try:
+            while len(committed) < 3:  # the writer is going
+                time.sleep(0.005)
+            with database.transaction(write=False) as session:
+                begin_snapshot(session)
+                worker.share_snapshot(session, model=DEFAULT_MODEL.to_dict(), sketch_model=DEFAULT_MODEL.to_dict())
+                seen_by_run = session.scalars(select(Creator.id).where(Creator.workspace_id == api.workspace_id)
+                                              .order_by(Creator.id)).all()
+            worker.proceed()
+            worker.audience()
+        finally:
+            stop.set()
+            thread.join()
+    assert worker.creator_ids.tolist() == seen_by_run
+    assert len(committed) > 3  # commits went on around the start
