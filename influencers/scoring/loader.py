@@ -15,6 +15,7 @@ accept what both drivers return (0/1 or ``bool`` for booleans, ``None`` for NULL
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -204,21 +205,35 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     samples = read_latest_samples(session, scope, creators["creator_ids"])
     fields.update(sample_date=samples.sample_date, sample_id=samples.sample_id)
     if audience:
-        fields.update(read_audience(session, workspace_id, creators["creator_ids"], samples))
+        fields.update(read_audience(session, workspace_id, creators["creator_ids"], samples)[0])
     return ScoringInputs(**fields)
 
 
-def load_audience_inputs(session: Session, workspace_id: int) -> ScoringInputs:
+def load_audience_inputs(session: Session, workspace_id: int, *,
+                         details: bool = True) -> tuple[ScoringInputs, np.ndarray]:
     """What :func:`load_inputs` leaves out with ``audience=False``, with the creators' ids,
     platforms, followers and latest samples: the inputs of a scoring run's audience pass
-    (:mod:`influencers.scoring.audience_pass`); no posts, snapshots or edges."""
+    (:mod:`influencers.scoring.audience_pass`; no posts, snapshots or edges), and the
+    member ids (the order of the member arrays).
+
+    ``details=False``: without the members' language, gender, age range and keys (which
+    only the shares and sketches use); :func:`add_member_details` reads them after.
+    """
     creators = read_creators(session, workspace_id)
     samples = read_latest_samples(session, _scope(workspace_id, None), creators["creator_ids"])
-    return ScoringInputs(
+    audience, member_ids = read_audience(session, workspace_id, creators["creator_ids"], samples, details=details)
+    inputs = ScoringInputs(
         creator_ids=creators["creator_ids"], platform=creators["platform"], followers=creators["followers"],
-        sample_date=samples.sample_date, sample_id=samples.sample_id,
-        **read_audience(session, workspace_id, creators["creator_ids"], samples),
+        sample_date=samples.sample_date, sample_id=samples.sample_id, **audience,
     )
+    return inputs, member_ids
+
+
+def add_member_details(session: Session, workspace_id: int, inputs: ScoringInputs,
+                       member_ids: np.ndarray) -> ScoringInputs:
+    """``inputs`` of ``load_audience_inputs(details=False)`` with the member details, read in
+    the same transaction (so of the same snapshot)."""
+    return dataclasses.replace(inputs, **read_member_details(session, workspace_id, member_ids))
 
 
 def _scope(workspace_id: int, platform: str | None):
@@ -328,8 +343,14 @@ def read_latest_samples(session: Session, scope, creator_ids: np.ndarray) -> Lat
 
 
 def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
-                  samples: LatestSamples) -> dict[str, np.ndarray]:
-    """The latest samples' memberships and their members' profiles (``ScoringInputs`` fields)."""
+                  samples: LatestSamples, *, details: bool = True) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The latest samples' memberships and their members' profiles (``ScoringInputs`` fields),
+    and the members' ids (ascending: the order of the member arrays).
+
+    ``details=False`` leaves out what the audience classification does not use (language,
+    gender, age range, member keys; see :func:`read_member_details`): a scoring run's
+    audience worker classifies first and reads those after.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         # The id sets below are parameters. psycopg prepares a statement after five
@@ -357,21 +378,21 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
     # (deduplicated here, not by the database: on PostgreSQL the server-side
     # DISTINCT over 4M memberships spilled to disk).
     member_ids_used = _distinct(membership_member_ids)
-    members = _rows(
-        session,
-        select(AudienceMember.id, AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
+    profile = [AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
                AudienceMember.has_avatar, AudienceMember.bio_length,
                _epoch_days(dialect, AudienceMember.created_at), _epoch_days(dialect, AudienceMember.last_post_at),
-               AudienceMember.country, AudienceMember.language, AudienceMember.gender, AudienceMember.age_range,
-               AudienceMember.member_key)
+               AudienceMember.country]
+    members = _rows(
+        session,
+        select(AudienceMember.id, *profile, *(_DETAIL_COLUMNS if details else ()))
         .where(AudienceMember.workspace_id == workspace_id)
         .where(AudienceMember.id.in_(_id_set(session, member_ids_used)))
         .order_by(AudienceMember.id),
-        13,
+        1 + len(profile) + (len(_DETAIL_COLUMNS) if details else 0),
     )
     member_ids = _ints(members[:, 0])
     assert len(member_ids) == len(member_ids_used)
-    return {
+    fields = {
         "member_followers": _floats(members[:, 1]),
         "member_following": _floats(members[:, 2]),
         "member_posts_count": _floats(members[:, 3]),
@@ -380,14 +401,38 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         "member_created_at": _epochs(members[:, 6], "D"),
         "member_last_post_at": _epochs(members[:, 7], "D"),
         "member_country": _objects(members[:, 8]),
-        "member_language": _objects(members[:, 9]),
-        "member_gender": _objects(members[:, 10]),
-        "member_age_range": _objects(members[:, 11]),
-        "member_keys": _objects(members[:, 12]),
         # Each membership's creator: its sample's position among the (sorted) sample ids.
         "sample_creator": samples.creator_position[_positions(samples.ids, membership_sample_ids)],
         "sample_member": _positions(member_ids, membership_member_ids),
     }
+    if details:
+        fields.update(_detail_fields(members[:, 9:]))
+    return fields, member_ids
+
+
+# What the audience classification does not need: read last by a scoring run's audience worker.
+_DETAIL_COLUMNS = (AudienceMember.language, AudienceMember.gender, AudienceMember.age_range, AudienceMember.member_key)
+
+
+def _detail_fields(columns: np.ndarray) -> dict[str, np.ndarray]:
+    return {"member_language": _objects(columns[:, 0]), "member_gender": _objects(columns[:, 1]),
+            "member_age_range": _objects(columns[:, 2]), "member_keys": _objects(columns[:, 3])}
+
+
+def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Language, gender, age range and member key of ``member_ids`` (ascending), as
+    ``ScoringInputs`` fields in that order: what ``read_audience(details=False)`` left out."""
+    rows = _rows(
+        session,
+        select(AudienceMember.id, *_DETAIL_COLUMNS)
+        .where(AudienceMember.workspace_id == workspace_id)
+        .where(AudienceMember.id.in_(_id_set(session, member_ids)))
+        .order_by(AudienceMember.id),
+        1 + len(_DETAIL_COLUMNS),
+    )
+    if not np.array_equal(_ints(rows[:, 0]), member_ids):
+        raise LookupError("audience members changed within one transaction")
+    return _detail_fields(rows[:, 1:])
 
 
 def _id_set(session: Session, ids: np.ndarray):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -167,6 +168,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                                     activity=activity)
             if worker is None:
                 audience.precompute()  # not inside the write transaction, which holds the write lock
+            # The rows too (with a worker: while it computes the shares).
+            rows = score_rows(workspace_id, run_id, result)
             timings["compute_seconds"] = round(time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
             progress(0.7)
 
@@ -185,7 +188,9 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                     write_audience_shares(session, workspace_id, audience.shares())
                     timings["write_shares_seconds"] = round(time.perf_counter() - started, 3)
                 scores_started = time.perf_counter()
-                write_scores(session, workspace_id, run_id, result, current=current)
+                if not current:
+                    rows.columns["is_current"] = [False] * result.n_creators
+                write_scores(session, workspace_id, run_id, rows, current=current)
                 timings["write_scores_seconds"] = round(time.perf_counter() - scores_started, 3)
                 timings["write_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
@@ -246,25 +251,21 @@ def newer_run_succeeded(session: Session, workspace_id: int, run_id: int) -> boo
     ).limit(1)) is not None
 
 
-def write_scores(session: Session, workspace_id: int, run_id: int, result: ScoringResult, *,
-                 current: bool = True) -> None:
-    """Marks previous scores not current and bulk-inserts this run's rows and explanations
-    (with ``current=False``: inserts them as history and leaves the current ones alone).
+@dataclass
+class ScoreRows:
+    """A run's score rows as per-column Python lists and its explanations as JSON text, in
+    creator order: everything :func:`write_scores` inserts, prepared outside the write
+    transaction (it holds the database's write lock on SQLite)."""
 
-    Both go in with :func:`bulk_insert` (sqlite3 executemany / COPY) from per-column
-    Python lists, the JSON pre-encoded with msgspec: at 20,000 creators the
-    explanations are ~115 MB of JSON, and ``json.dumps`` through SQLAlchemy's JSON
-    type plus its per-row dicts cost more than building them.
-    """
-    if current:
-        session.execute(
-            update(CreatorScore)
-            .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
-            .values(is_current=False)
-        )
+    columns: dict[str, list]
+    explanations: list[str]
+
+
+def score_rows(workspace_id: int, run_id: int, result: ScoringResult, *, current: bool = True) -> ScoreRows:
+    """The rows of :func:`write_scores`. Column lists and JSON pre-encoded with msgspec: at
+    20,000 creators the explanations are ~110 MB of JSON, and ``json.dumps`` through
+    SQLAlchemy's JSON type plus its per-row dicts cost more than building them."""
     n = result.n_creators
-    if n == 0:
-        return
     components = result.components
     as_of = np.datetime_as_string(result.as_of.astype("datetime64[D]"), unit="D").tolist()
     for k in np.flatnonzero(np.isnat(result.as_of)).tolist():
@@ -299,15 +300,37 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
         "flag_bits": flag_bits.tolist(),
         "flags": flags,
     }
+    return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations()])
+
+
+def write_scores(session: Session, workspace_id: int, run_id: int, result: ScoringResult | ScoreRows, *,
+                 current: bool = True) -> None:
+    """Marks previous scores not current and bulk-inserts this run's rows and explanations
+    (with ``current=False``: inserts them as history and leaves the current ones alone).
+
+    ``result``: the run's :class:`ScoringResult`, or its :func:`score_rows` prepared with
+    the same ``current``. Both tables go in with :func:`bulk_insert` (sqlite3 executemany
+    / COPY).
+    """
+    rows = result if isinstance(result, ScoreRows) else score_rows(workspace_id, run_id, result, current=current)
+    if current:
+        session.execute(
+            update(CreatorScore)
+            .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
+            .values(is_current=False)
+        )
+    columns = rows.columns
+    if not columns["creator_id"]:
+        return
     bulk_insert(session, CreatorScore.__tablename__, list(columns), zip(*columns.values()))
     # The explanations go in their own table, keyed by the new score ids (one query
     # for the ids: a creator has exactly one score per run).
     position = {cid: i for i, cid in enumerate(columns["creator_id"])}
     score_ids = session.execute(
         select(CreatorScore.id, CreatorScore.creator_id).where(CreatorScore.run_id == run_id)).all()
-    explanations = result.explanations()
+    explanations = rows.explanations
     bulk_insert(session, CreatorScoreExplanation.__tablename__, ["score_id", "explanation"],
-                ((score_id, encode_json(explanations[position[creator_id]])) for score_id, creator_id in score_ids))
+                ((score_id, explanations[position[creator_id]]) for score_id, creator_id in score_ids))
 
 
 # Below this many new rows, maintaining the lookup index row by row is cheap enough.
