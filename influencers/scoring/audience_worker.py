@@ -17,8 +17,8 @@ the rest of the run:
 * SQLite (WAL): a read transaction's snapshot starts at its first read, so the run
   holds the write lock (``BEGIN IMMEDIATE`` on a separate connection) from before its
   own first read until the worker has made its first read: no commit can fall
-  between them. Writers wait for that moment only (milliseconds; the worker has
-  imported everything and connected before).
+  between them. The run reads on meanwhile (a thread does the hand-over), so writers
+  wait for about the time the worker takes to start (~1 s).
 
 The protocol is one JSON object per line: the run writes the configuration and then
 the go (with the snapshot id and the models) to the worker's stdin; the worker
@@ -35,6 +35,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -80,6 +81,8 @@ class AudienceWorker:
         self._directory = Path(self._tempdir.name)
         self.timings: dict[str, float] = {}
         self.creator_ids = None
+        self._handshake: threading.Thread | None = None
+        self._handshake_error: BaseException | None = None
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         self._process = subprocess.Popen(
@@ -119,26 +122,54 @@ class AudienceWorker:
         raise AudienceWorkerError(f"audience worker exited with status {code} (see its log on stderr)")
 
     def share_snapshot(self, session: Session, *, model: dict, sketch_model: dict) -> None:
-        """Makes the worker read the snapshot of ``session``'s transaction (begun with
-        :func:`begin_snapshot`, nothing read yet on SQLite) and start reading with the models."""
-        self._receive("ready")
+        """:meth:`start_sharing_snapshot`, then :meth:`wait_snapshot_shared`."""
+        self.start_sharing_snapshot(session, model=model, sketch_model=sketch_model)
+        self.wait_snapshot_shared()
+
+    def start_sharing_snapshot(self, session: Session, *, model: dict, sketch_model: dict) -> None:
+        """Fixes the snapshot of ``session``'s transaction (begun with :func:`begin_snapshot`,
+        nothing read in it yet) and has the worker adopt it as soon as it is ready, while
+        the run goes on reading. The run must call :meth:`wait_snapshot_shared` before its
+        transaction ends.
+
+        SQLite: the write lock is held from here until the worker has made its first read
+        (about the time the worker takes to start, ~1 s: writers wait that long).
+        """
         go = {"model": model, "sketch_model": sketch_model, "snapshot": None}
+        lock = None
         if session.get_bind().dialect.name == "postgresql":
             go["snapshot"] = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            self._send(go)
-            self._receive("reading")
-            return
-        lock = self._db.engine.raw_connection()
+        else:
+            lock = self._db.engine.raw_connection()
+            try:
+                lock.cursor().execute("BEGIN IMMEDIATE")  # no commit until both snapshots have started
+                session.execute(select(Creator.id).limit(1))  # the run's snapshot starts here
+            except BaseException:
+                lock.close()
+                raise
+        self._handshake = threading.Thread(target=self._hand_over, args=(go, lock), daemon=True,
+                                           name="audience-worker-handshake")
+        self._handshake.start()
+
+    def _hand_over(self, go: dict, lock) -> None:
         try:
-            cursor = lock.cursor()
-            cursor.execute("BEGIN IMMEDIATE")  # no commit until both snapshots have started
-            session.execute(select(Creator.id).limit(1))  # the run's snapshot starts here
+            self._receive("ready")
             self._send(go)
             self._receive("reading")
-            cursor.execute("ROLLBACK")
-            cursor.close()
+        except BaseException as error:  # noqa: BLE001 -- re-raised by wait_snapshot_shared
+            self._handshake_error = error
         finally:
-            lock.close()
+            if lock is not None:
+                try:
+                    lock.cursor().execute("ROLLBACK")
+                finally:
+                    lock.close()
+
+    def wait_snapshot_shared(self) -> None:
+        """Waits until the worker reads the run's snapshot (and, on SQLite, the lock is released)."""
+        self._handshake.join()
+        if self._handshake_error is not None:
+            raise self._handshake_error
 
     def proceed(self) -> None:
         self._send({"proceed": True})
@@ -171,6 +202,8 @@ class AudienceWorker:
         if self._process.poll() is None:
             self._process.kill()
         self._process.wait()
+        if self._handshake is not None:
+            self._handshake.join()  # it ends with the process (and releases the SQLite lock)
         for stream in (self._process.stdin, self._process.stdout):
             try:
                 stream.close()

@@ -143,7 +143,9 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 begin_snapshot(session)
                 if worker is not None:
                     # Before the run's first read: on SQLite that read starts the shared snapshot.
-                    worker.share_snapshot(session, model=model.to_dict(), sketch_model=sketch_model.to_dict())
+                    # The worker adopts it once it has started; the run reads on meanwhile.
+                    worker.start_sharing_snapshot(session, model=model.to_dict(),
+                                                  sketch_model=sketch_model.to_dict())
                 inputs = load_inputs(session, workspace_id, audience=worker is None)
                 timings["read_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
@@ -151,6 +153,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 centrality, pods = scoring_graph_signals(session, workspace_id, inputs.creator_ids,
                                                          inputs.platform)
                 timings["graph_seconds"] = round(time.perf_counter() - started, 3)
+                if worker is not None:
+                    worker.wait_snapshot_shared()  # the snapshot lives as long as this transaction
             progress(0.4)
 
             started = time.perf_counter()
