@@ -257,18 +257,26 @@ def _child(config: dict, stdin, protocol) -> None:
                                         directory / "audience.npz")
             send("audience", timings={"audience_read_seconds": read_seconds,
                                       "audience_seconds": round(time.perf_counter() - started, 3)})
+            # Parts in the order the run writes them, each handed over as soon as it is ready:
+            # the shares need the demographics, the sketches the member keys.
             started = time.perf_counter()
-            inputs = add_member_details(session, config["workspace_id"], inputs, member_ids)
+            inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
+                                        ("language", "gender", "age_range"))
             details_seconds = round(time.perf_counter() - started, 3)
-        # Parts in the order the run writes them, each handed over as soon as it is ready.
+            local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"],
+                                                    seed=config["seed"])
+            started = time.perf_counter()
+            audience_pass.save_shares(local.shares(), directory / "shares.npz")
+            send("shares", timings={"audience_details_read_seconds": details_seconds,
+                                    "audience_shares_seconds": round(time.perf_counter() - started, 3)})
+            started = time.perf_counter()
+            inputs = add_member_details(session, config["workspace_id"], inputs, member_ids, ("member_key",))
+            keys_seconds = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
         local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"], seed=config["seed"])
-        started = time.perf_counter()
-        audience_pass.save_shares(local.shares(), directory / "shares.npz")
-        send("shares", timings={"audience_details_read_seconds": details_seconds,
-                                "audience_shares_seconds": round(time.perf_counter() - started, 3)})
-        started = time.perf_counter()
         audience_pass.save_sketches(local.sketches(), directory / "sketches.npz")
-        send("sketches", timings={"audience_sketches_seconds": round(time.perf_counter() - started, 3),
+        send("sketches", timings={"audience_keys_read_seconds": keys_seconds,
+                                  "audience_sketches_seconds": round(time.perf_counter() - started, 3),
                                   "audience_worker_maxrss_mib": _maxrss_mib()})
     finally:
         db.dispose()

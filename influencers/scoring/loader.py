@@ -229,11 +229,11 @@ def load_audience_inputs(session: Session, workspace_id: int, *,
     return inputs, member_ids
 
 
-def add_member_details(session: Session, workspace_id: int, inputs: ScoringInputs,
-                       member_ids: np.ndarray) -> ScoringInputs:
-    """``inputs`` of ``load_audience_inputs(details=False)`` with the member details, read in
-    the same transaction (so of the same snapshot)."""
-    return dataclasses.replace(inputs, **read_member_details(session, workspace_id, member_ids))
+def add_member_details(session: Session, workspace_id: int, inputs: ScoringInputs, member_ids: np.ndarray,
+                       columns: tuple[str, ...] = ("language", "gender", "age_range", "member_key")) -> ScoringInputs:
+    """``inputs`` of ``load_audience_inputs(details=False)`` with the member details ``columns``,
+    read in the same transaction (so of the same snapshot)."""
+    return dataclasses.replace(inputs, **read_member_details(session, workspace_id, member_ids, columns))
 
 
 def _scope(workspace_id: int, platform: str | None):
@@ -419,20 +419,27 @@ def _detail_fields(columns: np.ndarray) -> dict[str, np.ndarray]:
             "member_age_range": _objects(columns[:, 2]), "member_keys": _objects(columns[:, 3])}
 
 
-def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray) -> dict[str, np.ndarray]:
-    """Language, gender, age range and member key of ``member_ids`` (ascending), as
-    ``ScoringInputs`` fields in that order: what ``read_audience(details=False)`` left out."""
+def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray,
+                        columns: tuple[str, ...] = ("language", "gender", "age_range", "member_key")
+                        ) -> dict[str, np.ndarray]:
+    """Detail ``columns`` (of language, gender, age_range, member_key) of ``member_ids``
+    (ascending), as ``ScoringInputs`` fields in that order: what ``read_audience(details=False)``
+    left out."""
     rows = _rows(
         session,
-        select(AudienceMember.id, *_DETAIL_COLUMNS)
+        select(AudienceMember.id, *(getattr(AudienceMember, c) for c in columns))
         .where(AudienceMember.workspace_id == workspace_id)
         .where(AudienceMember.id.in_(_id_set(session, member_ids)))
         .order_by(AudienceMember.id),
-        1 + len(_DETAIL_COLUMNS),
+        1 + len(columns),
     )
     if not np.array_equal(_ints(rows[:, 0]), member_ids):
         raise LookupError("audience members changed within one transaction")
-    return _detail_fields(rows[:, 1:])
+    return {_DETAIL_FIELDS[c]: _objects(rows[:, 1 + k]) for k, c in enumerate(columns)}
+
+
+_DETAIL_FIELDS = {"language": "member_language", "gender": "member_gender", "age_range": "member_age_range",
+                  "member_key": "member_keys"}
 
 
 def _id_set(session: Session, ids: np.ndarray):

@@ -186,16 +186,15 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 # finishing after a newer one keeps its scores as history only.
                 current = not newer_run_succeeded(session, workspace_id, run_id)
                 started = time.perf_counter()
-                if current:
-                    # The shares first: their index pages are then not pushed out of the page
-                    # cache by ~100 MB of explanations written just before.
-                    write_audience_shares(session, workspace_id, audience.shares())
-                    timings["write_shares_seconds"] = round(time.perf_counter() - started, 3)
-                scores_started = time.perf_counter()
+                # The scores first: with a worker, it is still computing the shares.
                 if not current:
                     rows.columns["is_current"] = [False] * result.n_creators
                 write_scores(session, workspace_id, run_id, rows, current=current)
-                timings["write_scores_seconds"] = round(time.perf_counter() - scores_started, 3)
+                timings["write_scores_seconds"] = round(time.perf_counter() - started, 3)
+                if current:
+                    shares_started = time.perf_counter()
+                    write_audience_shares(session, workspace_id, audience.shares())
+                    timings["write_shares_seconds"] = round(time.perf_counter() - shares_started, 3)
                 timings["write_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 if current:
@@ -205,14 +204,19 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                     status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
                     superseded=not current))
+                committing = time.perf_counter()
     except Exception as error:
         with db.transaction() as session:
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                 status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
         raise
+    # Not in the stored timings (they are written in the transaction this commits).
+    timings["commit_seconds"] = round(time.perf_counter() - committing, 3)
     if result.n_creators >= STATISTICS_THRESHOLD:
+        started = time.perf_counter()
         # Discovery plans its searches on these tables' statistics.
         db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"), vacuum=True)
+        timings["statistics_seconds"] = round(time.perf_counter() - started, 3)
     return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version,
             "superseded": not current, **timings}
 
