@@ -42,7 +42,6 @@ from influencers.overlap.loader import (
     FAKE_SHARE_SOURCES,
     MixedPlatforms,
     UnknownCreators,
-    active_scoring_model,
     load_audience,
 )
 from influencers.overlap.models import AudienceSketchRecord
