@@ -321,6 +321,13 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
     / COPY).
     """
     rows = result if isinstance(result, ScoreRows) else score_rows(workspace_id, run_id, result, current=current)
+    if session.get_bind().dialect.name == "postgresql" and session.scalar(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")):
+        # Explanations (~5 kB each) are compressed as they are stored (TOAST). lz4 takes half
+        # the server time of the default pglz for about the same size (20,000 explanations:
+        # 0.85 s instead of 1.76 s, 60 MB instead of 53 MB). PostgreSQL 14+ built with lz4;
+        # for this transaction only.
+        session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
     if current:
         session.execute(
             update(CreatorScore)

@@ -185,3 +185,4 @@ def test_commits_racing_the_start_of_a_run_land_in_neither_or_both_halves(api, d
             thread.join()
     assert worker.creator_ids.tolist() == seen_by_run
     assert len(committed) > 3  # commits went on around the start
+
