@@ -96,7 +96,6 @@ class LocalAudiencePass:
         self._inputs, self._model, self._sketch_model = inputs, model, sketch_model or model
         self._lg_k, self._seed = lg_k, seed
         self.timings: dict[str, float] = {}
-
         self._shares: AudienceShares | None = None
         self._sketches: SketchBatch | None = None
 

@@ -235,49 +235,51 @@ def _child(config: dict, stdin, protocol) -> None:
         go = json.loads(stdin.readline() or "null")
         if go is None:
             return  # the run gave up before the go
-        with gc_paused(), db.transaction(write=False) as session:
+        with gc_paused():
+            with db.transaction(write=False) as session:
+                started = time.perf_counter()
+                if go["snapshot"] is not None:
+                    if not _SNAPSHOT_ID.match(go["snapshot"]):
+                        raise ValueError(f"not a snapshot id: {go['snapshot']!r}")
+                    begin_snapshot(session)
+                    session.execute(text(f"SET TRANSACTION SNAPSHOT '{go['snapshot']}'"))
+                session.execute(select(Creator.id).limit(1))  # SQLite: the snapshot starts here
+                send("reading")
+                if config.get("hold_after_snapshot"):
+                    stdin.readline()
+                # What the classification needs first (the run waits for it), the member details
+                # (language, gender, age, keys) after, in the same transaction.
+                inputs, member_ids = load_audience_inputs(session, config["workspace_id"], details=False)
+                read_seconds = round(time.perf_counter() - started, 3)
+                model = ScoringModel.from_dict(go["model"])
+                sketch_model = ScoringModel.from_dict(go["sketch_model"])
+                started = time.perf_counter()
+                audience_pass.save_audience(inputs.creator_ids, audience_authenticity(inputs, model),
+                                            directory / "audience.npz")
+                send("audience", timings={"audience_read_seconds": read_seconds,
+                                          "audience_seconds": round(time.perf_counter() - started, 3)})
+                # Parts in the order the run writes them, each handed over as soon as it is ready:
+                # the shares need the demographics, the sketches the member keys.
+                started = time.perf_counter()
+                inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
+                                            ("language", "gender", "age_range"))
+                details_seconds = round(time.perf_counter() - started, 3)
+                local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"],
+                                                        seed=config["seed"])
+                started = time.perf_counter()
+                audience_pass.save_shares(local.shares(), directory / "shares.npz")
+                send("shares", timings={"audience_details_read_seconds": details_seconds,
+                                        "audience_shares_seconds": round(time.perf_counter() - started, 3)})
+                started = time.perf_counter()
+                inputs = add_member_details(session, config["workspace_id"], inputs, member_ids, ("member_key",))
+                keys_seconds = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
-            if go["snapshot"] is not None:
-                if not _SNAPSHOT_ID.match(go["snapshot"]):
-                    raise ValueError(f"not a snapshot id: {go['snapshot']!r}")
-                begin_snapshot(session)
-                session.execute(text(f"SET TRANSACTION SNAPSHOT '{go['snapshot']}'"))
-            session.execute(select(Creator.id).limit(1))  # SQLite: the snapshot starts here
-            send("reading")
-            if config.get("hold_after_snapshot"):
-                stdin.readline()
-            # What the classification needs first (the run waits for it), the member details
-            # (language, gender, age, keys) after, in the same transaction.
-            inputs, member_ids = load_audience_inputs(session, config["workspace_id"], details=False)
-            read_seconds = round(time.perf_counter() - started, 3)
-            model = ScoringModel.from_dict(go["model"])
-            sketch_model = ScoringModel.from_dict(go["sketch_model"])
-            started = time.perf_counter()
-            audience_pass.save_audience(inputs.creator_ids, audience_authenticity(inputs, model),
-                                        directory / "audience.npz")
-            send("audience", timings={"audience_read_seconds": read_seconds,
-                                      "audience_seconds": round(time.perf_counter() - started, 3)})
-            # Parts in the order the run writes them, each handed over as soon as it is ready:
-            # the shares need the demographics, the sketches the member keys.
-            started = time.perf_counter()
-            inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
-                                        ("language", "gender", "age_range"))
-            details_seconds = round(time.perf_counter() - started, 3)
             local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"],
                                                     seed=config["seed"])
-            started = time.perf_counter()
-            audience_pass.save_shares(local.shares(), directory / "shares.npz")
-            send("shares", timings={"audience_details_read_seconds": details_seconds,
-                                    "audience_shares_seconds": round(time.perf_counter() - started, 3)})
-            started = time.perf_counter()
-            inputs = add_member_details(session, config["workspace_id"], inputs, member_ids, ("member_key",))
-            keys_seconds = round(time.perf_counter() - started, 3)
-        started = time.perf_counter()
-        local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"], seed=config["seed"])
-        audience_pass.save_sketches(local.sketches(), directory / "sketches.npz")
-        send("sketches", timings={"audience_keys_read_seconds": keys_seconds,
-                                  "audience_sketches_seconds": round(time.perf_counter() - started, 3),
-                                  "audience_worker_maxrss_mib": _maxrss_mib()})
+            audience_pass.save_sketches(local.sketches(), directory / "sketches.npz")
+            send("sketches", timings={"audience_keys_read_seconds": keys_seconds,
+                                      "audience_sketches_seconds": round(time.perf_counter() - started, 3),
+                                      "audience_worker_maxrss_mib": _maxrss_mib()})
     finally:
         db.dispose()
 
