@@ -18,6 +18,9 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+DEFAULT_SCORING_WORKER_MIN_CREATORS = 5000
+
+
 def scoring_worker_min_creators() -> int | None:
     """``INFLUENCERS_SCORING_WORKER_MIN_CREATORS``: scoring runs over at least this many
     creators compute their audience pass in a worker process (a second core) while they
@@ -26,7 +29,7 @@ def scoring_worker_min_creators() -> int | None:
     raw = os.environ.get("INFLUENCERS_SCORING_WORKER_MIN_CREATORS", "").strip()
     if raw.lower() in ("off", "none", "never", "false"):
         return None
-    return int(raw) if raw else 5000
+    return int(raw) if raw else DEFAULT_SCORING_WORKER_MIN_CREATORS
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Settings:
     rate_limit: str = "1200/minute"
     rate_limit_storage_url: str = "memory://"
     # See scoring_worker_min_creators (None: never).
-    scoring_worker_min_creators: int | None = 5000
+    scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
     default_page_size: int = 20
     max_page_size: int = 100
     extra: dict = field(default_factory=dict)

@@ -54,7 +54,7 @@ from influencers.overlap.sketch import (
     sketch_overlap,
     sketch_unique_reach,
 )
-from influencers.scoring.audience_pass import SketchBatch, sketch_digest
+from influencers.scoring.audience_pass import SketchBatch
 from influencers.scoring.store import CreatorScore
 
 __all__ = ["build_sketches", "store_sketch_batch", "sketch_overlap_report", "MissingSketches",
@@ -147,7 +147,10 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
 
     existing = _stored_sketches(session, list(platforms)) if platforms else {}
     sketched = {cid: (*latest[cid], [key_of[int(m)] for m in members.tolist()]) for cid, members in counted.items()}
-    return _store_sketches(session, _batch_from_keys(sketched, lg_k=lg_k, seed=seed), existing)
+    ids = list(sketched)
+    batch = SketchBatch.build(ids, [sketched[cid][0] for cid in ids], [sketched[cid][1] for cid in ids],
+                              [sketched[cid][2] for cid in ids], lg_k=lg_k, seed=seed)
+    return _store_sketches(session, batch, existing)
 
 
 def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
@@ -166,20 +169,6 @@ def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
     return _store_sketches(session, batch, existing)
 
 
-def _batch_from_keys(sketched: dict[int, tuple[int, dt.date, list[str]]], *, lg_k: int, seed: int) -> SketchBatch:
-    """A batch from creator id -> (latest sample id, its date, counted member keys)."""
-    ids = list(sketched)
-    blobs = [build_sketch(sketched[cid][2], lg_k=lg_k, seed=seed).to_bytes() for cid in ids]
-    return SketchBatch(
-        creator_ids=np.array(ids, dtype=np.int64),
-        sample_ids=np.array([sketched[cid][0] for cid in ids], dtype=np.int64),
-        sampled_at=np.array([sketched[cid][1] for cid in ids], dtype="datetime64[D]"),
-        member_counts=np.array([len(sketched[cid][2]) for cid in ids], dtype=np.int64),
-        digests=np.array([sketch_digest(blob) for blob in blobs], dtype=np.int64),
-        blobs=blobs, lg_k=lg_k, seed=seed,
-    )
-
-
 def _stored_sketches(session: Session, creator_ids) -> dict[int, tuple]:
     """creator id -> (sample id, lg_k, seed, format version, digest) of the stored rows of
     ``creator_ids`` (a list or a subquery)."""
@@ -194,7 +183,7 @@ def _store_sketches(session: Session, batch: SketchBatch, existing: dict[int, tu
     deletes the ``existing`` rows of creators not in ``batch`` (no sample any more)."""
     now = utcnow()
     rows, replace = [], []
-    sampled_at = [None if d is None else d for d in batch.sampled_at.astype("datetime64[D]").tolist()]
+    sampled_at = batch.sampled_at.astype("datetime64[D]").tolist()
     for k, (cid, sample_id, count, digest) in enumerate(zip(
             batch.creator_ids.tolist(), batch.sample_ids.tolist(), batch.member_counts.tolist(),
             batch.digests.tolist())):

@@ -81,6 +81,22 @@ class SketchBatch:
     def __len__(self) -> int:
         return len(self.creator_ids)
 
+    @classmethod
+    def build(cls, creator_ids, sample_ids, sampled_at, keys: list[list[str]], *, lg_k: int = DEFAULT_LG_K,
+              seed: int = DEFAULT_SEED) -> SketchBatch:
+        """Sketches each creator's counted member ``keys`` (one list per creator, in order)."""
+        if not 0 <= seed < 2 ** 63:
+            raise ValueError("seed must be within [0, 2^63)")
+        blobs = [build_sketch(member_keys, lg_k=lg_k, seed=seed).to_bytes() for member_keys in keys]
+        return cls(
+            creator_ids=np.asarray(creator_ids, dtype=np.int64),
+            sample_ids=np.asarray(sample_ids, dtype=np.int64),
+            sampled_at=np.asarray(sampled_at, dtype="datetime64[D]"),
+            member_counts=np.array([len(member_keys) for member_keys in keys], dtype=np.int64),
+            digests=np.array([sketch_digest(blob) for blob in blobs], dtype=np.int64),
+            blobs=blobs, lg_k=lg_k, seed=seed,
+        )
+
 
 class LocalAudiencePass:
     """The audience pass computed in this process, part by part when asked for: the same
@@ -206,8 +222,6 @@ def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFA
     """The sketch of every creator of ``inputs`` with a latest sample: its members counted as
     authentic by ``model`` (:func:`influencers.overlap.loader.authentic_memberships`, the
     overlap loader's rule), keyed by their stored ``member_keys``, in member id order."""
-    if not 0 <= seed < 2 ** 63:
-        raise ValueError("seed must be within [0, 2^63)")
     if inputs.sample_id is None or inputs.member_keys is None:
         raise ValueError("inputs lack sample_id or member_keys: load them with the scoring loader")
     counted_rows = authentic_memberships(inputs, model)
@@ -222,14 +236,10 @@ def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFA
     bounds = np.searchsorted(creator, np.arange(inputs.n_creators + 1)).tolist()
     keys = inputs.member_keys[member].tolist()
     sampled = np.flatnonzero(np.asarray(inputs.sample_id) >= 0)
-    blobs = [build_sketch(keys[bounds[i]:bounds[i + 1]], lg_k=lg_k, seed=seed).to_bytes() for i in sampled.tolist()]
-    return SketchBatch(
-        creator_ids=np.asarray(inputs.creator_ids, dtype=np.int64)[sampled],
-        sample_ids=np.asarray(inputs.sample_id, dtype=np.int64)[sampled],
-        sampled_at=np.asarray(inputs.sample_date).astype("datetime64[D]")[sampled],
-        member_counts=np.diff(bounds)[sampled].astype(np.int64),
-        digests=np.array([sketch_digest(blob) for blob in blobs], dtype=np.int64),
-        blobs=blobs, lg_k=lg_k, seed=seed,
+    return SketchBatch.build(
+        np.asarray(inputs.creator_ids)[sampled], np.asarray(inputs.sample_id)[sampled],
+        np.asarray(inputs.sample_date).astype("datetime64[D]")[sampled],
+        [keys[bounds[i]:bounds[i + 1]] for i in sampled.tolist()], lg_k=lg_k, seed=seed,
     )
 
 

@@ -249,7 +249,7 @@ def _child(config: dict, stdin, protocol) -> None:
                     stdin.readline()
                 # What the classification needs first (the run waits for it), the member details
                 # (language, gender, age, keys) after, in the same transaction.
-                inputs, member_ids = load_audience_inputs(session, config["workspace_id"], details=False)
+                inputs, member_ids = load_audience_inputs(session, config["workspace_id"])
                 read_seconds = round(time.perf_counter() - started, 3)
                 model = ScoringModel.from_dict(go["model"])
                 sketch_model = ScoringModel.from_dict(go["sketch_model"])
@@ -268,10 +268,8 @@ def _child(config: dict, stdin, protocol) -> None:
                                             ("language", "gender", "age_range")
                                             + (("member_key",) if keys_with_demographics else ()))
                 details_seconds = round(time.perf_counter() - started, 3)
-                local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"],
-                                                        seed=config["seed"])
                 started = time.perf_counter()
-                audience_pass.save_shares(local.shares(), directory / "shares.npz")
+                audience_pass.save_shares(audience_pass.audience_shares(inputs), directory / "shares.npz")
                 send("shares", timings={"audience_details_read_seconds": details_seconds,
                                         "audience_shares_seconds": round(time.perf_counter() - started, 3)})
                 started = time.perf_counter()
@@ -280,9 +278,9 @@ def _child(config: dict, stdin, protocol) -> None:
                                                 ("member_key",))
                 keys_seconds = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
-            local = audience_pass.LocalAudiencePass(inputs, model, sketch_model, lg_k=config["lg_k"],
-                                                    seed=config["seed"])
-            audience_pass.save_sketches(local.sketches(), directory / "sketches.npz")
+            audience_pass.save_sketches(audience_pass.sketch_batch(inputs, sketch_model, lg_k=config["lg_k"],
+                                                                   seed=config["seed"]),
+                                        directory / "sketches.npz")
             send("sketches", timings={"audience_keys_read_seconds": keys_seconds,
                                       "audience_sketches_seconds": round(time.perf_counter() - started, 3),
                                       "audience_worker_maxrss_mib": _maxrss_mib()})

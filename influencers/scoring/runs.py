@@ -187,8 +187,6 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 current = not newer_run_succeeded(session, workspace_id, run_id)
                 started = time.perf_counter()
                 # The scores first: with a worker, it is still computing the shares.
-                if not current:
-                    rows.columns["is_current"] = [False] * result.n_creators
                 write_scores(session, workspace_id, run_id, rows, current=current)
                 timings["write_scores_seconds"] = round(time.perf_counter() - started, 3)
                 if current:
@@ -269,10 +267,11 @@ class ScoreRows:
     explanations: list[str]
 
 
-def score_rows(workspace_id: int, run_id: int, result: ScoringResult, *, current: bool = True) -> ScoreRows:
-    """The rows of :func:`write_scores`. Column lists and JSON pre-encoded with msgspec: at
-    20,000 creators the explanations are ~110 MB of JSON, and ``json.dumps`` through
-    SQLAlchemy's JSON type plus its per-row dicts cost more than building them."""
+def score_rows(workspace_id: int, run_id: int, result: ScoringResult) -> ScoreRows:
+    """The rows of :func:`write_scores` (``is_current`` is set there). Column lists and JSON
+    pre-encoded with msgspec: at 20,000 creators the explanations are ~110 MB of JSON, and
+    ``json.dumps`` through SQLAlchemy's JSON type plus its per-row dicts cost more than
+    building them."""
     n = result.n_creators
     components = result.components
     as_of = np.datetime_as_string(result.as_of.astype("datetime64[D]"), unit="D").tolist()
@@ -288,7 +287,6 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult, *, current
         "workspace_id": [workspace_id] * n,
         "run_id": [run_id] * n,
         "creator_id": np.asarray(result.creator_ids, dtype=np.int64).tolist(),
-        "is_current": [current] * n,
         "model_version": [result.model.version] * n,
         "as_of": as_of,
         "score": _nullable(result.score),
@@ -311,16 +309,12 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult, *, current
     return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations()])
 
 
-def write_scores(session: Session, workspace_id: int, run_id: int, result: ScoringResult | ScoreRows, *,
+def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRows, *,
                  current: bool = True) -> None:
-    """Marks previous scores not current and bulk-inserts this run's rows and explanations
-    (with ``current=False``: inserts them as history and leaves the current ones alone).
-
-    ``result``: the run's :class:`ScoringResult`, or its :func:`score_rows` prepared with
-    the same ``current``. Both tables go in with :func:`bulk_insert` (sqlite3 executemany
-    / COPY).
+    """Marks previous scores not current and bulk-inserts this run's :func:`score_rows` and
+    explanations (with ``current=False``: inserts them as history and leaves the current
+    ones alone). Both tables go in with :func:`bulk_insert` (sqlite3 executemany / COPY).
     """
-    rows = result if isinstance(result, ScoreRows) else score_rows(workspace_id, run_id, result, current=current)
     if session.get_bind().dialect.name == "postgresql" and session.scalar(text(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")):
         # Explanations (~5 kB each) are compressed as they are stored (TOAST). lz4 takes half
@@ -334,7 +328,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, result: Scori
             .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
             .values(is_current=False)
         )
-    columns = rows.columns
+    columns = {**rows.columns, "is_current": [current] * len(rows.columns["creator_id"])}
     if not columns["creator_id"]:
         return
     bulk_insert(session, CreatorScore.__tablename__, list(columns), zip(*columns.values()))
