@@ -23,6 +23,7 @@ from influencers.creators.models import (
     normalise_handle,
 )
 from influencers.db import utcnow
+from influencers.scoring.store import AudienceShare
 
 
 class CreatorExists(Exception):
@@ -175,6 +176,10 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
     )
     if result.rowcount != 1:
         raise StaleVersion(creator_id)
+    # After the creator's row: a scoring run writing this creator's shares holds a lock on
+    # it until it commits, so by now its rows are visible to this statement (PostgreSQL,
+    # READ COMMITTED). audience_shares has no foreign key (see AudienceShare).
+    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
 
 
 def posts_select(creator_id: int) -> Select:

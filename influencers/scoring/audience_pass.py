@@ -28,25 +28,26 @@ import pandas as pd
 
 from influencers.overlap.loader import authentic_memberships
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED, build_sketch
+from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_codes, attribute_of
 from influencers.scoring.audience import AudienceResult, audience_authenticity
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.model import ScoringModel
 
-AUDIENCE_DIMENSIONS = ("country", "language", "gender", "age_range")
 
 
 @dataclass
 class AudienceShares:
-    """Per creator, dimension and value: the share of the latest sample's members (known values only).
+    """Per creator and audience attribute (:mod:`influencers.scoring.attributes`): the share of
+    the latest sample's members with that value, among those whose value of the dimension is known.
 
-    Rows are ordered by dimension, creator and value. ``digest_creator_ids`` /
-    ``digests``: one order-independent 64-bit digest of each creator's rows, for
-    the creators that have rows (see :func:`share_digests`).
+    Rows are ordered by creator and attribute (the order of the table's primary key, so
+    that inserting them appends to it). ``digest_creator_ids`` / ``digests``: one
+    order-independent 64-bit digest of each creator's rows, for the creators that have
+    rows (see :func:`share_digests`).
     """
 
     creator_id: np.ndarray      # int64
-    dimension: np.ndarray       # int8 index into AUDIENCE_DIMENSIONS
-    value: np.ndarray           # str
+    attribute: np.ndarray       # int16 attribute code
     share: np.ndarray           # float64
     sample_size: np.ndarray     # int64: members with a known value of the dimension
     digest_creator_ids: np.ndarray
@@ -56,10 +57,11 @@ class AudienceShares:
         return len(self.creator_id)
 
     def frame(self) -> pd.DataFrame:
+        names = [attribute_of(code) for code in self.attribute.tolist()]
         return pd.DataFrame({
             "creator_id": self.creator_id,
-            "dimension": np.asarray(AUDIENCE_DIMENSIONS, dtype=object)[self.dimension],
-            "value": self.value.astype(object),
+            "dimension": [dimension for dimension, _value in names],
+            "value": [value for _dimension, value in names],
             "share": self.share,
             "sample_size": self.sample_size,
         })
@@ -138,35 +140,43 @@ class LocalAudiencePass:
 def audience_shares(inputs: ScoringInputs) -> AudienceShares:
     """The shares of every creator of ``inputs`` (see :class:`AudienceShares`).
 
-    Vectorised: the member values are factorised once (sorted codes), and (creator,
-    code) pairs counted on one integer key per membership (:func:`_count_keys`).
+    Vectorised: the member values are factorised once and coded
+    (:func:`influencers.scoring.attributes.attribute_codes`), and (creator, code)
+    pairs counted on one integer key per membership (:func:`_count_keys`). A member
+    value without a code (only possible for rows written around the import's
+    validation) fails the pass with the value, rather than being left out.
     """
     parts = []
-    for dimension_code, dimension in enumerate(AUDIENCE_DIMENSIONS):
+    for dimension in AUDIENCE_DIMENSIONS:
         values = getattr(inputs, f"member_{dimension}")
         if values is None or not len(inputs.sample_member):
             continue
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)  # -1: unknown
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))  # -1: unknown
         member_codes = codes[inputs.sample_member]
         known_rows = member_codes >= 0
         if not known_rows.any():
             continue
+        attributes = attribute_codes(dimension, uniques)
+        if (attributes < 0).any():
+            bad = [str(v) for v in np.asarray(uniques, dtype=object)[attributes < 0][:3]]
+            raise ValueError(f"audience members have {dimension} values that cannot be stored: "
+                             f"{', '.join(map(repr, bad))}")
         n_values = max(len(uniques), 1)
         keys, counts = _count_keys(inputs.sample_creator[known_rows].astype(np.int64) * n_values
                                    + member_codes[known_rows], inputs.n_creators * n_values)
         creator, code = np.divmod(keys, n_values)
         known = np.bincount(creator, weights=counts)[creator].astype(np.int64)
-        parts.append((np.asarray(inputs.creator_ids, dtype=np.int64)[creator],
-                      np.full(len(keys), dimension_code, dtype=np.int8),
-                      np.asarray([str(v) for v in uniques], dtype=str)[code],
-                      counts / known, known))
+        parts.append((creator, attributes[code], counts / known, known))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return AudienceShares(empty, np.zeros(0, np.int8), np.zeros(0, dtype=str), np.zeros(0), empty,
-                              empty, empty)
-    creator_id, dimension, value, share, sample_size = (np.concatenate(column) for column in zip(*parts))
-    digest_creator_ids, digests = share_digests(creator_id, dimension, value, share, sample_size)
-    return AudienceShares(creator_id, dimension, value, share, sample_size, digest_creator_ids, digests)
+        return AudienceShares(empty, np.zeros(0, np.int16), np.zeros(0), empty, empty, empty)
+    creator, attribute, share, sample_size = (np.concatenate(column) for column in zip(*parts))
+    # Creator (position), then attribute: the primary key's order.
+    order = np.lexsort((attribute, creator))
+    creator_id = np.asarray(inputs.creator_ids, dtype=np.int64)[creator[order]]
+    attribute, share, sample_size = attribute[order], share[order], sample_size[order]
+    digest_creator_ids, digests = share_digests(creator_id, attribute, share, sample_size)
+    return AudienceShares(creator_id, attribute, share, sample_size, digest_creator_ids, digests)
 
 
 def _count_keys(keys: np.ndarray, key_range: int) -> tuple[np.ndarray, np.ndarray]:
@@ -193,18 +203,17 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return z
 
 
-def share_digests(creator_id: np.ndarray, dimension: np.ndarray, value: np.ndarray, share: np.ndarray,
+def share_digests(creator_id: np.ndarray, attribute: np.ndarray, share: np.ndarray,
                   sample_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(creator ids, digests): per creator the wrapping sum of one 64-bit hash per row.
 
-    A row's hash covers its dimension, value (pandas' stable SipHash of the string),
-    the share's exact float bits and the sample size; summing makes the digest
-    independent of row order, and rows are unique per (creator, dimension, value).
-    Two different row sets collide with probability ~2^-64.
+    A row's hash covers its attribute code, the share's exact float bits and the
+    sample size; summing makes the digest independent of row order, and rows are
+    unique per (creator, attribute). Two different row sets collide with
+    probability ~2^-64.
     """
     with np.errstate(over="ignore"):
-        value_hash = pd.util.hash_array(np.asarray(value, dtype=object))
-        row = _mix(value_hash ^ _mix(dimension.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
+        row = _mix(attribute.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
         row = _mix(row ^ np.ascontiguousarray(share, dtype=np.float64).view(np.uint64))
         row = _mix(row + sample_size.astype(np.uint64))
         ids, position = np.unique(creator_id, return_inverse=True)

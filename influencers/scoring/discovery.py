@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
+from influencers.scoring.attributes import attribute_code, dimension_codes
 from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore
 
 SORTABLE = {
@@ -34,11 +35,19 @@ SORTABLE = {
 
 @dataclass(frozen=True)
 class AudienceCondition:
-    """At least ``min_share`` of the latest audience sample has ``dimension`` = ``value``."""
+    """At least ``min_share`` of the latest audience sample has ``dimension`` = ``value``
+    (a value that no stored member can have is a ``ValueError``: the API checks the form first)."""
 
     dimension: str
     value: str
     min_share: float
+
+    @property
+    def attribute(self) -> int:
+        code = attribute_code(self.dimension, self.value)
+        if code is None:
+            raise ValueError(f"{self.dimension} {self.value!r} is not a value audience members can have")
+        return code
 
 
 @dataclass
@@ -84,11 +93,10 @@ def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
         # start from a handful of expected scores and nested-loop over ~100k real ones.
         stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) < 1)
     for condition in query.audience:
-        # Uncorrelated IN, answered from the covering (dimension, value, share, creator_id) index.
+        # Uncorrelated IN, answered from the covering (attribute, share, creator_id) index.
         stmt = stmt.where(Creator.id.in_(
             select(AudienceShare.creator_id).where(
-                AudienceShare.dimension == condition.dimension,
-                AudienceShare.value == condition.value,
+                AudienceShare.attribute == condition.attribute,
                 AudienceShare.share >= condition.min_share,
             )
         ))
@@ -192,15 +200,17 @@ def lookalikes(session: Session, workspace_id: int, creator_id: int, limit: int 
     features = StandardScaler().fit_transform(numeric)
 
     shares = session.execute(
-        select(AudienceShare.creator_id, AudienceShare.dimension, AudienceShare.value, AudienceShare.share)
-        .where(AudienceShare.creator_id.in_(ids.tolist()), AudienceShare.dimension.in_(COMPOSITION_DIMENSIONS))
+        select(AudienceShare.creator_id, AudienceShare.attribute, AudienceShare.share)
+        .where(AudienceShare.creator_id.in_(ids.tolist()),
+               or_(*(AudienceShare.attribute.between(low, high - 1)
+                     for low, high in map(dimension_codes, COMPOSITION_DIMENSIONS))))
     ).all()
     if shares:
-        columns = sorted({(d, v) for _, d, v, _ in shares})
-        column_index = {key: j for j, key in enumerate(columns)}
+        columns = sorted({attribute for _, attribute, _ in shares})
+        column_index = {attribute: j for j, attribute in enumerate(columns)}
         composition = np.zeros((len(ids), len(columns)))
         rows_index = np.searchsorted(ids, np.array([s[0] for s in shares]))
-        composition[rows_index, [column_index[(d, v)] for _, d, v, _ in shares]] = [s[3] for s in shares]
+        composition[rows_index, [column_index[attribute] for _, attribute, _ in shares]] = [s[2] for s in shares]
         # Composition shares are already on a common 0-1 scale; weight them like the
         # score features as a block.
         features = np.hstack([features, composition * np.sqrt(features.shape[1] / max(len(COMPOSITION_DIMENSIONS), 1))])

@@ -23,7 +23,7 @@ from influencers.jobs import runner
 from influencers.overlap.loader import active_scoring_model
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
 from influencers.overlap.sketch_store import store_sketch_batch
-from influencers.scoring.audience_pass import AUDIENCE_DIMENSIONS, AudienceShares, LocalAudiencePass
+from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
@@ -397,11 +397,11 @@ def write_audience_shares(session: Session, workspace_id: int, shares: AudienceS
     rows = np.isin(shares.creator_id, np.array(changed_ids, dtype=np.int64))
     # Tuples straight to the driver (executemany / COPY): ~750,000 rows on a first run
     # at 20,000 creators, where SQLAlchemy's per-row dicts cost more than the INSERT.
-    dimension_names = np.asarray(AUDIENCE_DIMENSIONS, dtype=object)
-    with _lookup_index_rebuilt_if_cheaper(session, int(rows.sum())):
-        bulk_insert(session, AudienceShare.__tablename__, ["creator_id", "dimension", "value", "share", "sample_size"],
-                    zip(shares.creator_id[rows].tolist(), dimension_names[shares.dimension[rows]].tolist(),
-                        shares.value[rows].tolist(), shares.share[rows].tolist(), shares.sample_size[rows].tolist()))
+    # The digests first: their foreign key is what guards the share rows (see AudienceShare).
     bulk_insert(session, AudienceShareDigest.__tablename__, ["creator_id", "digest"],
                 [(cid, new[cid]) for cid in changed_ids if cid in new])
+    with _lookup_index_rebuilt_if_cheaper(session, int(rows.sum())):
+        bulk_insert(session, AudienceShare.__tablename__, ["creator_id", "attribute", "share", "sample_size"],
+                    zip(shares.creator_id[rows].tolist(), shares.attribute[rows].tolist(),
+                        shares.share[rows].tolist(), shares.sample_size[rows].tolist()))
     return len(changed_ids)

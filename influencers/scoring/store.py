@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -125,18 +126,28 @@ class CreatorScoreExplanation(Base):
 
 
 class AudienceShare(Base):
-    """Share of a creator's latest audience sample with one attribute value (country FR, age 18-24...).
+    """Share of a creator's latest audience sample with one attribute (country FR, age 18-24...),
+    the attribute as its code (:mod:`influencers.scoring.attributes`).
 
-    Rewritten by each scoring run; discovery's audience-composition filters use it.
+    Rewritten by each scoring run (only the creators whose rows changed, see
+    :func:`influencers.scoring.runs.write_audience_shares`); discovery's
+    audience-composition filters use it.
+
+    No foreign key to ``creators``, on purpose: it is a derived table of ~37 rows per
+    creator, and PostgreSQL checks a foreign key row by row (a trigger per inserted
+    row: about half of a first run's COPY of ~750,000 rows). Its integrity is kept per
+    creator instead: rows are only inserted together with the creator's
+    ``audience_share_digests`` row, which has the foreign key (so a creator deleted
+    meanwhile fails the run), and :func:`influencers.creators.service.delete_creator`
+    deletes them. Anything else that deletes creators must delete their shares too.
     """
 
     __tablename__ = "audience_shares"
     # creator_id last makes the index covering for discovery's "share of X >= s" subquery.
-    __table_args__ = (Index("ix_audience_shares_lookup", "dimension", "value", "share", "creator_id"),)
+    __table_args__ = (Index("ix_audience_shares_lookup", "attribute", "share", "creator_id"),)
 
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
-    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(20), primary_key=True)
+    creator_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    attribute: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     share: Mapped[float] = mapped_column(Float)
     sample_size: Mapped[int] = mapped_column(Integer)
 

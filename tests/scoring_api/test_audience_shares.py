@@ -2,23 +2,27 @@
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, func, inspect, select, update
 
-from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
+from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.scoring import runs
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
-from influencers.scoring.store import AudienceShare
+from influencers.scoring.attributes import attribute_of
+from influencers.scoring.store import AudienceShare, AudienceShareDigest
 from tests.overlap_api.conftest import import_records, member
-from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.scoring_api.conftest import import_demo, run_scoring, wait_for
 from tests.scoring_api.test_scoring_api import all_pages
 
 
 def stored(database):
     with database.transaction(write=False) as session:
-        return set(session.execute(select(AudienceShare.creator_id, AudienceShare.dimension, AudienceShare.value,
-                                          AudienceShare.share, AudienceShare.sample_size)).all())
+        rows = session.execute(select(AudienceShare.creator_id, AudienceShare.attribute, AudienceShare.share,
+                                      AudienceShare.sample_size)).all()
+    # Stored as attribute codes; compared as (dimension, value) so a wrong coding shows.
+    return {(creator_id, *attribute_of(attribute), share, sample_size)
+            for creator_id, attribute, share, sample_size in rows}
 
 
 def recomputed(database, workspace_id):
@@ -94,3 +98,35 @@ def test_a_bulk_first_run_rebuilds_the_lookup_index_in_its_transaction(api, data
                 and share >= threshold}
     found = all_pages(api, f"/v1/discovery/creators?audience=country:{country}:{threshold}")
     assert {row["id"] for row in found} == expected and expected
+
+
+def test_deleting_a_creator_deletes_its_audience_shares(api, database):
+    """audience_shares has no foreign key (see AudienceShare): deleting a creator deletes its rows."""
+    import_demo(api, creators=8, seed=5)
+    run_scoring(api)
+    gone = min(row[0] for row in stored(database))
+    url = f"/v1/creators/{gone}"
+    assert api.delete(url, headers={"If-Match": api.get(url).headers["ETag"]}).status_code == 204
+    remaining = stored(database)
+    assert remaining and not any(row[0] == gone for row in remaining)
+    with database.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(AudienceShareDigest)
+                              .where(AudienceShareDigest.creator_id == gone)) == 0
+    # The next run stores what a full rewrite would, and nothing for the deleted creator.
+    run_scoring(api)
+    assert stored(database) == recomputed(database, api.workspace_id)
+
+
+def test_a_member_value_that_cannot_be_stored_fails_the_run_with_the_value(api, database):
+    """Members come through the import's validation; a row written around it is an error the
+    run names, not a share silently left out. Nothing of the failed run is stored."""
+    import_demo(api, creators=6, seed=6)
+    run_scoring(api)
+    before = stored(database)
+    with database.transaction() as session:
+        member_id = session.scalar(select(AudienceMember.id).where(AudienceMember.country.is_not(None)).limit(1))
+        session.execute(update(AudienceMember).where(AudienceMember.id == member_id).values(country="France"))
+    started = api.post("/v1/scoring-runs")
+    run = wait_for(api, started.headers["Location"])
+    assert run["status"] == "failed" and "'France'" in run["error"] and "country" in run["error"]
+    assert stored(database) == before

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.overlap.models import AudienceSketchRecord
+from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.runs import create_run, execute_run
@@ -36,8 +37,11 @@ def scores_of_run(database, run_id):
 
 def stored_shares(database):
     with database.transaction(write=False) as session:
-        return set(session.execute(select(AudienceShare.creator_id, AudienceShare.dimension, AudienceShare.value,
-                                          AudienceShare.share, AudienceShare.sample_size)).all())
+        rows = session.execute(select(AudienceShare.creator_id, AudienceShare.attribute, AudienceShare.share,
+                                      AudienceShare.sample_size)).all()
+    # Stored as attribute codes; compared as (dimension, value) so a wrong coding shows.
+    return {(creator_id, *attribute_of(attribute), share, sample_size)
+            for creator_id, attribute, share, sample_size in rows}
 
 
 def stored_sketches(database):

@@ -77,8 +77,29 @@ def test_audience_composition_filter_matches_the_audience_summary(scored_api):
         assert shares.get(country, 0) < 0.3 + 1e-4
 
 
+def test_every_audience_dimension_filters_on_the_audience_summary(scored_api):
+    """Each dimension, with the most common value among the creators' audiences (lower or
+    upper case where the code's case is fixed): found exactly when that share >= 0.2."""
+    api = scored_api
+    creators = all_pages(api, "/v1/creators")
+    audiences = {c["id"]: api.get(f"/v1/creators/{c['id']}/audience").json["distributions"] for c in creators}
+    for dimension in ("country", "language", "gender", "age_range"):
+        shares = {cid: {s["value"]: s["share"] for s in dist[dimension]["shares"]} for cid, dist in audiences.items()}
+        totals: dict[str, float] = {}
+        for by_value in shares.values():
+            for value, share in by_value.items():
+                totals[value] = totals.get(value, 0) + share
+        value = max(totals, key=totals.get)
+        asked = value.swapcase() if dimension in ("country", "language") else value
+        found = {row["id"] for row in all_pages(api, f"/v1/discovery/creators?audience={dimension}:{asked}:0.2")}
+        expected = {cid for cid, by_value in shares.items() if by_value.get(value, 0) >= 0.2}
+        assert found == expected and found, (dimension, value)
+
+
 @pytest.mark.parametrize("query,field", [
     ("audience=age:18-24:0.4", "audience"), ("audience=country:FR:1.5", "audience"),
+    ("audience=country:FRA:0.3", "audience"), ("audience=language:english:0.3", "audience"),
+    ("audience=gender:Female:0.3", "audience"),
     ("flag=bought_shoes", "flag"), ("min_authenticity=101", "min_authenticity"), ("sort=-password", "sort"),
 ])
 def test_discovery_rejects_bad_filters(api, query, field):

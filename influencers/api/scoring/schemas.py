@@ -109,6 +109,12 @@ class AudienceConditionField(fields.String):
             raise ma.ValidationError("min_share must be a number between 0 and 1")
         if dimension == "country":
             value_ = value_.upper()
+            if not (len(value_) == 2 and value_.isascii() and value_.isalpha()):
+                raise ma.ValidationError("country must be an ISO 3166-1 alpha-2 code, e.g. FR")
+        elif dimension == "language":
+            value_ = value_.lower()
+            if not (len(value_) == 2 and value_.isascii() and value_.isalpha()):
+                raise ma.ValidationError("language must be an ISO 639-1 code, e.g. fr")
         elif dimension == "gender" and value_ not in GENDERS:
             raise ma.ValidationError(f"gender must be one of {', '.join(GENDERS)}")
         elif dimension == "age_range" and value_ not in AGE_RANGES:
