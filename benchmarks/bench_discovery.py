@@ -53,6 +53,7 @@ from influencers.scoring.discovery import (  # noqa: E402
     page_ids_select,
     search_page,
 )
+from influencers.scoring.attributes import attribute_code  # noqa: E402
 from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
 
@@ -180,11 +181,11 @@ def synthetic_tables(n: int, workspace_id: int, run_ids: list[int], model_versio
         home_share = rng.beta(6, 3)
         rest = rng.dirichlet(np.ones(len(others))) * (1 - home_share) if others else []
         for code, share in [(home, home_share), *zip(others, rest)]:
-            shares.append((int(i), "country", codes[code], float(share), 200))
+            shares.append((int(i), attribute_code("country", codes[code]), float(share), 200))
         for dimension, values, alpha in (("gender", GENDERS, (6, 4, 0.3)), ("age_range", AGE_RANGES, (1, 4, 5, 3, 2, 1, 0.5))):
             for value, share in zip(values, rng.dirichlet(alpha)):
-                shares.append((int(i), dimension, value, float(share), 200))
-    audience = (["creator_id", "dimension", "value", "share", "sample_size"], shares)
+                shares.append((int(i), attribute_code(dimension, value), float(share), 200))
+    audience = (["creator_id", "attribute", "share", "sample_size"], shares)
     return {"creators": creators, "creator_categories": (["creator_id", "category"], categories),
             "creator_scores": scores, "creator_score_explanations": explanations, "audience_shares": audience}
 
