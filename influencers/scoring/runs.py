@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from collections.abc import Sequence
 from typing import Callable
 
 import numpy as np
@@ -173,10 +172,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                                     activity=activity)
             if worker is None:
                 audience.precompute()  # not inside the write transaction, which holds the write lock
-            # The rows too (with a worker: while it computes the shares). On PostgreSQL the
-            # explanations are built as they are written, while the server stores the previous ones.
-            rows = score_rows(workspace_id, run_id, result,
-                              build_explanations=db.engine.dialect.name != "postgresql")
+            # The rows too (with a worker: while it computes the shares).
+            rows = score_rows(workspace_id, run_id, result)
             timings["compute_seconds"] = round(time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
             progress(0.7)
 
@@ -263,43 +260,18 @@ def newer_run_succeeded(session: Session, workspace_id: int, run_id: int) -> boo
 @dataclass
 class ScoreRows:
     """A run's score rows as per-column Python lists and its explanations as JSON text, in
-    creator order: everything :func:`write_scores` inserts."""
+    creator order: everything :func:`write_scores` inserts, prepared outside the write
+    transaction (it holds the database's write lock on SQLite)."""
 
     columns: dict[str, list]
-    explanations: Sequence[str]
+    explanations: list[str]
 
 
-class _ExplanationTexts(Sequence[str]):
-    """Creator ``i``'s explanation as JSON text, built when it is asked for.
-
-    On PostgreSQL :func:`write_scores` asks for them while it streams them into their
-    COPY, so the server stores (and compresses) one part while the run builds the next
-    (~1 s each at 20,000 creators). On SQLite they are built before the write
-    transaction instead, which holds the database's write lock.
-    """
-
-    def __init__(self, result: ScoringResult):
-        self._result = result
-
-    def __len__(self) -> int:
-        return self._result.n_creators
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        return encode_json(self._result.explanation(i))
-
-
-def score_rows(workspace_id: int, run_id: int, result: ScoringResult, *,
-               build_explanations: bool = True) -> ScoreRows:
+def score_rows(workspace_id: int, run_id: int, result: ScoringResult) -> ScoreRows:
     """The rows of :func:`write_scores` (``is_current`` is set there). Column lists and JSON
     pre-encoded with msgspec: at 20,000 creators the explanations are ~110 MB of JSON, and
     ``json.dumps`` through SQLAlchemy's JSON type plus its per-row dicts cost more than
-    building them. ``build_explanations=False``: the explanations are built as they are
-    written (:class:`_ExplanationTexts`)."""
+    building them."""
     n = result.n_creators
     components = result.components
     as_of = np.datetime_as_string(result.as_of.astype("datetime64[D]"), unit="D").tolist()
@@ -334,8 +306,7 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult, *,
         "flag_bits": flag_bits.tolist(),
         "flags": flags,
     }
-    explanations = _ExplanationTexts(result)
-    return ScoreRows(columns, list(explanations) if build_explanations else explanations)
+    return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations()])
 
 
 def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRows, *,

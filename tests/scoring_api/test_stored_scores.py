@@ -9,7 +9,7 @@ from sqlalchemy import select
 from influencers.graph.service import scoring_graph_signals
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import ScoringModel
-from influencers.scoring.runs import active_model, score_rows
+from influencers.scoring.runs import active_model
 from influencers.scoring.score import score_creators
 from influencers.scoring.store import FLAG_BITS, CreatorScore, CreatorScoreExplanation
 from tests.scoring_api.conftest import import_demo, run_scoring
@@ -54,19 +54,3 @@ def test_stored_scores_and_explanations_read_back_as_computed(api, database):
         as_of = result.as_of[i]
         assert score.as_of == (None if np.isnat(as_of) else as_of.astype("datetime64[D]").item())
     assert flagged  # the demo data set has flagged creators
-
-
-def test_explanations_built_as_they_are_written_equal_the_prepared_ones(api, database):
-    """PostgreSQL runs build each explanation while streaming them into their COPY; SQLite runs
-    prepare them all first. Both give the same texts, in the same order, by index and by iteration."""
-    import_demo(api, creators=12, seed=6)
-    with database.transaction(write=False) as session:
-        inputs = load_inputs(session, api.workspace_id)
-        model = ScoringModel.from_dict(active_model(session, api.workspace_id).parameters)
-    result = score_creators(inputs, model)
-    prepared = score_rows(api.workspace_id, 1, result).explanations
-    lazy = score_rows(api.workspace_id, 1, result, build_explanations=False).explanations
-    assert isinstance(prepared, list) and not isinstance(lazy, list)
-    assert len(lazy) == len(prepared) == 12
-    assert list(lazy) == prepared == [lazy[i] for i in range(12)] and lazy[2:5] == prepared[2:5]
-    assert json.loads(prepared[3]) == json.loads(json.dumps(result.explanation(3), allow_nan=False))
