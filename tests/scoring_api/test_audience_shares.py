@@ -125,8 +125,8 @@ def test_a_member_value_that_cannot_be_stored_fails_the_run_with_the_value(api, 
     before = stored(database)
     with database.transaction() as session:
         member_id = session.scalar(select(AudienceMember.id).where(AudienceMember.country.is_not(None)).limit(1))
-        session.execute(update(AudienceMember).where(AudienceMember.id == member_id).values(country="France"))
+        session.execute(update(AudienceMember).where(AudienceMember.id == member_id).values(country="fr"))
     started = api.post("/v1/scoring-runs")
     run = wait_for(api, started.headers["Location"])
-    assert run["status"] == "failed" and "'France'" in run["error"] and "country" in run["error"]
+    assert run["status"] == "failed" and "'fr'" in run["error"] and "country" in run["error"]
     assert stored(database) == before
