@@ -34,7 +34,6 @@ from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.model import ScoringModel
 
 
-
 @dataclass
 class AudienceShares:
     """Per creator and audience attribute (:mod:`influencers.scoring.attributes`): the share of

@@ -6,10 +6,10 @@ from sqlalchemy import delete, func, inspect, select, update
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.scoring import runs
+from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
-from influencers.scoring.attributes import attribute_of
 from influencers.scoring.store import AudienceShare, AudienceShareDigest
 from tests.overlap_api.conftest import import_records, member
 from tests.scoring_api.conftest import import_demo, run_scoring, wait_for

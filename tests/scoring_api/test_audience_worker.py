@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.overlap.models import AudienceSketchRecord
-from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.runs import create_run, execute_run
-from influencers.scoring.store import AudienceShare, CreatorScore, CreatorScoreExplanation, ScoringRun
+from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
 from tests.scoring_api.conftest import import_demo
+from tests.scoring_api.test_audience_shares import stored as stored_shares
 
 SCORE_COLUMNS = ("creator_id", "score", "authenticity", "engagement_quality", "reach_component", "centrality",
                  "fake_follower_share", "fake_follower_share_low", "fake_follower_share_high", "reachable_share",
@@ -33,15 +33,6 @@ def scores_of_run(database, run_id):
                                .join(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
                                .where(CreatorScore.run_id == run_id)).all()
     return {row[0]: tuple(row[1:]) for row in rows}
-
-
-def stored_shares(database):
-    with database.transaction(write=False) as session:
-        rows = session.execute(select(AudienceShare.creator_id, AudienceShare.attribute, AudienceShare.share,
-                                      AudienceShare.sample_size)).all()
-    # Stored as attribute codes; compared as (dimension, value) so a wrong coding shows.
-    return {(creator_id, *attribute_of(attribute), share, sample_size)
-            for creator_id, attribute, share, sample_size in rows}
 
 
 def stored_sketches(database):
@@ -189,4 +180,3 @@ def test_commits_racing_the_start_of_a_run_land_in_neither_or_both_halves(api, d
             thread.join()
     assert worker.creator_ids.tolist() == seen_by_run
     assert len(committed) > 3  # commits went on around the start
-

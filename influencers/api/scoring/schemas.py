@@ -8,6 +8,7 @@ from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
 from influencers.api.schemas import QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS
 from influencers.jobs.models import JOB_STATUSES
+from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_code
 from influencers.scoring.discovery import SORTABLE
 from influencers.scoring.model import FLAGS
 
@@ -88,7 +89,13 @@ AUDIENCE_HELP = (
     "Audience composition: `dimension:value:min_share`, repeatable, e.g. `country:FR:0.3`, "
     "`age_range:18-24:0.4`, `gender:female:0.5` (share of the latest audience sample)"
 )
-DIMENSIONS = ("country", "language", "gender", "age_range")
+# What a value must be (the import's rules: influencers.scoring.attributes codes exactly these).
+VALUE_RULES = {
+    "country": "an ISO 3166-1 alpha-2 code, e.g. FR",
+    "language": "an ISO 639-1 code, e.g. fr",
+    "gender": f"one of {', '.join(GENDERS)}",
+    "age_range": f"one of {', '.join(AGE_RANGES)}",
+}
 
 
 class AudienceConditionField(fields.String):
@@ -99,26 +106,18 @@ class AudienceConditionField(fields.String):
         if len(head) != 2:
             raise ma.ValidationError("use dimension:value:min_share, e.g. country:FR:0.3")
         dimension, value_ = head
-        if dimension not in DIMENSIONS:
-            raise ma.ValidationError(f"dimension must be one of {', '.join(DIMENSIONS)}")
+        if dimension not in AUDIENCE_DIMENSIONS:
+            raise ma.ValidationError(f"dimension must be one of {', '.join(AUDIENCE_DIMENSIONS)}")
         try:
             share = float(parts[1])
         except ValueError:
             raise ma.ValidationError("min_share must be a number between 0 and 1")
         if not 0 <= share <= 1:
             raise ma.ValidationError("min_share must be a number between 0 and 1")
-        if dimension == "country":
-            value_ = value_.upper()
-            if not (len(value_) == 2 and value_.isascii() and value_.isalpha()):
-                raise ma.ValidationError("country must be an ISO 3166-1 alpha-2 code, e.g. FR")
-        elif dimension == "language":
-            value_ = value_.lower()
-            if not (len(value_) == 2 and value_.isascii() and value_.isalpha()):
-                raise ma.ValidationError("language must be an ISO 639-1 code, e.g. fr")
-        elif dimension == "gender" and value_ not in GENDERS:
-            raise ma.ValidationError(f"gender must be one of {', '.join(GENDERS)}")
-        elif dimension == "age_range" and value_ not in AGE_RANGES:
-            raise ma.ValidationError(f"age_range must be one of {', '.join(AGE_RANGES)}")
+        # Codes are case-insensitive to ask for, stored in one case.
+        value_ = {"country": value_.upper(), "language": value_.lower()}.get(dimension, value_)
+        if attribute_code(dimension, value_) is None:
+            raise ma.ValidationError(f"{dimension} must be {VALUE_RULES[dimension]}")
         return {"dimension": dimension, "value": value_, "min_share": share}
 
 
