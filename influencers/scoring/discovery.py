@@ -1,7 +1,8 @@
 """Discovery: search scored creators with store filters, score filters and audience composition.
 
 One SELECT over creators joined to their current score (:func:`discovery_select`);
-category and audience-composition filters are uncorrelated ``IN`` subqueries,
+category and audience-composition filters are ``IN`` subqueries (see
+:func:`audience_condition`),
 flag filters are bit tests. :func:`search_page` answers a page and its total in
 one pass over the matches plus a lookup of the page's rows. Only scored creators
 are found (run a scoring run after importing).
@@ -11,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Select, func, or_, select, true
+from sqlalchemy import Select, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
 from influencers.scoring.attributes import attribute_code, dimension_codes
-from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore
+from influencers.scoring.store import FLAG_BITS, LOOKUP_MIN_SHARE, AudienceShare, CreatorScore
 
 SORTABLE = {
     "score": CreatorScore.score,
@@ -93,14 +94,24 @@ def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
         # start from a handful of expected scores and nested-loop over ~100k real ones.
         stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) < 1)
     for condition in query.audience:
-        # Uncorrelated IN, answered from the covering (attribute, share, creator_id) index.
-        stmt = stmt.where(Creator.id.in_(
-            select(AudienceShare.creator_id).where(
-                AudienceShare.attribute == condition.attribute,
-                AudienceShare.share >= condition.min_share,
-            )
-        ))
+        stmt = stmt.where(audience_condition(condition))
     return order_by_sort(stmt, query.sort, SORTABLE)
+
+
+def audience_condition(condition: AudienceCondition):
+    """The WHERE term of one audience-composition condition on ``creators``.
+
+    From ``LOOKUP_MIN_SHARE`` up: an uncorrelated IN answered from the covering partial
+    (attribute, share, creator_id) index, whose condition is repeated literally (SQLite
+    matches it term for term; a bound parameter would not do). Below it the index does
+    not hold every matching row: a correlated EXISTS probes the primary key (creator,
+    attribute) of each candidate creator instead -- the same result, without the index.
+    """
+    matching = [AudienceShare.attribute == condition.attribute, AudienceShare.share >= condition.min_share]
+    if condition.min_share >= LOOKUP_MIN_SHARE:
+        return Creator.id.in_(select(AudienceShare.creator_id).where(
+            *matching, AudienceShare.share >= literal_column(repr(LOOKUP_MIN_SHARE))))
+    return exists().where(AudienceShare.creator_id == Creator.id, *matching)
 
 
 @dataclass

@@ -209,17 +209,18 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
     return ScoringInputs(**fields)
 
 
-def load_audience_inputs(session: Session, workspace_id: int) -> tuple[ScoringInputs, np.ndarray]:
+def load_audience_inputs(session: Session, workspace_id: int, *, details: bool = False
+                         ) -> tuple[ScoringInputs, np.ndarray]:
     """What :func:`load_inputs` leaves out with ``audience=False``, with the creators' ids,
     platforms, followers and latest samples: the inputs of a scoring run's audience pass
     (:mod:`influencers.scoring.audience_pass`; no posts, snapshots or edges), and the
-    member ids (the order of the member arrays). Without the members' language, gender,
-    age range and keys, which only the shares and sketches use: :func:`add_member_details`
-    reads them after the classification.
+    member ids (the order of the member arrays). With ``details=False``, without the
+    members' language, gender, age range and keys, which only the shares and sketches
+    use: :func:`add_member_details` reads them after the classification.
     """
     creators = read_creators(session, workspace_id)
     samples = read_latest_samples(session, _scope(workspace_id, None), creators["creator_ids"])
-    audience, member_ids = read_audience(session, workspace_id, creators["creator_ids"], samples, details=False)
+    audience, member_ids = read_audience(session, workspace_id, creators["creator_ids"], samples, details=details)
     inputs = ScoringInputs(
         creator_ids=creators["creator_ids"], platform=creators["platform"], followers=creators["followers"],
         sample_date=samples.sample_date, sample_id=samples.sample_id, **audience,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
-from influencers.db import Database, bulk_insert, encode_json, utcnow
+from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_json, utcnow
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
@@ -398,10 +398,11 @@ def write_audience_shares(session: Session, workspace_id: int, shares: AudienceS
     # Tuples straight to the driver (executemany / COPY): ~750,000 rows on a first run
     # at 20,000 creators, where SQLAlchemy's per-row dicts cost more than the INSERT.
     # The digests first: their foreign key is what guards the share rows (see AudienceShare).
-    bulk_insert(session, AudienceShareDigest.__tablename__, ["creator_id", "digest"],
-                [(cid, new[cid]) for cid in changed_ids if cid in new])
+    digest_rows = np.isin(shares.digest_creator_ids, np.array(changed_ids, dtype=np.int64))
+    bulk_insert_arrays(session, AudienceShareDigest.__table__, {
+        "creator_id": shares.digest_creator_ids[digest_rows], "digest": shares.digests[digest_rows]})
     with _lookup_index_rebuilt_if_cheaper(session, int(rows.sum())):
-        bulk_insert(session, AudienceShare.__tablename__, ["creator_id", "attribute", "share", "sample_size"],
-                    zip(shares.creator_id[rows].tolist(), shares.attribute[rows].tolist(),
-                        shares.share[rows].tolist(), shares.sample_size[rows].tolist()))
+        bulk_insert_arrays(session, AudienceShare.__table__, {
+            "creator_id": shares.creator_id[rows], "attribute": shares.attribute[rows],
+            "share": shares.share[rows], "sample_size": shares.sample_size[rows]})
     return len(changed_ids)

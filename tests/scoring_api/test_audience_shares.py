@@ -2,7 +2,7 @@
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, text, update
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.scoring import runs
@@ -10,7 +10,8 @@ from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
-from influencers.scoring.store import AudienceShare, AudienceShareDigest
+from influencers.scoring.discovery import AudienceCondition, audience_condition
+from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest
 from tests.overlap_api.conftest import import_records, member
 from tests.scoring_api.conftest import import_demo, run_scoring, wait_for
 from tests.scoring_api.test_scoring_api import all_pages
@@ -130,3 +131,35 @@ def test_a_member_value_that_cannot_be_stored_fails_the_run_with_the_value(api, 
     run = wait_for(api, started.headers["Location"])
     assert run["status"] == "failed" and "'fr'" in run["error"] and "country" in run["error"]
     assert stored(database) == before
+
+
+def _plan(session, stmt) -> str:
+    """The database's plan of ``stmt`` as text (parameters inlined by the dialect)."""
+    compiled = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    if session.get_bind().dialect.name == "sqlite":
+        return "\n".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    # On a few rows a sequential scan is cheaper: asked whether the index can serve the filter at all.
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    return "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
+
+
+def test_audience_filters_from_the_lookup_index_minimum_use_that_partial_index(api, database):
+    """The lookup index holds only shares >= LOOKUP_MIN_SHARE: a filter from there up is
+    planned on it (SQLite only matches the index's condition written out literally), and one
+    below it is not (it would miss rows) and still finds exactly the matching creators."""
+    import_demo(api, creators=12, seed=8)
+    run_scoring(api)
+    rows = stored(database)
+    low = [(value, share) for _c, dimension, value, share, _n in rows
+           if dimension == "country" and share < LOOKUP_MIN_SHARE]
+    assert low, "the demo audiences have countries below the index's minimum share"
+    for country, threshold in ((low[0][0], 0.3), (low[0][0], LOOKUP_MIN_SHARE), (low[0][0], low[0][1])):
+        condition = AudienceCondition("country", country, threshold)
+        with database.transaction(write=False) as session:
+            plan = _plan(session, select(Creator.id).where(audience_condition(condition)))
+        assert ("ix_audience_shares_lookup" in plan) == (threshold >= LOOKUP_MIN_SHARE), plan
+        expected = {c for c, dimension, value, share, _n in rows
+                    if dimension == "country" and value == country and share >= threshold}
+        found = all_pages(api, f"/v1/discovery/creators?audience=country:{country}:{threshold!r}")
+        assert {row["id"] for row in found} == expected, threshold
+    assert expected, "the lowest threshold matches that creator at least"

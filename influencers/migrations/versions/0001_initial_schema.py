@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 20:32:35.735048
+Create Date: 2026-12-05 07:16:48.788226
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('creator_id', 'attribute', name=op.f('pk_audience_shares'))
     )
     with op.batch_alter_table('audience_shares', schema=None) as batch_op:
-        batch_op.create_index('ix_audience_shares_lookup', ['attribute', 'share', 'creator_id'], unique=False)
+        batch_op.create_index('ix_audience_shares_lookup', ['attribute', 'share', 'creator_id'], unique=False, sqlite_where=sa.text('share >= 0.05'), postgresql_where=sa.text('share >= 0.05'))
 
     op.create_table('workspaces',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -605,7 +605,7 @@ def downgrade() -> None:
     op.drop_table('api_keys')
     op.drop_table('workspaces')
     with op.batch_alter_table('audience_shares', schema=None) as batch_op:
-        batch_op.drop_index('ix_audience_shares_lookup')
+        batch_op.drop_index('ix_audience_shares_lookup', sqlite_where=sa.text('share >= 0.05'), postgresql_where=sa.text('share >= 0.05'))
 
     op.drop_table('audience_shares')
     # ### end Alembic commands ###
