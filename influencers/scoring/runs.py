@@ -6,9 +6,10 @@ Used by the API (as a background job answering 202) and by ``influencers score``
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager, nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from sqlalchemy import delete, func, select, text, true, update
@@ -168,31 +169,38 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 timings["audience_wait_seconds"] = round(time.perf_counter() - waiting, 3)
                 if not np.array_equal(worker.creator_ids, inputs.creator_ids):
                     raise AudienceWorkerError("the audience worker read other creators than the run")
-            result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience_result,
-                                    activity=activity)
-            if worker is None:
-                audience.precompute()  # not inside the write transaction, which holds the write lock
-            # The rows too (with a worker: while it computes the shares).
-            rows = score_rows(workspace_id, run_id, result)
-            timings["compute_seconds"] = round(time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
-            progress(0.7)
-
             # Scores, audience shares, the overlap sketches of the latest samples and the
             # run's status land in one transaction: a run that says "succeeded" has all of them.
-            with db.transaction() as session:
-                lock_workspace_scores(session, workspace_id)
-                # Runs of one workspace may overlap (the API, the CLI, a retry): the newest
-                # run's scores are the current ones, whichever finishes last. An older run
-                # finishing after a newer one keeps its scores as history only.
-                current = not newer_run_succeeded(session, workspace_id, run_id)
+            # On PostgreSQL with a worker it begins now, and a thread has the server store the
+            # audience shares (as soon as the worker hands them over) while this thread
+            # computes the scores. On SQLite the write transaction holds the database's only
+            # write lock, so it begins once everything is computed.
+            write_early = worker is not None and not db.is_sqlite
+            with ExitStack() as stack:
+                if write_early:
+                    session, current = stack.enter_context(_write_transaction(db, workspace_id, run_id))
+                    shares_written = stack.enter_context(_in_thread(
+                        _write_shares_timed, session, workspace_id, audience.shares, timings, current))
+                result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience_result,
+                                        activity=activity)
+                if worker is None:
+                    audience.precompute()  # not inside the write transaction, which holds the write lock
+                rows = score_rows(workspace_id, run_id, result)
+                timings["compute_seconds"] = round(
+                    time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
+                progress(0.7)
+
                 started = time.perf_counter()
-                # The scores first: with a worker, it is still computing the shares.
+                if write_early:
+                    shares_written.result()
+                    timings["shares_wait_seconds"] = round(time.perf_counter() - started, 3)
+                else:
+                    session, current = stack.enter_context(_write_transaction(db, workspace_id, run_id))
+                started = time.perf_counter()
                 write_scores(session, workspace_id, run_id, rows, current=current)
                 timings["write_scores_seconds"] = round(time.perf_counter() - started, 3)
-                if current:
-                    shares_started = time.perf_counter()
-                    write_audience_shares(session, workspace_id, audience.shares())
-                    timings["write_shares_seconds"] = round(time.perf_counter() - shares_started, 3)
+                if not write_early:
+                    _write_shares_timed(session, workspace_id, audience.shares, timings, current)
                 timings["write_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 if current:
@@ -224,6 +232,35 @@ def score_workspace(db: Database, workspace_id: int) -> int:
     run_id = create_run(db, workspace_id)
     execute_run(db, workspace_id, run_id)
     return run_id
+
+
+@contextmanager
+def _write_transaction(db: Database, workspace_id: int, run_id: int) -> Iterator[tuple[Session, bool]]:
+    """The run's write transaction, with the workspace's scores lock: (session, whether this
+    run's scores become the current ones)."""
+    with db.transaction() as session:
+        lock_workspace_scores(session, workspace_id)
+        # Runs of one workspace may overlap (the API, the CLI, a retry): the newest
+        # run's scores are the current ones, whichever finishes last. An older run
+        # finishing after a newer one keeps its scores as history only.
+        yield session, not newer_run_succeeded(session, workspace_id, run_id)
+
+
+def _write_shares_timed(session: Session, workspace_id: int, shares: Callable[[], AudienceShares],
+                        timings: dict[str, float], current: bool) -> None:
+    """:func:`write_audience_shares` of ``shares()`` when the run is the current one; its time in ``timings``."""
+    if current:
+        started = time.perf_counter()
+        write_audience_shares(session, workspace_id, shares())
+        timings["write_shares_seconds"] = round(time.perf_counter() - started, 3)
+
+
+@contextmanager
+def _in_thread(function: Callable, *args) -> Iterator[Future]:
+    """Runs ``function(*args)`` in a thread; the block gets its future. Leaving the block
+    waits for the thread in every case (it may be using the block's database session)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring-run") as executor:
+        yield executor.submit(function, *args)
 
 
 def _nullable(values: np.ndarray) -> list:

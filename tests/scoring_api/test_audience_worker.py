@@ -16,8 +16,9 @@ from influencers.creators.models import AudienceMember, AudienceSample, Audience
 from influencers.overlap.models import AudienceSketchRecord
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
 from influencers.scoring.model import DEFAULT_MODEL
+from influencers.scoring import runs
 from influencers.scoring.runs import create_run, execute_run
-from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
+from influencers.scoring.store import AudienceShareDigest, CreatorScore, CreatorScoreExplanation, ScoringRun
 from tests.scoring_api.conftest import import_demo
 from tests.scoring_api.test_audience_shares import stored as stored_shares
 
@@ -180,3 +181,33 @@ def test_commits_racing_the_start_of_a_run_land_in_neither_or_both_halves(api, d
             thread.join()
     assert worker.creator_ids.tolist() == seen_by_run
     assert len(committed) > 3  # commits went on around the start
+
+
+def test_a_run_failing_after_its_shares_were_sent_stores_none_of_them(api, database, monkeypatch):
+    """On PostgreSQL the run's write transaction begins before the scores are computed, and a
+    thread stores the worker's audience shares meanwhile: a run failing after that still
+    leaves nothing behind (one transaction), and says why."""
+    import_demo(api, creators=12, seed=3)
+    shares_sent = threading.Event()
+    write_audience_shares = runs.write_audience_shares
+
+    def write_and_signal(*args, **kwargs):
+        result = write_audience_shares(*args, **kwargs)
+        shares_sent.set()
+        return result
+
+    def failing_score_rows(*args, **kwargs):
+        # PostgreSQL: only once the shares are in the (open) write transaction.
+        assert database.is_sqlite or shares_sent.wait(60)
+        raise RuntimeError("scoring failed after the shares were sent")
+
+    monkeypatch.setattr(runs, "write_audience_shares", write_and_signal)
+    monkeypatch.setattr(runs, "score_rows", failing_score_rows)
+    run_id = create_run(database, api.workspace_id)
+    with pytest.raises(RuntimeError, match="after the shares were sent"):
+        execute_run(database, api.workspace_id, run_id, worker_min_creators=1)
+    with database.transaction(write=False) as session:
+        assert session.get(ScoringRun, run_id).status == "failed"
+        assert session.scalar(select(CreatorScore.id).where(CreatorScore.run_id == run_id)) is None
+        assert session.scalar(select(AudienceShareDigest.creator_id)) is None
+    assert stored_shares(database) == set() and stored_sketches(database) == {}
