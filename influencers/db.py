@@ -130,7 +130,15 @@ def _make_sqlite_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
-def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+def postgresql_types(table: Table, columns: Sequence[str]) -> list[str]:
+    """The PostgreSQL type names of ``table``'s ``columns`` (for ``bulk_insert(binary_types=...)``)."""
+    from sqlalchemy.dialects import postgresql
+
+    return [table.c[name].type.compile(dialect=postgresql.dialect()).lower() for name in columns]
+
+
+def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
+                binary_types: Sequence[str] | None = None) -> None:
     """Inserts ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction,
     on the driver's fastest path: one sqlite3 ``executemany``, or psycopg's ``COPY ... FROM STDIN``.
 
@@ -140,7 +148,9 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
     processing happens here, so values must already be what the column stores on
     both backends: numbers, str, None, bool, dates as ISO 'YYYY-MM-DD' strings, JSON
     as encoded text (see ``encode_json``). ``table`` and ``columns`` are our own
-    schema names, never request input.
+    schema names, never request input. ``binary_types`` (PostgreSQL type names, one per
+    column): COPY in binary format instead, e.g. for ``bytea`` values, which text COPY
+    sends hex-escaped at twice their size.
     """
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
@@ -150,7 +160,10 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
         marks = ", ".join("?" * len(columns))
         raw.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
         return
-    with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+    binary = " (FORMAT BINARY)" if binary_types else ""
+    with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN{binary}") as copy:
+        if binary_types:
+            copy.set_types(binary_types)
         write_row = copy.write_row
         for row in rows:
             write_row(row)
@@ -270,10 +283,10 @@ class Database:
         PostgreSQL's autovacuum gets there on its own, but only some time after a
         bulk import or scoring run: until then estimates are stale (ANALYZE samples
         a bounded number of rows: fast) and, with ``vacuum``, freshly written pages
-        are not yet all-visible, so covering indexes still visit the heap. VACUUM
-        reads every page written since the last one, so it is kept for what
-        discovery searches right after (a scoring run's tables); autovacuum (insert
-        thresholds, PostgreSQL 13+) takes care of imported tables.
+        are not yet all-visible, so covering indexes still visit the heap (and the
+        first reader sets hint bits on every fresh row). VACUUM reads the pages
+        written since the last one (it skips all-visible pages): bulk imports and
+        scoring runs ask for it, as their tables are read right after.
         Best effort: a failure is logged, never raised to the caller whose work has
         already been committed.
         """

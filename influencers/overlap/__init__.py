@@ -3,23 +3,36 @@
 No Flask, no database session: the functions take numpy/scipy arrays (a creator
 x member incidence matrix, per-creator follower counts, member masks) and
 return dataclasses with ``to_dict()``. See :mod:`.reach` for the estimator.
+
+The names below are imported from their modules on first use (PEP 562): importing
+``influencers.overlap.models`` (every process that maps the schema, e.g. a scoring
+run's audience worker, which starts on a run's critical path) then does not load
+scipy, pandas and DataSketches as well.
 """
-from influencers.overlap.incidence import Incidence, incidence_from_pairs, incidence_from_samples
-from influencers.overlap.optimiser import ShortlistResult, optimise_shortlist, selection_reach
-from influencers.overlap.reach import MemberWeights, ReachEstimate, estimate_unique_reach, member_weights
-from influencers.overlap.report import OverlapReport, PairwiseOverlap, overlap_report, pairwise_overlap
-from influencers.overlap.sketch import (
-    AudienceSketch,
-    SketchEstimate,
-    build_sketch,
-    difference_estimate,
-    intersection_estimate,
-    jaccard_estimate,
-    sketch_overlap,
-    sketch_unique_reach,
-    union_estimate,
-    union_sketch,
-)
+from __future__ import annotations
+
+import importlib
+
+# Exported name -> the submodule defining it.
+_EXPORTS = {
+    "Incidence": "incidence", "incidence_from_pairs": "incidence", "incidence_from_samples": "incidence",
+    "ShortlistResult": "optimiser", "optimise_shortlist": "optimiser", "selection_reach": "optimiser",
+    "MemberWeights": "reach", "ReachEstimate": "reach", "estimate_unique_reach": "reach", "member_weights": "reach",
+    "OverlapReport": "report", "PairwiseOverlap": "report", "overlap_report": "report", "pairwise_overlap": "report",
+    "AudienceSketch": "sketch", "SketchEstimate": "sketch", "build_sketch": "sketch",
+    "difference_estimate": "sketch", "intersection_estimate": "sketch", "jaccard_estimate": "sketch",
+    "sketch_overlap": "sketch", "sketch_unique_reach": "sketch", "union_estimate": "sketch", "union_sketch": "sketch",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AudienceSketch", "Incidence", "MemberWeights", "OverlapReport", "PairwiseOverlap",

@@ -427,8 +427,11 @@ def write_audience_shares(session: Session, workspace_id: int, shares: AudienceS
     changed_ids = sorted(cid for cid in stored.keys() | new.keys() if stored.get(cid) != new.get(cid))
     if not changed_ids:
         return 0
-    for start in range(0, len(changed_ids), 5000):
-        chunk = changed_ids[start:start + 5000]
+    # Share rows exist only with their creator's digest (they are written together): only
+    # creators with a stored digest have rows to delete (a first run: none).
+    stale_ids = [cid for cid in changed_ids if cid in stored]
+    for start in range(0, len(stale_ids), 5000):
+        chunk = stale_ids[start:start + 5000]
         session.execute(delete(AudienceShare).where(AudienceShare.creator_id.in_(chunk)))
         session.execute(delete(AudienceShareDigest).where(AudienceShareDigest.creator_id.in_(chunk)))
     rows = np.isin(shares.creator_id, np.array(changed_ids, dtype=np.int64))
