@@ -237,6 +237,11 @@ def build(target: Target, n: int, history: int, seed: int, explanation_bytes: in
 # -- queries ------------------------------------------------------------------------------------------
 
 
+# Reported, not part of the aim (three filters and a sort): an audience share below the
+# lookup index's minimum, to show what such a filter costs.
+BELOW_INDEX = "platform+audience country:XX:<0.05, -score"
+
+
 def variants(rng: np.random.Generator):
     codes = list(COUNTRIES)
     weights = np.array([w for w, _ in COUNTRIES.values()], float)
@@ -262,6 +267,14 @@ def variants(rng: np.random.Generator):
                               audience=[AudienceCondition("country", value, float(rng.choice([0.2, 0.3, 0.4])))],
                               sort="-score", **flags)
 
+    def audience_below_index():
+        """platform + audience country:XX:0.01-0.04 (below the lookup index's LOOKUP_MIN_SHARE:
+        answered by probing the primary key per candidate creator), sort -score."""
+        value = "FR" if rng.random() < 0.5 else country()
+        return DiscoveryQuery(creator=CreatorFilters(platform=platform()),
+                              audience=[AudienceCondition("country", value, float(rng.choice([0.01, 0.02, 0.04])))],
+                              sort="-score")
+
     def category_engagement():
         """category + min_followers + max_fake_follower_share, sort -engagement_rate."""
         return DiscoveryQuery(creator=CreatorFilters(category=NICHES[rng.integers(len(NICHES))],
@@ -270,6 +283,7 @@ def variants(rng: np.random.Generator):
 
     return {"platform+country+min_authenticity, -score": profile_score,
             "platform+audience country:XX:share+flag, -score": audience_flag,
+            BELOW_INDEX: audience_below_index,
             "category+min_followers+max_fake, -engagement_rate": category_engagement}
 
 
@@ -362,11 +376,13 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * len(header))
         worst = 0.0
         for name, (wall, cpu, matched) in results.items():
-            worst = max(worst, pct(wall, 99))
+            if name != BELOW_INDEX:
+                worst = max(worst, pct(wall, 99))
             print(f"{name:<52} {np.median(matched):>8,.0f} {pct(wall, 50):>7.1f} {pct(wall, 90):>7.1f} "
                   f"{pct(wall, 99):>7.1f} {max(wall) * 1000:>7.1f} {pct(cpu, 50):>8.1f} {pct(cpu, 99):>7.1f}")
         print("(matches: median total; cpu: CPU time of this process -- on SQLite the whole query, "
               "roughly the wall time on an idle machine; on PostgreSQL the client side only)")
+        print(f"(the aim is over the three-filter variants; {BELOW_INDEX!r} is shown for comparison)")
         verdict = "meets" if worst < AIM_MS else "MISSES"
         print(f"\nsummary: discovery ({target.backend}) {creators:,} creators: worst p99 "
               f"{worst:.1f} ms ({verdict} the {AIM_MS:.0f} ms aim); "

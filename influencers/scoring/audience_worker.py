@@ -51,10 +51,6 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")
 
 
-# How much the worker lowers its priority for its last part, the sketches (see _child).
-SKETCH_NICENESS = 10
-
-
 class AudienceWorkerError(RuntimeError):
     """The worker failed (its error) or died; the run fails with this message."""
 
@@ -295,9 +291,6 @@ def _child(config: dict, stdin, protocol) -> None:
                     inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
                                                 ("member_key",))
                 keys_seconds = round(time.perf_counter() - started, 3)
-            # The sketches are what the run stores last: at a lower priority they take the CPU
-            # that the run (computing and writing its scores) and the database leave over.
-            os.nice(SKETCH_NICENESS)
             started = time.perf_counter()
             audience_pass.save_sketches(audience_pass.sketch_batch(inputs, sketch_model, lg_k=config["lg_k"],
                                                                    seed=config["seed"]),

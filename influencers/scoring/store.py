@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from influencers.db import Base, utcnow
+from influencers.db import Base, JSONText, utcnow
 from influencers.scoring.model import FLAGS
 
 # Flags are stored as a bit set too, so "has flag X and not flag Y" is one indexed
@@ -123,7 +123,8 @@ class CreatorScoreExplanation(Base):
     __tablename__ = "creator_score_explanations"
 
     score_id: Mapped[int] = mapped_column(ForeignKey("creator_scores.id", ondelete="CASCADE"), primary_key=True)
-    explanation: Mapped[dict] = mapped_column(JSON)
+    # Text, not JSON: nothing queries inside it, and PostgreSQL would parse ~110 MB per run.
+    explanation: Mapped[dict] = mapped_column(JSONText)
 
 
 # The smallest share discovery's lookup index holds (see AudienceShare). Written into the

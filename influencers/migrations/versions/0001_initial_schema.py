@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-05 07:16:48.788226
+Create Date: 2026-12-05 08:28:07.043815
 """
 from alembic import op
 import sqlalchemy as sa
@@ -463,7 +463,7 @@ def upgrade() -> None:
 
     op.create_table('creator_score_explanations',
     sa.Column('score_id', sa.Integer(), nullable=False),
-    sa.Column('explanation', sa.JSON(), nullable=False),
+    sa.Column('explanation', influencers.db.JSONText(), nullable=False),
     sa.ForeignKeyConstraint(['score_id'], ['creator_scores.id'], name=op.f('fk_creator_score_explanations_score_id_creator_scores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('score_id', name=op.f('pk_creator_score_explanations'))
     )
