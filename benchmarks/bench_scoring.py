@@ -99,7 +99,11 @@ def settle(target: Target) -> None:
     of idleness costs a page fault served by the host (see ``first_touch_ms_per_mib``);
     memory freed and reused at once does not. A floor repeated back to back would run on
     warm memory and a run on cold memory; after ``SETTLE_SECONDS`` both start cold.
+
+    PostgreSQL: a ``CHECKPOINT`` first, so that no step shares the machine with the writing
+    out of what an earlier step (the import: gigabytes of WAL and dirty buffers) left behind.
     """
+    target.checkpoint()
     target.warm_page_cache()
     time.sleep(SETTLE_SECONDS)
 

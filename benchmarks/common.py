@@ -69,6 +69,15 @@ class Target:
                     while fh.read(16 << 20):
                         pass
 
+    def checkpoint(self) -> None:
+        """PostgreSQL: writes out every dirty buffer now (a superuser's or pg_checkpoint's
+        right), so that a timed step does not run alongside a checkpoint an earlier step
+        caused. Nothing to do on SQLite."""
+        if self.backend != "postgresql":
+            return
+        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("CHECKPOINT"))
+
     def row_counts(self, tables: Iterable[str]) -> dict[str, int]:
         with self.db.transaction(write=False) as session:
             return {t: session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
