@@ -173,20 +173,29 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
     sends hex-escaped at twice their size.
     """
     connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    raw = connection.connection.driver_connection
     if connection.dialect.name == "sqlite":
-        marks = ", ".join("?" * len(columns))
-        raw.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+        quote = connection.dialect.identifier_preparer.quote
+        names, marks = ", ".join(quote(c) for c in columns), ", ".join("?" * len(columns))
+        connection.connection.driver_connection.executemany(
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
         return
-    binary = " (FORMAT BINARY)" if binary_types else ""
-    with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN{binary}") as copy:
+    with _copy_from_stdin(session, table, columns, binary=bool(binary_types)) as copy:
         if binary_types:
             copy.set_types(binary_types)
         write_row = copy.write_row
         for row in rows:
             write_row(row)
+
+
+@contextmanager
+def _copy_from_stdin(session: Session, table: str, columns: Sequence[str], *, binary: bool):
+    """psycopg's ``COPY table (columns) FROM STDIN`` on the session's connection (PostgreSQL)."""
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    statement = f"COPY {quote(table)} ({names}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        yield copy
 
 
 # PostgreSQL's binary COPY encoding of the fixed-width column types bulk_insert_arrays takes
@@ -230,12 +239,7 @@ def bulk_insert_arrays(session: Session, table: Table, arrays: dict[str, np.ndar
     for name, values in arrays.items():
         records[f"{name}_length"] = records.dtype[name].itemsize
         records[name] = values
-    connection = session.connection()
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in arrays)
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, \
-            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+    with _copy_from_stdin(session, table.name, list(arrays), binary=True) as copy:
         copy.write(_BINARY_COPY_HEADER)
         copy.write(records.data)
         copy.write(_BINARY_COPY_TRAILER)

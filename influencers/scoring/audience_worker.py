@@ -271,9 +271,8 @@ def _child(config: dict, stdin, protocol) -> None:
                 started = time.perf_counter()
                 audience_pass.save_audience(inputs.creator_ids, audience_authenticity(inputs, model),
                                             directory / "audience.npz")
-                audience_timings = {"audience_read_seconds": read_seconds,
-                                    "audience_seconds": round(time.perf_counter() - started, 3)}
-                send("audience", timings=audience_timings)
+                send("audience", timings={"audience_read_seconds": read_seconds,
+                                          "audience_seconds": round(time.perf_counter() - started, 3)})
                 # Parts in the order the run writes them, each handed over as soon as it is ready:
                 # the shares need the demographics, the sketches the member keys. SQLite reads the
                 # details after handing over the audience types, the keys after the shares.

@@ -190,10 +190,10 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                     time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
                 progress(0.7)
 
-                started = time.perf_counter()
                 if write_early:
+                    waiting = time.perf_counter()
                     shares_written.result()
-                    timings["shares_wait_seconds"] = round(time.perf_counter() - started, 3)
+                    timings["shares_wait_seconds"] = round(time.perf_counter() - waiting, 3)
                 else:
                     session, current = stack.enter_context(_write_transaction(db, workspace_id, run_id))
                 started = time.perf_counter()
