@@ -104,7 +104,8 @@ def active_scoring_model(session: Session, workspace_id: int) -> tuple[ScoringMo
     return ScoringModel.from_dict(record.parameters), record.version
 
 
-def authentic_memberships(inputs: ScoringInputs, model: ScoringModel) -> np.ndarray:
+def authentic_memberships(inputs: ScoringInputs, model: ScoringModel,
+                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Per sample row of ``inputs``: whether its member counts as authentic, by the rule of
     :func:`load_audience` (bot-like when any of its rows in the latest samples of the creators
     of its platform is classified ``suspicious``).
@@ -114,9 +115,10 @@ def authentic_memberships(inputs: ScoringInputs, model: ScoringModel) -> np.ndar
     :func:`load_audience` run platform by platform, without reading the samples again.
     Rows are classified independently (member profile and the sample's date), so
     classifying all platforms at once changes nothing; the "any row" rule is applied
-    per (platform, member).
+    per (platform, member). ``classified``: ``classify_memberships(inputs, model)`` when the
+    caller has it already.
     """
-    kind, _code = classify_memberships(inputs, model)
+    kind, _code = classify_memberships(inputs, model) if classified is None else classified
     key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + inputs.platform[inputs.sample_creator]
     bot_like = np.unique(key[kind == SUSPICIOUS])
     return ~np.isin(key, bot_like)

@@ -152,9 +152,13 @@ def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np
     return kind, code
 
 
-def audience_authenticity(inputs: ScoringInputs, model: ScoringModel) -> AudienceResult:
+def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
+                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> AudienceResult:
+    """Per creator: the audience types, fake share with its interval, reachable share and
+    indicator shares of its latest sample. ``classified``: ``classify_memberships(inputs,
+    model)`` when the caller has it already."""
     n = inputs.n_creators
-    kind, code = classify_memberships(inputs, model)
+    kind, code = classify_memberships(inputs, model) if classified is None else classified
     creator = inputs.sample_creator
     n_types = len(MEMBER_TYPES)
     type_counts = np.bincount(creator * n_types + kind, minlength=n * n_types).reshape(n, n_types)

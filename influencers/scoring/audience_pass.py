@@ -29,7 +29,7 @@ import pandas as pd
 from influencers.overlap.loader import authentic_memberships
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED, build_sketch
 from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_codes, attribute_of
-from influencers.scoring.audience import AudienceResult, audience_authenticity
+from influencers.scoring.audience import AudienceResult, audience_authenticity, classify_memberships
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.model import ScoringModel
 
@@ -115,6 +115,7 @@ class LocalAudiencePass:
         self.timings: dict[str, float] = {}
         self._shares: AudienceShares | None = None
         self._sketches: SketchBatch | None = None
+        self._classified: tuple[np.ndarray, np.ndarray] | None = None  # by ``model``, once audience() ran
 
     def precompute(self) -> LocalAudiencePass:
         """Computes the shares and sketches now (e.g. before a write transaction takes its lock)."""
@@ -123,7 +124,8 @@ class LocalAudiencePass:
         return self
 
     def audience(self) -> AudienceResult:
-        return audience_authenticity(self._inputs, self._model)
+        self._classified = classify_memberships(self._inputs, self._model)
+        return audience_authenticity(self._inputs, self._model, self._classified)
 
     def shares(self) -> AudienceShares:
         if self._shares is None:
@@ -132,7 +134,9 @@ class LocalAudiencePass:
 
     def sketches(self) -> SketchBatch:
         if self._sketches is None:
-            self._sketches = sketch_batch(self._inputs, self._sketch_model, lg_k=self._lg_k, seed=self._seed)
+            same_model = self._sketch_model.to_dict() == self._model.to_dict()
+            self._sketches = sketch_batch(self._inputs, self._sketch_model, lg_k=self._lg_k, seed=self._seed,
+                                          classified=self._classified if same_model else None)
         return self._sketches
 
 
@@ -226,13 +230,14 @@ def sketch_digest(blob: bytes) -> int:
 
 
 def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFAULT_LG_K,
-                 seed: int = DEFAULT_SEED) -> SketchBatch:
+                 seed: int = DEFAULT_SEED, classified: tuple[np.ndarray, np.ndarray] | None = None) -> SketchBatch:
     """The sketch of every creator of ``inputs`` with a latest sample: its members counted as
     authentic by ``model`` (:func:`influencers.overlap.loader.authentic_memberships`, the
-    overlap loader's rule), keyed by their stored ``member_keys``, in member id order."""
+    overlap loader's rule), keyed by their stored ``member_keys``, in member id order.
+    ``classified``: the memberships classified by ``model`` already, if at hand."""
     if inputs.sample_id is None or inputs.member_keys is None:
         raise ValueError("inputs lack sample_id or member_keys: load them with the scoring loader")
-    counted_rows = authentic_memberships(inputs, model)
+    counted_rows = authentic_memberships(inputs, model, classified)
     creator, member = inputs.sample_creator[counted_rows], inputs.sample_member[counted_rows]
     # Rows grouped by creator, members in id order (member positions follow ids), like the overlap loader.
     # The database usually returns them so already (sample, member key order): checking is O(n),

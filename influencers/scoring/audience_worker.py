@@ -51,6 +51,10 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")
 
 
+# What the worker hands over, each once, in an order that depends on the database (see _child).
+_PARTS = ("audience", "shares", "sketches")
+
+
 class AudienceWorkerError(RuntimeError):
     """The worker failed (its error) or died; the run fails with this message."""
 
@@ -83,6 +87,12 @@ class AudienceWorker:
         self.creator_ids = None
         self._handshake: threading.Thread | None = None
         self._handshake_error: BaseException | None = None
+        # The parts (audience, shares, sketches) as the worker announces them, in whatever
+        # order it finishes them; threads of the run may wait for different parts at once.
+        self._parts_arrived: dict[str, dict] = {}
+        self._parts_failure: BaseException | None = None
+        self._parts_reading = False
+        self._parts_changed = threading.Condition()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         self._process = subprocess.Popen(
@@ -106,14 +116,14 @@ class AudienceWorker:
         except BrokenPipeError:
             self._fail()
 
-    def _receive(self, expected: str) -> dict:
+    def _receive(self, expected: str | None) -> dict:
         line = self._process.stdout.readline()
         if not line:
             self._fail()
         message = json.loads(line)
         if "error" in message:
             raise AudienceWorkerError(f"audience worker: {message['error']}")
-        if message.get("status") != expected:
+        if expected is not None and message.get("status") != expected:
             raise AudienceWorkerError(f"audience worker: expected {expected!r}, got {message!r}")
         return message
 
@@ -175,7 +185,38 @@ class AudienceWorker:
         self._send({"proceed": True})
 
     def _part(self, name: str):
-        message = self._receive(name)
+        """Waits until the worker has announced part ``name``; returns its file.
+
+        One waiting thread at a time reads the worker's next message (without holding the
+        lock, so the others can see what arrived), files it and wakes the others: a thread
+        waiting for the shares gets them while another still waits for the audience.
+        A worker error fails every waiting thread.
+        """
+        with self._parts_changed:
+            while name not in self._parts_arrived:
+                if self._parts_failure is not None:
+                    raise self._parts_failure
+                if self._parts_reading:
+                    self._parts_changed.wait()
+                    continue
+                self._parts_reading = True
+                self._parts_changed.release()
+                try:
+                    message = self._receive(None)
+                except BaseException as error:  # noqa: BLE001 -- raised to every waiting thread
+                    message = error
+                finally:
+                    self._parts_changed.acquire()
+                    self._parts_reading = False
+                    self._parts_changed.notify_all()
+                if isinstance(message, BaseException):
+                    self._parts_failure = message
+                    raise message
+                if message.get("status") not in _PARTS or message["status"] in self._parts_arrived:
+                    self._parts_failure = AudienceWorkerError(f"audience worker: unexpected {message!r}")
+                    raise self._parts_failure
+                self._parts_arrived[message["status"]] = message
+            message = self._parts_arrived[name]
         self.timings.update(message.get("timings", {}))
         return self._directory / f"{name}.npz"
 
@@ -227,7 +268,7 @@ def _child(config: dict, stdin, protocol) -> None:
     computing_modules.start()
     import influencers.models  # noqa: F401 -- every mapper, so relationships resolve
     from influencers.gcpause import gc_paused
-    from influencers.scoring.audience import audience_authenticity
+    from influencers.scoring.audience import audience_authenticity, classify_memberships
     from influencers.scoring.loader import add_member_details, load_audience_inputs
     from influencers.scoring.model import ScoringModel
 
@@ -268,31 +309,42 @@ def _child(config: dict, stdin, protocol) -> None:
                 from influencers.scoring import audience_pass
                 model = ScoringModel.from_dict(go["model"])
                 sketch_model = ScoringModel.from_dict(go["sketch_model"])
+
+                def hand_over_shares(**timings) -> None:
+                    started = time.perf_counter()
+                    audience_pass.save_shares(audience_pass.audience_shares(inputs), directory / "shares.npz")
+                    send("shares", timings={**timings,
+                                            "audience_shares_seconds": round(time.perf_counter() - started, 3)})
+
+                # Each part is handed over as soon as it is ready. PostgreSQL: the shares first:
+                # they do not depend on the classification, and the run has the server store them
+                # (its longest write) while this process classifies and the run computes.
+                if details_first:
+                    hand_over_shares()
                 started = time.perf_counter()
-                audience_pass.save_audience(inputs.creator_ids, audience_authenticity(inputs, model),
+                classified = classify_memberships(inputs, model)
+                audience_pass.save_audience(inputs.creator_ids, audience_authenticity(inputs, model, classified),
                                             directory / "audience.npz")
                 send("audience", timings={"audience_read_seconds": read_seconds,
                                           "audience_seconds": round(time.perf_counter() - started, 3)})
-                # Parts in the order the run writes them, each handed over as soon as it is ready:
-                # the shares need the demographics, the sketches the member keys. SQLite reads the
-                # details after handing over the audience types, the keys after the shares.
-                started = time.perf_counter()
+                keys_seconds = 0.0
                 if not details_first:
+                    # SQLite: the details after handing over the audience types (the shares need
+                    # the demographics), the keys (for the sketches) after the shares.
+                    started = time.perf_counter()
                     inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
                                                 ("language", "gender", "age_range"))
-                details_seconds = round(time.perf_counter() - started, 3)
-                started = time.perf_counter()
-                audience_pass.save_shares(audience_pass.audience_shares(inputs), directory / "shares.npz")
-                send("shares", timings={"audience_details_read_seconds": details_seconds,
-                                        "audience_shares_seconds": round(time.perf_counter() - started, 3)})
-                started = time.perf_counter()
-                if not details_first:
+                    hand_over_shares(audience_details_read_seconds=round(time.perf_counter() - started, 3))
+                    started = time.perf_counter()
                     inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
                                                 ("member_key",))
-                keys_seconds = round(time.perf_counter() - started, 3)
+                    keys_seconds = round(time.perf_counter() - started, 3)
             started = time.perf_counter()
+            # The sketches count the members the sketch model calls authentic: usually the run's
+            # own model, whose classification is at hand then.
+            sketch_classified = classified if go["sketch_model"] == go["model"] else None
             audience_pass.save_sketches(audience_pass.sketch_batch(inputs, sketch_model, lg_k=config["lg_k"],
-                                                                   seed=config["seed"]),
+                                                                   seed=config["seed"], classified=sketch_classified),
                                         directory / "sketches.npz")
             send("sketches", timings={"audience_keys_read_seconds": keys_seconds,
                                       "audience_sketches_seconds": round(time.perf_counter() - started, 3),

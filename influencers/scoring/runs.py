@@ -158,29 +158,30 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                     worker.wait_snapshot_shared()  # the snapshot lives as long as this transaction
             progress(0.4)
 
-            started = time.perf_counter()
-            # Engagement and the activity flags first: with a worker, its audience pass is still running.
-            activity = activity_signals(inputs, model, pods)
             # The audience pass: from the worker, part by part as it finishes them, or computed here.
             audience = worker if worker is not None else LocalAudiencePass(inputs, model, sketch_model)
-            waiting = time.perf_counter()
-            audience_result = audience.audience()
-            if worker is not None:
-                timings["audience_wait_seconds"] = round(time.perf_counter() - waiting, 3)
-                if not np.array_equal(worker.creator_ids, inputs.creator_ids):
-                    raise AudienceWorkerError("the audience worker read other creators than the run")
             # Scores, audience shares, the overlap sketches of the latest samples and the
             # run's status land in one transaction: a run that says "succeeded" has all of them.
             # On PostgreSQL with a worker it begins now, and a thread has the server store the
-            # audience shares (as soon as the worker hands them over) while this thread
-            # computes the scores. On SQLite the write transaction holds the database's only
-            # write lock, so it begins once everything is computed.
+            # audience shares as soon as the worker hands them over (they do not depend on the
+            # classification: the worker sends them first), while this thread waits for the
+            # audience types and computes the scores. On SQLite the write transaction holds the
+            # database's only write lock, so it begins once everything is computed.
             write_early = worker is not None and not db.is_sqlite
             with ExitStack() as stack:
                 if write_early:
                     session, current = stack.enter_context(_write_transaction(db, workspace_id, run_id))
                     shares_written = stack.enter_context(_in_thread(
                         _write_shares_timed, session, workspace_id, audience.shares, timings, current))
+                started = time.perf_counter()
+                # Engagement and the activity flags first: with a worker, its audience pass is still running.
+                activity = activity_signals(inputs, model, pods)
+                waiting = time.perf_counter()
+                audience_result = audience.audience()
+                if worker is not None:
+                    timings["audience_wait_seconds"] = round(time.perf_counter() - waiting, 3)
+                    if not np.array_equal(worker.creator_ids, inputs.creator_ids):
+                        raise AudienceWorkerError("the audience worker read other creators than the run")
                 result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience_result,
                                         activity=activity)
                 if worker is None:
