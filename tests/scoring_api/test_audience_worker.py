@@ -211,3 +211,78 @@ def test_a_run_failing_after_its_shares_were_sent_stores_none_of_them(api, datab
         assert session.scalar(select(CreatorScore.id).where(CreatorScore.run_id == run_id)) is None
         assert session.scalar(select(AudienceShareDigest.creator_id)) is None
     assert stored_shares(database) == set() and stored_sketches(database) == {}
+
+
+class _Announcements:
+    """Stands in for the worker process: its protocol lines, released one at a time."""
+
+    def __init__(self, lines):
+        self._lines = list(lines)
+        self._released = threading.Semaphore(0)
+        self.stdout = self
+
+    def release(self):
+        self._released.release()
+
+    def readline(self):
+        self._released.acquire()
+        return self._lines.pop(0) if self._lines else ""
+
+    def wait(self):
+        return 1
+
+    def poll(self):
+        return 1
+
+
+def _worker_reading(lines, tmp_path):
+    """An AudienceWorker past its handshake, reading ``lines`` as the worker's announcements."""
+    worker = AudienceWorker.__new__(AudienceWorker)
+    worker._process = _Announcements(lines)
+    worker._directory = tmp_path
+    worker.timings = {}
+    worker._parts_arrived, worker._parts_failure, worker._parts_reading = {}, None, False
+    worker._parts_changed = threading.Condition()
+    return worker
+
+
+def test_threads_waiting_for_different_parts_each_get_theirs_whatever_the_order(tmp_path):
+    # PostgreSQL's worker announces the shares before the audience; the run's main thread
+    # waits for the audience while its write thread waits for the shares.
+    worker = _worker_reading(['{"status": "shares", "timings": {"audience_shares_seconds": 0.5}}\n',
+                              '{"status": "audience", "timings": {"audience_seconds": 0.25}}\n'], tmp_path)
+    got = {}
+    waiting = [threading.Thread(target=lambda name=name: got.__setitem__(name, worker._part(name)))
+               for name in ("audience", "shares")]
+    for thread in waiting:
+        thread.start()
+    worker._process.release()  # the shares only: the thread waiting for them must not wait for the audience
+    deadline = time.monotonic() + 5
+    while "shares" not in got and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert got == {"shares": tmp_path / "shares.npz"}
+    worker._process.release()
+    for thread in waiting:
+        thread.join(5)
+    assert got == {"shares": tmp_path / "shares.npz", "audience": tmp_path / "audience.npz"}
+    assert worker.timings == {"audience_shares_seconds": 0.5, "audience_seconds": 0.25}
+
+
+def test_a_worker_error_fails_every_thread_waiting_for_a_part(tmp_path):
+    worker = _worker_reading(['{"error": "ValueError: bad member"}\n'], tmp_path)
+    errors = []
+
+    def wait(name):
+        try:
+            worker._part(name)
+        except AudienceWorkerError as error:
+            errors.append((name, str(error)))
+
+    waiting = [threading.Thread(target=wait, args=(name,)) for name in ("audience", "shares")]
+    for thread in waiting:
+        thread.start()
+    worker._process.release()
+    for thread in waiting:
+        thread.join(5)
+    assert sorted(errors) == [("audience", "audience worker: ValueError: bad member"),
+                              ("shares", "audience worker: ValueError: bad member")]
