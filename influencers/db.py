@@ -255,6 +255,13 @@ def _encode_float_subclass(value):
 _json_encoder = msgspec.json.Encoder(enc_hook=_encode_float_subclass)
 
 
+def json_fragments(values) -> list[msgspec.Raw]:
+    """Each of ``values`` encoded now, as a fragment :func:`encode_json` embeds as is (the
+    same text as encoding it in place): parts of documents made ahead of the rest."""
+    encode = _json_encoder.encode
+    return [msgspec.Raw(encode(value)) for value in values]
+
+
 def encode_json(value) -> str:
     """``value`` as compact JSON text for :func:`bulk_insert` into a ``JSON`` column.
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
-from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_json, utcnow
+from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_json, json_fragments, utcnow
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
@@ -28,7 +28,7 @@ from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
-from influencers.scoring.score import ScoringResult, activity_signals, score_creators
+from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
 from influencers.scoring.store import (
     FLAG_BITS,
     AudienceShare,
@@ -176,6 +176,9 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 started = time.perf_counter()
                 # Engagement and the activity flags first: with a worker, its audience pass is still running.
                 activity = activity_signals(inputs, model, pods)
+                # The explanations' engagement sections depend on the posts only: made (and encoded)
+                # while the worker's audience pass runs, not after it.
+                engagement_sections = json_fragments(engagement_explanations(inputs, activity))
                 waiting = time.perf_counter()
                 audience_result = audience.audience()
                 if worker is not None:
@@ -186,7 +189,7 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                                         activity=activity)
                 if worker is None:
                     audience.precompute()  # not inside the write transaction, which holds the write lock
-                rows = score_rows(workspace_id, run_id, result)
+                rows = score_rows(workspace_id, run_id, result, engagement_sections)
                 timings["compute_seconds"] = round(
                     time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
                 progress(0.7)
@@ -305,11 +308,12 @@ class ScoreRows:
     explanations: list[str]
 
 
-def score_rows(workspace_id: int, run_id: int, result: ScoringResult) -> ScoreRows:
+def score_rows(workspace_id: int, run_id: int, result: ScoringResult, engagement: list | None = None) -> ScoreRows:
     """The rows of :func:`write_scores` (``is_current`` is set there). Column lists and JSON
     pre-encoded with msgspec: at 20,000 creators the explanations are ~110 MB of JSON, and
     ``json.dumps`` through SQLAlchemy's JSON type plus its per-row dicts cost more than
-    building them."""
+    building them. ``engagement``: the explanations' engagement sections, made already
+    (:func:`~influencers.scoring.score.engagement_explanations`, as :func:`json_fragments`)."""
     n = result.n_creators
     components = result.components
     as_of = np.datetime_as_string(result.as_of.astype("datetime64[D]"), unit="D").tolist()
@@ -344,7 +348,7 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult) -> ScoreRo
         "flag_bits": flag_bits.tolist(),
         "flags": flags,
     }
-    return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations()])
+    return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations(engagement)])
 
 
 def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRows, *,

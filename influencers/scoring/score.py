@@ -7,6 +7,7 @@ a sample, benchmarks, reach, scores), with its sample size and as-of date.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -113,10 +114,7 @@ class _ExplanationColumns:
         self.inflating = [(f, np.asarray(r.flags[f].flagged, dtype=bool).tolist()) for f in INFLATING_FLAGS]
         self.posts_used = np.asarray(r.posts_used).astype(np.int64).tolist()
         self.views_posts_used = np.asarray(r.views_posts_used).astype(np.int64).tolist()
-        self.metrics = [(m, description, m in ("er_views", "likes_per_view"), _num_column(r.metrics[m]),
-                         _float_column(r.metric_z[m])) for m, description in METRICS.items()]
-        self._benchmarks = r.benchmarks
-        self._benchmark_cache: dict[tuple[str, int, int], dict] = {}
+        self.engagement = _EngagementColumns(r.platform, r._engagement)
         for name in ("fake_follower_share", "reachable_share", "fake_share_used", "reachable_share_used",
                      "estimated_reach", "followers", "score", "authenticity", "confidence"):
             setattr(self, name, _num_column(getattr(r, name)))
@@ -137,6 +135,23 @@ class _ExplanationColumns:
                               np.asarray(r.flags[name].strength, dtype=float).tolist(), model.penalty(name))
                              for name in FLAGS]
 
+
+
+class _EngagementColumns:
+    """The columns of the explanations' ``engagement`` section, which depend on the posts
+    only: a scoring run builds that section while it waits for its audience pass
+    (:func:`engagement_explanations`)."""
+
+    def __init__(self, platform: np.ndarray, eng: EngagementResult):
+        self.platform = np.asarray(platform).astype(np.int64).tolist()
+        self.tier = np.asarray(eng.tier).astype(np.int64).tolist()
+        self.posts_used = np.asarray(eng.posts_used).astype(np.int64).tolist()
+        self.views_posts_used = np.asarray(eng.views_posts_used).astype(np.int64).tolist()
+        self.metrics = [(m, description, m in ("er_views", "likes_per_view"), _num_column(eng.metrics[m]),
+                         _float_column(eng.z[m])) for m, description in METRICS.items()]
+        self._benchmarks = eng.benchmarks
+        self._benchmark_cache: dict[tuple[str, int, int], dict] = {}
+
     def benchmark(self, metric: str, platform: int, tier: int) -> dict:
         """``Benchmarks[metric].describe(platform, tier)`` plus its kind (a fresh dict per call)."""
         key = (metric, platform, tier)
@@ -145,6 +160,21 @@ class _ExplanationColumns:
             described = self._benchmark_cache[key] = (
                 self._benchmarks[metric].describe(platform, tier) | {"kind": "estimated"})
         return dict(described)
+
+    def section(self, i: int) -> dict:
+        p, tier = self.platform[i], self.tier[i]
+        posts_used, views_posts_used = self.posts_used[i], self.views_posts_used[i]
+        return {m: {"value": values[i], "kind": "measured",
+                    "n_posts": views_posts_used if per_view else posts_used, "description": description,
+                    "robust_z": z[i], "benchmark": self.benchmark(m, p, tier)}
+                for m, description, per_view, values, z in self.metrics}
+
+
+def engagement_explanations(inputs: ScoringInputs, activity: "ActivitySignals") -> list[dict]:
+    """Every creator's explanation ``engagement`` section, from :func:`activity_signals` alone:
+    what :meth:`ScoringResult.explanations` puts there for a result scored with that activity."""
+    columns = _EngagementColumns(inputs.platform, activity.engagement)
+    return [columns.section(i) for i in range(inputs.n_creators)]
 
 
 @dataclass
@@ -264,11 +294,15 @@ class ScoringResult:
     def _explain(self) -> "_ExplanationColumns":
         return _ExplanationColumns(self)
 
-    def explanations(self) -> list[dict]:
-        """Every creator's explanation (what a scoring run stores), in creator order."""
-        return [self.explanation(i) for i in range(self.n_creators)]
+    def explanations(self, engagement: Sequence | None = None) -> list[dict]:
+        """Every creator's explanation (what a scoring run stores), in creator order.
+        ``engagement``: each creator's ``engagement`` section, made already (see
+        :func:`engagement_explanations`; anything the caller's JSON encoder embeds as is)."""
+        if engagement is not None and len(engagement) != self.n_creators:
+            raise ValueError(f"{len(engagement)} engagement sections for {self.n_creators} creators")
+        return [self.explanation(i, None if engagement is None else engagement[i]) for i in range(self.n_creators)]
 
-    def explanation(self, i: int) -> dict:
+    def explanation(self, i: int, engagement=None) -> dict:
         """Everything behind creator ``i``'s score, JSON-able (no nan: missing is None).
 
         Built from per-column Python lists (:class:`_ExplanationColumns`, made once per
@@ -300,11 +334,8 @@ class ScoringResult:
 
         posts_used = x.posts_used[i]
         views_posts_used = x.views_posts_used[i]
-        engagement = {}
-        for m, description, per_view, values, z in x.metrics:
-            engagement[m] = {"value": values[i], "kind": "measured",
-                             "n_posts": views_posts_used if per_view else posts_used, "description": description,
-                             "robust_z": z[i], "benchmark": x.benchmark(m, p, tier)}
+        if engagement is None:
+            engagement = x.engagement.section(i)
 
         fake_share_used = {"value": x.fake_share_used[i], "kind": "estimated", "n": n}
         reachable_share_used = {"value": x.reachable_share_used[i], "kind": "estimated", "n": n}

@@ -171,3 +171,24 @@ def test_columns_for_export(builder):
                  "estimated_reach", "flags"):
         assert len(columns[name]) == 2
     assert list(columns["flags"]) == ["", "bought_followers"]
+
+
+def test_engagement_sections_made_ahead_give_the_same_stored_explanations(builder):
+    # A scoring run makes the engagement sections (and encodes them) while its audience pass
+    # runs; what it stores must be exactly what encoding the whole explanation gives.
+    from influencers.db import encode_json, json_fragments
+    from influencers.scoring.score import activity_signals, engagement_explanations
+
+    builder.creator("alice", bots=10)
+    builder.creator("bob", platform="tiktok", views=True)
+    builder.creator("carol", posts=0)
+    inputs = builder.inputs()
+    activity = activity_signals(inputs, DEFAULT_MODEL)
+    sections = engagement_explanations(inputs, activity)
+    result = score_creators(inputs, DEFAULT_MODEL, activity=activity)
+    whole = [encode_json(e) for e in result.explanations()]
+    ahead = [encode_json(e) for e in result.explanations(json_fragments(sections))]
+    assert ahead == whole
+    assert all(json.loads(text)["engagement"]["er_followers"]["benchmark"]["kind"] == "estimated" for text in ahead)
+    with pytest.raises(ValueError, match="2 engagement sections for 3 creators"):
+        result.explanations(sections[:2])
