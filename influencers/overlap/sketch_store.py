@@ -2,12 +2,12 @@
 
 :func:`build_sketches` sketches each creator's latest audience sample -- its
 *counted* members, i.e. the authentic ones by the workspace's active model,
-exactly the members the exact report counts without a target -- keyed by the
-stored ``member_key`` strings, and upserts one ``audience_sketches`` row per
-creator with the parameters it was built with (``lg_k``, ``seed``, format
-version). It is set-based: the overlap loader's queries once per platform, one
-query for the member keys and one for the existing rows; a row is replaced
-only when its bytes changed (a new sample, other parameters, or a member
+exactly the members the exact report counts without a target -- keyed by their
+stored ``member_key`` (as :func:`~influencers.overlap.sketch.member_sketch_keys`),
+and upserts one ``audience_sketches`` row per creator with the parameters it was
+built with (``lg_k``, ``seed``, format version). It is set-based: the overlap
+loader's queries once per platform, one query for the member keys and one for
+the existing rows; a row is replaced only when its bytes changed (a new sample, other parameters, or a member
 reclassified by a new model), judged by the stored digest of the bytes.
 
 Scoring runs store the sketches their audience pass built
@@ -51,6 +51,7 @@ from influencers.overlap.sketch import (
     VERSION,
     AudienceSketch,
     build_sketch,
+    member_sketch_keys,
     sketch_overlap,
     sketch_unique_reach,
 )
@@ -134,22 +135,24 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
             cols = matrix.indices[matrix.indptr[i]:matrix.indptr[i + 1]]
             counted[int(cid)] = member_ids[cols[data.authentic[cols]]]
 
-    # The stable pseudonymous keys of those members: one query.
-    all_members = np.unique(np.concatenate(list(counted.values()))) if counted else np.zeros(0, np.int64)
-    key_of: dict[int, str] = {}
-    if all_members.size:
+    # The stable pseudonymous keys of those members (one query), as sketch keys.
+    keyed_ids, sketch_keys = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if any(len(members) for members in counted.values()):
         member_sample = select(AudienceSample.id).where(AudienceSample.id.in_([s for s, _ in latest.values()]))
-        key_of = {int(mid): key for mid, key in session.execute(
+        rows = session.execute(
             select(AudienceMember.id, AudienceMember.member_key).where(
                 AudienceMember.workspace_id == workspace_id,
                 AudienceMember.id.in_(select(AudienceSampleMember.member_id).where(
-                    AudienceSampleMember.sample_id.in_(member_sample))))).all()}
+                    AudienceSampleMember.sample_id.in_(member_sample)))).order_by(AudienceMember.id)).all()
+        keyed_ids = np.array([member_id for member_id, _key in rows], dtype=np.int64)
+        sketch_keys = member_sketch_keys([key for _member_id, key in rows])
 
     existing = _stored_sketches(session, list(platforms)) if platforms else {}
-    sketched = {cid: (*latest[cid], [key_of[int(m)] for m in members.tolist()]) for cid, members in counted.items()}
-    ids = list(sketched)
-    batch = SketchBatch.build(ids, [sketched[cid][0] for cid in ids], [sketched[cid][1] for cid in ids],
-                              [sketched[cid][2] for cid in ids], lg_k=lg_k, seed=seed)
+    ids = list(counted)
+    keys = [sketch_keys[np.searchsorted(keyed_ids, counted[cid])] for cid in ids]
+    batch = SketchBatch.build(ids, [latest[cid][0] for cid in ids], [latest[cid][1] for cid in ids],
+                              np.concatenate(keys) if keys else np.zeros(0, np.int64),
+                              [len(k) for k in keys], lg_k=lg_k, seed=seed)
     return _store_sketches(session, batch, existing)
 
 
@@ -238,7 +241,9 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
     latest = _latest_samples(session, ids)
     records = {int(r.creator_id): r for r in session.scalars(
         select(AudienceSketchRecord).where(AudienceSketchRecord.creator_id.in_(ids)))} if ids else {}
-    lacking = [c for c in ids if c in latest and (c not in records or records[c].sample_id != latest[c][0])]
+    # A sketch of an older format (other keys) does not combine with the others: rebuilt, not read.
+    lacking = [c for c in ids if c in latest and (c not in records or records[c].sample_id != latest[c][0]
+                                                  or records[c].sketch_format_version != VERSION)]
     if lacking:
         raise MissingSketches(lacking)
     params = {(r.lg_k, r.seed) for c, r in records.items() if c in latest}

@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from influencers.overlap.loader import authentic_memberships
-from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED, build_sketch
+from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED, build_sketch, member_sketch_keys
 from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_codes, attribute_of
 from influencers.scoring.audience import AudienceResult, audience_authenticity, classify_memberships
 from influencers.scoring.inputs import ScoringInputs
@@ -83,17 +84,26 @@ class SketchBatch:
         return len(self.creator_ids)
 
     @classmethod
-    def build(cls, creator_ids, sample_ids, sampled_at, keys: list[list[str]], *, lg_k: int = DEFAULT_LG_K,
-              seed: int = DEFAULT_SEED) -> SketchBatch:
-        """Sketches each creator's counted member ``keys`` (one list per creator, in order)."""
+    def build(cls, creator_ids, sample_ids, sampled_at, keys: np.ndarray, member_counts, *,
+              lg_k: int = DEFAULT_LG_K, seed: int = DEFAULT_SEED) -> SketchBatch:
+        """Sketches each creator's counted members: ``keys`` (int64,
+        :func:`~influencers.overlap.sketch.member_sketch_keys`) holds them creator after
+        creator, ``member_counts[i]`` of them for creator ``i``."""
         if not 0 <= seed < 2 ** 63:
             raise ValueError("seed must be within [0, 2^63)")
-        blobs = [build_sketch(member_keys, lg_k=lg_k, seed=seed).to_bytes() for member_keys in keys]
+        member_counts = np.asarray(member_counts, dtype=np.int64)
+        keys = np.asarray(keys, dtype=np.int64)
+        if len(member_counts) != len(creator_ids) or member_counts.sum() != len(keys) or (member_counts < 0).any():
+            raise ValueError("member_counts must give each creator's number of keys, all keys in all")
+        # One iterator over all the keys, each sketch taking its share: no list per creator.
+        remaining = iter(keys.tolist())
+        blobs = [build_sketch(islice(remaining, count), lg_k=lg_k, seed=seed).to_bytes()
+                 for count in member_counts.tolist()]
         return cls(
             creator_ids=np.asarray(creator_ids, dtype=np.int64),
             sample_ids=np.asarray(sample_ids, dtype=np.int64),
             sampled_at=np.asarray(sampled_at, dtype="datetime64[D]"),
-            member_counts=np.array([len(member_keys) for member_keys in keys], dtype=np.int64),
+            member_counts=member_counts,
             digests=np.array([sketch_digest(blob) for blob in blobs], dtype=np.int64),
             blobs=blobs, lg_k=lg_k, seed=seed,
         )
@@ -246,13 +256,12 @@ def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFA
     if len(key) and not (key[1:] >= key[:-1]).all():
         order = np.argsort(key, kind="stable")
         creator, member = creator[order], member[order]
-    bounds = np.searchsorted(creator, np.arange(inputs.n_creators + 1)).tolist()
-    keys = inputs.member_keys[member].tolist()
-    sampled = np.flatnonzero(np.asarray(inputs.sample_id) >= 0)
+    counts = np.bincount(creator, minlength=inputs.n_creators)
+    sampled = np.flatnonzero(np.asarray(inputs.sample_id) >= 0)  # creators without one have no rows
     return SketchBatch.build(
         np.asarray(inputs.creator_ids)[sampled], np.asarray(inputs.sample_id)[sampled],
         np.asarray(inputs.sample_date).astype("datetime64[D]")[sampled],
-        [keys[bounds[i]:bounds[i + 1]] for i in sampled.tolist()], lg_k=lg_k, seed=seed,
+        member_sketch_keys(inputs.member_keys)[member], counts[sampled], lg_k=lg_k, seed=seed,
     )
 
 

@@ -111,3 +111,41 @@ def test_unique_reach_within_bounds_in_estimation_mode():
     assert not est.exact
     assert est.lower <= exact <= est.upper
     assert est.estimate == pytest.approx(exact, rel=0.05)
+
+
+def test_member_sketch_keys_are_the_first_64_bits_of_the_hex_key():
+    from influencers.overlap.sketch import member_sketch_keys
+
+    keys = ["0" * 15 + "1" + "f" * 16, "f" * 16 + "0" * 16, "7" + "f" * 15 + "0" * 16]
+    assert member_sketch_keys(keys).tolist() == [1, -1, 2 ** 63 - 1]
+    assert member_sketch_keys(np.array(keys, dtype=object)).dtype == np.int64
+    assert member_sketch_keys([]).tolist() == []
+
+
+def test_member_sketch_keys_of_other_forms_are_hashed_the_same_in_any_batch():
+    from influencers.overlap.sketch import member_sketch_keys
+
+    hex_keys = ["%016x" % (i * 0x9E3779B97F4A7C15 % 2 ** 64) + "%016x" % i for i in range(1, 6)]
+    others = ["late-member-key", "g" * 32, "ab" * 15 + " a", ""]
+    mixed = member_sketch_keys(hex_keys + others)
+    # The hex keys keep their integers when other keys share the batch (each key alone too).
+    assert mixed[:5].tolist() == member_sketch_keys(hex_keys).tolist()
+    assert [member_sketch_keys([k])[0] for k in hex_keys + others] == mixed.tolist()
+    # Other keys: distinct, stable integers.
+    assert len(set(mixed.tolist())) == len(mixed)
+    assert member_sketch_keys(others).tolist() == mixed[5:].tolist()
+
+
+def test_a_sketch_batch_sketches_each_creator_s_share_of_the_keys():
+    from influencers.scoring.audience_pass import SketchBatch
+
+    keys = np.arange(1, 11, dtype=np.int64) * 1_000_003
+    batch = SketchBatch.build([7, 8, 9], [70, 80, 90], ["2026-10-01"] * 3, keys, [3, 0, 7])
+    assert batch.member_counts.tolist() == [3, 0, 7]
+    assert batch.blobs == [build_sketch(keys[:3]).to_bytes(), build_sketch([]).to_bytes(),
+                           build_sketch(keys[3:]).to_bytes()]
+    assert AudienceSketch.from_bytes(batch.blobs[2]).estimate().estimate == 7
+    with pytest.raises(ValueError, match="member_counts"):
+        SketchBatch.build([7, 8], [70, 80], ["2026-10-01"] * 2, keys, [3, 3])
+    with pytest.raises(ValueError, match="member_counts"):
+        SketchBatch.build([7, 8], [70, 80], ["2026-10-01"] * 2, keys, [12, -2])

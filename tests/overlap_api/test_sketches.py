@@ -125,6 +125,23 @@ def test_sketches_of_different_seeds_are_not_combined(api, database, tiny):
     assert response.status_code == 409 and "seed" in response.json["message"]
 
 
+def test_a_sketch_of_an_older_format_is_rebuilt_not_read(api, database, tiny):
+    """Format 1 keyed members by their key strings: its sketches do not combine with format 2's."""
+    ids = [tiny["a"], tiny["b"]]
+    run_scoring(api, database)
+    current = sketch_rows(database)
+    with database.transaction() as session:
+        session.execute(AudienceSketchRecord.__table__.update()
+                        .where(AudienceSketchRecord.creator_id == tiny["b"]).values(sketch_format_version=1))
+    response = api.post("/v1/overlap-reports", json={"creator_ids": ids, "method": "sketch"})
+    assert response.status_code == 409 and "scoring run" in response.json["message"]
+    run_scoring(api, database)
+    rows = sketch_rows(database)
+    assert rows[tiny["b"]][4] == VERSION and rows[tiny["b"]][6] == current[tiny["b"]][6]
+    assert rows[tiny["a"]][7] == current[tiny["a"]][7]  # the others are left as they were
+    assert api.post("/v1/overlap-reports", json={"creator_ids": ids, "method": "sketch"}).status_code == 200
+
+
 def test_a_new_sample_rebuilds_the_sketch(api, database, tiny):
     run_scoring(api, database)
     before = sketch_rows(database)[tiny["c"]]
