@@ -149,7 +149,12 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
 
     existing = _stored_sketches(session, list(platforms)) if platforms else {}
     ids = list(counted)
-    keys = [sketch_keys[np.searchsorted(keyed_ids, counted[cid])] for cid in ids]
+    keys = []
+    for cid in ids:
+        position = np.minimum(np.searchsorted(keyed_ids, counted[cid]), max(len(keyed_ids) - 1, 0))
+        if len(counted[cid]) and not np.array_equal(keyed_ids[position], counted[cid]):
+            raise LookupError("audience members changed within one transaction")
+        keys.append(sketch_keys[position] if len(counted[cid]) else np.zeros(0, np.int64))
     batch = SketchBatch.build(ids, [latest[cid][0] for cid in ids], [latest[cid][1] for cid in ids],
                               np.concatenate(keys) if keys else np.zeros(0, np.int64),
                               [len(k) for k in keys], lg_k=lg_k, seed=seed)
