@@ -6,8 +6,8 @@
 
 Steps (all in one run, so the figures are comparable). Every timed step, runs and floors
 alike, starts the same way (``settle``): the database read once into the OS page cache (the
-SQLite file; on PostgreSQL the schema's relations, with ``pg_prewarm``), then 2 s of idleness, after which this machine's VM has handed freed memory back to its
-host, so each step touches cold memory (the cost is measured and printed; the floor
+SQLite file; on PostgreSQL the schema's tables and indexes, with ``pg_prewarm``), then 2 s of
+idleness, after which this machine's VM has handed freed memory back to its host, so each step touches cold memory (the cost is measured and printed; the floor
 repeated at once, on warm memory, is printed too, for comparison):
 
 1. generate the demo data set (``influencers.demo.generator``: 200-member audience
@@ -92,7 +92,8 @@ SETTLE_SECONDS = 2.0
 
 def settle(target: Target) -> None:
     """Puts every timed step (runs and floors alike) in the same state: the database's files in
-    the OS page cache (``Target.warm_page_cache``), and anonymous memory as a step finds it after a moment of idleness.
+    the OS page cache (``Target.warm_page_cache``), and anonymous memory as a step finds it
+    after a moment of idleness.
 
     On a VM that hands freed guest memory back to the host (virtio-balloon free page
     reporting, as on the machine these figures come from), memory touched again after ~1 s

@@ -7,8 +7,9 @@ stored ``member_key`` (as :func:`~influencers.overlap.sketch.member_sketch_keys`
 and upserts one ``audience_sketches`` row per creator with the parameters it was
 built with (``lg_k``, ``seed``, format version). It is set-based: the overlap
 loader's queries once per platform, one query for the member keys and one for
-the existing rows; a row is replaced only when its bytes changed (a new sample, other parameters, or a member
-reclassified by a new model), judged by the stored digest of the bytes.
+the existing rows; a row is replaced only when its bytes changed (a new sample,
+other parameters, or a member reclassified by a new model), judged by the
+stored digest of the bytes.
 
 Scoring runs store the sketches their audience pass built
 (:func:`influencers.scoring.audience_pass.sketch_batch`, written with
@@ -149,15 +150,12 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
 
     existing = _stored_sketches(session, list(platforms)) if platforms else {}
     ids = list(counted)
-    keys = []
-    for cid in ids:
-        position = np.minimum(np.searchsorted(keyed_ids, counted[cid]), max(len(keyed_ids) - 1, 0))
-        if len(counted[cid]) and not np.array_equal(keyed_ids[position], counted[cid]):
-            raise LookupError("audience members changed within one transaction")
-        keys.append(sketch_keys[position] if len(counted[cid]) else np.zeros(0, np.int64))
+    members = np.concatenate([counted[cid] for cid in ids]) if ids else np.zeros(0, np.int64)
+    position = np.searchsorted(keyed_ids, members)
+    if not (position < len(keyed_ids)).all() or not np.array_equal(keyed_ids[position], members):
+        raise LookupError("audience members changed within one transaction")
     batch = SketchBatch.build(ids, [latest[cid][0] for cid in ids], [latest[cid][1] for cid in ids],
-                              np.concatenate(keys) if keys else np.zeros(0, np.int64),
-                              [len(k) for k in keys], lg_k=lg_k, seed=seed)
+                              sketch_keys[position], [len(counted[cid]) for cid in ids], lg_k=lg_k, seed=seed)
     return _store_sketches(session, batch, existing)
 
 
