@@ -68,8 +68,9 @@ class Target:
         SQLite: the database file and its WAL. PostgreSQL: every table and index of the
         target's schema (no timed step reads TOAST: only explanations are toasted), read block
         by block with ``pg_prewarm(rel, 'read')`` (the contrib extension; created in the
-        target's schema, so it goes with it) into the OS page cache, not into PostgreSQL's shared buffers. Without the extension (not
-        installed, or no right to create it) nothing is warmed, and the script says so.
+        target's schema, so it goes with it) into the OS page cache, not into PostgreSQL's
+        shared buffers. Without the extension (not installed, or no right to create it)
+        nothing is warmed, and the script says so.
         """
         if self.backend == "postgresql":
             self._prewarm_postgresql()
