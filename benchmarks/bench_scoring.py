@@ -23,8 +23,12 @@ repeated at once, on warm memory, is printed too, for comparison):
 3. the floor: the very SELECTs ``load_inputs`` sends (captured from the engine while it
    runs) replayed on a raw driver connection (sqlite3 / psycopg), rows fetched into
    plain Python lists of tuples -- no SQLAlchemy result processing, no numpy, no
-   scoring. ``load_inputs`` alone is timed too. Both are repeated (``--repeat``) and
-   the best time is kept;
+   scoring. ``load_inputs`` alone is timed too (as a run calls it: on PostgreSQL its
+   reads go through ADBC as Arrow columns, see ``influencers.columnar``; the floor is
+   captured from the plain driver path, whose SELECTs are the same). On PostgreSQL the
+   same SELECTs read by ADBC into Arrow tables, nothing converted, are timed as well
+   and printed for comparison (the "columnar floor"; not the reference). All are
+   repeated (``--repeat``) and the best time is kept;
 4. the ratio run / floor (aim: at most 2x), in wall time and in CPU time (the run's:
    this process plus its audience worker, a child process that reads and computes the
    audience pass in parallel from 5,000 creators up, see
@@ -56,7 +60,9 @@ import numpy as np  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from benchmarks.common import Target, maxrss_mib, remove_workdir  # noqa: E402
+from influencers.columnar import ColumnarReader, columnar_reads  # noqa: E402
 from influencers.db import Database  # noqa: E402
+from influencers.scoring.audience_worker import begin_snapshot  # noqa: E402
 from influencers.scoring.loader import load_inputs  # noqa: E402
 from influencers.scoring.runs import create_run, execute_run  # noqa: E402
 
@@ -148,10 +154,37 @@ def capture_loader_selects(db: Database, workspace_id: int) -> tuple[list[tuple[
 
 
 def time_load_inputs(db: Database, workspace_id: int) -> float:
+    """``load_inputs`` as a run without a worker calls it: one snapshot, columnar reads on PostgreSQL."""
     started = time.perf_counter()
     with db.transaction(write=False) as session:
-        load_inputs(session, workspace_id)
+        begin_snapshot(session)
+        with columnar_reads(session):
+            load_inputs(session, workspace_id)
     return time.perf_counter() - started
+
+
+def columnar_floor(db: Database, selects: list[tuple[str, object]]) -> float:
+    """PostgreSQL: the same SELECTs read through ADBC into Arrow tables (no numpy, no Python
+    values), in one transaction: how fast the columnar read method itself goes. Printed for
+    comparison; the aim is judged against :func:`raw_floor`, a plain driver read."""
+    import psycopg
+
+    raw = db.engine.raw_connection()
+    reader = ColumnarReader.connect(db.engine.url)
+    try:
+        bind = psycopg.ClientCursor(raw.driver_connection)
+        sqls = [bind.mogrify(statement, parameters) for statement, parameters in selects]
+        cursor = reader._cursor
+        started = time.perf_counter()
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        for sql in sqls:
+            cursor.execute(sql)
+            cursor.fetch_arrow_table()
+        cursor.execute("ROLLBACK")
+        return time.perf_counter() - started
+    finally:
+        reader.close()
+        raw.close()
 
 
 def raw_floor(db: Database, selects: list[tuple[str, object]]) -> tuple[float, float, list[tuple[int, float]]]:
@@ -247,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # -- the floor and load_inputs -----------------------------------------------------
         selects, first_load = capture_loader_selects(target.db, target.workspace_id)
-        floors, warm_floors, loads = [], [], [first_load]
+        floors, warm_floors, loads, columnar_floors = [], [], [first_load], []
         per_statement = None
         for _ in range(max(args.repeat, 1)):
             settle(target)
@@ -258,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             warm_floors.append(raw_floor(target.db, selects)[0])  # right after: memory just freed, still warm
             settle(target)
             loads.append(time_load_inputs(target.db, target.workspace_id))
+            if target.backend != "sqlite":
+                settle(target)
+                columnar_floors.append(columnar_floor(target.db, selects))
         floor_seconds, floor_cpu = min(f for f, _ in floors), min(c for _, c in floors)
         load_seconds = min(loads)
 
@@ -296,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{r[1] / min(warm_floors):.2f}x" for r in runs[1:]) + " re-runs)")
         print(f"floor: {floor_seconds:.2f} s wall, {floor_cpu:.2f} s CPU; load_inputs alone "
               f"{load_seconds:.2f} s ({load_seconds / floor_seconds:.2f}x the floor)")
+        if columnar_floors:
+            print(f"columnar floor (for comparison, not the reference): the same SELECTs read by ADBC into Arrow "
+                  f"tables, nothing converted: {min(columnar_floors):.2f} s (run / that: "
+                  + ", ".join(f"{r[1] / min(columnar_floors):.2f}x" for r in runs) + ")")
         print("ratio: run wall time / floor wall time (aim <= 2x). CPU ratio: CPU time of the run (this process and "
               "its audience worker) / of the floor" + ("" if target.backend == "sqlite" else
                                                        " (client side only: the server's work is not in it)"))

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -267,6 +268,7 @@ def _child(config: dict, stdin, protocol) -> None:
                                          name="audience-worker-imports")
     computing_modules.start()
     import influencers.models  # noqa: F401 -- every mapper, so relationships resolve
+    from influencers.columnar import ColumnarReader, columnar_reads
     from influencers.gcpause import gc_paused
     from influencers.scoring.audience import audience_authenticity, classify_memberships
     from influencers.scoring.loader import add_member_details, load_audience_inputs
@@ -278,15 +280,18 @@ def _child(config: dict, stdin, protocol) -> None:
 
     directory = Path(config["directory"])
     db = Database(config["database_url"])
+    reader = None
     try:
         with db.engine.connect():  # connect now, not on the critical path
             pass
+        if not db.is_sqlite:  # the columnar reader too (see influencers.columnar)
+            reader = ColumnarReader.connect(db.engine.url)
         send("ready")
         go = json.loads(stdin.readline() or "null")
         if go is None:
             return  # the run gave up before the go
         with gc_paused():
-            with db.transaction(write=False) as session:
+            with db.transaction(write=False) as session, ExitStack() as stack:
                 started = time.perf_counter()
                 if go["snapshot"] is not None:
                     if not _SNAPSHOT_ID.match(go["snapshot"]):
@@ -297,6 +302,9 @@ def _child(config: dict, stdin, protocol) -> None:
                 send("reading")
                 if config.get("hold_after_snapshot"):
                     stdin.readline()
+                # PostgreSQL: the big reads as Arrow columns, on this transaction's snapshot.
+                stack.enter_context(columnar_reads(session, reader))
+                reader = None  # closed by columnar_reads
                 # SQLite: what the classification needs first (the run waits for it), the member
                 # details (language, gender, age, keys) after, in the same transaction. PostgreSQL:
                 # all of it in one read; a second read of the members by ~10^6 ids (the id array
@@ -350,6 +358,8 @@ def _child(config: dict, stdin, protocol) -> None:
                                       "audience_sketches_seconds": round(time.perf_counter() - started, 3),
                                       "audience_worker_maxrss_mib": _maxrss_mib()})
     finally:
+        if reader is not None:
+            reader.close()
         db.dispose()
 
 

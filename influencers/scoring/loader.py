@@ -12,6 +12,11 @@ query (each driver tuple is freed as soon as it is copied), dates and timestamps
 come out of the database as integers (days or seconds since the epoch, computed
 by the database), and columns are converted with ``astype``. The conversions
 accept what both drivers return (0/1 or ``bool`` for booleans, ``None`` for NULL).
+
+Inside :func:`influencers.columnar.columnar_reads` (a scoring run on PostgreSQL) the
+same statements are read as Arrow columns through ADBC instead, with no Python
+object per value: at 20,000 creators the run's reads take about half the time they
+take through psycopg. The columns come out in forms the same conversions accept.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from influencers.columnar import columnar_reader
 from influencers.creators.models import (
     AudienceMember,
     AudienceSample,
@@ -37,26 +43,23 @@ from influencers.creators.models import (
 from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
 
 
-def _columns(session: Session, stmt, names: list[str]) -> dict[str, list]:
-    """The statement's result as one list of driver values per column (in the session's transaction)."""
-    result = session.connection().execute(stmt)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    # One list per column; not ``zip(*rows)``, whose millions of tuple iterators keep
-    # the garbage collector busy.
-    return {name: [row[j] for row in rows] for j, name in enumerate(names)}
+def _rows(session: Session, stmt, width: int, dtype=object) -> list[np.ndarray]:
+    """The statement's result as ``width`` columns (numpy arrays), in the session's transaction.
 
-
-def _rows(session: Session, stmt, width: int, dtype=object) -> np.ndarray:
-    """The statement's rows as a ``(rows, width)`` array of ``dtype``, streamed from the driver's cursor.
-
-    ``dtype=np.int64`` for all-integer results (no NULLs); ``object`` otherwise, the
-    columns then converted with :func:`_ints`, :func:`_floats`, ... ``fetchall``
-    would keep every row tuple alive until the last one is read; streaming chunks
-    costs less than that alone.
+    Through the session's :func:`~influencers.columnar.columnar_reader` when it has one
+    (PostgreSQL, see :mod:`influencers.columnar`): the driver's result as Arrow columns.
+    Otherwise streamed from the driver's cursor into one ``(rows, width)`` array of
+    ``dtype`` and split into its columns: ``dtype=np.int64`` for all-integer results (no
+    NULLs); ``object`` otherwise, the columns then converted with :func:`_ints`,
+    :func:`_floats`, ... (they take either form). ``fetchall`` would keep every row tuple
+    alive until the last one is read; streaming chunks costs less than that alone.
     """
+    reader = columnar_reader(session)
+    if reader is not None:
+        columns = reader.columns(reader.sql(stmt, session.get_bind().dialect))
+        if len(columns) != width:
+            raise ValueError(f"expected {width} columns, the statement gave {len(columns)}")
+        return columns
     result = session.connection().execute(stmt)
     cursor = result.cursor
     # In chunks: psycopg's row-by-row iteration runs Python code per row, its
@@ -66,7 +69,8 @@ def _rows(session: Session, stmt, width: int, dtype=object) -> np.ndarray:
         flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(chunks)), dtype=dtype)
     finally:
         result.close()
-    return flat.reshape(-1, width)
+    table = flat.reshape(-1, width)
+    return [table[:, j] for j in range(width)]
 
 
 _CHUNK_ROWS = 65_536
@@ -255,13 +259,13 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
         7,
     )
     return {
-        "creator_ids": _ints(creators[:, 0]),
-        "platform": np.array([PLATFORM_CODE[p] for p in creators[:, 1].tolist()], dtype=np.int64),
-        "handles": _objects(creators[:, 2]),
-        "followers": _floats(creators[:, 3]),
-        "following": _floats(creators[:, 4]),
-        "posts_count": _floats(creators[:, 5]),
-        "as_of": _utc(creators[:, 6].tolist(), "D"),
+        "creator_ids": _ints(creators[0]),
+        "platform": np.array([PLATFORM_CODE[p] for p in creators[1].tolist()], dtype=np.int64),
+        "handles": _objects(creators[2]),
+        "followers": _floats(creators[3]),
+        "following": _floats(creators[4]),
+        "posts_count": _floats(creators[5]),
+        "as_of": _utc(creators[6].tolist(), "D"),
     }
 
 
@@ -288,20 +292,20 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
         3,
     )
     return {
-        "post_creator": _positions(creator_ids, _ints(posts[:, 0])),
-        "post_published_at": _epochs(posts[:, 1], "s"),
-        "post_likes": _floats(posts[:, 2]),
-        "post_comments": _floats(posts[:, 3]),
-        "post_views": _floats(posts[:, 4]),
-        "post_is_contest": _bools(posts[:, 5]),
-        "post_external_id": _objects(posts[:, 6]),
-        "snapshot_creator": _positions(creator_ids, _ints(snapshots[:, 0])),
-        "snapshot_date": _epochs(snapshots[:, 1], "D"),
-        "snapshot_followers": _floats(snapshots[:, 2]),
-        "snapshot_following": _floats(snapshots[:, 3]),
-        "comment_source": _positions(creator_ids, _ints(comment_edges[:, 0])),
-        "comment_target": _positions(creator_ids, _ints(comment_edges[:, 1])),
-        "comment_weight": _floats(comment_edges[:, 2]),
+        "post_creator": _positions(creator_ids, _ints(posts[0])),
+        "post_published_at": _epochs(posts[1], "s"),
+        "post_likes": _floats(posts[2]),
+        "post_comments": _floats(posts[3]),
+        "post_views": _floats(posts[4]),
+        "post_is_contest": _bools(posts[5]),
+        "post_external_id": _objects(posts[6]),
+        "snapshot_creator": _positions(creator_ids, _ints(snapshots[0])),
+        "snapshot_date": _epochs(snapshots[1], "D"),
+        "snapshot_followers": _floats(snapshots[2]),
+        "snapshot_following": _floats(snapshots[3]),
+        "comment_source": _positions(creator_ids, _ints(comment_edges[0])),
+        "comment_target": _positions(creator_ids, _ints(comment_edges[1])),
+        "comment_weight": _floats(comment_edges[2]),
     }
 
 
@@ -331,12 +335,12 @@ def read_latest_samples(session: Session, scope, creator_ids: np.ndarray) -> Lat
         ).order_by(AudienceSample.id),
         3,
     )
-    ids = _ints(samples[:, 0])
-    creator_position = _positions(creator_ids, _ints(samples[:, 1]))
+    ids = _ints(samples[0])
+    creator_position = _positions(creator_ids, _ints(samples[1]))
     sample_date = np.full(len(creator_ids), np.datetime64("NaT", "D"))
     sample_id = np.full(len(creator_ids), -1, dtype=np.int64)
     if len(ids):
-        sample_date[creator_position] = _days(samples[:, 2].tolist())
+        sample_date[creator_position] = _days(samples[2].tolist())
         sample_id[creator_position] = ids
     return LatestSamples(sample_id, sample_date, ids, creator_position)
 
@@ -360,10 +364,14 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         # The members are matched to ~10^6 ids: a sort of that many ids (see _members_by_id)
         # spilled to disk with the default 4 MB of work memory, and the time of that read then
         # varied with the disk. Raised, never lowered, for this transaction only.
-        session.execute(text(
+        raise_work_mem = text(
             "SELECT set_config('work_mem', :work_mem, true) "
             "WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(:work_mem)"
-        ), {"work_mem": _READ_WORK_MEM})
+        ).bindparams(work_mem=_READ_WORK_MEM)
+        session.execute(raise_work_mem)
+        reader = columnar_reader(session)
+        if reader is not None:  # the connection that reads the members
+            reader.execute(reader.sql(raise_work_mem, session.get_bind().dialect))
     # The latest samples' members, by the ids read before (sent back as one parameter)
     # rather than by re-deriving the latest samples in a subquery: on PostgreSQL the
     # (creator, max(sampled_at)) join is estimated at a handful of rows, and everything
@@ -377,8 +385,8 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         ),
         2, dtype=np.int64,
     )
-    membership_sample_ids = np.ascontiguousarray(memberships[:, 0])
-    membership_member_ids = np.ascontiguousarray(memberships[:, 1])
+    membership_sample_ids = np.ascontiguousarray(memberships[0])
+    membership_member_ids = np.ascontiguousarray(memberships[1])
     del memberships
     # Members by primary key, from the distinct member ids of those memberships
     # (deduplicated here, not by the database: on PostgreSQL the server-side
@@ -395,23 +403,23 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         .order_by(AudienceMember.id),
         1 + len(profile) + (len(_DETAIL_COLUMNS) if details else 0),
     )
-    member_ids = _ints(members[:, 0])
+    member_ids = _ints(members[0])
     assert len(member_ids) == len(member_ids_used)
     fields = {
-        "member_followers": _floats(members[:, 1]),
-        "member_following": _floats(members[:, 2]),
-        "member_posts_count": _floats(members[:, 3]),
-        "member_has_avatar": _bools(members[:, 4]),
-        "member_bio_length": _floats(members[:, 5]),
-        "member_created_at": _epochs(members[:, 6], "D"),
-        "member_last_post_at": _epochs(members[:, 7], "D"),
-        "member_country": _objects(members[:, 8]),
+        "member_followers": _floats(members[1]),
+        "member_following": _floats(members[2]),
+        "member_posts_count": _floats(members[3]),
+        "member_has_avatar": _bools(members[4]),
+        "member_bio_length": _floats(members[5]),
+        "member_created_at": _epochs(members[6], "D"),
+        "member_last_post_at": _epochs(members[7], "D"),
+        "member_country": _objects(members[8]),
         # Each membership's creator: its sample's position among the (sorted) sample ids.
         "sample_creator": samples.creator_position[_positions(samples.ids, membership_sample_ids)],
         "sample_member": _positions(member_ids, membership_member_ids),
     }
     if details:
-        fields.update(_detail_fields(members[:, 9:]))
+        fields.update(_detail_fields(members[9:]))
     return fields, member_ids
 
 
@@ -420,8 +428,8 @@ _DETAIL_COLUMNS = (AudienceMember.language, AudienceMember.gender, AudienceMembe
 
 
 def _detail_fields(columns: np.ndarray) -> dict[str, np.ndarray]:
-    return {"member_language": _objects(columns[:, 0]), "member_gender": _objects(columns[:, 1]),
-            "member_age_range": _objects(columns[:, 2]), "member_keys": _objects(columns[:, 3])}
+    return {"member_language": _objects(columns[0]), "member_gender": _objects(columns[1]),
+            "member_age_range": _objects(columns[2]), "member_keys": _objects(columns[3])}
 
 
 def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray,
@@ -437,9 +445,9 @@ def read_member_details(session: Session, workspace_id: int, member_ids: np.ndar
         .order_by(AudienceMember.id),
         1 + len(columns),
     )
-    if not np.array_equal(_ints(rows[:, 0]), member_ids):
+    if not np.array_equal(_ints(rows[0]), member_ids):
         raise LookupError("audience members changed within one transaction")
-    return {_DETAIL_FIELDS[c]: _objects(rows[:, 1 + k]) for k, c in enumerate(columns)}
+    return {_DETAIL_FIELDS[c]: _objects(rows[1 + k]) for k, c in enumerate(columns)}
 
 
 _DETAIL_FIELDS = {"language": "member_language", "gender": "member_gender", "age_range": "member_age_range",

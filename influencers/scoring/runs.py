@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.orm import Session
 
+from influencers.columnar import columnar_reads
 from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
 from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_json, json_fragments, utcnow
@@ -147,7 +148,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                     # The worker adopts it once it has started; the run reads on meanwhile.
                     worker.start_sharing_snapshot(session, model=model.to_dict(),
                                                   sketch_model=sketch_model.to_dict())
-                inputs = load_inputs(session, workspace_id, audience=worker is None)
+                with columnar_reads(session):
+                    inputs = load_inputs(session, workspace_id, audience=worker is None)
                 timings["read_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 # Graph centrality (PageRank percentile per platform) and comment-pod clusters.

@@ -2,10 +2,16 @@
 second), dates, missing numbers and dates, booleans, on SQLite and PostgreSQL alike.
 
 The loader has the database turn dates and timestamps into integers since the epoch and
-streams rows into numpy arrays; this pins that nothing is shifted, rounded or lost on the way.
+streams rows into numpy arrays (on PostgreSQL, for a scoring run, as Arrow columns through
+ADBC, see influencers.columnar); this pins that nothing is shifted, rounded or lost on the way.
 """
-import numpy as np
+from contextlib import nullcontext
 
+import numpy as np
+import pytest
+
+from influencers.columnar import columnar_reads
+from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.loader import load_inputs
 from tests.overlap_api.conftest import HUMAN, import_records
 
@@ -30,10 +36,13 @@ def _records():
     ]
 
 
-def test_loaded_inputs_equal_the_imported_values(api, database):
+@pytest.mark.parametrize("columnar", [False, True], ids=["driver", "columnar"])
+def test_loaded_inputs_equal_the_imported_values(api, database, columnar):
     import_records(api, _records())
     with database.transaction(write=False) as session:
-        inputs = load_inputs(session, api.workspace_id)
+        begin_snapshot(session)
+        with columnar_reads(session) if columnar else nullcontext():
+            inputs = load_inputs(session, api.workspace_id)
 
     assert inputs.n_creators == 1 and inputs.followers.tolist() == [1000.0]
     posts = sorted(zip(inputs.post_external_id.tolist(), inputs.post_published_at.astype(str).tolist(),
