@@ -83,6 +83,7 @@ class ColumnarReader:
         self._cursor = connection.cursor()
         self._psycopg = None
         self._in_transaction = False
+        self.closed = False
 
     @classmethod
     def connect(cls, url) -> ColumnarReader:
@@ -130,6 +131,9 @@ class ColumnarReader:
         return [_numpy_column(table.column(k)) for k in range(table.num_columns)]
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             if self._in_transaction:
                 self._in_transaction = False

@@ -37,10 +37,12 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
@@ -264,11 +266,28 @@ def _import_computing_modules() -> None:
 
 
 def _child(config: dict, stdin, protocol) -> None:
+    from influencers.columnar import ColumnarReader
+
     computing_modules = threading.Thread(target=_import_computing_modules, daemon=True,
                                          name="audience-worker-imports")
     computing_modules.start()
+    # PostgreSQL: the columnar reader (influencers.columnar) connects in a thread of its own
+    # (its driver's imports and the connection) while this one imports the models and connects.
+    connecting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audience-worker-reader")
+    pending_reader = (connecting.submit(ColumnarReader.connect, config["database_url"])
+                      if make_url(config["database_url"]).get_backend_name() == "postgresql" else None)
+    try:
+        _read_and_compute(config, stdin, protocol, pending_reader, computing_modules)
+    finally:
+        if pending_reader is not None:
+            connecting.shutdown(wait=True)
+            if pending_reader.exception() is None and not pending_reader.result().closed:
+                pending_reader.result().close()  # the read never began
+
+
+def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_modules) -> None:
     import influencers.models  # noqa: F401 -- every mapper, so relationships resolve
-    from influencers.columnar import ColumnarReader, columnar_reads
+    from influencers.columnar import columnar_reads
     from influencers.gcpause import gc_paused
     from influencers.scoring.audience import audience_authenticity, classify_memberships
     from influencers.scoring.loader import add_member_details, load_audience_inputs
@@ -280,12 +299,9 @@ def _child(config: dict, stdin, protocol) -> None:
 
     directory = Path(config["directory"])
     db = Database(config["database_url"])
-    reader = None
     try:
         with db.engine.connect():  # connect now, not on the critical path
             pass
-        if not db.is_sqlite:  # the columnar reader too (see influencers.columnar)
-            reader = ColumnarReader.connect(db.engine.url)
         send("ready")
         go = json.loads(stdin.readline() or "null")
         if go is None:
@@ -303,8 +319,8 @@ def _child(config: dict, stdin, protocol) -> None:
                 if config.get("hold_after_snapshot"):
                     stdin.readline()
                 # PostgreSQL: the big reads as Arrow columns, on this transaction's snapshot.
-                stack.enter_context(columnar_reads(session, reader))
-                reader = None  # closed by columnar_reads
+                if pending_reader is not None:
+                    stack.enter_context(columnar_reads(session, pending_reader.result()))
                 # SQLite: what the classification needs first (the run waits for it), the member
                 # details (language, gender, age, keys) after, in the same transaction. PostgreSQL:
                 # all of it in one read; a second read of the members by ~10^6 ids (the id array
@@ -358,8 +374,6 @@ def _child(config: dict, stdin, protocol) -> None:
                                       "audience_sketches_seconds": round(time.perf_counter() - started, 3),
                                       "audience_worker_maxrss_mib": _maxrss_mib()})
     finally:
-        if reader is not None:
-            reader.close()
         db.dispose()
 
 
