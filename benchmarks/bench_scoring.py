@@ -174,13 +174,11 @@ def columnar_floor(db: Database, selects: list[tuple[str, object]]) -> float:
     try:
         bind = psycopg.ClientCursor(raw.driver_connection)
         sqls = [bind.mogrify(statement, parameters) for statement, parameters in selects]
-        cursor = reader._cursor
         started = time.perf_counter()
-        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        reader.begin()
         for sql in sqls:
-            cursor.execute(sql)
-            cursor.fetch_arrow_table()
-        cursor.execute("ROLLBACK")
+            reader.arrow(sql)
+        reader.close()  # ends the transaction
         return time.perf_counter() - started
     finally:
         reader.close()

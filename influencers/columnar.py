@@ -108,9 +108,15 @@ class ColumnarReader:
             raise ValueError(f"not a snapshot id: {snapshot!r}")
         # The session's psycopg connection binds parameters on the client, as psycopg would send them.
         self._psycopg = session.connection().connection.driver_connection
+        self.begin(snapshot)
+
+    def begin(self, snapshot: str | None = None) -> None:
+        """Begins this reader's read-only REPEATABLE READ transaction (on ``snapshot``, exported
+        by another transaction, when given); :meth:`close` ends it."""
         self._cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         self._in_transaction = True
-        self._cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        if snapshot is not None:
+            self._cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
 
     def sql(self, statement, dialect) -> str:
         """``statement`` (SQLAlchemy Core) as SQL text with its parameters bound by psycopg."""
@@ -121,13 +127,16 @@ class ColumnarReader:
 
     def execute(self, sql: str) -> None:
         """Runs ``sql`` (a SELECT: the driver wraps it in COPY) for its effect, e.g. ``set_config``."""
+        self.arrow(sql)
+
+    def arrow(self, sql: str):
+        """The result of the SELECT ``sql`` as an Arrow table."""
         self._cursor.execute(sql)
-        self._cursor.fetch_arrow_table()
+        return self._cursor.fetch_arrow_table()
 
     def columns(self, sql: str) -> list[np.ndarray]:
         """The result of the SELECT ``sql`` as one numpy array per column (see the module docstring)."""
-        self._cursor.execute(sql)
-        table = self._cursor.fetch_arrow_table()
+        table = self.arrow(sql)
         return [_numpy_column(table.column(k)) for k in range(table.num_columns)]
 
     def close(self) -> None:
