@@ -15,8 +15,8 @@ accept what both drivers return (0/1 or ``bool`` for booleans, ``None`` for NULL
 
 Inside :func:`influencers.columnar.columnar_reads` (a scoring run on PostgreSQL) the
 same statements are read as Arrow columns through ADBC instead, with no Python
-object per value: at 20,000 creators the run's reads take about half the time they
-take through psycopg. The columns come out in forms the same conversions accept.
+object per value (at 20,000 creators ``load_inputs`` took 5.7 s through psycopg and
+takes 3.5 s so). The columns come out in forms the same conversions accept.
 """
 from __future__ import annotations
 
