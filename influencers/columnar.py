@@ -36,9 +36,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 _SESSION_KEY = "influencers.columnar_reader"
-# What pg_export_snapshot returns (e.g. 00000003-0000001B-1): checked before it is spliced
-# into SET TRANSACTION SNAPSHOT, which takes no bind parameter.
+# What pg_export_snapshot returns (e.g. 00000003-0000001B-1).
 _SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")
+
+
+def set_transaction_snapshot(snapshot: str) -> str:
+    """``SET TRANSACTION SNAPSHOT`` of an id ``pg_export_snapshot`` returned, checked first:
+    the statement takes no bind parameter, so the id is spliced into it."""
+    if not _SNAPSHOT_ID.match(snapshot):
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    return f"SET TRANSACTION SNAPSHOT '{snapshot}'"
 
 
 def columnar_reader(session: Session) -> ColumnarReader | None:
@@ -104,8 +111,6 @@ class ColumnarReader:
     def adopt(self, session: Session) -> None:
         """Begins this reader's transaction on ``session``'s snapshot (exported from its transaction)."""
         snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-        if not _SNAPSHOT_ID.match(snapshot):
-            raise ValueError(f"not a snapshot id: {snapshot!r}")
         # The session's psycopg connection binds parameters on the client, as psycopg would send them.
         self._psycopg = session.connection().connection.driver_connection
         self.begin(snapshot)
@@ -116,7 +121,7 @@ class ColumnarReader:
         self._cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         self._in_transaction = True
         if snapshot is not None:
-            self._cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            self._cursor.execute(set_transaction_snapshot(snapshot))
 
     def sql(self, statement, dialect) -> str:
         """``statement`` (SQLAlchemy Core) as SQL text with its parameters bound by psycopg."""

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -49,9 +48,6 @@ from influencers.creators.models import Creator
 from influencers.db import Database
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-# What pg_export_snapshot returns (e.g. 00000003-0000001B-1); checked before it is
-# spliced into SET TRANSACTION SNAPSHOT, which takes no bind parameter.
-_SNAPSHOT_ID = re.compile(r"^[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+$")
 
 
 # What the worker hands over, each once, in an order that depends on the database (see _child).
@@ -273,21 +269,21 @@ def _child(config: dict, stdin, protocol) -> None:
     computing_modules.start()
     # PostgreSQL: the columnar reader (influencers.columnar) connects in a thread of its own
     # (its driver's imports and the connection) while this one imports the models and connects.
-    connecting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audience-worker-reader")
-    pending_reader = (connecting.submit(ColumnarReader.connect, config["database_url"])
-                      if make_url(config["database_url"]).get_backend_name() == "postgresql" else None)
-    try:
-        _read_and_compute(config, stdin, protocol, pending_reader, computing_modules)
-    finally:
-        if pending_reader is not None:
-            connecting.shutdown(wait=True)
-            if pending_reader.exception() is None and not pending_reader.result().closed:
-                pending_reader.result().close()  # the read never began
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audience-worker-reader") as connecting:
+        pending_reader = (connecting.submit(ColumnarReader.connect, config["database_url"])
+                          if make_url(config["database_url"]).get_backend_name() == "postgresql" else None)
+        try:
+            _read_and_compute(config, stdin, protocol, pending_reader, computing_modules)
+        finally:
+            # columnar_reads closes the reader it is given; one the read never got to is closed here
+            # (closing twice does nothing).
+            if pending_reader is not None and pending_reader.exception() is None:
+                pending_reader.result().close()
 
 
 def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_modules) -> None:
     import influencers.models  # noqa: F401 -- every mapper, so relationships resolve
-    from influencers.columnar import columnar_reads
+    from influencers.columnar import columnar_reads, set_transaction_snapshot
     from influencers.gcpause import gc_paused
     from influencers.scoring.audience import audience_authenticity, classify_memberships
     from influencers.scoring.loader import add_member_details, load_audience_inputs
@@ -310,10 +306,8 @@ def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_m
             with db.transaction(write=False) as session, ExitStack() as stack:
                 started = time.perf_counter()
                 if go["snapshot"] is not None:
-                    if not _SNAPSHOT_ID.match(go["snapshot"]):
-                        raise ValueError(f"not a snapshot id: {go['snapshot']!r}")
                     begin_snapshot(session)
-                    session.execute(text(f"SET TRANSACTION SNAPSHOT '{go['snapshot']}'"))
+                    session.execute(text(set_transaction_snapshot(go["snapshot"])))
                 session.execute(select(Creator.id).limit(1))  # SQLite: the snapshot starts here
                 send("reading")
                 if config.get("hold_after_snapshot"):

@@ -29,7 +29,7 @@ from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
-from influencers.scoring.score import ScoringResult, activity_signals, iter_engagement_explanations, score_creators
+from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
 from influencers.scoring.store import (
     FLAG_BITS,
     AudienceShare,
@@ -180,7 +180,7 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 activity = activity_signals(inputs, model, pods)
                 # The explanations' engagement sections depend on the posts only: made (and encoded)
                 # while the worker's audience pass runs, not after it.
-                engagement_sections = json_fragments(iter_engagement_explanations(inputs, activity))
+                engagement_sections = json_fragments(engagement_explanations(inputs, activity))
                 waiting = time.perf_counter()
                 audience_result = audience.audience()
                 if worker is not None:
@@ -350,7 +350,7 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult, engagement
         "flag_bits": flag_bits.tolist(),
         "flags": flags,
     }
-    return ScoreRows(columns, [encode_json(explanation) for explanation in result.iter_explanations(engagement)])
+    return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations(engagement)])
 
 
 def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRows, *,

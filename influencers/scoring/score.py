@@ -170,15 +170,10 @@ class _EngagementColumns:
                 for m, description, per_view, values, z in self.metrics}
 
 
-def engagement_explanations(inputs: ScoringInputs, activity: "ActivitySignals") -> list[dict]:
+def engagement_explanations(inputs: ScoringInputs, activity: "ActivitySignals") -> Iterator[dict]:
     """Every creator's explanation ``engagement`` section, from :func:`activity_signals` alone:
-    what :meth:`ScoringResult.explanations` puts there for a result scored with that activity."""
-    return list(iter_engagement_explanations(inputs, activity))
-
-
-def iter_engagement_explanations(inputs: ScoringInputs, activity: "ActivitySignals") -> Iterator[dict]:
-    """:func:`engagement_explanations` one at a time (a caller encoding each as it comes never
-    holds the 20,000 dicts of a large run at once)."""
+    what :meth:`ScoringResult.explanations` puts there for a result scored with that activity.
+    One at a time: a caller encoding each as it comes never holds a large run's 20,000 dicts."""
     columns = _EngagementColumns(inputs.platform, activity.engagement)
     return (columns.section(i) for i in range(inputs.n_creators))
 
@@ -300,16 +295,13 @@ class ScoringResult:
     def _explain(self) -> "_ExplanationColumns":
         return _ExplanationColumns(self)
 
-    def explanations(self, engagement: Sequence | None = None) -> list[dict]:
+    def explanations(self, engagement: Sequence | None = None) -> Iterator[dict]:
         """Every creator's explanation (what a scoring run stores), in creator order.
         ``engagement``: each creator's ``engagement`` section, made already (see
-        :func:`engagement_explanations`; anything the caller's JSON encoder embeds as is)."""
-        return list(self.iter_explanations(engagement))
-
-    def iter_explanations(self, engagement: Sequence | None = None) -> Iterator[dict]:
-        """:meth:`explanations` one at a time: a run encodes each as it comes, so that the
-        ~2M Python objects of 20,000 explanations are never all alive at once (fresh memory
-        is what a large run pays most for after its reads)."""
+        :func:`engagement_explanations`; anything the caller's JSON encoder embeds as is).
+        One at a time: a run encodes each as it comes, so that the ~2M Python objects of
+        20,000 explanations are never all alive at once (fresh memory is what a large run
+        pays most for after its reads)."""
         if engagement is not None and len(engagement) != self.n_creators:
             raise ValueError(f"{len(engagement)} engagement sections for {self.n_creators} creators")
         return (self.explanation(i, None if engagement is None else engagement[i]) for i in range(self.n_creators))

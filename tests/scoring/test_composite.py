@@ -184,7 +184,7 @@ def test_engagement_sections_made_ahead_give_the_same_stored_explanations(builde
     builder.creator("carol", posts=0)
     inputs = builder.inputs()
     activity = activity_signals(inputs, DEFAULT_MODEL)
-    sections = engagement_explanations(inputs, activity)
+    sections = list(engagement_explanations(inputs, activity))
     result = score_creators(inputs, DEFAULT_MODEL, activity=activity)
     whole = [encode_json(e) for e in result.explanations()]
     ahead = [encode_json(e) for e in result.explanations(json_fragments(sections))]
