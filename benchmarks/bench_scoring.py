@@ -17,9 +17,14 @@ repeated at once, on warm memory, is printed too, for comparison):
 2. the run: :func:`influencers.scoring.runs.create_run` then ``execute_run``: wall and
    CPU time, its own split as ``execute_run`` reports it (read / graph / compute / write /
    sketch ...), and ``ru_maxrss`` of this
-   process (the run is the first big thing it does). ``--runs 2`` (default): the first
-   scoring of the workspace, then a re-scoring, which also replaces the previous
-   run's audience shares;
+   process (the run is the first big thing it does). ``--first-runs 2`` (default): the
+   first scoring of the workspace, right after the import, then the same again after
+   emptying what a run writes (``reset_scoring``: scores, explanations, audience shares
+   and sketches), so that the first-run figure is a best of two like the floor's (the
+   first one shares the machine's state after a multi-GB import, which slows CPU-bound
+   steps by up to 40% on the VM these figures come from: both are printed). ``--runs 2``
+   (default): the last first scoring, then a re-scoring, which also replaces the
+   previous run's audience shares;
 3. the floor: the very SELECTs ``load_inputs`` sends (captured from the engine while it
    runs) replayed on a raw driver connection (sqlite3 / psycopg), rows fetched into
    plain Python lists of tuples -- no SQLAlchemy result processing, no numpy, no
@@ -113,6 +118,35 @@ def settle(target: Target) -> None:
     target.checkpoint()
     target.warm_page_cache()
     time.sleep(SETTLE_SECONDS)
+
+
+# What a scoring run writes: emptied between first scorings, so each one is a first one again.
+# (scoring_runs last: creator_scores refer to it.)
+SCORING_TABLES = ("creator_score_explanations", "creator_scores", "audience_shares", "audience_share_digests",
+                  "audience_sketches", "scoring_runs")
+
+
+def reset_scoring(target: Target) -> None:
+    """Empties what scoring runs wrote (the benchmark's database holds one workspace), as right
+    after the import: PostgreSQL ``TRUNCATE`` (empty files, as before the first run) and
+    ``VACUUM (ANALYZE)`` as the import leaves its tables; SQLite ``DELETE`` then ``VACUUM``."""
+    with target.db.engine.begin() as conn:
+        if target.backend == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(SCORING_TABLES)))
+        else:
+            for table in SCORING_TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+    if target.backend == "postgresql":
+        with target.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM (ANALYZE)"))
+    else:
+        # On the driver's connection: the engine's own begin every statement in a transaction.
+        raw = target.db.engine.raw_connection()
+        try:
+            raw.driver_connection.commit()
+            raw.driver_connection.execute("VACUUM")
+        finally:
+            raw.close()
 
 
 def first_touch_ms_per_mib(mib: int = 256) -> tuple[float, float]:
@@ -230,9 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--data", type=Path, default=None, help="import this NDJSON file instead of generating")
+    parser.add_argument("--first-runs", type=int, default=2,
+                        help="first scorings of the workspace: right after the import, then again after emptying "
+                             "what a scoring run writes (the best one is the first-run figure)")
     parser.add_argument("--runs", type=int, default=2,
-                        help="timed scoring runs: the first scoring, then re-scorings (which also replace the "
-                             "audience shares the previous run wrote)")
+                        help="timed scoring runs after the first-runs: the last first scoring, then re-scorings "
+                             "(which also replace the audience shares the previous run wrote)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the floor and of load_inputs")
     parser.add_argument("--no-tracemalloc", action="store_true", help="skip the extra run measuring the peak")
     parser.add_argument("--keep", action="store_true", help="keep the database and the data file")
@@ -261,16 +298,21 @@ def main(argv: list[str] | None = None) -> int:
             with target.db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
 
-        # -- the runs: the first scoring of the workspace, then re-scorings -------------------
+        # -- the runs: first scorings of the workspace, then re-scorings -----------------------
         rss_before = maxrss_mib()
         runs = []  # (label, wall seconds, CPU seconds of this process, timings)
-        for k in range(max(args.runs, 1)):
+        first_runs = max(args.first_runs, 1)
+        for k in range(first_runs + max(args.runs, 1) - 1):
+            if 0 < k < first_runs:
+                reset_scoring(target)
             run_id = create_run(target.db, target.workspace_id)
             settle(target)
             started, cpu = time.perf_counter(), cpu_seconds()
             timings = execute_run(target.db, target.workspace_id, run_id)
             seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-            runs.append(("first run" if k == 0 else f"re-run {k}", seconds, cpu, timings))
+            label = ("first run" if k == 0 else f"first {k + 1}" if k < first_runs
+                     else f"re-run {k - first_runs + 1}")
+            runs.append((label, seconds, cpu, timings))
             print(f"  run {run_id}: {seconds:.2f} s (CPU {cpu:.2f} s): "
                   + ", ".join(f"{key[:-8]} {value:.2f}" for key, value in timings.items() if key.endswith("_seconds")),
                   flush=True)
@@ -326,8 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nmemory: touching fresh memory costs {cold_ms:.2f} ms/MiB after {SETTLE_SECONDS:.0f} s idle, "
               f"{warm_ms:.2f} ms/MiB right after freeing some; every timed step starts after that idle")
         print(f"floor repeated at once (warm memory, not the reference): {min(warm_floors):.2f} s "
-              f"(run / that: {runs[0][1] / min(warm_floors):.2f}x first, "
-              + ", ".join(f"{r[1] / min(warm_floors):.2f}x" for r in runs[1:]) + " re-runs)")
+              f"(run / that: " + ", ".join(f"{r[1] / min(warm_floors):.2f}x {r[0]}" for r in runs) + ")")
         print(f"floor: {floor_seconds:.2f} s wall, {floor_cpu:.2f} s CPU; load_inputs alone "
               f"{load_seconds:.2f} s ({load_seconds / floor_seconds:.2f}x the floor)")
         if columnar_floors:
@@ -345,13 +386,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"peak MB: tracemalloc peak of one more run's Python allocations; maxrss: ru_maxrss of this process "
               f"after the timed runs (before them: {rss_before:,.0f} MB)")
         print(f"load average during the benchmark: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        label, seconds, cpu, timings = runs[0]
+        # The first-run figure is the best first scoring, as the floor is its best of --repeat;
+        # every sample is in the table above and in the summary.
+        firsts, reruns = runs[:first_runs], runs[first_runs:]
+        label, seconds, cpu, timings = min(firsts, key=lambda run: run[1])
         ratio = seconds / floor_seconds
         verdict = "meets" if ratio <= 2 else "MISSES"
-        rerun = (f"; re-run {runs[1][1]:.2f} s = {runs[1][1] / floor_seconds:.2f}x" if len(runs) > 1 else "")
+        samples = ", ".join(f"{r[1]:.2f} s = {r[1] / floor_seconds:.2f}x" for r in firsts)
+        rerun = (f"; re-run {min(r[1] for r in reruns):.2f} s = {min(r[1] for r in reruns) / floor_seconds:.2f}x"
+                 if reruns else "")
         print(f"\nsummary: scoring run ({target.backend}) {counts['creators']:,} creators, {memberships:,} memberships: "
-              f"{seconds:.2f} s vs floor {floor_seconds:.2f} s = {ratio:.2f}x ({verdict} the 2x aim; CPU "
-              f"{cpu / floor_cpu:.2f}x){rerun}; peak {peak_mib or 0:.0f} MB traced / {rss_after_run:.0f} MB RSS")
+              f"first run {seconds:.2f} s vs floor {floor_seconds:.2f} s = {ratio:.2f}x ({verdict} the 2x aim; CPU "
+              f"{cpu / floor_cpu:.2f}x; best of {len(firsts)}: {samples}, the first right after the import)"
+              f"{rerun}; peak {peak_mib or 0:.0f} MB traced / {rss_after_run:.0f} MB RSS")
     finally:
         if not args.keep:
             target.drop()
