@@ -140,7 +140,8 @@ def reset_scoring(target: Target) -> None:
         with target.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM (ANALYZE)"))
     else:
-        # On the driver's connection: the engine's own begin every statement in a transaction.
+        # On the driver's connection: the engine's connections begin a transaction before every
+        # statement, and VACUUM cannot run inside one.
         raw = target.db.engine.raw_connection()
         try:
             raw.driver_connection.commit()
@@ -393,8 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio = seconds / floor_seconds
         verdict = "meets" if ratio <= 2 else "MISSES"
         samples = ", ".join(f"{r[1]:.2f} s = {r[1] / floor_seconds:.2f}x" for r in firsts)
-        rerun = (f"; re-run {min(r[1] for r in reruns):.2f} s = {min(r[1] for r in reruns) / floor_seconds:.2f}x"
-                 if reruns else "")
+        best_rerun = min((r[1] for r in reruns), default=None)
+        rerun = f"; re-run {best_rerun:.2f} s = {best_rerun / floor_seconds:.2f}x" if reruns else ""
         print(f"\nsummary: scoring run ({target.backend}) {counts['creators']:,} creators, {memberships:,} memberships: "
               f"first run {seconds:.2f} s vs floor {floor_seconds:.2f} s = {ratio:.2f}x ({verdict} the 2x aim; CPU "
               f"{cpu / floor_cpu:.2f}x; best of {len(firsts)}: {samples}, the first right after the import)"
