@@ -100,6 +100,7 @@ from influencers.imports.records import (
     Audience,
     Creator,
     Edge,
+    Label,
     Member,
     Post,
     Record,
@@ -113,7 +114,7 @@ from influencers.scoring.inputs import detect_contests
 __all__ = ["ImportReport", "run_import", "KINDS", "DEFAULT_CHUNK_SIZE", "DEFAULT_CHUNK_BYTES"]
 
 #: Kinds of stored rows reported in :attr:`ImportReport.stored`.
-KINDS: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "member", "edge")
+KINDS: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "member", "edge", "label")
 DEFAULT_CHUNK_SIZE = 5000  # lines
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_REJECTIONS = 1000
@@ -252,7 +253,7 @@ except ImportError:  # pragma: no cover
 class _Chunk:
     """Decoded records waiting to be written, by type, in line order."""
 
-    __slots__ = ("creator", "post", "snapshot", "audience", "edge", "lines", "weight")
+    __slots__ = ("creator", "post", "snapshot", "audience", "edge", "label", "lines", "weight")
 
     def __init__(self):
         self.creator: list[tuple[int, Creator]] = []
@@ -260,6 +261,7 @@ class _Chunk:
         self.snapshot: list[tuple[int, Snapshot]] = []
         self.audience: list[tuple[int, Audience]] = []
         self.edge: list[tuple[int, Edge]] = []
+        self.label: list[tuple[int, Label]] = []
         self.lines = 0
         self.weight = 0
 
@@ -267,7 +269,8 @@ class _Chunk:
         return getattr(self, _BUCKET[record_type])
 
 
-_BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge"}
+_BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge",
+           Label: "label"}
 # Entries per generation (two generations per cache): about 200 bytes each.
 _MEMBER_CACHE = 65536  # member key -> (id, profile)
 _PSEUDONYM_CACHE = 32768  # per platform: raw id -> member key
@@ -433,6 +436,7 @@ class _Importer:
         wanted = {(r.platform, r.handle) for _, r in chunk.post}
         wanted.update((r.platform, r.handle) for _, r in chunk.snapshot)
         wanted.update((r.platform, r.handle) for _, r in chunk.audience)
+        wanted.update((r.platform, r.handle) for _, r in chunk.label)
         wanted.update((r.platform, r.source) for _, r in chunk.edge)
         wanted.update((r.platform, r.target) for _, r in chunk.edge)
         wanted.difference_update(known)
@@ -447,6 +451,7 @@ class _Importer:
             ("post", self.upsert_posts),
             ("snapshot", self.upsert_snapshots),
             ("audience", self.upsert_audiences),
+            ("label", self.upsert_labels),
         ):
             items = getattr(chunk, name)
             if not items:
@@ -865,6 +870,55 @@ class _Importer:
             insert_cols=("workspace_id", "platform", "source_id", "target_id", "kind", *values),
             insert_key=lambda k: (ws, platforms[k], *k),
         )
+
+
+    # ---- labels
+
+    def upsert_labels(self, items) -> None:
+        """A creator's current verdict is replaced by a different one (the old one stays as
+        history); the same verdict again changes nothing. A record without ``labelled_at``
+        matches a stored verdict of any date, and a new verdict gets the import's date."""
+        b = self.b
+        latest = {}
+        for r, cid in items:
+            latest[cid] = r  # line order: the file's last verdict on a creator wins
+        ids = sorted(latest)
+        existing = {
+            row[1]: row for row in b.fetch(
+                "t.id, t.creator_id, t.label, " + _expr(b.json_column("kinds")) + ", t.source, t.labelled_at, t.note",
+                "labels", [("workspace_id", self.ws), ("is_current", True)], ("creator_id",), ("int4",), ids)
+        }
+        today = utcnow().date()
+        inserts, replaced, unchanged = [], [], 0
+        for cid in ids:
+            r = latest[cid]
+            kinds = b.json(r.kinds or [])
+            old = existing.get(cid)
+            if old is not None:
+                same = (old[2], old[3], old[4], old[6]) == (r.label, kinds, r.source, r.note)
+                if same and (r.labelled_at is None or b.date(r.labelled_at) == old[5]):
+                    unchanged += 1
+                    continue
+                replaced.append(old[0])
+            inserts.append((cid, r.label, b.json_wire(kinds), r.source, b.date(r.labelled_at or today), r.note))
+        if replaced:
+            b.update("labels", ("id",), ("is_current",), [(i, False) for i in replaced])
+        if inserts:
+            new_ids = b.allocate_ids("labels", len(inserts))
+            now = b.ts(utcnow())
+            b.insert("labels", ("id", "workspace_id", "creator_id", "label", "kinds", "source", "labelled_at", "note",
+                                "is_current", "created_at"),
+                     [(i, self.ws, *row, True, now) for i, row in zip(new_ids, inserts)])
+            # The audit trail: each verdict the import stored (no API key: file or bulk import).
+            b.insert("calibration_events", ("workspace_id", "object_type", "object_id", "action", "detail", "at"),
+                     [(self.ws, "label", i, "imported", b.json_wire(b.json({"creator_id": row[0], "label": row[1]})),
+                       now) for i, row in zip(new_ids, inserts)])
+        self.count("label", len(inserts) - len(replaced), len(replaced), unchanged)
+
+
+def _expr(column) -> str:
+    """A ``json_column`` result as a select expression."""
+    return column[1] if isinstance(column, tuple) else f"t.{column}"
 
 
 # -- database backends -------------------------------------------------------------
