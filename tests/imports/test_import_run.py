@@ -155,6 +155,7 @@ def test_record_before_its_creator_is_accepted(database, workspace_id):
         audience("late", [member("m1")]),
         creator("early"),
         snapshot("2026-10-01", handle="late"),
+        {"type": "label", "platform": "instagram", "handle": "late", "label": "fraud", "labelled_at": "2026-10-02"},
         creator("Late"),
     )
     with database.transaction() as s:
@@ -163,10 +164,10 @@ def test_record_before_its_creator_is_accepted(database, workspace_id):
         s.flush()
         other_id = other.id
     # Spread over chunks: set aside and applied at the end. In one chunk: resolved in place.
-    for ws, chunk_size, deferred in ((workspace_id, 1, 4), (other_id, 1000, 0)):
+    for ws, chunk_size, deferred in ((workspace_id, 1, 5), (other_id, 1000, 0)):
         report = do_import(database, ws, data, chunk_size=chunk_size)
         assert report.rejected == [], report.rejected
-        assert report.records == {"creator": 2, "post": 1, "snapshot": 1, "audience": 1, "edge": 1, "label": 0}
+        assert report.records == {"creator": 2, "post": 1, "snapshot": 1, "audience": 1, "edge": 1, "label": 1}
         assert report.deferred == deferred  # all but the creators: theirs are on later chunks
         assert all(c["inserted"] == 1 for k, c in report.stored.items() if k != "creator")
     assert not do_import(database, workspace_id, data, chunk_size=1).changed
