@@ -41,6 +41,7 @@ def job_handler(kind: str):
 
 def _load_handlers() -> None:
     # Importing the modules registers their handlers.
+    import influencers.calibration.jobs  # noqa: F401
     import influencers.scoring.runs  # noqa: F401
 
 
