@@ -429,3 +429,12 @@ def graph_export(ctx: Context, workspace_name: str, platform: str, fmt: str, kin
 
 if __name__ == "__main__":
     main()
+
+
+def _register_model_commands() -> None:
+    from influencers.calibration.cli import model
+
+    main.add_command(model)
+
+
+_register_model_commands()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from influencers.calibration.features import FeatureMatrix
 from influencers.calibration.models import TrainedClassifier
-from influencers.calibration.training import FittedClassifier
+from influencers.calibration.training import FittedClassifier, single_threaded
 from influencers.scoring.composite import composite_score
 from influencers.scoring.score import ScoringResult
 
@@ -49,10 +49,11 @@ def apply_classifier(result: ScoringResult, classifier: FittedClassifier, versio
 
     matrix = FeatureMatrix.from_explanations(explanations(), names=classifier.names)
     X = matrix.values
-    decision = classifier.decision(X) if len(X) else np.zeros(0)
+    with single_threaded():
+        decision = classifier.decision(X) if len(X) else np.zeros(0)
+        contributions = classifier.contributions(X) if len(X) else np.zeros((0, len(classifier.names)))
     calibration = classifier.parameters["calibration"]
     probability = 1.0 / (1.0 + np.exp(np.clip(calibration["a"] * decision + calibration["b"], -500, 500)))
-    contributions = classifier.contributions(X) if len(X) else np.zeros((0, len(classifier.names)))
 
     values = dict(result.components)
     values["authenticity"] = 1.0 - probability

@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 
 from influencers.calibration.apply import load_classifier
 from influencers.calibration.dataset import LabelledSet, labelled_set
-from influencers.calibration.training import SEED, FittedClassifier, fit_final, fold_aucs, make_folds
+from influencers.calibration.training import (
+    SEED,
+    FittedClassifier,
+    fit_final,
+    fold_aucs,
+    make_folds,
+    single_threaded,
+)
 from influencers.scoring.model import FLAGS, ScoringModel
 from influencers.scoring.store import ScoringModelVersion
 
@@ -135,11 +142,14 @@ def compare(session: Session, workspace_id: int, candidate: ScoringModelVersion,
     labels and out-of-fold scores the pictures are drawn from."""
     data = labelled_set(session, workspace_id)
     folds, how = make_folds(data.y, data.dates)
+    with single_threaded():
+        candidate_side = evaluate_version(session, workspace_id, candidate, data, folds)
+        baseline_side = evaluate_version(session, workspace_id, baseline, data, folds)
     return {
         "folds": how, "labels": {"fraud": int(data.y.sum()), "clean": int((1 - data.y).sum())},
         "unscored_labelled_creators": data.unscored,
-        "candidate": evaluate_version(session, workspace_id, candidate, data, folds),
-        "baseline": evaluate_version(session, workspace_id, baseline, data, folds),
+        "candidate": candidate_side,
+        "baseline": baseline_side,
         "y": data.y.tolist(),
     }
 

@@ -37,6 +37,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from influencers.calibration import artefacts
 
@@ -48,11 +49,17 @@ PREFER_LINEAR_MARGIN = 0.005
 OPERATING_THRESHOLD = 0.5
 KINDS = ("logistic", "boosted")
 LOGISTIC_PARAMETERS = {"C": 1.0, "max_iter": 5000}
-BOOSTED_PARAMETERS = {"max_iter": 150, "learning_rate": 0.06, "max_leaf_nodes": 15, "min_samples_leaf": 10,
+BOOSTED_PARAMETERS = {"max_iter": 100, "learning_rate": 0.08, "max_leaf_nodes": 15, "min_samples_leaf": 10,
                       "l2_regularization": 1.0, "early_stopping": False, "random_state": SEED}
 BOOSTED_ATTRIBUTION = ("occlusion: the change in the model's log-odds when this feature alone is set to the "
                        "labelled creators' median (contributions do not sum to the log-odds)")
 LINEAR_ATTRIBUTION = "exact: coefficient x standardised value; log-odds = intercept + sum of contributions"
+
+
+def single_threaded():
+    """Native thread pools (OpenMP of the boosted model, BLAS) limited to one thread: on a
+    shared or busy machine OpenMP's spinning threads made a fit over ten times slower."""
+    return threadpool_limits(limits=1)
 
 
 class NotEnoughLabels(Exception):
@@ -200,6 +207,11 @@ def _base_estimator(kind: str):
 
 def fit_final(kind: str, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> FittedClassifier:
     """Fits ``kind`` on every label and calibrates it on out-of-fold predictions."""
+    with single_threaded():
+        return _fit_final(kind, X, y, names)
+
+
+def _fit_final(kind: str, X: np.ndarray, y: np.ndarray, names: Sequence[str]) -> FittedClassifier:
     y = np.asarray(y).astype(int)
     calibrated = CalibratedClassifierCV(_base_estimator(kind), method="sigmoid", cv=_calibration_folds(),
                                         ensemble=False)
@@ -261,6 +273,11 @@ class TrainingOutcome:
 
 def train(X: np.ndarray, y: np.ndarray, dates: Sequence[dt.date | None], names: Sequence[str]) -> TrainingOutcome:
     """Checks the labels, picks a model by cross-validated ROC AUC, fits and calibrates it."""
+    with single_threaded():
+        return _train(X, y, dates, names)
+
+
+def _train(X: np.ndarray, y: np.ndarray, dates: Sequence[dt.date | None], names: Sequence[str]) -> TrainingOutcome:
     y = np.asarray(y).astype(int)
     report = check_labels(y)
     folds, how = make_folds(y, dates)
