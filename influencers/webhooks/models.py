@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
 
@@ -84,6 +84,22 @@ class WebhookDelivery(Base):
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
     redelivery_of: Mapped[int | None] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[WebhookEvent] = relationship(lazy="joined", innerjoin=True)
+    attempts: Mapped[list["WebhookDeliveryAttempt"]] = relationship(
+        order_by="WebhookDeliveryAttempt.number", viewonly=True)
+
+    @property
+    def event_type(self) -> str:
+        return self.event.type
+
+    @property
+    def message_id(self) -> str:
+        return self.event.message_id
+
+    @property
+    def payload(self) -> str:
+        return self.event.body
 
 
 class WebhookDeliveryAttempt(Base):

@@ -23,7 +23,8 @@ def test_import_and_scoring_run_events(api, receiver):
     imported, scored = events
     assert imported["type"] == "import.completed"
     assert imported["data"]["lines_read"] == report["lines_read"]
-    assert imported["data"]["records"] == report["records"]
+    assert imported["data"]["stored"] == report["stored"]
+    assert imported["data"]["rejected_count"] == report["rejected_count"] == 0
     assert scored["type"] == "scoring_run.succeeded"
     assert scored["data"]["scoring_run"]["id"] == run["id"]
     assert scored["data"]["scoring_run"]["creators_scored"] == run["creators_scored"] == 20

@@ -168,7 +168,8 @@ def test_rotating_the_secret_shows_the_new_one_once(api, receiver):
     ({"url": "https://example.com/x", "events": []}, "events"),
     ({"url": "https://10.1.2.3/x", "events": ["campaign.status_changed"]}, "url"),
     ({"url": "https://169.254.169.254/latest", "events": ["campaign.status_changed"]}, "url"),
-    ({"url": "https://localhost/x", "events": ["campaign.status_changed"]}, "url"),
+    ({"url": "https://[::1]/x", "events": ["campaign.status_changed"]}, "url"),
+    ({"url": "not a url", "events": ["campaign.status_changed"]}, "url"),
 ])
 def test_invalid_endpoints_are_rejected_naming_the_field(api, body, field):
     response = api.post("/v1/webhook-endpoints", json=body)
@@ -191,6 +192,8 @@ def test_plain_http_needs_the_operators_allowance(app, database):
     loopback = client.post("/v1/webhook-endpoints", json={"url": "https://127.0.0.1:8443/x",
                                                           "events": ["import.completed"]})
     assert loopback.status_code == 422 and "loopback" in loopback.json["errors"]["json"]["url"][0]
+    named = client.post("/v1/webhook-endpoints", json={"url": "https://localhost/x", "events": ["import.completed"]})
+    assert named.status_code == 422 and "loopback" in named.json["errors"]["json"]["url"][0]
 
 
 def test_roles_admins_manage_everyone_reads(api, role_client, receiver):
