@@ -150,3 +150,18 @@ def _disable(session: Session, endpoint: WebhookEndpoint, delivery_id: int, now:
 
 def _clip(text: str | None) -> str | None:
     return None if text is None else text[:1000]
+
+
+def overdue_jobs(db: Database, grace_seconds: float) -> list[int]:
+    """The queued jobs of pending deliveries due more than ``grace_seconds`` ago: attempts whose
+    dispatch was lost (an in-process runner's timer in a process that stopped)."""
+    from influencers.jobs.models import Job
+
+    cutoff = utcnow() - dt.timedelta(seconds=grace_seconds)
+    with db.transaction(write=False) as session:
+        return list(session.scalars(
+            select(WebhookDelivery.job_id)
+            .join(Job, Job.id == WebhookDelivery.job_id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= cutoff,
+                   Job.status == "queued")
+            .order_by(WebhookDelivery.next_attempt_at)))
