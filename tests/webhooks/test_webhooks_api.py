@@ -17,7 +17,8 @@ from tests.webhooks.conftest import activate_campaign, create_endpoint, wait_for
 
 def test_secret_is_shown_once_and_never_stored_or_logged(api, receiver, database, caplog):
     caplog.set_level(logging.DEBUG)
-    created = create_endpoint(api, receiver.url, description="CRM sync")
+    created = api.post("/v1/webhook-endpoints", headers={"Idempotency-Key": "k1"}, json={
+        "url": receiver.url, "events": ["campaign.status_changed"], "description": "CRM sync"}).json
     secret = created["secret"]
     assert secret.startswith("whsec_")
     assert created["url"] == receiver.url and created["events"] == ["campaign.status_changed"]

@@ -81,7 +81,8 @@ def list_endpoints():
     return Listing(unit_of_work.session(), service.endpoints_select(current_workspace_id()))
 
 
-@blp.route("", methods=["POST"], operation_id="createWebhookEndpoint",
+# Not replayable with Idempotency-Key: a replay record would store the secret it shows.
+@blp.route("", methods=["POST"], operation_id="createWebhookEndpoint", idempotent=False,
            summary="Register a webhook endpoint; the response shows its signing secret, once")
 @blp.etag
 @requires("admin")
