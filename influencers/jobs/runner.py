@@ -190,7 +190,10 @@ def _dispatch_committed(session: Session) -> None:
     job_ids, session.info[_AFTER_COMMIT] = session.info[_AFTER_COMMIT], []
     if not job_ids:
         return
-    db = session.info["database"]
+    db = session.info.get("database")
+    if db is None:  # a session not made by a Database: the jobs stay queued (retry-due finds deliveries)
+        log.error("jobs %s committed by a session without a Database: not dispatched", job_ids)
+        return
     settings = db.settings
     if settings is None:
         from influencers.config import load_settings
