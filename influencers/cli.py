@@ -109,6 +109,26 @@ def key_create(ctx: Context, workspace_name: str, role: str, name: str | None):
     click.echo(plaintext)
 
 
+@main.group()
+def idempotency():
+    """Idempotency-Key records (kept INFLUENCERS_IDEMPOTENCY_TTL_HOURS, default 24)."""
+
+
+@idempotency.command("purge")
+@pass_context
+def idempotency_purge(ctx: Context):
+    """Delete expired Idempotency-Key records (the API also purges a workspace's on its next keyed request)."""
+    import datetime as dt
+
+    from influencers.db import utcnow
+    from influencers.workspaces import service
+
+    cutoff = utcnow() - dt.timedelta(hours=ctx.settings.idempotency_ttl_hours)
+    with ctx.db.transaction() as session:
+        deleted = service.purge_expired_idempotency_records(session, cutoff)
+    click.echo(f"purged {deleted} expired idempotency records")
+
+
 # --- import -----------------------------------------------------------------------------------
 
 def _import_file(ctx: Context, ws_id: int, path: Path):

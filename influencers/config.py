@@ -52,6 +52,8 @@ class Settings:
     rate_limit_storage_url: str = "memory://"
     # See scoring_worker_min_creators (None: never).
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
+    # Idempotency-Key records are kept this long; a key older than this is free again.
+    idempotency_ttl_hours: int = 24
     default_page_size: int = 20
     max_page_size: int = 100
     extra: dict = field(default_factory=dict)
@@ -103,6 +105,7 @@ def load_settings(**overrides) -> Settings:
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         scoring_worker_min_creators=scoring_worker_min_creators(),
+        idempotency_ttl_hours=_int("INFLUENCERS_IDEMPOTENCY_TTL_HOURS", Settings.idempotency_ttl_hours),
     )
     values.update(overrides)
     if "pseudonym_secret" not in values:
