@@ -9,7 +9,7 @@ from flask_limiter import Limiter
 
 from influencers.api import auth, unit_of_work
 from influencers.api.base import Api
-from influencers.api.converters import IdConverter
+from influencers.api.converters import ID_SCHEMA, IdConverter
 from influencers.api.errors import register_error_handlers
 from influencers.config import Settings, load_settings
 from influencers.db import Database
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     api = Api(app)
     app.extensions["influencers.api"] = api
-    api.register_converter(IdConverter, lambda _converter: {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1})
+    api.register_converter(IdConverter, lambda _converter: dict(ID_SCHEMA))
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
     public_endpoints = set()
     for blueprint in _blueprints():
