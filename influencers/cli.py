@@ -253,7 +253,9 @@ def export_scores(ctx: Context, workspace_name: str):
     from influencers.scoring.store import CreatorScore
 
     ws_id = _workspace_id(ctx, workspace_name)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    from influencers import csv_export
+
+    writer = csv_export.Writer(sys.stdout, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     stmt = (
         select(Creator.platform, Creator.handle, CreatorScore)
