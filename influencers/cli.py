@@ -13,13 +13,16 @@ from pathlib import Path
 
 import click
 
-from influencers.config import load_settings
+from influencers.config import ConfigurationError, load_settings
 from influencers.db import Database
 
 
 class Context:
     def __init__(self):
-        self.settings = load_settings()
+        try:
+            self.settings = load_settings()
+        except ConfigurationError as error:
+            raise click.ClickException(str(error)) from None
         self._db = None
 
     @property

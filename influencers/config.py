@@ -70,16 +70,40 @@ def _sqlite_file(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
+class ConfigurationError(RuntimeError):
+    """The environment does not configure the deployment safely; the message says how to fix it."""
+
+
 def _pseudonym_secret(database_url: str) -> bytes:
+    """The secret from INFLUENCERS_PSEUDONYM_SECRET, or the file INFLUENCERS_PSEUDONYM_SECRET_FILE
+    (an absolute path), or, on SQLite only, ``pseudonym.secret`` beside the database file.
+
+    Never a path relative to the working directory: two commands run from two directories
+    would pseudonymise one follower twice. PostgreSQL (production) must configure it.
+    """
     raw = os.environ.get("INFLUENCERS_PSEUDONYM_SECRET")
     if raw:
         return raw.encode()
-    # Development default: a random secret in a file beside the SQLite database
-    # (or in ./instance), created once. Production sets the variable.
-    db_file = _sqlite_file(database_url)
-    folder = db_file.parent if db_file else Path("instance")
-    key_file = Path(os.environ.get("INFLUENCERS_PSEUDONYM_SECRET_FILE", folder / "pseudonym.secret"))
+    configured_file = os.environ.get("INFLUENCERS_PSEUDONYM_SECRET_FILE")
+    if configured_file:
+        key_file = Path(configured_file)
+        if not key_file.is_absolute():
+            raise ConfigurationError(
+                f"INFLUENCERS_PSEUDONYM_SECRET_FILE must be an absolute path (got {configured_file!r})")
+    elif not database_url.startswith("sqlite"):
+        raise ConfigurationError(
+            "set INFLUENCERS_PSEUDONYM_SECRET (or INFLUENCERS_PSEUDONYM_SECRET_FILE, an absolute path): "
+            "a database other than SQLite needs a configured pseudonymisation secret")
+    else:
+        db_file = _sqlite_file(database_url)
+        if db_file is None:
+            # An in-memory database lives as long as the process: so may its secret.
+            return secrets.token_hex(32).encode()
+        key_file = db_file.resolve().parent / "pseudonym.secret"
     if not key_file.exists():
+        if configured_file and not database_url.startswith("sqlite"):
+            raise ConfigurationError(f"INFLUENCERS_PSEUDONYM_SECRET_FILE {configured_file} does not exist")
+        # Development default: a random secret created once beside the SQLite database.
         key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
