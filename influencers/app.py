@@ -5,9 +5,8 @@ import logging
 
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
-from flask_limiter import Limiter
 
-from influencers.api import auth, unit_of_work
+from influencers.api import auth, rate_limits, unit_of_work
 from influencers.api.base import Api
 from influencers.api.converters import ID_SCHEMA, IdConverter
 from influencers.api.errors import register_error_handlers
@@ -80,38 +79,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     public_endpoints |= {"docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
 
+    failed_auth = rate_limits.install(app, settings, public_endpoints)
+
     @app.before_request
     def _authenticate():
         if request.endpoint is None or request.endpoint in public_endpoints:
             return
-        auth.authenticate_request()
+        rate_limits.check_failed_auth(failed_auth, auth.authenticate_request)
 
     @app.before_request
     def _body_limit():
         if request.endpoint in BULK_ENDPOINTS:
             request.max_content_length = settings.max_import_bytes
 
-    Limiter(
-        key_func=_rate_limit_key,
-        app=app,
-        default_limits=[settings.rate_limit],
-        default_limits_exempt_when=lambda: request.endpoint in public_endpoints,
-        storage_uri=settings.rate_limit_storage_url,
-        headers_enabled=True,
-    )
-
     app.teardown_appcontext(unit_of_work.close_session)
     register_error_handlers(app)
     return app
-
-
-def _rate_limit_key() -> str:
-    """Limits apply per API key (its public prefix), or per client address without one."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    parts = token.strip().split("_", 2)
-    if scheme.lower() == "bearer" and len(parts) == 3:
-        return f"key:{parts[1]}"
-    return f"addr:{request.remote_addr}"
 
 
 # Endpoints whose bodies are bulk data (NDJSON imports) get the larger limit.

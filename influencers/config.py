@@ -50,6 +50,8 @@ class Settings:
     # (e.g. redis://) is set, which makes the limit hold across gunicorn workers.
     rate_limit: str = "1200/minute"
     rate_limit_storage_url: str = "memory://"
+    # Failed authentications per client address; beyond it the address answers 429.
+    auth_failure_limit: str = "60/minute"
     # See scoring_worker_min_creators (None: never).
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
     # Idempotency-Key records are kept this long; a key older than this is free again.
@@ -128,6 +130,7 @@ def load_settings(**overrides) -> Settings:
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
+        auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),
         scoring_worker_min_creators=scoring_worker_min_creators(),
         idempotency_ttl_hours=_int("INFLUENCERS_IDEMPOTENCY_TTL_HOURS", Settings.idempotency_ttl_hours),
     )
