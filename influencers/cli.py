@@ -13,13 +13,16 @@ from pathlib import Path
 
 import click
 
-from influencers.config import load_settings
+from influencers.config import ConfigurationError, load_settings
 from influencers.db import Database
 
 
 class Context:
     def __init__(self):
-        self.settings = load_settings()
+        try:
+            self.settings = load_settings()
+        except ConfigurationError as error:
+            raise click.ClickException(str(error)) from None
         self._db = None
 
     @property
@@ -107,6 +110,26 @@ def key_create(ctx: Context, workspace_name: str, role: str, name: str | None):
     with ctx.db.transaction() as session:
         _key, plaintext = service.create_key(session, ws_id, role=role, name=name or f"{role} key (cli)")
     click.echo(plaintext)
+
+
+@main.group()
+def idempotency():
+    """Idempotency-Key records (kept INFLUENCERS_IDEMPOTENCY_TTL_HOURS, default 24)."""
+
+
+@idempotency.command("purge")
+@pass_context
+def idempotency_purge(ctx: Context):
+    """Delete expired Idempotency-Key records (the API also purges a workspace's on its next keyed request)."""
+    import datetime as dt
+
+    from influencers.db import utcnow
+    from influencers.workspaces import service
+
+    cutoff = utcnow() - dt.timedelta(hours=ctx.settings.idempotency_ttl_hours)
+    with ctx.db.transaction() as session:
+        deleted = service.purge_expired_idempotency_records(session, cutoff)
+    click.echo(f"purged {deleted} expired idempotency records")
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -262,7 +285,9 @@ def export_scores(ctx: Context, workspace_name: str):
     from influencers.scoring.store import CreatorScore
 
     ws_id = _workspace_id(ctx, workspace_name)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    from influencers import csv_export
+
+    writer = csv_export.Writer(sys.stdout, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     stmt = (
         select(Creator.platform, Creator.handle, CreatorScore)

@@ -104,9 +104,11 @@ from influencers.imports.records import (
     Post,
     Record,
     Snapshot,
+    bounded_reason,
     decoder,
     explain,
     too_long,
+    unstorable_text,
 )
 from influencers.scoring.inputs import detect_contests
 
@@ -363,6 +365,11 @@ class _Importer:
                 else:
                     self.reject(line_no, explain(raw, exc))
                     continue
+            if b"\\u" in raw:
+                unstorable = unstorable_text(raw)
+                if unstorable:
+                    self.reject(line_no, unstorable)
+                    continue
             buckets[type(record)].append((line_no, record))
             lines_in_chunk += 1
             weight += n
@@ -388,6 +395,7 @@ class _Importer:
         ]
 
     def reject(self, line: int, reason: str) -> None:
+        reason = bounded_reason(reason)
         self.report.rejected_count += 1
         heap = self._rejected_heap
         if len(heap) < self.max_rejections:

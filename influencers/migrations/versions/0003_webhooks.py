@@ -1,7 +1,7 @@
 """Webhooks: endpoints, events, deliveries and their attempts.
 
-Revision ID: 0002_webhooks
-Revises: 0001
+Revision ID: 0003_webhooks
+Revises: 0002_idempotency_scope
 Create Date: 2026-12-06 18:35:33.089037
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import influencers.db
 
 
-revision = '0002_webhooks'
-down_revision = '0001'
+revision = '0003_webhooks'
+down_revision = '0002_idempotency_scope'
 branch_labels = None
 depends_on = None
 
