@@ -20,6 +20,7 @@ from influencers.db import utcnow
 from influencers.scoring import runs
 from influencers.scoring.model import ScoringModel
 from influencers.scoring.store import ScoringModelVersion
+from influencers.webhooks.events import emit
 
 
 class VersionExists(Exception):
@@ -256,4 +257,7 @@ def activate(session: Session, workspace_id: int, record: ScoringModelVersion, k
     audit.record(session, workspace_id, "scoring_model", record.id, "activated", key_id, version=record.version,
                  previous=current.version)
     run_id, job_id = runs.queue_run(session, workspace_id)
+    emit(session, workspace_id, "scoring_model.activated", {
+        "scoring_model": {"id": record.id, "version": record.version, "source": record.source},
+        "previous_version": current.version, "scoring_run_id": run_id})
     return Activation(record, run_id, job_id)

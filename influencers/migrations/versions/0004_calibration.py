@@ -1,7 +1,7 @@
 """calibration
 
-Revision ID: 0002_calibration
-Revises: 0001
+Revision ID: 0004_calibration
+Revises: 0003_webhooks
 Create Date: 2026-12-06 18:26:37.011378
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import influencers.db
 
 
-revision = '0002_calibration'
-down_revision = '0001'
+revision = '0004_calibration'
+down_revision = '0003_webhooks'
 branch_labels = None
 depends_on = None
 
