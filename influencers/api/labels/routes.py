@@ -64,6 +64,7 @@ def list_labels(**filters):
 @requires("score")
 @blp.arguments(LabelCreateSchema)
 @blp.response(201, LabelSchema)
+@blp.alt_response(404, description="No such creator in this workspace")
 def create_label(body):
     _creator_or_404(body["creator_id"])
     try:

@@ -86,6 +86,7 @@ def create_scoring_model(body):
 @blp.response(201, ScoringModelSchema)
 @blp.alt_response(409, description="A version of this name exists")
 @blp.alt_response(415, description="Not multipart/form-data")
+@blp.alt_response(422, description="The document or artefact is invalid (each problem under its field)")
 def import_scoring_model():
     if request.mimetype != "multipart/form-data":
         abort(415, message="Send the document (and artefact) as multipart/form-data.")
@@ -132,6 +133,7 @@ def get_active_scoring_model():
 @blp.arguments(ActivationSchema)
 @blp.response(202, ActivationResultSchema, description="Activated; the re-scoring run is at Location")
 @blp.alt_response(409, description="The version's stored artefact failed its checks")
+@blp.alt_response(404, description="No such scoring model in this workspace")
 def activate_scoring_model(body):
     if g.principal.role not in ACTIVATING_ROLES:
         abort(403, message=f"The '{g.principal.role}' role cannot activate scoring models (analyst or admin).")
@@ -212,6 +214,7 @@ def train_scoring_model(body):
 @requires("score")
 @blp.arguments(ComparisonRequestSchema)
 @blp.response(202, ComparisonSchema, description="Queued; poll the comparison at Location")
+@blp.alt_response(404, description="No such scoring model in this workspace")
 def compare_scoring_models(body):
     session, workspace_id = unit_of_work.session(), current_workspace_id()
     candidate = _version_or_404(body["candidate_id"], "candidate_id")
