@@ -175,6 +175,8 @@ def table(document: dict) -> str:
 
 
 PLOTS = ("roc", "reliability", "distributions")
+PLOT_TITLES = {"roc": "ROC curves of both versions", "reliability": "reliability diagram",
+               "distributions": "score distributions by label"}
 
 
 def plot(document: dict, name: str) -> bytes:

@@ -194,8 +194,13 @@ def run_import(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_line_bytes: int = MAX_LINE_BYTES,
     max_rejections: int = DEFAULT_MAX_REJECTIONS,
+    only_types: tuple[str, ...] | None = None,
+    only_reason: str = "",
 ) -> ImportReport:
     """Import NDJSON ``lines`` (an open binary file works) into ``workspace_id``.
+
+    ``only_types``: the record types this import may store (an analyst's key: labels);
+    other lines are rejected with ``only_reason`` followed by the record's type.
 
     ``secret`` is the deployment's pseudonymisation secret
     (``settings.pseudonym_secret``). ``progress``, if given, is called after each
@@ -216,6 +221,8 @@ def run_import(
         raw = session.connection().connection.driver_connection
         backend = _SQLite(raw) if db.is_sqlite else _Postgres(raw)
         importer = _Importer(backend, workspace_id, key, report, max_rejections)
+        if only_types is not None:
+            importer.only = (tuple(t for t, name in _BUCKET.items() if name in only_types), only_reason)
         try:
             backend.begin(workspace_id)
             importer.run(lines, progress, chunk_size, chunk_bytes, max_line_bytes)
@@ -334,6 +341,7 @@ class _Importer:
         self._pseudonyms = {}  # platform -> _Generations(raw id -> key)
         self._hmacs = {}  # platform -> HMAC state after "<platform>:"
         self._members = _Generations(_MEMBER_CACHE)
+        self.only = None  # (record classes allowed, rejection reason) or None: every type
 
     # ---- driving
 
@@ -373,6 +381,9 @@ class _Importer:
                 if unstorable:
                     self.reject(line_no, unstorable)
                     continue
+            if self.only is not None and type(record) not in self.only[0]:
+                self.reject(line_no, f"{self.only[1]} (this is a {_BUCKET[type(record)]} record)")
+                continue
             buckets[type(record)].append((line_no, record))
             lines_in_chunk += 1
             weight += n

@@ -119,3 +119,19 @@ def test_labels_are_workspace_isolated_and_deleted_with_their_creator(api, other
     etag = api.get(f"/v1/creators/{alice}").headers["ETag"]
     assert api.delete(f"/v1/creators/{alice}", headers={"If-Match": etag}).status_code == 204
     assert api.get("/v1/labels").json == []
+
+
+def test_analysts_import_label_records_only_and_viewers_nothing(client_for):
+    post_import(client_for("admin"), CREATORS.encode())
+    analyst = client_for("analyst")
+    report = post_import(analyst, ndjson(
+        {"type": "label", "platform": "instagram", "handle": "alice", "label": "fraud"},
+        {"type": "creator", "platform": "instagram", "handle": "carol", "followers": 1, "following": 1,
+         "posts_count": 1}))
+    assert report["stored"]["label"]["inserted"] == 1
+    assert report["stored"]["creator"]["inserted"] == 0
+    assert report["rejected"] == [{"line": 2, "reason": "an analyst's key imports label records only (this is a creator record)"}]
+    viewer = client_for("viewer")
+    assert viewer.post("/v1/imports", data=ndjson({"type": "label", "platform": "instagram", "handle": "bob",
+                                                   "label": "clean"}),
+                       content_type="application/x-ndjson").status_code == 403

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_smorest import abort
 
 from influencers.api.auth import current_workspace_id, requires
@@ -19,12 +19,13 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
     "",
     methods=["POST"],
     operation_id="createImport",
-    summary="Import NDJSON records (creators, posts, snapshots, audiences, edges)",
+    summary="Import NDJSON records (creators, posts, snapshots, audiences, edges, labels; analysts: labels only)",
     # Re-sending the same body changes nothing (records upsert on natural keys),
     # so the import is idempotent without an Idempotency-Key.
     idempotent=False,
 )
-@requires("write")
+# Analysts (score, no write) import label records only: their verdicts, not creator data.
+@requires("score")
 @blp.doc(requestBody={
     "required": True,
     "description": "One record per line, in the format of `shared/import-format.md`.",
@@ -46,5 +47,7 @@ def create_import():
         current_workspace_id(),
         request.stream,
         secret=settings.pseudonym_secret,
+        only_types=None if g.principal.can("write") else ("label",),
+        only_reason="an analyst's key imports label records only",
     )
     return asdict(report)

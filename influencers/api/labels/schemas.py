@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from influencers.api.converters import MAX_ID
+
 from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
 from influencers.calibration.models import LABEL_VALUES
 
@@ -10,7 +12,7 @@ KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,49}$", error="a kind is lower-case le
 
 
 class LabelCreateSchema(BodySchema):
-    creator_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    creator_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     label = fields.String(required=True, validate=one_of(LABEL_VALUES),
                           metadata={"description": "`fraud` (audience or engagement inflated) or `clean` (checked, genuine)"})
     kinds = fields.List(fields.String(validate=KIND), validate=validate.Length(max=20), load_default=list,
@@ -25,7 +27,7 @@ class LabelListArgs(QuerySchema):
     label = fields.String(validate=one_of(LABEL_VALUES))
     kind = fields.String(validate=KIND)
     source = fields.String(validate=validate.Length(min=1, max=100))
-    creator_id = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
+    creator_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     labelled_after = fields.Date(metadata={"description": "labelled on or after this date"})
     labelled_before = fields.Date(metadata={"description": "labelled before this date"})
 
@@ -55,7 +57,7 @@ class LabelWithCreatorSchema(LabelSchema):
 
 class CalibrationEventArgs(QuerySchema):
     object_type = fields.String(validate=one_of(("label", "scoring_model")))
-    object_id = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
+    object_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class CalibrationEventSchema(ResponseSchema):

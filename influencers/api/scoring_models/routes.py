@@ -159,8 +159,10 @@ def activate_scoring_model(body):
 @requires("read")
 @blp.arguments(DiffArgs, location="query", as_kwargs=True)
 @blp.response(200, DiffSchema)
-def diff_scoring_models(scoring_model_id, against):
-    left, right = _version_or_404(scoring_model_id), _version_or_404(against)
+def diff_scoring_models(scoring_model_id, against=None):
+    left = _version_or_404(scoring_model_id)
+    right = (_version_or_404(against) if against is not None
+             else versions.active_version(unit_of_work.session(), current_workspace_id()))
     return {"model_id": left.id, "against": right.id,
             "changes": versions.diff(unit_of_work.session(), left, right)}
 
@@ -257,19 +259,26 @@ def get_scoring_model_comparison(comparison_id):
     return _ComparisonView(_comparison_or_404(comparison_id))
 
 
-@blp.route("/scoring-model-comparisons/<id:comparison_id>/plots/<string:name>.png", methods=["GET"],
-           operation_id="getScoringModelComparisonPlot",
-           summary="A comparison picture: roc, reliability or distributions (PNG)")
-@requires("read")
-@blp.response(200, description="image/png")
-@blp.alt_response(409, description="The comparison has not succeeded (yet)")
-def get_scoring_model_comparison_plot(comparison_id, name):
-    row = _comparison_or_404(comparison_id)
-    if name not in comparison.PLOTS:
-        abort(404, message=f"No picture {name!r}: one of {', '.join(comparison.PLOTS)}.")
-    if row.status != "succeeded":
-        abort(409, message=f"Comparison {comparison_id} is {row.status}: its pictures exist once it succeeds.")
-    return Response(comparison.plot(row.result, name), mimetype="image/png")
+def _plot_view(name: str):
+    """The view of one comparison picture (one route per picture: path parameters are ids)."""
+
+    @blp.route(f"/scoring-model-comparisons/<id:comparison_id>/plots/{name}.png", methods=["GET"],
+               operation_id=f"getScoringModelComparison{name.title()}Plot", endpoint=f"comparison_{name}_plot",
+               summary=f"The comparison's {comparison.PLOT_TITLES[name]} (PNG)")
+    @requires("read")
+    @blp.response(200, description="image/png")
+    @blp.alt_response(409, description="The comparison has not succeeded (yet)")
+    def view(comparison_id):
+        row = _comparison_or_404(comparison_id)
+        if row.status != "succeeded":
+            abort(409, message=f"Comparison {comparison_id} is {row.status}: its pictures exist once it succeeds.")
+        return Response(comparison.plot(row.result, name), mimetype="image/png")
+
+    return view
+
+
+for _name in comparison.PLOTS:
+    _plot_view(_name)
 
 
 @blp.route("/scoring-model-comparisons", methods=["GET"], operation_id="listScoringModelComparisons",

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from influencers.api.converters import MAX_ID
+
 from influencers.api.scoring.schemas import ScoringModelSchema
 from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
 
@@ -25,7 +27,7 @@ class ScoringModelEditSchema(ma.Schema):
 
 
 class ActivationSchema(BodySchema):
-    model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
+    model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
                               metadata={"description": "The version to activate (an earlier one rolls back)"})
 
 
@@ -36,8 +38,8 @@ class ActivationResultSchema(ResponseSchema):
 
 
 class DiffArgs(QuerySchema):
-    against = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1),
-                             metadata={"description": "The version compared with (the 'from' side)"})
+    against = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "The version compared with (the 'from' side; default the active one)"})
 
 
 class ChangeSchema(ResponseSchema):
@@ -64,8 +66,8 @@ class JobStartedSchema(ResponseSchema):
 
 
 class ComparisonRequestSchema(BodySchema):
-    candidate_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
-    baseline_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**63 - 1),
+    candidate_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    baseline_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
                                  metadata={"description": "Default: the active version"})
 
 
