@@ -8,10 +8,14 @@ become features without changes here:
   (``audience.fake_follower_share``, ``engagement.er_followers``, ``audience.types.real``);
 * every ``robust_z`` beside such a value (the creator against its peers), ``<path>.robust_z``;
 * each flag's strength, ``flags.<name>.strength`` (0 when the flag is not raised);
-* the top-level counts ``sample_size``, ``posts_used`` and ``snapshots``.
+* the top-level counts ``sample_size``, ``posts_used`` and ``snapshots``;
+* the rule-based authenticity and its two factors (``authenticity.rule_based``,
+  ``authenticity.audience_authenticity``, ``authenticity.flag_factor``): what the
+  hand-set model concludes from the same signals, so a trained model starts from it.
+  When a trained version made the explanation, its ``rule_based_value`` is read.
 
-Left out: what a model computes from them (``score``, ``components``, ``authenticity``,
-a trained model's own ``fraud_model`` section), identities, dates, peer benchmarks and
+Left out: what a model computes from them (``score``, ``components``, a trained
+model's own ``fraud_model`` section and the authenticity it sets), identities, dates, peer benchmarks and
 intervals. A value the explanation lacks or leaves null is ``nan``.
 """
 from __future__ import annotations
@@ -56,6 +60,14 @@ def explanation_features(explanation: Mapping) -> dict[str, float]:
     for key in TOP_LEVEL_COUNTS:
         if _number(explanation.get(key)):
             out[key] = float(explanation[key])
+    authenticity = explanation.get("authenticity")
+    if isinstance(authenticity, dict):
+        rule_based = authenticity.get("rule_based_value", authenticity.get("value"))
+        if _number(rule_based):
+            out["authenticity.rule_based"] = float(rule_based)
+        for key in ("audience_authenticity", "flag_factor"):
+            if _number(authenticity.get(key)):
+                out[f"authenticity.{key}"] = float(authenticity[key])
     for flag in explanation.get("flags") or []:
         strength = (flag.get("strength") or {}).get("value")
         out[f"flags.{flag['name']}.strength"] = float(strength) if _number(strength) else 1.0

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from influencers.demo.generator import DemoConfig, labels, write_ndjson
 from influencers.scoring.store import CreatorScore
 
-CONFIG = DemoConfig(creators=240, seed=11)
+# Small and fraud-rich: 30 fraud creators of 100 (training needs 20 per class), small samples.
+CONFIG = DemoConfig(creators=100, seed=11, fraud_share=0.3, audience_size=60, posts_per_creator=12)
 
 
 def wait_for(api, url, timeout=120):

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from influencers.cli import main
 from influencers.demo.generator import DemoConfig, labels
 
-CONFIG = DemoConfig(creators=200, seed=5)
+CONFIG = DemoConfig(creators=100, seed=5, fraud_share=0.3, audience_size=60, posts_per_creator=12)
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_train_activate_compare_and_roll_back_from_the_cli(cli, tmp_path):
     invoke(cli, "score", "--workspace", "tiny")
     assert "at least 20 per class" in invoke(cli, "model", "train", "--workspace", "tiny", ok=False)
 
-    assert "label: inserted 200" in invoke(cli, "import", "--workspace", "agency", label_file)
+    assert "label: inserted 100" in invoke(cli, "import", "--workspace", "agency", label_file)
     out = invoke(cli, "model", "train", "--workspace", "agency", "--kind", "logistic", "--activate",
                  "--output-dir", tmp_path / "plots")
     lines = out.strip().splitlines()

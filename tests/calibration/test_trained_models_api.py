@@ -28,7 +28,7 @@ def ranking(scores):
 
 
 def test_too_few_labels_is_a_422_naming_what_is_missing(demo_api):
-    import_lines(demo_api, label_records(labels(CONFIG), every=12))  # 20 creators, ~4 fraud
+    import_lines(demo_api, label_records(labels(CONFIG), every=5))  # 20 creators, ~6 fraud
     response = demo_api.post("/v1/scoring-models/trainings", json={})
     assert response.status_code == 422
     assert "fraud" in response.json["message"] and "20" in response.json["message"]
