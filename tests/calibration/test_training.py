@@ -38,8 +38,12 @@ def test_features_are_every_measured_value_and_flag_strength_but_not_the_models_
     assert "engagement.er_followers" in names and "engagement.er_followers.robust_z" in names
     assert "growth.farm_overlap" in names  # a new signal becomes a feature by itself
     assert "flags.bought_followers.strength" in names
-    assert not any(n.startswith(("score", "components", "authenticity", "engagement.er_followers.benchmark"))
-                   for n in names)
+    assert not any(n.startswith(("score", "components", "engagement.er_followers.benchmark")) for n in names)
+    # The hand-set conclusion is a feature; a trained model's own authenticity is not.
+    assert "authenticity.rule_based" in names and "authenticity.flag_factor" in names
+    trained = explanation(0.1)
+    trained["authenticity"] = {**trained["authenticity"], "value": 3.0, "rule_based_value": 80.0}
+    assert features.explanation_features(trained)["authenticity.rule_based"] == 80.0
     column = names.index("flags.bought_followers.strength")
     assert matrix.values[:, column].tolist() == [0.0, 0.8]  # no flag: strength 0
     assert np.isnan(matrix.values[1, names.index("growth.farm_overlap")])
