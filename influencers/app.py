@@ -18,6 +18,7 @@ DOCS_ASSETS_URL = "/docs/assets/"
 
 
 def _blueprints():
+    from influencers.api.brands.routes import blp as brands
     from influencers.api.campaigns.routes import blueprints as campaign_blueprints
     from influencers.api.creators.routes import blp as creators
     from influencers.api.graph.routes import blp as graph
@@ -27,7 +28,7 @@ def _blueprints():
     from influencers.api.shortlists.routes import blp as shortlists
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph]
+    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, brands]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
