@@ -211,3 +211,14 @@ class BrandHistorySchema(ma.Schema):
 
 
 __all__ = ["QueryCount"]
+
+
+class BrandFileItemSchema(BodySchema):
+    """One brand of ``influencers brands import``'s file: competitors by name."""
+
+    name = fields.String(required=True, validate=NAME)
+    handles = HandlesField()
+    hashtags = _terms(HASHTAG, "Hashtags")
+    keywords = _terms(TERM, "Keywords")
+    exclude_keywords = _terms(TERM, "Excluded words")
+    competitors = fields.List(fields.String(validate=NAME), validate=validate.Length(max=50))
