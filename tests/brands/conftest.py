@@ -45,7 +45,7 @@ def creator_ids(api):
 def set_reach(database, workspace_id, reach_by_creator_id):
     """Current scores with the given estimated reach (the rest of the score is irrelevant here)."""
     from influencers.scoring.runs import active_model
-    from influencers.scoring.store import CreatorScore, ScoringRun
+    from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
 
     with database.transaction() as session:
         model = active_model(session, workspace_id)
@@ -54,10 +54,12 @@ def set_reach(database, workspace_id, reach_by_creator_id):
         session.add(run)
         session.flush()
         for creator_id, reach in reach_by_creator_id.items():
-            session.add(CreatorScore(workspace_id=workspace_id, run_id=run.id, creator_id=creator_id,
-                                     is_current=True, model_version=model.version, score=50.0,
-                                     authenticity=90.0, estimated_reach=reach, sample_size=0, flag_bits=0,
-                                     flags=[]))
+            score = CreatorScore(workspace_id=workspace_id, run_id=run.id, creator_id=creator_id,
+                                 is_current=True, model_version=model.version, score=50.0,
+                                 authenticity=90.0, estimated_reach=reach, sample_size=0, flag_bits=0, flags=[])
+            session.add(score)
+            session.flush()
+            session.add(CreatorScoreExplanation(score_id=score.id, explanation={"components": {}}))
 
 
 @pytest.fixture

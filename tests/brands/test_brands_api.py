@@ -144,6 +144,10 @@ def test_creator_brand_history_and_posts_mention_filter(api, database):
     assert rows["Acme"]["posts"] == 2 and rows["Acme"]["sponsored_posts"] == 1 and rows["Acme"]["organic_posts"] == 1
     assert rows["Acme"]["first_at"].startswith("2026-11-02") and rows["Acme"]["last_at"].startswith("2026-11-03")
     assert [p["external_id"] for p in rows["Beta"]["recent_posts"]] == ["a2"]
+    score = api.get(f"/v1/creators/{ids['alice']}/score").json
+    context = {b["name"]: b for b in score["context"]["brand_history"]["brands"]}
+    assert context["Acme"]["sponsored_posts"] == 1 and context["Beta"]["posts"] == 1
+    assert "not part of the score" in score["context"]["note"]
     posts = api.get(f"/v1/creators/{ids['alice']}/posts?mention=beta")
     assert posts.status_code == 200
     assert [p["external_id"] for p in posts.json] == ["a2"]
