@@ -21,6 +21,10 @@ def _resources(api):
     shortlist = api.post("/v1/shortlists", json={"name": "iso", "creator_ids": [creator["id"]]}).json
     ids["shortlist_id"] = shortlist["id"]
     ids["brand_id"] = api.post("/v1/brands", json={"name": "iso", "keywords": ["iso"]}).json["id"]
+    endpoint = api.post("/v1/webhook-endpoints", json={"url": "https://hooks.example.invalid/x",
+                                                       "events": ["import.completed"]}).json
+    delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json
+    ids.update(webhook_endpoint_id=endpoint["id"], delivery_id=delivery["id"])
     return ids
 
 
@@ -66,6 +70,7 @@ VALID_BODIES = {
     "shortlists.update_shortlist": {"name": "x"},
     "shortlists.add_shortlist_creators": {"creator_ids": [1]},
     "brands.update_brand": {"keywords": ["x"]},
+    "webhooks.update_endpoint": {"description": "x"},
 }
 
 

@@ -1,7 +1,7 @@
 """Brand monitoring: brands, competitors, mentions, audit trail; briefs' exclusivity window
 
-Revision ID: 0002_brands
-Revises: 0001
+Revision ID: 0004_brands
+Revises: 0003_webhooks
 Create Date: 2026-12-06 18:32:43.534161
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import influencers.db
 
 
-revision = '0002_brands'
-down_revision = '0001'
+revision = '0004_brands'
+down_revision = '0003_webhooks'
 branch_labels = None
 depends_on = None
 
