@@ -75,15 +75,18 @@ class _PhraseIndex:
 
     def __init__(self):
         self.by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = defaultdict(list)
+        self.first_words: frozenset[str] = frozenset()
 
     def add(self, phrase: str, brand_id: int, term: str) -> None:
         tokens = words(phrase)
         if tokens:
             self.by_first[tokens[0]].append((tokens, brand_id, term))
+            self.first_words = self.first_words | {tokens[0]}
 
     def find(self, tokens: list[str], token_set: set[str]) -> dict[int, str]:
         """{brand id: its first term found}, in the order of the caption."""
-        starts = token_set.intersection(self.by_first)
+        # Set & set walks the smaller one: a caption's words, not every brand's terms.
+        starts = token_set & self.first_words
         if not starts:
             return {}
         found: dict[int, str] = {}
