@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import Text, bindparam, func, select, type_coerce, update
+from sqlalchemy import Text, bindparam, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from influencers.brands.matching import BrandRules, Matcher, PostText
@@ -25,6 +25,7 @@ from influencers.db import Database
 from influencers.jobs.runner import job_handler
 
 BATCH = 50_000
+IMPORT_LOCK_NAMESPACE = 0x1A7  # influencers.imports.importer._Postgres._LOCK_CLASS
 _ID_CHUNK = 5_000
 _VALUE_COLUMNS = ("creator_id", "platform", "published_at", "sponsored", "matched_by", "matched_term",
                   "likes", "comments")
@@ -115,6 +116,11 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
     after = 0
     while True:
         with db.transaction() as session:
+            if not db.is_sqlite:
+                # The imports' lock of this workspace: an import matching the posts it writes
+                # and this batch cannot both insert the same mention (SQLite: the write lock).
+                session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :workspace)"),
+                                {"namespace": IMPORT_LOCK_NAMESPACE, "workspace": workspace_id})
             rows = session.execute(select(*_POST_COLUMNS).where(Post.workspace_id == workspace_id, Post.id > after)
                                    .order_by(Post.id).limit(batch)).all()
             if not rows:
