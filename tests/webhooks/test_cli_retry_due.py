@@ -76,3 +76,23 @@ def _env(monkeypatch, database):
                         "INFLUENCERS_WEBHOOK_ALLOW_HTTP": "1", "INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
                         "INFLUENCERS_BROKER_URL": ""}.items():
         monkeypatch.setenv(name, value)
+
+
+def test_purge_deletes_old_events_with_their_deliveries(api, receiver, database, monkeypatch):
+    from influencers.webhooks.models import WebhookEvent
+
+    endpoint = api.post("/v1/webhook-endpoints", json={"url": receiver.url, "events": ["import.completed"]}).json
+    for _ in range(2):
+        api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test")
+    receiver.wait_for(2)
+    deadline = time.time() + 20
+    while {d["status"] for d in api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries").json} != {"succeeded"}:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    with database.transaction() as session:
+        old = session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).first()
+        old.created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
+    _env(monkeypatch, database)
+    result = CliRunner().invoke(main, ["webhooks", "purge", "--days", "30"])
+    assert result.exit_code == 0 and "1 webhook event(s) deleted" in result.output, result.output
+    assert len(api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries").json) == 1
