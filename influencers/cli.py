@@ -313,6 +313,22 @@ def webhooks_retry_due(ctx: Context, grace_seconds: float):
     click.echo(f"{len(job_ids)} overdue delivery attempt(s) {'dispatched' if ctx.settings.broker_url else 'sent'}")
 
 
+@webhooks.command("purge")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=0),
+              help="Keep the delivery log of the last DAYS days.")
+@pass_context
+def webhooks_purge(ctx: Context, days: int):
+    """Delete webhook events older than DAYS days with their deliveries (the delivery log's retention)."""
+    import datetime as dt
+
+    from influencers.db import utcnow
+    from influencers.webhooks import service
+
+    with ctx.db.transaction() as session:
+        count = service.purge_log(session, utcnow() - dt.timedelta(days=days))
+    click.echo(f"{count} webhook event(s) deleted with their deliveries")
+
+
 EXPORT_COLUMNS = ["platform", "handle", "score", "authenticity", "fake_follower_share", "fake_follower_share_low",
                   "fake_follower_share_high", "reachable_share", "engagement_rate", "estimated_reach", "flags",
                   "sample_size", "confidence", "as_of", "model_version", "run_id", "creator_id"]
