@@ -52,6 +52,9 @@ class Settings:
     rate_limit_storage_url: str = "memory://"
     # See scoring_worker_min_creators (None: never).
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
+    # Audience samples older than this many days are deleted by `influencers privacy
+    # enforce-retention` (and its scheduled Celery task).
+    audience_retention_days: int = 365
     default_page_size: int = 20
     max_page_size: int = 100
     extra: dict = field(default_factory=dict)
@@ -103,6 +106,7 @@ def load_settings(**overrides) -> Settings:
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         scoring_worker_min_creators=scoring_worker_min_creators(),
+        audience_retention_days=_int("INFLUENCERS_AUDIENCE_RETENTION_DAYS", Settings.audience_retention_days),
     )
     values.update(overrides)
     if "pseudonym_secret" not in values:

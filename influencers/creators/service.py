@@ -168,7 +168,16 @@ def update_creator(
     return creator
 
 
-def delete_creator(session: Session, workspace_id: int, creator_id: int, expected_version: int) -> None:
+def delete_creator(session: Session, workspace_id: int, creator_id: int, expected_version: int, *,
+                   key_id: int | None = None) -> None:
+    """Deletes the creator with everything derived from it (see ``privacy.service.forget_creator``)."""
+    from influencers.privacy.service import forget_creator
+
+    current = select(Creator.id).where(
+        Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
+    if session.scalar(current.with_for_update()) is None:
+        raise StaleVersion(creator_id)
+    forget_creator(session, workspace_id, creator_id, key_id=key_id)
     result = session.execute(
         delete(Creator).where(
             Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version
