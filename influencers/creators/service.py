@@ -178,6 +178,12 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
     if session.scalar(current.with_for_update()) is None:
         raise StaleVersion(creator_id)
     forget_creator(session, workspace_id, creator_id, key_id=key_id)
+    # After locking the creator's row: a scoring run writing this creator's shares holds a
+    # lock on it until it commits, so by now its rows are visible to this statement
+    # (PostgreSQL, READ COMMITTED). Before deleting the row: under row-level security a
+    # creator's shares are visible through the creator only. audience_shares has no
+    # foreign key (see AudienceShare).
+    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
     result = session.execute(
         delete(Creator).where(
             Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version
@@ -185,10 +191,6 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
     )
     if result.rowcount != 1:
         raise StaleVersion(creator_id)
-    # After the creator's row: a scoring run writing this creator's shares holds a lock on
-    # it until it commits, so by now its rows are visible to this statement (PostgreSQL,
-    # READ COMMITTED). audience_shares has no foreign key (see AudienceShare).
-    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
 
 
 def posts_select(creator_id: int) -> Select:
