@@ -140,6 +140,11 @@ def restrict(session: Session, workspace_id: int) -> None:
     session.info["workspace_id"] = int(workspace_id)
 
 
+def is_restricted(session: Session) -> bool:
+    """Whether ``session``'s transactions run restricted (PostgreSQL only: see :func:`restrict`)."""
+    return session.info.get("workspace_id") is not None and session.get_bind().dialect.name == "postgresql"
+
+
 @event.listens_for(Session, "after_begin")
 def _on_begin(session: Session, _transaction, connection: Connection) -> None:
     workspace_id = session.info.get("workspace_id")

@@ -68,7 +68,9 @@ def test_erasure_rebuilds_the_sketches_of_changed_samples(api, database, tiny):
         before = {r.creator_id: (r.member_count, bytes(r.sketch))
                   for r in session.scalars(select(AudienceSketchRecord))}
     assert before[tiny["b"]][0] == 4
-    api.post("/v1/audience-erasures", json={"platform": "instagram", "member_id": "m4"})
+    erased = api.post("/v1/audience-erasures", json={"platform": "instagram", "member_id": "m4"})
+    assert erased.status_code == 200, erased.json
+    assert erased.json["sketches_rebuilt"] == 2  # a's and b's latest samples held m4
     with database.session() as session:
         after = {r.creator_id: (r.member_count, bytes(r.sketch))
                  for r in session.scalars(select(AudienceSketchRecord))}
