@@ -47,6 +47,7 @@ CHILD_TABLES = {
     "deliverable_submissions": ("deliverable_id", "deliverables"),
     "deliverable_results": ("deliverable_id", "deliverables"),
     "shortlist_entries": ("shortlist_id", "shortlists"),
+    "webhook_delivery_attempts": ("delivery_id", "webhook_deliveries"),
 }
 WORKSPACE_KEY = f"current_setting('{WORKSPACE_SETTING}')::bigint"
 

@@ -1,15 +1,15 @@
 """row-level security on the tenant tables (PostgreSQL)
 
-Revision ID: 0002_row_security
-Revises: 0001
+Revision ID: 0004_row_security
+Revises: 0003_webhooks
 Create Date: 2026-12-06 18:40:00
 """
 from alembic import op
 
 from influencers import row_security
 
-revision = '0002_row_security'
-down_revision = '0001'
+revision = '0004_row_security'
+down_revision = '0003_webhooks'
 branch_labels = None
 depends_on = None
 
