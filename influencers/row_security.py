@@ -48,6 +48,7 @@ CHILD_TABLES = {
     "deliverable_results": ("deliverable_id", "deliverables"),
     "shortlist_entries": ("shortlist_id", "shortlists"),
     "webhook_delivery_attempts": ("delivery_id", "webhook_deliveries"),
+    "brand_competitors": ("brand_id", "brands"),
 }
 WORKSPACE_KEY = f"current_setting('{WORKSPACE_SETTING}')::bigint"
 

@@ -1,15 +1,15 @@
 """row-level security on the tenant tables (PostgreSQL)
 
-Revision ID: 0004_row_security
-Revises: 0003_webhooks
+Revision ID: 0005_row_security
+Revises: 0004_brands
 Create Date: 2026-12-06 18:40:00
 """
 from alembic import op
 
 from influencers import row_security
 
-revision = '0004_row_security'
-down_revision = '0003_webhooks'
+revision = '0005_row_security'
+down_revision = '0004_brands'
 branch_labels = None
 depends_on = None
 
