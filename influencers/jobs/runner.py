@@ -43,6 +43,7 @@ def _load_handlers() -> None:
     # Importing the modules registers their handlers.
     import influencers.calibration.jobs  # noqa: F401
     import influencers.scoring.runs  # noqa: F401
+    import influencers.brands.rematch  # noqa: F401
     import influencers.webhooks.delivery  # noqa: F401
 
 

@@ -1,16 +1,17 @@
 """calibration
 
-Revision ID: 0004_calibration
-Revises: 0003_webhooks
+Revision ID: 0006_calibration
+Revises: 0005_row_security
 Create Date: 2026-12-06 18:26:37.011378
 """
 from alembic import op
 import sqlalchemy as sa
 import influencers.db
+from influencers import row_security
 
 
-revision = '0004_calibration'
-down_revision = '0003_webhooks'
+revision = '0006_calibration'
+down_revision = '0005_row_security'
 branch_labels = None
 depends_on = None
 
@@ -86,6 +87,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('model_id', name=op.f('pk_trained_classifiers'))
     )
     # ### end Alembic commands ###
+    # The new tenant tables get their row security policies (PostgreSQL).
+    row_security.install(op.get_bind())
 
 
 def downgrade() -> None:
