@@ -16,7 +16,7 @@ import msgspec
 from sqlalchemy import Text, bindparam, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
-from influencers.brands.matching import BrandRules, Matcher, PostText
+from influencers.brands.matching import BrandRules, Matcher
 from influencers.brands.models import Brand, BrandMention
 from influencers.creators.models import Post
 from influencers.brands.service import MATCH_JOB
@@ -29,9 +29,12 @@ IMPORT_LOCK_NAMESPACE = 0x1A7  # influencers.imports.importer._Postgres._LOCK_CL
 _ID_CHUNK = 5_000
 _VALUE_COLUMNS = ("creator_id", "platform", "published_at", "sponsored", "matched_by", "matched_term",
                   "likes", "comments")
-# JSON lists read as their text and decoded by msgspec (PostgreSQL's driver decodes json itself).
-_POST_COLUMNS = (Post.id, Post.creator_id, Post.platform, Post.published_at, Post.sponsored, Post.likes,
-                 Post.comments, Post.caption, type_coerce(Post.hashtags, Text), type_coerce(Post.mentions, Text))
+# What the matcher reads of every post (JSON lists as their text, decoded by msgspec; PostgreSQL's
+# driver decodes json itself), and what a mention copies of the few posts that match.
+_TEXT_COLUMNS = (Post.id, Post.platform, Post.caption, type_coerce(Post.hashtags, Text),
+                 type_coerce(Post.mentions, Text))
+_DETAIL_COLUMNS = (Post.id, Post.creator_id, Post.platform, Post.published_at, Post.sponsored, Post.likes,
+                   Post.comments)
 _STORED = select(BrandMention.brand_id, BrandMention.post_id,
                  *(getattr(BrandMention, c) for c in _VALUE_COLUMNS))
 _decode = msgspec.json.Decoder().decode
@@ -59,22 +62,28 @@ def load_rules(session: Session, workspace_id: int, brand_ids: list[int] | None 
 
 
 def _json(value):
-    if value is None or isinstance(value, list):
-        return value
-    return _decode(value)
+    if isinstance(value, str):
+        return None if value == "[]" else _decode(value)
+    return value or None
 
 
-def _mentions_of(matcher: Matcher, rows) -> dict[tuple[int, int], tuple]:
-    """{(brand id, post id): stored values} for the posts ``rows`` (as selected by ``_POST_COLUMNS``)."""
+def _mentions_of(session: Session, matcher: Matcher, rows) -> dict[tuple[int, int], tuple]:
+    """{(brand id, post id): stored values} for the posts ``rows`` (as selected by ``_TEXT_COLUMNS``)."""
+    found = {}
+    match = matcher.match_parts
+    for post_id, platform, caption, hashtags, mentions in rows:
+        if caption or hashtags or mentions:
+            matches = match(platform, caption, _json(hashtags), _json(mentions))
+            if matches:
+                found[post_id] = matches
     out = {}
-    match = matcher.match
-    for post_id, creator_id, platform, published_at, sponsored, likes, comments, caption, hashtags, mentions in rows:
-        if not caption and not hashtags and not mentions:
-            continue
-        found = match(PostText(platform, caption, _json(hashtags), _json(mentions)))
-        for brand_id, (matched_by, term) in found.items():
-            out[(brand_id, post_id)] = (creator_id, platform, published_at, bool(sponsored), matched_by, term[:200],
-                                        likes or 0, comments or 0)
+    ids = sorted(found)
+    for start in range(0, len(ids), _ID_CHUNK):
+        for post_id, creator_id, platform, published_at, sponsored, likes, comments in session.execute(
+                select(*_DETAIL_COLUMNS).where(Post.id.in_(ids[start:start + _ID_CHUNK]))):
+            for brand_id, (matched_by, term) in found[post_id].items():
+                out[(brand_id, post_id)] = (creator_id, platform, published_at, bool(sponsored), matched_by,
+                                            term[:200], likes or 0, comments or 0)
     return out
 
 
@@ -121,12 +130,12 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
                 # and this batch cannot both insert the same mention (SQLite: the write lock).
                 session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :workspace)"),
                                 {"namespace": IMPORT_LOCK_NAMESPACE, "workspace": workspace_id})
-            rows = session.execute(select(*_POST_COLUMNS).where(Post.workspace_id == workspace_id, Post.id > after)
+            rows = session.execute(select(*_TEXT_COLUMNS).where(Post.workspace_id == workspace_id, Post.id > after)
                                    .order_by(Post.id).limit(batch)).all()
             if not rows:
                 break
             low, high = rows[0][0], rows[-1][0]
-            new = _mentions_of(matcher, rows)
+            new = _mentions_of(session, matcher, rows)
             old = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(_STORED.where(
                 BrandMention.brand_id.in_(ids), BrandMention.post_id.between(low, high)))}
             _write(session, workspace_id, new, old, counts)
@@ -154,10 +163,10 @@ def match_written_posts(session: Session, workspace_id: int, since: dt.datetime)
     if not rules:
         return counts
     matcher = Matcher(rules)
-    result = session.execute(select(*_POST_COLUMNS).where(
+    result = session.execute(select(*_TEXT_COLUMNS).where(
         Post.workspace_id == workspace_id, Post.updated_at >= since).order_by(Post.id))
     while rows := result.fetchmany(_ID_CHUNK):
-        new = _mentions_of(matcher, rows)
+        new = _mentions_of(session, matcher, rows)
         old = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(_STORED.where(
             BrandMention.post_id.in_([r[0] for r in rows])))}
         _write(session, workspace_id, new, old, counts)
