@@ -13,7 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import Text, bindparam, func, select, text, type_coerce, update
+from sqlalchemy import Text, bindparam, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from influencers.brands.matching import BrandRules, Matcher
@@ -25,7 +27,6 @@ from influencers.db import Database
 from influencers.jobs.runner import job_handler
 
 BATCH = 50_000
-IMPORT_LOCK_NAMESPACE = 0x1A7  # influencers.imports.importer._Postgres._LOCK_CLASS
 _ID_CHUNK = 5_000
 _VALUE_COLUMNS = ("creator_id", "platform", "published_at", "sponsored", "matched_by", "matched_term",
                   "likes", "comments")
@@ -104,7 +105,10 @@ def _write(session: Session, workspace_id: int, new: dict, old: dict, counts: Co
         connection.execute(table.update().where(key).values({c: bindparam(c) for c in _VALUE_COLUMNS}),
                            [{"b": b, "p": p, **dict(zip(_VALUE_COLUMNS, new[(b, p)]))} for b, p in updates])
     if inserts:
-        connection.execute(table.insert(), [
+        # ON CONFLICT DO NOTHING: an import matching the posts it writes may have stored the same
+        # mention since this batch read them (PostgreSQL, READ COMMITTED); it is the same row.
+        dialect_insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+        connection.execute(dialect_insert(table).on_conflict_do_nothing(), [
             {"brand_id": b, "post_id": p, "workspace_id": workspace_id, **dict(zip(_VALUE_COLUMNS, new[(b, p)]))}
             for b, p in inserts])
 
@@ -125,11 +129,6 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
     after = 0
     while True:
         with db.transaction() as session:
-            if not db.is_sqlite:
-                # The imports' lock of this workspace: an import matching the posts it writes
-                # and this batch cannot both insert the same mention (SQLite: the write lock).
-                session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :workspace)"),
-                                {"namespace": IMPORT_LOCK_NAMESPACE, "workspace": workspace_id})
             rows = session.execute(select(*_TEXT_COLUMNS).where(Post.workspace_id == workspace_id, Post.id > after)
                                    .order_by(Post.id).limit(batch)).all()
             if not rows:
@@ -144,10 +143,13 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
         if report_progress is not None and total:
             report_progress(counts.posts / total)
     with db.transaction() as session:
-        for brand_id, version in versions.items():
-            # Only if the rules did not change meanwhile (a newer job then covers them).
-            session.execute(update(Brand).where(Brand.id == brand_id, Brand.rules_version == version)
-                            .values(matched_rules_version=version).execution_options(synchronize_session=False))
+        # Only where the rules did not change meanwhile (a newer job then covers them); one
+        # executemany, not a statement per brand.
+        brands = Brand.__table__
+        session.connection().execute(
+            brands.update().where(brands.c.id == bindparam("b"), brands.c.rules_version == bindparam("v"))
+            .values(matched_rules_version=bindparam("v")),
+            [{"b": brand_id, "v": version} for brand_id, version in versions.items()])
     return {**counts.to_dict(), "brand_ids": ids}
 
 
