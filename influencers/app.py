@@ -24,9 +24,10 @@ def _blueprints():
     from influencers.api.meta.routes import blp as meta
     from influencers.api.scoring.routes import blp as scoring
     from influencers.api.shortlists.routes import blp as shortlists
+    from influencers.api.webhooks.routes import blp as webhooks
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph]
+    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, webhooks]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     logging.basicConfig(level=logging.INFO)
 
     db = database or Database(settings.database_url)
+    db.settings = settings  # jobs dispatched after a commit (webhook deliveries) run with them
     app.extensions["influencers.settings"] = settings
     app.extensions["influencers.db"] = db
 

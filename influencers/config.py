@@ -18,6 +18,16 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if raw == "" else raw in ("1", "true", "yes", "on")
+
+
 DEFAULT_SCORING_WORKER_MIN_CREATORS = 5000
 
 
@@ -58,6 +68,22 @@ class Settings:
     idempotency_ttl_hours: int = 24
     default_page_size: int = 20
     max_page_size: int = 100
+    # Webhooks (influencers.webhooks). Deliveries go to public HTTPS addresses only, unless
+    # the operator allows plain HTTP or lists non-public networks (CIDRs) they may reach.
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: tuple[str, ...] = ()
+    # The key endpoint signing secrets are derived from (see webhooks.signing); empty: derived
+    # from the pseudonymisation secret under a label of its own.
+    webhook_secret_key: bytes = b""
+    webhook_connect_timeout: float = 5.0
+    webhook_read_timeout: float = 10.0
+    webhook_max_response_bytes: int = 64 * 1024
+    # Retries: attempt n waits between half and all of min(base * 4^(n-1), max) seconds.
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 6 * 3600.0
+    # An endpoint whose deliveries have all failed for this long is disabled.
+    webhook_disable_after_seconds: float = 5 * 24 * 3600.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -132,6 +158,19 @@ def load_settings(**overrides) -> Settings:
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),
         scoring_worker_min_creators=scoring_worker_min_creators(),
+        webhook_allow_http=_bool("INFLUENCERS_WEBHOOK_ALLOW_HTTP", False),
+        webhook_allowed_networks=tuple(
+            n.strip() for n in os.environ.get("INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()),
+        webhook_secret_key=os.environ.get("INFLUENCERS_WEBHOOK_SECRET_KEY", "").encode(),
+        webhook_connect_timeout=_float("INFLUENCERS_WEBHOOK_CONNECT_TIMEOUT", Settings.webhook_connect_timeout),
+        webhook_read_timeout=_float("INFLUENCERS_WEBHOOK_READ_TIMEOUT", Settings.webhook_read_timeout),
+        webhook_max_attempts=_int("INFLUENCERS_WEBHOOK_MAX_ATTEMPTS", Settings.webhook_max_attempts),
+        webhook_retry_base_seconds=_float("INFLUENCERS_WEBHOOK_RETRY_BASE_SECONDS",
+                                          Settings.webhook_retry_base_seconds),
+        webhook_retry_max_seconds=_float("INFLUENCERS_WEBHOOK_RETRY_MAX_SECONDS", Settings.webhook_retry_max_seconds),
+        webhook_max_response_bytes=_int("INFLUENCERS_WEBHOOK_MAX_RESPONSE_BYTES", Settings.webhook_max_response_bytes),
+        webhook_disable_after_seconds=_float("INFLUENCERS_WEBHOOK_DISABLE_AFTER_SECONDS",
+                                             Settings.webhook_disable_after_seconds),
         idempotency_ttl_hours=_int("INFLUENCERS_IDEMPOTENCY_TTL_HOURS", Settings.idempotency_ttl_hours),
     )
     values.update(overrides)

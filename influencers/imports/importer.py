@@ -221,6 +221,7 @@ def run_import(
         finally:
             backend.end()
             importer.close()
+        _announce(session, report)
     report.finished_at = utcnow()
     if sum(report.written.values()) >= STATISTICS_THRESHOLD:
         # With VACUUM on PostgreSQL: the pages just written become all-visible, so the next
@@ -229,6 +230,17 @@ def run_import(
         # 11.6 s instead of 13.3 s). VACUUM skips the pages already all-visible.
         db.refresh_statistics(IMPORTED_TABLES, vacuum=True)
     return report
+
+
+def _announce(session, report: ImportReport) -> None:
+    """The ``import.completed`` webhook event, in the import's transaction."""
+    from influencers.webhooks import emit
+
+    emit(session, report.workspace_id, "import.completed", {
+        "started_at": report.started_at, "finished_at": utcnow(), "lines_read": report.lines_read,
+        "bytes_read": report.bytes_read, "accepted": report.accepted, "records": dict(report.records),
+        "stored": {k: dict(v) for k, v in report.stored.items()}, "deferred": report.deferred,
+        "rejected_count": report.rejected_count})
 
 
 # A bulk import changes the tables' shape enough for the query planner to need
