@@ -76,6 +76,8 @@ class Blueprint(flask_smorest.Blueprint):
                 view.parses_query = True
             elif location == "json":
                 view = request_checks.json_body(view)
+                view = self.alt_response(415, schema=ErrorSchema,
+                                         description="The body is not sent as application/json")(view)
             return view
 
         return decorator
