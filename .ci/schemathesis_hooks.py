@@ -33,6 +33,11 @@ DOCUMENTED_422 = [
     ("json", "exchange_rates", re.compile(r"ISO 4217")),
     # URL fields take absolute http(s) URLs with a host (the `url` format); generators send any string.
     (None, None, re.compile(r"^Not a valid URL\.$")),
+    # Text no database column stores (NUL, unpaired surrogates) is refused in every field (README,
+    # API conventions); OpenAPI has no keyword for "any string but these characters".
+    (None, None, re.compile(r"must not contain NUL")),
+    # An import body with no record (empty, or blank lines only) is an error, not an import of nothing.
+    ("body", None, re.compile(r"holds no records")),
 ]
 
 
@@ -73,6 +78,11 @@ def filter_failure(context, failure, case, response):
         # If-Match must carry the resource's current ETag (RFC 9110 13.1.1): any other value is a
         # schema-valid string the API answers 412, as documented on every conditional operation.
         if failure.status_code == 412 and "if-match" in sent:
+            return False
+        # `If-Match: *` is a schema-valid string the API refuses with 428 (an update must name the
+        # version it read; README, Concurrency): not a precondition any request can meet by chance.
+        if failure.status_code == 428 and "if-match" in sent and response is not None \
+                and b"If-Match: *" in (response.content or b""):
             return False
         if failure.status_code == 422 and response is not None and _documented_422(response):
             return False
