@@ -18,6 +18,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 DEFAULT_SCORING_WORKER_MIN_CREATORS = 5000
 
 
@@ -46,6 +51,19 @@ class Settings:
     # Background jobs: Celery when a broker URL is set, else an in-process thread pool.
     broker_url: str = ""
     job_threads: int = 2
+    # Celery queue the API sends jobs to and workers consume (``celery ... worker -Q``).
+    job_queue: str = "influencers"
+    # Liveness (see influencers.jobs.reaper): the process holding a job refreshes its
+    # heartbeat every job_heartbeat_seconds; a job whose heartbeat is older than
+    # job_timeout_seconds is failed by the reaper (every job_reaper_seconds in each
+    # server and worker process), or resumed by a redelivery (at most job_max_attempts
+    # claims). A job sent to Celery that no worker took within job_queue_timeout_seconds
+    # is failed too.
+    job_heartbeat_seconds: float = 10.0
+    job_timeout_seconds: float = 60.0
+    job_queue_timeout_seconds: float = 3600.0
+    job_max_attempts: int = 2
+    job_reaper_seconds: float = 15.0
     # Per API key (flask-limiter syntax). Storage is per process unless a shared one
     # (e.g. redis://) is set, which makes the limit hold across gunicorn workers.
     rate_limit: str = "1200/minute"
@@ -100,6 +118,12 @@ def load_settings(**overrides) -> Settings:
         max_import_bytes=_int("INFLUENCERS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
         broker_url=os.environ.get("INFLUENCERS_BROKER_URL", os.environ.get("CELERY_BROKER_URL", "")),
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
+        job_queue=os.environ.get("INFLUENCERS_JOB_QUEUE") or Settings.job_queue,
+        job_heartbeat_seconds=_float("INFLUENCERS_JOB_HEARTBEAT_SECONDS", Settings.job_heartbeat_seconds),
+        job_timeout_seconds=_float("INFLUENCERS_JOB_TIMEOUT_SECONDS", Settings.job_timeout_seconds),
+        job_queue_timeout_seconds=_float("INFLUENCERS_JOB_QUEUE_TIMEOUT_SECONDS", Settings.job_queue_timeout_seconds),
+        job_max_attempts=_int("INFLUENCERS_JOB_MAX_ATTEMPTS", Settings.job_max_attempts),
+        job_reaper_seconds=_float("INFLUENCERS_JOB_REAPER_SECONDS", Settings.job_reaper_seconds),
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         scoring_worker_min_creators=scoring_worker_min_creators(),
