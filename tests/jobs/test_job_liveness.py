@@ -14,15 +14,10 @@ from influencers.jobs import celery_app, reaper, runner
 from influencers.jobs.models import Job
 from influencers.scoring import runs
 from influencers.scoring.store import ScoringRun
+from tests.jobs import job_kinds  # noqa: F401  (registers test.sleep)
 from tests.jobs.test_jobs import wait_for_job
 
 LONG_AGO = dt.timedelta(minutes=10)
-
-
-@runner.job_handler("test.sleep")
-def _sleep(db, settings, workspace_id, params, report_progress):
-    time.sleep(params["seconds"])
-    return {"slept": params["seconds"]}
 
 
 @pytest.fixture
