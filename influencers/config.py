@@ -48,6 +48,12 @@ class Settings:
     # Request body limits: ordinary JSON bodies and NDJSON imports over HTTP.
     max_json_bytes: int = 1 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
+    # HTTP imports of at least this many bytes (or sent with ``Prefer: respond-async``)
+    # run as a background job and answer 202; their body waits in upload_dir meanwhile
+    # ("": a folder in the system's temporary directory). With Celery workers on other
+    # machines, upload_dir must be a folder they share with the API.
+    import_async_bytes: int = 8 * 1024 * 1024
+    upload_dir: str = ""
     # Background jobs: Celery when a broker URL is set, else an in-process thread pool.
     broker_url: str = ""
     job_threads: int = 2
@@ -116,6 +122,8 @@ def load_settings(**overrides) -> Settings:
         database_url=database_url,
         max_json_bytes=_int("INFLUENCERS_MAX_JSON_BYTES", Settings.max_json_bytes),
         max_import_bytes=_int("INFLUENCERS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
+        import_async_bytes=_int("INFLUENCERS_IMPORT_ASYNC_BYTES", Settings.import_async_bytes),
+        upload_dir=os.environ.get("INFLUENCERS_UPLOAD_DIR", Settings.upload_dir),
         broker_url=os.environ.get("INFLUENCERS_BROKER_URL", os.environ.get("CELERY_BROKER_URL", "")),
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
         job_queue=os.environ.get("INFLUENCERS_JOB_QUEUE") or Settings.job_queue,

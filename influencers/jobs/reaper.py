@@ -56,7 +56,7 @@ def reap(db: Database, settings: Settings, now: dt.datetime | None = None) -> li
             ).all()
             if jobs:
                 log.warning("reaper: failed jobs %s: %s", [job_id for job_id, _kind in jobs], error)
-                runner.fail_jobs(session, [tuple(job) for job in jobs], error)
+                runner.fail_jobs(session, settings, [tuple(job) for job in jobs], error)
                 reaped += [job_id for job_id, _kind in jobs]
     return sorted(reaped)
 

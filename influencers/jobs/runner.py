@@ -8,7 +8,7 @@ in a gunicorn worker's thread, a Celery worker or the CLI (``run_now``).
 Registering a kind of job: decorate its handler with ``@job_handler("kind")`` in a
 module listed in :data:`HANDLER_MODULES` (or named in ``INFLUENCERS_JOB_MODULES``,
 comma-separated), so every process that runs jobs -- a Celery worker included --
-imports it. ``on_failure(session, job_ids, error)`` is called in the transaction that
+imports it. ``on_failure(session, settings, job_ids, error)`` is called in the transaction that
 fails jobs of that kind behind the handler's back (the reaper, too many attempts),
 so rows mirroring the job (a scoring run's status) fail with it.
 
@@ -42,7 +42,7 @@ from influencers.jobs.models import Job
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., dict]
-FailureHook = Callable[[Session, list, str], None]
+FailureHook = Callable[[Session, Settings, list, str], None]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class JobKind:
 
 KINDS: dict[str, JobKind] = {}
 # Modules whose import registers job handlers; every process that runs jobs imports them.
-HANDLER_MODULES: list[str] = ["influencers.scoring.runs"]
+HANDLER_MODULES: list[str] = ["influencers.scoring.runs", "influencers.imports.jobs"]
 
 # What run_job returns.
 SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"
@@ -160,7 +160,7 @@ def submit(db: Database, settings: Settings, workspace_id: int, kind: str, param
     return job_id
 
 
-def fail_jobs(session: Session, jobs: list[tuple[int, str]], error: str) -> None:
+def fail_jobs(session: Session, settings: Settings, jobs: list[tuple[int, str]], error: str) -> None:
     """Runs the failure hooks of already-failed ``jobs`` ((id, kind) pairs), kind by kind."""
     by_kind: dict[str, list[int]] = {}
     for job_id, kind in jobs:
@@ -168,7 +168,7 @@ def fail_jobs(session: Session, jobs: list[tuple[int, str]], error: str) -> None
     for kind, ids in by_kind.items():
         job_kind = KINDS.get(kind)
         if job_kind is not None and job_kind.on_failure is not None:
-            job_kind.on_failure(session, ids, error)
+            job_kind.on_failure(session, settings, ids, error)
 
 
 def _claim(db: Database, settings: Settings, job_id: int) -> tuple[str, Job | None]:
@@ -191,7 +191,7 @@ def _claim(db: Database, settings: Settings, job_id: int) -> tuple[str, Job | No
                     Job.id == job_id, Job.status == "running", Job.attempts == job.attempts,
                 ).values(status="failed", error=error, finished_at=now))
                 if failed.rowcount == 1:
-                    fail_jobs(session, [(job_id, job.kind)], error)
+                    fail_jobs(session, settings, [(job_id, job.kind)], error)
                     return FAILED, None
                 return BUSY, None
             log.warning("job %s (%s): its worker %s stopped; resuming it", job_id, job.kind, job.worker)
@@ -228,8 +228,10 @@ def _execute(db: Database, settings: Settings, job: Job, attempt: int) -> str:
     job_id = job.id
 
     def report_progress(fraction: float) -> None:
-        with db.transaction() as session:
-            session.execute(update(Job).where(Job.id == job_id).values(progress=min(max(fraction, 0.0), 1.0)))
+        try:
+            _write_now(db, update(Job).where(Job.id == job_id).values(progress=min(max(fraction, 0.0), 1.0)))
+        except Exception:  # progress is informative: the job goes on without it
+            log.info("job %s: progress not recorded now", job_id, exc_info=True)
 
     try:
         kind = KINDS.get(job.kind)
@@ -240,21 +242,21 @@ def _execute(db: Database, settings: Settings, job: Job, attempt: int) -> str:
         log.exception("job %s (%s) failed", job_id, job.kind)
         message = f"{type(error).__name__}: {error}"
         try:
-            _finish(db, job, attempt, status="failed", error=message)
+            _finish(db, settings, job, attempt, status="failed", error=message)
         except Exception:
             # The database is down: the heartbeat stops with this job and the reaper
             # fails it once the database answers again.
             log.exception("job %s: could not record its failure", job_id)
         return FAILED
     try:
-        _finish(db, job, attempt, status="succeeded", result=result, progress=1.0)
+        _finish(db, settings, job, attempt, status="succeeded", result=result, progress=1.0)
     except Exception:
         log.exception("job %s: could not record its success", job_id)
         return FAILED
     return SUCCEEDED
 
 
-def _finish(db: Database, job: Job, attempt: int, *, status: str, **values) -> None:
+def _finish(db: Database, settings: Settings, job: Job, attempt: int, *, status: str, **values) -> None:
     """Records the outcome of this attempt (not of a newer one that took the job over), retrying briefly."""
     for delay in (0.5, 2.0, None):
         try:
@@ -262,12 +264,35 @@ def _finish(db: Database, job: Job, attempt: int, *, status: str, **values) -> N
                 done = session.execute(update(Job).where(Job.id == job.id, Job.attempts == attempt).values(
                     status=status, finished_at=utcnow(), heartbeat_at=None, **values))
                 if status == "failed" and done.rowcount == 1:
-                    fail_jobs(session, [(job.id, job.kind)], values["error"])
+                    fail_jobs(session, settings, [(job.id, job.kind)], values["error"])
             return
         except Exception:
             if delay is None:
                 raise
             time.sleep(delay)
+
+
+# How long a progress or heartbeat write waits for SQLite's write lock.
+_SQLITE_QUICK_WRITE_MS = 200
+
+
+def _write_now(db: Database, statement) -> None:
+    """Runs one small write in its own transaction. On SQLite it does not queue behind the
+    write lock for long: a job's own import or write phase holds that lock (until its
+    commit nobody else could see the write anyway), and the caller skips this beat."""
+    if not db.is_sqlite:
+        with db.transaction() as session:
+            session.execute(statement)
+        return
+    with db.engine.connect() as connection:
+        driver = connection.connection.driver_connection  # PRAGMAs outside any transaction
+        usual = driver.execute("PRAGMA busy_timeout").fetchone()[0]
+        driver.execute(f"PRAGMA busy_timeout={_SQLITE_QUICK_WRITE_MS}")
+        try:
+            with connection.execution_options(sqlite_begin_immediate=True).begin():
+                connection.execute(statement)
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={int(usual)}")
 
 
 def run_now(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> Job:
@@ -301,10 +326,9 @@ class _Heartbeats:
     @staticmethod
     def beat(db: Database, job_ids: list[int]) -> None:
         try:
-            with db.transaction() as session:
-                session.execute(update(Job).where(Job.id.in_(job_ids), Job.status.in_(UNFINISHED))
-                                .values(heartbeat_at=utcnow()))
-        except Exception:  # the database is down: the reaper decides once it is back
+            _write_now(db, update(Job).where(Job.id.in_(job_ids), Job.status.in_(UNFINISHED))
+                       .values(heartbeat_at=utcnow()))
+        except Exception:  # the database is down (or busy): the reaper decides once it is back
             log.warning("could not record the heartbeat of jobs %s", job_ids, exc_info=True)
 
     def _loop(self) -> None:
