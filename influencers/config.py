@@ -92,6 +92,12 @@ def _sqlite_file(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
+def default_instance_dir(database_url: str) -> Path:
+    """Where development files live: beside the SQLite database, else ./instance."""
+    db_file = _sqlite_file(database_url)
+    return db_file.parent if db_file else Path("instance")
+
+
 def _pseudonym_secret(database_url: str) -> bytes:
     raw = os.environ.get("INFLUENCERS_PSEUDONYM_SECRET")
     if raw:
