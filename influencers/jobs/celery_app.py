@@ -41,11 +41,11 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def send(settings: Settings, job_id: int) -> None:
-    """Sends a committed job to the workers of ``settings.job_queue``."""
+def send(settings: Settings, job_id: int, countdown: float | None = None) -> None:
+    """Sends a committed job to the workers of ``settings.job_queue`` (after ``countdown`` seconds)."""
     if app.conf.broker_url != settings.broker_url:
         app.conf.broker_url = settings.broker_url
-    run_job_task.apply_async((job_id,), queue=settings.job_queue)
+    run_job_task.apply_async((job_id,), queue=settings.job_queue, countdown=countdown)
 
 
 @app.task(name="influencers.run_job", bind=True, max_retries=None)

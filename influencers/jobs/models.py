@@ -39,3 +39,5 @@ class Job(Base):
     # "host:pid" of the process that last claimed the job; how many times it was claimed.
     worker: Mapped[str | None] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A job dispatched with a delay (a retry) is due then: the queue timeout counts from it.
+    not_before: Mapped[dt.datetime | None]

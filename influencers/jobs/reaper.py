@@ -18,7 +18,7 @@ import logging
 import random
 import threading
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 
 from influencers.config import Settings
 from influencers.db import Database, utcnow
@@ -42,7 +42,8 @@ def reap(db: Database, settings: Settings, now: dt.datetime | None = None) -> li
          f"The worker holding this job stopped sending heartbeats for more than "
          f"{settings.job_timeout_seconds:g} s: its process was killed or lost the database. "
          f"The job was failed by the reaper; start it again."),
-        (and_(Job.status == "queued", Job.heartbeat_at.is_(None), Job.created_at < waiting_since),
+        (and_(Job.status == "queued", Job.heartbeat_at.is_(None),
+              func.coalesce(Job.not_before, Job.created_at) < waiting_since),
          f"No worker started this job within {settings.job_queue_timeout_seconds:g} s (is a Celery worker "
          f"consuming queue {settings.job_queue!r}?). The job was failed by the reaper; start it again."),
     ]
