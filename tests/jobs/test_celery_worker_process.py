@@ -10,6 +10,7 @@ from influencers.config import Settings
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+from tests.jobs.test_jobs import wait_for_job
 from tests.jobs.worker_process import BROKER, celery_worker
 from tests.scoring_api.conftest import import_demo, wait_for
 
@@ -37,7 +38,8 @@ def test_a_scoring_run_runs_in_a_celery_worker_process(database, tmp_path):
         run = wait_for(api, started.headers["Location"], timeout=WORKER_TIMEOUT)
     assert run["status"] == "succeeded", (run, (tmp_path / "worker.log").read_text()[-3000:])
     assert run["creators_scored"] == 40
-    job = _job(database, run["job_id"])
+    # The job records its outcome just after the run's own transaction.
+    job = wait_for_job(database, run["job_id"])
     assert job.status == "succeeded" and job.attempts == 1 and job.worker and job.progress == 1.0
 
 
