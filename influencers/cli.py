@@ -342,6 +342,26 @@ def evaluate(creators: int, seed: int):
     evaluation.main(["--creators", str(creators), "--seed", str(seed)])
 
 
+# --- jobs -------------------------------------------------------------------------------------
+
+@main.group()
+def jobs():
+    """Background jobs."""
+
+
+@jobs.command("reap")
+@pass_context
+def jobs_reap(ctx: Context):
+    """Fail now the jobs whose worker died (no heartbeat for INFLUENCERS_JOB_TIMEOUT_SECONDS)."""
+    from influencers.jobs.reaper import reap
+
+    reaped = reap(ctx.db, ctx.settings)
+    if reaped:
+        click.echo(f"failed {len(reaped)} job(s) whose worker died: {', '.join(map(str, reaped))}")
+    else:
+        click.echo("no job to reap")
+
+
 # --- serve / openapi --------------------------------------------------------------------------
 
 @main.command("openapi")

@@ -167,3 +167,19 @@ def test_the_reaper_thread_fails_dead_jobs_on_its_own(database, workspace_id, jo
         stop.set()
         thread.join(5)
     assert not thread.is_alive()
+
+
+def test_influencers_jobs_reap_fails_dead_jobs_and_says_which(database, workspace_id, monkeypatch):
+    from click.testing import CliRunner
+
+    from influencers.cli import main
+
+    job_id = runner.create_job(database, workspace_id, "test.add", {"a": 1, "b": 2})
+    _as_if_claimed(database, job_id, heartbeat_age=LONG_AGO)
+    monkeypatch.setenv("INFLUENCERS_DATABASE_URL", database.url)
+    monkeypatch.setenv("INFLUENCERS_PSEUDONYM_SECRET", "reap-test")
+    result = CliRunner().invoke(main, ["jobs", "reap"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"failed 1 job(s) whose worker died: {job_id}" in result.output
+    assert _job(database, job_id).status == "failed"
+    assert "no job" in CliRunner().invoke(main, ["jobs", "reap"]).output
