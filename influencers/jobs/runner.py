@@ -314,8 +314,11 @@ def dispatch_later(db: Database, settings: Settings, job_id: int, delay: float) 
     that stops loses it: ``influencers webhooks retry-due`` dispatches such stragglers.
     """
     # The reaper's queue timeout counts from when the job is due, not from its creation.
-    _write_now(db, update(Job).where(Job.id == job_id).values(
-        not_before=utcnow() + dt.timedelta(seconds=max(delay, 0.0))))
+    try:
+        _write_now(db, update(Job).where(Job.id == job_id).values(
+            not_before=utcnow() + dt.timedelta(seconds=max(delay, 0.0))))
+    except Exception:  # the job is still dispatched; only its queue timeout counts from its creation
+        log.warning("job %s: could not record when it is due", job_id, exc_info=True)
     if settings.broker_url:
         from influencers.jobs import celery_app
 

@@ -183,3 +183,15 @@ def test_influencers_jobs_reap_fails_dead_jobs_and_says_which(database, workspac
     assert f"failed 1 job(s) whose worker died: {job_id}" in result.output
     assert _job(database, job_id).status == "failed"
     assert "no job" in CliRunner().invoke(main, ["jobs", "reap"]).output
+
+
+def test_a_job_dispatched_with_a_delay_is_not_failed_before_it_is_due(database, workspace_id, job_settings):
+    job_id = runner.create_job(database, workspace_id, "test.add", {"a": 1, "b": 2})
+    with database.transaction() as session:
+        session.execute(update(Job).where(Job.id == job_id).values(created_at=utcnow() - dt.timedelta(hours=2)))
+    runner.dispatch_later(database, job_settings, job_id, delay=3600)
+    try:
+        assert reaper.reap(database, job_settings) == []
+        assert _job(database, job_id).status == "queued"
+    finally:
+        runner.cancel_delayed_jobs()
