@@ -285,7 +285,10 @@ class BufferingThreadWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         for conn, incoming in list(self.receiving.items()):
-            if incoming.deadline <= now:
+            if not self.alive and incoming.head_length is None:
+                # Stopping: a request whose headers have not arrived is not waited for.
+                self._drop(conn)
+            elif incoming.deadline <= now:
                 phase = "headers" if incoming.head_length is None else "body"
                 body = json.dumps({"code": 408, "status": "Request Timeout", "errors": {},
                                    "message": f"The request's {phase} did not arrive in time."}).encode()
