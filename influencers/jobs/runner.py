@@ -53,7 +53,9 @@ class JobKind:
 
 KINDS: dict[str, JobKind] = {}
 # Modules whose import registers job handlers; every process that runs jobs imports them.
-HANDLER_MODULES: list[str] = ["influencers.scoring.runs", "influencers.imports.jobs", "influencers.webhooks.delivery"]
+HANDLER_MODULES: list[str] = [
+    "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch", "influencers.webhooks.delivery",
+]
 
 # What run_job returns.
 SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from influencers.api.brands.filters import BrandDiscoveryArgs
 from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
 from influencers.api.schemas import QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS
@@ -69,8 +70,18 @@ class ScoreSummarySchema(ma.Schema):
     run_id = fields.Integer(required=True, metadata={"description": "The scoring run that stored it"})
 
 
+class GrowthSchema(ma.Schema):
+    growth_30d = fields.Float(allow_none=True, required=True)
+    snapshots_30d = fields.Integer(required=True, metadata={"description": "Snapshots the 30-day growth rests on"})
+    growth_90d = fields.Float(allow_none=True, required=True)
+    snapshots_90d = fields.Integer(required=True, metadata={"description": "Snapshots the 90-day growth rests on"})
+    as_of = fields.Date(allow_none=True, required=True)
+    basis = fields.String(required=True)
+
+
 class ScoredCreatorSchema(CreatorSchema):
     score = fields.Nested(ScoreSummarySchema, required=True)
+    growth = fields.Nested(GrowthSchema, metadata={"description": "Follower growth (in discovery results)"})
 
 
 class CreatorScoreSchema(ma.Schema):
@@ -79,6 +90,8 @@ class CreatorScoreSchema(ma.Schema):
     explanation = fields.Dict(required=True, metadata={
         "description": "Every component's value, weight and contribution; flags with evidence; audience, "
                        "engagement and reach inputs labelled measured or estimated; sample size; as-of date; model version"})
+    context = fields.Dict(metadata={
+        "description": "Not part of the score: the creator's brand history (brands mentioned, sponsored or organic)"})
 
 
 class ScoreHistoryItemSchema(ScoreSummarySchema):
@@ -128,7 +141,7 @@ def _share(**kw):
     return fields.Float(validate=validate.Range(min=0, max=1), **kw)
 
 
-class DiscoveryArgs(CreatorListArgs):
+class DiscoveryArgs(BrandDiscoveryArgs, CreatorListArgs):
     min_engagement_rate = _share()
     max_engagement_rate = _share()
     min_authenticity = fields.Float(validate=validate.Range(min=0, max=100))

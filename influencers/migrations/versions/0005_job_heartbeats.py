@@ -1,15 +1,15 @@
 """jobs: heartbeat, worker, attempts and not_before (the reaper fails jobs whose worker died)
 
-Revision ID: 0004_job_heartbeats
-Revises: 0003_webhooks
+Revision ID: 0005_job_heartbeats
+Revises: 0004_brands
 """
 from alembic import op
 import sqlalchemy as sa
 import influencers.db
 
 
-revision = '0004_job_heartbeats'
-down_revision = '0003_webhooks'
+revision = '0005_job_heartbeats'
+down_revision = '0004_brands'
 branch_labels = None
 depends_on = None
 
