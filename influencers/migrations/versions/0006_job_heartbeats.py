@@ -1,15 +1,15 @@
 """jobs: heartbeat, worker, attempts and not_before (the reaper fails jobs whose worker died)
 
-Revision ID: 0005_job_heartbeats
-Revises: 0004_brands
+Revision ID: 0006_job_heartbeats
+Revises: 0005_row_security
 """
 from alembic import op
 import sqlalchemy as sa
 import influencers.db
 
 
-revision = '0005_job_heartbeats'
-down_revision = '0004_brands'
+revision = '0006_job_heartbeats'
+down_revision = '0005_row_security'
 branch_labels = None
 depends_on = None
 
