@@ -44,6 +44,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 @blp.alt_response(400, description="The body ended before its declared Content-Length; nothing was imported")
 @blp.alt_response(413, description="The body exceeds the import size limit (use the CLI for larger files)")
 @blp.alt_response(415, description="The body is not NDJSON")
+@blp.alt_response(422, description="The body holds no records")
 def create_import():
     mimetype = request.mimetype or ""
     if mimetype not in NDJSON_TYPES:
@@ -56,9 +57,12 @@ def create_import():
     # import lock waits on the client.
     body, size = spool_request_body(memory_bytes=min(settings.import_async_bytes, 8 * 1024 * 1024))
     with body:
+        if size == 0:
+            _no_records()
         if prefers_async() or size >= settings.import_async_bytes:
             return _import_in_background(db, settings, body, size)
         report = run_import(db, current_workspace_id(), body, secret=settings.pseudonym_secret)
+    _no_records_is_an_error(report)
     return asdict(report)
 
 
@@ -77,3 +81,14 @@ def _import_in_background(db, settings, body, size: int):
     if prefers_async():
         response.headers["Preference-Applied"] = "respond-async"
     return response
+
+
+def _no_records_is_an_error(report) -> None:
+    """An empty (or blank-only) body is a client error, not a successful import of nothing."""
+    if report.lines_read == report.blank_lines:
+        _no_records()
+
+
+def _no_records() -> None:
+    abort(422, message="The import body holds no records.",
+          errors={"body": {"_schema": ["holds no records: send one JSON record per line"]}})
