@@ -34,7 +34,7 @@ def spool_request_body(*, memory_bytes: int) -> tuple[tempfile.SpooledTemporaryF
         spool.close()
         abort(400, message=(f"The body ended after {received} of the {declared} bytes its Content-Length "
                             f"declared (the connection was cut short); nothing was imported. Send it again."),
-              errors={"body": [f"truncated: {received} of {declared} bytes"]})
+              errors={"body": {"_schema": [f"truncated: {received} of {declared} bytes"]}})
     spool.seek(0)
     return spool, received
 
