@@ -1,7 +1,7 @@
 """calibration
 
-Revision ID: 0006_calibration
-Revises: 0005_row_security
+Revision ID: 0007_calibration
+Revises: 0006_job_heartbeats
 Create Date: 2026-12-06 18:26:37.011378
 """
 from alembic import op
@@ -10,8 +10,8 @@ import influencers.db
 from influencers import row_security
 
 
-revision = '0006_calibration'
-down_revision = '0005_row_security'
+revision = '0007_calibration'
+down_revision = '0006_job_heartbeats'
 branch_labels = None
 depends_on = None
 
