@@ -122,12 +122,12 @@ def build() -> list[dict]:
     w.creator("rising_fr", followers=40_000, series=grow, likes_follow=True,
               members=locals_of("FR-food", "FR", "fr", 120, 9))
 
-    farm = [aged_bot("farm", k) for k in range(90)]
+    farm = [aged_bot("farm", k) for k in range(80)]
     w.creator("farmed_fr", niche="beauty", members=farm[:60] + locals_of("FR-food", "FR", "fr", 60, 2))
     w.creator("farmed_us", country="US", language="en", niche="finance",
-              members=farm[20:80] + locals_of("US-tech", "US", "en", 60, 3))
+              members=farm[10:70] + locals_of("US-tech", "US", "en", 60, 3))
     w.creator("farmed_br", country="BR", language="pt", niche="pets",
-              members=farm[30:90] + locals_of("BR-fitness", "BR", "pt", 60, 4))
+              members=farm[20:80] + locals_of("BR-fitness", "BR", "pt", 60, 4))
     w.creator("agedbots_fr", niche="food",
               members=[aged_bot("solo", k) for k in range(55)] + locals_of("FR-food", "FR", "fr", 65, 6))
 
