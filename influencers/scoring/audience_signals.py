@@ -5,16 +5,15 @@ One by one, aged bots (avatar, bio, a few old posts, following hundreds to thous
 dormant for months) look like lurkers. In aggregate they differ from the creator's peers:
 
 * ``farm_share``: the share of the sample whose members also turn up in the samples of
-  many creators that share no niche, country or language (the member store links
-  members across creators: one sparse members x niches / countries / languages
-  incidence matrix, no loop per creator). ``farm_unrelated_creators``: how many
+  many creators, most of which share no category and no country or language with the
+  others (the member store links members across creators: sparse members x creators
+  times creators x categories / countries / languages products, no loop per creator). ``farm_unrelated_creators``: how many
   creators that share none of the three with this creator hold its farm-shared members;
-* ``foreign_share``: members whose country (or language) is rare in the audiences of the
+* ``foreign_share``: members whose country and language (those known) are rare in the audiences of the
   creator's peers (creators of the same country), other than the creator's own: a mismatch
   between an audience and its creator, never a list of bad countries. A Brazilian
   creator's Brazilian audience is its peers' audience too;
-* ``foreign_dormant_share``: the foreign members that are also inactive or follow many
-  accounts (what aged bots are; a real diaspora audience is active);
+* ``foreign_dormant_share``: the foreign members that are also inactive or mass followers (what aged bots are; a real diaspora audience is active);
 * ``inactive_share`` against the niche peers' median (reported);
 * ``youth_share``: members whose age range is 13-17 among those with a known age range.
 
@@ -132,14 +131,10 @@ def _foreign_rows(member_values, creator_values, inputs, size, peer, sampled, t)
     return known & rare[creator, np.maximum(member_code, 0)], known
 
 
-def _distinct_per_member(member: np.ndarray, value: np.ndarray, n_members: int, n_values: int) -> np.ndarray:
-    """For each member, the number of distinct known ``value`` among its rows."""
-    keep = value >= 0
-    if not keep.any() or n_values == 0:
-        return np.zeros(n_members, dtype=np.int64)
-    incidence = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), (member[keep], value[keep])),
-                              shape=(n_members, n_values))
-    return np.diff(incidence.indptr)  # duplicates are summed into one stored entry per (member, value)
+def _one_hot(codes: np.ndarray, k: int) -> sp.csr_matrix:
+    known = codes >= 0
+    return sp.csr_matrix((np.ones(int(known.sum()), dtype=np.int32), (np.flatnonzero(known), codes[known])),
+                         shape=(len(codes), max(k, 1)))
 
 
 def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.ndarray) -> AudienceSignals:
@@ -165,13 +160,13 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
     peer, peer_n = _peer_groups(country_code, sampled, min_peers)
     foreign_c, known_c = _foreign_rows(inputs.member_country, inputs.country, inputs, size, peer, sampled, t)
     foreign_l, known_l = _foreign_rows(inputs.member_language, inputs.language, inputs, size, peer, sampled, t)
-    foreign = foreign_c | foreign_l
+    # Foreign by every known measure: a neighbouring country sharing the language is no mismatch.
+    foreign = (foreign_c | ~known_c) & (foreign_l | ~known_l) & (known_c | known_l)
     known_any = np.bincount(creator, weights=known_c | known_l, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         foreign_share = np.where(known_any > 0, np.bincount(creator, weights=foreign, minlength=n) / known_any,
                                  np.nan)
-    following = inputs.member_following[member]
-    dormant = (kind == INACTIVE_KIND) | (kind == MASS_KIND) | (following >= t("dormant_following"))
+    dormant = (kind == INACTIVE_KIND) | (kind == MASS_KIND)
     foreign_dormant = foreign & dormant & ~youth[member]
     foreign_dormant_share = np.where(sampled, np.bincount(creator, weights=foreign_dormant, minlength=n) / safe,
                                      np.nan)
@@ -185,19 +180,31 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
     niche_peer, inactive_peer_n = _peer_groups(niche_group, sampled, min_peers)
     inactive_peer_median = _group_median(inactive_share, niche_peer, sampled)
 
-    # Farm overlap: members sampled by creators of many niches and many countries (languages).
+    # Farm overlap: members sampled by many creators, most of whom share no category and no
+    # country (language) with the rest: members x categories (countries, languages) counts,
+    # one sparse product each.
     degree = np.bincount(member, minlength=n_members)
     candidate = degree[member] >= t("farm_min_creators")
     farm_member = np.zeros(n_members, bool)
     language_code, n_languages = _codes(inputs.language, n)
     _, n_countries = _codes(inputs.country, n)
+    category_code, n_categories = _codes(inputs.category_name, len(inputs.category_creator))
+    categories = sp.csr_matrix((np.ones(len(category_code), dtype=np.int32), (inputs.category_creator, category_code)),
+                               shape=(n, max(n_categories, 1)))
+    categories.data[:] = 1
     if candidate.any():
-        rows_c, rows_m = creator[candidate], member[candidate]
-        niches = _distinct_per_member(rows_m, niche_code[rows_c], n_members, n_niches)
-        countries = _distinct_per_member(rows_m, country_code[rows_c], n_members, n_countries)
-        languages = _distinct_per_member(rows_m, language_code[rows_c], n_members, n_languages)
-        farm_member = ((degree >= t("farm_min_creators")) & (niches >= t("farm_min_niches"))
-                       & ((countries >= t("farm_min_countries")) | (languages >= t("farm_min_countries"))))
+        incidence = sp.csr_matrix((np.ones(int(candidate.sum()), dtype=np.int32),
+                                   (member[candidate], creator[candidate])), shape=(n_members, n))
+        related = t("farm_max_related_share") * np.maximum(degree, 1)
+
+        def top(one_hot):
+            return np.asarray((incidence @ one_hot).max(axis=1).todense()).ravel()
+
+        spread_categories = top(categories) <= related
+        spread_countries = top(_one_hot(country_code, n_countries)) <= related
+        spread_languages = top(_one_hot(language_code, n_languages)) <= related
+        farm_member = ((degree >= t("farm_min_creators")) & spread_categories
+                       & (spread_countries | spread_languages))
     farm_rows = farm_member[member]
     farm_share = np.where(sampled, np.bincount(creator, weights=farm_rows, minlength=n) / safe, np.nan)
     unrelated = np.zeros(n, dtype=np.int64)
@@ -211,7 +218,8 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
         def differ(codes):
             return (codes[a] < 0) | (codes[b] < 0) | (codes[a] != codes[b])
 
-        keep = (a != b) & differ(niche_code) & differ(country_code) & differ(language_code)
+        common = np.asarray(categories[a].multiply(categories[b]).sum(axis=1)).ravel() > 0
+        keep = (a != b) & ~common & differ(country_code) & differ(language_code)
         unrelated = np.bincount(a[keep], minlength=n).astype(np.int64)
 
     return AudienceSignals(

@@ -86,6 +86,7 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     out = {name: np.full(n, np.nan) for name in ("rate", "z", "gain_share", "own_rate", "window", "start", "end",
                                                  "peer_median", "peer_scale")}
     out["peer_n"] = np.zeros(n, dtype=np.int64)
+    out["_day"], out["_followers"], out["_creator"] = day, inputs.snapshot_followers[order], creator
     if not len(creator):
         return out
     logf = np.log(np.maximum(followers, 1.0))
@@ -147,7 +148,6 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     own = np.where(before_days >= 14, (logf[s] - logf[f0]) / np.maximum(before_days, 1),
                    np.where(after_days >= 14, (logf[l0] - logf[e]) / np.maximum(after_days, 1), np.nan))
     out["own_rate"][idx] = own
-    out["_logf"], out["_day"], out["_followers"], out["_creator"] = logf, day, followers, creator
     return out
 
 
@@ -200,7 +200,7 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     candidate = (~abstain & (np.nan_to_num(d["gain_share"]) >= t("drip_min_gain_share"))
                  & (np.nan_to_num(d["z"]) >= t("drip_peer_z"))
                  & (np.isnan(own) | (d["rate"] >= t("drip_own_ratio") * np.maximum(np.nan_to_num(own), 0.0005))))
-    logf, day, followers, creator = d["_logf"], d["_day"], d["_followers"], d["_creator"]
+    day, followers, creator = d["_day"], d["_followers"], d["_creator"]
     posts_before = np.zeros(n, dtype=np.int64)
     posts_inside = np.zeros(n, dtype=np.int64)
     for c in np.flatnonzero(candidate):
@@ -295,18 +295,18 @@ def audience_signal_list(inputs, aud: AudienceResult, c: int, model: ScoringMode
     return [
         {"name": "farm_shared_member_share", "value": _f(aud.farm_share[c]), "kind": "measured", "n": n,
          "unrelated_creators_sharing": int(aud.farm_unrelated_creators[c]),
-         "description": "members also sampled by creators of at least farm_min_niches niches and"
-                        " farm_min_countries countries (languages); unrelated: sharing no niche, country or language",
+         "description": "members also sampled by at least farm_min_creators creators, no more than"
+                        " farm_max_related_share of them sharing a category, nor a country (language);"
+                        " unrelated creators: sharing no category, country or language with this one",
          "threshold": {"wilson_low_above": t("suspicious_audience_share"),
                        "member_in_samples_at_least": t("farm_min_creators"),
-                       "niches_at_least": t("farm_min_niches"), "countries_at_least": t("farm_min_countries")}},
+                       "related_share_at_most": t("farm_max_related_share")}},
         {"name": "foreign_dormant_share", "value": _f(aud.foreign_dormant_share[c]), "kind": "measured", "n": n,
          "description": "members from countries (languages) under foreign_peer_share of the peers' median"
-                        " audience, and inactive or following many accounts",
+                        " audience, and inactive or mass followers",
          "peer_group": {"creator_country": country, "n": int(aud.foreign_peer_n[c])},
          "threshold": {"wilson_low_above": t("suspicious_audience_share"),
-                       "foreign_below_peer_share": t("foreign_peer_share"),
-                       "dormant_following_at_least": t("dormant_following")}},
+                       "foreign_below_peer_share": t("foreign_peer_share")}},
         {"name": "foreign_share", "value": _f(aud.foreign_share[c]), "kind": "measured", "n": n,
          "peer_group": {"creator_country": country, "n": int(aud.foreign_peer_n[c]),
                         "median": _f(aud.foreign_peer_median[c])}},

@@ -144,6 +144,7 @@ class ScoringInputs:
       ``comment_weight``.
     ``mentions`` / ``collaborates`` edges with an ``observed_at`` date (a creator featuring
       another): ``feature_source``, ``feature_target``, ``feature_date``.
+    Creator categories (all of them): ``category_creator``, ``category_name``.
     """
 
     platform: np.ndarray
@@ -191,6 +192,9 @@ class ScoringInputs:
     comment_source: np.ndarray = field(default_factory=_int)
     comment_target: np.ndarray = field(default_factory=_int)
     comment_weight: np.ndarray = None
+
+    category_creator: np.ndarray = field(default_factory=_int)
+    category_name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
 
     feature_source: np.ndarray = field(default_factory=_int)
     feature_target: np.ndarray = field(default_factory=_int)
@@ -254,6 +258,8 @@ class ScoringInputs:
         self.comment_target = _int(self.comment_target)
         e = len(self.comment_source)
         self.comment_weight = _float(self.comment_weight) if self.comment_weight is not None else np.ones(e)
+        self.category_creator = _int(self.category_creator)
+        self.category_name = np.asarray(self.category_name, dtype=object)
         self.feature_source = _int(self.feature_source)
         self.feature_target = _int(self.feature_target)
         self.feature_date = _day(self.feature_date)
@@ -273,7 +279,7 @@ class ScoringInputs:
             if len(set(lengths.values())) > 1:
                 problems.append(f"{prefix}* arrays differ in length: {lengths}")
 
-        for prefix in ("post_", "snapshot_", "member_", "sample_c", "comment_", "feature_"):
+        for prefix in ("post_", "snapshot_", "member_", "sample_c", "comment_", "feature_", "category_"):
             same_length(prefix)
         for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles", "sample_id",
                      "country", "language", "niche"):
@@ -283,7 +289,7 @@ class ScoringInputs:
         if len(self.sample_member) != len(self.sample_creator):
             problems.append("sample_member and sample_creator differ in length")
         for name in ("post_creator", "snapshot_creator", "sample_creator", "comment_source", "comment_target",
-                     "feature_source", "feature_target"):
+                     "feature_source", "feature_target", "category_creator"):
             idx = getattr(self, name)
             if len(idx) and (idx.min() < 0 or idx.max() >= n):
                 problems.append(f"{name} holds a creator index outside 0..{n - 1}")
@@ -445,6 +451,8 @@ def inputs_from_records(records: Iterable[Mapping], secret: bytes = b"", workspa
         comment_source=[r[0] for r in edge_rows],
         comment_target=[r[1] for r in edge_rows],
         comment_weight=[r[2] for r in edge_rows],
+        category_creator=[i for i, r in enumerate(c) for _ in (r.get("categories") or ())],
+        category_name=np.array([k for r in c for k in (r.get("categories") or ())], dtype=object),
         feature_source=[r[0] for r in feature_rows],
         feature_target=[r[1] for r in feature_rows],
         feature_date=np.array([r[2] for r in feature_rows], dtype="datetime64[D]"),

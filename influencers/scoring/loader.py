@@ -26,7 +26,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, select, text
+from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -229,6 +229,7 @@ def load_audience_inputs(session: Session, workspace_id: int, *, details: bool =
     inputs = ScoringInputs(
         creator_ids=creators["creator_ids"], platform=creators["platform"], followers=creators["followers"],
         country=creators["country"], language=creators["language"], niche=creators["niche"],
+        category_creator=creators["category_creator"], category_name=creators["category_name"],
         sample_date=samples.sample_date, sample_id=samples.sample_id, **audience,
     )
     return inputs, member_ids
@@ -262,17 +263,21 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
         9,
     )
     creator_ids = _ints(creators[0])
-    # The niche of the default-2 peer groups: each creator's first category by name.
+    # Categories (farm overlap: creators sharing none); the niche of the peer groups is
+    # each creator's first category by name.
     categories = _rows(
         session,
-        select(CreatorCategory.creator_id, func.min(CreatorCategory.category))
+        select(CreatorCategory.creator_id, CreatorCategory.category)
         .where(CreatorCategory.creator_id.in_(select(Creator.id).where(*where)))
-        .group_by(CreatorCategory.creator_id),
+        .order_by(CreatorCategory.creator_id, CreatorCategory.category),
         2,
     )
+    category_creator = _positions(creator_ids, _ints(categories[0]))
+    category_name = _objects(categories[1])
     niche = np.full(len(creator_ids), None, dtype=object)
-    if len(categories[0]):
-        niche[_positions(creator_ids, _ints(categories[0]))] = _objects(categories[1])
+    if len(category_creator):
+        first = np.r_[True, category_creator[1:] != category_creator[:-1]]
+        niche[category_creator[first]] = category_name[first]
     return {
         "creator_ids": _ints(creators[0]),
         "platform": np.array([PLATFORM_CODE[p] for p in creators[1].tolist()], dtype=np.int64),
@@ -284,6 +289,8 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
         "country": _objects(creators[7]),
         "language": _objects(creators[8]),
         "niche": niche,
+        "category_creator": category_creator,
+        "category_name": category_name,
     }
 
 
@@ -313,7 +320,7 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
     feature_edges = _rows(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, _epoch_days(dialect, CreatorEdge.observed_at)).where(
-            CreatorEdge.workspace_id == workspace_id, CreatorEdge.kind.in_(("mentions", "collaborates")),
+            CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions", CreatorEdge.kind == "collaborates"),
             CreatorEdge.observed_at.is_not(None),
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
         3,

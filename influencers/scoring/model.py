@@ -108,10 +108,8 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # audience signals against peers (peer group: creators of the same country; niche for inactivity)
     "peer_min_creators": 5,               # a peer group needs this many sampled creators, else all creators
     "foreign_peer_share": 0.02,           # a country (language) under this share in the median peer audience is foreign
-    "dormant_following": 500,             # a foreign member is dormant-like when inactive or following this many
-    "farm_min_creators": 3,               # a member sampled by this many creators ...
-    "farm_min_niches": 3,                 # ... of this many niches ...
-    "farm_min_countries": 3,              # ... and this many creator countries is farm-shared
+    "farm_min_creators": 3,               # a member sampled by this many creators, no more than this share
+    "farm_max_related_share": 0.5,        # of them sharing a category, nor a country (or language), is farm-shared
     "suspicious_audience_share": 0.15,    # farm-shared or foreign-dormant share (Wilson low bound) above this
     "inactive_excess": 0.25,              # inactive share above the niche peers' median by this (reported)
     # drip-fed followers: growth windows of 14..70 days
