@@ -195,14 +195,15 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
     if candidate.any():
         incidence = sp.csr_matrix((np.ones(int(candidate.sum()), dtype=np.int32),
                                    (member[candidate], creator[candidate])), shape=(n_members, n))
-        related = t("farm_max_related_share") * np.maximum(degree, 1)
+        def spread(one_hot):
+            # Judged among the member's creators whose value is known (unknown is no evidence).
+            known = incidence @ (np.asarray(one_hot.sum(axis=1)).ravel() > 0).astype(np.int32)
+            top = np.asarray((incidence @ one_hot).max(axis=1).todense()).ravel()
+            return (known >= t("farm_min_creators")) & (top <= t("farm_max_related_share") * known)
 
-        def top(one_hot):
-            return np.asarray((incidence @ one_hot).max(axis=1).todense()).ravel()
-
-        spread_categories = top(categories) <= related
-        spread_countries = top(_one_hot(country_code, n_countries)) <= related
-        spread_languages = top(_one_hot(language_code, n_languages)) <= related
+        spread_categories = spread(categories)
+        spread_countries = spread(_one_hot(country_code, n_countries))
+        spread_languages = spread(_one_hot(language_code, n_languages))
         farm_member = ((degree >= t("farm_min_creators")) & spread_categories
                        & (spread_countries | spread_languages))
     farm_rows = farm_member[member]
