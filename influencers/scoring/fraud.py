@@ -370,7 +370,9 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
     # the tier overall. Without: only overwhelming comment evidence on repeated posts.
     with_graph = graph_signal & (repeated_posts | (creator_z >= t("pod_creator_z")))
     # Without partners in the data: comments per like far above the tier on most posts.
-    comments_only = (~graph_signal & repeated_posts & (share >= t("pod_most_posts_share"))
+    above = eligible & (z_cpl > t("pod_most_posts_z"))
+    most_share = np.where(n_eligible > 0, grouped.counts(creator, n, above) / np.maximum(n_eligible, 1), 0.0)
+    comments_only = (~graph_signal & (n_eligible >= t("pod_min_posts")) & (most_share >= t("pod_most_posts_share"))
                      & (creator_z >= t("pod_comments_only_z")))
     # A dense clique of mutual commenters, when no posts are there to show its effect.
     dense = (degree >= t("pod_graph_only_reciprocal")) & (clustering >= t("pod_graph_only_clustering"))
@@ -406,6 +408,9 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                         z=_f(eng.z["comments_per_like"][c]),
                         threshold={"z_with_partners": t("pod_creator_z"), "z_without_partners": t("pod_comments_only_z")},
                         benchmark=eng.benchmarks["comments_per_like"].describe(p, tr)),
+                _signal("posts_above_tier_share", most_share[c], kind="measured", n=int(n_eligible[c]),
+                        threshold={"post_comments_per_like_z_above": t("pod_most_posts_z"),
+                                   "min_share_without_partners": t("pod_most_posts_share")}),
                 _signal("reciprocal_comment_partners", int(degree[c]), kind="measured",
                         threshold=t("pod_min_reciprocal")),
                 _signal("reciprocal_clustering", clustering[c], kind="measured",
@@ -510,5 +515,7 @@ def detect_fraud(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResu
     """Every flag; ``activity``: :func:`activity_flags` computed already."""
     if activity is None:
         activity = activity_flags(inputs, eng, model, pods)
+    activity = dict(activity)
+    activity["drip_followers"] = fraud_hidden.corroborate_drip(activity["drip_followers"], inputs, eng, aud, model)
     return {"bought_followers": bought_followers(inputs, aud, eng, model),
             "suspicious_audience": fraud_hidden.suspicious_audience(inputs, aud, model), **activity}

@@ -90,6 +90,7 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     if not len(creator):
         return out
     logf = np.log(np.maximum(followers, 1.0))
+    group_creators, group_starts = np.unique(creator, return_index=True)
     group = inputs.platform * len(TIERS) + eng.tier
     for w in _windows(model):
         start = rows - w
@@ -106,7 +107,7 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
         span = np.maximum(day - day[start], 1)
         rate = np.where(ok, (logf - logf[start]) / span, -np.inf)
         best = np.full(n, -np.inf)
-        np.maximum.at(best, creator, rate)
+        best[group_creators] = np.maximum.reduceat(rate, group_starts)  # rows are sorted by creator
         has = np.isfinite(best)
         med, mad = grouped.median_and_mad(group[has], best[has], len(PLATFORMS) * len(TIERS))
         count = np.bincount(group[has], minlength=len(PLATFORMS) * len(TIERS))
@@ -219,6 +220,9 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
             inputs, eng, int(c), int(day[s]), int(day[e]), followers_on, int(t("drip_min_posts")))
     flagged = (candidate & (jump_share <= t("drip_max_jump_share"))
                & (np.nan_to_num(elasticity, nan=np.inf) < t("drip_max_elasticity")))
+    # Engagement not measurable (too few posts, too small a change): the audience decides
+    # (see corroborate_drip), once the audience pass has run.
+    unmeasured = candidate & (jump_share <= t("drip_max_jump_share")) & np.isnan(elasticity)
     floor = t("drip_peer_z")
     strength = np.where(flagged, np.clip(0.5 * (d["z"] - floor) / floor + 0.5 * (1 - np.clip(elasticity, 0, 1)),
                                          0.1, 1.0), 0.0)
@@ -240,7 +244,42 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
              "n_posts_in_window": int(posts_inside[c]),
              "description": "log(median engagement change) / log(follower change), posts before vs in the window"},
         ]}
-    result.signals = {"drip": d, "elasticity": elasticity}
+    result.signals = {"drip": d, "elasticity": elasticity, "unmeasured": unmeasured, "jump_share": jump_share,
+                      "posts_before": posts_before, "posts_inside": posts_inside}
+    return result
+
+
+def corroborate_drip(result, inputs: ScoringInputs, eng: EngagementResult, aud: AudienceResult,
+                     model: ScoringModel):
+    """Drip candidates whose engagement change could not be measured are flagged when the
+    audience sample holds the bought followers: a fake share of at least
+    ``drip_audience_share`` x the window's gain."""
+    t = model.threshold
+    s = result.signals
+    if "unmeasured" not in s:
+        return result
+    d = s["drip"]
+    add = s["unmeasured"] & ~result.flagged & (np.nan_to_num(aud.fake_share) >= t("drip_audience_share")
+                                               * np.nan_to_num(d["gain_share"]))
+    if result.abstained is not None:
+        add &= ~result.abstained
+    for c in np.flatnonzero(add):
+        c = int(c)
+        result.flagged[c] = True
+        result.strength[c] = float(np.clip(0.5 * (d["z"][c] - t("drip_peer_z")) / t("drip_peer_z"), 0.1, 1.0))
+        result.evidence[c] = {"signals": [
+            growth_signal(inputs, eng, d, c, model),
+            {"name": "window_gain_share", "value": _f(d["gain_share"][c]), "kind": "measured",
+             "threshold": t("drip_min_gain_share")},
+            {"name": "largest_3_day_share_of_gain", "value": _f(s["jump_share"][c]), "kind": "measured",
+             "threshold": t("drip_max_jump_share")},
+            {"name": "engagement_elasticity", "value": None, "kind": "measured",
+             "n_posts_before": int(s["posts_before"][c]), "n_posts_in_window": int(s["posts_inside"][c]),
+             "description": "not measurable: too few posts or too small a follower change"},
+            {"name": "fake_follower_share", "value": _f(aud.fake_share[c]), "kind": "estimated",
+             "n": int(aud.sample_size[c]),
+             "threshold": {"at_least_times_window_gain": t("drip_audience_share")}},
+        ]}
     return result
 
 
@@ -334,11 +373,16 @@ def engagement_signals(inputs: ScoringInputs, eng: EngagementResult, model: Scor
     n_views = grouped.counts(creator, n, eligible & ~np.isnan(z_views))
     high_views = grouped.counts(creator, n, eligible & (z_views > t("engagement_post_z")))
     high_followers = grouped.counts(creator, n, eligible & (z_followers > t("engagement_post_z")))
+    # Against the creator's own quieter posts: bought on many posts, the rest stay where they were.
+    low = grouped.quantile(creator, np.where(eligible, posts.engagement, np.nan), n, 0.2)
+    above_own = grouped.counts(creator, n, eligible & (posts.engagement >= t("engagement_own_ratio") * low[creator]))
     with np.errstate(invalid="ignore", divide="ignore"):
         share_views = np.where(n_views > 0, high_views / np.maximum(n_views, 1), np.nan)
         share_followers = np.where(n_posts > 0, high_followers / np.maximum(n_posts, 1), np.nan)
+        share_own = np.where(n_posts > 0, above_own / np.maximum(n_posts, 1), np.nan)
     return {"n_posts": n_posts, "n_views": n_views, "high_views": high_views, "high_followers": high_followers,
-            "share_views": share_views, "share_followers": share_followers}
+            "share_views": share_views, "share_followers": share_followers, "share_own": share_own,
+            "above_own": above_own}
 
 
 def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel):
@@ -353,7 +397,10 @@ def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: Scori
         & (np.nan_to_num(s["share_views"]) >= t("engagement_min_post_share")))
     by_followers = (z_followers >= t("engagement_followers_z")) & (
         np.nan_to_num(s["share_followers"]) >= t("engagement_followers_post_share"))
-    flagged = by_views | by_followers
+    above_tier = np.fmax(np.nan_to_num(eng.z["er_views"], nan=-np.inf), z_followers) >= t("engagement_own_tier_z")
+    by_own = (above_tier & (s["above_own"] >= t("engagement_min_posts") + 1)
+              & (np.nan_to_num(s["share_own"]) >= t("engagement_own_share")))
+    flagged = by_views | by_followers | by_own
     share = np.maximum(np.nan_to_num(s["share_views"]), np.nan_to_num(s["share_followers"]))
     strength = np.where(flagged, np.clip((share - t("engagement_min_post_share")) / 0.5, 0.1, 1.0), 0.0)
     result = FlagResult("bought_engagement", "Likes and comments far above what the views (or followers)"
@@ -381,4 +428,9 @@ def engagement_signal_list(inputs, eng: EngagementResult, s: dict, c: int, model
          "posts_per_view_above": int(s["high_views"][c]), "posts_per_follower_above": int(s["high_followers"][c]),
          "threshold": {"post_z_above": t("engagement_post_z"), "share_with_views": t("engagement_min_post_share"),
                        "share_without_views": t("engagement_followers_post_share")}},
+        {"name": "posts_above_own_baseline_share", "value": _f(s["share_own"][c]), "kind": "measured",
+         "n": int(s["n_posts"][c]), "posts": int(s["above_own"][c]),
+         "description": "posts with at least engagement_own_ratio x the creator's 20th-percentile engagement",
+         "threshold": {"ratio": t("engagement_own_ratio"), "share_at_least": t("engagement_own_share"),
+                       "creator_z_above_tier": t("engagement_own_tier_z")}},
     ]

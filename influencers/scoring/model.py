@@ -92,7 +92,7 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "pod_min_post_share": 0.25,
     "pod_min_reciprocal": 2,              # creators commenting on it that it comments on too
     "pod_creator_z": 2.0,                 # with partners: pooled comments/likes z above this ...
-    "pod_comments_only_z": 3.5,           # without partners: repeated posts and a z above this
+    "pod_comments_only_z": 2.5,           # without partners: most posts (pod_most_posts_share) and a z above this
     "pod_graph_only_reciprocal": 4,       # without posts: this many partners ...
     "pod_graph_only_clustering": 0.5,     # ... themselves this densely connected
     # following churn
@@ -115,12 +115,13 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     # drip-fed followers: growth windows of 14..70 days
     "drip_min_window_days": 14,
     "drip_max_window_days": 70,
-    "drip_min_gain_share": 0.15,          # the window gains at least this share of its starting followers
+    "drip_min_gain_share": 0.06,          # the window gains at least this share of its starting followers
     "drip_peer_z": 4.0,                   # window daily growth, robust z against platform x tier peers
     "drip_own_ratio": 3.0,                # ... and this many times the creator's own growth outside the window
     "drip_max_jump_share": 0.5,           # no 3 days hold more than this share of the window's gain (else a spike)
     "drip_max_elasticity": 0.5,           # log(engagement change) / log(follower change) below this
     "drip_min_posts": 3,                  # posts before and in the window, each
+    "drip_audience_share": 0.5,           # without measurable engagement: fake share >= this x the window's gain
     "prior_daily_growth": 0.001,          # peer growth when the platform x tier has < peer_min_creators
     "prior_daily_growth_scale": 0.001,
     # featured by a bigger account
@@ -133,7 +134,11 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "engagement_views_z": 3.0,            # creator's median engagement per view z
     "engagement_followers_z": 3.5,        # without views: engagement per follower z ...
     "engagement_followers_post_share": 0.5,  # ... on at least this share of posts
-    "pod_most_posts_share": 0.5,          # a pod without partners: this share of posts above the tier
+    "engagement_own_ratio": 3.0,          # a post at this many times the creator's 20th-percentile engagement ...
+    "engagement_own_share": 0.3,          # ... on this share of posts (at least engagement_min_posts + 1) ...
+    "engagement_own_tier_z": 1.0,         # ... with the creator's engagement above the tier by this z
+    "pod_most_posts_share": 0.5,          # a pod without partners: this share of posts ...
+    "pod_most_posts_z": 1.0,              # ... with comments per like above the tier by this z
     # reach component scale (log10 of estimated reach)
     "reach_log10_floor": 2.0,
     "reach_log10_ceiling": 7.0,
