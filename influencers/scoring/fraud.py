@@ -372,8 +372,11 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
     # Without partners in the data: comments per like far above the tier on most posts.
     above = eligible & (z_cpl > t("pod_most_posts_z"))
     most_share = np.where(n_eligible > 0, grouped.counts(creator, n, above) / np.maximum(n_eligible, 1), 0.0)
+    # "Far above" also in plain terms: a tight benchmark's z alone can call 1.4x far.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = eng.metrics["comments_per_like"] / eng.benchmarks["comments_per_like"].median[inputs.platform, eng.tier]
     comments_only = (~graph_signal & (n_eligible >= t("pod_min_posts")) & (most_share >= t("pod_most_posts_share"))
-                     & (creator_z >= t("pod_comments_only_z")))
+                     & (creator_z >= t("pod_comments_only_z")) & (np.nan_to_num(ratio) >= t("pod_comments_only_ratio")))
     # A dense clique of mutual commenters, when no posts are there to show its effect.
     dense = (degree >= t("pod_graph_only_reciprocal")) & (clustering >= t("pod_graph_only_clustering"))
     graph_only = dense & (n_eligible == 0)
@@ -408,6 +411,8 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                         z=_f(eng.z["comments_per_like"][c]),
                         threshold={"z_with_partners": t("pod_creator_z"), "z_without_partners": t("pod_comments_only_z")},
                         benchmark=eng.benchmarks["comments_per_like"].describe(p, tr)),
+                _signal("comments_per_like_to_benchmark", ratio[c], kind="measured",
+                        threshold={"without_partners_at_least": t("pod_comments_only_ratio")}),
                 _signal("posts_above_tier_share", most_share[c], kind="measured", n=int(n_eligible[c]),
                         threshold={"post_comments_per_like_z_above": t("pod_most_posts_z"),
                                    "min_share_without_partners": t("pod_most_posts_share")}),

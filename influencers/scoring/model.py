@@ -139,6 +139,7 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "engagement_own_tier_z": 1.0,         # ... with the creator's engagement above the tier by this z
     "pod_most_posts_share": 0.5,          # a pod without partners: this share of posts ...
     "pod_most_posts_z": 1.0,              # ... with comments per like above the tier by this z
+    "pod_comments_only_ratio": 2.0,       # ... and the creator's comments per like this many times the tier's
     # reach component scale (log10 of estimated reach)
     "reach_log10_floor": 2.0,
     "reach_log10_ceiling": 7.0,
