@@ -1,6 +1,7 @@
 """HTTP routes for creators: parse, check access, call the creator service, serialise."""
 from __future__ import annotations
 
+from flask import g
 from flask_smorest import abort
 
 from influencers.api import unit_of_work
@@ -12,9 +13,11 @@ from influencers.api.creators.schemas import (
     CreatorListArgs,
     CreatorSchema,
     CreatorUpdateSchema,
+    PostListArgs,
     PostSchema,
     SnapshotSchema,
 )
+from influencers.brands import service as brands
 from influencers.creators import service
 from influencers.creators.service import CreatorFilters
 
@@ -89,18 +92,27 @@ def delete_creator(creator_id):
     creator = _creator_or_404(creator_id)
     blp.check_etag(etag_of("creator", creator.id, creator.version))
     try:
-        service.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version)
+        service.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
+                               key_id=g.principal.key_id)
     except service.StaleVersion:
         abort(412, message="The creator changed since it was read; fetch it again and retry.")
 
 
 @blp.route("/<id:creator_id>/posts", methods=["GET"], operation_id="listCreatorPosts", summary="List a creator's posts, newest first")
 @requires("read")
+@blp.arguments(PostListArgs, location="query", as_kwargs=True)
 @blp.response(200, PostSchema(many=True))
 @blp.paginate(SQLPage)
-def list_posts(creator_id):
+def list_posts(creator_id, mention=None, sponsored=None):
     _creator_or_404(creator_id)
-    return Listing(unit_of_work.session(), service.posts_select(creator_id))
+    brand_id = None
+    if mention is not None:
+        brand = brands.find_brand(unit_of_work.session(), current_workspace_id(), mention)
+        if brand is None:
+            message = f"no brand named {mention!r}: define it (POST /v1/brands) to find the posts mentioning it"
+            abort(422, message=message, errors={"query": {"mention": [message]}})
+        brand_id = brand.id
+    return Listing(unit_of_work.session(), service.posts_select(creator_id, brand_id, sponsored))
 
 
 @blp.route("/<id:creator_id>/snapshots", methods=["GET"], operation_id="listCreatorSnapshots", summary="List a creator's daily follower snapshots, newest first")

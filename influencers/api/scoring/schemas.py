@@ -1,9 +1,12 @@
 """Scoring runs, jobs, creator scores with explanations, discovery search and lookalikes."""
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from influencers.api.brands.filters import BrandDiscoveryArgs
 from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
 from influencers.api.schemas import QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS
@@ -69,8 +72,18 @@ class ScoreSummarySchema(ma.Schema):
     run_id = fields.Integer(required=True, metadata={"description": "The scoring run that stored it"})
 
 
+class GrowthSchema(ma.Schema):
+    growth_30d = fields.Float(allow_none=True, required=True)
+    snapshots_30d = fields.Integer(required=True, metadata={"description": "Snapshots the 30-day growth rests on"})
+    growth_90d = fields.Float(allow_none=True, required=True)
+    snapshots_90d = fields.Integer(required=True, metadata={"description": "Snapshots the 90-day growth rests on"})
+    as_of = fields.Date(allow_none=True, required=True)
+    basis = fields.String(required=True)
+
+
 class ScoredCreatorSchema(CreatorSchema):
     score = fields.Nested(ScoreSummarySchema, required=True)
+    growth = fields.Nested(GrowthSchema, metadata={"description": "Follower growth (in discovery results)"})
 
 
 class CreatorScoreSchema(ma.Schema):
@@ -79,6 +92,8 @@ class CreatorScoreSchema(ma.Schema):
     explanation = fields.Dict(required=True, metadata={
         "description": "Every component's value, weight and contribution; flags with evidence; audience, "
                        "engagement and reach inputs labelled measured or estimated; sample size; as-of date; model version"})
+    context = fields.Dict(metadata={
+        "description": "Not part of the score: the creator's brand history (brands mentioned, sponsored or organic)"})
 
 
 class ScoreHistoryItemSchema(ScoreSummarySchema):
@@ -98,9 +113,22 @@ VALUE_RULES = {
 }
 
 
+# What the document promises (and the field enforces first), so clients and generators can
+# build valid conditions: a share is 0 to 1 in plain decimal notation.
+AUDIENCE_CONDITION_PATTERN = (
+    r"^(country:[A-Za-z]{2}|language:[A-Za-z]{2}|gender:(" + "|".join(GENDERS) + ")|age_range:("
+    + "|".join(age.replace("+", r"\+") for age in AGE_RANGES) + r")):(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$"
+)
+
+
 class AudienceConditionField(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": AUDIENCE_CONDITION_PATTERN}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(AUDIENCE_CONDITION_PATTERN, text):
+            raise ma.ValidationError("use dimension:value:min_share, e.g. country:FR:0.3 (see the pattern)")
         parts = text.rsplit(":", 1)
         head = parts[0].split(":", 1) if len(parts) == 2 else []
         if len(head) != 2:
@@ -128,7 +156,7 @@ def _share(**kw):
     return fields.Float(validate=validate.Range(min=0, max=1), **kw)
 
 
-class DiscoveryArgs(CreatorListArgs):
+class DiscoveryArgs(BrandDiscoveryArgs, CreatorListArgs):
     min_engagement_rate = _share()
     max_engagement_rate = _share()
     min_authenticity = fields.Float(validate=validate.Range(min=0, max=100))
