@@ -125,7 +125,6 @@ class _Builder:
         return member
 
     def aged_bot(self, k) -> dict:
-        rng = self.rng
         bot_id = int(self.farm[k % len(self.farm)])
         local = np.random.default_rng(bot_id)  # the same account whoever samples it
         country = str(local.choice(list(REGIONS)))
@@ -135,7 +134,6 @@ class _Builder:
                   "created_at": self.day(local.integers(500, 2500)),
                   "last_post_at": self.day(local.integers(200, 700)), "country": country,
                   "language": REGIONS[country][0]}
-        del rng
         return member
 
     def cheap_bot(self, k) -> dict:

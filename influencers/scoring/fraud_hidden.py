@@ -152,11 +152,10 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     return out
 
 
-def _elasticity(inputs: ScoringInputs, eng: EngagementResult, c: int, start_day: int, end_day: int,
+def _elasticity(rows: np.ndarray, eng: EngagementResult, start_day: int, end_day: int,
                 followers_on: callable, min_posts: int) -> tuple[float, int, int]:
     """log(engagement change) / log(follower change) between the posts before the window and in it
     (or the first and second half of the window when too few posts precede it)."""
-    rows = _posts_of(inputs, c)
     days = eng.posts.day[rows].astype(np.int64)
     before = rows[(days < start_day)]
     inside = rows[(days >= start_day) & (days <= end_day)]
@@ -175,20 +174,6 @@ def _elasticity(inputs: ScoringInputs, eng: EngagementResult, c: int, start_day:
     return float(np.log(e2 / e1) / np.log(f2 / f1)), len(before), len(inside)
 
 
-_POST_ORDER: dict[int, tuple] = {}
-
-
-def _posts_of(inputs: ScoringInputs, c: int) -> np.ndarray:
-    cached = _POST_ORDER.get(id(inputs))
-    if cached is None or cached[0] is not inputs:
-        order = np.argsort(inputs.post_creator, kind="stable")
-        bounds = np.searchsorted(inputs.post_creator[order], np.arange(inputs.n_creators + 1))
-        _POST_ORDER.clear()
-        cached = _POST_ORDER[id(inputs)] = (inputs, order, bounds)
-    _, order, bounds = cached
-    return order[bounds[c]:bounds[c + 1]]
-
-
 def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel, abstain: np.ndarray):
     from influencers.scoring.fraud import FlagResult
 
@@ -204,6 +189,9 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     day, followers, creator = d["_day"], d["_followers"], d["_creator"]
     posts_before = np.zeros(n, dtype=np.int64)
     posts_inside = np.zeros(n, dtype=np.int64)
+    # Each candidate's posts: one sort of the post rows by creator.
+    post_order = np.argsort(inputs.post_creator, kind="stable")
+    post_bounds = np.searchsorted(inputs.post_creator[post_order], np.arange(n + 1))
     for c in np.flatnonzero(candidate):
         s, e = int(d["start"][c]), int(d["end"][c])
         f = followers[s:e + 1]
@@ -217,7 +205,8 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
             return np.interp(days, days_c, fol_c)
 
         elasticity[c], posts_before[c], posts_inside[c] = _elasticity(
-            inputs, eng, int(c), int(day[s]), int(day[e]), followers_on, int(t("drip_min_posts")))
+            post_order[post_bounds[c]:post_bounds[c + 1]], eng, int(day[s]), int(day[e]), followers_on,
+            int(t("drip_min_posts")))
     flagged = (candidate & (jump_share <= t("drip_max_jump_share"))
                & (np.nan_to_num(elasticity, nan=np.inf) < t("drip_max_elasticity")))
     # Engagement not measurable (too few posts, too small a change): the audience decides
