@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
+import marshmallow as ma
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 from flask_limiter import Limiter
 
-from influencers.api import auth, unit_of_work
+from influencers.api import auth, contract, unit_of_work
 from influencers.api.base import Api
 from influencers.api.converters import IdConverter
 from influencers.api.errors import register_error_handlers
@@ -65,7 +66,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.extensions["influencers.settings"] = settings
     app.extensions["influencers.db"] = db
 
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [contract.ExamplesPlugin(contract.load_examples())]})
+    api.ma_plugin.converter.add_attribute_function(contract.contract_attributes)
+    api.register_field(ma.fields.Url, "string", "uri")
     app.extensions["influencers.api"] = api
     api.register_converter(IdConverter, lambda _converter: {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1})
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)

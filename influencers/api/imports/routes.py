@@ -27,16 +27,36 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 @requires("write")
 @blp.doc(requestBody={
     "required": True,
-    "description": "One record per line, in the format of `shared/import-format.md`.",
-    "content": {"application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}},
+    "description": (
+        "One record per line, in the format of `docs/import-format.md`: as the body itself "
+        "(`application/x-ndjson`), or as the file `file` of a `multipart/form-data` upload "
+        "(what generated clients send); both go through the same importer."),
+    "content": {
+        "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": "The NDJSON file (any file name)"}},
+        }},
+    },
 })
 @blp.response(200, ImportReportSchema, description="The import report: valid lines stored, rejected ones listed")
 @blp.alt_response(413, description="The body exceeds the import size limit (use the CLI for larger files)")
 @blp.alt_response(415, description="The body is not NDJSON")
 def create_import():
     mimetype = request.mimetype or ""
-    if mimetype not in NDJSON_TYPES:
-        abort(415, message=f"Send the records as application/x-ndjson (got '{mimetype or 'no content type'}').")
+    if mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            abort(422, message="Send the NDJSON file as the form field 'file'.",
+                  errors={"files": {"file": ["Missing data for required field."]}})
+        stream = upload.stream
+    elif mimetype in NDJSON_TYPES:
+        stream = request.stream
+    else:
+        abort(415, message="Send the records as application/x-ndjson or as the file 'file' of a "
+                           f"multipart/form-data upload (got '{mimetype or 'no content type'}').")
     from influencers.imports.importer import run_import
 
     settings = current_app.extensions["influencers.settings"]
@@ -44,7 +64,7 @@ def create_import():
     report = run_import(
         current_app.extensions["influencers.db"],
         current_workspace_id(),
-        request.stream,
+        stream,
         secret=settings.pseudonym_secret,
     )
     return asdict(report)
