@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     def docs_assets(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
+    contract.document_shared_parameters(api.spec)
     public_endpoints |= {"docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
 
     @app.before_request

@@ -105,6 +105,18 @@ def contract_attributes(self, field, ret, **_kwargs) -> dict:
     return {}
 
 
+# Shared header parameters flask-smorest declares once (as components).
+ETAG_EXAMPLE = '"0b4e7a0e5fe84ad35fb5f95b9ceeac79"'
+
+
+def document_shared_parameters(spec) -> None:
+    for name in ("IF_MATCH", "IF_NONE_MATCH"):
+        parameter = spec.components.parameters.get(name)
+        if parameter is not None:
+            parameter["example"] = ETAG_EXAMPLE
+            parameter.setdefault("description", "The ETag the resource was last read with")
+
+
 def load_examples() -> dict:
     text = resources.files("influencers.api").joinpath(EXAMPLES_RESOURCE).read_text()
     return json.loads(text)
@@ -122,16 +134,25 @@ class ExamplesPlugin(BasePlugin):
         self.examples = examples
 
     def path_helper(self, path=None, operations=None, parameters=None, **_kwargs):
+        # Path-level parameters (the path's ids); the operation's own parts in operation_helper,
+        # which runs after the marshmallow plugin has expanded query schemas into parameters.
+        for operation in (operations or {}).values():
+            values = self.examples.get(operation.get("operationId"), {}).get("parameters", {})
+            for parameter in parameters or []:
+                if isinstance(parameter, dict) and parameter.get("name") in values:
+                    parameter["example"] = values[parameter["name"]]
+        return None
+
+    def operation_helper(self, path=None, operations=None, **_kwargs):
         for operation in (operations or {}).values():
             example = self.examples.get(operation.get("operationId"))
             if example:
-                _add_example(operation, parameters or [], example)
-        return None
+                _add_example(operation, example)
 
 
-def _add_example(operation: dict, path_parameters: list, example: dict) -> None:
+def _add_example(operation: dict, example: dict) -> None:
     values = example.get("parameters", {})
-    for parameter in [*path_parameters, *operation.get("parameters", [])]:
+    for parameter in operation.get("parameters", []):
         if isinstance(parameter, dict) and parameter.get("name") in values:
             parameter["example"] = values[parameter["name"]]
     for media_type, body in example.get("request", {}).items():
