@@ -1,0 +1,89 @@
+"""The README's tour runs as written: its shell block, unchanged, against the demo `make run` serves.
+
+The block is read from README.md, run by bash with curl (made to fail on an HTTP
+error) from the repository root, against gunicorn on the demo data set that
+`influencers demo` imports (300 creators, seed 7: the ids the tour names).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.test_gunicorn import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tour_block() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## A tour of the API", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1, "the tour is one ```sh block"
+    return blocks[0]
+
+
+def test_tour_names_only_files_in_the_repository():
+    for name in re.findall(r"@([\w./-]+)", tour_block()):
+        assert (ROOT / name).is_file(), name
+
+
+def test_readme_links_the_import_format():
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/import-format.md)" in readme
+    assert (ROOT / "docs" / "import-format.md").is_file() and (ROOT / "docs" / "import-sample.ndjson").is_file()
+    assert "shared/import-format.md" not in readme
+
+
+@pytest.fixture
+def demo_server(empty_database, tmp_path):
+    from influencers.cli import main
+
+    env = {"INFLUENCERS_DATABASE_URL": empty_database.url, "INFLUENCERS_PSEUDONYM_SECRET": "tour"}
+    result = CliRunner().invoke(main, ["demo"], env=env)
+    assert result.exit_code == 0, result.output
+    key = re.search(r"admin key: (\S+)", result.output).group(1)
+    port = free_port()
+    log = open(tmp_path / "gunicorn.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "influencers.app:create_app()"], env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while True:
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1)
+            break
+        except Exception:
+            if time.time() > deadline:
+                process.kill()
+                pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
+            time.sleep(0.2)
+    yield base, key
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_the_tour_runs_as_written_on_the_demo(demo_server, tmp_path):
+    base, key = demo_server
+    script = tmp_path / "tour.sh"
+    # The reader's setup, as the README says it; curl fails on any HTTP error and says which.
+    script.write_text(
+        "set -euo pipefail\n"
+        f"export KEY={key} API={base}/v1\n"
+        'H="Authorization: Bearer $KEY"\n'
+        'curl() { command curl --silent --show-error --fail-with-body --max-time 120 "$@"; echo; }\n'
+        + tour_block())
+    result = subprocess.run(["bash", str(script)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not result.stderr.strip(), result.stderr  # e.g. curl's "Failed to open data.ndjson"
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert len(answers) == len(re.findall(r"^curl ", tour_block(), flags=re.M))
+    sample = (ROOT / "docs" / "import-sample.ndjson").read_text().splitlines()
+    assert answers[0]["lines_read"] == len(sample) and answers[0]["rejected_count"] == 0
