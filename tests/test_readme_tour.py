@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from tests.test_gunicorn import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+ANSWER_END = "--- end of answer ---"
 
 
 def tour_block() -> str:
@@ -78,12 +79,15 @@ def test_the_tour_runs_as_written_on_the_demo(demo_server, tmp_path):
         "set -euo pipefail\n"
         f"export KEY={key} API={base}/v1\n"
         'H="Authorization: Bearer $KEY"\n'
-        'curl() { command curl --silent --show-error --fail-with-body --max-time 120 "$@"; echo; }\n'
+        'curl() { command curl --silent --show-error --fail-with-body --max-time 120 "$@"; echo; echo "%s"; }\n'
+        % ANSWER_END
         + tour_block())
     result = subprocess.run(["bash", str(script)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not result.stderr.strip(), result.stderr  # e.g. curl's "Failed to open data.ndjson"
-    answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    answers = result.stdout.split(ANSWER_END + "\n")[:-1]
     assert len(answers) == len(re.findall(r"^curl ", tour_block(), flags=re.M))
+    assert answers[-1].startswith("level,"), answers[-1][:200]  # the report as CSV
+    answers = [json.loads(answer) for answer in answers[:-1]]
     sample = (ROOT / "docs" / "import-sample.ndjson").read_text().splitlines()
     assert answers[0]["lines_read"] == len(sample) and answers[0]["rejected_count"] == 0
