@@ -22,12 +22,20 @@ class StoredJson(fields.Nested):
         return nested_obj
 
 
+class ExplanationPart(ma.Schema):
+    """Stored explanations may carry more than is listed (flag-specific details, what newer model
+    versions add): the document says so (additionalProperties), so clients keep what they get."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+
 def _kind():
     return fields.String(required=True, validate=ma.validate.OneOf(KINDS),
                          metadata={"description": "measured (counted in the data) or estimated (by the model)"})
 
 
-class BenchmarkSchema(ma.Schema):
+class BenchmarkSchema(ExplanationPart):
     median = fields.Float(required=True, metadata={"description": "The benchmark median for the platform and tier"})
     log10_scale = fields.Float(required=True, metadata={"description": "Robust scale of log10 values"})
     source = fields.String(required=True, metadata={"description": "Where the benchmark comes from (workspace data or defaults)"})
@@ -37,7 +45,7 @@ class BenchmarkSchema(ma.Schema):
     kind = fields.String(metadata={"description": "measured or estimated"})
 
 
-class FigureSchema(ma.Schema):
+class FigureSchema(ExplanationPart):
     """One number with what it is. Only ``value`` and ``kind`` are always present."""
 
     value = fields.Float(allow_none=True, required=True, metadata={"description": "null when there was no data"})
@@ -59,7 +67,7 @@ class FigureSchema(ma.Schema):
     flag_factor = fields.Float(allow_none=True)
 
 
-class ScoreComponentSchema(ma.Schema):
+class ScoreComponentSchema(ExplanationPart):
     name = fields.String(required=True)
     value = fields.Float(allow_none=True, required=True, metadata={"description": "0-100 (estimated)"})
     kind = _kind()
@@ -71,13 +79,13 @@ class ScoreComponentSchema(ma.Schema):
     capped_at_benchmark = fields.String(metadata={"description": "Why engagement was capped at its benchmark"})
 
 
-class LeftOutComponentSchema(ma.Schema):
+class LeftOutComponentSchema(ExplanationPart):
     name = fields.String(required=True)
     weight = fields.Float(required=True)
     reason = fields.String(required=True)
 
 
-class EvidenceSignalSchema(ma.Schema):
+class EvidenceSignalSchema(ExplanationPart):
     name = fields.String(required=True)
     value = fields.Float(allow_none=True, required=True, metadata={"description": "null without data"})
     kind = _kind()
@@ -89,12 +97,12 @@ class EvidenceSignalSchema(ma.Schema):
     description = fields.String()
 
 
-class FlagEvidenceSchema(ma.Schema):
+class FlagEvidenceSchema(ExplanationPart):
     signals = fields.List(fields.Nested(EvidenceSignalSchema), required=True,
                           metadata={"description": "The measured or estimated signals that raised the flag"})
 
 
-class FlagExplanationSchema(ma.Schema):
+class FlagExplanationSchema(ExplanationPart):
     name = fields.String(required=True)
     description = fields.String(required=True)
     strength = fields.Nested(FigureSchema, required=True, metadata={"description": "0-1"})
@@ -104,7 +112,7 @@ class FlagExplanationSchema(ma.Schema):
         "comment cluster for engagement pods)")})
 
 
-class AudienceExplanationSchema(ma.Schema):
+class AudienceExplanationSchema(ExplanationPart):
     sample_size = fields.Integer(required=True)
     sampled_at = fields.String(allow_none=True, required=True, metadata={"description": "Date of the audience sample"})
     fake_follower_share = fields.Nested(FigureSchema, required=True)
@@ -115,7 +123,7 @@ class AudienceExplanationSchema(ma.Schema):
     reachable_share_used = fields.Nested(FigureSchema, required=True)
 
 
-class ReachExplanationSchema(ma.Schema):
+class ReachExplanationSchema(ExplanationPart):
     estimated_reach = fields.Nested(FigureSchema, required=True)
     follower_based = fields.Nested(FigureSchema, required=True)
     views_based = fields.Nested(FigureSchema, required=True)
@@ -123,7 +131,7 @@ class ReachExplanationSchema(ma.Schema):
                          metadata={"description": "followers, fake_share_used, reachable_share_used, reach_rate"})
 
 
-class ScoreExplanationSchema(ma.Schema):
+class ScoreExplanationSchema(ExplanationPart):
     creator_id = fields.Integer(required=True)
     handle = fields.String(allow_none=True, required=True)
     platform = fields.String(required=True)
