@@ -6,11 +6,10 @@ import logging
 import marshmallow as ma
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
-from flask_limiter import Limiter
 
-from influencers.api import auth, contract, unit_of_work
+from influencers.api import auth, contract, rate_limits, unit_of_work
 from influencers.api.base import Api
-from influencers.api.converters import IdConverter
+from influencers.api.converters import ID_SCHEMA, IdConverter
 from influencers.api.errors import register_error_handlers
 from influencers.config import Settings, load_settings
 from influencers.db import Database
@@ -26,9 +25,10 @@ def _blueprints():
     from influencers.api.meta.routes import blp as meta
     from influencers.api.scoring.routes import blp as scoring
     from influencers.api.shortlists.routes import blp as shortlists
+    from influencers.api.webhooks.routes import blp as webhooks
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph]
+    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, webhooks]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     logging.basicConfig(level=logging.INFO)
 
     db = database or Database(settings.database_url)
+    db.settings = settings  # jobs dispatched after a commit (webhook deliveries) run with them
     app.extensions["influencers.settings"] = settings
     app.extensions["influencers.db"] = db
 
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     api.ma_plugin.converter.add_attribute_function(contract.contract_attributes)
     api.register_field(ma.fields.Url, "string", "uri")
     app.extensions["influencers.api"] = api
-    api.register_converter(IdConverter, lambda _converter: {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1})
+    api.register_converter(IdConverter, lambda _converter: dict(ID_SCHEMA))
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
     public_endpoints = set()
     for blueprint in _blueprints():
@@ -84,38 +85,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     contract.document_shared_parameters(api.spec)
     public_endpoints |= {"docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
 
+    failed_auth = rate_limits.install(app, settings, public_endpoints)
+
     @app.before_request
     def _authenticate():
         if request.endpoint is None or request.endpoint in public_endpoints:
             return
-        auth.authenticate_request()
+        rate_limits.check_failed_auth(failed_auth, auth.authenticate_request)
 
     @app.before_request
     def _body_limit():
         if request.endpoint in BULK_ENDPOINTS:
             request.max_content_length = settings.max_import_bytes
 
-    Limiter(
-        key_func=_rate_limit_key,
-        app=app,
-        default_limits=[settings.rate_limit],
-        default_limits_exempt_when=lambda: request.endpoint in public_endpoints,
-        storage_uri=settings.rate_limit_storage_url,
-        headers_enabled=True,
-    )
-
     app.teardown_appcontext(unit_of_work.close_session)
     register_error_handlers(app)
     return app
-
-
-def _rate_limit_key() -> str:
-    """Limits apply per API key (its public prefix), or per client address without one."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    parts = token.strip().split("_", 2)
-    if scheme.lower() == "bearer" and len(parts) == 3:
-        return f"key:{parts[1]}"
-    return f"addr:{request.remote_addr}"
 
 
 # Endpoints whose bodies are bulk data (NDJSON imports) get the larger limit.

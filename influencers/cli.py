@@ -13,13 +13,16 @@ from pathlib import Path
 
 import click
 
-from influencers.config import load_settings
+from influencers.config import ConfigurationError, load_settings
 from influencers.db import Database
 
 
 class Context:
     def __init__(self):
-        self.settings = load_settings()
+        try:
+            self.settings = load_settings()
+        except ConfigurationError as error:
+            raise click.ClickException(str(error)) from None
         self._db = None
 
     @property
@@ -107,6 +110,26 @@ def key_create(ctx: Context, workspace_name: str, role: str, name: str | None):
     with ctx.db.transaction() as session:
         _key, plaintext = service.create_key(session, ws_id, role=role, name=name or f"{role} key (cli)")
     click.echo(plaintext)
+
+
+@main.group()
+def idempotency():
+    """Idempotency-Key records (kept INFLUENCERS_IDEMPOTENCY_TTL_HOURS, default 24)."""
+
+
+@idempotency.command("purge")
+@pass_context
+def idempotency_purge(ctx: Context):
+    """Delete expired Idempotency-Key records (the API also purges a workspace's on its next keyed request)."""
+    import datetime as dt
+
+    from influencers.db import utcnow
+    from influencers.workspaces import service
+
+    cutoff = utcnow() - dt.timedelta(hours=ctx.settings.idempotency_ttl_hours)
+    with ctx.db.transaction() as session:
+        deleted = service.purge_expired_idempotency_records(session, cutoff)
+    click.echo(f"purged {deleted} expired idempotency records")
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -211,6 +234,35 @@ def score(ctx: Context, workspace_name: str):
                f"{result['model_version']} (read {result['read_seconds']}s, compute {result['compute_seconds']}s)")
 
 
+@main.group()
+def webhooks():
+    """Webhook deliveries."""
+
+
+@webhooks.command("retry-due")
+@click.option("--grace-seconds", default=60.0, show_default=True,
+              help="Only attempts due at least this long ago (younger ones may be on their way).")
+@pass_context
+def webhooks_retry_due(ctx: Context, grace_seconds: float):
+    """Send the delivery attempts that are due but were never dispatched.
+
+    Without a broker, retries wait on timers in the process that scheduled them and are
+    lost when it stops: run this from cron (e.g. every few minutes) to send them. With a
+    broker it hands them to the workers; without one it sends them itself, one by one.
+    """
+    from influencers.jobs import runner
+    from influencers.webhooks.delivery import overdue_jobs
+
+    ctx.db.settings = ctx.settings
+    job_ids = overdue_jobs(ctx.db, grace_seconds)
+    for job_id in job_ids:
+        if ctx.settings.broker_url:
+            runner.dispatch(ctx.db, ctx.settings, job_id)
+        else:
+            runner.run_job(ctx.db, ctx.settings, job_id)
+    click.echo(f"{len(job_ids)} overdue delivery attempt(s) {'dispatched' if ctx.settings.broker_url else 'sent'}")
+
+
 EXPORT_COLUMNS = ["platform", "handle", "score", "authenticity", "fake_follower_share", "fake_follower_share_low",
                   "fake_follower_share_high", "reachable_share", "engagement_rate", "estimated_reach", "flags",
                   "sample_size", "confidence", "as_of", "model_version", "run_id", "creator_id"]
@@ -233,7 +285,9 @@ def export_scores(ctx: Context, workspace_name: str):
     from influencers.scoring.store import CreatorScore
 
     ws_id = _workspace_id(ctx, workspace_name)
-    writer = csv.writer(sys.stdout, lineterminator="\n")
+    from influencers import csv_export
+
+    writer = csv_export.Writer(sys.stdout, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     stmt = (
         select(Creator.platform, Creator.handle, CreatorScore)

@@ -18,6 +18,16 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if raw == "" else raw in ("1", "true", "yes", "on")
+
+
 DEFAULT_SCORING_WORKER_MIN_CREATORS = 5000
 
 
@@ -50,10 +60,30 @@ class Settings:
     # (e.g. redis://) is set, which makes the limit hold across gunicorn workers.
     rate_limit: str = "1200/minute"
     rate_limit_storage_url: str = "memory://"
+    # Failed authentications per client address; beyond it the address answers 429.
+    auth_failure_limit: str = "60/minute"
     # See scoring_worker_min_creators (None: never).
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
+    # Idempotency-Key records are kept this long; a key older than this is free again.
+    idempotency_ttl_hours: int = 24
     default_page_size: int = 20
     max_page_size: int = 100
+    # Webhooks (influencers.webhooks). Deliveries go to public HTTPS addresses only, unless
+    # the operator allows plain HTTP or lists non-public networks (CIDRs) they may reach.
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: tuple[str, ...] = ()
+    # The key endpoint signing secrets are derived from (see webhooks.signing); empty: derived
+    # from the pseudonymisation secret under a label of its own.
+    webhook_secret_key: bytes = b""
+    webhook_connect_timeout: float = 5.0
+    webhook_read_timeout: float = 10.0
+    webhook_max_response_bytes: int = 64 * 1024
+    # Retries: attempt n waits between half and all of min(base * 4^(n-1), max) seconds.
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 6 * 3600.0
+    # An endpoint whose deliveries have all failed for this long is disabled.
+    webhook_disable_after_seconds: float = 5 * 24 * 3600.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -68,16 +98,40 @@ def _sqlite_file(url: str) -> Path | None:
     return None if path in ("", ":memory:") else Path(path)
 
 
+class ConfigurationError(RuntimeError):
+    """The environment does not configure the deployment safely; the message says how to fix it."""
+
+
 def _pseudonym_secret(database_url: str) -> bytes:
+    """The secret from INFLUENCERS_PSEUDONYM_SECRET, or the file INFLUENCERS_PSEUDONYM_SECRET_FILE
+    (an absolute path), or, on SQLite only, ``pseudonym.secret`` beside the database file.
+
+    Never a path relative to the working directory: two commands run from two directories
+    would pseudonymise one follower twice. PostgreSQL (production) must configure it.
+    """
     raw = os.environ.get("INFLUENCERS_PSEUDONYM_SECRET")
     if raw:
         return raw.encode()
-    # Development default: a random secret in a file beside the SQLite database
-    # (or in ./instance), created once. Production sets the variable.
-    db_file = _sqlite_file(database_url)
-    folder = db_file.parent if db_file else Path("instance")
-    key_file = Path(os.environ.get("INFLUENCERS_PSEUDONYM_SECRET_FILE", folder / "pseudonym.secret"))
+    configured_file = os.environ.get("INFLUENCERS_PSEUDONYM_SECRET_FILE")
+    if configured_file:
+        key_file = Path(configured_file)
+        if not key_file.is_absolute():
+            raise ConfigurationError(
+                f"INFLUENCERS_PSEUDONYM_SECRET_FILE must be an absolute path (got {configured_file!r})")
+    elif not database_url.startswith("sqlite"):
+        raise ConfigurationError(
+            "set INFLUENCERS_PSEUDONYM_SECRET (or INFLUENCERS_PSEUDONYM_SECRET_FILE, an absolute path): "
+            "a database other than SQLite needs a configured pseudonymisation secret")
+    else:
+        db_file = _sqlite_file(database_url)
+        if db_file is None:
+            # An in-memory database lives as long as the process: so may its secret.
+            return secrets.token_hex(32).encode()
+        key_file = db_file.resolve().parent / "pseudonym.secret"
     if not key_file.exists():
+        if configured_file and not database_url.startswith("sqlite"):
+            raise ConfigurationError(f"INFLUENCERS_PSEUDONYM_SECRET_FILE {configured_file} does not exist")
+        # Development default: a random secret created once beside the SQLite database.
         key_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -102,7 +156,22 @@ def load_settings(**overrides) -> Settings:
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
+        auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),
         scoring_worker_min_creators=scoring_worker_min_creators(),
+        webhook_allow_http=_bool("INFLUENCERS_WEBHOOK_ALLOW_HTTP", False),
+        webhook_allowed_networks=tuple(
+            n.strip() for n in os.environ.get("INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()),
+        webhook_secret_key=os.environ.get("INFLUENCERS_WEBHOOK_SECRET_KEY", "").encode(),
+        webhook_connect_timeout=_float("INFLUENCERS_WEBHOOK_CONNECT_TIMEOUT", Settings.webhook_connect_timeout),
+        webhook_read_timeout=_float("INFLUENCERS_WEBHOOK_READ_TIMEOUT", Settings.webhook_read_timeout),
+        webhook_max_attempts=_int("INFLUENCERS_WEBHOOK_MAX_ATTEMPTS", Settings.webhook_max_attempts),
+        webhook_retry_base_seconds=_float("INFLUENCERS_WEBHOOK_RETRY_BASE_SECONDS",
+                                          Settings.webhook_retry_base_seconds),
+        webhook_retry_max_seconds=_float("INFLUENCERS_WEBHOOK_RETRY_MAX_SECONDS", Settings.webhook_retry_max_seconds),
+        webhook_max_response_bytes=_int("INFLUENCERS_WEBHOOK_MAX_RESPONSE_BYTES", Settings.webhook_max_response_bytes),
+        webhook_disable_after_seconds=_float("INFLUENCERS_WEBHOOK_DISABLE_AFTER_SECONDS",
+                                             Settings.webhook_disable_after_seconds),
+        idempotency_ttl_hours=_int("INFLUENCERS_IDEMPOTENCY_TTL_HOURS", Settings.idempotency_ttl_hours),
     )
     values.update(overrides)
     if "pseudonym_secret" not in values:

@@ -288,8 +288,13 @@ class Database:
             if self.is_sqlite
             else self.engine
         )
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._write = sessionmaker(bind=write_engine, expire_on_commit=False)
+        # Sessions know their Database, so domain code holding only a session can have
+        # jobs dispatched once its transaction commits (runner.dispatch_after_commit).
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info={"database": self})
+        self._write = sessionmaker(bind=write_engine, expire_on_commit=False, info={"database": self})
+        # The settings of the process that made it (jobs dispatched after a commit run with
+        # them); None: load_settings().
+        self.settings = None
 
     def session(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()

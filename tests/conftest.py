@@ -50,6 +50,7 @@ def _fresh_database(tmp_path, *, create_schema: bool):
     finally:
         # A test may end while a job it started (a scoring run answered 202) still
         # runs on the in-process pool; dropping its tables under it deadlocks.
+        runner.cancel_delayed_jobs()  # retries scheduled for later (webhook deliveries)
         runner.wait_for_in_process_jobs(timeout=120)
         db.dispose()
         if schema is not None:

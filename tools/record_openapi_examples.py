@@ -245,6 +245,71 @@ def journey(r: Recorder) -> None:
     r.call("getCampaignReport", "GET", "/v1/campaigns/{campaign_id}/report", path=cid)
     r.call("getCampaignReportCsv", "GET", "/v1/campaigns/{campaign_id}/report.csv", path=cid)
     assert added
+    webhooks(r)
+
+
+RECEIVER_URL = "https://hooks.agency.example/influencers"
+
+
+class Receiver:
+    """A local webhook receiver (answers 204); its address is shown as RECEIVER_URL in the examples."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/influencers"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def wait_for_deliveries(r: Recorder, endpoint_id: int, count: int) -> list:
+    import time
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        listed = r.client.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries", headers=r.headers).json
+        if len([d for d in listed if d["status"] in ("succeeded", "failed")]) >= count:
+            return listed
+        time.sleep(0.1)
+    raise SystemExit(f"deliveries of webhook endpoint {endpoint_id} did not finish")
+
+
+def webhooks(r: Recorder) -> None:
+    receiver = r.receiver
+    endpoint = r.call("createWebhookEndpoint", "POST", "/v1/webhook-endpoints", status=201, json_body={
+        "url": receiver.url, "events": ["campaign.status_changed", "deliverable.published"],
+        "description": "Agency dashboard"}).json
+    eid = {"webhook_endpoint_id": endpoint["id"]}
+    r.call("listWebhookEndpoints", "GET", "/v1/webhook-endpoints")
+    etag = r.call("getWebhookEndpoint", "GET", "/v1/webhook-endpoints/{webhook_endpoint_id}", path=eid).headers["ETag"]
+    etag = r.call("updateWebhookEndpoint", "PATCH", "/v1/webhook-endpoints/{webhook_endpoint_id}", path=eid,
+                  headers={"If-Match": etag}, json_body={"description": "Agency dashboard (production)"}).headers["ETag"]
+    etag = r.call("rotateWebhookEndpointSecret", "POST", "/v1/webhook-endpoints/{webhook_endpoint_id}/secret",
+                  path=eid, headers={"If-Match": etag}).headers["ETag"]
+    test = r.call("sendWebhookTestEvent", "POST", "/v1/webhook-endpoints/{webhook_endpoint_id}/test", path=eid,
+                  status=202).json
+    wait_for_deliveries(r, endpoint["id"], 1)
+    did = {**eid, "delivery_id": test["id"]}
+    r.call("getWebhookDelivery", "GET", "/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}",
+           path=did)
+    r.call("redeliverWebhook", "POST",
+           "/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries/{delivery_id}/redeliver", path=did, status=202)
+    wait_for_deliveries(r, endpoint["id"], 2)
+    r.call("listWebhookDeliveries", "GET", "/v1/webhook-endpoints/{webhook_endpoint_id}/deliveries", path=eid)
+    r.call("listWebhookEndpointAudit", "GET", "/v1/webhook-endpoints/{webhook_endpoint_id}/audit", path=eid)
+    etag = r.call("getWebhookEndpoint", "GET", "/v1/webhook-endpoints/{webhook_endpoint_id}", path=eid).headers["ETag"]
+    r.call("deleteWebhookEndpoint", "DELETE", "/v1/webhook-endpoints/{webhook_endpoint_id}", path=eid,
+           headers={"If-Match": etag}, status=204)
 
 
 def record(creators: int, seed: int) -> dict:
@@ -261,11 +326,19 @@ def record(creators: int, seed: int) -> dict:
         if result.exit_code:
             raise SystemExit(result.output)
         key = result.output.split("admin key: ")[1].split()[0]
-        app = create_app(Settings(database_url=url, pseudonym_secret=b"examples"))
+        receiver = Receiver()
+        # Deliveries go to the local receiver: plain HTTP on loopback allowed for it.
+        app = create_app(Settings(database_url=url, pseudonym_secret=b"examples", webhook_allow_http=True,
+                                  webhook_allowed_networks=("127.0.0.0/8",)))
         recorder = Recorder(app.test_client(), key)
+        recorder.receiver = receiver
         journey(recorder)
+        from influencers.jobs import runner
+
+        runner.wait_for_in_process_jobs(timeout=120)
         app.extensions["influencers.db"].dispose()
-        return recorder.examples
+        receiver.server.shutdown()
+        return json.loads(json.dumps(recorder.examples).replace(receiver.url, RECEIVER_URL))
 
 
 def main() -> None:

@@ -32,16 +32,26 @@ def authenticate_request() -> None:
     g.principal = principal
 
 
+def check_permission(permission: str) -> None:
+    """403 unless the caller's role grants ``permission``."""
+    if not g.principal.can(permission):
+        abort(403, message=f"The '{g.principal.role}' role cannot do this (needs '{permission}').")
+
+
 def requires(permission: str):
-    """Decorator: the caller's role must grant ``permission`` (403 otherwise)."""
+    """Decorator: the caller's role must grant ``permission`` (403 otherwise).
+
+    The permission is also kept on the view (``required_permission``) so that an
+    ``Idempotency-Key`` replay, answered before the view runs, is authorised too.
+    """
 
     def decorator(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            if not g.principal.can(permission):
-                abort(403, message=f"The '{g.principal.role}' role cannot do this (needs '{permission}').")
+            check_permission(permission)
             return func(*args, **kwargs)
 
+        wrapper.required_permission = permission
         return wrapper
 
     return decorator

@@ -73,6 +73,7 @@ class Blueprint(flask_smorest.Blueprint):
         path_has_id = "<" in rule
         idempotent_create = options.pop("idempotent", methods[0] == "POST")
         public = options.pop("public", False)
+        replay_redacts = tuple(options.pop("replay_redacts", ()))
 
         def decorator(func):
             errors = {} if public else dict(COMMON_ERRORS)
@@ -86,7 +87,8 @@ class Blueprint(flask_smorest.Blueprint):
             if idempotent_create:
                 func = self.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])(func)
             func = self.doc(operationId=operation_id, summary=summary)(func)
-            wrapped = unit_of_work.wrap_view(func, write=methods[0] != "GET", idempotent=idempotent_create)
+            wrapped = unit_of_work.wrap_view(func, write=methods[0] != "GET", idempotent=idempotent_create,
+                                             replay_redacts=replay_redacts)
             return super(Blueprint, self).route(rule, parameters=parameters, **options)(wrapped)
 
         return decorator

@@ -1,6 +1,8 @@
 """Shared marshmallow building blocks for the API's schemas."""
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, pre_load
 
@@ -31,14 +33,53 @@ class QueryCount(fields.Integer):
         super().__init__(strict=False, **kwargs)
 
 
-class BodySchema(ma.Schema):
+# NUL cannot be stored in PostgreSQL text, and a lone surrogate cannot be encoded as UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "must not contain NUL (\\u0000) or unpaired surrogate (\\ud800-\\udfff) characters"
+
+
+def unstorable_text_errors(value):
+    """Marshmallow-style errors for every string (or key) in ``value`` holding text no
+    database column can store, or None. Checked before any field is loaded, so every
+    request schema rejects it per field (422) whatever the field's own type."""
+    if isinstance(value, str):
+        return [UNSTORABLE_MESSAGE] if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    errors = {}
+    for key, item in items:
+        if isinstance(key, str) and _UNSTORABLE.search(key):
+            errors[_UNSTORABLE.sub("?", key)] = [UNSTORABLE_MESSAGE]
+            continue
+        found = unstorable_text_errors(item)
+        if found:
+            errors[key] = found
+    return errors or None
+
+
+class _RejectsUnstorableText(ma.Schema):
+    @pre_load
+    def _reject_unstorable_text(self, data, **_kwargs):
+        if not isinstance(data, dict):
+            data = {key: data[key] for key in data} if hasattr(data, "keys") else data
+        errors = unstorable_text_errors(data)
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
+
+
+class BodySchema(_RejectsUnstorableText):
     """Request bodies: unknown fields are rejected (422), never silently dropped."""
 
     class Meta:
         unknown = ma.RAISE
 
 
-class QuerySchema(ma.Schema):
+class QuerySchema(_RejectsUnstorableText):
     """Query strings: unknown parameters are rejected too (a typo'd filter must not match everything).
 
     ``page``/``page_size`` belong to flask-smorest's pagination, which reads them separately.
@@ -49,7 +90,10 @@ class QuerySchema(ma.Schema):
 
     @pre_load
     def _leave_pagination_alone(self, data, **_kwargs):
-        # webargs' MultiDictProxy returns lists for List fields on item access.
+        # webargs' MultiDictProxy returns lists for List fields on item access. Anything
+        # but a mapping (a query schema nested in a body, given 1.5) is marshmallow's to reject.
+        if not hasattr(data, "keys"):
+            return data
         return {key: data[key] for key in data if key not in PAGINATION_ARGS}
 
 

@@ -6,6 +6,7 @@ rolls back otherwise, so a failed request leaves nothing half-written.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -16,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from influencers.api.auth import check_permission
+from influencers.db import utcnow
 from influencers.workspaces.models import IdempotencyRecord
+from influencers.workspaces.service import purge_expired_idempotency_records
 
 REPLAYED_HEADERS = ("ETag", "Location", "Content-Type")
 MAX_KEY_LENGTH = 255
@@ -71,28 +75,51 @@ def _replay(record: IdempotencyRecord):
     return response
 
 
-def _find_record(db_session: Session, workspace_id: int, key: str) -> IdempotencyRecord | None:
+def _expiry_cutoff() -> dt.datetime:
+    hours = current_app.extensions["influencers.settings"].idempotency_ttl_hours
+    return utcnow() - dt.timedelta(hours=hours)
+
+
+def _find_record(db_session: Session, key: str) -> IdempotencyRecord | None:
+    """The calling API key's unexpired record for ``key`` (another key's never replays)."""
     return db_session.scalar(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.workspace_id == workspace_id, IdempotencyRecord.key == key
+            IdempotencyRecord.api_key_id == g.principal.key_id,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at >= _expiry_cutoff(),
         )
     )
 
 
-def _record_for(key: str, response) -> IdempotencyRecord:
+def _redacted(body: str, fields: tuple[str, ...]) -> str:
+    """The response body with ``fields`` set to null: secrets shown once are never stored."""
+    if not fields:
+        return body
+    document = json.loads(body)
+    for name in fields:
+        if name in document:
+            document[name] = None
+    return json.dumps(document)
+
+
+def _record_for(key: str, response, redact: tuple[str, ...]) -> IdempotencyRecord:
     return IdempotencyRecord(
         workspace_id=g.principal.workspace_id,
+        api_key_id=g.principal.key_id,
         key=key,
         method=request.method,
         path=request.path,
         request_fingerprint=_fingerprint(),
         status_code=response.status_code,
-        response_body=response.get_data(as_text=True),
+        response_body=_redacted(response.get_data(as_text=True), redact),
         response_headers={h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers},
     )
 
 
-def wrap_view(func, *, write: bool, idempotent: bool):
+def wrap_view(func, *, write: bool, idempotent: bool, replay_redacts: tuple[str, ...] = ()):
+    """``replay_redacts``: response fields a replay answers as null (secrets shown once)."""
+    permission = getattr(func, "required_permission", None)
+
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         key = request.headers.get("Idempotency-Key") if idempotent else None
@@ -102,7 +129,11 @@ def wrap_view(func, *, write: bool, idempotent: bool):
         db_session = session()
         try:
             if key is not None:
-                existing = _find_record(db_session, g.principal.workspace_id, key)
+                # A replay is authorised exactly like the request it repeats.
+                if permission is not None:
+                    check_permission(permission)
+                purge_expired_idempotency_records(db_session, _expiry_cutoff(), g.principal.workspace_id)
+                existing = _find_record(db_session, key)
                 if existing is not None:
                     return _replay(existing)
             failure = None
@@ -116,7 +147,7 @@ def wrap_view(func, *, write: bool, idempotent: bool):
                 return response
             if response is not None and response.status_code < 400:
                 if key is not None:
-                    db_session.add(_record_for(key, response))
+                    db_session.add(_record_for(key, response, replay_redacts))
                 try:
                     db_session.commit()
                     _run_after_commit()
@@ -130,7 +161,7 @@ def wrap_view(func, *, write: bool, idempotent: bool):
             db_session.rollback()
             g.pop("after_commit", None)  # nothing was committed: nothing to follow up
             if key is not None:
-                existing = _find_record(db_session, g.principal.workspace_id, key)
+                existing = _find_record(db_session, key)
                 if existing is not None:
                     return _replay(existing)
             if failure is not None:

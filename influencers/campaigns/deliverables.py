@@ -34,6 +34,7 @@ from influencers.campaigns.service import (
 )
 from influencers.creators.models import Creator, Post
 from influencers.db import utcnow
+from influencers.webhooks import emit
 
 OPEN_DELIVERABLE_STATUSES = transitions.OPEN_DELIVERABLE_STATUSES
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
@@ -183,6 +184,14 @@ def transition_deliverable(session: Session, workspace_id: int, deliverable: Del
                        Deliverable.status == current)
     record(session, workspace_id, "deliverable", deliverable.id, from_status=current, to_status=to,
            key_id=key_id, reason=body.get("reason"))
+    if to in ("submitted", "approved", "published"):
+        emit(session, workspace_id, f"deliverable.{to}", {
+            "deliverable": {"id": deliverable.id, "campaign_id": deliverable.campaign_id,
+                            "campaign_creator_id": deliverable.campaign_creator_id, "kind": deliverable.kind,
+                            "platform": deliverable.platform, "status": to, "brief_version": deliverable.brief_version,
+                            "post_external_id": values.get("post_external_id", deliverable.post_external_id),
+                            "published_at": values.get("published_at")},
+            "from_status": current, "to_status": to, "reason": body.get("reason")})
     session.flush()
     session.refresh(deliverable)
     return deliverable

@@ -9,7 +9,6 @@ in each currency, computed separately.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from influencers import csv_export
 from influencers.campaigns import kpis, money, transitions
 from influencers.campaigns.deliverables import count_by_status, is_overdue, measured
 from influencers.campaigns.kpis import METRICS, Metrics
@@ -232,12 +232,12 @@ def _csv_row(kind: str, data: dict, **ids) -> dict:
 def report_csv(report: dict) -> str:
     """One row for the campaign, one per creator and one per deliverable (``level`` says which)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
+    writer = csv_export.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     writer.writerow(_csv_row("campaign", report["totals"], status=report["status"]))
     for c in report["creators"]:
         common = {"campaign_creator_id": c["campaign_creator_id"], "creator_id": c["creator_id"],
-                  "handle": _safe(c["handle"]), "platform": c["platform"]}
+                  "handle": c["handle"], "platform": c["platform"]}
         writer.writerow(_csv_row("creator", c, **common, status=c["status"], fee_minor=c["fee_minor"],
                                  fee_currency=c["currency"]))
         for d in c["deliverables"]:
@@ -245,9 +245,3 @@ def report_csv(report: dict) -> str:
                                      status=d["status"]))
     return out.getvalue()
 
-
-def _safe(value: str | None) -> str | None:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value

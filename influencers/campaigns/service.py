@@ -28,6 +28,7 @@ from influencers.campaigns.models import (
 from influencers.campaigns.transitions import IllegalTransition  # noqa: F401  (re-exported)
 from influencers.creators.models import Creator
 from influencers.db import utcnow
+from influencers.webhooks import emit
 
 
 class StaleVersion(Exception):
@@ -134,6 +135,9 @@ def transition_campaign(session: Session, workspace_id: int, campaign: Campaign,
                        Campaign.status == current)
     record(session, workspace_id, "campaign", campaign.id, from_status=current, to_status=to,
            key_id=key_id, reason=reason)
+    emit(session, workspace_id, "campaign.status_changed", {
+        "campaign": {"id": campaign.id, "name": campaign.name, "brand": campaign.brand, "status": to},
+        "from_status": current, "to_status": to, "reason": reason})
     return _reload(session, campaign)
 
 

@@ -7,6 +7,7 @@ upsert on them and re-importing a file changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import (
     JSON,
@@ -39,6 +40,19 @@ AGE_RANGES = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 def normalise_handle(handle: str) -> str:
     """Handles compare case-insensitively and without a leading ``@``."""
     return handle.strip().lstrip("@").lower()
+
+
+HANDLE_MAX = 100
+# The one handle rule (API, importer, CLI): after normalise_handle, ASCII letters,
+# digits, '.', '_' and '-'. No control or invisible characters reach exports or URLs.
+HANDLE_PATTERN = re.compile(r"[a-z0-9._\-]{1,%d}" % HANDLE_MAX)
+HANDLE_RULE = f"letters, digits, '.', '_' or '-', up to {HANDLE_MAX}"
+# The same rule on a handle as sent (before normalise_handle), for request schemas.
+HANDLE_INPUT_PATTERN = r"^\s*@*[A-Za-z0-9._\-]{1,%d}\s*$" % HANDLE_MAX
+
+
+def is_valid_handle(normalised: str) -> bool:
+    return HANDLE_PATTERN.fullmatch(normalised) is not None
 
 
 class Creator(Base):

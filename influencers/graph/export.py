@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import networkx as nx
@@ -73,20 +74,27 @@ def communities_summary(groups: Sequence[Sequence], pagerank: Mapping, *, top: i
     return out
 
 
+# Characters XML 1.0 does not allow (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _safe_value(value):
     """A GraphML/GEXF-safe attribute value, or None to drop it."""
     if value is None:
         return None
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        # Text stored before the handle rule, or free text, must not make the file unparsable.
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
         items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
-        return ",".join(str(_plain(x)) for x in items)
+        return _NOT_XML.sub("\ufffd", ",".join(str(_plain(x)) for x in items))
     if isinstance(value, Mapping):
-        return json.dumps(value, sort_keys=True, default=str)
-    return str(value)
+        return json.dumps(value, sort_keys=True, default=str)  # ASCII: \u escapes
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _safe_attrs(attrs: Mapping) -> dict:

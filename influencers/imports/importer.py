@@ -104,9 +104,11 @@ from influencers.imports.records import (
     Post,
     Record,
     Snapshot,
+    bounded_reason,
     decoder,
     explain,
     too_long,
+    unstorable_text,
 )
 from influencers.scoring.inputs import detect_contests
 
@@ -219,6 +221,7 @@ def run_import(
         finally:
             backend.end()
             importer.close()
+        _announce(session, report)
     report.finished_at = utcnow()
     if sum(report.written.values()) >= STATISTICS_THRESHOLD:
         # With VACUUM on PostgreSQL: the pages just written become all-visible, so the next
@@ -227,6 +230,17 @@ def run_import(
         # 11.6 s instead of 13.3 s). VACUUM skips the pages already all-visible.
         db.refresh_statistics(IMPORTED_TABLES, vacuum=True)
     return report
+
+
+def _announce(session, report: ImportReport) -> None:
+    """The ``import.completed`` webhook event, in the import's transaction."""
+    from influencers.webhooks import emit
+
+    emit(session, report.workspace_id, "import.completed", {
+        "started_at": report.started_at, "finished_at": utcnow(), "lines_read": report.lines_read,
+        "bytes_read": report.bytes_read, "accepted": report.accepted, "records": dict(report.records),
+        "stored": {k: dict(v) for k, v in report.stored.items()}, "deferred": report.deferred,
+        "rejected_count": report.rejected_count})
 
 
 # A bulk import changes the tables' shape enough for the query planner to need
@@ -351,6 +365,11 @@ class _Importer:
                 else:
                     self.reject(line_no, explain(raw, exc))
                     continue
+            if b"\\u" in raw:
+                unstorable = unstorable_text(raw)
+                if unstorable:
+                    self.reject(line_no, unstorable)
+                    continue
             buckets[type(record)].append((line_no, record))
             lines_in_chunk += 1
             weight += n
@@ -376,6 +395,7 @@ class _Importer:
         ]
 
     def reject(self, line: int, reason: str) -> None:
+        reason = bounded_reason(reason)
         self.report.rejected_count += 1
         heap = self._rejected_heap
         if len(heap) < self.max_rejections:

@@ -24,6 +24,8 @@ Choices made here (the format leaves them open):
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import sys
 from typing import Annotated, Literal, Union
 
@@ -33,8 +35,11 @@ from influencers.creators.models import (
     AGE_RANGES,
     EDGE_KINDS,
     GENDERS,
+    HANDLE_MAX,
+    HANDLE_RULE,
     PLATFORMS,
     POST_KINDS,
+    is_valid_handle,
     normalise_handle,
 )
 
@@ -79,7 +84,6 @@ Language = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$")]  # ISO 639-1
 
 # Handles are checked again after normalisation (<= 100 characters, the column).
 Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-HANDLE_MAX = 100
 DisplayName = Annotated[str, msgspec.Meta(max_length=200)]
 Email = Annotated[str, msgspec.Meta(max_length=320)]
 Url = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -92,7 +96,9 @@ MemberId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 def _bad_handle(handle: str, field: str) -> ValueError:
     if not handle:
         return ValueError(f"Expected a non-empty handle - at `$.{field}`")
-    return ValueError(f"Expected a handle of length <= {HANDLE_MAX} - at `$.{field}`")
+    if len(handle) > HANDLE_MAX:
+        return ValueError(f"Expected a handle of length <= {HANDLE_MAX} - at `$.{field}`")
+    return ValueError(f"Expected a handle of {HANDLE_RULE} - at `$.{field}`")
 
 
 # The records hold no reference cycles, so they are not tracked by the garbage
@@ -120,7 +126,7 @@ class Creator(_Record, tag="creator"):
 
     def __post_init__(self) -> None:
         handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not 0 < len(handle) <= HANDLE_MAX:
+        if not is_valid_handle(handle):
             raise _bad_handle(handle, "handle")
         self.handle = handle
         if self.categories:
@@ -145,7 +151,7 @@ class Post(_Record, tag="post"):
 
     def __post_init__(self) -> None:
         handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not 0 < len(handle) <= HANDLE_MAX:
+        if not is_valid_handle(handle):
             raise _bad_handle(handle, "handle")
         self.handle = handle
 
@@ -160,7 +166,7 @@ class Snapshot(_Record, tag="snapshot"):
 
     def __post_init__(self) -> None:
         handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not 0 < len(handle) <= HANDLE_MAX:
+        if not is_valid_handle(handle):
             raise _bad_handle(handle, "handle")
         self.handle = handle
 
@@ -190,7 +196,7 @@ class Audience(_Record, tag="audience"):
 
     def __post_init__(self) -> None:
         handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not 0 < len(handle) <= HANDLE_MAX:
+        if not is_valid_handle(handle):
             raise _bad_handle(handle, "handle")
         self.handle = handle
         members = self.members
@@ -216,9 +222,9 @@ class Edge(_Record, tag="edge"):
     def __post_init__(self) -> None:
         source = normalise_handle(self.source)
         target = normalise_handle(self.target)
-        if not 0 < len(source) <= HANDLE_MAX:
+        if not is_valid_handle(source):
             raise _bad_handle(source, "source")
-        if not 0 < len(target) <= HANDLE_MAX:
+        if not is_valid_handle(target):
             raise _bad_handle(target, "target")
         self.source, self.target = source, target
         if source == target:
@@ -252,9 +258,63 @@ def decode_line(line: bytes | str, *, max_bytes: int = MAX_LINE_BYTES) -> Record
     if line.startswith(_BOM):
         line = line[len(_BOM):]
     try:
-        return decoder.decode(line)
+        record = decoder.decode(line)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise RecordError(explain(line, exc)) from None
+        raise RecordError(bounded_reason(explain(line, exc))) from None
+    reason = unstorable_text(line) if b"\\u" in line else None
+    if reason:
+        raise RecordError(reason)
+    return record
+
+
+# NUL and unpaired surrogates: no database column stores them. In valid UTF-8 JSON they
+# can only arrive as \u escapes, so lines without one are never looked at twice.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF][0-9a-fA-F]{2})")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_path(value, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if _UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _UNSTORABLE.search(key):
+                return path
+            found = _unstorable_path(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _unstorable_path(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def unstorable_text(line: bytes) -> str | None:
+    """The rejection reason when a string of ``line`` holds NUL or an unpaired surrogate, else None."""
+    if not _UNSTORABLE_ESCAPE.search(line):
+        return None
+    try:
+        value = json.loads(line)  # the standard library keeps lone surrogates, to be found here
+    except ValueError:
+        return None
+    path = _unstorable_path(value, "$")
+    if path is None:
+        return None
+    return f"text must not contain NUL (\\u0000) or unpaired surrogate characters - at `{path}`"
+
+
+_LONG_QUOTED = re.compile(r"(`[^`]{60})[^`]+`")
+MAX_REASON_CHARS = 300
+
+
+def bounded_reason(reason: str) -> str:
+    """``reason`` with any echoed input cut short: a reason never grows with the line."""
+    if len(reason) <= MAX_REASON_CHARS:
+        return reason
+    reason = _LONG_QUOTED.sub(lambda m: m.group(1) + "...`", reason)
+    return reason if len(reason) <= MAX_REASON_CHARS else reason[:MAX_REASON_CHARS - 3] + "..."
 
 
 def too_long(size: int, limit: int) -> str:
@@ -275,6 +335,10 @@ def explain(line: bytes, exc: Exception) -> str:
             return f"unknown type {value!r} - at `$.type` (expected one of: {_ALLOWED})"
         return message
     if isinstance(exc, msgspec.DecodeError):
+        # msgspec refuses lone surrogates with a bare "truncated" message: say which field.
+        unstorable = unstorable_text(line)
+        if unstorable:
+            return unstorable
         # msgspec >= 0.20 reports bad UTF-8 as a DecodeError ("Invalid UTF-8 encoded
         # string") without the position; name the byte the way older versions did.
         try:

@@ -42,6 +42,7 @@ def job_handler(kind: str):
 def _load_handlers() -> None:
     # Importing the modules registers their handlers.
     import influencers.scoring.runs  # noqa: F401
+    import influencers.webhooks.delivery  # noqa: F401
 
 
 def enqueue(session: Session, workspace_id: int, kind: str, params: dict) -> int:
@@ -128,3 +129,82 @@ def run_now(db: Database, settings: Settings, workspace_id: int, kind: str, para
     run_job(db, settings, job_id)
     with db.session() as session:
         return session.get(Job, job_id)
+
+
+# Jobs waiting on the in-process runner's timers (dispatch_later), so tests can cancel them.
+_timers: set[threading.Timer] = set()
+
+
+def dispatch_later(db: Database, settings: Settings, job_id: int, delay: float) -> None:
+    """Hands a committed job to the configured runner in ``delay`` seconds (a retry).
+
+    On Celery the broker holds it (``countdown``); in process a timer does, so a process
+    that stops loses it: ``influencers webhooks retry-due`` dispatches such stragglers.
+    """
+    if settings.broker_url:
+        from influencers.jobs.celery_app import run_job_task
+
+        run_job_task.apply_async((job_id,), countdown=max(delay, 0.0))
+        return
+
+    def fire():
+        with _executor_lock:
+            _timers.discard(timer)
+        dispatch(db, settings, job_id)
+
+    timer = threading.Timer(max(delay, 0.0), fire)
+    timer.daemon = True
+    with _executor_lock:
+        _timers.add(timer)
+    timer.start()
+
+
+def cancel_delayed_jobs() -> None:
+    """Cancels the in-process timers of dispatch_later (their jobs stay queued)."""
+    with _executor_lock:
+        timers = list(_timers)
+        _timers.clear()
+    for timer in timers:
+        timer.cancel()
+
+
+_AFTER_COMMIT = "influencers.jobs_after_commit"
+
+
+def dispatch_after_commit(session: Session, job_id: int) -> None:
+    """Dispatches ``job_id`` once ``session``'s transaction commits (nothing if it rolls back).
+
+    For domain code that holds only a session (e.g. ``webhooks.emit``); the session must
+    come from a :class:`Database`, whose ``settings`` (or ``load_settings()``) are used.
+    """
+    from sqlalchemy import event
+
+    if _AFTER_COMMIT not in session.info:
+        session.info[_AFTER_COMMIT] = []
+        event.listen(session, "after_commit", _dispatch_committed)
+        event.listen(session, "after_rollback", _forget_uncommitted)
+    session.info[_AFTER_COMMIT].append(job_id)
+
+
+def _dispatch_committed(session: Session) -> None:
+    job_ids, session.info[_AFTER_COMMIT] = session.info[_AFTER_COMMIT], []
+    if not job_ids:
+        return
+    db = session.info.get("database")
+    if db is None:  # a session not made by a Database: the jobs stay queued (retry-due finds deliveries)
+        log.error("jobs %s committed by a session without a Database: not dispatched", job_ids)
+        return
+    settings = db.settings
+    if settings is None:
+        from influencers.config import load_settings
+
+        settings = load_settings(database_url=db.url)
+    for job_id in job_ids:
+        try:
+            dispatch(db, settings, job_id)
+        except Exception:  # noqa: BLE001 -- committed work must not fail for it; the job stays queued
+            log.exception("could not dispatch job %s", job_id)
+
+
+def _forget_uncommitted(session: Session) -> None:
+    session.info[_AFTER_COMMIT] = []

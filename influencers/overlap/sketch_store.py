@@ -270,9 +270,19 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
         CreatorScore.creator_id.in_(ids))).all() if share is not None} if ids else {}
     fake = np.array([min(max(float(scores[c][0]), 0.0), 1.0) if c in scores else 0.0 for c in ids])
     followers = np.array([float(creators[c][2]) for c in ids])
-    overlap = sketch_overlap(sketches, num_std_devs)
     authentic = followers * (1 - fake)
-    reach = sketch_unique_reach(sketches, followers, fake_share=fake, sample_sizes=sizes, num_std_devs=num_std_devs)
+    if ids:
+        overlap = sketch_overlap(sketches, num_std_devs)
+        reach = sketch_unique_reach(sketches, followers, fake_share=fake, sample_sizes=sizes,
+                                    num_std_devs=num_std_devs)
+        per_creator = overlap.sizes
+    else:
+        # No creators (an empty shortlist): the empty set's figures, as the exact report gives.
+        empty = [build_sketch([], lg_k=lg_k, seed=seed)]
+        overlap = sketch_overlap(empty, num_std_devs)
+        reach = sketch_unique_reach(empty, np.zeros(1), fake_share=np.zeros(1), sample_sizes=[0],
+                                    num_std_devs=num_std_devs)
+        per_creator = []
     total = float(authentic[np.asarray(sizes) > 0].sum())
     k = len(ids)
 
@@ -314,13 +324,14 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
             "lg_k": lg_k, "seed": seed, "sketch_format_version": VERSION,
             "relative_standard_error": relative_standard_error(lg_k),
             "num_std_devs": num_std_devs,
-            "exact": bool(all(s.exact for s in overlap.sizes)),
+            "exact": bool(all(s.exact for s in per_creator)),
             "creators": rows,
             "pairwise": {
                 "creator_ids": ids,
-                "shared": matrix(overlap.shared), "shared_lower": matrix(overlap.shared_lower),
-                "shared_upper": matrix(overlap.shared_upper),
-                "jaccard": matrix(overlap.jaccard), "containment": matrix(overlap.containment),
+                **({"shared": matrix(overlap.shared), "shared_lower": matrix(overlap.shared_lower),
+                    "shared_upper": matrix(overlap.shared_upper),
+                    "jaccard": matrix(overlap.jaccard), "containment": matrix(overlap.containment)} if ids else
+                   dict.fromkeys(("shared", "shared_lower", "shared_upper", "jaccard", "containment"), [])),
             },
             "set": {
                 "creators": k,

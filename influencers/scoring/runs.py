@@ -30,6 +30,7 @@ from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerEr
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
+from influencers.webhooks import emit
 from influencers.scoring.store import (
     FLAG_BITS,
     AudienceShare,
@@ -216,11 +217,13 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                     status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
                     superseded=not current))
+                _announce(session, workspace_id, run_id)
                 committing = time.perf_counter()
     except Exception as error:
         with db.transaction() as session:
             session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
                 status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+            _announce(session, workspace_id, run_id)
         raise
     # Not in the stored timings (they are written in the transaction this commits).
     timings["commit_seconds"] = round(time.perf_counter() - committing, 3)
@@ -231,6 +234,14 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         timings["statistics_seconds"] = round(time.perf_counter() - started, 3)
     return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version,
             "superseded": not current, **timings}
+
+
+def _announce(session: Session, workspace_id: int, run_id: int) -> None:
+    """The ``scoring_run.succeeded``/``failed`` webhook event, in the transaction that ends the run."""
+    run = session.execute(select(ScoringRun.status, ScoringRun.model_version, ScoringRun.creators_scored,
+                                 ScoringRun.superseded, ScoringRun.started_at, ScoringRun.finished_at,
+                                 ScoringRun.error).where(ScoringRun.id == run_id)).one()
+    emit(session, workspace_id, f"scoring_run.{run.status}", {"scoring_run": {"id": run_id, **run._asdict()}})
 
 
 def score_workspace(db: Database, workspace_id: int) -> int:

@@ -48,13 +48,17 @@ class IdempotencyRecord(Base):
 
     It is written in the same transaction as the resource it created, and the
     unique constraint makes concurrent repeats create exactly one resource.
+    Keys are scoped to the API key that sent them (as Stripe scopes them to the
+    account and key), records expire (``Settings.idempotency_ttl_hours``), and
+    ``response_body`` never holds a secret (routes name the fields a replay omits).
     """
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))

@@ -11,11 +11,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+import datetime as dt
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from influencers.db import utcnow
-from influencers.workspaces.models import ROLES, ApiKey, Workspace
+from influencers.workspaces.models import ROLES, ApiKey, IdempotencyRecord, Workspace
 
 KEY_SCHEME = "inf"
 
@@ -113,3 +115,11 @@ def revoke_key(session: Session, workspace_id: int, key_id: int) -> ApiKey | Non
 
 def touch_key(session: Session, key_id: int) -> None:
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+
+
+def purge_expired_idempotency_records(session: Session, cutoff: dt.datetime, workspace_id: int | None = None) -> int:
+    """Deletes ``Idempotency-Key`` records created before ``cutoff`` (one workspace's, or all); returns how many."""
+    stmt = delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+    if workspace_id is not None:
+        stmt = stmt.where(IdempotencyRecord.workspace_id == workspace_id)
+    return session.execute(stmt).rowcount

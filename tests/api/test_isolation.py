@@ -20,6 +20,10 @@ def _resources(api):
     ids.update(_scoring_resources(api))
     shortlist = api.post("/v1/shortlists", json={"name": "iso", "creator_ids": [creator["id"]]}).json
     ids["shortlist_id"] = shortlist["id"]
+    endpoint = api.post("/v1/webhook-endpoints", json={"url": "https://hooks.example.invalid/x",
+                                                       "events": ["import.completed"]}).json
+    delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json
+    ids.update(webhook_endpoint_id=endpoint["id"], delivery_id=delivery["id"])
     return ids
 
 
@@ -64,6 +68,7 @@ VALID_BODIES = {
     "deliverables.create_result": {"likes": 1},
     "shortlists.update_shortlist": {"name": "x"},
     "shortlists.add_shortlist_creators": {"creator_ids": [1]},
+    "webhooks.update_endpoint": {"description": "x"},
 }
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 import marshmallow as ma
 from marshmallow import fields, post_load, validate
 
+from influencers.api.converters import MAX_ID
 from influencers.api.schemas import BodySchema, Count, QueryCount, QuerySchema, StrictInteger, one_of
 from influencers.campaigns import kpis
 from influencers.campaigns.models import (
@@ -31,7 +32,7 @@ SOURCE = validate.Regexp(r"^[a-z_]{1,30}(:[A-Za-z0-9_\-]{1,60})?$",
                          error="a label such as 'shortlist:12' or 'optimiser:run-3'")
 DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
 NON_NEGATIVE_DECIMAL_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,10})?$"
-ONE_ID = validate.Range(min=1, max=2**63 - 1)
+ONE_ID = validate.Range(min=1, max=MAX_ID)
 MINOR = {"description": "Integer minor units of the currency (cents for EUR, yen for JPY)"}
 
 

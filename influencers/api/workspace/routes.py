@@ -31,7 +31,8 @@ def list_keys():
     return Listing(unit_of_work.session(), stmt)
 
 
-@blp.route("/keys", methods=["POST"], operation_id="createApiKey", summary="Create an API key (its secret is shown once)")
+@blp.route("/keys", methods=["POST"], operation_id="createApiKey", summary="Create an API key (its secret is shown once)",
+           replay_redacts=("key",))
 @requires("admin")
 @blp.arguments(ApiKeyCreateSchema)
 @blp.response(201, CreatedApiKeySchema)

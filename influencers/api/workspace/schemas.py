@@ -24,7 +24,14 @@ class ApiKeySchema(ma.Schema):
 
 
 class CreatedApiKeySchema(ApiKeySchema):
-    key = fields.String(required=True, attribute="plaintext_key", metadata={"description": "The full key. Shown once: only its hash is stored."})
+    key = fields.String(
+        required=True, allow_none=True, attribute="plaintext_key",
+        metadata={"description": (
+            "The full key. Shown once: only its hash is stored. An Idempotency-Key replay "
+            "(`Idempotent-Replayed: true`) answers null here: the secret is never kept for replays. "
+            "If the first answer was lost, revoke the key and create another."
+        )},
+    )
 
 
 class ApiKeyCreateSchema(BodySchema):

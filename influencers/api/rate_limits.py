@@ -1,0 +1,109 @@
+"""Request rate limits: per API key over all endpoints, and failed authentication per client address.
+
+- One budget per API key (``INFLUENCERS_RATE_LIMIT``) shared by every endpoint, as the
+  README documents; requests without a well-formed key count per client address.
+- Failed authentication (a missing, unknown or revoked key) is limited per client
+  address (``INFLUENCERS_AUTH_FAILURE_LIMIT``). Once over it, the address answers 429
+  before any key is checked, so guessing keys learns nothing until the window passes.
+- When the limiter's storage (e.g. Redis) is unreachable, limits fail open: requests
+  are served, limited per process in memory, and a warning is logged (flask-limiter's
+  in-memory fallback; it returns to the storage once it answers again). Availability
+  of the API does not depend on the limiter's storage.
+- ``Retry-After`` is sent with 429 (and 503) only, never on successful answers.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import limits
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_smorest import abort
+
+log = logging.getLogger(__name__)
+
+FAILED_AUTH_NAMESPACE = "failed-auth"
+
+
+def _rate_limit_key() -> str:
+    """Limits apply per API key (its public prefix), or per client address without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    parts = token.strip().split("_", 2)
+    if scheme.lower() == "bearer" and len(parts) == 3:
+        return f"key:{parts[1]}"
+    return f"addr:{request.remote_addr}"
+
+
+def _storage_options(url: str) -> dict:
+    # An unreachable Redis must not hold a request for the client library's default timeouts.
+    if url.startswith(("redis://", "rediss://", "redis+")):
+        return {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return {}
+
+
+class FailedAuthLimit:
+    """Counts failed authentications per client address in the limiter's storage."""
+
+    def __init__(self, limiter: Limiter, limit: str):
+        self.limiter = limiter
+        self.limit = limits.parse(limit)
+
+    def _address(self) -> str:
+        return request.remote_addr or "unknown"
+
+    def retry_after(self) -> int | None:
+        """Seconds until the address may try again, or None when it is under the limit."""
+        try:
+            strategy = self.limiter.limiter
+            if strategy.test(self.limit, FAILED_AUTH_NAMESPACE, self._address()):
+                return None
+            reset_at, _remaining = strategy.get_window_stats(self.limit, FAILED_AUTH_NAMESPACE, self._address())
+        except Exception as error:  # storage down: fail open, like the request limits
+            log.warning("rate limit storage unreachable, failed-authentication limit not applied: %s", error)
+            return None
+        return max(1, math.ceil(reset_at - time.time()))
+
+    def record_failure(self) -> None:
+        try:
+            self.limiter.limiter.hit(self.limit, FAILED_AUTH_NAMESPACE, self._address())
+        except Exception as error:
+            log.warning("rate limit storage unreachable, failed authentication not counted: %s", error)
+
+
+def install(app: Flask, settings, public_endpoints: set[str]) -> FailedAuthLimit:
+    # Registered before the limiter's own hook: Flask runs after_request hooks in reverse
+    # order, so this one sees the headers the limiter injects.
+    @app.after_request
+    def _retry_after_only_when_refused(response):
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
+    limiter = Limiter(
+        key_func=_rate_limit_key,
+        app=app,
+        application_limits=[settings.rate_limit],
+        application_limits_exempt_when=lambda: request.endpoint is None or request.endpoint in public_endpoints,
+        storage_uri=settings.rate_limit_storage_url,
+        storage_options=_storage_options(settings.rate_limit_storage_url),
+        headers_enabled=True,
+        in_memory_fallback_enabled=True,
+    )
+
+    return FailedAuthLimit(limiter, settings.auth_failure_limit)
+
+
+def check_failed_auth(failed_auth: FailedAuthLimit, authenticate) -> None:
+    """Runs ``authenticate()`` unless the address is over its failed-authentication limit (429)."""
+    wait = failed_auth.retry_after()
+    if wait is not None:
+        abort(429, message="Too many failed authentication attempts from this address; retry later.",
+              headers={"Retry-After": str(wait)})
+    try:
+        authenticate()
+    except Exception as error:
+        if getattr(error, "code", None) == 401:
+            failed_auth.record_failure()
+        raise

@@ -1,0 +1,64 @@
+"""Rate limits as the README documents them: per API key over all endpoints, Retry-After only on 429,
+failed authentication limited per client address, and a limiter whose storage is down fails open."""
+import logging
+
+from influencers.app import create_app
+from influencers.config import Settings
+from tests.conftest import TEST_SECRET, make_workspace
+
+
+def _client(database, **settings):
+    app = create_app(Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, **settings), database=database)
+    return app.test_client()
+
+
+def test_retry_after_only_on_429(database):
+    client = _client(database, rate_limit="2/minute")
+    _, key = make_workspace(database, "ra")
+    headers = {"Authorization": f"Bearer {key}"}
+    ok = client.get("/v1/creators", headers=headers)
+    assert ok.status_code == 200 and "Retry-After" not in ok.headers
+    assert "X-RateLimit-Remaining" in ok.headers
+    client.get("/v1/creators", headers=headers)
+    limited = client.get("/v1/creators", headers=headers)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_the_limit_is_per_key_across_endpoints(database):
+    client = _client(database, rate_limit="3/minute")
+    _, key = make_workspace(database, "per-key")
+    _, other_key = make_workspace(database, "per-key", role="viewer")
+    headers = {"Authorization": f"Bearer {key}"}
+    statuses = [client.get(url, headers=headers).status_code
+                for url in ("/v1/creators", "/v1/workspace", "/v1/campaigns", "/v1/shortlists")]
+    assert statuses == [200, 200, 200, 429]
+    # Another key has its own budget.
+    assert client.get("/v1/creators", headers={"Authorization": f"Bearer {other_key}"}).status_code == 200
+
+
+def test_failed_authentication_is_limited_per_address(database):
+    client = _client(database, auth_failure_limit="5/minute")
+    _, key = make_workspace(database, "auth")
+    bad = [client.get("/v1/creators", headers={"Authorization": f"Bearer inf_{i:012x}_nope"}).status_code
+           for i in range(5)]
+    assert bad == [401] * 5
+    blocked = client.get("/v1/creators", headers={"Authorization": "Bearer inf_000000000000_again"})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert blocked.json["code"] == 429
+    # While the address is blocked no key is tried at all (a brute force learns nothing).
+    assert client.get("/v1/creators", headers={"Authorization": f"Bearer {key}"}).status_code == 429
+    other_address = client.get("/v1/creators", headers={"Authorization": f"Bearer {key}"},
+                               environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other_address.status_code == 200
+
+
+def test_rate_limit_storage_down_fails_open_with_a_warning(database, caplog):
+    client = _client(database, rate_limit_storage_url="redis://127.0.0.1:1/0")
+    _, key = make_workspace(database, "redis-down")
+    headers = {"Authorization": f"Bearer {key}"}
+    with caplog.at_level(logging.WARNING):
+        responses = [client.get("/v1/creators", headers=headers) for _ in range(3)]
+        bad = client.get("/v1/creators", headers={"Authorization": "Bearer inf_000000000000_nope"})
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert bad.status_code == 401
+    assert any("storage" in r.getMessage().lower() for r in caplog.records if r.levelno >= logging.WARNING)

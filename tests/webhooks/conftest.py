@@ -1,0 +1,136 @@
+"""A webhook receiver on 127.0.0.1 and an app whose configuration allows delivering to it."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from influencers.config import Settings
+from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+
+
+@dataclasses.dataclass
+class Received:
+    path: str
+    headers: dict
+    body: bytes
+    at: float
+
+
+class Receiver:
+    """Records every request; answers with the queued (status, body, delay) replies, then 200."""
+
+    def __init__(self):
+        self.requests: list[Received] = []
+        self.replies: list[tuple[int, bytes, float, dict]] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append(Received(self.path, dict(self.headers), body, time.time()))
+                    status, reply, delay, headers = (receiver.replies.pop(0) if receiver.replies
+                                                     else (200, b"ok", 0.0, {}))
+                if delay:
+                    time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def reply(self, status, body=b"", delay=0.0, headers=None, times=1):
+        with self.lock:
+            self.replies.extend([(status, body, delay, headers or {})] * times)
+
+    def wait_for(self, count, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.requests) >= count:
+                    return list(self.requests)
+            time.sleep(0.02)
+        raise AssertionError(f"the receiver got {len(self.requests)} requests, expected {count}")
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+# Deliveries to the test receiver: plain HTTP and loopback allowed, retries quick.
+WEBHOOK_TEST_SETTINGS = dict(
+    webhook_allow_http=True,
+    webhook_allowed_networks=("127.0.0.0/8",),
+    webhook_retry_base_seconds=0.05,
+    webhook_retry_max_seconds=0.2,
+    webhook_connect_timeout=2.0,
+    webhook_read_timeout=1.0,
+)
+
+
+@pytest.fixture
+def settings(database):
+    return Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, **WEBHOOK_TEST_SETTINGS)
+
+
+@pytest.fixture
+def role_client(app, database):
+    def make(role: str, workspace: str = "brand-a") -> ApiClient:
+        ws_id, key = make_workspace(database, workspace, role=role)
+        return ApiClient(app.test_client(), key, ws_id)
+
+    return make
+
+
+def wait_for_delivery(api, endpoint_id, *, count=1, status=("succeeded", "failed"), timeout=20):
+    """The endpoint's deliveries once ``count`` of them have a final status."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        listed = api.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries").json
+        done = [d for d in listed if d["status"] in status]
+        if len(done) >= count:
+            return listed
+        time.sleep(0.05)
+    raise AssertionError(f"deliveries of endpoint {endpoint_id} not final: {listed}")
+
+
+def create_endpoint(api, url, events=("campaign.status_changed",), **extra):
+    response = api.post("/v1/webhook-endpoints", json={"url": url, "events": list(events), **extra})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+CAMPAIGN = {"name": "Launch", "brand": "Acme", "objective": "awareness", "budget_minor": 100_000, "currency": "EUR"}
+
+
+def activate_campaign(api):
+    campaign = api.post("/v1/campaigns", json=CAMPAIGN).json
+    moved = api.post(f"/v1/campaigns/{campaign['id']}/transitions", json={"to": "active", "reason": "go"})
+    assert moved.status_code == 200, moved.json
+    return campaign

@@ -1,0 +1,42 @@
+"""`influencers webhooks retry-due` sends the attempts whose in-process timer was lost."""
+import dataclasses
+import datetime as dt
+import time
+
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from influencers.cli import main
+from influencers.jobs import runner
+from influencers.webhooks.models import WebhookDelivery
+from tests.conftest import TEST_SECRET
+
+
+def test_retry_due_sends_lost_retries(app, api, receiver, database, monkeypatch):
+    # Retries an hour away: the timer must not fire before the "process stops".
+    database.settings = dataclasses.replace(database.settings, webhook_retry_base_seconds=3600)
+    receiver.reply(500, b"down")
+    endpoint = api.post("/v1/webhook-endpoints", json={"url": receiver.url, "events": ["import.completed"]}).json
+    api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test")
+    receiver.wait_for(1)
+    deadline = time.time() + 20
+    while api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries").json[0]["attempt_count"] < 1:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    runner.cancel_delayed_jobs()  # the process "stopped": its retry timer is gone
+    with database.transaction() as session:
+        session.execute(update(WebhookDelivery).values(
+            next_attempt_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)))
+
+    for name, value in {"INFLUENCERS_DATABASE_URL": database.url, "INFLUENCERS_PSEUDONYM_SECRET": TEST_SECRET.decode(),
+                        "INFLUENCERS_WEBHOOK_ALLOW_HTTP": "1", "INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+                        "INFLUENCERS_BROKER_URL": ""}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["webhooks", "retry-due"])
+    assert result.exit_code == 0, result.output
+    assert "1 overdue delivery attempt(s) sent" in result.output
+    assert len(receiver.wait_for(2)) == 2
+    [delivery] = api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries").json
+    assert delivery["status"] == "succeeded" and delivery["attempt_count"] == 2
+    again = CliRunner().invoke(main, ["webhooks", "retry-due"])
+    assert "0 overdue" in again.output
