@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from influencers.api.contract import EXAMPLES_RESOURCE  # noqa: E402
+from influencers.api.contract import EXAMPLES_RESOURCE
 
 OUTPUT = ROOT / "influencers" / "api" / EXAMPLES_RESOURCE
 SAMPLE = ROOT / "docs" / "import-sample.ndjson"
@@ -216,7 +216,7 @@ def journey(r: Recorder) -> None:
     etag = r.call("getDeliverable", "GET", "/v1/deliverables/{deliverable_id}", path=did).headers["ETag"]
     r.call("updateDeliverable", "PATCH", "/v1/deliverables/{deliverable_id}", path=did, headers={"If-Match": etag},
            json_body={"due_date": "2027-03-27"})
-    post = r.client.get(f"/v1/creators/160/posts?page_size=1", headers=r.headers).json[0]
+    post = r.client.get("/v1/creators/160/posts?page_size=1", headers=r.headers).json[0]
     r.call("transitionDeliverable", "POST", "/v1/deliverables/{deliverable_id}/transitions", path=did,
            json_body={"to": "submitted", "draft_url": "https://drafts.example/spring-reel-v1",
                       "draft_text": "Spring risotto with @acme #AcmeSpring #ad"})

@@ -141,7 +141,6 @@ class ExamplesPlugin(BasePlugin):
             for parameter in parameters or []:
                 if isinstance(parameter, dict) and parameter.get("name") in values:
                     parameter["example"] = values[parameter["name"]]
-        return None
 
     def operation_helper(self, path=None, operations=None, **_kwargs):
         for operation in (operations or {}).values():

@@ -116,7 +116,7 @@ BRIEF_IF_MATCH = [{
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "description": "The ETag of the latest brief version (from getBriefVersion or listBriefVersions' newest). "
+    "description": "The ETag of the latest brief version (answered by getBriefVersion and createBriefVersion). "
                    "Required (428 without) once the campaign has a brief; a stale one answers 412.",
     "schema": {"type": "string"},
 }]
