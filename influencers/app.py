@@ -18,6 +18,7 @@ DOCS_ASSETS_URL = "/docs/assets/"
 
 
 def _blueprints():
+    from influencers.api.brands.routes import blp as brands
     from influencers.api.campaigns.routes import blueprints as campaign_blueprints
     from influencers.api.creators.routes import blp as creators
     from influencers.api.graph.routes import blp as graph
@@ -28,7 +29,7 @@ def _blueprints():
     from influencers.api.webhooks.routes import blp as webhooks
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, webhooks]
+    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, webhooks, brands]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:

@@ -177,6 +177,56 @@ def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool)
         _print_report(report)
 
 
+# --- brands -----------------------------------------------------------------------------------
+
+@main.group()
+def brands():
+    """Brands to monitor (mentions, share of voice)."""
+
+
+@brands.command("import")
+@click.option("--workspace", "workspace_name", required=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def brands_import(ctx: Context, workspace_name: str, file: Path):
+    """Create or update (by name) the brands of a JSON FILE, then re-match every post against them.
+
+    FILE: a JSON list of {"name", "handles": {platform: [handle, ...]}, "hashtags": [...],
+    "keywords": [...], "exclude_keywords": [...], "competitors": [brand name, ...]}.
+    """
+    import marshmallow as ma
+
+    from influencers.api.brands.schemas import BrandFileItemSchema
+    from influencers.brands import service
+    from influencers.jobs import runner
+
+    ws_id = _workspace_id(ctx, workspace_name)
+    try:
+        items = BrandFileItemSchema(many=True).load(json.loads(file.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{file} is not JSON: {error}")
+    except ma.ValidationError as error:
+        raise click.ClickException(f"{file} is not a list of brands: {json.dumps(error.messages)}")
+    try:
+        with ctx.db.transaction() as session:
+            report = service.import_brands(session, ws_id, items)
+    except service.Invalid as error:
+        raise click.ClickException(f"{error.field_name}: {error.message}")
+    click.echo(f"created {len(report['created'])}, updated {len(report['updated'])}, "
+               f"unchanged {len(report['unchanged'])}")
+    if report["job_id"] is not None:
+        runner.run_job(ctx.db, ctx.settings, report["job_id"])
+        with ctx.db.session() as session:
+            from influencers.jobs.models import Job
+
+            job = session.get(Job, report["job_id"])
+            if job.status != "succeeded":
+                raise click.ClickException(f"re-matching failed: {job.error}")
+            result = job.result
+        click.echo(f"re-matched {result['posts']:,} posts: {result['inserted']:,} mentions added, "
+                   f"{result['deleted']:,} removed, {result['updated']:,} updated, {result['unchanged']:,} unchanged")
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 @main.command("demo")
@@ -263,6 +313,22 @@ def webhooks_retry_due(ctx: Context, grace_seconds: float):
     click.echo(f"{len(job_ids)} overdue delivery attempt(s) {'dispatched' if ctx.settings.broker_url else 'sent'}")
 
 
+@webhooks.command("purge")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=0),
+              help="Keep the delivery log of the last DAYS days.")
+@pass_context
+def webhooks_purge(ctx: Context, days: int):
+    """Delete webhook events older than DAYS days with their deliveries (the delivery log's retention)."""
+    import datetime as dt
+
+    from influencers.db import utcnow
+    from influencers.webhooks import service
+
+    with ctx.db.transaction() as session:
+        count = service.purge_log(session, utcnow() - dt.timedelta(days=days))
+    click.echo(f"{count} webhook event(s) deleted with their deliveries")
+
+
 EXPORT_COLUMNS = ["platform", "handle", "score", "authenticity", "fake_follower_share", "fake_follower_share_low",
                   "fake_follower_share_high", "reachable_share", "engagement_rate", "estimated_reach", "flags",
                   "sample_size", "confidence", "as_of", "model_version", "run_id", "creator_id"]
@@ -304,6 +370,26 @@ def export_scores(ctx: Context, workspace_name: str):
                 ";".join(s.flags), s.sample_size, _fmt(s.confidence, 3), s.as_of or "", s.model_version, s.run_id,
                 s.creator_id,
             ])
+
+
+@export.command("mentions")
+@click.option("--workspace", "workspace_name", required=True)
+@click.option("--brand", "brand_name", required=True)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (UTC), YYYY-MM-DD")
+@pass_context
+def export_mentions(ctx: Context, workspace_name: str, brand_name: str, since):
+    """Write a brand's mentions as CSV to stdout, oldest first (matched_by: handle, hashtag or keyword)."""
+    from influencers.brands import reports, service
+
+    ws_id = _workspace_id(ctx, workspace_name)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    with ctx.db.transaction(write=False) as session:
+        brand = service.find_brand(session, ws_id, brand_name)
+        if brand is None:
+            raise click.ClickException(f"no brand named {brand_name!r} in {workspace_name!r}")
+        writer.writerow(reports.EXPORT_COLUMNS)
+        for row in reports.export_rows(session, ws_id, brand, since.date() if since else None):
+            writer.writerow(row)
 
 
 def _fmt(value, digits: int) -> str:

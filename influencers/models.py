@@ -6,4 +6,5 @@ from influencers.jobs.models import *  # noqa: F401,F403
 from influencers.scoring.store import *  # noqa: F401,F403
 from influencers.campaigns.models import *  # noqa: F401,F403
 from influencers.overlap.models import *  # noqa: F401,F403
+from influencers.brands.models import *  # noqa: F401,F403
 from influencers.webhooks.models import *  # noqa: F401,F403

@@ -249,7 +249,7 @@ def test_every_operation_has_request_and_success_examples(operation_id):
         if "example" not in content:
             missing.append(f"request {media_type}")
     for status, media_type, content in success_contents(operation):
-        if "example" not in content and not is_file(content.get("schema", {})):
+        if "example" not in content and not is_file(content.get("schema", {})) and not media_type.startswith("image/"):
             missing.append(f"response {status} {media_type}")
     for parameter in parameters(item, operation):
         if (parameter["in"] == "path" or parameter.get("required")) and "example" not in parameter:

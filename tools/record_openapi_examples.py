@@ -245,7 +245,48 @@ def journey(r: Recorder) -> None:
     r.call("getCampaignReport", "GET", "/v1/campaigns/{campaign_id}/report", path=cid)
     r.call("getCampaignReportCsv", "GET", "/v1/campaigns/{campaign_id}/report.csv", path=cid)
     assert added
+    brands(r)
     webhooks(r)
+
+
+# The demo's posts are dated months before today: brand reports ask for the whole year.
+SINCE = "2026-01-01"
+
+
+def brands(r: Recorder) -> None:
+    from influencers.jobs import runner
+
+    rival = r.call("createBrand", "POST", "/v1/brands", status=201, json_body={
+        "name": "Foodbrand 03", "handles": {"instagram": ["foodbrand03"], "tiktok": ["foodbrand03"]}}).json
+    brand = r.call("createBrand", "POST", "/v1/brands", status=201, json_body={
+        "name": "Foodbrand 02", "handles": {"instagram": ["foodbrand02"], "tiktok": ["foodbrand02"]},
+        "hashtags": ["foodbrand02"], "keywords": ["foodbrand two"], "exclude_keywords": ["giveaway"],
+        "competitor_ids": [rival["id"]]}).json
+    runner.wait_for_in_process_jobs(timeout=120)
+    bid = {"brand_id": brand["id"]}
+    r.call("listBrands", "GET", "/v1/brands", query={"page_size": 2})
+    etag = r.call("getBrand", "GET", "/v1/brands/{brand_id}", path=bid).headers["ETag"]
+    r.call("updateBrand", "PATCH", "/v1/brands/{brand_id}", path=bid, headers={"If-Match": etag},
+           json_body={"keywords": ["foodbrand two", "food brand two"]})
+    r.call("rematchBrand", "POST", "/v1/brands/{brand_id}/rematch", path=bid, status=202)
+    runner.wait_for_in_process_jobs(timeout=120)
+    r.call("listBrandAudit", "GET", "/v1/brands/{brand_id}/audit", path=bid)
+    mentions = r.call("listBrandMentions", "GET", "/v1/brands/{brand_id}/mentions", path=bid,
+                      query={"since": SINCE, "page_size": 2}).json
+    r.call("getBrandMentionSeries", "GET", "/v1/brands/{brand_id}/mentions/timeseries", path=bid,
+           query={"since": SINCE, "interval": "week"})
+    r.call("getBrandShareOfVoice", "GET", "/v1/brands/{brand_id}/share-of-voice", path=bid, query={"since": SINCE})
+    r.call("getBrandShareOfVoiceCsv", "GET", "/v1/brands/{brand_id}/share-of-voice/csv", path=bid,
+           query={"since": SINCE})
+    r.call("getBrandShareOfVoiceChart", "GET", "/v1/brands/{brand_id}/share-of-voice/chart", path=bid,
+           query={"since": SINCE, "format": "svg", "metric": "engagements"})
+    r.call("getCreatorBrandHistory", "GET", "/v1/creators/{creator_id}/brands",
+           path={"creator_id": mentions[0]["creator"]["id"] if mentions else 48})
+    gone = r.call("createBrand", "POST", "/v1/brands", status=201, json_body={"name": "Old brand"}).json
+    etag = r.call("getBrand", "GET", "/v1/brands/{brand_id}", path={"brand_id": gone["id"]}).headers["ETag"]
+    r.call("deleteBrand", "DELETE", "/v1/brands/{brand_id}", path={"brand_id": gone["id"]},
+           headers={"If-Match": etag}, status=204)
+    r.call("getBrand", "GET", "/v1/brands/{brand_id}", path=bid)
 
 
 RECEIVER_URL = "https://hooks.agency.example/influencers"

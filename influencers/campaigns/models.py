@@ -83,6 +83,9 @@ class CampaignBrief(Base):
     requirements: Mapped[dict] = mapped_column(JSON, default=dict)
     timeline: Mapped[list] = mapped_column(JSON, default=list)
     usage_rights: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Days before adding a creator during which a sponsored post for a competitor of the
+    # campaign's brand earns a warning (influencers.brands.exclusivity); none: no check.
+    exclusivity_days: Mapped[int | None] = mapped_column(Integer)
     change_note: Mapped[str | None] = mapped_column(String(500))
     created_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

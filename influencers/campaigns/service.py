@@ -240,6 +240,7 @@ def create_brief_version(session: Session, workspace_id: int, campaign: Campaign
         campaign_id=campaign.id, version=expected_brief_version + 1, message=values["message"],
         requirements=requirements, timeline=values.get("timeline") or [],
         usage_rights=values.get("usage_rights") or {}, change_note=values.get("change_note"),
+        exclusivity_days=values.get("exclusivity_days"),
         created_by_key_id=key_id, created_at=utcnow(),
     )
     session.add(brief)

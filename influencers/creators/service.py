@@ -12,6 +12,7 @@ from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from influencers.brands.models import BrandMention
 from influencers.creators.models import (
     AudienceMember,
     AudienceSample,
@@ -182,8 +183,15 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
     session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
 
 
-def posts_select(creator_id: int) -> Select:
-    return select(Post).where(Post.creator_id == creator_id).order_by(Post.published_at.desc(), Post.id.desc())
+def posts_select(creator_id: int, mentions_brand_id: int | None = None, sponsored: bool | None = None) -> Select:
+    stmt = select(Post).where(Post.creator_id == creator_id)
+    if mentions_brand_id is not None:
+        stmt = stmt.where(Post.id.in_(select(BrandMention.post_id).where(
+            BrandMention.brand_id == mentions_brand_id, BrandMention.creator_id == creator_id)))
+    if sponsored is not None:
+        stmt = stmt.where(Post.sponsored.is_(True) if sponsored else or_(Post.sponsored.is_(False),
+                                                                          Post.sponsored.is_(None)))
+    return stmt.order_by(Post.published_at.desc(), Post.id.desc())
 
 
 def snapshots_select(creator_id: int) -> Select:

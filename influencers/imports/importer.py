@@ -92,6 +92,7 @@ from typing import Callable, Iterable, Iterator
 import msgspec
 from sqlalchemy import text
 
+from influencers.brands.rematch import match_written_posts
 from influencers.creators.pseudonym import workspace_key
 from influencers.db import Database, utcnow
 from influencers.imports.records import (
@@ -221,6 +222,9 @@ def run_import(
         finally:
             backend.end()
             importer.close()
+        if report.written.get("post"):
+            # The posts written are matched to the workspace's brands in the same transaction.
+            match_written_posts(session, workspace_id, report.started_at)
         _announce(session, report)
     report.finished_at = utcnow()
     if sum(report.written.values()) >= STATISTICS_THRESHOLD:

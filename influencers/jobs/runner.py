@@ -42,6 +42,7 @@ def job_handler(kind: str):
 def _load_handlers() -> None:
     # Importing the modules registers their handlers.
     import influencers.scoring.runs  # noqa: F401
+    import influencers.brands.rematch  # noqa: F401
     import influencers.webhooks.delivery  # noqa: F401
 
 

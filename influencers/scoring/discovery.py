@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import Select, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
+from influencers.brands.discovery import brand_filters
 from influencers.creators.models import Creator
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
 from influencers.scoring.attributes import attribute_code, dimension_codes
@@ -63,6 +64,18 @@ class DiscoveryQuery:
     without_flags: list[str] = field(default_factory=list)
     audience: list[AudienceCondition] = field(default_factory=list)
     sort: str = "-score"
+    # Brand, contact and growth filters (influencers.brands.discovery).
+    mentions_brand: str | None = None
+    mention_kind: str = "any"
+    mention_within_days: int = 90
+    not_sponsored_by: str | None = None
+    not_sponsored_by_group: str | None = None
+    sponsored_within_days: int = 90
+    has_contact: bool | None = None
+    min_growth_30d: float | None = None
+    max_growth_30d: float | None = None
+    min_growth_90d: float | None = None
+    max_growth_90d: float | None = None
 
 
 def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
@@ -95,6 +108,7 @@ def discovery_select(workspace_id: int, query: DiscoveryQuery) -> Select:
         stmt = stmt.where(CreatorScore.flag_bits.op("&")(mask) < 1)
     for condition in query.audience:
         stmt = stmt.where(audience_condition(condition))
+    stmt = stmt.where(*brand_filters(workspace_id, query))
     return order_by_sort(stmt, query.sort, SORTABLE)
 
 

@@ -118,7 +118,7 @@ def _record(session: Session, settings: Settings, delivery_id: int, outcome) -> 
     if endpoint.enabled and number < settings.webhook_max_attempts:
         delay = retry_delay(number, base=settings.webhook_retry_base_seconds, cap=settings.webhook_retry_max_seconds)
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
-        delivery.job_id = runner.enqueue(session, delivery.workspace_id, DELIVERY_JOB, {"delivery_id": delivery_id})
+        delivery.job_id = _queue_attempt(session, delivery)
         return {**result, "retry_job_id": delivery.job_id, "retry_in_seconds": round(delay, 3),
                 "summary": f"attempt {number} of {settings.webhook_max_attempts} failed: {outcome.error}; "
                            f"next attempt in {delay:.0f} s"}
@@ -152,16 +152,34 @@ def _clip(text: str | None) -> str | None:
     return None if text is None else text[:1000]
 
 
+def _queue_attempt(session: Session, delivery: WebhookDelivery) -> int:
+    """A queued job for the delivery's next attempt, dated when that attempt is due: a job
+    queued for later is not one that waited for a worker (the reaper measures from created_at)."""
+    from influencers.jobs.models import Job
+
+    job_id = runner.enqueue(session, delivery.workspace_id, DELIVERY_JOB, {"delivery_id": delivery.id})
+    session.get(Job, job_id).created_at = delivery.next_attempt_at
+    return job_id
+
+
 def overdue_jobs(db: Database, grace_seconds: float) -> list[int]:
-    """The queued jobs of pending deliveries due more than ``grace_seconds`` ago: attempts whose
-    dispatch was lost (an in-process runner's timer in a process that stopped)."""
+    """Jobs for the attempts of pending deliveries due more than ``grace_seconds`` ago whose
+    dispatch was lost (an in-process timer in a process that stopped): the delivery's queued
+    job, or a new one when that job can no longer run (failed by the reaper, or gone)."""
     from influencers.jobs.models import Job
 
     cutoff = utcnow() - dt.timedelta(seconds=grace_seconds)
-    with db.transaction(write=False) as session:
-        return list(session.scalars(
-            select(WebhookDelivery.job_id)
-            .join(Job, Job.id == WebhookDelivery.job_id)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= cutoff,
-                   Job.status == "queued")
-            .order_by(WebhookDelivery.next_attempt_at)))
+    job_ids = []
+    with db.transaction() as session:
+        rows = session.execute(
+            select(WebhookDelivery, Job.status)
+            .outerjoin(Job, Job.id == WebhookDelivery.job_id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= cutoff)
+            .order_by(WebhookDelivery.next_attempt_at)).all()
+        for delivery, job_status in rows:
+            if job_status == "running":
+                continue
+            if job_status != "queued":
+                delivery.job_id = _queue_attempt(session, delivery)
+            job_ids.append(delivery.job_id)
+    return job_ids

@@ -196,3 +196,13 @@ def redeliver(session: Session, endpoint: WebhookEndpoint, delivery: WebhookDeli
     _require_enabled(endpoint)
     return create_delivery(session, endpoint.workspace_id, endpoint.id, delivery.event_id,
                            redelivery_of=delivery.id)
+
+
+def purge_log(session: Session, older_than: dt.datetime) -> int:
+    """Deletes events created before ``older_than`` with their deliveries and attempts, except
+    events still being delivered. Returns how many events went."""
+    still_pending = select(WebhookDelivery.id).where(
+        WebhookDelivery.event_id == WebhookEvent.id, WebhookDelivery.status == "pending").exists()
+    result = session.execute(delete(WebhookEvent).where(WebhookEvent.created_at < older_than, ~still_pending)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount

@@ -20,6 +20,7 @@ def _resources(api):
     ids.update(_scoring_resources(api))
     shortlist = api.post("/v1/shortlists", json={"name": "iso", "creator_ids": [creator["id"]]}).json
     ids["shortlist_id"] = shortlist["id"]
+    ids["brand_id"] = api.post("/v1/brands", json={"name": "iso", "keywords": ["iso"]}).json["id"]
     endpoint = api.post("/v1/webhook-endpoints", json={"url": "https://hooks.example.invalid/x",
                                                        "events": ["import.completed"]}).json
     delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json
@@ -68,6 +69,7 @@ VALID_BODIES = {
     "deliverables.create_result": {"likes": 1},
     "shortlists.update_shortlist": {"name": "x"},
     "shortlists.add_shortlist_creators": {"creator_ids": [1]},
+    "brands.update_brand": {"keywords": ["x"]},
     "webhooks.update_endpoint": {"description": "x"},
 }
 

@@ -44,7 +44,13 @@ class Receiver:
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(reply)))
                     self.end_headers()
-                    self.wfile.write(reply)
+                    if headers.get("X-Trickle"):  # one byte every 0.1 s
+                        for byte in reply:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(0.1)
+                    else:
+                        self.wfile.write(reply)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

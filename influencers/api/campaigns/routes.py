@@ -25,6 +25,7 @@ from influencers.api.campaigns.common import (
     key_id,
     rate_card_version_or_422,
 )
+from influencers.brands.exclusivity import exclusivity_warnings
 from influencers.campaigns import deliverables, report, service
 
 blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns",
@@ -198,6 +199,8 @@ def add_campaign_creator(body, campaign_id):
     with domain_errors():
         (cc,), _ = service.add_creators(unit_of_work.session(), current_workspace_id(), campaign, [body], key_id())
     _with_warnings(campaign, [cc])
+    cc.exclusivity_warnings = exclusivity_warnings(
+        unit_of_work.session(), current_workspace_id(), campaign, [cc.creator_id])[cc.creator_id]
     blp.set_etag(campaign_creator_etag(cc))
     return cc, 201, {"Location": f"/v1/campaign-creators/{cc.id}"}
 
@@ -217,7 +220,10 @@ def add_campaign_creators(body, campaign_id):
             source=body["source"], skip_existing=body["skip_existing"],
         )
     warnings = _with_warnings(campaign, added)
-    return {"added": added, "already_in_campaign": existing, "budget_warnings": warnings}, 201
+    exclusivity = exclusivity_warnings(unit_of_work.session(), current_workspace_id(), campaign,
+                                       [cc.creator_id for cc in added])
+    return {"added": added, "already_in_campaign": existing, "budget_warnings": warnings,
+            "exclusivity_warnings": [w for cc in added for w in exclusivity[cc.creator_id]]}, 201
 
 
 # --- deliverables, results, report -----------------------------------------------------------------

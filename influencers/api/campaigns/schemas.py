@@ -290,6 +290,9 @@ class BriefCreateSchema(BodySchema):
     timeline = fields.List(fields.Nested(MilestoneSchema), validate=validate.Length(max=50), load_default=list)
     usage_rights = fields.Nested(UsageRightsSchema, load_default=dict)
     change_note = fields.String(validate=validate.Length(max=500), metadata={"description": "What changed"})
+    exclusivity_days = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=3650), metadata={
+        "description": "Adding a creator sponsored by a competitor of the campaign's brand within this many days "
+                       "answers with an exclusivity warning (the brand and its competitors: /v1/brands)"})
 
 
 class DisclosureOut(ma.Schema):
@@ -329,6 +332,7 @@ class BriefSchema(ma.Schema):
     timeline = fields.List(fields.Nested(MilestoneOut), required=True)
     usage_rights = fields.Nested(UsageRightsOut, required=True)
     change_note = fields.String(allow_none=True, required=True)
+    exclusivity_days = fields.Integer(allow_none=True, required=True)
     created_by_key_id = fields.Integer(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
 
@@ -366,6 +370,22 @@ class CampaignCreatorUpdateSchema(CampaignCreatorFields):
     pass
 
 
+class ExclusivityPostSchema(ma.Schema):
+    post_id = fields.Integer(required=True)
+    external_id = fields.String(required=True)
+    platform = fields.String(required=True)
+    published_at = fields.DateTime(required=True)
+
+
+class ExclusivityWarningSchema(ma.Schema):
+    creator_id = fields.Integer(required=True)
+    brand_id = fields.Integer(required=True)
+    brand = fields.String(required=True, metadata={"description": "The competitor that sponsored the posts"})
+    exclusivity_days = fields.Integer(required=True)
+    posts = fields.List(fields.Nested(ExclusivityPostSchema), required=True)
+    message = fields.String(required=True)
+
+
 class CampaignCreatorSchema(ma.Schema):
     id = fields.Integer(required=True)
     campaign_id = fields.Integer(required=True)
@@ -382,12 +402,16 @@ class CampaignCreatorSchema(ma.Schema):
     budget_warnings = fields.List(
         fields.String(),
         metadata={"description": "On writes: the campaign's budget warnings (e.g. over budget) after this change"})
+    exclusivity_warnings = fields.List(fields.Nested(ExclusivityWarningSchema), metadata={
+        "description": "When added: sponsored posts for a competitor of the campaign's brand within the brief's "
+                       "exclusivity window (a warning, not a refusal)"})
 
 
 class BulkAddResultSchema(ma.Schema):
     added = fields.List(fields.Nested(CampaignCreatorSchema), required=True)
     already_in_campaign = fields.List(fields.Integer(), required=True, metadata={"description": "Skipped creator ids"})
     budget_warnings = fields.List(fields.String(), required=True)
+    exclusivity_warnings = fields.List(fields.Nested(ExclusivityWarningSchema), required=True)
 
 
 class CampaignCreatorListArgs(QuerySchema):

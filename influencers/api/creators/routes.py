@@ -12,9 +12,11 @@ from influencers.api.creators.schemas import (
     CreatorListArgs,
     CreatorSchema,
     CreatorUpdateSchema,
+    PostListArgs,
     PostSchema,
     SnapshotSchema,
 )
+from influencers.brands import service as brands
 from influencers.creators import service
 from influencers.creators.service import CreatorFilters
 
@@ -96,11 +98,19 @@ def delete_creator(creator_id):
 
 @blp.route("/<id:creator_id>/posts", methods=["GET"], operation_id="listCreatorPosts", summary="List a creator's posts, newest first")
 @requires("read")
+@blp.arguments(PostListArgs, location="query", as_kwargs=True)
 @blp.response(200, PostSchema(many=True))
 @blp.paginate(SQLPage)
-def list_posts(creator_id):
+def list_posts(creator_id, mention=None, sponsored=None):
     _creator_or_404(creator_id)
-    return Listing(unit_of_work.session(), service.posts_select(creator_id))
+    brand_id = None
+    if mention is not None:
+        brand = brands.find_brand(unit_of_work.session(), current_workspace_id(), mention)
+        if brand is None:
+            message = f"no brand named {mention!r}: define it (POST /v1/brands) to find the posts mentioning it"
+            abort(422, message=message, errors={"query": {"mention": [message]}})
+        brand_id = brand.id
+    return Listing(unit_of_work.session(), service.posts_select(creator_id, brand_id, sponsored))
 
 
 @blp.route("/<id:creator_id>/snapshots", methods=["GET"], operation_id="listCreatorSnapshots", summary="List a creator's daily follower snapshots, newest first")

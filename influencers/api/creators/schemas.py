@@ -138,3 +138,9 @@ class AudienceSummarySchema(ma.Schema):
 
 
 GENDER_VALUES, AGE_VALUES = GENDERS, AGE_RANGES
+
+
+class PostListArgs(QuerySchema):
+    mention = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "A brand's name: only posts mentioning it (its handles, hashtags or keywords)"})
+    sponsored = fields.Boolean(metadata={"description": "true: sponsored posts only; false: the others"})

@@ -27,6 +27,8 @@ from influencers.creators.service import CreatorFilters
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.scoring import discovery, runs
+from influencers.brands.discovery import growth_for
+from influencers.brands.reports import creator_brand_history
 from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
 from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringModelVersion, ScoringRun
 
@@ -74,7 +76,11 @@ class DiscoveryPage(Page):
 
     @property
     def items(self):
-        return [ScoredCreator(creator, score) for creator, score in self._page.rows]
+        growth = growth_for(self.collection.session, [creator.id for creator, _ in self._page.rows])
+        rows = [ScoredCreator(creator, score) for creator, score in self._page.rows]
+        for row in rows:
+            row.growth = growth[row.id]
+        return rows
 
 
 @dataclass
@@ -153,7 +159,10 @@ def get_creator_score(creator_id):
     if score is None:
         abort(404, message=f"Creator {creator_id} has not been scored yet: start a scoring run.")
     explanation = unit_of_work.session().get(CreatorScoreExplanation, score.id)
-    return {"creator_id": creator_id, "summary": summary(score), "explanation": explanation.explanation}
+    context = {"note": "Context for the reader, not part of the score",
+               "brand_history": creator_brand_history(unit_of_work.session(), current_workspace_id(), creator_id)}
+    return {"creator_id": creator_id, "summary": summary(score), "explanation": explanation.explanation,
+            "context": context}
 
 
 @blp.route("/creators/<id:creator_id>/scores", methods=["GET"], operation_id="listCreatorScores",

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from influencers.api.brands.filters import BrandDiscoveryArgs
+from influencers.api.brands.schemas import BrandHistorySchema
 from influencers.api.contract import FreeForm
 from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
 from influencers.api.scoring.explanation_schemas import ScoreExplanationSchema, StoredJson
@@ -75,8 +77,23 @@ class ScoreSummarySchema(ma.Schema):
     run_id = fields.Integer(required=True, metadata={"description": "The scoring run that stored it"})
 
 
+class GrowthSchema(ma.Schema):
+    growth_30d = fields.Float(allow_none=True, required=True)
+    snapshots_30d = fields.Integer(required=True, metadata={"description": "Snapshots the 30-day growth rests on"})
+    growth_90d = fields.Float(allow_none=True, required=True)
+    snapshots_90d = fields.Integer(required=True, metadata={"description": "Snapshots the 90-day growth rests on"})
+    as_of = fields.Date(allow_none=True, required=True)
+    basis = fields.String(required=True)
+
+
 class ScoredCreatorSchema(CreatorSchema):
     score = fields.Nested(ScoreSummarySchema, required=True)
+    growth = fields.Nested(GrowthSchema, metadata={"description": "Follower growth (in discovery results)"})
+
+
+class ScoreContextSchema(ma.Schema):
+    note = fields.String(required=True)
+    brand_history = fields.Nested(BrandHistorySchema, required=True)
 
 
 class CreatorScoreSchema(ma.Schema):
@@ -85,6 +102,8 @@ class CreatorScoreSchema(ma.Schema):
     explanation = StoredJson(ScoreExplanationSchema, required=True, metadata={
         "description": "Every component's value, weight and contribution; flags with evidence; audience, "
                        "engagement and reach inputs labelled measured or estimated; sample size; as-of date; model version"})
+    context = fields.Nested(ScoreContextSchema, metadata={
+        "description": "Not part of the score: the creator's brand history (brands mentioned, sponsored or organic)"})
 
 
 class ScoreHistoryItemSchema(ScoreSummarySchema):
@@ -134,7 +153,7 @@ def _share(**kw):
     return fields.Float(validate=validate.Range(min=0, max=1), **kw)
 
 
-class DiscoveryArgs(CreatorListArgs):
+class DiscoveryArgs(BrandDiscoveryArgs, CreatorListArgs):
     min_engagement_rate = _share()
     max_engagement_rate = _share()
     min_authenticity = fields.Float(validate=validate.Range(min=0, max=100))

@@ -1,0 +1,154 @@
+"""Which brands a post mentions: the rules and the matcher (pure; no database).
+
+A post mentions a brand when
+
+* it @-mentions one of the brand's handles on the post's platform (the post's
+  ``mentions`` list or an ``@handle`` in its caption), or
+* it uses one of the brand's hashtags (the post's ``hashtags`` list or a
+  ``#tag`` in its caption), or
+* its caption contains one of the brand's keywords as whole words.
+
+Text is compared case- and accent-insensitively (``Crème`` = ``creme``), and
+keywords match whole words only (``acme`` is not in ``acmeshoes``); a keyword of
+several words matches those words in a row. A caption containing one of the
+brand's excluded words or phrases is not counted through a keyword or a hashtag
+(``apple`` with ``pie`` excluded), but an @-mention of the brand's own handle
+always counts: it is unambiguous.
+
+``matched_by`` is the first kind that matched in the order handle, hashtag,
+keyword, with the brand's term that matched. The matcher indexes every brand's
+terms once, so a post is tokenised once whatever the number of brands.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+MATCH_KINDS = ("handle", "hashtag", "keyword")
+
+_WORD = re.compile(r"\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_MENTION = re.compile(r"@([\w.\-]+)")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form every text and term is compared in."""
+    if text.isascii():
+        return text.lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
+
+
+def fold_handle(handle: str) -> str:
+    return fold(handle.strip().lstrip("@")).rstrip(".")
+
+
+def fold_hashtag(tag: str) -> str:
+    return fold(tag.strip().lstrip("#"))
+
+
+def words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class BrandRules:
+    brand_id: int
+    handles: dict[str, list[str]] = field(default_factory=dict)
+    hashtags: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    exclude_keywords: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PostText:
+    platform: str
+    caption: str | None
+    hashtags: list | None = None
+    mentions: list | None = None
+
+
+class _PhraseIndex:
+    """Word sequences by their first word: finds every indexed phrase in a list of words."""
+
+    def __init__(self):
+        self.by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = defaultdict(list)
+        self.first_words: frozenset[str] = frozenset()
+
+    def add(self, phrase: str, brand_id: int, term: str) -> None:
+        tokens = words(phrase)
+        if tokens:
+            self.by_first[tokens[0]].append((tokens, brand_id, term))
+            self.first_words = self.first_words | {tokens[0]}
+
+    def find(self, tokens: list[str], token_set: set[str]) -> dict[int, str]:
+        """{brand id: its first term found}, in the order of the caption."""
+        # Set & set walks the smaller one: a caption's words, not every brand's terms.
+        starts = token_set & self.first_words
+        if not starts:
+            return {}
+        found: dict[int, str] = {}
+        for i, token in enumerate(tokens):
+            if token not in starts:
+                continue
+            for phrase, brand_id, term in self.by_first[token]:
+                if brand_id not in found and tuple(tokens[i:i + len(phrase)]) == phrase:
+                    found[brand_id] = term
+        return found
+
+
+class Matcher:
+    """Every brand's terms indexed once; :meth:`match` answers {brand id: (matched_by, term)}."""
+
+    def __init__(self, rules: list[BrandRules]):
+        self.handles: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        self.hashtags: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.keywords = _PhraseIndex()
+        self.exclusions = _PhraseIndex()
+        for rule in rules:
+            for platform, handles in (rule.handles or {}).items():
+                for handle in handles:
+                    folded = fold_handle(handle)
+                    if folded:
+                        self.handles[(platform, folded)].append((rule.brand_id, "@" + folded))
+            for tag in rule.hashtags:
+                folded = fold_hashtag(tag)
+                if folded:
+                    self.hashtags[folded].append((rule.brand_id, "#" + tag.strip().lstrip("#")))
+            for keyword in rule.keywords:
+                self.keywords.add(keyword, rule.brand_id, keyword)
+            for phrase in rule.exclude_keywords:
+                self.exclusions.add(phrase, rule.brand_id, phrase)
+        self.has_handles = bool(self.handles)
+
+    def match(self, post: PostText) -> dict[int, tuple[str, str]]:
+        caption = post.caption or ""
+        folded = fold(caption) if caption else ""
+        found: dict[int, tuple[str, str]] = {}
+        if self.has_handles:
+            mentioned = [fold_handle(m) for m in post.mentions or () if isinstance(m, str)]
+            if "@" in folded:
+                mentioned += [m.rstrip(".") for m in _MENTION.findall(folded)]
+            for handle in mentioned:
+                for brand_id, term in self.handles.get((post.platform, handle), ()):
+                    found.setdefault(brand_id, ("handle", term))
+        if not folded and not post.hashtags:
+            return found
+        tokens = _WORD.findall(folded)
+        token_set = set(tokens)
+        excluded = self.exclusions.find(tokens, token_set) if self.exclusions.by_first else {}
+        if self.hashtags:
+            tags = [fold_hashtag(t) for t in post.hashtags or () if isinstance(t, str)]
+            if "#" in folded:
+                tags += _HASHTAG.findall(folded)
+            for tag in tags:
+                for brand_id, term in self.hashtags.get(tag, ()):
+                    if brand_id not in excluded:
+                        found.setdefault(brand_id, ("hashtag", term))
+        if self.keywords.by_first:
+            for brand_id, term in self.keywords.find(tokens, token_set).items():
+                if brand_id not in excluded:
+                    found.setdefault(brand_id, ("keyword", term))
+        return found

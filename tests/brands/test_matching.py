@@ -1,0 +1,60 @@
+"""Brand rules against posts: handles, hashtags, keywords, accents, case, exclusions (pure)."""
+from influencers.brands.matching import BrandRules, Matcher, PostText
+
+
+def rules(brand_id=1, handles=None, hashtags=(), keywords=(), exclude=()):
+    return BrandRules(brand_id=brand_id, handles=handles or {}, hashtags=list(hashtags), keywords=list(keywords),
+                      exclude_keywords=list(exclude))
+
+
+def match(matcher, caption=None, platform="instagram", hashtags=None, mentions=None):
+    return matcher.match(PostText(platform=platform, caption=caption, hashtags=hashtags, mentions=mentions))
+
+
+def test_keywords_are_whole_words_case_and_accent_insensitive():
+    m = Matcher([rules(keywords=["Crème Brûlée", "Lumière"])])
+    assert match(m, "Best CREME BRULEE in town") == {1: ("keyword", "Crème Brûlée")}
+    assert match(m, "la lumiere du jour") == {1: ("keyword", "Lumière")}
+    assert match(m, "lumieres partout") == {}          # not a whole word
+    assert match(m, "xlumière") == {}
+
+
+def test_hashtags_from_the_list_and_inside_the_caption():
+    m = Matcher([rules(hashtags=["#Acme", "étéAcme"])])
+    assert match(m, "new drop", hashtags=["ACME"]) == {1: ("hashtag", "#Acme")}
+    assert match(m, "new drop #acme today") == {1: ("hashtag", "#Acme")}
+    assert match(m, "summer #eteacme!") == {1: ("hashtag", "#étéAcme")}
+    assert match(m, "#acmefans") == {}
+    assert match(m, "acme") == {}                      # a word is not a hashtag
+
+
+def test_handles_per_platform_from_mentions_and_caption():
+    m = Matcher([rules(handles={"instagram": ["@Acme.Official"], "tiktok": ["acme"]})])
+    assert match(m, "hi", mentions=["acme.official"]) == {1: ("handle", "@acme.official")}
+    assert match(m, "thanks @ACME.official.") == {1: ("handle", "@acme.official")}
+    assert match(m, "thanks @acme", platform="instagram") == {}   # the tiktok handle, not instagram's
+    assert match(m, "thanks @acme", platform="tiktok") == {1: ("handle", "@acme")}
+
+
+def test_matched_by_is_the_first_of_handle_hashtag_keyword():
+    m = Matcher([rules(handles={"instagram": ["acme"]}, hashtags=["acme"], keywords=["acme"])])
+    assert match(m, "acme") == {1: ("keyword", "acme")}
+    assert match(m, "#acme is acme") == {1: ("hashtag", "#acme")}
+    assert match(m, "@acme #acme acme") == {1: ("handle", "@acme")}
+
+
+def test_excluded_words_veto_keyword_and_hashtag_matches_not_handles():
+    m = Matcher([rules(handles={"instagram": ["apple"]}, hashtags=["apple"], keywords=["apple"],
+                       exclude=["pie", "Apple Juice"])])
+    assert match(m, "my new apple watch") == {1: ("keyword", "apple")}
+    assert match(m, "grandma's apple pie #apple") == {}
+    assert match(m, "APPLE JUICE time") == {}
+    assert match(m, "apple juicer") == {1: ("keyword", "apple")}  # exclusions are whole words too
+    assert match(m, "pie with @apple") == {1: ("handle", "@apple")}
+
+
+def test_several_brands_at_once():
+    m = Matcher([rules(1, keywords=["acme"]), rules(2, keywords=["beta shoes"]), rules(3, hashtags=["gamma"])])
+    assert match(m, "Acme vs Beta Shoes #gamma") == {1: ("keyword", "acme"), 2: ("keyword", "beta shoes"),
+                                                    3: ("hashtag", "#gamma")}
+    assert match(m, None, hashtags=None, mentions=None) == {}
