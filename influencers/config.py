@@ -64,6 +64,9 @@ class Settings:
     auth_failure_limit: str = "60/minute"
     # See scoring_worker_min_creators (None: never).
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
+    # Audience samples older than this many days are deleted by `influencers privacy
+    # enforce-retention` (and its scheduled Celery task).
+    audience_retention_days: int = 365
     # Idempotency-Key records are kept this long; a key older than this is free again.
     idempotency_ttl_hours: int = 24
     default_page_size: int = 20
@@ -158,6 +161,7 @@ def load_settings(**overrides) -> Settings:
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),
         scoring_worker_min_creators=scoring_worker_min_creators(),
+        audience_retention_days=_int("INFLUENCERS_AUDIENCE_RETENTION_DAYS", Settings.audience_retention_days),
         webhook_allow_http=_bool("INFLUENCERS_WEBHOOK_ALLOW_HTTP", False),
         webhook_allowed_networks=tuple(
             n.strip() for n in os.environ.get("INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n.strip()),

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from influencers.db import Database
 from influencers import models  # noqa: F401  (fills Base.metadata)
 from influencers.db import Base
+from influencers import row_security
 from influencers.jobs import runner
 
 TEST_SECRET = b"test-pseudonym-secret"
@@ -45,6 +46,7 @@ def _fresh_database(tmp_path, *, create_schema: bool):
         db = Database(f"{url}?options=-csearch_path%3D{schema}")
     if create_schema:
         Base.metadata.create_all(db.engine)
+        row_security.install(db.engine)  # what the migration does (no-op on SQLite)
     try:
         yield db
     finally:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from influencers import row_security
 from influencers.api.auth import check_permission
 from influencers.db import utcnow
 from influencers.workspaces.models import IdempotencyRecord
@@ -34,6 +35,9 @@ def session() -> Session:
     """The current request's session (a write session for non-GET requests)."""
     if "db_session" not in g:
         g.db_session = database().session(write=request.method not in ("GET", "HEAD", "OPTIONS"))
+        if "principal" in g:
+            # PostgreSQL: the request's transactions see only this workspace's rows.
+            row_security.restrict(g.db_session, g.principal.workspace_id)
     return g.db_session
 
 

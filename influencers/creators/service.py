@@ -169,7 +169,22 @@ def update_creator(
     return creator
 
 
-def delete_creator(session: Session, workspace_id: int, creator_id: int, expected_version: int) -> None:
+def delete_creator(session: Session, workspace_id: int, creator_id: int, expected_version: int, *,
+                   key_id: int | None = None) -> None:
+    """Deletes the creator with everything derived from it (see ``privacy.service.forget_creator``)."""
+    from influencers.privacy.service import forget_creator
+
+    current = select(Creator.id).where(
+        Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
+    if session.scalar(current.with_for_update()) is None:
+        raise StaleVersion(creator_id)
+    forget_creator(session, workspace_id, creator_id, key_id=key_id)
+    # After locking the creator's row: a scoring run writing this creator's shares holds a
+    # lock on it until it commits, so by now its rows are visible to this statement
+    # (PostgreSQL, READ COMMITTED). Before deleting the row: under row-level security a
+    # creator's shares are visible through the creator only. audience_shares has no
+    # foreign key (see AudienceShare).
+    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
     result = session.execute(
         delete(Creator).where(
             Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version
@@ -177,10 +192,6 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
     )
     if result.rowcount != 1:
         raise StaleVersion(creator_id)
-    # After the creator's row: a scoring run writing this creator's shares holds a lock on
-    # it until it commits, so by now its rows are visible to this statement (PostgreSQL,
-    # READ COMMITTED). audience_shares has no foreign key (see AudienceShare).
-    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
 
 
 def posts_select(creator_id: int, mentions_brand_id: int | None = None, sponsored: bool | None = None) -> Select:

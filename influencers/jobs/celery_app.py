@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery import Celery
+from celery.schedules import crontab
 
 from influencers.config import load_settings
 from influencers.db import Database
@@ -35,3 +36,22 @@ def run_job_task(job_id: int) -> None:
 
     settings = load_settings()
     run_job(_database(settings.database_url), settings, job_id)
+
+
+# The audience retention runs daily when a beat scheduler runs (``celery -A
+# influencers.jobs.celery_app beat``); without Celery, cron `influencers privacy enforce-retention`.
+app.conf.beat_schedule = {
+    **app.conf.beat_schedule,
+    "audience-retention": {"task": "influencers.enforce_audience_retention", "schedule": crontab(hour=3, minute=17)},
+}
+
+
+@app.task(name="influencers.enforce_audience_retention")
+def enforce_audience_retention_task() -> dict:
+    from influencers.privacy.service import enforce_retention
+
+    settings = load_settings()
+    with _database(settings.database_url).transaction() as session:
+        result = enforce_retention(session, settings.audience_retention_days)
+    return {"cutoff": result.cutoff.isoformat(), "samples_deleted": result.samples_deleted,
+            "members_deleted": result.members_deleted, "workspaces": result.workspaces}

@@ -104,13 +104,26 @@ def test_every_audience_dimension_filters_on_the_audience_summary(scored_api, th
 @pytest.mark.parametrize("query,field", [
     ("audience=age:18-24:0.4", "audience"), ("audience=country:FR:1.5", "audience"),
     ("audience=country:FRA:0.3", "audience"), ("audience=language:english:0.3", "audience"),
-    ("audience=gender:Female:0.3", "audience"),
+    ("audience=gender:Female:0.3", "audience"), ("audience=country:FR:1e-1", "audience"),
+    ("audience=country:FR:nan", "audience"),
     ("flag=bought_shoes", "flag"), ("min_authenticity=101", "min_authenticity"), ("sort=-password", "sort"),
 ])
 def test_discovery_rejects_bad_filters(api, query, field):
     response = api.get(f"/v1/discovery/creators?{query}")
     assert response.status_code == 422
     assert field in response.json["errors"]["query"]
+
+
+def test_the_document_gives_the_audience_condition_pattern_the_api_enforces(app):
+    import re
+
+    spec = app.extensions["influencers.api"].spec.to_dict()
+    parameter = next(p for p in spec["paths"]["/v1/discovery/creators"]["get"]["parameters"] if p["name"] == "audience")
+    pattern = parameter["schema"]["items"]["pattern"]
+    for accepted in ("country:FR:0.3", "country:fr:1", "age_range:65+:0.25", "gender:other:.5", "language:en:0"):
+        assert re.search(pattern, accepted), accepted
+    for refused in ("country:FR:1e-1", "country:FR:1.5", "country:FRA:0.3", "gender:Female:0.3"):
+        assert not re.search(pattern, refused), refused
 
 
 def test_lookalikes_are_similar_creators_of_the_platform(scored_api):

@@ -247,3 +247,16 @@ def test_other_workspaces_see_nothing(api, other_api, receiver):
     receiver.wait_for(2)
     time.sleep(0.3)
     assert len(receiver.requests) == 2
+
+
+def test_the_delivery_log_filters_by_status_and_event_type(api, receiver):
+    receiver.reply(410, times=8)
+    endpoint = create_endpoint(api, receiver.url)
+    activate_campaign(api)
+    wait_for_delivery(api, endpoint["id"])
+    api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test")
+    wait_for_delivery(api, endpoint["id"], count=2)
+    base = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    assert [d["event_type"] for d in api.get(f"{base}?status=failed").json] == ["campaign.status_changed"]
+    assert [d["event_type"] for d in api.get(f"{base}?event_type=webhook.test").json] == ["webhook.test"]
+    assert api.get(f"{base}?state=failed").status_code == 422

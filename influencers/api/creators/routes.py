@@ -1,6 +1,7 @@
 """HTTP routes for creators: parse, check access, call the creator service, serialise."""
 from __future__ import annotations
 
+from flask import g
 from flask_smorest import abort
 
 from influencers.api import unit_of_work
@@ -91,7 +92,8 @@ def delete_creator(creator_id):
     creator = _creator_or_404(creator_id)
     blp.check_etag(etag_of("creator", creator.id, creator.version))
     try:
-        service.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version)
+        service.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
+                               key_id=g.principal.key_id)
     except service.StaleVersion:
         abort(412, message="The creator changed since it was read; fetch it again and retry.")
 

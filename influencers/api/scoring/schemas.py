@@ -1,6 +1,8 @@
 """Scoring runs, jobs, creator scores with explanations, discovery search and lookalikes."""
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -123,9 +125,22 @@ VALUE_RULES = {
 }
 
 
+# What the document promises (and the field enforces first), so clients and generators can
+# build valid conditions: a share is 0 to 1 in plain decimal notation.
+AUDIENCE_CONDITION_PATTERN = (
+    r"^(country:[A-Za-z]{2}|language:[A-Za-z]{2}|gender:(" + "|".join(GENDERS) + ")|age_range:("
+    + "|".join(age.replace("+", r"\+") for age in AGE_RANGES) + r")):(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$"
+)
+
+
 class AudienceConditionField(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": AUDIENCE_CONDITION_PATTERN}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.match(AUDIENCE_CONDITION_PATTERN, text):
+            raise ma.ValidationError("use dimension:value:min_share, e.g. country:FR:0.3 (see the pattern)")
         parts = text.rsplit(":", 1)
         head = parts[0].split(":", 1) if len(parts) == 2 else []
         if len(head) != 2:
