@@ -247,6 +247,17 @@ def journey(r: Recorder) -> None:
     assert added
     brands(r)
     webhooks(r)
+    privacy(r)
+
+
+def privacy(r: Recorder) -> None:
+    # The sample's audiences (whose member ids are known) go in first.
+    imported = r.client.post("/v1/imports", data=SAMPLE.read_bytes(), content_type="application/x-ndjson",
+                             headers=r.headers)
+    assert imported.status_code == 200, imported.get_data(as_text=True)
+    r.call("eraseAudienceMember", "POST", "/v1/audience-erasures",
+           json_body={"platform": "instagram", "member_id": "u-9f2c"})
+    r.call("listAuditEvents", "GET", "/v1/audit-events", query={"page_size": 3})
 
 
 # The demo's posts are dated months before today: brand reports ask for the whole year.
