@@ -7,6 +7,7 @@ import marshmallow as ma
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 
+from influencers import gunicorn_errors
 from influencers.api import auth, contract, rate_limits, unit_of_work
 from influencers.api.base import Api
 from influencers.api.converters import ID_SCHEMA, IdConverter
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if request.endpoint in BULK_ENDPOINTS:
             request.max_content_length = settings.max_import_bytes
 
+    gunicorn_errors.install()
     app.teardown_appcontext(unit_of_work.close_session)
     register_error_handlers(app)
     return app

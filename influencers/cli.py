@@ -36,7 +36,37 @@ class Context:
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group()
+_MISSING_SCHEMA_SQLSTATES = {"42P01", "42703"}  # PostgreSQL: undefined table, undefined column
+
+
+def _missing_schema(error: BaseException) -> bool:
+    """True when ``error`` (or what it wraps) says a table or column does not exist."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(error, "sqlstate", None) in _MISSING_SCHEMA_SQLSTATES:
+            return True
+        text = str(error).lower()
+        if type(error).__name__ == "OperationalError" and ("no such table" in text or "no such column" in text):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
+
+
+class _Commands(click.Group):
+    """Every command on a database that was never migrated (or is behind) says what to do, in one line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            if isinstance(error, click.ClickException) or not _missing_schema(error):
+                raise
+            raise click.ClickException(
+                "the database has no (or an older) schema: run `influencers db upgrade` first") from None
+
+
+@click.group(cls=_Commands)
 def main():
     """influencers: creator discovery, scoring and campaigns."""
 
@@ -164,10 +194,14 @@ def _print_report(report) -> None:
 @main.command("import")
 @click.option("--workspace", "workspace_name", required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
+@click.option("--allow-partial", is_flag=True,
+              help="Exit 0 even when some lines were rejected (the valid ones are stored either way)")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
-def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool):
-    """Import an NDJSON FILE into a workspace (no size limit), with a progress bar."""
+def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool, allow_partial: bool):
+    """Import an NDJSON FILE into a workspace (no size limit), with a progress bar.
+
+    Exits 1 when the file holds no records, or when lines were rejected (unless --allow-partial)."""
     ws_id = _workspace_id(ctx, workspace_name)
     report = _import_file(ctx, ws_id, file)
     if as_json:
@@ -176,6 +210,12 @@ def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool)
         click.echo(json.dumps(asdict(report), default=str, indent=2))
     else:
         _print_report(report)
+    if report.lines_read == report.blank_lines:
+        raise click.ClickException(f"{file} holds no records")
+    if report.rejected_count and not allow_partial:
+        raise click.ClickException(
+            f"{report.rejected_count} lines rejected (the valid lines were stored); "
+            "fix them and import again, or pass --allow-partial to accept a partial import")
 
 
 # --- brands -----------------------------------------------------------------------------------

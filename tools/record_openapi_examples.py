@@ -163,10 +163,11 @@ def journey(r: Recorder) -> None:
     r.call("getShortlist", "GET", "/v1/shortlists/{shortlist_id}", path={"shortlist_id": saved_shortlist_id})
 
     # A campaign, from brief to report.
-    r.call("createEmvRateCard", "POST", "/v1/emv-rate-cards", status=201, json_body={
-        "currency": "EUR", "note": "2027 rates",
-        "rates": {"instagram": {"like": "0.10", "comment": "0.50", "share": "1", "save": "1",
-                                "impression": "0.005"}}})
+    rate_card = {"currency": "EUR", "note": "2027 rates",
+                 "rates": {"instagram": {"like": "0.10", "comment": "0.50", "share": "1", "save": "1",
+                                         "impression": "0.005"}}}
+    r.call("createEmvRateCard", "POST", "/v1/emv-rate-cards", status=201, json_body=rate_card)
+    r.call("createEmvRateCard", "POST", "/v1/emv-rate-cards", status=200, json_body=rate_card)  # unchanged
     r.call("listEmvRateCards", "GET", "/v1/emv-rate-cards")
     r.call("getEmvRateCard", "GET", "/v1/emv-rate-cards/{rate_card_version}", path={"rate_card_version": 1})
     campaign = r.call("createCampaign", "POST", "/v1/campaigns", status=201, json_body={

@@ -48,6 +48,7 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 @blp.response(200, ImportReportSchema, description="The import report: valid lines stored, rejected ones listed")
 @blp.alt_response(413, description="The body exceeds the import size limit (use the CLI for larger files)")
 @blp.alt_response(415, description="The body is not NDJSON")
+@blp.alt_response(422, description="The body holds no records")
 def create_import():
     mimetype = request.mimetype or ""
     if mimetype == "multipart/form-data":
@@ -71,4 +72,12 @@ def create_import():
         stream,
         secret=settings.pseudonym_secret,
     )
+    _no_records_is_an_error(report)
     return asdict(report)
+
+
+def _no_records_is_an_error(report) -> None:
+    """An empty (or blank-only) body is a client error, not a successful import of nothing."""
+    if report.lines_read == report.blank_lines:
+        abort(422, message="The import body holds no records.",
+              errors={"body": {"_schema": ["holds no records: send one JSON record per line"]}})
