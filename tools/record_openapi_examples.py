@@ -83,6 +83,10 @@ def journey(r: Recorder) -> None:
     r.call("getWorkspace", "GET", "/v1/workspace")
     r.call("createImport", "POST", "/v1/imports", ndjson=ndjson)
     r.call("createImport", "POST", "/v1/imports", form={"file": (io.BytesIO(ndjson), "creators.ndjson")})
+    r.call("createImport", "POST", "/v1/imports", ndjson=ndjson, headers={"Prefer": "respond-async"}, status=202)
+    from influencers.jobs import runner
+
+    runner.wait_for_in_process_jobs(timeout=120)
 
     # Keys.
     key = r.call("createApiKey", "POST", "/v1/keys", json_body={"name": "agency dashboard", "role": "analyst"},
