@@ -1,5 +1,5 @@
 # Two commands on a fresh machine with Python 3.11 and make:
-#   make run    start the API on SQLite with demo data (prints the URL and an API key)
+#   make run    start the API on SQLite with demo data (prints the demo's admin key, then the URL once it answers)
 #   make test   run the whole test suite
 PYTHON ?= python3
 VENV := venv
@@ -23,10 +23,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/influencers db upgrade
 	$(BIN)/influencers demo
-	@echo ""
-	@echo "API:  http://$(HOST):$(PORT)/v1"
-	@echo "Docs: http://$(HOST):$(PORT)/docs"
-	@echo "Use the admin key printed above: curl -H 'Authorization: Bearer <key>' http://$(HOST):$(PORT)/v1/creators"
+	@echo "Starting the server; its URLs follow once it answers (use the admin key above)."
 	$(BIN)/influencers serve --host $(HOST) --port $(PORT)
 
 test: install

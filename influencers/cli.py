@@ -36,7 +36,37 @@ class Context:
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group()
+_MISSING_SCHEMA_SQLSTATES = {"42P01", "42703"}  # PostgreSQL: undefined table, undefined column
+
+
+def _missing_schema(error: BaseException) -> bool:
+    """True when ``error`` (or what it wraps) says a table or column does not exist."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(error, "sqlstate", None) in _MISSING_SCHEMA_SQLSTATES:
+            return True
+        text = str(error).lower()
+        if type(error).__name__ == "OperationalError" and ("no such table" in text or "no such column" in text):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
+
+
+class _Commands(click.Group):
+    """Every command on a database that was never migrated (or is behind) says what to do, in one line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            if isinstance(error, click.ClickException) or not _missing_schema(error):
+                raise
+            raise click.ClickException(
+                "the database has no (or an older) schema: run `influencers db upgrade` first") from None
+
+
+@click.group(cls=_Commands)
 def main():
     """influencers: creator discovery, scoring and campaigns."""
 
@@ -164,10 +194,14 @@ def _print_report(report) -> None:
 @main.command("import")
 @click.option("--workspace", "workspace_name", required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
+@click.option("--allow-partial", is_flag=True,
+              help="Exit 0 even when some lines were rejected (the valid ones are stored either way)")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
-def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool):
-    """Import an NDJSON FILE into a workspace (no size limit), with a progress bar."""
+def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool, allow_partial: bool):
+    """Import an NDJSON FILE into a workspace (no size limit), with a progress bar.
+
+    Exits 1 when the file holds no records, or when lines were rejected (unless --allow-partial)."""
     ws_id = _workspace_id(ctx, workspace_name)
     report = _import_file(ctx, ws_id, file)
     if as_json:
@@ -176,6 +210,12 @@ def import_command(ctx: Context, workspace_name: str, file: Path, as_json: bool)
         click.echo(json.dumps(asdict(report), default=str, indent=2))
     else:
         _print_report(report)
+    if report.lines_read == report.blank_lines:
+        raise click.ClickException(f"{file} holds no records")
+    if report.rejected_count and not allow_partial:
+        raise click.ClickException(
+            f"{report.rejected_count} lines rejected (the valid lines were stored); "
+            "fix them and import again, or pass --allow-partial to accept a partial import")
 
 
 # --- brands -----------------------------------------------------------------------------------
@@ -234,23 +274,44 @@ def brands_import(ctx: Context, workspace_name: str, file: Path):
 @click.option("--workspace", "workspace_name", default="demo", show_default=True)
 @click.option("--creators", default=300, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the demo's admin key is kept between runs (default: demo-admin-key beside the SQLite "
+                   "database, else ./instance/demo-admin-key)")
 @pass_context
-def demo(ctx: Context, workspace_name: str, creators: int, seed: int):
-    """Generate the seeded demo data set and import it into a demo workspace; prints an admin key."""
+def demo(ctx: Context, workspace_name: str, creators: int, seed: int, key_file: Path | None):
+    """Generate the seeded demo data set and import it into a demo workspace; prints its admin key.
+
+    Run again, it reuses the admin key it made the first time (kept in --key-file) while that
+    key still works, and says so when it has to make a new one.
+    """
     import tempfile
 
     from influencers import migrate
+    from influencers.config import default_instance_dir
     from influencers.demo.generator import DemoConfig, write_ndjson
     from influencers.workspaces import service
 
+    key_file = key_file or default_instance_dir(ctx.settings.database_url) / "demo-admin-key"
     migrate.upgrade(ctx.db.engine)
     with ctx.db.transaction() as session:
         try:
             ws = service.find_workspace(session, workspace_name)
-            _key, plaintext = service.create_key(session, ws.id, role="admin", name="demo admin key")
+            kept = key_file.read_text().strip() if key_file.exists() else ""
+            principal = service.authenticate(session, kept) if kept else None
+            if principal is not None and principal.workspace_id == ws.id and principal.role == "admin":
+                plaintext, key_note = kept, f"(the demo's key, kept in {key_file})"
+            else:
+                _key, plaintext = service.create_key(session, ws.id, role="admin", name="demo admin key")
+                key_note = (f"(a NEW key: the workspace existed but {key_file} held no working admin key of it; "
+                            f"kept there now)")
         except service.UnknownWorkspace:
             ws, _key, plaintext = service.create_workspace(session, workspace_name)
+            key_note = f"(new workspace; the key is kept in {key_file} for the next runs)"
         ws_id = ws.id
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(plaintext + "\n")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "demo.ndjson"
         click.echo(f"generating {creators} creators (seed {seed}) ...", err=True)
@@ -263,6 +324,7 @@ def demo(ctx: Context, workspace_name: str, creators: int, seed: int):
     click.echo(f"scored: scoring run {run_id}")
     click.echo(f"workspace: {workspace_name}")
     click.echo(f"admin key: {plaintext}")
+    click.echo(key_note)
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -407,6 +469,26 @@ def evaluate(creators: int, seed: int):
     evaluation.main(["--creators", str(creators), "--seed", str(seed)])
 
 
+# --- jobs -------------------------------------------------------------------------------------
+
+@main.group()
+def jobs():
+    """Background jobs."""
+
+
+@jobs.command("reap")
+@pass_context
+def jobs_reap(ctx: Context):
+    """Fail now the jobs whose worker died (no heartbeat for INFLUENCERS_JOB_TIMEOUT_SECONDS)."""
+    from influencers.jobs.reaper import reap
+
+    reaped = reap(ctx.db, ctx.settings)
+    if reaped:
+        click.echo(f"failed {len(reaped)} job(s) whose worker died: {', '.join(map(str, reaped))}")
+    else:
+        click.echo("no job to reap")
+
+
 # --- serve / openapi --------------------------------------------------------------------------
 
 @main.command("openapi")
@@ -425,12 +507,53 @@ def openapi(output: Path | None):
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int):
-    """Run the API under gunicorn."""
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-                               "--bind", f"{host}:{port}", "--access-logfile", "-", "influencers.app:create_app()"])
+@click.option("--workers", default=None, type=click.IntRange(1), help="Processes (default: INFLUENCERS_WORKERS or 2)")
+@click.option("--threads", default=None, type=click.IntRange(1),
+              help="Threads per process (default: INFLUENCERS_THREADS or 8)")
+@click.option("--start-timeout", default=180, show_default=True, type=float,
+              help="Seconds to wait for the server to answer before giving up")
+def serve(host: str, port: int, workers: int | None, threads: int | None, start_timeout: float):
+    """Run the API under gunicorn with its configuration (influencers/serving/gunicorn_conf.py);
+    prints the URLs once the server answers."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
 
+    from influencers.serving import gunicorn_conf
+
+    command = [sys.executable, "-m", "gunicorn", "--config", gunicorn_conf.__file__, "--bind", f"{host}:{port}",
+               "--access-logfile", "-"]
+    if workers:
+        command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
+    server = subprocess.Popen([*command, "influencers.app:create_app()"])
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda received, _frame: server.send_signal(received))
+    probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    deadline = time.monotonic() + start_timeout
+    try:
+        while server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://{probe_host}:{port}/health", timeout=1):
+                    pass
+            except OSError:
+                if time.monotonic() > deadline:
+                    server.terminate()
+                    raise click.ClickException(f"the server did not answer on {host}:{port} within "
+                                               f"{start_timeout:g} s")
+                time.sleep(0.2)
+                continue
+            base = f"http://{probe_host}:{port}"
+            click.echo(f"\nAPI:  {base}/v1\nDocs: {base}/docs\n"
+                       f"curl -H 'Authorization: Bearer <key>' {base}/v1/creators\n", err=True)
+            break
+        code = server.wait()
+    except KeyboardInterrupt:  # the terminal sent SIGINT to gunicorn too
+        code = server.wait()
+    if code:
+        sys.exit(code)
 
 
 # --- shortlist optimiser and creator graph ----------------------------------------------------

@@ -53,9 +53,28 @@ class Settings:
     # Request body limits: ordinary JSON bodies and NDJSON imports over HTTP.
     max_json_bytes: int = 1 * 1024 * 1024
     max_import_bytes: int = 64 * 1024 * 1024
+    # HTTP imports of at least this many bytes (or sent with ``Prefer: respond-async``)
+    # run as a background job and answer 202; their body waits in upload_dir meanwhile
+    # ("": a folder in the system's temporary directory). With Celery workers on other
+    # machines, upload_dir must be a folder they share with the API.
+    import_async_bytes: int = 8 * 1024 * 1024
+    upload_dir: str = ""
     # Background jobs: Celery when a broker URL is set, else an in-process thread pool.
     broker_url: str = ""
     job_threads: int = 2
+    # Celery queue the API sends jobs to and workers consume (``celery ... worker -Q``).
+    job_queue: str = "influencers"
+    # Liveness (see influencers.jobs.reaper): the process holding a job refreshes its
+    # heartbeat every job_heartbeat_seconds; a job whose heartbeat is older than
+    # job_timeout_seconds is failed by the reaper (every job_reaper_seconds in each
+    # server and worker process), or resumed by a redelivery (at most job_max_attempts
+    # claims). A job sent to Celery that no worker took within job_queue_timeout_seconds
+    # is failed too.
+    job_heartbeat_seconds: float = 10.0
+    job_timeout_seconds: float = 60.0
+    job_queue_timeout_seconds: float = 3600.0
+    job_max_attempts: int = 2
+    job_reaper_seconds: float = 15.0
     # Per API key (flask-limiter syntax). Storage is per process unless a shared one
     # (e.g. redis://) is set, which makes the limit hold across gunicorn workers.
     rate_limit: str = "1200/minute"
@@ -99,6 +118,12 @@ def _sqlite_file(url: str) -> Path | None:
         return None
     path = url[len("sqlite:///"):]
     return None if path in ("", ":memory:") else Path(path)
+
+
+def default_instance_dir(database_url: str) -> Path:
+    """Where development files live: beside the SQLite database, else ./instance."""
+    db_file = _sqlite_file(database_url)
+    return db_file.parent if db_file else Path("instance")
 
 
 class ConfigurationError(RuntimeError):
@@ -155,8 +180,16 @@ def load_settings(**overrides) -> Settings:
         database_url=database_url,
         max_json_bytes=_int("INFLUENCERS_MAX_JSON_BYTES", Settings.max_json_bytes),
         max_import_bytes=_int("INFLUENCERS_MAX_IMPORT_BYTES", Settings.max_import_bytes),
+        import_async_bytes=_int("INFLUENCERS_IMPORT_ASYNC_BYTES", Settings.import_async_bytes),
+        upload_dir=os.environ.get("INFLUENCERS_UPLOAD_DIR", Settings.upload_dir),
         broker_url=os.environ.get("INFLUENCERS_BROKER_URL", os.environ.get("CELERY_BROKER_URL", "")),
         job_threads=_int("INFLUENCERS_JOB_THREADS", Settings.job_threads),
+        job_queue=os.environ.get("INFLUENCERS_JOB_QUEUE") or Settings.job_queue,
+        job_heartbeat_seconds=_float("INFLUENCERS_JOB_HEARTBEAT_SECONDS", Settings.job_heartbeat_seconds),
+        job_timeout_seconds=_float("INFLUENCERS_JOB_TIMEOUT_SECONDS", Settings.job_timeout_seconds),
+        job_queue_timeout_seconds=_float("INFLUENCERS_JOB_QUEUE_TIMEOUT_SECONDS", Settings.job_queue_timeout_seconds),
+        job_max_attempts=_int("INFLUENCERS_JOB_MAX_ATTEMPTS", Settings.job_max_attempts),
+        job_reaper_seconds=_float("INFLUENCERS_JOB_REAPER_SECONDS", Settings.job_reaper_seconds),
         rate_limit=os.environ.get("INFLUENCERS_RATE_LIMIT", Settings.rate_limit),
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),

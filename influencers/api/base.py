@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from flask_smorest.pagination import Page
 from sqlalchemy.orm import Session
 
-from influencers.api import unit_of_work
+from influencers.api import request_checks, unit_of_work
 from influencers.api.errors import ErrorSchema, error_payload
+from influencers.api.schemas import PAGINATION_ARGS
 
 # Statuses every authenticated operation can answer, documented once here so
 # generated clients know the error shape for each.
@@ -29,8 +30,24 @@ COMMON_ERRORS = {
 }
 
 
+# X-Pagination carries a JSON object serialised as the header's text: a header's value
+# is a string, and declaring it an object makes validators and generated clients expect
+# a parsed object they never get.
+PAGINATION_HEADER = {
+    "description": (
+        "Pagination metadata, a JSON object as text: total, total_pages, first_page, last_page, "
+        "page, previous_page (absent on the first), next_page (absent on the last). "
+        'Example: {"total": 42, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 1, "next_page": 2}'
+    ),
+    "schema": {"type": "string"},
+}
+
+
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def _register_pagination_header(self):
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
 
     def handle_http_exception(self, error):
         """One error shape everywhere; keeps the headers werkzeug sets (``Allow`` on 405)."""
@@ -51,7 +68,42 @@ class Blueprint(flask_smorest.Blueprint):
         # so a misspelt filter answers 422 instead of silently matching everything.
         if location == "query":
             kwargs.setdefault("unknown", ma.RAISE)
-        return super().arguments(schema, location=location, **kwargs)
+        parse = super().arguments(schema, location=location, **kwargs)
+
+        def decorator(func):
+            view = parse(func)
+            if location == "query":
+                view.parses_query = True
+            elif location == "json":
+                view = request_checks.json_body(view)
+                view = self.alt_response(415, schema=ErrorSchema,
+                                         description="The body is not sent as application/json")(view)
+            return view
+
+        return decorator
+
+    def check_etag(self, etag_data, etag_schema=None):
+        request_checks.reject_if_match_star()
+        super().check_etag(etag_data, etag_schema)
+
+    def paginate(self, pager=None, **kwargs):
+        """flask-smorest's pagination, with ``page`` bounded in the contract too (see MAX_PAGE)."""
+        paginate = super().paginate(pager, **kwargs)
+
+        def decorator(func):
+            view = paginate(func)
+            schema = view._apidoc["pagination"]["parameters"]["schema"]  # a class made per paginate()
+            schema._declared_fields["page"].validators.append(ma.validate.Range(max=MAX_PAGE))
+            return view
+
+        return decorator
+
+    def alt_response(self, status_code, response=None, **kwargs):
+        # An error documented without a schema still answers the one error shape:
+        # say so, or generated clients hand callers None instead of the error.
+        if response is None and int(status_code) >= 400 and kwargs.get("schema") is None:
+            kwargs["schema"] = ErrorSchema
+        return super().alt_response(status_code, response, **kwargs)
 
     def route(self, rule, *, parameters=None, **options):
         """Register a function view wrapped in a unit of work.
@@ -80,6 +132,9 @@ class Blueprint(flask_smorest.Blueprint):
             if idempotent_create:
                 func = self.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])(func)
             func = self.doc(operationId=operation_id, summary=summary)(func)
+            if not getattr(func, "parses_query", False):
+                paginated = "pagination" in getattr(func, "_apidoc", {})
+                func = request_checks.no_query_parameters(func, allowed=PAGINATION_ARGS if paginated else ())
             wrapped = unit_of_work.wrap_view(func, write=methods[0] != "GET", idempotent=idempotent_create,
                                              replay_redacts=replay_redacts)
             return super(Blueprint, self).route(rule, parameters=parameters, **options)(wrapped)
@@ -95,7 +150,7 @@ IDEMPOTENCY_KEY_PARAMETER = {
         "A unique key (up to 255 characters) for this creating request. A repeat with the same "
         "key and body returns the first answer; the same key with another body answers 422."
     ),
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
 
@@ -109,6 +164,9 @@ class Listing:
 
 # Far beyond any real listing; larger offsets overflow the database's integer.
 MAX_OFFSET = 10**9
+# The largest page the contract allows: with the largest page size (100) its offset stays
+# within MAX_OFFSET, so check_page_bounds only guards configurations with larger pages.
+MAX_PAGE = MAX_OFFSET // 100
 
 
 def check_page_bounds(page_params) -> None:

@@ -124,23 +124,27 @@ class Matcher:
         self.has_handles = bool(self.handles)
 
     def match(self, post: PostText) -> dict[int, tuple[str, str]]:
-        caption = post.caption or ""
+        return self.match_parts(post.platform, post.caption, post.hashtags, post.mentions)
+
+    def match_parts(self, platform: str, caption: str | None, hashtags: list | None, mentions: list | None
+                    ) -> dict[int, tuple[str, str]]:
+        """:meth:`match` of a post given as its parts (no object per post on bulk paths)."""
         folded = fold(caption) if caption else ""
         found: dict[int, tuple[str, str]] = {}
         if self.has_handles:
-            mentioned = [fold_handle(m) for m in post.mentions or () if isinstance(m, str)]
+            mentioned = [fold_handle(m) for m in mentions or () if isinstance(m, str)]
             if "@" in folded:
                 mentioned += [m.rstrip(".") for m in _MENTION.findall(folded)]
             for handle in mentioned:
-                for brand_id, term in self.handles.get((post.platform, handle), ()):
+                for brand_id, term in self.handles.get((platform, handle), ()):
                     found.setdefault(brand_id, ("handle", term))
-        if not folded and not post.hashtags:
+        if not folded and not hashtags:
             return found
         tokens = _WORD.findall(folded)
         token_set = set(tokens)
         excluded = self.exclusions.find(tokens, token_set) if self.exclusions.by_first else {}
         if self.hashtags:
-            tags = [fold_hashtag(t) for t in post.hashtags or () if isinstance(t, str)]
+            tags = [fold_hashtag(t) for t in hashtags or () if isinstance(t, str)]
             if "#" in folded:
                 tags += _HASHTAG.findall(folded)
             for tag in tags:

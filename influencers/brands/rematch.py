@@ -13,10 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import Text, bindparam, func, select, text, type_coerce, update
+from sqlalchemy import Text, bindparam, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from influencers.brands.matching import BrandRules, Matcher, PostText
+from influencers.brands.matching import BrandRules, Matcher
 from influencers.brands.models import Brand, BrandMention
 from influencers.creators.models import Post
 from influencers.brands.service import MATCH_JOB
@@ -25,13 +27,15 @@ from influencers.db import Database
 from influencers.jobs.runner import job_handler
 
 BATCH = 50_000
-IMPORT_LOCK_NAMESPACE = 0x1A7  # influencers.imports.importer._Postgres._LOCK_CLASS
 _ID_CHUNK = 5_000
 _VALUE_COLUMNS = ("creator_id", "platform", "published_at", "sponsored", "matched_by", "matched_term",
                   "likes", "comments")
-# JSON lists read as their text and decoded by msgspec (PostgreSQL's driver decodes json itself).
-_POST_COLUMNS = (Post.id, Post.creator_id, Post.platform, Post.published_at, Post.sponsored, Post.likes,
-                 Post.comments, Post.caption, type_coerce(Post.hashtags, Text), type_coerce(Post.mentions, Text))
+# What the matcher reads of every post (JSON lists as their text, decoded by msgspec; PostgreSQL's
+# driver decodes json itself), and what a mention copies of the few posts that match.
+_TEXT_COLUMNS = (Post.id, Post.platform, Post.caption, type_coerce(Post.hashtags, Text),
+                 type_coerce(Post.mentions, Text))
+_DETAIL_COLUMNS = (Post.id, Post.creator_id, Post.platform, Post.published_at, Post.sponsored, Post.likes,
+                   Post.comments)
 _STORED = select(BrandMention.brand_id, BrandMention.post_id,
                  *(getattr(BrandMention, c) for c in _VALUE_COLUMNS))
 _decode = msgspec.json.Decoder().decode
@@ -59,22 +63,28 @@ def load_rules(session: Session, workspace_id: int, brand_ids: list[int] | None 
 
 
 def _json(value):
-    if value is None or isinstance(value, list):
-        return value
-    return _decode(value)
+    if isinstance(value, str):
+        return None if value == "[]" else _decode(value)
+    return value or None
 
 
-def _mentions_of(matcher: Matcher, rows) -> dict[tuple[int, int], tuple]:
-    """{(brand id, post id): stored values} for the posts ``rows`` (as selected by ``_POST_COLUMNS``)."""
+def _mentions_of(session: Session, matcher: Matcher, rows) -> dict[tuple[int, int], tuple]:
+    """{(brand id, post id): stored values} for the posts ``rows`` (as selected by ``_TEXT_COLUMNS``)."""
+    found = {}
+    match = matcher.match_parts
+    for post_id, platform, caption, hashtags, mentions in rows:
+        if caption or hashtags or mentions:
+            matches = match(platform, caption, _json(hashtags), _json(mentions))
+            if matches:
+                found[post_id] = matches
     out = {}
-    match = matcher.match
-    for post_id, creator_id, platform, published_at, sponsored, likes, comments, caption, hashtags, mentions in rows:
-        if not caption and not hashtags and not mentions:
-            continue
-        found = match(PostText(platform, caption, _json(hashtags), _json(mentions)))
-        for brand_id, (matched_by, term) in found.items():
-            out[(brand_id, post_id)] = (creator_id, platform, published_at, bool(sponsored), matched_by, term[:200],
-                                        likes or 0, comments or 0)
+    ids = sorted(found)
+    for start in range(0, len(ids), _ID_CHUNK):
+        for post_id, creator_id, platform, published_at, sponsored, likes, comments in session.execute(
+                select(*_DETAIL_COLUMNS).where(Post.id.in_(ids[start:start + _ID_CHUNK]))):
+            for brand_id, (matched_by, term) in found[post_id].items():
+                out[(brand_id, post_id)] = (creator_id, platform, published_at, bool(sponsored), matched_by,
+                                            term[:200], likes or 0, comments or 0)
     return out
 
 
@@ -95,7 +105,10 @@ def _write(session: Session, workspace_id: int, new: dict, old: dict, counts: Co
         connection.execute(table.update().where(key).values({c: bindparam(c) for c in _VALUE_COLUMNS}),
                            [{"b": b, "p": p, **dict(zip(_VALUE_COLUMNS, new[(b, p)]))} for b, p in updates])
     if inserts:
-        connection.execute(table.insert(), [
+        # ON CONFLICT DO NOTHING: an import matching the posts it writes may have stored the same
+        # mention since this batch read them (PostgreSQL, READ COMMITTED); it is the same row.
+        dialect_insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+        connection.execute(dialect_insert(table).on_conflict_do_nothing(), [
             {"brand_id": b, "post_id": p, "workspace_id": workspace_id, **dict(zip(_VALUE_COLUMNS, new[(b, p)]))}
             for b, p in inserts])
 
@@ -116,17 +129,12 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
     after = 0
     while True:
         with db.transaction() as session:
-            if not db.is_sqlite:
-                # The imports' lock of this workspace: an import matching the posts it writes
-                # and this batch cannot both insert the same mention (SQLite: the write lock).
-                session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :workspace)"),
-                                {"namespace": IMPORT_LOCK_NAMESPACE, "workspace": workspace_id})
-            rows = session.execute(select(*_POST_COLUMNS).where(Post.workspace_id == workspace_id, Post.id > after)
+            rows = session.execute(select(*_TEXT_COLUMNS).where(Post.workspace_id == workspace_id, Post.id > after)
                                    .order_by(Post.id).limit(batch)).all()
             if not rows:
                 break
             low, high = rows[0][0], rows[-1][0]
-            new = _mentions_of(matcher, rows)
+            new = _mentions_of(session, matcher, rows)
             old = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(_STORED.where(
                 BrandMention.brand_id.in_(ids), BrandMention.post_id.between(low, high)))}
             _write(session, workspace_id, new, old, counts)
@@ -135,10 +143,13 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
         if report_progress is not None and total:
             report_progress(counts.posts / total)
     with db.transaction() as session:
-        for brand_id, version in versions.items():
-            # Only if the rules did not change meanwhile (a newer job then covers them).
-            session.execute(update(Brand).where(Brand.id == brand_id, Brand.rules_version == version)
-                            .values(matched_rules_version=version).execution_options(synchronize_session=False))
+        # Only where the rules did not change meanwhile (a newer job then covers them); one
+        # executemany, not a statement per brand.
+        brands = Brand.__table__
+        session.connection().execute(
+            brands.update().where(brands.c.id == bindparam("b"), brands.c.rules_version == bindparam("v"))
+            .values(matched_rules_version=bindparam("v")),
+            [{"b": brand_id, "v": version} for brand_id, version in versions.items()])
     return {**counts.to_dict(), "brand_ids": ids}
 
 
@@ -154,10 +165,10 @@ def match_written_posts(session: Session, workspace_id: int, since: dt.datetime)
     if not rules:
         return counts
     matcher = Matcher(rules)
-    result = session.execute(select(*_POST_COLUMNS).where(
+    result = session.execute(select(*_TEXT_COLUMNS).where(
         Post.workspace_id == workspace_id, Post.updated_at >= since).order_by(Post.id))
     while rows := result.fetchmany(_ID_CHUNK):
-        new = _mentions_of(matcher, rows)
+        new = _mentions_of(session, matcher, rows)
         old = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(_STORED.where(
             BrandMention.post_id.in_([r[0] for r in rows])))}
         _write(session, workspace_id, new, old, counts)

@@ -87,6 +87,12 @@ def mentions_select(workspace_id: int, brand_id: int, filters: MentionFilters) -
     return stmt.order_by(BrandMention.published_at.desc(), BrandMention.post_id.desc())
 
 
+def mentions_count_select(brand_id: int, filters: MentionFilters) -> Select:
+    """The number of rows :func:`mentions_select` pages through, from ``brand_mentions`` alone (its joins
+    are to rows every mention has, or outer): the brand's index answers it without visiting posts."""
+    return _filtered(select(func.count()).select_from(BrandMention), [brand_id], filters)
+
+
 def mention_row(row) -> dict:
     mention, post, creator, reach, as_of = row
     return {

@@ -204,6 +204,11 @@ def update_brand(session: Session, workspace_id: int, brand: Brand, expected_ver
         if value != getattr(brand, name):
             values[name] = value
             diff[name] = {"from": getattr(brand, name), "to": value}
+    if not values and not diff:
+        # Nothing changes (e.g. the same file imported again): the row, its ETag and the trail stay.
+        if session.scalar(select(Brand.version).where(Brand.id == brand.id)) != expected_version:
+            raise StaleVersion(brand.id)
+        return brand
     rules_changed = any(name in values for name in RULE_FIELDS)
     if rules_changed:
         values["rules_version"] = Brand.rules_version + 1

@@ -10,6 +10,7 @@ match no row, which raises :class:`StaleVersion` (HTTP 412).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from influencers.campaigns.transitions import IllegalTransition  # noqa: F401  (
 from influencers.creators.models import Creator
 from influencers.db import utcnow
 from influencers.webhooks import emit
+from influencers.workspaces.models import Workspace
 
 
 class StaleVersion(Exception):
@@ -346,11 +348,31 @@ def get_rate_card(session: Session, workspace_id: int, version: int | None = Non
     return session.scalar(stmt)
 
 
-def create_rate_card(session: Session, workspace_id: int, values: dict[str, Any], key_id: int | None) -> EmvRateCard:
-    """A new version (latest + 1); a concurrent twin hits the unique constraint (409)."""
-    latest = session.scalar(select(func.max(EmvRateCard.version)).where(EmvRateCard.workspace_id == workspace_id))
-    card = EmvRateCard(workspace_id=workspace_id, version=(latest or 0) + 1, created_by_key_id=key_id,
-                       created_at=utcnow(), **values)
+def _same_card(card: EmvRateCard, values: dict[str, Any]) -> bool:
+    def canonical(rates) -> str:
+        return json.dumps(rates, sort_keys=True, default=str)
+
+    return (card.currency == values["currency"] and card.note == values.get("note")
+            and canonical(card.rates) == canonical(values["rates"]))
+
+
+def create_rate_card(session: Session, workspace_id: int, values: dict[str, Any],
+                     key_id: int | None) -> tuple[EmvRateCard, bool]:
+    """Publishes ``values`` as version latest + 1; returns ``(card, created)``.
+
+    Publications of one workspace are serialised (its row is locked on PostgreSQL; SQLite
+    writers are serialised already), so concurrent publications each get the next version
+    instead of colliding. Publishing a card identical to the latest version changes nothing:
+    the latest is returned with ``created`` False (a retried or doubled publication makes one
+    version).
+    """
+    session.execute(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
+    latest = session.scalar(select(EmvRateCard).where(EmvRateCard.workspace_id == workspace_id)
+                            .order_by(EmvRateCard.version.desc()).limit(1))
+    if latest is not None and _same_card(latest, values):
+        return latest, False
+    card = EmvRateCard(workspace_id=workspace_id, version=(latest.version if latest else 0) + 1,
+                       created_by_key_id=key_id, created_at=utcnow(), **values)
     session.add(card)
     session.flush()
-    return card
+    return card, True

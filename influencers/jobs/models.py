@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from influencers.db import Base, utcnow
@@ -13,7 +14,13 @@ JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 
 class Job(Base):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_workspace_created", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_workspace_created", "workspace_id", "created_at"),
+        # The reaper's scan: unfinished jobs only.
+        Index("ix_jobs_unfinished", "status", "heartbeat_at",
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -26,3 +33,11 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    # Liveness: the process holding the job (queued in its thread pool, or running it)
+    # refreshes heartbeat_at; the reaper fails a job whose heartbeat stopped.
+    heartbeat_at: Mapped[dt.datetime | None]
+    # "host:pid" of the process that last claimed the job; how many times it was claimed.
+    worker: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A job dispatched with a delay (a retry) is due then: the queue timeout counts from it.
+    not_before: Mapped[dt.datetime | None]

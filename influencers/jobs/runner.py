@@ -4,15 +4,35 @@ A job is a row (its status resource) plus a registered handler
 ``handler(db, settings, workspace_id, params, report_progress) -> dict``.
 Handlers take plain data and open their own transactions, so the same code runs
 in a gunicorn worker's thread, a Celery worker or the CLI (``run_now``).
+
+Registering a kind of job: decorate its handler with ``@job_handler("kind")`` in a
+module listed in :data:`HANDLER_MODULES` (or named in ``INFLUENCERS_JOB_MODULES``,
+comma-separated), so every process that runs jobs -- a Celery worker included --
+imports it. ``on_failure(session, settings, job_ids, error)`` is called in the transaction that
+fails jobs of that kind behind the handler's back (the reaper, too many attempts),
+so rows mirroring the job (a scoring run's status) fail with it.
+
+Liveness: the process holding a job (queued in its pool, or running it) refreshes
+the job's ``heartbeat_at`` every ``job_heartbeat_seconds``; :mod:`influencers.jobs.reaper`
+fails jobs whose heartbeat stopped. A job is claimed atomically: a redelivered job
+whose previous worker died is resumed (up to ``job_max_attempts`` claims), one whose
+worker is still alive is reported ``busy`` (Celery retries it later), a finished one
+is left alone.
 """
 from __future__ import annotations
 
+import datetime as dt
+import importlib
 import logging
+import os
+import socket
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.orm import Session
 
 from influencers.config import Settings
@@ -22,7 +42,24 @@ from influencers.jobs.models import Job
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., dict]
-HANDLERS: dict[str, Handler] = {}
+FailureHook = Callable[[Session, Settings, list, str], None]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    handler: Handler
+    on_failure: FailureHook | None = None
+
+
+KINDS: dict[str, JobKind] = {}
+# Modules whose import registers job handlers; every process that runs jobs imports them.
+HANDLER_MODULES: list[str] = [
+    "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch", "influencers.webhooks.delivery",
+]
+
+# What run_job returns.
+SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"
+UNFINISHED = ("queued", "running")
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -31,19 +68,39 @@ _executor_lock = threading.Lock()
 _pending: set[Future] = set()
 
 
-def job_handler(kind: str):
+def job_handler(kind: str, *, on_failure: FailureHook | None = None):
     def register(func: Handler) -> Handler:
-        HANDLERS[kind] = func
+        KINDS[kind] = JobKind(func, on_failure)
         return func
 
     return register
 
 
-def _load_handlers() -> None:
-    # Importing the modules registers their handlers.
-    import influencers.scoring.runs  # noqa: F401
-    import influencers.brands.rematch  # noqa: F401
-    import influencers.webhooks.delivery  # noqa: F401
+def load_handlers() -> None:
+    """Imports every model (a worker needs the whole metadata for foreign keys) and every handler module."""
+    import influencers.models  # noqa: F401
+
+    extra = [name.strip() for name in os.environ.get("INFLUENCERS_JOB_MODULES", "").split(",") if name.strip()]
+    for module in (*HANDLER_MODULES, *extra):
+        importlib.import_module(module)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _died_here(worker: str | None) -> bool:
+    """Whether ``worker`` ("host:pid") was a process of this host that no longer exists."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def enqueue(session: Session, workspace_id: int, kind: str, params: dict) -> int:
@@ -62,17 +119,25 @@ def create_job(db: Database, workspace_id: int, kind: str, params: dict) -> int:
 def dispatch(db: Database, settings: Settings, job_id: int) -> None:
     """Hands a committed job to the configured runner."""
     if settings.broker_url:
-        from influencers.jobs.celery_app import run_job_task
+        from influencers.jobs import celery_app
 
-        run_job_task.delay(job_id)
+        celery_app.send(settings, job_id)
         return
     global _executor
+    _heartbeats.hold(db, job_id, settings.job_heartbeat_seconds)
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=settings.job_threads, thread_name_prefix="influencers-job")
-        future = _executor.submit(run_job, db, settings, job_id)
+        future = _executor.submit(_run_held, db, settings, job_id)
         _pending.add(future)
     future.add_done_callback(_forget)
+
+
+def _run_held(db: Database, settings: Settings, job_id: int) -> str:
+    try:
+        return run_job(db, settings, job_id)
+    finally:
+        _heartbeats.release(job_id)
 
 
 def _forget(future: Future) -> None:
@@ -97,31 +162,139 @@ def submit(db: Database, settings: Settings, workspace_id: int, kind: str, param
     return job_id
 
 
-def run_job(db: Database, settings: Settings, job_id: int) -> None:
-    """Executes one job and records its outcome; never raises (the row says what happened)."""
-    _load_handlers()
+def fail_jobs(session: Session, settings: Settings, jobs: list[tuple[int, str]], error: str) -> None:
+    """Runs the failure hooks of already-failed ``jobs`` ((id, kind) pairs), kind by kind."""
+    by_kind: dict[str, list[int]] = {}
+    for job_id, kind in jobs:
+        by_kind.setdefault(kind, []).append(job_id)
+    for kind, ids in by_kind.items():
+        job_kind = KINDS.get(kind)
+        if job_kind is not None and job_kind.on_failure is not None:
+            job_kind.on_failure(session, settings, ids, error)
+
+
+def _claim(db: Database, settings: Settings, job_id: int) -> tuple[str, Job | None]:
+    """Marks the job running for this process: (outcome, the claimed row) -- outcome None if claimed."""
+    now = utcnow()
     with db.transaction() as session:
         job = session.get(Job, job_id)
-        if job is None or job.status != "queued":
-            return
-        job.status, job.started_at = "running", utcnow()
-        kind, workspace_id, params = job.kind, job.workspace_id, dict(job.params)
+        if job is None or job.status not in UNFINISHED:
+            return SKIPPED, None
+        if job.status == "running":
+            stale = (job.heartbeat_at is None
+                     or job.heartbeat_at < now - dt.timedelta(seconds=settings.job_timeout_seconds)
+                     or _died_here(job.worker))
+            if not stale:
+                return BUSY, None
+            if job.attempts >= settings.job_max_attempts:
+                error = (f"The worker running this job died {job.attempts} times (last {job.worker}): the job "
+                         f"is not retried again.")
+                failed = session.execute(update(Job).where(
+                    Job.id == job_id, Job.status == "running", Job.attempts == job.attempts,
+                ).values(status="failed", error=error, finished_at=now))
+                if failed.rowcount == 1:
+                    fail_jobs(session, settings, [(job_id, job.kind)], error)
+                    return FAILED, None
+                return BUSY, None
+            log.warning("job %s (%s): its worker %s stopped; resuming it", job_id, job.kind, job.worker)
+        claimed = session.execute(update(Job).where(
+            Job.id == job_id, Job.status == job.status, Job.attempts == job.attempts,
+        ).values(status="running", started_at=func.coalesce(Job.started_at, now), heartbeat_at=now,
+                 worker=worker_name(), attempts=job.attempts + 1))
+        if claimed.rowcount != 1:  # another worker claimed it between our read and our write
+            return BUSY, None
+        session.refresh(job)
+        session.expunge(job)
+        return None, job
+
+
+def run_job(db: Database, settings: Settings, job_id: int) -> str:
+    """Executes one job and records its outcome; never raises (the row says what happened).
+
+    Returns ``succeeded``/``failed``, ``busy`` (a live worker holds it: try later) or
+    ``skipped`` (no such job, or finished already).
+    """
+    load_handlers()
+    outcome, job = _claim(db, settings, job_id)
+    if job is None:
+        return outcome
+    attempt = job.attempts
+    _heartbeats.hold(db, job_id, settings.job_heartbeat_seconds)
+    try:
+        return _execute(db, settings, job, attempt)
+    finally:
+        _heartbeats.release(job_id)
+
+
+def _execute(db: Database, settings: Settings, job: Job, attempt: int) -> str:
+    job_id = job.id
 
     def report_progress(fraction: float) -> None:
-        with db.transaction() as session:
-            session.execute(update(Job).where(Job.id == job_id).values(progress=min(max(fraction, 0.0), 1.0)))
+        try:
+            _write_now(db, update(Job).where(Job.id == job_id).values(progress=min(max(fraction, 0.0), 1.0)))
+        except Exception:  # progress is informative: the job goes on without it
+            log.info("job %s: progress not recorded now", job_id, exc_info=True)
 
     try:
-        result = HANDLERS[kind](db, settings, workspace_id, params, report_progress)
+        kind = KINDS.get(job.kind)
+        if kind is None:
+            raise LookupError(f"no handler for jobs of kind {job.kind!r} in this worker")
+        result = kind.handler(db, settings, job.workspace_id, dict(job.params), report_progress)
     except Exception as error:  # the failure is the job's result, visible to its owner
-        log.exception("job %s (%s) failed", job_id, kind)
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        message = f"{type(error).__name__}: {error}"
+        try:
+            _finish(db, settings, job, attempt, status="failed", error=message)
+        except Exception:
+            # The database is down: the heartbeat stops with this job and the reaper
+            # fails it once the database answers again.
+            log.exception("job %s: could not record its failure", job_id)
+        return FAILED
+    try:
+        _finish(db, settings, job, attempt, status="succeeded", result=result, progress=1.0)
+    except Exception:
+        log.exception("job %s: could not record its success", job_id)
+        return FAILED
+    return SUCCEEDED
+
+
+def _finish(db: Database, settings: Settings, job: Job, attempt: int, *, status: str, **values) -> None:
+    """Records the outcome of this attempt (not of a newer one that took the job over), retrying briefly."""
+    for delay in (0.5, 2.0, None):
+        try:
+            with db.transaction() as session:
+                done = session.execute(update(Job).where(Job.id == job.id, Job.attempts == attempt).values(
+                    status=status, finished_at=utcnow(), heartbeat_at=None, **values))
+                if status == "failed" and done.rowcount == 1:
+                    fail_jobs(session, settings, [(job.id, job.kind)], values["error"])
+            return
+        except Exception:
+            if delay is None:
+                raise
+            time.sleep(delay)
+
+
+# How long a progress or heartbeat write waits for SQLite's write lock.
+_SQLITE_QUICK_WRITE_MS = 200
+
+
+def _write_now(db: Database, statement) -> None:
+    """Runs one small write in its own transaction. On SQLite it does not queue behind the
+    write lock for long: a job's own import or write phase holds that lock (until its
+    commit nobody else could see the write anyway), and the caller skips this beat."""
+    if not db.is_sqlite:
         with db.transaction() as session:
-            session.execute(update(Job).where(Job.id == job_id).values(
-                status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+            session.execute(statement)
         return
-    with db.transaction() as session:
-        session.execute(update(Job).where(Job.id == job_id).values(
-            status="succeeded", result=result, progress=1.0, finished_at=utcnow()))
+    with db.engine.connect() as connection:
+        driver = connection.connection.driver_connection  # PRAGMAs outside any transaction
+        usual = driver.execute("PRAGMA busy_timeout").fetchone()[0]
+        driver.execute(f"PRAGMA busy_timeout={_SQLITE_QUICK_WRITE_MS}")
+        try:
+            with connection.execution_options(sqlite_begin_immediate=True).begin():
+                connection.execute(statement)
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={int(usual)}")
 
 
 def run_now(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> Job:
@@ -142,10 +315,16 @@ def dispatch_later(db: Database, settings: Settings, job_id: int, delay: float) 
     On Celery the broker holds it (``countdown``); in process a timer does, so a process
     that stops loses it: ``influencers webhooks retry-due`` dispatches such stragglers.
     """
+    # The reaper's queue timeout counts from when the job is due, not from its creation.
+    try:
+        _write_now(db, update(Job).where(Job.id == job_id).values(
+            not_before=utcnow() + dt.timedelta(seconds=max(delay, 0.0))))
+    except Exception:  # the job is still dispatched; only its queue timeout counts from its creation
+        log.warning("job %s: could not record when it is due", job_id, exc_info=True)
     if settings.broker_url:
-        from influencers.jobs.celery_app import run_job_task
+        from influencers.jobs import celery_app
 
-        run_job_task.apply_async((job_id,), countdown=max(delay, 0.0))
+        celery_app.send(settings, job_id, countdown=max(delay, 0.0))
         return
 
     def fire():
@@ -209,3 +388,50 @@ def _dispatch_committed(session: Session) -> None:
 
 def _forget_uncommitted(session: Session) -> None:
     session.info[_AFTER_COMMIT] = []
+
+
+class _Heartbeats:
+    """One thread per process refreshing ``heartbeat_at`` of every job the process holds."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held: dict[int, tuple[Database, float]] = {}
+        self._thread: threading.Thread | None = None
+
+    def hold(self, db: Database, job_id: int, interval: float) -> None:
+        self.beat(db, [job_id])
+        with self._lock:
+            self._held[job_id] = (db, interval)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="influencers-job-heartbeat", daemon=True)
+                self._thread.start()
+
+    def release(self, job_id: int) -> None:
+        with self._lock:
+            self._held.pop(job_id, None)
+
+    @staticmethod
+    def beat(db: Database, job_ids: list[int]) -> None:
+        try:
+            _write_now(db, update(Job).where(Job.id.in_(job_ids), Job.status.in_(UNFINISHED))
+                       .values(heartbeat_at=utcnow()))
+        except Exception:  # the database is down (or busy): the reaper decides once it is back
+            log.warning("could not record the heartbeat of jobs %s", job_ids, exc_info=True)
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if not self._held:
+                    self._thread = None
+                    return
+                interval = min(interval for _db, interval in self._held.values())
+            time.sleep(interval)
+            with self._lock:
+                by_db: dict[int, tuple[Database, list[int]]] = {}
+                for job_id, (db, _interval) in self._held.items():
+                    by_db.setdefault(id(db), (db, []))[1].append(job_id)
+            for db, ids in by_db.values():
+                self.beat(db, ids)
+
+
+_heartbeats = _Heartbeats()

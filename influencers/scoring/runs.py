@@ -106,7 +106,13 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
     return run
 
 
-@runner.job_handler("score")
+def _fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
+    """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
+    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued", "running")))
+                    .values(status="failed", error=error, finished_at=utcnow()))
+
+
+@runner.job_handler("score", on_failure=_fail_runs_of_jobs)
 def _score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return execute_run(db, workspace_id, params["run_id"], report_progress,
                        worker_min_creators=settings.scoring_worker_min_creators)

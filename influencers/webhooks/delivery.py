@@ -153,12 +153,12 @@ def _clip(text: str | None) -> str | None:
 
 
 def _queue_attempt(session: Session, delivery: WebhookDelivery) -> int:
-    """A queued job for the delivery's next attempt, dated when that attempt is due: a job
-    queued for later is not one that waited for a worker (the reaper measures from created_at)."""
+    """A queued job for the delivery's next attempt, not to start before it is due (the
+    reaper counts a queued job's wait for a worker from then)."""
     from influencers.jobs.models import Job
 
     job_id = runner.enqueue(session, delivery.workspace_id, DELIVERY_JOB, {"delivery_id": delivery.id})
-    session.get(Job, job_id).created_at = delivery.next_attempt_at
+    session.get(Job, job_id).not_before = delivery.next_attempt_at
     return job_id
 
 

@@ -128,6 +128,8 @@ def test_mentions_filters_and_time_series(api, database):
     assert ext(f"&creator_id={ids['alice']}") == ["a2", "a1"]
     assert ext("&platform=tiktok") == []
     assert ext("&until=2026-11-03") == ["a1"]
+    page = api.get(base + "&sponsored=false&page_size=1")
+    assert len(page.json) == 1 and json.loads(page.headers["X-Pagination"])["total"] == 2
     first = api.get(base).json[0]
     assert first["creator"]["handle"] == "bob" and first["engagements"] == 25 and first["estimated_reach"] == 300
     assert api.get(base + "&sponsored=maybe").status_code == 422

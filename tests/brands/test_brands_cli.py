@@ -52,6 +52,10 @@ def test_import_brands_then_export_mentions(database, monkeypatch, api, tmp_path
     rows = list(csv.reader(io.StringIO(run("export", "mentions", "--workspace", "brand-a", "--brand", "acme").output)))
     assert [(r[3], r[5]) for r in rows[1:]] == [("p1", "keyword"), ("p2", "handle")]
     assert len(api.get("/v1/brands").json) == 2
+    beta = next(b for b in api.get("/v1/brands").json if b["name"] == "Beta")
+    assert beta["version"] == 1      # re-importing it changed nothing
+    trail = api.get(f"/v1/brands/{brands['Acme']['id']}/audit").json
+    assert [e["action"] for e in trail] == ["imported", "imported", "imported"]  # created, competitors, hashtags
 
 
 def test_bad_files_and_unknown_names_exit_non_zero(database, monkeypatch, api, tmp_path):

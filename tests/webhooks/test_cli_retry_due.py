@@ -58,7 +58,7 @@ def test_retry_due_replaces_a_retry_job_that_can_no_longer_run(app, api, receive
     with database.transaction() as session:
         delivery = session.scalars(select(WebhookDelivery)).one()
         # The retry is queued for when it is due, not since the failed attempt.
-        assert session.get(Job, delivery.job_id).created_at > dt.datetime.now(dt.timezone.utc) + dt.timedelta(
+        assert session.get(Job, delivery.job_id).not_before > dt.datetime.now(dt.timezone.utc) + dt.timedelta(
             minutes=20)
         # Its job was failed meanwhile (e.g. by a reaper), the delivery is overdue.
         session.execute(update(Job).where(Job.id == delivery.job_id).values(status="failed"))

@@ -1,8 +1,11 @@
 """HTTP routes for brand monitoring: parse, check access, call the brand services, serialise."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Response, current_app, g
 from flask_smorest import abort
+from sqlalchemy import Select
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -174,11 +177,20 @@ def _filters(args: dict) -> reports.MentionFilters:
                                   creator_id=args.get("creator_id"))
 
 
+@dataclass(frozen=True)
+class MentionListing(Listing):
+    count: Select | None = None
+
+
 class MentionPage(SQLPage):
     @property
     def items(self):
         stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
         return [reports.mention_row(row) for row in self.session.execute(stmt).all()]
+
+    @property
+    def item_count(self):
+        return self.session.scalar(self.collection.count)
 
 
 @blp.route("/brands/<id:brand_id>/mentions", methods=["GET"], operation_id="listBrandMentions",
@@ -190,7 +202,9 @@ class MentionPage(SQLPage):
 @blp.paginate(MentionPage)
 def list_brand_mentions(brand_id, **args):
     brand = _brand_or_404(brand_id)
-    return Listing(unit_of_work.session(), reports.mentions_select(current_workspace_id(), brand.id, _filters(args)))
+    filters = _filters(args)
+    return MentionListing(unit_of_work.session(), reports.mentions_select(current_workspace_id(), brand.id, filters),
+                          reports.mentions_count_select(brand.id, filters))
 
 
 @blp.route("/brands/<id:brand_id>/mentions/timeseries", methods=["GET"], operation_id="getBrandMentionSeries",

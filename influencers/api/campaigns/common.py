@@ -10,6 +10,7 @@ from flask_smorest.etag import EtagMixin
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id
 from influencers.api.base import etag_of
+from influencers.api.request_checks import reject_if_match_star
 from influencers.campaigns import deliverables, service
 from influencers.campaigns.transitions import IllegalTransition
 
@@ -61,6 +62,7 @@ def check_if_match(data: dict, *, required: bool) -> None:
     428 when required and missing; 412 when given and stale. The write itself is
     still conditional on the version, so a race between two callers gives one 412.
     """
+    reject_if_match_star()
     if not request.if_match:
         if required:
             abort(428, message="Send If-Match with the resource's current ETag.")

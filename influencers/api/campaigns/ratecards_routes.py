@@ -27,9 +27,11 @@ def list_rate_cards():
 @requires("write")
 @blp.arguments(s.RateCardCreateSchema)
 @blp.response(201, s.RateCardSchema)
+@blp.alt_response(200, schema=s.RateCardSchema,
+                  description="The card is identical to the latest version: nothing was published, the latest is returned")
 def create_rate_card(body):
-    card = service.create_rate_card(unit_of_work.session(), current_workspace_id(), body, key_id())
-    return card, 201, {"Location": f"/v1/emv-rate-cards/{card.version}"}
+    card, created = service.create_rate_card(unit_of_work.session(), current_workspace_id(), body, key_id())
+    return card, 201 if created else 200, {"Location": f"/v1/emv-rate-cards/{card.version}"}
 
 
 @blp.route("/<id:rate_card_version>", methods=["GET"], operation_id="getEmvRateCard",

@@ -33,15 +33,18 @@ class ErasureResultSchema(ma.Schema):
 
 
 class AuditListArgs(QuerySchema):
-    object_type = fields.String(validate=one_of(OBJECT_TYPES))
+    object_type = fields.String(validate=validate.Length(min=1, max=20),
+                                metadata={"description": "Only events of this object type, e.g. audience_member"})
 
 
 class WorkspaceAuditEventSchema(ma.Schema):
     id = fields.Integer(required=True)
-    object_type = fields.String(required=True, validate=one_of(OBJECT_TYPES))
+    # Open: other parts of the product record their own object types in the same trail.
+    object_type = fields.String(required=True, metadata={
+        "description": "What changed, e.g. " + ", ".join(OBJECT_TYPES)})
     object_id = fields.Integer(required=True, metadata={
         "description": "The object's id (0 for an erasure request that found nobody)"})
-    action = fields.String(required=True, validate=one_of(ACTIONS))
+    action = fields.String(required=True, metadata={"description": "e.g. " + ", ".join(ACTIONS)})
     from_status = fields.String(allow_none=True, required=True)
     to_status = fields.String(required=True)
     reason = fields.String(allow_none=True, required=True)
