@@ -43,6 +43,8 @@ DOCUMENTED_422 = [
     # Text the database cannot store: NUL, and unpaired surrogates (not Unicode scalar values),
     # rejected per field as the API conventions say; JSON strings can carry both.
     (None, None, re.compile(r"must not contain NUL")),
+    # An import body with no record (empty, or blank lines only) is an error, not an import of nothing.
+    ("body", None, re.compile(r"holds no records")),
 ]
 
 
