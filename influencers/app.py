@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
+import marshmallow as ma
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 
 from influencers import gunicorn_errors
-from influencers.api import auth, rate_limits, unit_of_work
+from influencers.api import auth, contract, rate_limits, unit_of_work
 from influencers.api.base import Api
 from influencers.api.converters import ID_SCHEMA, IdConverter
 from influencers.api.errors import register_error_handlers
@@ -72,7 +73,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.extensions["influencers.settings"] = settings
     app.extensions["influencers.db"] = db
 
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [contract.ExamplesPlugin(contract.load_examples())]})
+    api.ma_plugin.converter.add_attribute_function(contract.contract_attributes)
+    api.register_field(ma.fields.Url, "string", "uri")
     app.extensions["influencers.api"] = api
     api.register_converter(IdConverter, lambda _converter: dict(ID_SCHEMA))
     api.spec.components.security_scheme(auth.SECURITY_SCHEME_NAME, auth.SECURITY_SCHEME)
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     def docs_assets(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
+    contract.document_shared_parameters(api.spec)
     public_endpoints |= {"docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
 
     failed_auth = rate_limits.install(app, settings, public_endpoints)

@@ -98,6 +98,13 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def alt_response(self, status_code, response=None, **kwargs):
+        # An error documented without a schema still answers the one error shape:
+        # say so, or generated clients hand callers None instead of the error.
+        if response is None and int(status_code) >= 400 and kwargs.get("schema") is None:
+            kwargs["schema"] = ErrorSchema
+        return super().alt_response(status_code, response, **kwargs)
+
     def route(self, rule, *, parameters=None, **options):
         """Register a function view wrapped in a unit of work.
 

@@ -1,4 +1,4 @@
-"""NDJSON import of creator data (format: ``shared/import-format.md``).
+"""NDJSON import of creator data (format: ``docs/import-format.md``).
 
 ``run_import(db, workspace_id, lines, secret=...)`` is the one entry point; the
 HTTP endpoint and the CLI command are thin layers over it.

@@ -1,4 +1,4 @@
-"""The records of the NDJSON import format (``shared/import-format.md``) as msgspec Structs.
+"""The records of the NDJSON import format (``docs/import-format.md``) as msgspec Structs.
 
 One line decodes to one record of the tagged union :data:`Record` (tag field
 ``"type"``). Decoding is strict: unknown fields are errors, ints must be JSON

@@ -29,7 +29,7 @@ from influencers.overlap.sketch_store import store_sketch_batch
 from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
+from influencers.scoring.model import DEFAULT_MODEL, FLAGS, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
 from influencers.webhooks import emit
 from influencers.scoring.store import (
@@ -51,12 +51,17 @@ class NoActiveModel(Exception):
 
 
 def active_model(session: Session, workspace_id: int) -> ScoringModelVersion:
-    """The workspace's active model; the shipped default is installed on first use."""
+    """The workspace's active model; the shipped default is installed on first use, and
+    replaces an earlier shipped default still active (its scores stay stored as history)."""
     record = session.scalar(
         select(ScoringModelVersion).where(
             ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)
         )
     )
+    if record is not None and record.source == "shipped" and record.version in PREVIOUS_DEFAULT_VERSIONS:
+        record.is_active = False
+        session.flush()
+        record = None
     if record is None:
         record = session.scalar(
             select(ScoringModelVersion).where(

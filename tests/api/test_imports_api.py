@@ -1,7 +1,7 @@
 """NDJSON imports over HTTP: the report, idempotent re-imports, rejected lines, limits."""
 from pathlib import Path
 
-SAMPLE = (Path(__file__).resolve().parents[3] / "shared" / "import-sample.ndjson").read_bytes()
+SAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "import-sample.ndjson").read_bytes()
 
 
 def post_ndjson(api, body, content_type="application/x-ndjson"):

@@ -25,7 +25,7 @@ from influencers.demo.generator import (
 SMALL = DemoConfig(creators=60, seed=11)
 
 # ---------------------------------------------------------------------------------------
-# A strict validator for shared/import-format.md, independent of the importer's code.
+# A strict validator for docs/import-format.md, independent of the importer's code.
 # ---------------------------------------------------------------------------------------
 
 PLATFORMS = {"instagram", "tiktok", "youtube", "twitter", "facebook", "linkedin", "snapchat",

@@ -14,9 +14,7 @@ from influencers.imports import run_import
 from influencers.workspaces.models import Workspace
 
 SECRET = b"import-test-secret"
-SAMPLE = Path("/work/shared/import-sample.ndjson")
-if not SAMPLE.exists():  # pragma: no cover - the repository copy, if the shared one moved
-    SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "import-sample.ndjson"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "import-sample.ndjson"
 
 TABLES = (
     "creators", "creator_categories", "posts", "follower_snapshots", "audience_members",

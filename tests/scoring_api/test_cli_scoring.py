@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from influencers.cli import main
 
-SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "import-sample.ndjson"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "import-sample.ndjson"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from influencers.api.campaigns.schemas import ONE_ID
+from influencers.api.contract import FreeForm
 from influencers.api.schemas import BodySchema, QueryCount, QuerySchema, StrictInteger, one_of
 from influencers.brands.charts import FORMATS, METRICS
 from influencers.creators.models import PLATFORMS
@@ -55,7 +56,8 @@ class BrandRefSchema(ma.Schema):
 class BrandSchema(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    handles = fields.Dict(required=True)
+    handles = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                          metadata={"description": "Handles per platform, e.g. {\"instagram\": [\"acme\"]}"})
     hashtags = fields.List(fields.String(), required=True)
     keywords = fields.List(fields.String(), required=True)
     exclude_keywords = fields.List(fields.String(), required=True)
@@ -77,7 +79,8 @@ class BrandListArgs(QuerySchema):
 class BrandAuditEventSchema(ma.Schema):
     id = fields.Integer(required=True)
     action = fields.String(required=True)
-    changes = fields.Dict(required=True)
+    changes = FreeForm(required=True, metadata={
+        "description": "The fields the action set, by name, with their new values (as sent)"})
     key_id = fields.Integer(allow_none=True, required=True)
     at = fields.DateTime(required=True)
 
@@ -150,7 +153,8 @@ class PeriodFields(ma.Schema):
     since = fields.String(required=True)
     until = fields.String(required=True)
     until_is = fields.String(required=True)
-    definitions = fields.Dict(required=True)
+    definitions = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                              metadata={"description": "What each figure means and whether it is measured or estimated"})
 
 
 class TimeSeriesSchema(PeriodFields):
@@ -179,7 +183,8 @@ class ShareOfVoiceSchema(PeriodFields):
     platform = fields.String(allow_none=True, required=True)
     sponsored = fields.Boolean(allow_none=True, required=True)
     brands = fields.List(fields.Nested(ShareRowSchema), required=True)
-    totals = fields.Dict(required=True)
+    totals = fields.Dict(keys=fields.String(), values=fields.Float(), required=True,
+                         metadata={"description": "Sums over the group: posts, engagements, estimated_reach"})
 
 
 class HistoryPostSchema(ma.Schema):

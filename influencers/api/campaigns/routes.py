@@ -113,6 +113,15 @@ def list_campaign_audit(campaign_id):
 
 # --- briefs ----------------------------------------------------------------------------------------
 
+BRIEF_IF_MATCH = [{
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "description": "The ETag of the latest brief version (answered by getBriefVersion and createBriefVersion). "
+                   "Required (428 without) once the campaign has a brief; a stale one answers 412.",
+    "schema": {"type": "string"},
+}]
+
 @blp.route("/<id:campaign_id>/briefs", methods=["GET"], operation_id="listBriefVersions",
            summary="List the campaign's brief versions, newest first")
 @requires("read")
@@ -123,7 +132,7 @@ def list_briefs(campaign_id):
     return Listing(unit_of_work.session(), service.briefs_select(campaign_id))
 
 
-@blp.route("/<id:campaign_id>/briefs", methods=["POST"], operation_id="createBriefVersion",
+@blp.route("/<id:campaign_id>/briefs", methods=["POST"], operation_id="createBriefVersion", parameters=BRIEF_IF_MATCH,
            summary="Change the brief: adds a new version (If-Match with the latest version's ETag, once one exists)")
 @blp.etag
 @requires("write")

@@ -30,9 +30,24 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 # Analysts (score, no write) import label records only: their verdicts, not creator data.
 @requires("score")
 @blp.doc(requestBody={
-    "required": True,
-    "description": "One record per line, in the format of `shared/import-format.md`.",
-    "content": {"application/x-ndjson": {"schema": {"type": "string", "format": "binary"}}},
+    # A body is needed (without one the answer is an error), but openapi-python-client
+    # (0.29, issue #1451) generates code that does not import for a *required* body with
+    # several media types; declared optional, every generated client works.
+    "required": False,
+    "description": (
+        "One record per line, in the format of `docs/import-format.md`: as the body itself "
+        "(`application/x-ndjson`), or as the file `file` of a `multipart/form-data` upload "
+        "(what generated clients send); both go through the same importer. Send one: "
+        "a request without records is an error."),
+    "content": {
+        "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": "The NDJSON file (any file name)"}},
+        }},
+    },
 })
 @blp.doc(parameters=[{
     "in": "header", "name": "Prefer", "required": False, "schema": {"type": "string"},
@@ -47,16 +62,21 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
 @blp.alt_response(415, description="The body is not NDJSON")
 @blp.alt_response(422, description="The body holds no records")
 def create_import():
-    mimetype = request.mimetype or ""
-    if mimetype not in NDJSON_TYPES:
-        abort(415, message=f"Send the records as application/x-ndjson (got '{mimetype or 'no content type'}').")
     from influencers.imports.importer import run_import
 
     settings = current_app.extensions["influencers.settings"]
+    mimetype = request.mimetype or ""
+    if mimetype == "multipart/form-data":
+        # werkzeug has read the whole form already (the file spooled to a temporary file).
+        body, size = _uploaded_file()
+    elif mimetype in NDJSON_TYPES:
+        # The whole body first (413 beyond the limit, 400 if cut short), so no transaction or
+        # import lock waits on the client.
+        body, size = spool_request_body(memory_bytes=min(settings.import_async_bytes, 8 * 1024 * 1024))
+    else:
+        abort(415, message="Send the records as application/x-ndjson or as the file 'file' of a "
+                           f"multipart/form-data upload (got '{mimetype or 'no content type'}').")
     db = unit_of_work.database()
-    # The whole body first (413 beyond the limit, 400 if cut short), so no transaction or
-    # import lock waits on the client.
-    body, size = spool_request_body(memory_bytes=min(settings.import_async_bytes, 8 * 1024 * 1024))
     with body:
         if size == 0:
             _no_records()
@@ -65,6 +85,18 @@ def create_import():
         report = run_import(db, current_workspace_id(), body, secret=settings.pseudonym_secret, **_allowed_types())
     _no_records_is_an_error(report)
     return asdict(report)
+
+
+def _uploaded_file():
+    """The form's ``file`` (rewound) and its size; 422 naming the field without it."""
+    upload = request.files.get("file")
+    if upload is None:
+        abort(422, message="Send the NDJSON file as the form field 'file'.",
+              errors={"files": {"file": ["Missing data for required field."]}})
+    stream = upload.stream
+    size = stream.seek(0, 2)
+    stream.seek(0)
+    return stream, size
 
 
 def _import_in_background(db, settings, body, size: int):

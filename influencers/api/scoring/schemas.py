@@ -7,7 +7,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from influencers.api.brands.filters import BrandDiscoveryArgs
+from influencers.api.brands.schemas import BrandHistorySchema
+from influencers.api.contract import FreeForm
 from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
+from influencers.api.scoring.explanation_schemas import ScoreExplanationSchema, StoredJson
 from influencers.api.schemas import QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS
 from influencers.jobs.models import JOB_STATUSES
@@ -21,8 +24,11 @@ class JobSchema(ma.Schema):
     kind = fields.String(required=True)
     status = fields.String(required=True, validate=one_of(JOB_STATUSES))
     progress = fields.Float(required=True, metadata={"description": "0 to 1"})
-    params = fields.Dict(required=True)
-    result = fields.Dict(allow_none=True, required=True)
+    params = FreeForm(required=True, metadata={
+        "description": "What the job was started with; its keys depend on the job's kind"})
+    result = FreeForm(allow_none=True, required=True, metadata={
+        "description": "What the job produced (null until it succeeds); its keys depend on the job's kind, "
+                       "e.g. a scoring run's id and creators scored"})
     error = fields.String(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
     started_at = fields.DateTime(allow_none=True, required=True)
@@ -36,7 +42,8 @@ class ScoringRunSchema(ma.Schema):
     job_id = fields.Integer(allow_none=True, required=True)
     creators_scored = fields.Integer(required=True)
     error = fields.String(allow_none=True, required=True)
-    timings = fields.Dict(allow_none=True, required=True, metadata={
+    timings = FreeForm(allow_none=True, required=True, json_schema={
+        "type": "object", "additionalProperties": {"oneOf": [{"type": "number"}, {"type": "boolean"}]}}, metadata={
         "description": "Seconds spent per stage (`*_seconds`: reading, computing, writing; `audience_*`: the audience "
                        "pass, in a worker process when `audience_worker` is true)"})
     superseded = fields.Boolean(required=True, metadata={"description": (
@@ -86,13 +93,18 @@ class ScoredCreatorSchema(CreatorSchema):
     growth = fields.Nested(GrowthSchema, metadata={"description": "Follower growth (in discovery results)"})
 
 
+class ScoreContextSchema(ma.Schema):
+    note = fields.String(required=True)
+    brand_history = fields.Nested(BrandHistorySchema, required=True)
+
+
 class CreatorScoreSchema(ma.Schema):
     creator_id = fields.Integer(required=True)
     summary = fields.Nested(ScoreSummarySchema, required=True)
-    explanation = fields.Dict(required=True, metadata={
+    explanation = StoredJson(ScoreExplanationSchema, required=True, metadata={
         "description": "Every component's value, weight and contribution; flags with evidence; audience, "
                        "engagement and reach inputs labelled measured or estimated; sample size; as-of date; model version"})
-    context = fields.Dict(metadata={
+    context = fields.Nested(ScoreContextSchema, metadata={
         "description": "Not part of the score: the creator's brand history (brands mentioned, sponsored or organic)"})
 
 
@@ -190,7 +202,9 @@ class ScoringModelSchema(ma.Schema):
     version = fields.String(required=True)
     description = fields.String(allow_none=True, required=True)
     source = fields.String(required=True)
-    parameters = fields.Dict(required=True, metadata={"description": "Weights, thresholds, reach rates, flag penalties (JSON)"})
+    parameters = FreeForm(required=True, metadata={"description": (
+        "The model's parameters as stored with its version (weights, thresholds, reach rates, flag penalties); "
+        "their set grows with model versions, so the object is free-form")})
     is_active = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     activated_at = fields.DateTime(allow_none=True, required=True)

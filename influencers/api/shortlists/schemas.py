@@ -89,6 +89,15 @@ class AudienceTargetSchema(AudienceTargetFields, BodySchema):
     pass
 
 
+class TargetAudienceSchema(AudienceTargetFields):
+    """The target audience a report counted (as asked)."""
+
+
+def _target_answered():
+    return fields.Nested(TargetAudienceSchema, allow_none=True, required=True,
+                         metadata={"description": "The target audience counted; null: the whole audience"})
+
+
 OVERLAP_METHODS = ["exact", "sketch"]
 METHOD_DESCRIPTION = ("exact (default): measured on the latest samples. sketch: estimated from the stored theta "
                       "sketches a scoring run builds (409 when a creator's latest sample has no sketch yet, or "
@@ -251,7 +260,7 @@ class OverlapReportSchema(ma.Schema):
                                metadata={"description": "exact: creators, pairwise and set are given; sketch: sketch is"})
     platform = fields.String(allow_none=True, required=True)
     as_of = fields.String(allow_none=True, required=True, metadata={"description": "Latest sample date behind the report"})
-    target = fields.Dict(allow_none=True, required=True)
+    target = _target_answered()
     authenticity_model_version = fields.String(metadata={"description": "method=exact"})
     creators = fields.List(fields.Nested(OverlapCreatorSchema), metadata={"description": "method=exact"})
     pairwise = fields.Nested(OverlapPairwiseSchema, metadata={"description": "method=exact"})
@@ -342,7 +351,7 @@ class OptimisationSchema(ma.Schema):
     evaluations = fields.Integer(required=True)
     platform = fields.String(allow_none=True, required=True)
     as_of = fields.String(allow_none=True, required=True)
-    target = fields.Dict(allow_none=True, required=True)
+    target = _target_answered()
     candidates = fields.Integer(required=True)
     excluded = fields.List(fields.Integer(), required=True)
     must_keep = fields.List(fields.Integer(), required=True)
