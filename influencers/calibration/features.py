@@ -103,3 +103,14 @@ class FeatureMatrix:
             if name.startswith("flags."):
                 values[np.isnan(values[:, j]), j] = 0.0
         return cls(names, values)
+
+
+# A feature measured for fewer labelled creators than this is left out of training: too
+# sparse to learn from, and a cross-validation fold could hold none of its values.
+MIN_MEASURED = 10
+
+
+def trainable(matrix: FeatureMatrix) -> FeatureMatrix:
+    """The features measured for at least MIN_MEASURED of the matrix's creators."""
+    keep = (~np.isnan(matrix.values)).sum(axis=0) >= MIN_MEASURED
+    return FeatureMatrix([n for n, k in zip(matrix.names, keep.tolist()) if k], matrix.values[:, keep])

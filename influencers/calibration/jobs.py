@@ -5,6 +5,7 @@ from sqlalchemy import update
 
 from influencers.calibration import comparison, versions
 from influencers.calibration.dataset import labelled_set
+from influencers.calibration.features import trainable
 from influencers.calibration.models import ModelComparison
 from influencers.calibration.training import KINDS, fit_final, train
 from influencers.config import Settings
@@ -25,7 +26,7 @@ def train_workspace(db: Database, workspace_id: int, *, kind: str = "auto", key_
     progress = progress or (lambda _f: None)
     with db.transaction(write=False) as session:
         data = labelled_set(session, workspace_id)
-    matrix = data.features()
+    matrix = trainable(data.features())
     if kind == "auto":
         outcome = train(matrix.values, data.y, data.dates, matrix.names)
         fitted, report = outcome.fitted, outcome.report

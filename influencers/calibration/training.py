@@ -199,6 +199,17 @@ class FittedClassifier:
         return cls(kind, parameters, model, artefact, artefact_sha256)
 
 
+def _without_empty_columns(X: np.ndarray) -> np.ndarray:
+    """``X`` with the columns that have no value at all set to 0: the boosted model's binning
+    fails on a column without one value (a signal none of these creators has)."""
+    empty = np.isnan(X).all(axis=0)
+    if not empty.any():
+        return X
+    X = X.copy()
+    X[:, empty] = 0.0
+    return X
+
+
 def _base_estimator(kind: str):
     if kind == "logistic":
         return LogisticRegression(**LOGISTIC_PARAMETERS)
@@ -220,7 +231,7 @@ def _fit_final(kind: str, X: np.ndarray, y: np.ndarray, names: Sequence[str]) ->
         standardiser = Standardiser.fit(X)
         calibrated.fit(standardiser.transform(X), y)
     else:
-        calibrated.fit(X, y)
+        calibrated.fit(_without_empty_columns(X), y)
     fitted = calibrated.calibrated_classifiers_[0]
     estimator, sigmoid = fitted.estimator, fitted.calibrators[0]
     common = {"features": names, "calibration": {"method": "sigmoid", "a": float(sigmoid.a_), "b": float(sigmoid.b_)},
@@ -251,7 +262,7 @@ def out_of_fold_decisions(kind: str, X: np.ndarray, y: np.ndarray, folds) -> np.
             model = _base_estimator(kind).fit(standardiser.transform(X[train]), y[train])
             out[test] = model.decision_function(standardiser.transform(X[test]))
         else:
-            out[test] = _base_estimator(kind).fit(X[train], y[train]).decision_function(X[test])
+            out[test] = _base_estimator(kind).fit(_without_empty_columns(X[train]), y[train]).decision_function(X[test])
     return out
 
 

@@ -126,3 +126,17 @@ def test_training_picks_a_model_by_cross_validated_auc_and_reports_both():
     assert report["chosen"] == outcome.fitted.kind
     assert report["cross_validation"]["candidates"][report["chosen"]]["roc_auc"] >= best[1]["roc_auc"] - 0.005
     assert report["labels"] == {"fraud": int(y.sum()), "clean": int((1 - y).sum())}
+
+
+def test_a_feature_no_labelled_creator_has_does_not_break_training():
+    X, y = synthetic()
+    X = np.column_stack([X, np.full(len(y), np.nan)])
+    outcome = training.train(X, y, [None] * len(y), ["a", "b", "c", "never_measured"])
+    assert np.isfinite(outcome.fitted.probability(X)).all()
+    assert np.isfinite(training.fit_final("boosted", X, y, outcome.report["features"]).probability(X)).all()
+
+
+def test_features_too_sparse_to_learn_from_are_left_out_of_training():
+    values = np.column_stack([np.arange(30.0), np.where(np.arange(30) < 3, 1.0, np.nan)])
+    kept = features.trainable(features.FeatureMatrix(["dense", "rare"], values))
+    assert kept.names == ["dense"] and kept.values.shape == (30, 1)
