@@ -735,3 +735,12 @@ def privacy_enforce_retention(ctx: Context, days: int | None):
 
 if __name__ == "__main__":
     main()
+
+
+def _register_model_commands() -> None:
+    from influencers.calibration.cli import model
+
+    main.add_command(model)
+
+
+_register_model_commands()

@@ -6,5 +6,6 @@ from influencers.jobs.models import *  # noqa: F401,F403
 from influencers.scoring.store import *  # noqa: F401,F403
 from influencers.campaigns.models import *  # noqa: F401,F403
 from influencers.overlap.models import *  # noqa: F401,F403
+from influencers.calibration.models import *  # noqa: F401,F403
 from influencers.brands.models import *  # noqa: F401,F403
 from influencers.webhooks.models import *  # noqa: F401,F403

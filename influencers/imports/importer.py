@@ -101,6 +101,7 @@ from influencers.imports.records import (
     Audience,
     Creator,
     Edge,
+    Label,
     Member,
     Post,
     Record,
@@ -116,7 +117,7 @@ from influencers.scoring.inputs import detect_contests
 __all__ = ["ImportReport", "run_import", "KINDS", "DEFAULT_CHUNK_SIZE", "DEFAULT_CHUNK_BYTES"]
 
 #: Kinds of stored rows reported in :attr:`ImportReport.stored`.
-KINDS: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "member", "edge")
+KINDS: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "member", "edge", "label")
 DEFAULT_CHUNK_SIZE = 5000  # lines
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_REJECTIONS = 1000
@@ -194,8 +195,13 @@ def run_import(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     max_line_bytes: int = MAX_LINE_BYTES,
     max_rejections: int = DEFAULT_MAX_REJECTIONS,
+    only_types: tuple[str, ...] | None = None,
+    only_reason: str = "",
 ) -> ImportReport:
     """Import NDJSON ``lines`` (an open binary file works) into ``workspace_id``.
+
+    ``only_types``: the record types this import may store (an analyst's key: labels);
+    other lines are rejected with ``only_reason`` followed by the record's type.
 
     ``secret`` is the deployment's pseudonymisation secret
     (``settings.pseudonym_secret``). ``progress``, if given, is called after each
@@ -216,6 +222,8 @@ def run_import(
         raw = session.connection().connection.driver_connection
         backend = _SQLite(raw) if db.is_sqlite else _Postgres(raw)
         importer = _Importer(backend, workspace_id, key, report, max_rejections)
+        if only_types is not None:
+            importer.only = (tuple(t for t, name in _BUCKET.items() if name in only_types), only_reason)
         try:
             backend.begin(workspace_id)
             importer.run(lines, progress, chunk_size, chunk_bytes, max_line_bytes)
@@ -270,7 +278,7 @@ except ImportError:  # pragma: no cover
 class _Chunk:
     """Decoded records waiting to be written, by type, in line order."""
 
-    __slots__ = ("creator", "post", "snapshot", "audience", "edge", "lines", "weight")
+    __slots__ = ("creator", "post", "snapshot", "audience", "edge", "label", "lines", "weight")
 
     def __init__(self):
         self.creator: list[tuple[int, Creator]] = []
@@ -278,6 +286,7 @@ class _Chunk:
         self.snapshot: list[tuple[int, Snapshot]] = []
         self.audience: list[tuple[int, Audience]] = []
         self.edge: list[tuple[int, Edge]] = []
+        self.label: list[tuple[int, Label]] = []
         self.lines = 0
         self.weight = 0
 
@@ -285,7 +294,8 @@ class _Chunk:
         return getattr(self, _BUCKET[record_type])
 
 
-_BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge"}
+_BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge",
+           Label: "label"}
 # Entries per generation (two generations per cache): about 200 bytes each.
 _MEMBER_CACHE = 65536  # member key -> (id, profile)
 _PSEUDONYM_CACHE = 32768  # per platform: raw id -> member key
@@ -335,6 +345,7 @@ class _Importer:
         self._pseudonyms = {}  # platform -> _Generations(raw id -> key)
         self._hmacs = {}  # platform -> HMAC state after "<platform>:"
         self._members = _Generations(_MEMBER_CACHE)
+        self.only = None  # (record classes allowed, rejection reason) or None: every type
 
     # ---- driving
 
@@ -374,6 +385,9 @@ class _Importer:
                 if unstorable:
                     self.reject(line_no, unstorable)
                     continue
+            if self.only is not None and type(record) not in self.only[0]:
+                self.reject(line_no, f"{self.only[1]} (this is a {_BUCKET[type(record)]} record)")
+                continue
             buckets[type(record)].append((line_no, record))
             lines_in_chunk += 1
             weight += n
@@ -457,6 +471,7 @@ class _Importer:
         wanted = {(r.platform, r.handle) for _, r in chunk.post}
         wanted.update((r.platform, r.handle) for _, r in chunk.snapshot)
         wanted.update((r.platform, r.handle) for _, r in chunk.audience)
+        wanted.update((r.platform, r.handle) for _, r in chunk.label)
         wanted.update((r.platform, r.source) for _, r in chunk.edge)
         wanted.update((r.platform, r.target) for _, r in chunk.edge)
         wanted.difference_update(known)
@@ -471,6 +486,7 @@ class _Importer:
             ("post", self.upsert_posts),
             ("snapshot", self.upsert_snapshots),
             ("audience", self.upsert_audiences),
+            ("label", self.upsert_labels),
         ):
             items = getattr(chunk, name)
             if not items:
@@ -889,6 +905,55 @@ class _Importer:
             insert_cols=("workspace_id", "platform", "source_id", "target_id", "kind", *values),
             insert_key=lambda k: (ws, platforms[k], *k),
         )
+
+
+    # ---- labels
+
+    def upsert_labels(self, items) -> None:
+        """A creator's current verdict is replaced by a different one (the old one stays as
+        history); the same verdict again changes nothing. A record without ``labelled_at``
+        matches a stored verdict of any date, and a new verdict gets the import's date."""
+        b = self.b
+        latest = {}
+        for r, cid in items:
+            latest[cid] = r  # line order: the file's last verdict on a creator wins
+        ids = sorted(latest)
+        existing = {
+            row[1]: row for row in b.fetch(
+                "t.id, t.creator_id, t.label, " + _expr(b.json_column("kinds")) + ", t.source, t.labelled_at, t.note",
+                "labels", [("workspace_id", self.ws), ("is_current", True)], ("creator_id",), ("int4",), ids)
+        }
+        today = utcnow().date()
+        inserts, replaced, unchanged = [], [], 0
+        for cid in ids:
+            r = latest[cid]
+            kinds = b.json(r.kinds or [])
+            old = existing.get(cid)
+            if old is not None:
+                same = (old[2], old[3], old[4], old[6]) == (r.label, kinds, r.source, r.note)
+                if same and (r.labelled_at is None or b.date(r.labelled_at) == old[5]):
+                    unchanged += 1
+                    continue
+                replaced.append(old[0])
+            inserts.append((cid, r.label, b.json_wire(kinds), r.source, b.date(r.labelled_at or today), r.note))
+        if replaced:
+            b.update("labels", ("id",), ("is_current",), [(i, False) for i in replaced])
+        if inserts:
+            new_ids = b.allocate_ids("labels", len(inserts))
+            now = b.ts(utcnow())
+            b.insert("labels", ("id", "workspace_id", "creator_id", "label", "kinds", "source", "labelled_at", "note",
+                                "is_current", "created_at"),
+                     [(i, self.ws, *row, True, now) for i, row in zip(new_ids, inserts)])
+            # The audit trail: each verdict the import stored (no API key: file or bulk import).
+            b.insert("calibration_events", ("workspace_id", "object_type", "object_id", "action", "detail", "at"),
+                     [(self.ws, "label", i, "imported", b.json_wire(b.json({"creator_id": row[0], "label": row[1]})),
+                       now) for i, row in zip(new_ids, inserts)])
+        self.count("label", len(inserts) - len(replaced), len(replaced), unchanged)
+
+
+def _expr(column) -> str:
+    """A ``json_column`` result as a select expression."""
+    return column[1] if isinstance(column, tuple) else f"t.{column}"
 
 
 # -- database backends -------------------------------------------------------------

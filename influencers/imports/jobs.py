@@ -13,9 +13,14 @@ from influencers.jobs.models import Job
 KIND = "import"
 
 
-def queue_import(session: Session, workspace_id: int, upload: str, size: int) -> int:
-    """Adds the import job of a saved upload to the caller's transaction; dispatch it after the commit."""
-    return runner.enqueue(session, workspace_id, KIND, {"upload": upload, "bytes": size})
+def queue_import(session: Session, workspace_id: int, upload: str, size: int, *,
+                 only_types: tuple[str, ...] | None = None, only_reason: str = "") -> int:
+    """Adds the import job of a saved upload to the caller's transaction; dispatch it after the commit.
+    ``only_types``: see :func:`~influencers.imports.importer.run_import` (an analyst's labels)."""
+    params = {"upload": upload, "bytes": size}
+    if only_types is not None:
+        params.update(only_types=list(only_types), only_reason=only_reason)
+    return runner.enqueue(session, workspace_id, KIND, params)
 
 
 def _discard_uploads(session: Session, settings: Settings, job_ids: list[int], _error: str) -> None:
@@ -39,7 +44,9 @@ def _import_job(db: Database, settings: Settings, workspace_id: int, params: dic
     path = uploads.upload_path(settings, params["upload"])
     try:
         with open(path, "rb") as body:
-            report = run_import(db, workspace_id, body, secret=settings.pseudonym_secret, progress=progress)
+            report = run_import(db, workspace_id, body, secret=settings.pseudonym_secret, progress=progress,
+                                only_types=tuple(params["only_types"]) if "only_types" in params else None,
+                                only_reason=params.get("only_reason", ""))
     except FileNotFoundError:
         raise FileNotFoundError(
             "the import's body is not in this worker's upload folder: API and workers must share "

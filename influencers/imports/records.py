@@ -52,6 +52,7 @@ __all__ = [
     "Member",
     "Audience",
     "Edge",
+    "Label",
     "Record",
     "RecordError",
     "decode_line",
@@ -231,8 +232,35 @@ class Edge(_Record, tag="edge"):
             raise ValueError("an edge cannot link a creator to itself (`$.source` == `$.target`)")
 
 
-Record = Union[Creator, Post, Snapshot, Audience, Edge]
-RECORD_TYPES: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "edge")
+LabelKind = Annotated[str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,49}$")]
+LabelSource = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Note = Annotated[str, msgspec.Meta(max_length=10000)]
+
+
+class Label(_Record, tag="label"):
+    """An analyst's verdict on a creator (ground truth for recalibrated scoring)."""
+
+    platform: Platform
+    handle: Handle
+    label: Literal["fraud", "clean"]
+    kinds: list[LabelKind] | None = None
+    source: LabelSource | None = None
+    labelled_at: dt.date | None = None
+    note: Note | None = None
+
+    def __post_init__(self) -> None:
+        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
+        if not 0 < len(handle) <= HANDLE_MAX:
+            raise _bad_handle(handle, "handle")
+        self.handle = handle
+        if self.kinds:
+            if self.label != "fraud":
+                raise ValueError("kinds are only given with a `fraud` label - at `$.kinds`")
+            self.kinds = list(dict.fromkeys(self.kinds))
+
+
+Record = Union[Creator, Post, Snapshot, Audience, Edge, Label]
+RECORD_TYPES: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "edge", "label")
 _ALLOWED = ", ".join(RECORD_TYPES)
 
 

@@ -55,6 +55,7 @@ KINDS: dict[str, JobKind] = {}
 # Modules whose import registers job handlers; every process that runs jobs imports them.
 HANDLER_MODULES: list[str] = [
     "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch", "influencers.webhooks.delivery",
+    "influencers.calibration.jobs",
 ]
 
 # What run_job returns.

@@ -220,6 +220,7 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
             member_created_at=np.array(cols[6], dtype="datetime64[D]"),
             member_last_post_at=np.array(cols[7], dtype="datetime64[D]"),
             member_country=np.array(cols[8], dtype=object),
+            member_age_range=np.array(cols[10], dtype=object),  # default-2: 13-17 is youth, not a bot
             sample_creator=pair_rows, sample_member=pair_cols,
         )
         kind, _code = classify_memberships(inputs, model)

@@ -15,8 +15,16 @@ rules that paper evaluated, into HypeAuditor's audience types:
 * ``inactive``: no post in the ``inactive_days`` before the sample (or never posted);
 * ``real``: everyone else.
 
-The fake-follower share is the suspicious share, reported with its 95% Wilson
-score interval for the sample size. ``reachable_share`` is the share of members
+Default-2 (young audiences): a member whose age range is 13-17 is a teenager, and the
+profile gaps of a new teenage account (few followers, no bio, few posts) are no
+indicators for it; a new account counts as bot-like behaviour only when it follows at
+least ``new_account_min_following`` accounts or was created in a batch
+(:func:`~influencers.scoring.audience_signals.batch_created`): farms follow many accounts
+and register them in batches, teenagers do neither.
+
+The fake-follower share is the share of members that are suspicious, farm-shared or
+foreign and dormant (:mod:`influencers.scoring.audience_signals`), reported with its 95%
+Wilson score interval for the sample size. ``reachable_share`` is the share of members
 following fewer than 1,500 accounts, whatever their type.
 """
 from __future__ import annotations
@@ -26,6 +34,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from influencers.scoring.audience_signals import AudienceSignals, audience_signals, batch_created, youth_members
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.model import ScoringModel
 
@@ -97,11 +106,22 @@ class AudienceResult:
     fake_share_high: np.ndarray
     reachable_share: np.ndarray        # following < mass_follower_following, nan without a sample
     indicator_shares: dict[str, np.ndarray]  # share of the sample showing each bot indicator
+    # default-2 audience signals (see audience_signals.AudienceSignals)
+    youth_share: np.ndarray
+    foreign_share: np.ndarray
+    foreign_dormant_share: np.ndarray
+    foreign_peer_median: np.ndarray
+    foreign_peer_n: np.ndarray
+    farm_share: np.ndarray
+    farm_unrelated_creators: np.ndarray
+    inactive_peer_median: np.ndarray
+    inactive_peer_n: np.ndarray
 
 
 _BIT = {name: 1 << k for k, name in enumerate(BOT_INDICATORS)}
 _INDICATOR_MASK = (1 << len(BOT_INDICATORS)) - 1
 _BEHAVIOUR_MASK = sum(_BIT[name] for name in BEHAVIOUR_INDICATORS)
+_PROFILE_MASK = sum(_BIT[name] for name in PROFILE_INDICATORS)
 _POPCOUNT = np.array([bin(v).count("1") for v in range(_INDICATOR_MASK + 1)], dtype=np.int8)
 _MASS, _NEVER_POSTED, _REACHABLE = 1 << 8, 1 << 9, 1 << 10
 _UNKNOWN_DAY = np.iinfo(np.int32).min
@@ -131,6 +151,11 @@ def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np
     profile |= np.where(inputs.member_following > mass_following, _MASS, 0).astype(np.uint16)
     profile |= np.where(inputs.member_following < mass_following, _REACHABLE, 0).astype(np.uint16)
     profile |= np.where(inputs.member_posts_count <= 0, _NEVER_POSTED, 0).astype(np.uint16)
+    # A teenager's new, quiet profile is youth, not a bot's: its profile gaps are no indicators.
+    youth = youth_members(inputs)
+    profile[youth] &= np.uint16(~_PROFILE_MASK & 0xFFFF)
+    # A new account is bot-like behaviour only when it follows many or was made in a batch.
+    farm_like_new = (inputs.member_following >= t("new_account_min_following")) | batch_created(inputs, model)
 
     member = inputs.sample_member
     code = profile[member]
@@ -141,7 +166,8 @@ def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np
     new_account = date_known & (created != _UNKNOWN_DAY) & (sample_day - created < t("bot_new_account_days"))
     code |= np.where(new_account, _BIT["new_account"], 0).astype(np.uint16)
     indicators = code & _INDICATOR_MASK
-    suspicious = ((indicators & _BEHAVIOUR_MASK) != 0) & (_POPCOUNT[indicators] >= t("bot_min_indicators"))
+    behaviour = ((indicators & _BIT["following_ratio"]) != 0) | (new_account & farm_like_new[member])
+    suspicious = behaviour & (_POPCOUNT[indicators] >= t("bot_min_indicators"))
 
     silent = date_known & (last_post != _UNKNOWN_DAY) & (sample_day - last_post > t("inactive_days"))
     never = (last_post == _UNKNOWN_DAY) & ((code & _NEVER_POSTED) != 0)
@@ -172,14 +198,20 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
         bits = np.array([[(v & bit) != 0 for bit in _BIT.values()] for v in range(combos)], dtype=np.int64)
         per_indicator = per_combo @ bits
         indicator_shares = {name: per_indicator[:, k] / size for k, name in enumerate(_BIT)}
-    low, high = wilson_interval(type_counts[:, SUSPICIOUS], size, model.threshold("wilson_confidence"))
+    signals = audience_signals(inputs, model, kind, size)
+    # Fake: suspicious by the profile, or farm-shared, or foreign and dormant.
+    fake_count = np.bincount(creator, weights=(kind == SUSPICIOUS) | signals.likely_fake, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fake_share = fake_count / size
+    low, high = wilson_interval(fake_count, size, model.threshold("wilson_confidence"))
     return AudienceResult(
         sample_size=size,
         type_counts=type_counts,
         type_shares=shares,
-        fake_share=shares[:, SUSPICIOUS],
+        fake_share=fake_share,
         fake_share_low=low,
         fake_share_high=high,
         reachable_share=reachable,
         indicator_shares=indicator_shares,
+        **{name: getattr(signals, name) for name in AudienceSignals.__dataclass_fields__ if name != "likely_fake"},
     )

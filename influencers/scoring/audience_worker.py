@@ -316,7 +316,7 @@ def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_m
                 if pending_reader is not None:
                     stack.enter_context(columnar_reads(session, pending_reader.result()))
                 # SQLite: what the classification needs first (the run waits for it), the member
-                # details (language, gender, age, keys) after, in the same transaction. PostgreSQL:
+                # details (gender, keys) after, in the same transaction. PostgreSQL:
                 # all of it in one read; a second read of the members by ~10^6 ids (the id array
                 # sent and joined again) cost more server and client time (~2 s) than the run
                 # gained by getting the classification that much sooner.
@@ -350,8 +350,7 @@ def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_m
                     # SQLite: the details after handing over the audience types (the shares need
                     # the demographics), the keys (for the sketches) after the shares.
                     started = time.perf_counter()
-                    inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,
-                                                ("language", "gender", "age_range"))
+                    inputs = add_member_details(session, config["workspace_id"], inputs, member_ids, ("gender",))
                     hand_over_shares(audience_details_read_seconds=round(time.perf_counter() - started, 3))
                     started = time.perf_counter()
                     inputs = add_member_details(session, config["workspace_id"], inputs, member_ids,

@@ -22,7 +22,7 @@ from scipy.stats import norm
 
 from influencers.scoring.model import COMPONENTS, ScoringModel
 
-INFLATING_FLAGS = ("bought_likes", "comment_pod")
+INFLATING_FLAGS = ("bought_likes", "comment_pod", "bought_engagement")
 
 
 @dataclass

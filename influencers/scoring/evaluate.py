@@ -134,9 +134,106 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--creators", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fraud-share", type=float, default=0.2)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of the table")
     args = parser.parse_args(argv)
+    from influencers.demo.phenomena import VARIANTS, PhenomenaConfig
+
     config = DemoConfig(creators=args.creators, seed=args.seed, fraud_share=args.fraud_share)
-    print(json.dumps(evaluate(config), indent=2))
+    simple = evaluate(config)
+    phenomena = [phenomena_report(PhenomenaConfig(creators=args.creators, seed=args.seed, variant=v))
+                 for v in VARIANTS]
+    if args.json:
+        print(json.dumps({"simple": simple, "phenomena": phenomena}, indent=2))
+    else:
+        print(format_table(simple, phenomena))
+
+
+# --------------------------------------------------------------------------- the default-2 threat model
+
+
+def phenomena_metrics(result: ScoringResult, truth: list) -> dict:
+    """Against :mod:`influencers.demo.phenomena` labels: AUC overall and per fraud kind, flag
+    precision and recall (any flag), false-flag rates per honest kind and per creator region,
+    Spearman of the fake-share estimate against the planted share."""
+    is_fraud = np.array([lb.is_fraud for lb in truth])
+    suspicion = 100 - result.authenticity
+    flagged = np.zeros(len(truth), bool)
+    for flag in result.flags.values():
+        flagged |= flag.flagged
+    honest = ~is_fraud
+    out: dict = {"creators": len(truth), "fraud_creators": int(is_fraud.sum()),
+                 "auc_overall": _auc(is_fraud, suspicion), "auc_by_fraud_kind": {},
+                 "flag_precision": float(is_fraud[flagged].mean()) if flagged.any() else None,
+                 "flag_recall": float(flagged[is_fraud].mean()) if is_fraud.any() else None,
+                 "false_flag_rate_by_honest_kind": {}, "false_flag_rate_by_region": {}}
+    for kind in sorted({lb.fraud_kind for lb in truth if lb.fraud_kind}):
+        has = np.array([lb.fraud_kind == kind for lb in truth])
+        keep = has | honest
+        out["auc_by_fraud_kind"][kind] = {"auc": _auc(has[keep], suspicion[keep]), "n": int(has.sum()),
+                                          "recall": float(flagged[has].mean())}
+    for kind in sorted({lb.honest_kind or "plain" for lb in truth if not lb.is_fraud}):
+        mask = np.array([not lb.is_fraud and (lb.honest_kind or "plain") == kind for lb in truth])
+        out["false_flag_rate_by_honest_kind"][kind] = {"rate": float(flagged[mask].mean()), "n": int(mask.sum())}
+    for region in sorted({lb.region for lb in truth}):
+        mask = honest & np.array([lb.region == region for lb in truth])
+        if mask.any():
+            out["false_flag_rate_by_region"][region] = {"rate": float(flagged[mask].mean()), "n": int(mask.sum())}
+    planted = np.array([lb.planted_fake_share for lb in truth])
+    sampled = result.sample_size > 0
+    rho = spearmanr(result.fake_follower_share[sampled], planted[sampled]).statistic if sampled.sum() > 2 else None
+    out["spearman_fake_share"] = None if rho is None or rho != rho else float(rho)
+    return out
+
+
+def phenomena_report(config=None, model: ScoringModel = DEFAULT_MODEL, secret: bytes = b"evaluation") -> dict:
+    from influencers.demo.phenomena import PhenomenaConfig, generate_phenomena
+
+    config = config or PhenomenaConfig()
+    records, truth = generate_phenomena(config)
+    inputs = inputs_from_records(records, secret)
+    by_handle = {(lb.platform, lb.handle): lb for lb in truth}
+    names = inputs.platform_names()
+    aligned = [by_handle[(names[i], inputs.handles[i])] for i in range(inputs.n_creators)]
+    out = phenomena_metrics(score_creators(inputs, model), aligned)
+    out["model_version"] = model.version
+    out["variant"] = config.variant
+    return out
+
+
+def _fmt(value, digits=3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(simple: dict, phenomena: list[dict]) -> str:
+    """The evaluation as a plain-text table (one column per phenomena variant)."""
+    head = ["metric", *(f"phenomena:{p['variant']}" for p in phenomena)]
+    rows = [["creators (fraud)", *(f"{p['creators']} ({p['fraud_creators']})" for p in phenomena)],
+            ["ROC AUC overall (aim >= 0.95)", *(_fmt(p["auc_overall"]) for p in phenomena)]]
+    kinds = sorted({k for p in phenomena for k in p["auc_by_fraud_kind"]})
+    for kind in kinds:
+        rows.append([f"  AUC {kind} (>= 0.85) / recall", *(
+            f"{_fmt(p['auc_by_fraud_kind'][kind]['auc'])} / {_fmt(p['auc_by_fraud_kind'][kind]['recall'], 2)}"
+            if kind in p["auc_by_fraud_kind"] else "-" for p in phenomena)])
+    rows.append(["flag precision (>= 0.95)", *(_fmt(p["flag_precision"]) for p in phenomena)])
+    rows.append(["flag recall (>= 0.85)", *(_fmt(p["flag_recall"]) for p in phenomena)])
+    for kind in sorted({k for p in phenomena for k in p["false_flag_rate_by_honest_kind"]}):
+        rows.append([f"  false flags {kind} (<= 0.10)", *(
+            f"{_fmt(p['false_flag_rate_by_honest_kind'][kind]['rate'], 2)} (n={p['false_flag_rate_by_honest_kind'][kind]['n']})"
+            if kind in p["false_flag_rate_by_honest_kind"] else "-" for p in phenomena)])
+    for region in sorted({k for p in phenomena for k in p["false_flag_rate_by_region"]}):
+        rows.append([f"  false flags region {region}", *(
+            f"{_fmt(p['false_flag_rate_by_region'][region]['rate'], 2)} (n={p['false_flag_rate_by_region'][region]['n']})"
+            if region in p["false_flag_rate_by_region"] else "-" for p in phenomena)])
+    rows.append(["Spearman fake share (>= 0.8)", *(_fmt(p["spearman_fake_share"]) for p in phenomena)])
+    widths = [max(len(str(r[k])) for r in [head, *rows]) for k in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head, *rows]]
+    lines.append("")
+    lines.append(f"simple cases (demo generator, {simple['creators']} creators): ROC AUC overall "
+                 f"{_fmt(simple['auc_overall'])} (aim >= 0.99), per type "
+                 + ", ".join(f"{k} {_fmt(v)}" for k, v in simple["auc_by_type"].items())
+                 + f"; Spearman fake share {_fmt(simple['spearman_fake_share'])}")
+    lines.append(f"model {phenomena[0]['model_version'] if phenomena else DEFAULT_MODEL.version}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

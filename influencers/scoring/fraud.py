@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from influencers.scoring import grouped
+from influencers.scoring import fraud_hidden, grouped
 from influencers.scoring.audience import MEMBER_TYPES, AudienceResult
 from influencers.scoring.engagement import EngagementResult
 from influencers.scoring.grouped import MAD_TO_SD
@@ -44,6 +44,20 @@ class FlagResult:
     strength: np.ndarray                 # [0, 1] per creator, 0 where not flagged
     evidence: dict[int, dict] = field(default_factory=dict)  # creator index -> evidence
     notes: dict[int, dict] = field(default_factory=dict)     # unflagged creators worth a word (organic spikes)
+    abstained: np.ndarray | None = None  # bool per creator: the rule lacks its input there
+    abstain_reason: str = ""
+    signals: dict = field(default_factory=dict)              # arrays for the explanations' signals section
+
+    def abstain(self, mask: np.ndarray, reason: str) -> "FlagResult":
+        """Never flagged where ``mask``; the explanation says why."""
+        self.abstained = np.asarray(mask, dtype=bool)
+        self.abstain_reason = reason
+        self.flagged = self.flagged & ~self.abstained
+        self.strength = np.where(self.flagged, self.strength, 0.0)
+        for c in np.flatnonzero(self.abstained):
+            self.evidence.pop(int(c), None)
+            self.notes.pop(int(c), None)
+        return self
 
 
 def _f(x):
@@ -169,6 +183,18 @@ def follower_spike(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     hi = np.searchsorted(lift_key, ep_creator * DAY_KEY + day[last].astype(np.int64)
                          + int(t("spike_window_days_after")), side="right")
     explained = hi > lo
+    # Featured by a bigger account: a dated mentions/collaborates edge into the creator from a
+    # creator with more followers, shortly before (or on) the first day of the jump.
+    src, dst = inputs.feature_source, inputs.feature_target
+    bigger = inputs.followers[src] > inputs.followers[dst]
+    f_key = dst[bigger] * DAY_KEY + inputs.feature_date[bigger].astype(np.int64)
+    f_order = np.argsort(f_key, kind="stable")
+    f_key, f_rows = f_key[f_order], np.flatnonzero(bigger)[f_order]
+    ep_day = ep_creator * DAY_KEY + day[first].astype(np.int64)
+    f_lo = np.searchsorted(f_key, ep_day - int(t("featured_days_after")), side="left")
+    f_hi = np.searchsorted(f_key, ep_day + int(t("featured_days_before")), side="right")
+    featured = (f_hi > f_lo) & ~explained
+    explained = explained | featured
     suspicious, organic = big & ~explained, big & explained
 
     flagged = np.zeros(n, bool)
@@ -190,7 +216,16 @@ def follower_spike(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
         return out
 
     organic_by_creator: dict[int, list] = {}
-    for e in np.flatnonzero(organic):
+    for e in np.flatnonzero(organic & featured):
+        edge = f_rows[f_lo[e]]
+        source = int(src[edge])
+        organic_by_creator.setdefault(int(ep_creator[e]), []).append(describe(e, {
+            "featured_by": (inputs.handles[source] if inputs.handles is not None
+                            else int(inputs.creator_ids[source])),
+            "featured_by_followers": _f(inputs.followers[source]),
+            "featured_at": _day(inputs.feature_date[edge]),
+            "description": "a bigger creator mentioned or collaborated with this one shortly before the jump"}))
+    for e in np.flatnonzero(organic & ~featured):
         post_row = lift_rows[lo[e]]
         organic_by_creator.setdefault(int(ep_creator[e]), []).append(describe(e, {
             "explained_by_post": _post_ref(inputs, post_row),
@@ -334,7 +369,14 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
     # With reciprocal partners: repeated high-comment posts, or comments per like above
     # the tier overall. Without: only overwhelming comment evidence on repeated posts.
     with_graph = graph_signal & (repeated_posts | (creator_z >= t("pod_creator_z")))
-    comments_only = ~graph_signal & repeated_posts & (creator_z >= t("pod_comments_only_z"))
+    # Without partners in the data: comments per like far above the tier on most posts.
+    above = eligible & (z_cpl > t("pod_most_posts_z"))
+    most_share = np.where(n_eligible > 0, grouped.counts(creator, n, above) / np.maximum(n_eligible, 1), 0.0)
+    # "Far above" also in plain terms: a tight benchmark's z alone can call 1.4x far.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = eng.metrics["comments_per_like"] / eng.benchmarks["comments_per_like"].median[inputs.platform, eng.tier]
+    comments_only = (~graph_signal & (n_eligible >= t("pod_min_posts")) & (most_share >= t("pod_most_posts_share"))
+                     & (creator_z >= t("pod_comments_only_z")) & (np.nan_to_num(ratio) >= t("pod_comments_only_ratio")))
     # A dense clique of mutual commenters, when no posts are there to show its effect.
     dense = (degree >= t("pod_graph_only_reciprocal")) & (clustering >= t("pod_graph_only_clustering"))
     graph_only = dense & (n_eligible == 0)
@@ -369,6 +411,11 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                         z=_f(eng.z["comments_per_like"][c]),
                         threshold={"z_with_partners": t("pod_creator_z"), "z_without_partners": t("pod_comments_only_z")},
                         benchmark=eng.benchmarks["comments_per_like"].describe(p, tr)),
+                _signal("comments_per_like_to_benchmark", ratio[c], kind="measured",
+                        threshold={"without_partners_at_least": t("pod_comments_only_ratio")}),
+                _signal("posts_above_tier_share", most_share[c], kind="measured", n=int(n_eligible[c]),
+                        threshold={"post_comments_per_like_z_above": t("pod_most_posts_z"),
+                                   "min_share_without_partners": t("pod_most_posts_share")}),
                 _signal("reciprocal_comment_partners", int(degree[c]), kind="measured",
                         threshold=t("pod_min_reciprocal")),
                 _signal("reciprocal_clustering", clustering[c], kind="measured",
@@ -452,14 +499,18 @@ def following_churn(inputs: ScoringInputs, model: ScoringModel) -> FlagResult:
 
 def activity_flags(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel,
                    pods: dict[int, dict] | None = None) -> dict[str, FlagResult]:
-    """The flags judged on posts, snapshots and edges alone (all but ``bought_followers``):
+    """The flags judged on posts, snapshots and edges alone (all but the audience ones):
     a scoring run computes them while its audience pass is still running elsewhere."""
-    likes = bought_likes(inputs, eng, model)
+    abstain = fraud_hidden.abstentions(inputs, eng)
+    likes = bought_likes(inputs, eng, model).abstain(*abstain["bought_likes"])
     return {
-        "follower_spike": follower_spike(inputs, eng, model, likes.flagged),
+        "follower_spike": follower_spike(inputs, eng, model, likes.flagged).abstain(*abstain["follower_spike"]),
         "bought_likes": likes,
-        "comment_pod": comment_pod(inputs, eng, model, pods),
+        "comment_pod": comment_pod(inputs, eng, model, pods).abstain(*abstain["comment_pod"]),
         "following_churn": following_churn(inputs, model),
+        "drip_followers": fraud_hidden.drip_followers(inputs, eng, model, abstain["drip_followers"][0]).abstain(
+            *abstain["drip_followers"]),
+        "bought_engagement": fraud_hidden.bought_engagement(inputs, eng, model),
     }
 
 
@@ -469,4 +520,7 @@ def detect_fraud(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResu
     """Every flag; ``activity``: :func:`activity_flags` computed already."""
     if activity is None:
         activity = activity_flags(inputs, eng, model, pods)
-    return {"bought_followers": bought_followers(inputs, aud, eng, model), **activity}
+    activity = dict(activity)
+    activity["drip_followers"] = fraud_hidden.corroborate_drip(activity["drip_followers"], inputs, eng, aud, model)
+    return {"bought_followers": bought_followers(inputs, aud, eng, model),
+            "suspicious_audience": fraud_hidden.suspicious_audience(inputs, aud, model), **activity}

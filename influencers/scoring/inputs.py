@@ -122,7 +122,9 @@ class ScoringInputs:
       ``sample_date`` the date of the creator's audience sample (``NaT``: none),
       ``handles`` (optional, for explanations), ``sample_id`` (optional: the
       database id of that sample, -1 for none; the loader fills it so that a run can
-      store the overlap sketches of exactly the samples it scored).
+      store the overlap sketches of exactly the samples it scored), ``country``,
+      ``language`` (ISO codes) and ``niche`` (the creator's first category by name),
+      object arrays, ``None`` unknown (optional: peer groups of the default-2 signals).
     Posts: ``post_creator``, ``post_published_at`` (datetime64[s], UTC),
       ``post_likes``, ``post_comments``, ``post_views`` (``nan`` where the platform
       reports none), ``post_is_contest`` (see :func:`detect_contest`),
@@ -140,6 +142,9 @@ class ScoringInputs:
       ``sample_member``.
     ``comments`` edges between creators: ``comment_source``, ``comment_target``,
       ``comment_weight``.
+    ``mentions`` / ``collaborates`` edges with an ``observed_at`` date (a creator featuring
+      another): ``feature_source``, ``feature_target``, ``feature_date``.
+    Creator categories (all of them): ``category_creator``, ``category_name``.
     """
 
     platform: np.ndarray
@@ -151,6 +156,9 @@ class ScoringInputs:
     sample_date: np.ndarray = None
     handles: np.ndarray | None = None
     sample_id: np.ndarray | None = None
+    country: np.ndarray | None = None
+    language: np.ndarray | None = None
+    niche: np.ndarray | None = None
 
     post_creator: np.ndarray = field(default_factory=_int)
     post_published_at: np.ndarray = field(default_factory=lambda: _arr(None, "datetime64[s]"))
@@ -185,6 +193,13 @@ class ScoringInputs:
     comment_target: np.ndarray = field(default_factory=_int)
     comment_weight: np.ndarray = None
 
+    category_creator: np.ndarray = field(default_factory=_int)
+    category_name: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+
+    feature_source: np.ndarray = field(default_factory=_int)
+    feature_target: np.ndarray = field(default_factory=_int)
+    feature_date: np.ndarray = field(default_factory=_day)
+
     def __post_init__(self) -> None:
         self.platform = _arr(self.platform, np.int64)
         n = len(self.platform)
@@ -198,6 +213,9 @@ class ScoringInputs:
             self.handles = np.asarray(self.handles, dtype=object)
         if self.sample_id is not None:
             self.sample_id = _int(self.sample_id)
+        for name in ("country", "language", "niche"):
+            value = getattr(self, name)
+            setattr(self, name, np.full(n, None, dtype=object) if value is None else np.asarray(value, dtype=object))
 
         self.post_creator = _int(self.post_creator)
         self.post_published_at = _arr(self.post_published_at, "datetime64[s]")
@@ -240,6 +258,11 @@ class ScoringInputs:
         self.comment_target = _int(self.comment_target)
         e = len(self.comment_source)
         self.comment_weight = _float(self.comment_weight) if self.comment_weight is not None else np.ones(e)
+        self.category_creator = _int(self.category_creator)
+        self.category_name = np.asarray(self.category_name, dtype=object)
+        self.feature_source = _int(self.feature_source)
+        self.feature_target = _int(self.feature_target)
+        self.feature_date = _day(self.feature_date)
         self.validate()
 
     @property
@@ -256,15 +279,17 @@ class ScoringInputs:
             if len(set(lengths.values())) > 1:
                 problems.append(f"{prefix}* arrays differ in length: {lengths}")
 
-        for prefix in ("post_", "snapshot_", "member_", "sample_c", "comment_"):
+        for prefix in ("post_", "snapshot_", "member_", "sample_c", "comment_", "feature_", "category_"):
             same_length(prefix)
-        for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles", "sample_id"):
+        for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles", "sample_id",
+                     "country", "language", "niche"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 problems.append(f"{name} has {len(value)} values for {n} creators")
         if len(self.sample_member) != len(self.sample_creator):
             problems.append("sample_member and sample_creator differ in length")
-        for name in ("post_creator", "snapshot_creator", "sample_creator", "comment_source", "comment_target"):
+        for name in ("post_creator", "snapshot_creator", "sample_creator", "comment_source", "comment_target",
+                     "feature_source", "feature_target", "category_creator"):
             idx = getattr(self, name)
             if len(idx) and (idx.min() < 0 or idx.max() >= n):
                 problems.append(f"{name} holds a creator index outside 0..{n - 1}")
@@ -317,6 +342,7 @@ def inputs_from_records(records: Iterable[Mapping], secret: bytes = b"", workspa
     snapshots: dict[tuple[str, str, str], dict] = {}
     audiences: dict[tuple[str, str], dict] = {}
     edges: dict[tuple[str, str, str], float] = {}
+    features: dict[tuple[str, str, str, str], str] = {}
     for record in records:
         kind = record.get("type")
         platform = record.get("platform")
@@ -333,6 +359,9 @@ def inputs_from_records(records: Iterable[Mapping], secret: bytes = b"", workspa
         elif kind == "edge" and record.get("kind") == "comments":
             ek = (platform, _normalise_handle(record["source"]), _normalise_handle(record["target"]))
             edges[ek] = float(record.get("weight", 1) or 1)
+        elif kind == "edge" and record.get("kind") in ("mentions", "collaborates") and record.get("observed_at"):
+            fk = (platform, _normalise_handle(record["source"]), _normalise_handle(record["target"]), record["kind"])
+            features[fk] = str(record["observed_at"])[:10]
 
     index = {ck: i for i, ck in enumerate(creators)}
     c = list(creators.values())
@@ -370,6 +399,9 @@ def inputs_from_records(records: Iterable[Mapping], secret: bytes = b"", workspa
     edge_rows = [(index[(p, s)], index[(p, t)], w) for (p, s, t), w in edges.items()
                  if (p, s) in index and (p, t) in index and s != t]
 
+    feature_rows = [(index[(p, s)], index[(p, t)], d) for (p, s, t, _k), d in features.items()
+                    if (p, s) in index and (p, t) in index and s != t]
+
     def col(rows, name, default=None):
         return [r.get(name, default) for r in rows]
 
@@ -388,6 +420,9 @@ def inputs_from_records(records: Iterable[Mapping], secret: bytes = b"", workspa
         posts_count=col(c, "posts_count", 0),
         sample_date=sample_date,
         handles=[_normalise_handle(r["handle"]) for r in c],
+        country=col(c, "country"),
+        language=col(c, "language"),
+        niche=[min(r["categories"]) if r.get("categories") else None for r in c],
         post_creator=[i for i, _ in post_rows],
         post_published_at=[_timestamp(p["published_at"]) for p in posts_only],
         post_likes=col(posts_only, "likes", 0),
@@ -416,4 +451,9 @@ def inputs_from_records(records: Iterable[Mapping], secret: bytes = b"", workspa
         comment_source=[r[0] for r in edge_rows],
         comment_target=[r[1] for r in edge_rows],
         comment_weight=[r[2] for r in edge_rows],
+        category_creator=[i for i, r in enumerate(c) for _ in (r.get("categories") or ())],
+        category_name=np.array([k for r in c for k in (r.get("categories") or ())], dtype=object),
+        feature_source=[r[0] for r in feature_rows],
+        feature_target=[r[1] for r in feature_rows],
+        feature_date=np.array([r[2] for r in feature_rows], dtype="datetime64[D]"),
     )

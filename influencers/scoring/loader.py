@@ -26,7 +26,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, select, text
+from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from influencers.creators.models import (
     AudienceSample,
     AudienceSampleMember,
     Creator,
+    CreatorCategory,
     CreatorEdge,
     FollowerSnapshot,
     Post,
@@ -216,10 +217,10 @@ def load_inputs(session: Session, workspace_id: int, platform: str | None = None
 def load_audience_inputs(session: Session, workspace_id: int, *, details: bool = False
                          ) -> tuple[ScoringInputs, np.ndarray]:
     """What :func:`load_inputs` leaves out with ``audience=False``, with the creators' ids,
-    platforms, followers and latest samples: the inputs of a scoring run's audience pass
+    platforms, followers, countries, languages, niches and latest samples: the inputs of a scoring run's audience pass
     (:mod:`influencers.scoring.audience_pass`; no posts, snapshots or edges), and the
     member ids (the order of the member arrays). With ``details=False``, without the
-    members' language, gender, age range and keys, which only the shares and sketches
+    members' gender and keys, which only the shares and sketches
     use: :func:`add_member_details` reads them after the classification.
     """
     creators = read_creators(session, workspace_id)
@@ -227,6 +228,8 @@ def load_audience_inputs(session: Session, workspace_id: int, *, details: bool =
     audience, member_ids = read_audience(session, workspace_id, creators["creator_ids"], samples, details=details)
     inputs = ScoringInputs(
         creator_ids=creators["creator_ids"], platform=creators["platform"], followers=creators["followers"],
+        country=creators["country"], language=creators["language"], niche=creators["niche"],
+        category_creator=creators["category_creator"], category_name=creators["category_name"],
         sample_date=samples.sample_date, sample_id=samples.sample_id, **audience,
     )
     return inputs, member_ids
@@ -255,9 +258,26 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
     creators = _rows(
         session,
         select(Creator.id, Creator.platform, Creator.handle, Creator.followers, Creator.following,
-               Creator.posts_count, Creator.updated_at).where(*where).order_by(Creator.id),
-        7,
+               Creator.posts_count, Creator.updated_at, Creator.country, Creator.language)
+        .where(*where).order_by(Creator.id),
+        9,
     )
+    creator_ids = _ints(creators[0])
+    # Categories (farm overlap: creators sharing none); the niche of the peer groups is
+    # each creator's first category by name.
+    categories = _rows(
+        session,
+        select(CreatorCategory.creator_id, CreatorCategory.category)
+        .where(CreatorCategory.creator_id.in_(select(Creator.id).where(*where)))
+        .order_by(CreatorCategory.creator_id, CreatorCategory.category),
+        2,
+    )
+    category_creator = _positions(creator_ids, _ints(categories[0]))
+    category_name = _objects(categories[1])
+    niche = np.full(len(creator_ids), None, dtype=object)
+    if len(category_creator):
+        first = np.r_[True, category_creator[1:] != category_creator[:-1]]
+        niche[category_creator[first]] = category_name[first]
     return {
         "creator_ids": _ints(creators[0]),
         "platform": np.array([PLATFORM_CODE[p] for p in creators[1].tolist()], dtype=np.int64),
@@ -266,6 +286,11 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
         "following": _floats(creators[4]),
         "posts_count": _floats(creators[5]),
         "as_of": _utc(creators[6].tolist(), "D"),
+        "country": _objects(creators[7]),
+        "language": _objects(creators[8]),
+        "niche": niche,
+        "category_creator": category_creator,
+        "category_name": category_name,
     }
 
 
@@ -291,7 +316,19 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
         3,
     )
+    # A creator featuring another (mentions / collaborates, dated): explains a follower jump.
+    feature_edges = _rows(
+        session,
+        select(CreatorEdge.source_id, CreatorEdge.target_id, _epoch_days(dialect, CreatorEdge.observed_at)).where(
+            CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions", CreatorEdge.kind == "collaborates"),
+            CreatorEdge.observed_at.is_not(None),
+            CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
+        3,
+    )
     return {
+        "feature_source": _positions(creator_ids, _ints(feature_edges[0])),
+        "feature_target": _positions(creator_ids, _ints(feature_edges[1])),
+        "feature_date": _epochs(feature_edges[2], "D"),
         "post_creator": _positions(creator_ids, _ints(posts[0])),
         "post_published_at": _epochs(posts[1], "s"),
         "post_likes": _floats(posts[2]),
@@ -395,7 +432,7 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
     profile = [AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
                AudienceMember.has_avatar, AudienceMember.bio_length,
                _epoch_days(dialect, AudienceMember.created_at), _epoch_days(dialect, AudienceMember.last_post_at),
-               AudienceMember.country]
+               AudienceMember.country, AudienceMember.language, AudienceMember.age_range]
     members = _rows(
         session,
         _members_by_id(session, select(AudienceMember.id, *profile, *(_DETAIL_COLUMNS if details else ()))
@@ -414,22 +451,24 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         "member_created_at": _epochs(members[6], "D"),
         "member_last_post_at": _epochs(members[7], "D"),
         "member_country": _objects(members[8]),
+        "member_language": _objects(members[9]),
+        "member_age_range": _objects(members[10]),
         # Each membership's creator: its sample's position among the (sorted) sample ids.
         "sample_creator": samples.creator_position[_positions(samples.ids, membership_sample_ids)],
         "sample_member": _positions(member_ids, membership_member_ids),
     }
     if details:
-        fields.update(_detail_fields(members[9:]))
+        fields.update(_detail_fields(members[11:]))
     return fields, member_ids
 
 
 # What the audience classification does not need: read last by a scoring run's audience worker.
-_DETAIL_COLUMNS = (AudienceMember.language, AudienceMember.gender, AudienceMember.age_range, AudienceMember.member_key)
+# (Language and age range are read with the profile: the default-2 audience signals use them.)
+_DETAIL_COLUMNS = (AudienceMember.gender, AudienceMember.member_key)
 
 
 def _detail_fields(columns: np.ndarray) -> dict[str, np.ndarray]:
-    return {"member_language": _objects(columns[0]), "member_gender": _objects(columns[1]),
-            "member_age_range": _objects(columns[2]), "member_keys": _objects(columns[3])}
+    return {"member_gender": _objects(columns[0]), "member_keys": _objects(columns[1])}
 
 
 def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray,

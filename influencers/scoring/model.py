@@ -13,7 +13,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 COMPONENTS = ("authenticity", "engagement", "reach", "centrality")
-FLAGS = ("bought_followers", "follower_spike", "bought_likes", "comment_pod", "following_churn")
+FLAGS = ("bought_followers", "follower_spike", "bought_likes", "comment_pod", "following_churn",
+         "drip_followers", "suspicious_audience", "bought_engagement")
+
+# What each platform lacks, so that a rule needing it abstains (and says so) instead of
+# firing on zeros. "comments": posts carry no comments (WhatsApp channels, most blogs);
+# "follower_growth": the count is not an audience that can be bought gradually
+# (LinkedIn counts mutual connections, blogs have no follower graph).
+PLATFORM_LACKS: dict[str, tuple[str, ...]] = {
+    "whatsapp": ("comments",),
+    "blog": ("comments", "follower_growth"),
+    "linkedin": ("follower_growth",),
+}
+# Which input each rule needs (a rule abstains for a creator lacking it).
+RULE_INPUTS: dict[str, tuple[str, ...]] = {
+    "bought_likes": ("comments",),
+    "comment_pod": ("comments",),
+    "follower_spike": ("follower_growth",),
+    "drip_followers": ("follower_growth",),
+}
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "authenticity": 0.40,
@@ -31,6 +49,9 @@ DEFAULT_FLAG_PENALTIES: dict[str, float] = {
     "bought_likes": 0.60,
     "comment_pod": 0.60,
     "following_churn": 0.40,
+    "drip_followers": 0.50,
+    "suspicious_audience": 0.50,
+    "bought_engagement": 0.60,
 }
 
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -71,13 +92,54 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "pod_min_post_share": 0.25,
     "pod_min_reciprocal": 2,              # creators commenting on it that it comments on too
     "pod_creator_z": 2.0,                 # with partners: pooled comments/likes z above this ...
-    "pod_comments_only_z": 3.5,           # without partners: repeated posts and a z above this
+    "pod_comments_only_z": 2.5,           # without partners: most posts (pod_most_posts_share) and a z above this
     "pod_graph_only_reciprocal": 4,       # without posts: this many partners ...
     "pod_graph_only_clustering": 0.5,     # ... themselves this densely connected
     # following churn
     "churn_min_ratio": 0.5,               # (gross - net following movement) / mean following
     "churn_min_accounts": 300,
     "churn_min_reversals": 2,
+    # --- default-2 --------------------------------------------------------------------
+    # young audiences: a member whose age range is 13-17 is a teenager; a new account counts
+    # as bot-like behaviour only when it follows many accounts or was created in a batch
+    "new_account_min_following": 400,
+    "batch_min_members": 20,              # members created on one day, at least ...
+    "batch_factor": 8.0,                  # ... this many times the median day of the surrounding 61
+    # audience signals against peers (peer group: creators of the same country; niche for inactivity)
+    "peer_min_creators": 5,               # a peer group needs this many sampled creators, else all creators
+    "foreign_peer_share": 0.02,           # a country (language) under this share in the median peer audience is foreign
+    "farm_min_creators": 3,               # a member sampled by this many creators, no more than this share
+    "farm_max_related_share": 0.5,        # of them sharing a category, nor a country (or language), is farm-shared
+    "suspicious_audience_share": 0.15,    # farm-shared or foreign-dormant share (Wilson low bound) above this
+    "inactive_excess": 0.25,              # inactive share above the niche peers' median by this (reported)
+    # drip-fed followers: growth windows of 14..70 days
+    "drip_min_window_days": 14,
+    "drip_max_window_days": 70,
+    "drip_min_gain_share": 0.06,          # the window gains at least this share of its starting followers
+    "drip_peer_z": 4.0,                   # window daily growth, robust z against platform x tier peers
+    "drip_own_ratio": 3.0,                # ... and this many times the creator's own growth outside the window
+    "drip_max_jump_share": 0.5,           # no 3 days hold more than this share of the window's gain (else a spike)
+    "drip_max_elasticity": 0.5,           # log(engagement change) / log(follower change) below this
+    "drip_min_posts": 3,                  # posts before and in the window, each
+    "drip_audience_share": 0.5,           # without measurable engagement: fake share >= this x the window's gain
+    "prior_daily_growth": 0.001,          # peer growth when the platform x tier has < peer_min_creators
+    "prior_daily_growth_scale": 0.001,
+    # featured by a bigger account
+    "featured_days_before": 1,            # a mention up to 1 day after the jump started ...
+    "featured_days_after": 4,             # ... or 4 days before it
+    # bought engagement in natural proportion
+    "engagement_post_z": 3.0,             # a post's engagement per view (per follower) z above the tier
+    "engagement_min_post_share": 0.3,
+    "engagement_min_posts": 3,
+    "engagement_views_z": 3.0,            # creator's median engagement per view z
+    "engagement_followers_z": 3.5,        # without views: engagement per follower z ...
+    "engagement_followers_post_share": 0.5,  # ... on at least this share of posts
+    "engagement_own_ratio": 3.0,          # a post at this many times the creator's 20th-percentile engagement ...
+    "engagement_own_share": 0.3,          # ... on this share of posts (at least engagement_min_posts + 1) ...
+    "engagement_own_tier_z": 1.0,         # ... with the creator's engagement above the tier by this z
+    "pod_most_posts_share": 0.5,          # a pod without partners: this share of posts ...
+    "pod_most_posts_z": 1.0,              # ... with comments per like above the tier by this z
+    "pod_comments_only_ratio": 2.0,       # ... and the creator's comments per like this many times the tier's
     # reach component scale (log10 of estimated reach)
     "reach_log10_floor": 2.0,
     "reach_log10_ceiling": 7.0,
@@ -176,4 +238,7 @@ class ScoringModel:
         return replace(self, version=version, **merged)
 
 
-DEFAULT_MODEL = ScoringModel(version="default-1")
+DEFAULT_MODEL = ScoringModel(version="default-2")
+# The shipped defaults before this one: a workspace still on one of them (unedited) moves to
+# DEFAULT_MODEL; the scores they made stay stored under their version.
+PREVIOUS_DEFAULT_VERSIONS = ("default-1",)

@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.orm import Session
 
+from influencers.calibration.apply import apply_classifier, load_classifier
 from influencers.columnar import columnar_reads
 from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
@@ -28,7 +29,7 @@ from influencers.overlap.sketch_store import store_sketch_batch
 from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.model import DEFAULT_MODEL, FLAGS, ScoringModel
+from influencers.scoring.model import DEFAULT_MODEL, FLAGS, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
 from influencers.webhooks import emit
 from influencers.scoring.store import (
@@ -50,12 +51,17 @@ class NoActiveModel(Exception):
 
 
 def active_model(session: Session, workspace_id: int) -> ScoringModelVersion:
-    """The workspace's active model; the shipped default is installed on first use."""
+    """The workspace's active model; the shipped default is installed on first use, and
+    replaces an earlier shipped default still active (its scores stay stored as history)."""
     record = session.scalar(
         select(ScoringModelVersion).where(
             ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)
         )
     )
+    if record is not None and record.source == "shipped" and record.version in PREVIOUS_DEFAULT_VERSIONS:
+        record.is_active = False
+        session.flush()
+        record = None
     if record is None:
         record = session.scalar(
             select(ScoringModelVersion).where(
@@ -137,6 +143,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         run.status, run.started_at = "running", utcnow()
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
+        # A trained version's classifier (None for a hand-set one); a changed artefact fails the run.
+        classifier = load_classifier(session, model_record.id)
         # The overlap sketches count the members the workspace's active model calls
         # authentic (as build_sketches does); usually the run's own model.
         sketch_model, _version = active_scoring_model(session, workspace_id)
@@ -196,9 +204,12 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                         raise AudienceWorkerError("the audience worker read other creators than the run")
                 result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience_result,
                                         activity=activity)
+                patches = None
+                if classifier is not None:
+                    result, patches = apply_classifier(result, classifier, model_record.version)
                 if worker is None:
                     audience.precompute()  # not inside the write transaction, which holds the write lock
-                rows = score_rows(workspace_id, run_id, result, engagement_sections)
+                rows = score_rows(workspace_id, run_id, result, engagement_sections, patches)
                 timings["compute_seconds"] = round(
                     time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
                 progress(0.7)
@@ -327,7 +338,8 @@ class ScoreRows:
     explanations: list[str]
 
 
-def score_rows(workspace_id: int, run_id: int, result: ScoringResult, engagement: list | None = None) -> ScoreRows:
+def score_rows(workspace_id: int, run_id: int, result: ScoringResult, engagement: list | None = None,
+               patches: list[dict] | None = None) -> ScoreRows:
     """The rows of :func:`write_scores` (``is_current`` is set there). Column lists and JSON
     pre-encoded with msgspec: at 20,000 creators the explanations are ~110 MB of JSON, and
     ``json.dumps`` through SQLAlchemy's JSON type plus its per-row dicts cost more than
@@ -367,7 +379,10 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult, engagement
         "flag_bits": flag_bits.tolist(),
         "flags": flags,
     }
-    return ScoreRows(columns, [encode_json(explanation) for explanation in result.explanations(engagement)])
+    explanations = result.explanations(engagement)
+    if patches is not None:  # a trained version's sections (influencers.calibration.apply)
+        explanations = ({**explanation, **patch} for explanation, patch in zip(explanations, patches))
+    return ScoreRows(columns, [encode_json(explanation) for explanation in explanations])
 
 
 def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRows, *,

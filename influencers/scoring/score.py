@@ -131,10 +131,79 @@ class _ExplanationColumns:
         self.reach_rate_source = f"model {model.version}"
         self.snapshot_count = np.asarray(r.snapshot_count).astype(np.int64).tolist()
         # Strengths as plain floats (nan kept): the penalty is computed from them.
+        self.signals = _SignalColumns(r)
+        self.abstentions = [(name, r.flags[name].abstain_reason, np.asarray(r.flags[name].abstained, bool).tolist())
+                            for name in FLAGS if r.flags[name].abstained is not None]
         self.flag_columns = [(name, r.flags[name], np.asarray(r.flags[name].flagged, dtype=bool).tolist(),
                               np.asarray(r.flags[name].strength, dtype=float).tolist(), model.penalty(name))
                              for name in FLAGS]
 
+
+
+class _SignalColumns:
+    """The explanations' ``signals`` section: the default-2 signals of every creator, flagged or
+    not, as named measured values (with their peer group, sample size and threshold), so that
+    they can also serve as features of a trained model."""
+
+    def __init__(self, r: "ScoringResult"):
+        t = r.model.threshold
+        aud, flags = r._audience, r.flags
+        drip = flags["drip_followers"].signals.get("drip", {})
+        n = r.n_creators
+        nan = np.full(n, np.nan)
+        self.window = _float_column(drip.get("window", nan))
+        self.rate = _float_column(drip.get("rate", nan))
+        self.z = _float_column(drip.get("z", nan))
+        self.peer_n = np.asarray(drip.get("peer_n", np.zeros(n)), dtype=np.int64).tolist()
+        self.elasticity = _float_column(flags["drip_followers"].signals.get("elasticity", nan))
+        self.sample_size = np.asarray(aud.sample_size, dtype=np.int64).tolist()
+        for name in ("farm_share", "foreign_share", "foreign_dormant_share", "foreign_peer_median",
+                     "inactive_peer_median", "youth_share"):
+            setattr(self, name, _float_column(getattr(aud, name)))
+        self.inactive = _float_column(aud.type_shares[:, 2])
+        for name in ("farm_unrelated_creators", "foreign_peer_n", "inactive_peer_n"):
+            setattr(self, name, np.asarray(getattr(aud, name), dtype=np.int64).tolist())
+        eng_signals = flags["bought_engagement"].signals
+        self.er_views_z = _float_column(r.metric_z["er_views"])
+        self.views_posts = np.asarray(r.views_posts_used, dtype=np.int64).tolist()
+        self.outlier_share = _float_column(np.fmax(eng_signals.get("share_views", nan),
+                                                   eng_signals.get("share_followers", nan)))
+        self.outlier_posts = np.asarray(eng_signals.get("n_posts", np.zeros(n)), dtype=np.int64).tolist()
+        self.thresholds = {name: t(name) for name in (
+            "drip_peer_z", "drip_max_elasticity", "suspicious_audience_share", "foreign_peer_share",
+            "inactive_excess", "engagement_views_z", "engagement_min_post_share")}
+
+    def section(self, i: int) -> dict:
+        th = self.thresholds
+        n = self.sample_size[i]
+        return {
+            "window_daily_growth": {"value": self.rate[i], "kind": "measured", "window_days": self.window[i],
+                                    "z": self.z[i], "peer_group": {"of": "platform x tier", "n": self.peer_n[i]},
+                                    "threshold": {"z_above": th["drip_peer_z"]}},
+            "engagement_elasticity": {"value": self.elasticity[i], "kind": "measured",
+                                      "threshold": {"below": th["drip_max_elasticity"]}},
+            "farm_shared_member_share": {"value": self.farm_share[i], "kind": "measured", "n": n,
+                                         "unrelated_creators_sharing": self.farm_unrelated_creators[i],
+                                         "threshold": {"wilson_low_above": th["suspicious_audience_share"]}},
+            "foreign_share": {"value": self.foreign_share[i], "kind": "measured", "n": n,
+                              "peer_group": {"of": "creator country", "n": self.foreign_peer_n[i],
+                                             "median": self.foreign_peer_median[i]},
+                              "threshold": {"foreign_below_peer_share": th["foreign_peer_share"]}},
+            "foreign_dormant_share": {"value": self.foreign_dormant_share[i], "kind": "measured", "n": n,
+                                      "threshold": {"wilson_low_above": th["suspicious_audience_share"]}},
+            "inactive_share": {"value": self.inactive[i], "kind": "measured", "n": n,
+                               "peer_group": {"of": "platform x niche", "n": self.inactive_peer_n[i],
+                                              "median": self.inactive_peer_median[i]},
+                               "threshold": {"excess_reported_above": th["inactive_excess"]}},
+            "youth_share": {"value": self.youth_share[i], "kind": "measured", "n": n,
+                            "description": "age range 13-17 among members with a known age: youth, not fraud"},
+            "engagement_per_view_z": {"value": self.er_views_z[i], "kind": "measured", "n": self.views_posts[i],
+                                      "peer_group": {"of": "platform x tier"},
+                                      "threshold": {"above": th["engagement_views_z"]}},
+            "engagement_outlier_post_share": {"value": self.outlier_share[i], "kind": "measured",
+                                              "n": self.outlier_posts[i],
+                                              "threshold": {"at_least": th["engagement_min_post_share"]}},
+        }
 
 
 class _EngagementColumns:
@@ -402,6 +471,8 @@ class ScoringResult:
             "reach": reach,
             "flags": flag_list,
             "notes": notes,
+            "signals": x.signals.section(i),
+            "abstentions": [{"flag": name, "reason": reason} for name, reason, mask in x.abstentions if mask[i]],
             "sample_size": n,
             "posts_used": posts_used,
             "snapshots": x.snapshot_count[i],

@@ -25,7 +25,22 @@ def _resources(api):
                                                        "events": ["import.completed"]}).json
     delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json
     ids.update(webhook_endpoint_id=endpoint["id"], delivery_id=delivery["id"])
+    ids["label_id"] = api.post("/v1/labels", json={"creator_id": creator["id"], "label": "clean"}).json["id"]
+    ids["comparison_id"] = _comparison(api, ids["scoring_model_id"])
     return ids
+
+
+def _comparison(api, model_id):
+    """A finished comparison row (a real one needs 20 labels per class and a training)."""
+    from influencers.calibration.models import ModelComparison
+
+    side = {"version": "v", "model_id": model_id, "metrics": {}, "scores": [0.2, 0.8]}
+    with api.client.application.extensions["influencers.db"].transaction() as session:
+        row = ModelComparison(workspace_id=api.workspace_id, candidate_id=model_id, baseline_id=model_id,
+                              status="succeeded", result={"y": [0, 1], "candidate": side, "baseline": side})
+        session.add(row)
+        session.flush()
+        return row.id
 
 
 def _scoring_resources(api):
@@ -74,6 +89,11 @@ VALID_BODIES = {
 }
 
 
+# Routes that answer 404 to the owner too for the resources made here: a hand-set scoring
+# model has no artefact (only boosted trained ones do).
+OWNER_404 = {"scoring_models.get_scoring_model_artefact"}
+
+
 def test_every_id_route_answers_404_to_another_workspace(app, api, other_api):
     ids = _resources(api)
     checked = 0
@@ -87,7 +107,7 @@ def test_every_id_route_answers_404_to_another_workspace(app, api, other_api):
         response = getattr(other_api, method.lower())(url, headers={"If-Match": "*"}, **kwargs)
         assert response.status_code == 404, f"{method} {rule.rule}: {response.status_code} {response.json}"
         # ...and the owner still sees it (the 404 is isolation, not a broken route).
-        if method == "GET":
+        if method == "GET" and rule.endpoint not in OWNER_404:
             assert api.get(url).status_code == 200, f"GET {rule.rule}"
         checked += 1
     assert checked >= 7

@@ -72,8 +72,9 @@ def test_shared_sample(database, workspace_id):
         report = do_import(database, workspace_id, fh)
     assert report.rejected == [] and report.rejected_count == 0
     assert report.lines_read == 9 and report.accepted == 9
-    assert report.records == {"creator": 2, "post": 2, "snapshot": 2, "audience": 2, "edge": 1}
-    assert report.written == {"creator": 2, "post": 2, "snapshot": 2, "audience": 2, "member": 3, "edge": 1}
+    assert report.records == {"creator": 2, "post": 2, "snapshot": 2, "audience": 2, "edge": 1, "label": 0}
+    assert report.written == {"creator": 2, "post": 2, "snapshot": 2, "audience": 2, "member": 3, "edge": 1,
+                              "label": 0}
     assert counts(database) == {
         "creators": 2, "creator_categories": 3, "posts": 2, "follower_snapshots": 2,
         "audience_members": 3, "audience_samples": 2, "audience_sample_members": 4, "creator_edges": 1,
@@ -140,7 +141,7 @@ def test_bad_lines_are_reported_and_good_ones_stored(database, workspace_id):
     assert "Invalid RFC3339 encoded date - at `$.date`" in reasons[9]
     assert reasons[10] == "Expected `int`, got `float` - at `$.followers`"
     assert report.rejected_count == 9 and report.lines_read == 13 and report.blank_lines == 1
-    assert report.records == {"creator": 1, "post": 1, "snapshot": 1, "audience": 0, "edge": 0}
+    assert report.records == {"creator": 1, "post": 1, "snapshot": 1, "audience": 0, "edge": 0, "label": 0}
     c = counts(database)
     assert (c["creators"], c["posts"], c["follower_snapshots"]) == (1, 1, 1)
 
@@ -152,6 +153,7 @@ def test_record_before_its_creator_is_accepted(database, workspace_id):
         audience("late", [member("m1")]),
         creator("early"),
         snapshot("2026-10-01", handle="late"),
+        {"type": "label", "platform": "instagram", "handle": "late", "label": "fraud", "labelled_at": "2026-10-02"},
         creator("Late"),
     )
     with database.transaction() as s:
@@ -160,10 +162,10 @@ def test_record_before_its_creator_is_accepted(database, workspace_id):
         s.flush()
         other_id = other.id
     # Spread over chunks: set aside and applied at the end. In one chunk: resolved in place.
-    for ws, chunk_size, deferred in ((workspace_id, 1, 4), (other_id, 1000, 0)):
+    for ws, chunk_size, deferred in ((workspace_id, 1, 5), (other_id, 1000, 0)):
         report = do_import(database, ws, data, chunk_size=chunk_size)
         assert report.rejected == [], report.rejected
-        assert report.records == {"creator": 2, "post": 1, "snapshot": 1, "audience": 1, "edge": 1}
+        assert report.records == {"creator": 2, "post": 1, "snapshot": 1, "audience": 1, "edge": 1, "label": 1}
         assert report.deferred == deferred  # all but the creators: theirs are on later chunks
         assert all(c["inserted"] == 1 for k, c in report.stored.items() if k != "creator")
     assert not do_import(database, workspace_id, data, chunk_size=1).changed

@@ -121,7 +121,17 @@ def test_repeated_high_comments_with_reciprocal_comment_edges_is_a_pod(builder, 
         assert partners["reciprocal_comment_partners"] == 4 and partners["reciprocal_clustering"] == 1.0
         assert sorted(evidence["partners"]) == sorted(set(pod) - {handle})
         assert result.authenticity[i] < 60
-    assert "comment_pod" not in result.flag_names(find(inputs, "outsider"))
+    # default-2: a comments-per-like excess on most posts is a pod whose partners are not in the
+    # data, edges or not (issue 19); default-1 asked for a far larger excess without partners.
+    outsider = find(inputs, "outsider")
+    assert "comment_pod" in result.flag_names(outsider)
+    signals = {s["name"]: s for s in result.flags["comment_pod"].evidence[outsider]["signals"]}
+    assert signals["reciprocal_comment_partners"]["value"] == 0
+    assert signals["posts_above_tier_share"]["value"] >= 0.5
+    from influencers.scoring.score import score_creators
+
+    stricter = result.model.with_changes("default-1-pods", thresholds={"pod_comments_only_z": 3.5})
+    assert "comment_pod" not in score_creators(inputs, stricter).flag_names(outsider)
 
 
 def test_following_churn(builder, find):

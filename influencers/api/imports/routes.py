@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_smorest import abort
 
 from influencers.api import unit_of_work
@@ -22,12 +22,13 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
     "",
     methods=["POST"],
     operation_id="createImport",
-    summary="Import NDJSON records (creators, posts, snapshots, audiences, edges)",
+    summary="Import NDJSON records (creators, posts, snapshots, audiences, edges, labels; analysts: labels only)",
     # Re-sending the same body changes nothing (records upsert on natural keys),
     # so the import is idempotent without an Idempotency-Key.
     idempotent=False,
 )
-@requires("write")
+# Analysts (score, no write) import label records only: their verdicts, not creator data.
+@requires("score")
 @blp.doc(requestBody={
     # A body is needed (without one the answer is an error), but openapi-python-client
     # (0.29, issue #1451) generates code that does not import for a *required* body with
@@ -81,7 +82,7 @@ def create_import():
             _no_records()
         if prefers_async() or size >= settings.import_async_bytes:
             return _import_in_background(db, settings, body, size)
-        report = run_import(db, current_workspace_id(), body, secret=settings.pseudonym_secret)
+        report = run_import(db, current_workspace_id(), body, secret=settings.pseudonym_secret, **_allowed_types())
     _no_records_is_an_error(report)
     return asdict(report)
 
@@ -105,7 +106,7 @@ def _import_in_background(db, settings, body, size: int):
 
     upload = uploads.save_upload(settings, body)
     session = unit_of_work.session()
-    job_id = jobs.queue_import(session, current_workspace_id(), upload, size)
+    job_id = jobs.queue_import(session, current_workspace_id(), upload, size, **_allowed_types())
     unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
     response = jsonify(JobSchema().dump(session.get(Job, job_id)))
     response.status_code = 202
@@ -113,6 +114,16 @@ def _import_in_background(db, settings, body, size: int):
     if prefers_async():
         response.headers["Preference-Applied"] = "respond-async"
     return response
+
+
+ANALYST_IMPORT_REASON = "an analyst's key imports label records only"
+
+
+def _allowed_types() -> dict:
+    """Analysts (score, no write) import label records only: their verdicts, not creator data."""
+    if g.principal.can("write"):
+        return {}
+    return {"only_types": ("label",), "only_reason": ANALYST_IMPORT_REASON}
 
 
 def _no_records_is_an_error(report) -> None:

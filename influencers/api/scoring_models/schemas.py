@@ -1,0 +1,91 @@
+"""Scoring model versions: editing, activation, diffs, training, import/export, comparisons."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from influencers.api.converters import MAX_ID
+
+from influencers.api.scoring.schemas import ScoringModelSchema
+from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
+
+NUMBERS = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class ScoringModelEditSchema(ma.Schema):
+    """Checked by the calibration service, which names each bad field (unknown ones too)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    version = fields.Raw(metadata={"description": "Name of the new version (default edited-N)", "type": "string"})
+    description = fields.Raw(metadata={"type": "string"})
+    weights = fields.Raw(metadata={"description": "Component weights: non-negative, summing to 1", "type": "object"})
+    thresholds = fields.Raw(metadata={"description": "Thresholds to change, by name", "type": "object"})
+    reach_rates = fields.Raw(metadata={"description": "Organic reach rates per platform, 0-1", "type": "object"})
+    flag_penalties = fields.Raw(metadata={"description": "Flag penalties, 0-1", "type": "object"})
+
+
+class ActivationSchema(BodySchema):
+    model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                              metadata={"description": "The version to activate (an earlier one rolls back)"})
+
+
+class ActivationResultSchema(ResponseSchema):
+    model = fields.Nested(ScoringModelSchema, required=True)
+    scoring_run_id = fields.Integer(required=True)
+    job_id = fields.Integer(required=True)
+
+
+class DiffArgs(QuerySchema):
+    against = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "The version compared with (the 'from' side; default the active one)"})
+
+
+class ChangeSchema(ResponseSchema):
+    path = fields.String(required=True)
+    from_ = fields.Raw(data_key="from", attribute="from", allow_none=True, required=True)
+    to = fields.Raw(allow_none=True, required=True)
+
+
+class DiffSchema(ResponseSchema):
+    model_id = fields.Integer(required=True)
+    against = fields.Integer(required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+
+
+class TrainingRequestSchema(BodySchema):
+    kind = fields.String(load_default="auto", validate=one_of(("auto", "logistic", "boosted")),
+                         metadata={"description": "auto: the better by cross-validated ROC AUC"})
+    description = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class JobStartedSchema(ResponseSchema):
+    job_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+class ComparisonRequestSchema(BodySchema):
+    candidate_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    baseline_id = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                                 metadata={"description": "Default: the active version"})
+
+
+class ComparisonSchema(ResponseSchema):
+    id = fields.Integer(required=True)
+    candidate_id = fields.Integer(required=True)
+    baseline_id = fields.Integer(required=True)
+    job_id = fields.Integer(allow_none=True)
+    status = fields.String(required=True)
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    result = fields.Dict(allow_none=True, metadata={
+        "description": "Both versions' metrics on the same folds (ROC AUC, PR AUC, Brier, flag precision and "
+                       "recall, precision at k, permutation importance); pictures at .../plots/{name}.png"})
+
+
+class ImportFormSchema(ma.Schema):
+    """multipart/form-data: ``document`` (the JSON of GET .../document) and ``artefact`` (a boosted model's skops file)."""
+
+    document = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    artefact = fields.Raw(metadata={"type": "string", "format": "binary"})

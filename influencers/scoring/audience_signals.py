@@ -1,0 +1,232 @@
+"""Audience signals of the default-2 model: what aged "premium" bots and bot farms change in
+a sample that a per-account classification cannot see, and what marks a young audience.
+
+One by one, aged bots (avatar, bio, a few old posts, following hundreds to thousands,
+dormant for months) look like lurkers. In aggregate they differ from the creator's peers:
+
+* ``farm_share``: the share of the sample whose members also turn up in the samples of
+  many creators, most of which share no category and no country or language with the
+  others (the member store links members across creators: sparse members x creators
+  times creators x categories / countries / languages products, no loop per creator). ``farm_unrelated_creators``: how many
+  creators that share none of the three with this creator hold its farm-shared members;
+* ``foreign_share``: members whose country and language (those known) are rare in the audiences of the
+  creator's peers (creators of the same country), other than the creator's own: a mismatch
+  between an audience and its creator, never a list of bad countries. A Brazilian
+  creator's Brazilian audience is its peers' audience too;
+* ``foreign_dormant_share``: the foreign members that are also inactive or mass followers (what aged bots are; a real diaspora audience is active);
+* ``inactive_share`` against the niche peers' median (reported);
+* ``youth_share``: members whose age range is 13-17 among those with a known age range.
+
+Peer groups need ``peer_min_creators`` sampled creators; smaller ones fall back to all
+sampled creators.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from influencers.scoring.model import ScoringModel
+
+INACTIVE_KIND, MASS_KIND = 2, 1  # audience.INACTIVE, audience.MASS_FOLLOWER (no import cycle)
+YOUTH = "13-17"
+
+
+@dataclass
+class AudienceSignals:
+    youth_share: np.ndarray
+    foreign_share: np.ndarray
+    foreign_dormant_share: np.ndarray
+    foreign_peer_median: np.ndarray
+    foreign_peer_n: np.ndarray
+    farm_share: np.ndarray
+    farm_unrelated_creators: np.ndarray
+    inactive_peer_median: np.ndarray
+    inactive_peer_n: np.ndarray
+    likely_fake: np.ndarray        # per sample row: farm-shared or foreign and dormant
+
+
+def youth_members(inputs) -> np.ndarray:
+    if inputs.member_age_range is None:
+        return np.zeros(len(inputs.member_followers), bool)
+    return np.asarray(inputs.member_age_range == YOUTH, dtype=bool)
+
+
+def batch_created(inputs, model: ScoringModel) -> np.ndarray:
+    """Per member: created on a day when the member store gained far more accounts than on the
+    days around it (farms register accounts in batches)."""
+    created = inputs.member_created_at.astype("datetime64[D]")
+    known = ~np.isnat(created)
+    out = np.zeros(len(created), bool)
+    if not known.any():
+        return out
+    days = created[known].astype(np.int64)
+    low = int(days.min())
+    counts = np.bincount(days - low)
+    padded = np.pad(counts.astype(float), 30, mode="constant", constant_values=np.nan)
+    window = np.lib.stride_tricks.sliding_window_view(padded, 61)
+    with np.errstate(all="ignore"):
+        baseline = np.nan_to_num(np.nanmedian(window, axis=1))
+    t = model.threshold
+    batch_day = counts >= np.maximum(t("batch_min_members"), t("batch_factor") * np.maximum(baseline, 1.0))
+    out[known] = batch_day[days - low]
+    return out
+
+
+def _codes(values: np.ndarray | None, n: int) -> tuple[np.ndarray, int]:
+    if values is None:
+        return np.full(n, -1, dtype=np.int64), 0
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes.astype(np.int64), len(uniques)
+
+
+def _peer_groups(group: np.ndarray, sampled: np.ndarray, min_peers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each creator's peer group (its group when that has ``min_peers`` sampled creators,
+    else -1: everyone) and the group's size."""
+    valid = group >= 0
+    counts = np.bincount(group[valid & sampled], minlength=int(group.max(initial=-1)) + 1)
+    ok = valid & (counts[np.maximum(group, 0)] >= min_peers) if len(counts) else np.zeros(len(group), bool)
+    peer = np.where(ok, group, -1)
+    size = np.where(ok, counts[np.maximum(group, 0)] if len(counts) else 0, sampled.sum())
+    return peer, size
+
+
+def _group_median(values: np.ndarray, peer: np.ndarray, sampled: np.ndarray) -> np.ndarray:
+    """Per creator, the median of ``values`` (rows: creators, any trailing shape) over its
+    peer group's sampled creators (-1: all sampled creators)."""
+    out = np.full(values.shape, np.nan)
+    if not sampled.any():
+        return out
+    out[peer == -1] = np.nanmedian(values[sampled], axis=0)
+    for g in np.unique(peer[peer >= 0]):
+        members = (peer == g)
+        out[members] = np.nanmedian(values[members & sampled], axis=0)
+    return out
+
+
+def _foreign_rows(member_values, creator_values, inputs, size, peer, sampled, t) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample row: its member's value is known, and rare in the peers' audiences (and not the creator's own)."""
+    n = inputs.n_creators
+    if member_values is None:
+        rows = len(inputs.sample_member)
+        return np.zeros(rows, bool), np.zeros(rows, bool)
+    codes, uniques = pd.factorize(np.concatenate([np.asarray(member_values, dtype=object),
+                                                  np.asarray(creator_values, dtype=object)]))
+    k = max(len(uniques), 1)
+    member_code = codes[:len(member_values)][inputs.sample_member]
+    creator_code = codes[len(member_values):]
+    known = member_code >= 0
+    creator = inputs.sample_creator
+    counts = np.bincount(creator[known] * k + member_code[known], minlength=n * k).reshape(n, k)
+    known_n = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = counts / known_n[:, None]
+    has = sampled & (known_n > 0)
+    peer_median = _group_median(shares, peer, has)
+    rare = np.nan_to_num(peer_median, nan=0.0) < t("foreign_peer_share")
+    own = creator_code >= 0
+    rare[np.flatnonzero(own), creator_code[own]] = False
+    return known & rare[creator, np.maximum(member_code, 0)], known
+
+
+def _one_hot(codes: np.ndarray, k: int) -> sp.csr_matrix:
+    known = codes >= 0
+    return sp.csr_matrix((np.ones(int(known.sum()), dtype=np.int32), (np.flatnonzero(known), codes[known])),
+                         shape=(len(codes), max(k, 1)))
+
+
+def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.ndarray) -> AudienceSignals:
+    t = model.threshold
+    n = inputs.n_creators
+    creator, member = inputs.sample_creator, inputs.sample_member
+    n_members = len(inputs.member_followers)
+    sampled = size > 0
+    safe = np.maximum(size, 1)
+
+    youth = youth_members(inputs)
+    if inputs.member_age_range is not None:
+        age_known = np.asarray(pd.notna(inputs.member_age_range), dtype=bool)[member]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            youth_share = (np.bincount(creator, weights=youth[member], minlength=n)
+                           / np.bincount(creator, weights=age_known, minlength=n))
+    else:
+        youth_share = np.full(n, np.nan)
+
+    # Foreign members: country or language rare among the peers' (same creator country) audiences.
+    min_peers = int(t("peer_min_creators"))
+    country_code, _ = _codes(inputs.country, n)
+    peer, peer_n = _peer_groups(country_code, sampled, min_peers)
+    foreign_c, known_c = _foreign_rows(inputs.member_country, inputs.country, inputs, size, peer, sampled, t)
+    foreign_l, known_l = _foreign_rows(inputs.member_language, inputs.language, inputs, size, peer, sampled, t)
+    # Foreign by every known measure: a neighbouring country sharing the language is no mismatch.
+    foreign = (foreign_c | ~known_c) & (foreign_l | ~known_l) & (known_c | known_l)
+    known_any = np.bincount(creator, weights=known_c | known_l, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        foreign_share = np.where(known_any > 0, np.bincount(creator, weights=foreign, minlength=n) / known_any,
+                                 np.nan)
+    dormant = (kind == INACTIVE_KIND) | (kind == MASS_KIND)
+    foreign_dormant = foreign & dormant & ~youth[member]
+    foreign_dormant_share = np.where(sampled, np.bincount(creator, weights=foreign_dormant, minlength=n) / safe,
+                                     np.nan)
+    foreign_peer_median = _group_median(foreign_share, peer, sampled & ~np.isnan(foreign_share))
+
+    # Inactive share against the niche peers (platform x niche).
+    niche_code, n_niches = _codes(inputs.niche, n)
+    inactive_share = np.where(sampled, np.bincount(creator, weights=kind == INACTIVE_KIND, minlength=n) / safe,
+                              np.nan)
+    niche_group = np.where(niche_code >= 0, inputs.platform * max(n_niches, 1) + niche_code, -1)
+    niche_peer, inactive_peer_n = _peer_groups(niche_group, sampled, min_peers)
+    inactive_peer_median = _group_median(inactive_share, niche_peer, sampled)
+
+    # Farm overlap: members sampled by many creators, most of whom share no category and no
+    # country (language) with the rest: members x categories (countries, languages) counts,
+    # one sparse product each.
+    degree = np.bincount(member, minlength=n_members)
+    candidate = degree[member] >= t("farm_min_creators")
+    farm_member = np.zeros(n_members, bool)
+    language_code, n_languages = _codes(inputs.language, n)
+    _, n_countries = _codes(inputs.country, n)
+    category_code, n_categories = _codes(inputs.category_name, len(inputs.category_creator))
+    categories = sp.csr_matrix((np.ones(len(category_code), dtype=np.int32), (inputs.category_creator, category_code)),
+                               shape=(n, max(n_categories, 1)))
+    categories.data[:] = 1
+    if candidate.any():
+        incidence = sp.csr_matrix((np.ones(int(candidate.sum()), dtype=np.int32),
+                                   (member[candidate], creator[candidate])), shape=(n_members, n))
+        def spread(one_hot):
+            # Judged among the member's creators whose value is known (unknown is no evidence).
+            known = incidence @ (np.asarray(one_hot.sum(axis=1)).ravel() > 0).astype(np.int32)
+            top = np.asarray((incidence @ one_hot).max(axis=1).todense()).ravel()
+            return (known >= t("farm_min_creators")) & (top <= t("farm_max_related_share") * known)
+
+        spread_categories = spread(categories)
+        spread_countries = spread(_one_hot(country_code, n_countries))
+        spread_languages = spread(_one_hot(language_code, n_languages))
+        farm_member = ((degree >= t("farm_min_creators")) & spread_categories
+                       & (spread_countries | spread_languages))
+    farm_rows = farm_member[member]
+    farm_share = np.where(sampled, np.bincount(creator, weights=farm_rows, minlength=n) / safe, np.nan)
+    unrelated = np.zeros(n, dtype=np.int64)
+    if farm_rows.any():
+        shared = sp.csr_matrix((np.ones(int(farm_rows.sum()), dtype=np.int32),
+                                (creator[farm_rows], member[farm_rows])), shape=(n, n_members))
+        holders = np.flatnonzero(np.nan_to_num(farm_share) > 0)
+        pairs = (shared[holders] @ shared.T).tocoo()
+        a, b = holders[pairs.row], pairs.col
+
+        def differ(codes):
+            return (codes[a] < 0) | (codes[b] < 0) | (codes[a] != codes[b])
+
+        common = np.asarray(categories[a].multiply(categories[b]).sum(axis=1)).ravel() > 0
+        keep = (a != b) & ~common & differ(country_code) & differ(language_code)
+        unrelated = np.bincount(a[keep], minlength=n).astype(np.int64)
+
+    return AudienceSignals(
+        youth_share=youth_share, foreign_share=foreign_share, foreign_dormant_share=foreign_dormant_share,
+        foreign_peer_median=foreign_peer_median, foreign_peer_n=peer_n.astype(np.int64),
+        farm_share=farm_share, farm_unrelated_creators=unrelated,
+        inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n.astype(np.int64),
+        likely_fake=farm_rows | foreign_dormant,
+    )

@@ -1,0 +1,425 @@
+"""Default-2 flags for fraud that hides, and the rules' abstentions.
+
+* ``drip_followers``: followers bought gradually. Over windows of 2-10 weeks the
+  creator's daily growth is far above its platform x tier peers' (robust z of the same
+  statistic) and several times its own growth outside the window, the gain is spread
+  (no three days hold most of it: that is a spike, judged by ``follower_spike``), and
+  engagement does not follow (engagement elasticity: log of the engagement change over
+  log of the follower change between the posts before and in the window, ~1 when an
+  audience grows, ~0 when followers are bought).
+* ``suspicious_audience``: aged bots and bot farms, from the audience signals
+  (:mod:`influencers.scoring.audience_signals`): a farm-shared or a foreign-and-dormant
+  share whose Wilson lower bound is above ``suspicious_audience_share``.
+* ``bought_engagement``: likes and comments bought together (so comments per like look
+  normal): engagement per view far above the tier, or engagement per follower far above
+  it on most posts; posts out of line counted against the tier, the share of posts affected.
+
+A rule whose input the platform lacks (:data:`~influencers.scoring.model.RULE_INPUTS`)
+abstains and says why, instead of firing on zeros.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from influencers.scoring import grouped
+from influencers.scoring.audience import AudienceResult, wilson_interval
+from influencers.scoring.benchmarks import TIERS
+from influencers.scoring.engagement import EngagementResult
+from influencers.scoring.grouped import MAD_TO_SD
+from influencers.scoring.inputs import PLATFORMS, ScoringInputs
+from influencers.scoring.model import PLATFORM_LACKS, RULE_INPUTS, ScoringModel
+
+DAY_KEY = 1_000_000
+_LACK_REASONS = {
+    "comments": "the platform's posts carry no comments here (no post has any): a comments-per-like rule"
+                " would fire on zeros",
+    "follower_growth": "the platform's count is not a buyable follower audience (LinkedIn connections,"
+                       " blogs without a follower graph)",
+}
+
+
+def _f(x):
+    x = float(x)
+    return None if x != x or x in (float("inf"), float("-inf")) else x
+
+
+def abstentions(inputs: ScoringInputs, eng: EngagementResult) -> dict[str, tuple[np.ndarray, str]]:
+    """Per rule: the creators for which it abstains, and why."""
+    lacks = {}
+    for need in ("comments", "follower_growth"):
+        platforms = [PLATFORMS.index(p) for p, missing in PLATFORM_LACKS.items() if need in missing]
+        lacks[need] = np.isin(inputs.platform, platforms)
+    # Comments: also any creator with posts but not a single comment (the input is absent, not zero).
+    with_comments = grouped.counts(inputs.post_creator, inputs.n_creators, inputs.post_comments > 0)
+    lacks["comments"] |= (eng.post_count > 0) & (with_comments == 0)
+    out = {}
+    for rule, needs in RULE_INPUTS.items():
+        mask = np.zeros(inputs.n_creators, bool)
+        reasons = []
+        for need in needs:
+            mask |= lacks[need]
+            reasons.append(_LACK_REASONS[need])
+        out[rule] = (mask, "; ".join(reasons))
+    return out
+
+
+# --------------------------------------------------------------------------- drip-fed followers
+
+
+def _windows(model: ScoringModel) -> list[int]:
+    t = model.threshold
+    low, high = int(t("drip_min_window_days")), int(t("drip_max_window_days"))
+    return list(range(low, high + 1, 14)) or [low]
+
+
+def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel) -> dict[str, np.ndarray]:
+    """Per creator: the growth window with the highest daily growth z against its peers."""
+    t = model.threshold
+    n = inputs.n_creators
+    key = inputs.snapshot_creator * DAY_KEY + inputs.snapshot_date.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    creator = inputs.snapshot_creator[order]
+    day = inputs.snapshot_date[order].astype(np.int64)
+    followers = inputs.snapshot_followers[order]
+    key = key[order]
+    rows = np.arange(len(creator))
+    out = {name: np.full(n, np.nan) for name in ("rate", "z", "gain_share", "own_rate", "window", "start", "end",
+                                                 "peer_median", "peer_scale")}
+    out["peer_n"] = np.zeros(n, dtype=np.int64)
+    out["_day"], out["_followers"], out["_creator"] = day, inputs.snapshot_followers[order], creator
+    if not len(creator):
+        return out
+    logf = np.log(np.maximum(followers, 1.0))
+    group_creators, group_starts = np.unique(creator, return_index=True)
+    group = inputs.platform * len(TIERS) + eng.tier
+    for w in _windows(model):
+        start = rows - w
+        ok = (start >= 0)
+        start = np.maximum(start, 0)
+        ok &= (creator[start] == creator) & (day - day[start] == w)
+        gaps = np.flatnonzero(~ok)
+        if len(gaps):  # not daily there: the first snapshot at least w days back
+            found = np.searchsorted(key, key[gaps] - w, side="right") - 1
+            found = np.maximum(found, 0)
+            good = (creator[found] == creator[gaps]) & (day[gaps] - day[found] >= w) & (day[gaps] - day[found] <= 2 * w)
+            start[gaps[good]] = found[good]
+            ok[gaps[good]] = True
+        span = np.maximum(day - day[start], 1)
+        rate = np.where(ok, (logf - logf[start]) / span, -np.inf)
+        best = np.full(n, -np.inf)
+        best[group_creators] = np.maximum.reduceat(rate, group_starts)  # rows are sorted by creator
+        has = np.isfinite(best)
+        med, mad = grouped.median_and_mad(group[has], best[has], len(PLATFORMS) * len(TIERS))
+        count = np.bincount(group[has], minlength=len(PLATFORMS) * len(TIERS))
+        enough = count[group] >= t("peer_min_creators")
+        peer_med = np.where(enough, med[group], t("prior_daily_growth"))
+        peer_scale = np.where(enough, np.maximum(MAD_TO_SD * np.nan_to_num(mad[group]), 0.0005),
+                              t("prior_daily_growth_scale"))
+        z = np.where(has, (best - peer_med) / peer_scale, np.nan)
+        better = has & ~(np.nan_to_num(z, nan=-np.inf) <= np.nan_to_num(out["z"], nan=-np.inf))
+        if not better.any():
+            continue
+        # The window's end: the first row reaching the creator's best rate.
+        hit = np.flatnonzero(rate == best[creator])
+        first_c, first_idx = np.unique(creator[hit], return_index=True)
+        end_row = np.full(n, -1)
+        end_row[first_c] = hit[first_idx]
+        sel = np.flatnonzero(better & (end_row >= 0))
+        e = end_row[sel]
+        s = start[e]
+        out["rate"][sel] = best[sel]
+        out["z"][sel] = z[sel]
+        out["gain_share"][sel] = followers[e] / np.maximum(followers[s], 1) - 1
+        out["window"][sel] = day[e] - day[s]
+        out["start"][sel], out["end"][sel] = s, e
+        out["peer_median"][sel], out["peer_scale"][sel] = peer_med[sel], peer_scale[sel]
+        out["peer_n"][sel] = count[group[sel]]
+    # Own growth outside the window: before it (or after it when nothing is before).
+    first_row = np.full(n, -1)
+    c_unique, c_first = np.unique(creator, return_index=True)
+    first_row[c_unique] = c_first
+    last_row = np.full(n, -1)
+    last_row[c_unique] = np.r_[c_first[1:] - 1, len(creator) - 1]
+    have = ~np.isnan(out["start"])
+    idx = np.flatnonzero(have)
+    s, e = out["start"][idx].astype(int), out["end"][idx].astype(int)
+    f0, l0 = first_row[idx], last_row[idx]
+    before_days = day[s] - day[f0]
+    after_days = day[l0] - day[e]
+    own = np.where(before_days >= 14, (logf[s] - logf[f0]) / np.maximum(before_days, 1),
+                   np.where(after_days >= 14, (logf[l0] - logf[e]) / np.maximum(after_days, 1), np.nan))
+    out["own_rate"][idx] = own
+    return out
+
+
+def _elasticity(rows: np.ndarray, eng: EngagementResult, start_day: int, end_day: int,
+                followers_on: callable, min_posts: int) -> tuple[float, int, int]:
+    """log(engagement change) / log(follower change) between the posts before the window and in it
+    (or the first and second half of the window when too few posts precede it)."""
+    days = eng.posts.day[rows].astype(np.int64)
+    before = rows[(days < start_day)]
+    inside = rows[(days >= start_day) & (days <= end_day)]
+    if len(before) < min_posts:
+        middle = (start_day + end_day) / 2
+        before = rows[(days >= start_day) & (days < middle)]
+        inside = rows[(days >= middle) & (days <= end_day)]
+    if len(before) < min_posts or len(inside) < min_posts:
+        return float("nan"), len(before), len(inside)
+    d = eng.posts.day
+    e1, e2 = np.median(eng.posts.engagement[before]), np.median(eng.posts.engagement[inside])
+    f1 = np.median(followers_on(d[before].astype(np.int64)))
+    f2 = np.median(followers_on(d[inside].astype(np.int64)))
+    if f2 / max(f1, 1) < 1.05 or e1 <= 0 or e2 <= 0:
+        return float("nan"), len(before), len(inside)
+    return float(np.log(e2 / e1) / np.log(f2 / f1)), len(before), len(inside)
+
+
+def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel, abstain: np.ndarray):
+    from influencers.scoring.fraud import FlagResult
+
+    t = model.threshold
+    n = inputs.n_creators
+    d = drip_signals(inputs, eng, model)
+    elasticity = np.full(n, np.nan)
+    jump_share = np.full(n, np.nan)
+    own = d["own_rate"]
+    candidate = (~abstain & (np.nan_to_num(d["gain_share"]) >= t("drip_min_gain_share"))
+                 & (np.nan_to_num(d["z"]) >= t("drip_peer_z"))
+                 & (np.isnan(own) | (d["rate"] >= t("drip_own_ratio") * np.maximum(np.nan_to_num(own), 0.0005))))
+    day, followers, creator = d["_day"], d["_followers"], d["_creator"]
+    posts_before = np.zeros(n, dtype=np.int64)
+    posts_inside = np.zeros(n, dtype=np.int64)
+    # Each candidate's posts: one sort of the post rows by creator.
+    post_order = np.argsort(inputs.post_creator, kind="stable")
+    post_bounds = np.searchsorted(inputs.post_creator[post_order], np.arange(n + 1))
+    for c in np.flatnonzero(candidate):
+        s, e = int(d["start"][c]), int(d["end"][c])
+        f = followers[s:e + 1]
+        gain = f[-1] - f[0]
+        three = f[3:] - f[:-3] if len(f) > 3 else np.array([gain])
+        jump_share[c] = float(three.max() / gain) if gain > 0 else 1.0
+        rows_c = slice(np.searchsorted(creator, c), np.searchsorted(creator, c, side="right"))
+        days_c, fol_c = day[rows_c], followers[rows_c]
+
+        def followers_on(days, days_c=days_c, fol_c=fol_c):
+            return np.interp(days, days_c, fol_c)
+
+        elasticity[c], posts_before[c], posts_inside[c] = _elasticity(
+            post_order[post_bounds[c]:post_bounds[c + 1]], eng, int(day[s]), int(day[e]), followers_on,
+            int(t("drip_min_posts")))
+    flagged = (candidate & (jump_share <= t("drip_max_jump_share"))
+               & (np.nan_to_num(elasticity, nan=np.inf) < t("drip_max_elasticity")))
+    # Engagement not measurable (too few posts, too small a change): the audience decides
+    # (see corroborate_drip), once the audience pass has run.
+    unmeasured = candidate & (jump_share <= t("drip_max_jump_share")) & np.isnan(elasticity)
+    floor = t("drip_peer_z")
+    strength = np.where(flagged, np.clip(0.5 * (d["z"] - floor) / floor + 0.5 * (1 - np.clip(elasticity, 0, 1)),
+                                         0.1, 1.0), 0.0)
+    result = FlagResult("drip_followers", "Followers growing far above the peers and the creator's own history"
+                        " for weeks, while engagement does not follow", flagged, np.nan_to_num(strength))
+    for c in np.flatnonzero(flagged):
+        c = int(c)
+        result.evidence[c] = {"signals": [
+            growth_signal(inputs, eng, d, c, model),
+            {"name": "window_gain_share", "value": _f(d["gain_share"][c]), "kind": "measured",
+             "threshold": t("drip_min_gain_share")},
+            {"name": "own_daily_growth_outside_window", "value": _f(own[c]), "kind": "measured",
+             "threshold": {"window_growth_at_least_times": t("drip_own_ratio")}},
+            {"name": "largest_3_day_share_of_gain", "value": _f(jump_share[c]), "kind": "measured",
+             "threshold": t("drip_max_jump_share"),
+             "description": "a gain held by a few days is a spike (follower_spike), not a drip"},
+            {"name": "engagement_elasticity", "value": _f(elasticity[c]), "kind": "measured",
+             "threshold": t("drip_max_elasticity"), "n_posts_before": int(posts_before[c]),
+             "n_posts_in_window": int(posts_inside[c]),
+             "description": "log(median engagement change) / log(follower change), posts before vs in the window"},
+        ]}
+    result.signals = {"drip": d, "elasticity": elasticity, "unmeasured": unmeasured, "jump_share": jump_share,
+                      "posts_before": posts_before, "posts_inside": posts_inside}
+    return result
+
+
+def corroborate_drip(result, inputs: ScoringInputs, eng: EngagementResult, aud: AudienceResult,
+                     model: ScoringModel):
+    """Drip candidates whose engagement change could not be measured are flagged when the
+    audience sample holds the bought followers: a fake share of at least
+    ``drip_audience_share`` x the window's gain."""
+    t = model.threshold
+    s = result.signals
+    if "unmeasured" not in s:
+        return result
+    d = s["drip"]
+    add = s["unmeasured"] & ~result.flagged & (np.nan_to_num(aud.fake_share) >= t("drip_audience_share")
+                                               * np.nan_to_num(d["gain_share"]))
+    if result.abstained is not None:
+        add &= ~result.abstained
+    for c in np.flatnonzero(add):
+        c = int(c)
+        result.flagged[c] = True
+        result.strength[c] = float(np.clip(0.5 * (d["z"][c] - t("drip_peer_z")) / t("drip_peer_z"), 0.1, 1.0))
+        result.evidence[c] = {"signals": [
+            growth_signal(inputs, eng, d, c, model),
+            {"name": "window_gain_share", "value": _f(d["gain_share"][c]), "kind": "measured",
+             "threshold": t("drip_min_gain_share")},
+            {"name": "largest_3_day_share_of_gain", "value": _f(s["jump_share"][c]), "kind": "measured",
+             "threshold": t("drip_max_jump_share")},
+            {"name": "engagement_elasticity", "value": None, "kind": "measured",
+             "n_posts_before": int(s["posts_before"][c]), "n_posts_in_window": int(s["posts_inside"][c]),
+             "description": "not measurable: too few posts or too small a follower change"},
+            {"name": "fake_follower_share", "value": _f(aud.fake_share[c]), "kind": "estimated",
+             "n": int(aud.sample_size[c]),
+             "threshold": {"at_least_times_window_gain": t("drip_audience_share")}},
+        ]}
+    return result
+
+
+def growth_signal(inputs, eng, d, c: int, model: ScoringModel) -> dict:
+    t = model.threshold
+    day = d["_day"]
+    has = not np.isnan(d["start"][c])
+    return {
+        "name": "window_daily_growth", "value": _f(d["rate"][c]), "kind": "measured",
+        "description": "log(followers at end / at start) / days, the window of 2-10 weeks with the highest z",
+        "window_days": None if not has else int(d["window"][c]),
+        "from": None if not has else str(np.datetime64(int(day[int(d["start"][c])]), "D")),
+        "to": None if not has else str(np.datetime64(int(day[int(d["end"][c])]), "D")),
+        "z": _f(d["z"][c]),
+        "peer_group": {"platform": PLATFORMS[int(inputs.platform[c])], "tier": TIERS[int(eng.tier[c])],
+                       "n": int(d["peer_n"][c]), "median": _f(d["peer_median"][c]),
+                       "scale": _f(d["peer_scale"][c]),
+                       "source": "workspace" if d["peer_n"][c] >= t("peer_min_creators") else "model prior"},
+        "threshold": {"z_above": t("drip_peer_z"), "gain_share_at_least": t("drip_min_gain_share")},
+    }
+
+
+# --------------------------------------------------------------------------- suspicious audience
+
+
+def suspicious_audience(inputs: ScoringInputs, aud: AudienceResult, model: ScoringModel):
+    from influencers.scoring.fraud import FlagResult
+
+    t = model.threshold
+    size = aud.sample_size
+    conf = t("wilson_confidence")
+    farm_low, _ = wilson_interval(np.nan_to_num(aud.farm_share) * size, size, conf)
+    dormant_low, _ = wilson_interval(np.nan_to_num(aud.foreign_dormant_share) * size, size, conf)
+    threshold = t("suspicious_audience_share")
+    by_farm = np.nan_to_num(farm_low) > threshold
+    by_dormant = np.nan_to_num(dormant_low) > threshold
+    flagged = by_farm | by_dormant
+    top = np.maximum(np.nan_to_num(aud.farm_share), np.nan_to_num(aud.foreign_dormant_share))
+    strength = np.where(flagged, np.clip((top - threshold) / (0.6 - threshold), 0.1, 1.0), 0.0)
+    result = FlagResult("suspicious_audience", "Audience members shared with unrelated creators (bot farms),"
+                        " or foreign to the creator and its peers and dormant (aged bots)", flagged, strength)
+    for c in np.flatnonzero(flagged):
+        c = int(c)
+        result.evidence[c] = {"signals": audience_signal_list(inputs, aud, c, model)}
+    return result
+
+
+def audience_signal_list(inputs, aud: AudienceResult, c: int, model: ScoringModel) -> list[dict]:
+    t = model.threshold
+    n = int(aud.sample_size[c])
+    country = inputs.country[c]
+    return [
+        {"name": "farm_shared_member_share", "value": _f(aud.farm_share[c]), "kind": "measured", "n": n,
+         "unrelated_creators_sharing": int(aud.farm_unrelated_creators[c]),
+         "description": "members also sampled by at least farm_min_creators creators, no more than"
+                        " farm_max_related_share of them sharing a category, nor a country (language);"
+                        " unrelated creators: sharing no category, country or language with this one",
+         "threshold": {"wilson_low_above": t("suspicious_audience_share"),
+                       "member_in_samples_at_least": t("farm_min_creators"),
+                       "related_share_at_most": t("farm_max_related_share")}},
+        {"name": "foreign_dormant_share", "value": _f(aud.foreign_dormant_share[c]), "kind": "measured", "n": n,
+         "description": "members from countries (languages) under foreign_peer_share of the peers' median"
+                        " audience, and inactive or mass followers",
+         "peer_group": {"creator_country": country, "n": int(aud.foreign_peer_n[c])},
+         "threshold": {"wilson_low_above": t("suspicious_audience_share"),
+                       "foreign_below_peer_share": t("foreign_peer_share")}},
+        {"name": "foreign_share", "value": _f(aud.foreign_share[c]), "kind": "measured", "n": n,
+         "peer_group": {"creator_country": country, "n": int(aud.foreign_peer_n[c]),
+                        "median": _f(aud.foreign_peer_median[c])}},
+        {"name": "inactive_share", "value": _f(aud.type_shares[c, 2]), "kind": "measured", "n": n,
+         "peer_group": {"platform": PLATFORMS[int(inputs.platform[c])], "niche": inputs.niche[c],
+                        "n": int(aud.inactive_peer_n[c]), "median": _f(aud.inactive_peer_median[c])},
+         "threshold": {"excess_reported_above": t("inactive_excess")}},
+    ]
+
+
+# --------------------------------------------------------------------------- bought engagement
+
+
+def engagement_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel) -> dict[str, np.ndarray]:
+    t = model.threshold
+    n = inputs.n_creators
+    creator = inputs.post_creator
+    posts = eng.posts
+    platform, tier = inputs.platform[creator], eng.tier[creator]
+    # Each post's engagement per view (per follower) against the tier's creator benchmark.
+    z_views = eng.benchmarks["er_views"].z(posts.er_views, platform, tier)
+    z_followers = eng.benchmarks["er_followers"].z(posts.er_followers, platform, tier)
+    eligible = posts.recent & ~inputs.post_is_contest
+    n_posts = grouped.counts(creator, n, eligible)
+    n_views = grouped.counts(creator, n, eligible & ~np.isnan(z_views))
+    high_views = grouped.counts(creator, n, eligible & (z_views > t("engagement_post_z")))
+    high_followers = grouped.counts(creator, n, eligible & (z_followers > t("engagement_post_z")))
+    # Against the creator's own quieter posts: bought on many posts, the rest stay where they were.
+    low = grouped.quantile(creator, np.where(eligible, posts.engagement, np.nan), n, 0.2)
+    above_own = grouped.counts(creator, n, eligible & (posts.engagement >= t("engagement_own_ratio") * low[creator]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_views = np.where(n_views > 0, high_views / np.maximum(n_views, 1), np.nan)
+        share_followers = np.where(n_posts > 0, high_followers / np.maximum(n_posts, 1), np.nan)
+        share_own = np.where(n_posts > 0, above_own / np.maximum(n_posts, 1), np.nan)
+    return {"n_posts": n_posts, "n_views": n_views, "high_views": high_views, "high_followers": high_followers,
+            "share_views": share_views, "share_followers": share_followers, "share_own": share_own,
+            "above_own": above_own}
+
+
+def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel):
+    from influencers.scoring.fraud import FlagResult
+
+    t = model.threshold
+    s = engagement_signals(inputs, eng, model)
+    z_views = np.nan_to_num(eng.z["er_views"], nan=-np.inf)
+    z_followers = np.nan_to_num(eng.z["er_followers"], nan=-np.inf)
+    by_views = (z_views >= t("engagement_views_z")) | (
+        (s["high_views"] >= t("engagement_min_posts"))
+        & (np.nan_to_num(s["share_views"]) >= t("engagement_min_post_share")))
+    by_followers = (z_followers >= t("engagement_followers_z")) & (
+        np.nan_to_num(s["share_followers"]) >= t("engagement_followers_post_share"))
+    above_tier = np.fmax(np.nan_to_num(eng.z["er_views"], nan=-np.inf), z_followers) >= t("engagement_own_tier_z")
+    by_own = (above_tier & (s["above_own"] >= t("engagement_min_posts") + 1)
+              & (np.nan_to_num(s["share_own"]) >= t("engagement_own_share")))
+    flagged = by_views | by_followers | by_own
+    share = np.maximum(np.nan_to_num(s["share_views"]), np.nan_to_num(s["share_followers"]))
+    strength = np.where(flagged, np.clip((share - t("engagement_min_post_share")) / 0.5, 0.1, 1.0), 0.0)
+    result = FlagResult("bought_engagement", "Likes and comments far above what the views (or followers)"
+                        " support, on many posts", flagged, strength)
+    for c in np.flatnonzero(flagged):
+        c = int(c)
+        result.evidence[c] = {"signals": engagement_signal_list(inputs, eng, s, c, model)}
+    result.signals = s
+    return result
+
+
+def engagement_signal_list(inputs, eng: EngagementResult, s: dict, c: int, model: ScoringModel) -> list[dict]:
+    t = model.threshold
+    p, tier = int(inputs.platform[c]), int(eng.tier[c])
+    return [
+        {"name": "engagement_per_view_z", "value": _f(eng.z["er_views"][c]), "kind": "measured",
+         "n": int(eng.views_posts_used[c]), "metric_value": _f(eng.metrics["er_views"][c]),
+         "peer_group": eng.benchmarks["er_views"].describe(p, tier), "threshold": t("engagement_views_z")},
+        {"name": "engagement_per_follower_z", "value": _f(eng.z["er_followers"][c]), "kind": "measured",
+         "n": int(eng.posts_used[c]), "metric_value": _f(eng.metrics["er_followers"][c]),
+         "peer_group": eng.benchmarks["er_followers"].describe(p, tier), "threshold": t("engagement_followers_z")},
+        {"name": "engagement_outlier_post_share", "value": _f(np.nanmax([s["share_views"][c], s["share_followers"][c],
+                                                                          0.0])),
+         "kind": "measured", "n": int(s["n_posts"][c]),
+         "posts_per_view_above": int(s["high_views"][c]), "posts_per_follower_above": int(s["high_followers"][c]),
+         "threshold": {"post_z_above": t("engagement_post_z"), "share_with_views": t("engagement_min_post_share"),
+                       "share_without_views": t("engagement_followers_post_share")}},
+        {"name": "posts_above_own_baseline_share", "value": _f(s["share_own"][c]), "kind": "measured",
+         "n": int(s["n_posts"][c]), "posts": int(s["above_own"][c]),
+         "description": "posts with at least engagement_own_ratio x the creator's 20th-percentile engagement",
+         "threshold": {"ratio": t("engagement_own_ratio"), "share_at_least": t("engagement_own_share"),
+                       "creator_z_above_tier": t("engagement_own_tier_z")}},
+    ]

@@ -1,0 +1,137 @@
+"""Trained versions: too few labels, training job, explanation, activation, rollback, comparison, artefacts."""
+import io
+import json
+
+from sqlalchemy import update
+
+from influencers.calibration.models import TrainedClassifier
+from tests.calibration.conftest import current_scores, import_lines, label_records, wait_for
+from influencers.demo.generator import labels
+from tests.calibration.conftest import CONFIG
+
+
+def activate(api, model_id):
+    etag = api.get("/v1/scoring-models/active").headers["ETag"]
+    return api.put("/v1/scoring-models/active", json={"model_id": model_id}, headers={"If-Match": etag})
+
+
+def train(api, **body):
+    started = api.post("/v1/scoring-models/trainings", json=body)
+    assert started.status_code == 202, started.json
+    job = wait_for(api, started.headers["Location"], timeout=300)
+    assert job["status"] == "succeeded", job
+    return job["result"]
+
+
+def ranking(scores):
+    return sorted(scores, key=lambda cid: (-scores[cid], cid))
+
+
+def test_too_few_labels_is_a_422_naming_what_is_missing(demo_api):
+    import_lines(demo_api, label_records(labels(CONFIG), every=5))  # 20 creators, ~6 fraud
+    response = demo_api.post("/v1/scoring-models/trainings", json={})
+    assert response.status_code == 422
+    assert "fraud" in response.json["message"] and "20" in response.json["message"]
+    assert "fraud" in response.json["errors"]["labels"] and "clean" in response.json["errors"]["labels"]
+
+
+def test_train_activate_explain_and_roll_back_exactly(labelled_api, database):
+    api = labelled_api
+    default = api.get("/v1/scoring-models/active").json
+    before = current_scores(database, api.workspace_id)
+
+    result = train(api, kind="logistic")
+    assert result["version"] == "trained-1" and result["kind"] == "logistic"
+    training = result["training"]
+    assert training["labels"]["fraud"] > 20 and set(training["cross_validation"]["candidates"]) == {"logistic", "boosted"}
+    comparison = result["comparison"]
+    assert comparison["candidate"]["version"] == "trained-1" and comparison["baseline"]["version"] == default["version"]
+    for side in ("candidate", "baseline"):
+        m = comparison[side]["metrics"]
+        assert {"roc_auc", "pr_auc", "brier", "flag_precision", "flag_recall", "precision_at_k"} <= set(m)
+    assert comparison["candidate"]["permutation_importance"]
+    # A trained version never replaces the active one by itself.
+    assert api.get("/v1/scoring-models/active").json["id"] == default["id"]
+    assert current_scores(database, api.workspace_id) == before
+
+    document = api.get(f"/v1/scoring-models/{result['model_id']}/document").json
+    assert document["classifier"]["kind"] == "logistic"
+    assert document["classifier"]["parameters"]["standardised_coefficients"]
+
+    started = activate(api, result["model_id"])
+    assert started.status_code == 202, started.json
+    assert wait_for(api, started.headers["Location"])["status"] == "succeeded"
+    after = current_scores(database, api.workspace_id)
+    assert ranking(after) != ranking(before)
+
+    creator_id = ranking(after)[-1]
+    explained = api.get(f"/v1/creators/{creator_id}/score").json
+    section = explained["explanation"]["fraud_model"]
+    assert explained["summary"]["model_version"] == "trained-1" and section["version"] == "trained-1"
+    assert 0 <= section["probability"]["value"] <= 1
+    total = section["intercept"] + sum(c["contribution"] for c in section["contributions"]) + section["other_contributions"]
+    assert abs(total - section["log_odds"]) < 1e-6  # exact for the linear model
+    assert abs(explained["explanation"]["authenticity"]["value"] - 100 * (1 - section["probability"]["value"])) < 1e-6
+
+    rolled = activate(api, default["id"])
+    assert wait_for(api, rolled.headers["Location"])["status"] == "succeeded"
+    assert current_scores(database, api.workspace_id) == before
+
+
+def test_comparison_job_json_and_pictures(labelled_api, client_for):
+    api = labelled_api
+    trained = train(api, kind="logistic")
+    started = api.post("/v1/scoring-model-comparisons", json={"candidate_id": trained["model_id"]})
+    assert started.status_code == 202, started.json
+    done = wait_for(api, started.headers["Location"], timeout=300)
+    assert done["status"] == "succeeded", done
+    assert done["result"]["candidate"]["metrics"]["roc_auc"] >= done["result"]["baseline"]["metrics"]["roc_auc"]
+    for name in ("roc", "reliability", "distributions"):
+        picture = client_for("viewer").get(f"{started.headers['Location']}/plots/{name}.png")
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
+        assert picture.data.startswith(b"\x89PNG")
+    assert api.get(f"{started.headers['Location']}/plots/pie.png").status_code == 404
+
+
+def test_boosted_model_tampered_artefact_is_refused_and_export_import_checks_uploads(labelled_api, other_api, database):
+    api = labelled_api
+    trained = train(api, kind="boosted")
+    assert trained["kind"] == "boosted"
+    model_id = trained["model_id"]
+    document = api.get(f"/v1/scoring-models/{model_id}/document").json
+    artefact = api.get(f"/v1/scoring-models/{model_id}/artefact")
+    assert artefact.status_code == 200 and artefact.headers["X-Artefact-SHA256"] == document["classifier"]["artefact_sha256"]
+
+    def upload(client, doc, data):
+        files = {"document": (io.BytesIO(json.dumps(doc).encode()), "document.json")}
+        if data is not None:
+            files["artefact"] = (io.BytesIO(data), "model.skops")
+        return client.post("/v1/scoring-models/imports", data=files, content_type="multipart/form-data")
+
+    imported = upload(other_api, document, artefact.data)
+    assert imported.status_code == 201, imported.json
+    assert imported.json["source"] == "imported" and imported.json["version"] == "trained-1"
+
+    tampered = bytearray(artefact.data)
+    tampered[len(tampered) // 2] ^= 0xFF
+    refused = upload(other_api, {**document, "version": "tampered"}, bytes(tampered))
+    assert refused.status_code == 422 and "sha256" in str(refused.json["errors"]["json"]["artefact"])
+    bomb = io.BytesIO()
+    import zipfile
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", b"{}")
+        archive.writestr("x.npy", b"\0" * 10_000_000)
+    doc = {**document, "version": "bomb", "classifier": {**document["classifier"],
+                                                         "artefact_sha256": __import__("hashlib").sha256(bomb.getvalue()).hexdigest()}}
+    refused = upload(other_api, doc, bomb.getvalue())
+    assert refused.status_code == 422 and "zip bomb" in str(refused.json["errors"]["json"]["artefact"])
+    assert upload(other_api, {**document, "version": "no-artefact"}, None).status_code == 422
+
+    # The stored artefact changed behind the API's back: activation refuses it, nothing changes.
+    with database.transaction() as session:
+        session.execute(update(TrainedClassifier).where(TrainedClassifier.model_id == model_id)
+                        .values(artefact=bytes(tampered)))
+    before = api.get("/v1/scoring-models/active").json
+    response = activate(api, model_id)
+    assert response.status_code == 409 and "sha256" in response.json["message"]
+    assert api.get("/v1/scoring-models/active").json["id"] == before["id"]

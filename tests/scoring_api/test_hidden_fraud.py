@@ -1,0 +1,135 @@
+"""The default-2 threat model, one hand-built creator per phenomenon, through a real scoring run
+(import, run, the stored explanation), on SQLite and (with INFLUENCERS_TEST_DATABASE_URL) PostgreSQL.
+
+Fraud that hides must be flagged with its measured evidence; honest creators who look odd
+must not be, and their explanation says why (see tests/scoring/hidden_fraud_cases.py).
+"""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from influencers.creators.models import Creator
+from influencers.scoring.runs import create_run, execute_run
+from influencers.scoring.store import CreatorScore, CreatorScoreExplanation
+from tests.scoring.hidden_fraud_cases import FRAUD, HONEST_ODD, build
+
+
+@pytest.fixture(params=["in-process", "worker"])
+def explained(request, api, database):
+    """Every creator's stored explanation, by handle, after one scoring run (audience pass in
+    this process, or in the worker process)."""
+    body = "\n".join(json.dumps(r) for r in build()).encode()
+    response = api.post("/v1/imports", data=body, content_type="application/x-ndjson")
+    assert response.status_code == 200, response.json
+    assert response.json["rejected_count"] == 0, response.json["rejected"][:3]
+    run_id = create_run(database, api.workspace_id)
+    execute_run(database, api.workspace_id, run_id,
+                worker_min_creators=1 if request.param == "worker" else None)
+    with database.transaction(write=False) as session:
+        rows = session.execute(
+            select(Creator.handle, CreatorScoreExplanation.explanation)
+            .join(CreatorScore, CreatorScore.creator_id == Creator.id)
+            .join(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
+            .where(CreatorScore.run_id == run_id)).all()
+    return {handle: explanation if isinstance(explanation, dict) else json.loads(explanation)
+            for handle, explanation in rows}
+
+
+def flags_of(explanation) -> dict:
+    return {f["name"]: f for f in explanation["flags"]}
+
+
+def signal(flag, name) -> dict:
+    return next(s for s in flag["evidence"]["signals"] if s["name"] == name)
+
+
+def test_the_new_default_model_scores(explained):
+    assert {e["model_version"] for e in explained.values()} == {"default-2"}
+
+
+@pytest.mark.parametrize("handle", sorted(FRAUD))
+def test_fraud_that_hides_is_flagged_with_measured_evidence(explained, handle):
+    flags = flags_of(explained[handle])
+    assert FRAUD[handle] in flags, (handle, list(flags), explained[handle]["signals"])
+    flag = flags[FRAUD[handle]]
+    assert 0 < flag["strength"]["value"] <= 1
+    for s in flag["evidence"]["signals"]:
+        assert "value" in s and "kind" in s, s
+    assert any("threshold" in s for s in flag["evidence"]["signals"])
+    assert explained[handle]["authenticity"]["value"] < 70
+
+
+def test_drip_fed_followers_evidence_names_window_peers_and_engagement(explained):
+    flag = flags_of(explained["drip_fr"])["drip_followers"]
+    growth = signal(flag, "window_daily_growth")
+    assert 14 <= growth["window_days"] <= 70
+    assert growth["peer_group"]["n"] >= 1 and "threshold" in growth
+    assert signal(flag, "engagement_elasticity")["value"] < 0.5
+
+
+def test_farm_overlap_says_how_many_unrelated_creators_share_the_members(explained):
+    flag = flags_of(explained["farmed_fr"])["suspicious_audience"]
+    shared = signal(flag, "farm_shared_member_share")
+    assert shared["value"] >= 0.3 and shared["n"] == 120
+    assert shared["unrelated_creators_sharing"] >= 2
+    assert explained["farmed_fr"]["audience"]["fake_follower_share"]["value"] >= 0.3
+
+
+def test_aged_bots_from_an_unshared_farm_are_foreign_and_dormant(explained):
+    flag = flags_of(explained["agedbots_fr"])["suspicious_audience"]
+    dormant = signal(flag, "foreign_dormant_share")
+    assert dormant["value"] >= 0.3 and dormant["peer_group"]["n"] >= 5
+    assert explained["agedbots_fr"]["audience"]["fake_follower_share"]["value"] >= 0.3
+
+
+def test_pod_without_partners_in_the_data(explained):
+    flag = flags_of(explained["hiddenpod_fr"])["comment_pod"]
+    assert signal(flag, "reciprocal_comment_partners")["value"] == 0
+
+
+@pytest.mark.parametrize("handle", HONEST_ODD)
+def test_honest_creators_who_look_odd_are_not_flagged(explained, handle):
+    assert explained[handle]["flags"] == [], (handle, explained[handle]["flags"])
+
+
+def test_honest_peers_from_every_country_are_not_flagged(explained):
+    peers = [h for h in explained if h.split("_")[0] in ("food", "travel", "fitness", "tech")]
+    assert len(peers) == 32
+    assert {h: [f["name"] for f in explained[h]["flags"]] for h in peers if explained[h]["flags"]} == {}
+
+
+def test_featured_jump_is_explained_by_the_bigger_account(explained):
+    notes = explained["featured_fr"]["notes"]["follower_spike"]["organic_spikes"]
+    assert notes and notes[0]["featured_by"] == "big_fr"
+    assert notes[0]["featured_by_followers"] > 26_400
+
+
+def test_teen_audience_is_youth_not_fraud(explained):
+    e = explained["teens_fr"]
+    assert e["audience"]["fake_follower_share"]["value"] < 0.1
+    youth = e["signals"]["youth_share"]
+    assert youth["value"] >= 0.6 and youth["kind"] == "measured"
+
+
+@pytest.mark.parametrize("handle, flag", [("channel_wa", "bought_likes"), ("channel_wa", "comment_pod"),
+                                          ("blog_fr", "bought_likes"), ("pro_li", "drip_followers"),
+                                          ("pro_li", "follower_spike")])
+def test_rules_abstain_where_the_platform_lacks_their_input(explained, handle, flag):
+    abstained = {a["flag"]: a["reason"] for a in explained[handle]["abstentions"]}
+    assert flag in abstained and abstained[flag]
+
+
+def test_no_comment_platforms_keep_their_authenticity(explained):
+    assert explained["channel_wa"]["authenticity"]["value"] > 80
+
+
+def test_every_creator_carries_the_new_signals_as_named_measured_values(explained):
+    names = {"window_daily_growth", "engagement_elasticity", "farm_shared_member_share", "foreign_share",
+             "foreign_dormant_share", "inactive_share", "youth_share", "engagement_per_view_z",
+             "engagement_outlier_post_share"}
+    for handle in ("food_fr_0", "drip_fr", "farmed_us"):
+        signals = explained[handle]["signals"]
+        assert names <= set(signals), names - set(signals)
+        for s in signals.values():
+            assert s["kind"] in ("measured", "estimated")
