@@ -27,9 +27,12 @@ DOCUMENTED_422 = [
     ("headers", "Idempotency-Key", re.compile(r"already used with a different request")),
     # Cross-field rules: a minimum above its maximum, fields that exclude or need each other.
     (None, None, re.compile(r"must not exceed|must be after|give either|not both|give a |give at least one"
-                            r"|needs method=exact|brief versions are")),
+                            r"|needs method=exact|brief versions are"
+                            # scoring model documents: weights sum to 1 (the field's description),
+                            # the reach floor below its ceiling
+                            r"|must sum to 1|needs a positive weight|must be below reach_log10_ceiling")),
     # References that must name existing objects of the caller's workspace (ids, versions, brands).
-    (None, None, re.compile(r"unknown (creators|deliverable ids)|no such (rate card version|creators)"
+    (None, None, re.compile(r"unknown (creators|deliverable ids)|no such (rate card version|creators|brands)"
                             r"|not in this workspace|no brand named")),
     # Keys of a map with a format or from a list (currencies, KPIs, platforms): OpenAPI 3.0 has no
     # propertyNames, so the descriptions say what the keys are.
@@ -43,6 +46,12 @@ DOCUMENTED_422 = [
     # Text the database cannot store: NUL, and unpaired surrogates (not Unicode scalar values),
     # rejected per field as the API conventions say; JSON strings can carry both.
     (None, None, re.compile(r"must not contain NUL")),
+    # Training and comparing need enough labelled, scored creators per class (the 422 response's
+    # description says how many): a state of the workspace's data, not of the request.
+    ("labels", None, re.compile(r"labelled and scored; \d+ more needed$")),
+    # The imported document part is "the JSON of GET /v1/scoring-models/{id}/document" (its
+    # description); format: binary admits any bytes.
+    ("form", "document", re.compile(r"^not valid JSON$")),
     # An import body with no record (empty, or blank lines only) is an error, not an import of nothing.
     ("body", None, re.compile(r"holds no records")),
 ]
@@ -92,6 +101,11 @@ def filter_failure(context, failure, case, response):
             value = response.request.headers.get("If-Match", "").strip()
             if value in ("", "*"):
                 return False
+        # A brief's If-Match is required once the campaign has a brief (the parameter's description:
+        # 428 without it); the first version has no ETag to send, so the parameter stays optional.
+        if (failure.status_code == 428 and "if-match" not in sent
+                and case.operation.path == "/v1/campaigns/{campaign_id}/briefs" and case.method.upper() == "POST"):
+            return False
         if failure.status_code == 422 and response is not None and _documented_422(response):
             return False
     # A creator's score exists once a scoring run has scored it (404 until then, as documented):

@@ -26,7 +26,8 @@ from influencers.campaigns.models import (
 from influencers.creators.models import PLATFORMS
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code in capitals, e.g. EUR")
-HASHTAG = validate.Regexp(r"^#?[^\s#@]{1,100}$", error="a hashtag without spaces, e.g. #summer")
+# \x1c-\x1f and \x85 spelled out: Python's \s includes them, the OpenAPI (ECMA) pattern's \s does not.
+HASHTAG = validate.Regexp(r"^#?[^\s\x1c-\x1f\x85#@]{1,100}$", error="a hashtag without spaces, e.g. #summer")
 MENTION = validate.Regexp(r"^@?[A-Za-z0-9._\-]{1,100}$", error="a handle, e.g. @brand")
 SOURCE = validate.Regexp(r"^[a-z_]{1,30}(:[A-Za-z0-9_\-]{1,60})?$",
                          error="a label such as 'shortlist:12' or 'optimiser:run-3'")

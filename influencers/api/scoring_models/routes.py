@@ -27,7 +27,7 @@ from influencers.calibration.artefacts import MAX_ARTEFACT_BYTES, ArtefactReject
 from influencers.calibration.documents import DocumentInvalid
 from influencers.calibration.jobs import check_trainable
 from influencers.calibration.models import ModelComparison
-from influencers.calibration.training import NotEnoughLabels
+from influencers.calibration.training import MIN_PER_CLASS, NotEnoughLabels
 from influencers.jobs import runner
 
 blp = Blueprint("scoring_models", __name__, url_prefix="/v1",
@@ -51,6 +51,10 @@ def _version_or_404(model_id: int, field: str | None = None):
 
 def _invalid(error: DocumentInvalid):
     abort(422, message="The scoring model document is invalid.", errors={"json": error.errors})
+
+
+NOT_ENOUGH_LABELS = (f"Not enough labels: training and comparing need at least {MIN_PER_CLASS} labelled and scored "
+                     "creators per class (fraud and clean); the missing count per class is under errors.labels")
 
 
 def _not_enough(error: NotEnoughLabels):
@@ -200,6 +204,7 @@ def get_scoring_model_artefact(scoring_model_id):
 @requires("score")
 @blp.arguments(TrainingRequestSchema)
 @blp.response(202, JobStartedSchema, description="Queued; poll the job at Location")
+@blp.alt_response(422, description=NOT_ENOUGH_LABELS)
 def train_scoring_model(body):
     session, workspace_id = unit_of_work.session(), current_workspace_id()
     try:
@@ -217,6 +222,7 @@ def train_scoring_model(body):
 @blp.arguments(ComparisonRequestSchema)
 @blp.response(202, ComparisonSchema, description="Queued; poll the comparison at Location")
 @blp.alt_response(404, description="No such scoring model in this workspace")
+@blp.alt_response(422, description=NOT_ENOUGH_LABELS)
 def compare_scoring_models(body):
     session, workspace_id = unit_of_work.session(), current_workspace_id()
     candidate = _version_or_404(body["candidate_id"], "candidate_id")

@@ -5,11 +5,24 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from influencers.api.converters import MAX_ID
+from influencers.calibration.documents import VERSION_NAME, threshold_range
+from influencers.creators.models import PLATFORMS
+from influencers.scoring.model import COMPONENTS, DEFAULT_THRESHOLDS, FLAGS
 
 from influencers.api.scoring.schemas import ScoringModelSchema
 from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
 
 NUMBERS = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+def _numbers_by_name(names, bounds) -> dict:
+    """The OpenAPI shape of a document group: the names the calibration service knows, each a number
+    in its range (the service answers 422 for any other name or value)."""
+    properties = {}
+    for name in names:
+        low, high = bounds(name)
+        properties[name] = {"type": "number", "minimum": low, "maximum": high}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
 class ScoringModelEditSchema(ma.Schema):
@@ -18,12 +31,19 @@ class ScoringModelEditSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    version = fields.Raw(metadata={"description": "Name of the new version (default edited-N)", "type": "string"})
-    description = fields.Raw(metadata={"type": "string"})
-    weights = fields.Raw(metadata={"description": "Component weights: non-negative, summing to 1", "type": "object"})
-    thresholds = fields.Raw(metadata={"description": "Thresholds to change, by name", "type": "object"})
-    reach_rates = fields.Raw(metadata={"description": "Organic reach rates per platform, 0-1", "type": "object"})
-    flag_penalties = fields.Raw(metadata={"description": "Flag penalties, 0-1", "type": "object"})
+    # The calibration service checks these; the schema states the same rules for clients.
+    version = fields.Raw(metadata={"description": "Name of the new version (default edited-N): 1-100 letters, "
+                                                  "digits, '.', '_' or '-', starting with a letter or digit",
+                                   "type": "string", "pattern": VERSION_NAME.pattern, "maxLength": 100})
+    description = fields.Raw(metadata={"type": "string", "maxLength": 2000})
+    weights = fields.Raw(metadata={"description": "Component weights: non-negative, summing to 1",
+                                   **_numbers_by_name(COMPONENTS, lambda name: (0.0, 1.0))})
+    thresholds = fields.Raw(metadata={"description": "Thresholds to change, by name",
+                                      **_numbers_by_name(tuple(DEFAULT_THRESHOLDS), threshold_range)})
+    reach_rates = fields.Raw(metadata={"description": "Organic reach rates per platform, 0-1",
+                                       **_numbers_by_name(PLATFORMS, lambda name: (0.0, 1.0))})
+    flag_penalties = fields.Raw(metadata={"description": "Flag penalties, 0-1",
+                                          **_numbers_by_name(FLAGS, lambda name: (0.0, 1.0))})
 
 
 class ActivationSchema(BodySchema):
