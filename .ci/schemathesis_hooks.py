@@ -41,6 +41,11 @@ DOCUMENTED_422 = [
     ("json", "rates", re.compile(r"^Must be one of: ")),
     ("json", "handles", re.compile(r"^Must be one of: ")),
     ("json", "fees", re.compile(r"^a creator id$")),
+    # A brief's requirements.counts is keyed by content format (its description lists them).
+    ("json", "requirements", re.compile(r"^Must be one of: post, reel, story")),
+    # A scoring model document names each unknown top-level field (the schema stays open so the
+    # calibration service, not the parser, can name them all; see ScoringModelEditSchema).
+    ("json", None, re.compile(r"^unknown field$")),
     # URL fields take absolute URLs with a host (webhooks: https only); generators send any string.
     (None, None, re.compile(r"^Not a valid URL\.$|must be an absolute https:// URL")),
     # Text the database cannot store: NUL, and unpaired surrogates (not Unicode scalar values),
@@ -105,6 +110,11 @@ def filter_failure(context, failure, case, response):
         # 428 without it); the first version has no ETag to send, so the parameter stays optional.
         if (failure.status_code == 428 and "if-match" not in sent
                 and case.operation.path == "/v1/campaigns/{campaign_id}/briefs" and case.method.upper() == "POST"):
+            return False
+        # The import reads NDJSON or a multipart upload, chosen by Content-Type; a request with no
+        # Content-Type (stateful phase, empty body) names neither and answers the documented 415.
+        if (failure.status_code == 415 and "content-type" not in sent
+                and case.operation.path == "/v1/imports" and case.method.upper() == "POST"):
             return False
         if failure.status_code == 422 and response is not None and _documented_422(response):
             return False
