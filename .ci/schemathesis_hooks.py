@@ -55,8 +55,8 @@ DOCUMENTED_422 = [
     # description says how many): a state of the workspace's data, not of the request.
     ("labels", None, re.compile(r"labelled and scored; \d+ more needed$")),
     # The imported document part is "the JSON of GET /v1/scoring-models/{id}/document" (its
-    # description); format: binary admits any bytes.
-    ("form", "document", re.compile(r"^not valid JSON$")),
+    # description); format: binary admits any bytes, none included (an empty part is no document).
+    ("form", "document", re.compile(r"^(not valid JSON|required)$")),
     # An import body with no record (empty, or blank lines only) is an error, not an import of nothing.
     ("body", None, re.compile(r"holds no records")),
 ]
