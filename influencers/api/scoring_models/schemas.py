@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
 
 from influencers.api.scoring.schemas import ScoringModelSchema
@@ -20,10 +21,14 @@ class ScoringModelEditSchema(ma.Schema):
 
     version = fields.Raw(metadata={"description": "Name of the new version (default edited-N)", "type": "string"})
     description = fields.Raw(metadata={"type": "string"})
-    weights = fields.Raw(metadata={"description": "Component weights: non-negative, summing to 1", "type": "object"})
-    thresholds = fields.Raw(metadata={"description": "Thresholds to change, by name", "type": "object"})
-    reach_rates = fields.Raw(metadata={"description": "Organic reach rates per platform, 0-1", "type": "object"})
-    flag_penalties = fields.Raw(metadata={"description": "Flag penalties, 0-1", "type": "object"})
+    weights = FreeForm(json_schema={"type": "object", "additionalProperties": {"type": "number"}},
+                       metadata={"description": "Component weights: non-negative, summing to 1, by name"})
+    thresholds = FreeForm(json_schema={"type": "object", "additionalProperties": {"type": "number"}},
+                          metadata={"description": "Thresholds to change, by name"})
+    reach_rates = FreeForm(json_schema={"type": "object", "additionalProperties": {"type": "number"}},
+                          metadata={"description": "Organic reach rates per platform, 0-1, by name"})
+    flag_penalties = FreeForm(json_schema={"type": "object", "additionalProperties": {"type": "number"}},
+                          metadata={"description": "Flag penalties, 0-1, by name"})
 
 
 class ActivationSchema(BodySchema):
@@ -42,10 +47,17 @@ class DiffArgs(QuerySchema):
                              metadata={"description": "The version compared with (the 'from' side; default the active one)"})
 
 
+# A diff compares flattened documents: each leaf is a number, a string, a flag or a list of those.
+SCALAR = [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]
+CHANGED_VALUE = {"anyOf": [*SCALAR, {"type": "array", "items": {"anyOf": SCALAR}}]}
+
+
 class ChangeSchema(ResponseSchema):
     path = fields.String(required=True)
-    from_ = fields.Raw(data_key="from", attribute="from", allow_none=True, required=True)
-    to = fields.Raw(allow_none=True, required=True)
+    from_ = FreeForm(data_key="from", attribute="from", allow_none=True, required=True, json_schema=CHANGED_VALUE,
+                     metadata={"description": "The value in the 'against' version (null: absent there)"})
+    to = FreeForm(allow_none=True, required=True, json_schema=CHANGED_VALUE,
+                  metadata={"description": "The value in this version (null: absent here)"})
 
 
 class DiffSchema(ResponseSchema):
@@ -79,7 +91,7 @@ class ComparisonSchema(ResponseSchema):
     status = fields.String(required=True)
     error = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
-    result = fields.Dict(allow_none=True, metadata={
+    result = FreeForm(allow_none=True, metadata={
         "description": "Both versions' metrics on the same folds (ROC AUC, PR AUC, Brier, flag precision and "
                        "recall, precision at k, permutation importance); pictures at .../plots/{name}.png"})
 
