@@ -68,10 +68,11 @@ class Recorder:
             raise SystemExit(f"{operation_id} {method} {url}: {response.status_code} {response.get_data(as_text=True)[:500]}")
         if response.status_code != 204:
             media_type = response.mimetype
-            body = response.json if media_type == "application/json" else response.get_data(as_text=True)
+            # Binary bodies (PNG, skops) get no example: the document declares them as files.
             if media_type == "application/json":
-                example.setdefault("responses", {})[str(status)] = {media_type: trimmed(body)}
+                example.setdefault("responses", {})[str(status)] = {media_type: trimmed(response.json)}
             elif media_type.startswith("text/"):
+                body = response.get_data(as_text=True)
                 example.setdefault("responses", {})[str(status)] = {media_type: "\n".join(body.splitlines()[:4]) + "\n"}
         return response
 
