@@ -68,10 +68,11 @@ class Recorder:
             raise SystemExit(f"{operation_id} {method} {url}: {response.status_code} {response.get_data(as_text=True)[:500]}")
         if response.status_code != 204:
             media_type = response.mimetype
-            body = response.json if media_type == "application/json" else response.get_data(as_text=True)
+            # Binary bodies (PNG, skops) get no example: the document declares them as files.
             if media_type == "application/json":
-                example.setdefault("responses", {})[str(status)] = {media_type: trimmed(body)}
+                example.setdefault("responses", {})[str(status)] = {media_type: trimmed(response.json)}
             elif media_type.startswith("text/"):
+                body = response.get_data(as_text=True)
                 example.setdefault("responses", {})[str(status)] = {media_type: "\n".join(body.splitlines()[:4]) + "\n"}
         return response
 
@@ -253,6 +254,7 @@ def journey(r: Recorder) -> None:
     brands(r)
     webhooks(r)
     privacy(r)
+    calibration(r)
 
 
 def privacy(r: Recorder) -> None:
@@ -303,6 +305,61 @@ def brands(r: Recorder) -> None:
     r.call("deleteBrand", "DELETE", "/v1/brands/{brand_id}", path={"brand_id": gone["id"]},
            headers={"If-Match": etag}, status=204)
     r.call("getBrand", "GET", "/v1/brands/{brand_id}", path=bid)
+
+
+def calibration(r: Recorder) -> None:
+    """Labels from the demo's ground truth, then a model version edited, trained, compared, activated."""
+    from influencers.demo.generator import labels
+    from influencers.jobs import runner
+
+    truth = labels(r.demo_config)
+    records = b"\n".join(json.dumps({
+        "type": "label", "platform": t.platform, "handle": t.handle, "label": "fraud" if t.is_fraud else "clean",
+        "kinds": list(t.fraud_types) if t.is_fraud else None, "source": "manual_review"}).encode() for t in truth)
+    imported = r.client.post("/v1/imports", data=records + b"\n", content_type="application/x-ndjson",
+                             headers=r.headers)
+    assert imported.status_code == 200, imported.get_data(as_text=True)
+    creator_id = 48
+    label = r.call("createLabel", "POST", "/v1/labels", status=201, json_body={
+        "creator_id": creator_id, "label": "fraud", "kinds": ["bought_followers"], "source": "manual_review",
+        "labelled_at": "2026-11-30", "note": "Follower jump of 40% in a week, from accounts without posts"}).json
+    r.call("getLabel", "GET", "/v1/labels/{label_id}", path={"label_id": label["id"]})
+    r.call("listLabels", "GET", "/v1/labels", query={"label": "fraud", "page_size": 2})
+    r.call("listCreatorLabels", "GET", "/v1/creators/{creator_id}/labels", path={"creator_id": creator_id})
+    r.call("deleteLabel", "DELETE", "/v1/labels/{label_id}", path={"label_id": label["id"]}, status=204)
+
+    active = r.call("getActiveScoringModel", "GET", "/v1/scoring-models/active")
+    edited = r.call("createScoringModel", "POST", "/v1/scoring-models", status=201, json_body={
+        "version": "agency-2027", "description": "Stricter on bought followers",
+        "flag_penalties": {"bought_followers": 0.65}, "reach_rates": {"instagram": 0.18}}).json
+    r.call("diffScoringModels", "GET", "/v1/scoring-models/{scoring_model_id}/diff",
+           path={"scoring_model_id": edited["id"]}, query={"against": active.json["id"]})
+    document = r.call("getScoringModelDocument", "GET", "/v1/scoring-models/{scoring_model_id}/document",
+                      path={"scoring_model_id": edited["id"]}).json
+    document["version"] = "agency-2027-copy"
+    r.call("importScoringModel", "POST", "/v1/scoring-models/imports", status=201, form={
+        "document": (io.BytesIO(json.dumps(document).encode()), "agency-2027.json")})
+    training = r.call("trainScoringModel", "POST", "/v1/scoring-models/trainings", status=202,
+                      json_body={"kind": "boosted", "description": "Trained on the agency's reviews"}).json
+    runner.wait_for_in_process_jobs(timeout=600)
+    trained = r.client.get(f"/v1/jobs/{training['job_id']}", headers=r.headers).json
+    assert trained["status"] == "succeeded", trained
+    trained_id = trained["result"]["model_id"]
+    r.call("getScoringModelArtefact", "GET", "/v1/scoring-models/{scoring_model_id}/artefact",
+           path={"scoring_model_id": trained_id})
+    started = r.call("compareScoringModels", "POST", "/v1/scoring-model-comparisons", status=202,
+                     json_body={"candidate_id": trained_id, "baseline_id": active.json["id"]}).json
+    runner.wait_for_in_process_jobs(timeout=600)
+    cid = {"comparison_id": started["id"]}
+    r.call("getScoringModelComparison", "GET", "/v1/scoring-model-comparisons/{comparison_id}", path=cid)
+    for name in ("Roc", "Reliability", "Distributions"):
+        r.call(f"getScoringModelComparison{name}Plot", "GET",
+               f"/v1/scoring-model-comparisons/{{comparison_id}}/plots/{name.lower()}.png", path=cid)
+    r.call("listScoringModelComparisons", "GET", "/v1/scoring-model-comparisons", query={"page_size": 2})
+    r.call("activateScoringModel", "PUT", "/v1/scoring-models/active", status=202,
+           headers={"If-Match": active.headers["ETag"]}, json_body={"model_id": trained_id})
+    runner.wait_for_in_process_jobs(timeout=600)
+    r.call("listCalibrationEvents", "GET", "/v1/calibration-events", query={"page_size": 3})
 
 
 RECEIVER_URL = "https://hooks.agency.example/influencers"
@@ -389,6 +446,9 @@ def record(creators: int, seed: int) -> dict:
                                   webhook_allowed_networks=("127.0.0.0/8",)))
         recorder = Recorder(app.test_client(), key)
         recorder.receiver = receiver
+        from influencers.demo.generator import DemoConfig
+
+        recorder.demo_config = DemoConfig(creators=creators, seed=seed)
         journey(recorder)
         from influencers.jobs import runner
 

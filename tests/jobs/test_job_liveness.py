@@ -126,7 +126,9 @@ def test_heartbeats_keep_long_and_waiting_jobs_alive_while_the_reaper_runs(datab
                                                                           monkeypatch):
     # One pool thread: the second job waits in the pool (queued) behind the first, held by this process.
     monkeypatch.setattr(runner, "_executor", None)
-    settings = dataclasses.replace(job_settings, job_threads=1)
+    # A 4 s timeout against 0.2 s heartbeats: a busy machine may starve the heartbeat thread for
+    # a second or two, which is not a dead process.
+    settings = dataclasses.replace(job_settings, job_threads=1, job_timeout_seconds=4)
     long_job = runner.submit(database, settings, workspace_id, "test.sleep",
                              {"seconds": 3 * settings.job_timeout_seconds})
     waiting_job = runner.submit(database, settings, workspace_id, "test.add", {"a": 1, "b": 1})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
 
 from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
@@ -65,6 +66,8 @@ class CalibrationEventSchema(ResponseSchema):
     object_type = fields.String(required=True)
     object_id = fields.Integer(required=True)
     action = fields.String(required=True)
-    detail = fields.Dict(required=True)
+    detail = FreeForm(required=True, metadata={
+        "description": "What the action recorded; its keys depend on the action, e.g. a label's creator_id, label "
+                       "and kinds, or a scoring model's version and the version it replaced"})
     key_id = fields.Integer(allow_none=True)
     at = fields.DateTime(required=True)

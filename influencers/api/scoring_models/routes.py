@@ -174,7 +174,10 @@ def diff_scoring_models(scoring_model_id, against=None):
 @blp.route("/scoring-models/<id:scoring_model_id>/document", methods=["GET"], operation_id="getScoringModelDocument",
            summary="The version's document (numbers, classifier, training report): import it elsewhere as is")
 @requires("read")
-@blp.response(200, description="The version document (JSON)")
+@blp.doc(responses={"200": {"description": "The version document (JSON)", "content": {"application/json": {
+    "schema": {"type": "object", "additionalProperties": True,
+               "description": "The version's numbers (weights, thresholds, reach_rates, flag_penalties), its "
+                              "classifier and training report; the body POST /v1/scoring-models/imports takes"}}}}})
 def get_scoring_model_document(scoring_model_id):
     session = unit_of_work.session()
     record = _version_or_404(scoring_model_id)
@@ -188,7 +191,8 @@ def get_scoring_model_document(scoring_model_id):
 @blp.route("/scoring-models/<id:scoring_model_id>/artefact", methods=["GET"], operation_id="getScoringModelArtefact",
            summary="A boosted version's skops artefact (its sha256 is in the document)")
 @requires("read")
-@blp.response(200, description="application/octet-stream")
+@blp.doc(responses={"200": {"description": "The skops file", "content": {
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 def get_scoring_model_artefact(scoring_model_id):
     record = _version_or_404(scoring_model_id)
     classifier = versions.classifier_of(unit_of_work.session(), record.id)
@@ -272,7 +276,8 @@ def _plot_view(name: str):
                operation_id=f"getScoringModelComparison{name.title()}Plot", endpoint=f"comparison_{name}_plot",
                summary=f"The comparison's {comparison.PLOT_TITLES[name]} (PNG)")
     @requires("read")
-    @blp.response(200, description="image/png")
+    @blp.doc(responses={"200": {"description": "The picture", "content": {
+        "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
     @blp.alt_response(409, description="The comparison has not succeeded (yet)")
     def view(comparison_id):
         row = _comparison_or_404(comparison_id)

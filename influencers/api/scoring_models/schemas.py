@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
 from influencers.calibration.documents import VERSION_NAME, threshold_range
 from influencers.creators.models import PLATFORMS
@@ -36,14 +37,14 @@ class ScoringModelEditSchema(ma.Schema):
                                                   "digits, '.', '_' or '-', starting with a letter or digit",
                                    "type": "string", "pattern": VERSION_NAME.pattern, "maxLength": 100})
     description = fields.Raw(metadata={"type": "string", "maxLength": 2000})
-    weights = fields.Raw(metadata={"description": "Component weights: non-negative, summing to 1",
-                                   **_numbers_by_name(COMPONENTS, lambda name: (0.0, 1.0))})
-    thresholds = fields.Raw(metadata={"description": "Thresholds to change, by name",
-                                      **_numbers_by_name(tuple(DEFAULT_THRESHOLDS), threshold_range)})
-    reach_rates = fields.Raw(metadata={"description": "Organic reach rates per platform, 0-1",
-                                       **_numbers_by_name(PLATFORMS, lambda name: (0.0, 1.0))})
-    flag_penalties = fields.Raw(metadata={"description": "Flag penalties, 0-1",
-                                          **_numbers_by_name(FLAGS, lambda name: (0.0, 1.0))})
+    weights = FreeForm(json_schema=_numbers_by_name(COMPONENTS, lambda name: (0.0, 1.0)),
+                       metadata={"description": "Component weights: non-negative, summing to 1, by name"})
+    thresholds = FreeForm(json_schema=_numbers_by_name(tuple(DEFAULT_THRESHOLDS), threshold_range),
+                          metadata={"description": "Thresholds to change, by name"})
+    reach_rates = FreeForm(json_schema=_numbers_by_name(PLATFORMS, lambda name: (0.0, 1.0)),
+                           metadata={"description": "Organic reach rates per platform, 0-1, by name"})
+    flag_penalties = FreeForm(json_schema=_numbers_by_name(FLAGS, lambda name: (0.0, 1.0)),
+                              metadata={"description": "Flag penalties, 0-1, by name"})
 
 
 class ActivationSchema(BodySchema):
@@ -62,10 +63,17 @@ class DiffArgs(QuerySchema):
                              metadata={"description": "The version compared with (the 'from' side; default the active one)"})
 
 
+# A diff compares flattened documents: each leaf is a number, a string, a flag or a list of those.
+SCALAR = [{"type": "number"}, {"type": "string"}, {"type": "boolean"}]
+CHANGED_VALUE = {"anyOf": [*SCALAR, {"type": "array", "items": {"anyOf": SCALAR}}]}
+
+
 class ChangeSchema(ResponseSchema):
     path = fields.String(required=True)
-    from_ = fields.Raw(data_key="from", attribute="from", allow_none=True, required=True)
-    to = fields.Raw(allow_none=True, required=True)
+    from_ = FreeForm(data_key="from", attribute="from", allow_none=True, required=True, json_schema=CHANGED_VALUE,
+                     metadata={"description": "The value in the 'against' version (null: absent there)"})
+    to = FreeForm(allow_none=True, required=True, json_schema=CHANGED_VALUE,
+                  metadata={"description": "The value in this version (null: absent here)"})
 
 
 class DiffSchema(ResponseSchema):
@@ -99,7 +107,7 @@ class ComparisonSchema(ResponseSchema):
     status = fields.String(required=True)
     error = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
-    result = fields.Dict(allow_none=True, metadata={
+    result = FreeForm(allow_none=True, metadata={
         "description": "Both versions' metrics on the same folds (ROC AUC, PR AUC, Brier, flag precision and "
                        "recall, precision at k, permutation importance); pictures at .../plots/{name}.png"})
 
