@@ -138,7 +138,7 @@ def _run_held(db: Database, settings: Settings, job_id: int) -> str:
     try:
         return run_job(db, settings, job_id)
     finally:
-        _heartbeats.release(job_id)
+        _heartbeats.release(db, job_id)
 
 
 def _forget(future: Future) -> None:
@@ -224,7 +224,7 @@ def run_job(db: Database, settings: Settings, job_id: int) -> str:
     try:
         return _execute(db, settings, job, attempt)
     finally:
-        _heartbeats.release(job_id)
+        _heartbeats.release(db, job_id)
 
 
 def _execute(db: Database, settings: Settings, job: Job, attempt: int) -> str:
@@ -392,24 +392,30 @@ def _forget_uncommitted(session: Session) -> None:
 
 
 class _Heartbeats:
-    """One thread per process refreshing ``heartbeat_at`` of every job the process holds."""
+    """One thread per process refreshing ``heartbeat_at`` of every job the process holds.
+
+    Jobs are held per (database, job id): ids repeat across databases. The thread wakes
+    when a job is held, so a new job's shorter interval is honoured at once.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._held: dict[int, tuple[Database, float]] = {}
+        self._wake = threading.Event()
+        self._held: dict[tuple[int, int], tuple[Database, int, float]] = {}
         self._thread: threading.Thread | None = None
 
     def hold(self, db: Database, job_id: int, interval: float) -> None:
         self.beat(db, [job_id])
         with self._lock:
-            self._held[job_id] = (db, interval)
+            self._held[(id(db), job_id)] = (db, job_id, interval)
+            self._wake.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="influencers-job-heartbeat", daemon=True)
                 self._thread.start()
 
-    def release(self, job_id: int) -> None:
+    def release(self, db: Database, job_id: int) -> None:
         with self._lock:
-            self._held.pop(job_id, None)
+            self._held.pop((id(db), job_id), None)
 
     @staticmethod
     def beat(db: Database, job_ids: list[int]) -> None:
@@ -420,16 +426,21 @@ class _Heartbeats:
             log.warning("could not record the heartbeat of jobs %s", job_ids, exc_info=True)
 
     def _loop(self) -> None:
+        last_beat = time.monotonic()
         while True:
             with self._lock:
                 if not self._held:
                     self._thread = None
                     return
-                interval = min(interval for _db, interval in self._held.values())
-            time.sleep(interval)
+                interval = min(interval for _db, _job_id, interval in self._held.values())
+                self._wake.clear()
+            # Due one interval after the last beat, however often jobs are held meanwhile.
+            if self._wake.wait(max(last_beat + interval - time.monotonic(), 0.0)):
+                continue
+            last_beat = time.monotonic()
             with self._lock:
                 by_db: dict[int, tuple[Database, list[int]]] = {}
-                for job_id, (db, _interval) in self._held.items():
+                for db, job_id, _interval in self._held.values():
                     by_db.setdefault(id(db), (db, []))[1].append(job_id)
             for db, ids in by_db.values():
                 self.beat(db, ids)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from influencers.config import Settings
-from influencers.db import utcnow
+from influencers.db import Database, utcnow
 from influencers.jobs import celery_app, reaper, runner
 from influencers.jobs.models import Job
 from influencers.scoring import runs
@@ -197,3 +197,25 @@ def test_a_job_dispatched_with_a_delay_is_not_failed_before_it_is_due(database, 
         assert _job(database, job_id).status == "queued"
     finally:
         runner.cancel_delayed_jobs()
+
+
+
+def test_a_short_heartbeat_is_neither_held_back_nor_silenced_by_other_jobs(database, workspace_id):
+    # One heartbeat thread per process: a job held with a long interval must not delay the beats of a
+    # job held later with a short one, and releasing another database's job of the same id (a test's,
+    # or a second Database in the process) must not stop this one's beats.
+    slow_job = runner.create_job(database, workspace_id, "test.add", {"a": 1, "b": 1})
+    job_id = runner.create_job(database, workspace_id, "test.add", {"a": 2, "b": 2})
+    same_ids_elsewhere = Database(database.url)
+    runner._heartbeats.hold(database, slow_job, 60.0)
+    try:
+        time.sleep(0.2)  # the heartbeat thread now sleeps for the 60 s interval
+        runner._heartbeats.hold(database, job_id, 0.2)
+        runner._heartbeats.hold(same_ids_elsewhere, job_id, 60.0)
+        runner._heartbeats.release(same_ids_elsewhere, job_id)
+        first = _job(database, job_id).heartbeat_at
+        time.sleep(1.0)
+        assert _job(database, job_id).heartbeat_at > first
+    finally:
+        runner._heartbeats.release(database, slow_job)
+        runner._heartbeats.release(database, job_id)
