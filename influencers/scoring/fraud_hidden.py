@@ -28,6 +28,12 @@ from influencers.scoring.engagement import EngagementResult
 from influencers.scoring.grouped import MAD_TO_SD
 from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import PLATFORM_LACKS, RULE_INPUTS, ScoringModel
+from influencers.scoring.own_baseline import (
+    excess_over_own_baseline,
+    far_above_posts,
+    followers_on_post_day,
+    own_excess_signal,
+)
 
 DAY_KEY = 1_000_000
 _LACK_REASONS = {
@@ -36,6 +42,10 @@ _LACK_REASONS = {
     "follower_growth": "the platform's count is not a buyable follower audience (LinkedIn connections,"
                        " blogs without a follower graph)",
 }
+
+
+def _post_ref(inputs: ScoringInputs, row: int) -> str:
+    return str(inputs.post_external_id[row]) if inputs.post_external_id is not None else f"post#{row}"
 
 
 def _f(x):
@@ -365,13 +375,17 @@ def engagement_signals(inputs: ScoringInputs, eng: EngagementResult, model: Scor
     # Against the creator's own quieter posts: bought on many posts, the rest stay where they were.
     low = grouped.quantile(creator, np.where(eligible, posts.engagement, np.nan), n, 0.2)
     above_own = grouped.counts(creator, n, eligible & (posts.engagement >= t("engagement_own_ratio") * low[creator]))
+    # Per follower on the post's day: an audience that grows engages more on every post alike.
+    per_follower = np.log((posts.engagement + 1.0) / followers_on_post_day(inputs))
+    own = excess_over_own_baseline(creator, platform, per_follower, eligible & (posts.engagement > 0), n,
+                                   len(PLATFORMS), t("own_excess_z"))
     with np.errstate(invalid="ignore", divide="ignore"):
         share_views = np.where(n_views > 0, high_views / np.maximum(n_views, 1), np.nan)
         share_followers = np.where(n_posts > 0, high_followers / np.maximum(n_posts, 1), np.nan)
         share_own = np.where(n_posts > 0, above_own / np.maximum(n_posts, 1), np.nan)
     return {"n_posts": n_posts, "n_views": n_views, "high_views": high_views, "high_followers": high_followers,
             "share_views": share_views, "share_followers": share_followers, "share_own": share_own,
-            "above_own": above_own}
+            "above_own": above_own, "own_excess": own}
 
 
 def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel):
@@ -389,14 +403,20 @@ def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: Scori
     above_tier = np.fmax(np.nan_to_num(eng.z["er_views"], nan=-np.inf), z_followers) >= t("engagement_own_tier_z")
     by_own = (above_tier & (s["above_own"] >= t("engagement_min_posts") + 1)
               & (np.nan_to_num(s["share_own"]) >= t("engagement_own_share")))
-    flagged = by_views | by_followers | by_own
-    share = np.maximum(np.nan_to_num(s["share_views"]), np.nan_to_num(s["share_followers"]))
+    own = s["own_excess"]
+    by_own_posts = (own.p_value < t("own_excess_max_p")) & (np.nan_to_num(own.share) >= t("own_excess_min_share"))
+    flagged = by_views | by_followers | by_own | by_own_posts
+    share = np.maximum.reduce([np.nan_to_num(s["share_views"]), np.nan_to_num(s["share_followers"]),
+                               np.where(by_own_posts, np.nan_to_num(own.share), 0.0)])
     strength = np.where(flagged, np.clip((share - t("engagement_min_post_share")) / 0.5, 0.1, 1.0), 0.0)
     result = FlagResult("bought_engagement", "Likes and comments far above what the views (or followers)"
                         " support, on many posts", flagged, strength)
+    refs = far_above_posts(own, inputs.post_creator, flagged, lambda r: _post_ref(inputs, r))
     for c in np.flatnonzero(flagged):
         c = int(c)
-        result.evidence[c] = {"signals": engagement_signal_list(inputs, eng, s, c, model)}
+        result.evidence[c] = {"signals": engagement_signal_list(inputs, eng, s, c, model) + [
+            own_excess_signal("posts_far_above_own_baseline", own, c, t, "likes + comments per follower on the"
+                              " post's day", PLATFORMS[int(inputs.platform[c])], refs.get(c, []))]}
     result.signals = s
     return result
 

@@ -140,6 +140,13 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "pod_most_posts_share": 0.5,          # a pod without partners: this share of posts ...
     "pod_most_posts_z": 1.0,              # ... with comments per like above the tier by this z
     "pod_comments_only_ratio": 2.0,       # ... and the creator's comments per like this many times the tier's
+    # --- default-3 --------------------------------------------------------------------
+    # posts far above the creator's own quiet posts (own_baseline.py): z x the platform's robust SD
+    # of a post around its creator's median; flagged when the count is improbable at the platform's
+    # rate of such posts (binomial p below own_excess_max_p) and a material share of posts
+    "own_excess_z": 3.0,
+    "own_excess_max_p": 0.001,
+    "own_excess_min_share": 0.25,
     # reach component scale (log10 of estimated reach)
     "reach_log10_floor": 2.0,
     "reach_log10_ceiling": 7.0,
@@ -238,7 +245,7 @@ class ScoringModel:
         return replace(self, version=version, **merged)
 
 
-DEFAULT_MODEL = ScoringModel(version="default-2")
+DEFAULT_MODEL = ScoringModel(version="default-3")
 # The shipped defaults before this one: a workspace still on one of them (unedited) moves to
 # DEFAULT_MODEL; the scores they made stay stored under their version.
-PREVIOUS_DEFAULT_VERSIONS = ("default-1",)
+PREVIOUS_DEFAULT_VERSIONS = ("default-1", "default-2")

@@ -8,7 +8,9 @@ with audiences from their own country, and beside them one creator per phenomeno
   "premium" bots from one farm, shared across unrelated niches and countries),
   ``agedbots_fr`` (aged bots from a farm no one else uses: foreign, dormant),
   ``boughteng_fr`` (likes and comments bought together on most posts), ``hiddenpod_fr``
-  (comments far above the tier on most posts, no comment edges);
+  (comments far above the tier on most posts, no comment edges), ``partbought_fr`` /
+  ``partpod_fr`` (engagement / comments bought on two posts in five: the creator's median
+  stays at the tier, the bought posts stand far above its own quiet ones);
 * honest creators who look odd: ``rising_fr`` (the drip's growth curve, but likes follow
   the followers), ``featured_fr`` (a +30% jump two days after ``big_fr`` mentioned it),
   ``teens_fr`` (an audience of new, quiet teenage accounts), ``channel_wa`` and
@@ -136,6 +138,13 @@ def build() -> list[dict]:
     pod = np.where(np.arange(24) % 10 < 8, 6.0, 1.0)
     w.creator("hiddenpod_fr", comments_factor=pod, members=locals_of("FR-food", "FR", "fr", 120, 8))
 
+    # Bought on two posts in five only, x2.5: the median post stays at the tier, no views to
+    # compare with; the bought posts stand apart from the creator's own quiet ones.
+    some = np.where(np.arange(24) % 5 < 2, 2.5, 1.0)
+    w.creator("partbought_fr", engagement_factor=some, views=False, members=locals_of("FR-food", "FR", "fr", 120, 15))
+    w.creator("partpod_fr", comments_factor=np.where(np.arange(24) % 5 < 2, 3.0, 1.0),
+              members=locals_of("FR-food", "FR", "fr", 120, 16))
+
     jump = np.r_[20_000 + 10 * np.arange(48), 26_000 + 10 * np.arange(42)]
     w.creator("featured_fr", followers=26_400, series=jump, niche="travel",
               members=locals_of("FR-travel", "FR", "fr", 120, 10))
@@ -156,5 +165,6 @@ def build() -> list[dict]:
 
 FRAUD = {"drip_fr": "drip_followers", "farmed_fr": "suspicious_audience", "farmed_us": "suspicious_audience",
          "farmed_br": "suspicious_audience", "agedbots_fr": "suspicious_audience",
-         "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod"}
+         "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod",
+         "partbought_fr": "bought_engagement", "partpod_fr": "comment_pod"}
 HONEST_ODD = ("rising_fr", "featured_fr", "big_fr", "teens_fr", "channel_wa", "blog_fr", "pro_li")
