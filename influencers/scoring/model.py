@@ -121,7 +121,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "drip_max_jump_share": 0.5,           # no 3 days hold more than this share of the window's gain (else a spike)
     "drip_max_elasticity": 0.5,           # log(engagement change) / log(follower change) below this
     "drip_min_posts": 3,                  # posts before and in the window, each
-    "drip_audience_share": 0.5,           # without measurable engagement: fake share >= this x the window's gain
+    "drip_audience_share": 0.25,          # engagement not conclusive: fake share above the platform's median by
+                                          # this x the share of today's followers the window added (default-3) ...
+    "drip_audience_max_p": 0.001,         # ... and beyond chance: binomial p at the median share below this
+    "drip_elasticity_z": 1.64,            # the elasticity's upper bound (+ this x its standard error) below 1 (default-3)
     "prior_daily_growth": 0.001,          # peer growth when the platform x tier has < peer_min_creators
     "prior_daily_growth_scale": 0.001,
     # featured by a bigger account

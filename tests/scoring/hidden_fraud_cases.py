@@ -121,6 +121,11 @@ def build() -> list[dict]:
     grow = np.r_[np.full(40, 40_000.0), 40_000 * 1.012 ** np.arange(1, 51)] + w.rng.integers(-5, 6, DAYS)
     w.creator("drip_fr", followers=40_000, series=grow, likes_follow=False,
               members=locals_of("FR-food", "FR", "fr", 120, 5))
+    # A drip over ten weeks at an even pace: every short window inside it grows as fast, so it
+    # is judged over its whole length (not against the rest of the drip as "its own history").
+    long_drip = np.r_[np.full(20, 30_000.0), 30_000 * 1.005 ** np.arange(1, 71)] + w.rng.integers(-5, 6, DAYS)
+    w.creator("longdrip_fr", followers=30_000, series=long_drip, likes_follow=False,
+              members=[aged_bot("drip", k) for k in range(30)] + locals_of("FR-food", "FR", "fr", 90, 17))
     w.creator("rising_fr", followers=40_000, series=grow, likes_follow=True,
               members=locals_of("FR-food", "FR", "fr", 120, 9))
 
@@ -163,7 +168,7 @@ def build() -> list[dict]:
     return w.records
 
 
-FRAUD = {"drip_fr": "drip_followers", "farmed_fr": "suspicious_audience", "farmed_us": "suspicious_audience",
+FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "farmed_fr": "suspicious_audience", "farmed_us": "suspicious_audience",
          "farmed_br": "suspicious_audience", "agedbots_fr": "suspicious_audience",
          "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod",
          "partbought_fr": "bought_engagement", "partpod_fr": "comment_pod"}

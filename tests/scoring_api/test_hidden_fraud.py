@@ -68,6 +68,12 @@ def test_drip_fed_followers_evidence_names_window_peers_and_engagement(explained
     assert signal(flag, "engagement_elasticity")["value"] < 0.5
 
 
+def test_a_long_even_drip_is_judged_over_its_whole_length(explained):
+    flag = flags_of(explained["longdrip_fr"])["drip_followers"]
+    assert signal(flag, "window_daily_growth")["window_days"] >= 56
+    assert signal(flag, "window_gain_share")["value"] >= 0.3
+
+
 def test_farm_overlap_says_how_many_unrelated_creators_share_the_members(explained):
     flag = flags_of(explained["farmed_fr"])["suspicious_audience"]
     shared = signal(flag, "farm_shared_member_share")
