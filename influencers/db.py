@@ -47,8 +47,8 @@ class JSONText(TypeDecorator):
     """A JSON value stored as text: for documents the database never looks inside.
 
     PostgreSQL's ``json`` type parses every value it stores to validate it: for a
-    scoring run's ~110 MB of explanations that was ~0.2 s of the run's write
-    transaction, for documents only ever read back whole. Written compact by
+    scoring run's ~110 MB of explanations, work spent on documents only ever read
+    back whole. Written compact by
     :func:`encode_json` (bulk inserts pass that text directly), read back with msgspec.
     """
 
@@ -222,8 +222,7 @@ def bulk_insert_arrays(session: Session, table: Table, arrays: dict[str, np.ndar
 
     On PostgreSQL the rows go as one binary ``COPY`` payload built by numpy: with
     fixed-width columns every row is one record of a structured array, so no Python
-    object is made per row or value (750,000 audience-share rows: ~0.06 s to build,
-    where ``write_row`` took ~1 s of the client's time), and the server parses no text.
+    object is made per row or value, and the server parses no text.
     Integer and double columns only; a value out of its column's range is a ValueError
     on both backends (the binary cast would wrap it silently).
     """
@@ -275,7 +274,7 @@ def json_fragments(values) -> list[msgspec.Raw]:
 def encode_json(value) -> str:
     """``value`` as compact JSON text for :func:`bulk_insert` into a ``JSON`` column.
 
-    msgspec encodes ~5x faster than the ``json.dumps`` SQLAlchemy's JSON type
+    msgspec encodes faster than the ``json.dumps`` SQLAlchemy's JSON type
     uses; the text differs only in whitespace, so it reads back (through the ORM,
     ``json.loads`` or PostgreSQL's ``json`` type) as the same value.
     """
