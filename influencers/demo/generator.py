@@ -18,8 +18,8 @@ from typing import IO, Callable, Iterator
 from influencers.demo.creator_records import CreatorBlock, creator_record
 from influencers.demo.follower_pools import FollowerPool, bot_pool, member_pool
 from influencers.demo.parameters import (
-    COUNTRIES,
     BOT_POOL_PER_CREATOR,
+    COUNTRIES,
     FRAUD_TYPES,
     HONEST_NEGATIVES,
     JSON_ENCODER,

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import fields, post_load, validate
+
 from influencers.api.campaigns.schemas.fields import TagListsBody, hashtag_list, mention_list
 from influencers.api.schemas import BodySchema, Count, StrictInteger, one_of
-from influencers.campaigns.models import (
-    DELIVERABLE_KINDS,
-)
-from marshmallow import fields, post_load, validate
+from influencers.campaigns.models import DELIVERABLE_KINDS
 
 
 class DisclosureSchema(TagListsBody):

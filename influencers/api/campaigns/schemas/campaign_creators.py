@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import fields, validate
+
 from influencers.api.campaigns.schemas.fields import CURRENCY, MINOR, ONE_ID, SOURCE
 from influencers.api.schemas import BodySchema, Count, QuerySchema, StrictInteger, one_of
-from influencers.campaigns.models import (
-    CAMPAIGN_CREATOR_STATUSES,
-)
-from marshmallow import fields, validate
+from influencers.campaigns.models import CAMPAIGN_CREATOR_STATUSES
 
 
 class CampaignCreatorFields(BodySchema):

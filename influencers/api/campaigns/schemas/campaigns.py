@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import fields, validate
+
 from influencers.api.campaigns.schemas.fields import (
     CURRENCY,
     MINOR,
@@ -19,7 +21,6 @@ from influencers.campaigns.models import (
     DELIVERABLE_STATUSES,
     OBJECTIVES,
 )
-from marshmallow import fields, validate
 
 UTM_PARAMETERS = ("source", "medium", "campaign", "term", "content")
 

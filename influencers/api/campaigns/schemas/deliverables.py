@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import fields, validate
+
 from influencers.api.campaigns.schemas.fields import ONE_ID
 from influencers.api.schemas import BodySchema, QueryCount, QuerySchema, StrictInteger, one_of
 from influencers.campaigns.models import (
@@ -9,7 +11,6 @@ from influencers.campaigns.models import (
     DELIVERABLE_STATUSES,
 )
 from influencers.creators.models import PLATFORMS
-from marshmallow import fields, validate
 
 
 class DeliverableFields(BodySchema):

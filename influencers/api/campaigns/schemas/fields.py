@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from marshmallow import fields, post_load, validate
+
 from influencers.api.converters import MAX_ID
 from influencers.api.schemas import BodySchema
-from marshmallow import fields, post_load, validate
 
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code in capitals, e.g. EUR")
 # \x1c-\x1f and \x85 spelled out: Python's \s includes them, the OpenAPI (ECMA) pattern's \s does not.

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import fields, validate
+
 from influencers.api.campaigns.schemas.fields import CURRENCY, DecimalText
 from influencers.api.schemas import BodySchema, one_of
 from influencers.campaigns import kpis
 from influencers.creators.models import PLATFORMS
-from marshmallow import fields, validate
 
 # Per platform, one rate per EMV action (kpis.EMV_ACTIONS: impression, view, like, ...).
 PlatformRatesSchema = BodySchema.from_dict({action: DecimalText() for action in kpis.EMV_ACTIONS}, name="PlatformRates")

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import fields, validate
+
 from influencers.api.campaigns.schemas.campaigns import AmountSchema, SpendSchema
 from influencers.api.campaigns.schemas.fields import CURRENCY, MINOR, ONE_ID, DecimalOut
 from influencers.api.schemas import BodySchema, Count, QueryCount, QuerySchema, StrictInteger, one_of
 from influencers.campaigns import kpis
-from influencers.campaigns.models import (
-    RESULT_SOURCES,
-)
-from marshmallow import fields, validate
+from influencers.campaigns.models import RESULT_SOURCES
 
 # One field per metric (kpis.METRICS): counts >= 0 on input, integers on output; null means not measured.
 MetricCounts = BodySchema.from_dict({name: Count(allow_none=True) for name in kpis.METRICS}, name="MetricCounts")
