@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, aliased
 from influencers.campaigns.models import CampaignCreator, Deliverable
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.creators.pseudonym import member_key, workspace_key
-from influencers.creators.service import StaleVersion
 from influencers.db import utcnow
+from influencers.errors import StaleVersion
 from influencers.scoring.store import AudienceShare, AudienceSketchRecord
 from influencers.workspaces.models import AuditEvent
 
@@ -194,12 +194,12 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
                    key_id: int | None = None) -> None:
     """Deletes the creator with everything derived from it (see :func:`forget_creator`).
 
-    Raises :class:`influencers.creators.service.StaleVersion` when the creator changed since
-    the caller read ``expected_version``."""
+    Raises :class:`influencers.errors.StaleVersion` when the creator changed since the
+    caller read ``expected_version``."""
     current = select(Creator.id).where(
         Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
     if session.scalar(current.with_for_update()) is None:
-        raise StaleVersion(creator_id)
+        raise StaleVersion.of("creator")
     forget_creator(session, workspace_id, creator_id, key_id=key_id)
     # After locking the creator's row: a scoring run writing this creator's shares holds a
     # lock on it until it commits, so by now its rows are visible to this statement
@@ -213,7 +213,7 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
         )
     )
     if result.rowcount != 1:
-        raise StaleVersion(creator_id)
+        raise StaleVersion.of("creator")
 
 
 def audit_events_select(workspace_id: int, object_type: str | None = None):
