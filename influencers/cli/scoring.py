@@ -30,7 +30,7 @@ def score(ctx: Context, workspace_name: str):
 @click.option("--seed", default=7, show_default=True, type=int)
 def evaluate(creators: int, seed: int):
     """Score a labelled demo data set and print ROC AUC, Spearman and top-50 precision."""
-    from influencers.scoring import evaluate as evaluation
+    from influencers import evaluation
 
     evaluation.main(["--creators", str(creators), "--seed", str(seed)])
 

@@ -11,7 +11,7 @@ from influencers.db import utcnow
 from influencers.imports.backends import Backend
 from influencers.imports.records import Creator, Member
 from influencers.imports.report import ImportReport
-from influencers.scoring.inputs import detect_contests
+from influencers.creators.contests import detect_contests
 
 _json_encode = msgspec.json.encode
 _astuple = msgspec.structs.astuple
