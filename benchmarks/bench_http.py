@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 from benchmarks.bench_discovery import BELOW_INDEX, build, variants  # noqa: E402
 from benchmarks.common import Target, remove_workdir  # noqa: E402
 from benchmarks.http_load import build_request, run_load  # noqa: E402
-from influencers.scoring.discovery import DiscoveryQuery  # noqa: E402
+from influencers.discovery import DiscoveryQuery  # noqa: E402
 from influencers.workspaces.service import create_key  # noqa: E402
 
 GUNICORN_CONF = ROOT / "influencers" / "serving" / "gunicorn_conf.py"
