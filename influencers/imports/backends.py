@@ -84,6 +84,12 @@ class SQLiteBackend(Backend):
             sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
         ).fetchall()
 
+    def execute_with_ids(self, sql, *id_lists):
+        """``sql`` with ``{ids0}``, ``{ids1}``... standing for the lists of ids (a statement)."""
+        self.conn.execute(
+            sql.format(**{f"ids{i}": "(SELECT value FROM json_each(?))" for i in range(len(id_lists))}),
+            [msgspec.json.encode(list(ids)).decode() for ids in id_lists])
+
     def insert(self, table, cols, rows, ignore_conflicts=False):
         """-> the number of rows inserted (``ignore_conflicts``: rows whose key exists are not)."""
         return bulk_insert(self.session, table, cols, rows, skip_conflicts=ignore_conflicts)
@@ -188,6 +194,12 @@ class PostgresBackend(Backend):
     def select_in(self, sql, ids):
         self.cur.execute(sql.format(ids="(SELECT unnest(%s::int8[]))"), [list(ids)])
         return self.cur.fetchall()
+
+    def execute_with_ids(self, sql, *id_lists):
+        """``sql`` with ``{ids0}``, ``{ids1}``... standing for the lists of ids (a statement)."""
+        self.cur.execute(
+            sql.format(**{f"ids{i}": "(SELECT unnest(%s::int8[]))" for i in range(len(id_lists))}),
+            [list(ids) for ids in id_lists])
 
     def insert(self, table, cols, rows):
         bulk_insert(self.session, table, cols, rows)
