@@ -162,7 +162,7 @@ class PostgresBackend(Backend):
         self.conn = session.connection().connection.driver_connection
         self.cur = self.conn.cursor()
         self._sequences: dict[str, str] = {}
-        self._staging: set[str] = set()
+        self._staging: dict[tuple, str] = {}  # (table, columns) -> its staging table
 
     def begin(self, workspace_id: int) -> None:
         # Imports into one workspace run one at a time (the existing-rows read and
@@ -209,13 +209,15 @@ class PostgresBackend(Backend):
         if extra:
             sets.append(extra)
         where = " AND ".join(f"t.{c} = u.{c}" for c in match_cols)
-        stage = f"_import_{table}"
-        if stage not in self._staging:
+        columns = (table, *match_cols, *set_cols)
+        stage = self._staging.get(columns)
+        if stage is None:
+            # One staging table per column set (a table is updated with more than one).
+            stage = self._staging[columns] = f"_import_{table}_{len(self._staging)}"
             cols = ", ".join((*match_cols, *set_cols))
             self.cur.execute(
                 f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
             )
-            self._staging.add(stage)
         else:
             self.cur.execute(f"TRUNCATE {stage}")
         self.insert(stage, (*match_cols, *set_cols), rows)
