@@ -12,7 +12,14 @@ import marshmallow as ma
 from marshmallow import fields, post_load, validate
 
 from influencers.api.converters import MAX_ID
-from influencers.api.schemas import BodySchema, Count, QueryCount, QuerySchema, StrictInteger, one_of
+from influencers.api.schemas import (
+    BodySchema,
+    Count,
+    QueryCount,
+    QuerySchema,
+    StrictInteger,
+    one_of,
+)
 from influencers.campaigns import kpis
 from influencers.campaigns.models import (
     AUDITED_OBJECTS,
