@@ -80,6 +80,15 @@ def find_brand(session: Session, workspace_id: int, name: str) -> Brand | None:
     return session.scalar(select(Brand).where(Brand.workspace_id == workspace_id, Brand.name_key == name_key(name)))
 
 
+def mentioned_brand_id(session: Session, workspace_id: int, name: str) -> int:
+    """The id of the brand a ``mention`` filter names; InvalidInput when there is none."""
+    brand = find_brand(session, workspace_id, name)
+    if brand is None:
+        raise InvalidInput("mention", f"no brand named {name!r}: define it (POST /v1/brands) to find the posts "
+                                      "mentioning it", location="query")
+    return brand.id
+
+
 def competitors_of(session: Session, brand_ids: list[int]) -> dict[int, list[dict]]:
     """{brand id: [{"id", "name"}, ...]} for each of ``brand_ids`` (one query)."""
     out: dict[int, list[dict]] = {b: [] for b in brand_ids}

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Response, current_app, g
-from sqlalchemy import Select
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -15,7 +14,6 @@ from influencers.brands import charts, reports, service
 from influencers.brands.models import Brand
 from influencers.creators import service as creators
 from influencers.jobs import runner
-from influencers.jobs.models import Job
 
 blp = Blueprint("brands", __name__, url_prefix="/v1", description="Brand monitoring: mentions and share of voice")
 
@@ -36,12 +34,11 @@ def _out(brand: Brand, competitors: list[dict] | None = None) -> dict:
         "competitors": competitors}
 
 
-def _dispatch_match(brand: Brand) -> None:
-    """Runs the brand's queued re-matching job once the request's transaction has committed."""
-    if brand.match_job_id is None:
+def _dispatch_match(job_id: int | None) -> None:
+    """Runs a queued re-matching job once the request's transaction has committed."""
+    if job_id is None:
         return
     db, settings = unit_of_work.database(), current_app.extensions["influencers.settings"]
-    job_id = brand.match_job_id
     unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
 
 
@@ -71,7 +68,7 @@ def list_brands(q=None):
 @blp.alt_response(409, description="A brand with this name exists")
 def create_brand(body):
     brand = service.create_brand(unit_of_work.session(), current_workspace_id(), body, _key_id())
-    _dispatch_match(brand)
+    _dispatch_match(brand.match_job_id)
     blp.set_etag(etag_of("brand", brand.id, brand.version))
     return _out(brand), 201, {"Location": f"/v1/brands/{brand.id}"}
 
@@ -100,7 +97,7 @@ def update_brand(changes, brand_id):
     brand = service.update_brand(unit_of_work.session(), current_workspace_id(), brand, brand.version, changes,
                                  _key_id())
     if brand.match_job_id != job_before:
-        _dispatch_match(brand)
+        _dispatch_match(brand.match_job_id)
     blp.set_etag(etag_of("brand", brand.id, brand.version))
     return _out(brand)
 
@@ -124,10 +121,9 @@ def delete_brand(brand_id):
 def rematch_brand(brand_id):
     brand = _brand(brand_id)
     session = unit_of_work.session()
-    service.queue_match(session, current_workspace_id(), [brand.id])
-    session.refresh(brand)
-    _dispatch_match(brand)
-    return session.get(Job, brand.match_job_id), 202, {"Location": f"/v1/jobs/{brand.match_job_id}"}
+    job_id = service.queue_match(session, current_workspace_id(), [brand.id])
+    _dispatch_match(job_id)
+    return runner.get_job(session, current_workspace_id(), job_id), 202, {"Location": f"/v1/jobs/{job_id}"}
 
 
 @blp.route("/brands/<id:brand_id>/audit", methods=["GET"], operation_id="listBrandAudit",
@@ -148,18 +144,18 @@ def _filters(args: dict) -> reports.MentionFilters:
 
 @dataclass(frozen=True)
 class MentionListing(Listing):
-    count: Select | None = None
+    brand_id: int = 0
+    filters: reports.MentionFilters | None = None
 
 
 class MentionPage(SQLPage):
     @property
     def items(self):
-        stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
-        return [reports.mention_row(row) for row in self.session.execute(stmt).all()]
+        return [reports.mention_row(row) for row in self.rows()]
 
     @property
     def item_count(self):
-        return self.session.scalar(self.collection.count)
+        return reports.count_mentions(self.session, self.collection.brand_id, self.collection.filters)
 
 
 @blp.route("/brands/<id:brand_id>/mentions", methods=["GET"], operation_id="listBrandMentions",
@@ -173,7 +169,7 @@ def list_brand_mentions(brand_id, **args):
     brand = _brand(brand_id)
     filters = _filters(args)
     return MentionListing(unit_of_work.session(), reports.mentions_select(current_workspace_id(), brand.id, filters),
-                          reports.mentions_count_select(brand.id, filters))
+                          brand.id, filters)
 
 
 @blp.route("/brands/<id:brand_id>/mentions/timeseries", methods=["GET"], operation_id="getBrandMentionSeries",

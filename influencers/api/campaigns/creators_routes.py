@@ -12,17 +12,17 @@ from influencers.api.campaigns.common import (
     check_rate_card_version,
     deliverable_etag,
     key_id,
+    load_campaign,
     load_campaign_creator,
 )
 from influencers.campaigns import deliverables, report, service
-from influencers.campaigns.models import Campaign
 
 blp = Blueprint("campaign_creators", __name__, url_prefix="/v1/campaign-creators",
                 description="Creators in campaigns: fees, pipeline status, deliverables")
 
 
 def _warn(cc):
-    campaign = unit_of_work.session().get(Campaign, cc.campaign_id)
+    campaign = load_campaign(cc.campaign_id)
     cc.budget_warnings = service.spend(unit_of_work.session(), campaign).warnings
     return cc
 

@@ -11,10 +11,10 @@ from influencers.api.campaigns.common import (
     check_rate_card_version,
     deliverable_etag,
     key_id,
+    load_campaign,
     load_deliverable,
 )
 from influencers.campaigns import deliverables, report, service
-from influencers.campaigns.models import Campaign
 
 blp = Blueprint("deliverables", __name__, url_prefix="/v1/deliverables",
                 description="Deliverables: submissions, reviews, publication, results, KPIs, compliance")
@@ -112,7 +112,7 @@ def list_results(deliverable_id):
 @blp.response(201, s.ResultSchema)
 def create_result(body, deliverable_id):
     deliverable = load_deliverable(deliverable_id)
-    campaign = unit_of_work.session().get(Campaign, deliverable.campaign_id)
+    campaign = load_campaign(deliverable.campaign_id)
     result = deliverables.add_result(unit_of_work.session(), deliverable, body, "manual", key_id(),
                                      campaign.currency)
     return result, 201

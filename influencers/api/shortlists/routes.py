@@ -6,7 +6,7 @@ from flask_smorest import abort
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
-from influencers.api.scoring.routes import CREATOR_FILTER_NAMES
+from influencers.api.scoring.routes import discovery_query
 from influencers.api.shortlists.schemas import (
     ShortlistEntriesBody,
     OptimisationRequest,
@@ -18,11 +18,9 @@ from influencers.api.shortlists.schemas import (
     ShortlistSchema,
     ShortlistUpdateSchema,
 )
-from influencers.creators.service import CreatorFilters
 from influencers.overlap import service, sketch_store
 from influencers.overlap.service import Target
 from influencers.scoring import discovery
-from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
 
 blp = Blueprint("shortlists", __name__, url_prefix="/v1",
                 description="Saved shortlists, audience overlap and unique reach, the shortlist optimiser")
@@ -224,14 +222,8 @@ def create_overlap_report(body):
 def _search_candidates(search: dict, platform: str | None) -> list[int]:
     search = dict(search)
     limit = search.pop("limit")
-    creator_filters = CreatorFilters(**{k: search.pop(k) for k in CREATOR_FILTER_NAMES if k in search})
-    if platform and not creator_filters.platform:
-        creator_filters.platform = platform
-    query = DiscoveryQuery(
-        creator=creator_filters, with_flags=search.pop("flag", []), without_flags=search.pop("without_flag", []),
-        audience=[AudienceCondition(**c) for c in search.pop("audience", [])], **search)
-    stmt = discovery.discovery_select(current_workspace_id(), query).limit(limit)
-    return [creator.id for creator, _score in unit_of_work.session().execute(stmt).all()]
+    return discovery.matching_ids(unit_of_work.session(), current_workspace_id(),
+                                  discovery_query(search, platform=platform), limit)
 
 
 @blp.route("/shortlist-optimisations", methods=["POST"], operation_id="optimiseShortlist",

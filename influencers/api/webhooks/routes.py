@@ -12,6 +12,7 @@ from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
 from influencers.api.campaigns.common import check_if_match
+from influencers.api.schemas import Extended
 from influencers.api.webhooks import schemas as s
 from influencers.webhooks import service
 from influencers.webhooks.delivery import policy_of, server_key_of
@@ -23,16 +24,6 @@ REQUIRED_IF_MATCH = [{
     "in": "header", "name": "If-Match", "required": True,
     "description": "The endpoint's current ETag (412 if stale, 428 if missing)", "schema": {"type": "string"},
 }]
-
-
-class _WithSecret:
-    """The endpoint with its secret beside it, for the one response that shows it."""
-
-    def __init__(self, endpoint, secret: str):
-        self._endpoint, self.secret = endpoint, secret
-
-    def __getattr__(self, name):
-        return getattr(self._endpoint, name)
 
 
 def _settings():
@@ -69,7 +60,7 @@ def create_endpoint(body):
         unit_of_work.session(), current_workspace_id(), body, g.principal.key_id,
         policy=policy_of(settings), key=server_key_of(settings))
     blp.set_etag(_etag(endpoint))
-    return _WithSecret(endpoint, secret), 201, {
+    return Extended(endpoint, secret=secret), 201, {
         "Location": f"/v1/webhook-endpoints/{endpoint.id}"}
 
 
@@ -124,7 +115,7 @@ def rotate_secret(webhook_endpoint_id):
     endpoint, secret = service.rotate_secret(unit_of_work.session(), endpoint, endpoint.version,
                                              g.principal.key_id, key=server_key_of(_settings()))
     blp.set_etag(_etag(endpoint))
-    return _WithSecret(endpoint, secret)
+    return Extended(endpoint, secret=secret)
 
 
 @blp.route("/<id:webhook_endpoint_id>/test", methods=["POST"], operation_id="sendWebhookTestEvent",
