@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from influencers.campaigns import money, transitions
 from influencers.campaigns.models import (
-    AuditEvent,
     Campaign,
     CampaignBrief,
     CampaignCreator,
@@ -31,7 +30,7 @@ from influencers.creators.models import Creator
 from influencers.db import utcnow
 from influencers.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from influencers.webhooks import emit
-from influencers.workspaces.models import Workspace
+from influencers.workspaces.models import AuditEvent, Workspace
 
 
 
