@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import msgspec
 import numpy as np
@@ -31,12 +31,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from influencers import row_security
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Stable constraint names, so Alembic migrations can drop/alter them on every backend.
 NAMING_CONVENTION = {
@@ -115,8 +117,24 @@ def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip per checkout): a connection the server dropped fails on first
+    # use, the pool then discards it and every older one, and callers retry once on a fresh
+    # one (``retry_on_disconnect``; the API's views: ``unit_of_work``).
     return create_engine(url, **kwargs)
+
+
+def retry_on_disconnect(func: Callable[[], T]) -> T:
+    """``func()``, called once more if it failed because its database connection was lost.
+
+    ``func`` must be safe to run again: a read, or a transaction of its own (a lost
+    connection's transaction committed nothing).
+    """
+    try:
+        return func()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return func()
 
 
 SQLITE_CACHE_KIB = 64 * 1024

@@ -1,7 +1,7 @@
 """The caller's workspace and its API keys (keys are managed by admins)."""
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -52,4 +52,7 @@ def get_key(key_id):
 @blp.response(200, ApiKeySchema)
 @blp.alt_response(409, description="A key cannot revoke itself")
 def revoke_key(key_id):
-    return service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id, caller_key_id=g.principal.key_id)
+    key = service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id, caller_key_id=g.principal.key_id)
+    # This process refuses the key from the commit on; the others within their revalidation interval.
+    unit_of_work.after_commit(current_app.extensions["influencers.key_cache"].expire)
+    return key
