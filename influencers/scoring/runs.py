@@ -23,14 +23,14 @@ from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_jso
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
-from influencers.overlap.loader import active_scoring_model
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
-from influencers.overlap.sketch_store import store_sketch_batch
+from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.model import DEFAULT_MODEL, FLAGS, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
+from influencers.scoring.model import FLAGS, ScoringModel
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
+from influencers.scoring.sketch_store import store_sketch_batch
 from influencers.webhooks import emit
 from influencers.scoring.store import (
     FLAG_BITS,
@@ -44,42 +44,6 @@ from influencers.scoring.store import (
 
 # Below this many creators the planner does fine without fresh statistics.
 STATISTICS_THRESHOLD = 1000
-
-
-class NoActiveModel(Exception):
-    pass
-
-
-def active_model(session: Session, workspace_id: int) -> ScoringModelVersion:
-    """The workspace's active model; the shipped default is installed on first use, and
-    replaces an earlier shipped default still active (its scores stay stored as history)."""
-    record = session.scalar(
-        select(ScoringModelVersion).where(
-            ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)
-        )
-    )
-    if record is not None and record.source == "shipped" and record.version in PREVIOUS_DEFAULT_VERSIONS:
-        record.is_active = False
-        session.flush()
-        record = None
-    if record is None:
-        record = session.scalar(
-            select(ScoringModelVersion).where(
-                ScoringModelVersion.workspace_id == workspace_id,
-                ScoringModelVersion.version == DEFAULT_MODEL.version,
-            )
-        )
-        if record is None:
-            record = ScoringModelVersion(
-                workspace_id=workspace_id, version=DEFAULT_MODEL.version, source="shipped",
-                description="The shipped default model", parameters=DEFAULT_MODEL.to_dict(),
-                is_active=True, activated_at=utcnow(),
-            )
-            session.add(record)
-        else:
-            record.is_active, record.activated_at = True, utcnow()
-        session.flush()
-    return record
 
 
 def create_run(db: Database, workspace_id: int) -> int:
@@ -394,9 +358,8 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
     if session.get_bind().dialect.name == "postgresql" and session.scalar(text(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")):
         # Explanations (~5 kB each) are compressed as they are stored (TOAST). lz4 takes half
-        # the server time of the default pglz for about the same size (20,000 explanations:
-        # 0.85 s instead of 1.76 s, 60 MB instead of 53 MB). PostgreSQL 14+ built with lz4;
-        # for this transaction only.
+        # the server time of the default pglz for about the same size. PostgreSQL 14+ built
+        # with lz4; for this transaction only.
         session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
     if current:
         session.execute(
@@ -415,7 +378,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
         select(CreatorScore.id, CreatorScore.creator_id).where(CreatorScore.run_id == run_id)).all()
     explanations = rows.explanations
     # Binary COPY on PostgreSQL: the server then takes each ~5 kB text as it is, where text
-    # COPY scans all ~110 MB for escapes (20,000 explanations: 0.35 s instead of 0.5 s).
+    # COPY scans all ~110 MB for escapes.
     bulk_insert(session, CreatorScoreExplanation.__tablename__, ["score_id", "explanation"],
                 ((score_id, explanations[position[creator_id]]) for score_id, creator_id in score_ids),
                 binary_types=["int4", "text"])
@@ -431,8 +394,7 @@ def _lookup_index_rebuilt_if_cheaper(session: Session, new_rows: int):
     still holds (a workspace's first run, or every sample new), drops discovery's lookup
     index for the insert and rebuilds it after, in the same transaction (SQLite DDL is
     transactional: readers keep the old index until the commit). Sorting once costs less
-    than updating the index for each of ~750,000 rows (measured at 20,000 creators: insert
-    3.3 s with the index, 1.4 s + 0.8 s to rebuild it). PostgreSQL's COPY needs no help.
+    than updating the index for each of ~750,000 rows. PostgreSQL's COPY needs no help.
     """
     if session.get_bind().dialect.name != "sqlite" or new_rows < _REBUILD_MIN_ROWS:
         yield

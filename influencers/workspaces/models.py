@@ -1,9 +1,9 @@
-"""Workspaces (one brand or agency), their API keys, and idempotency records."""
+"""Workspaces (one brand or agency), their API keys, idempotency records and audit log."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, JSON
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
@@ -43,6 +43,55 @@ class ApiKey(Base):
     workspace: Mapped[Workspace] = relationship(back_populates="keys")
 
 
+class ApiKeyGeneration(Base):
+    """One row, counting the changes to API keys that a cached authentication must not outlive.
+
+    Database triggers bump it whenever a key's role, secret, prefix, workspace or revocation
+    changes and whenever a key is deleted (a workspace's deletion included), whoever makes
+    the change: the API, the CLI or an operator's SQL. Each server process caches
+    authenticated keys and compares this number with the one its cache was filled at
+    (``influencers.workspaces.key_cache``). It holds no workspace's data.
+    """
+
+    __tablename__ = "api_key_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The columns whose change must end a cached authentication (last_used_at is not one).
+KEY_IDENTITY_COLUMNS = "role, revoked_at, secret_hash, prefix, workspace_id"
+GENERATION_TRIGGERS = {
+    "sqlite": [
+        "INSERT INTO api_key_generation (id, generation) VALUES (1, 0)",
+        f"CREATE TRIGGER api_keys_changed AFTER UPDATE OF {KEY_IDENTITY_COLUMNS} ON api_keys "
+        "BEGIN UPDATE api_key_generation SET generation = generation + 1; END",
+        "CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys "
+        "BEGIN UPDATE api_key_generation SET generation = generation + 1; END",
+    ],
+    "postgresql": [
+        "INSERT INTO api_key_generation (id, generation) VALUES (1, 0)",
+        "CREATE FUNCTION api_key_generation_bump() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN UPDATE api_key_generation SET generation = generation + 1; RETURN NULL; END $$",
+        f"CREATE TRIGGER api_keys_changed AFTER UPDATE OF {KEY_IDENTITY_COLUMNS} OR DELETE ON api_keys "
+        "FOR EACH STATEMENT EXECUTE FUNCTION api_key_generation_bump()",
+    ],
+}
+
+
+def install_generation_triggers(connection) -> None:
+    """The generation's row and its triggers (after both tables exist: the migration and ``create_all``)."""
+    for statement in GENERATION_TRIGGERS.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _after_create(_metadata, connection, tables=(), **_kw):
+    # Once every table exists (create_all: the tests' databases); migrations call it themselves.
+    if ApiKeyGeneration.__table__ in tables:
+        install_generation_triggers(connection)
+
+
 class IdempotencyRecord(Base):
     """The first answer to a creating request sent with an ``Idempotency-Key``.
 
@@ -67,3 +116,24 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str] = mapped_column(Text)
     response_headers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """The workspace's audit log: a state change of an audited object (a campaign, a campaign
+    creator, a deliverable, a webhook endpoint, an erasure): who, when, from, to, why.
+
+    One log for every domain that audits (the table keeps its first user's name)."""
+
+    __tablename__ = "campaign_audit_events"
+    __table_args__ = (Index("ix_campaign_audit_events_object", "workspace_id", "object_type", "object_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(20))  # created | transition
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

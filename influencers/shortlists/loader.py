@@ -26,11 +26,12 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.errors import InvalidInput
 from influencers.overlap.incidence import Incidence, incidence_from_pairs
+from influencers.scoring.active_model import active_scoring_model
 from influencers.scoring.audience import SUSPICIOUS, classify_memberships
 from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
-from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
-from influencers.scoring.store import CreatorScore, ScoringModelVersion
+from influencers.scoring.store import CreatorScore
 
 FAKE_SHARE_SOURCES = {
     "score": "current stored score (fake_follower_share of the creator's latest scoring run)",
@@ -39,14 +40,20 @@ FAKE_SHARE_SOURCES = {
 }
 
 
-class MixedPlatforms(ValueError):
-    """The creators are not all on one platform (overlap needs a shared member id space)."""
+class MixedPlatforms(InvalidInput):
+    """The creators are not all on one platform (overlap needs a shared member id space).
+    ``field``: the input that listed them (None when a stored shortlist holds them)."""
+
+    def __init__(self, platforms, *, field: str | None = "creator_ids"):
+        message = f"creators span platforms {sorted(platforms)}: overlap is computed within one platform"
+        super().__init__(field, message if field else None, message=message)
 
 
-class UnknownCreators(LookupError):
+class UnknownCreators(InvalidInput):
     def __init__(self, ids):
-        super().__init__(f"unknown creators: {sorted(ids)}")
         self.ids = sorted(ids)
+        super().__init__("creator_ids", f"unknown creators: {self.ids[:20]}",
+                         message=f"No creators {self.ids[:20]} in this workspace.")
 
 
 @dataclass
@@ -95,35 +102,6 @@ class AudienceData:
         return mask
 
 
-def active_scoring_model(session: Session, workspace_id: int) -> tuple[ScoringModel, str]:
-    """The workspace's active model (read only: the default when none is installed yet)."""
-    record = session.scalar(select(ScoringModelVersion).where(
-        ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)))
-    if record is None:
-        return DEFAULT_MODEL, DEFAULT_MODEL.version
-    return ScoringModel.from_dict(record.parameters), record.version
-
-
-def authentic_memberships(inputs: ScoringInputs, model: ScoringModel,
-                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """Per sample row of ``inputs``: whether its member counts as authentic, by the rule of
-    :func:`load_audience` (bot-like when any of its rows in the latest samples of the creators
-    of its platform is classified ``suspicious``).
-
-    For callers that hold every latest sample of the workspace in ``inputs`` already (a
-    scoring run building the overlap sketches): the same classification as
-    :func:`load_audience` run platform by platform, without reading the samples again.
-    Rows are classified independently (member profile and the sample's date), so
-    classifying all platforms at once changes nothing; the "any row" rule is applied
-    per (platform, member). ``classified``: ``classify_memberships(inputs, model)`` when the
-    caller has it already.
-    """
-    kind, _code = classify_memberships(inputs, model) if classified is None else classified
-    key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + inputs.platform[inputs.sample_creator]
-    bot_like = np.unique(key[kind == SUSPICIOUS])
-    return ~np.isin(key, bot_like)
-
-
 def _rows(session: Session, stmt) -> list[tuple]:
     return [tuple(r) for r in session.execute(stmt).all()]
 
@@ -157,7 +135,7 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
         raise UnknownCreators(missing)
     platforms = {creators[c][0] for c in ids} | ({platform} if platform else set())
     if len(platforms) > 1:
-        raise MixedPlatforms(f"creators span platforms {sorted(platforms)}: overlap is computed within one platform")
+        raise MixedPlatforms(platforms)
     platform = next(iter(platforms), platform)
     k = len(ids)
     sorted_ids = np.array(sorted(ids), dtype=np.int64)
