@@ -26,6 +26,8 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
 from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -41,7 +43,8 @@ from influencers.creators.models import (
     FollowerSnapshot,
     Post,
 )
-from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
+from influencers.overlap.sketch import member_sketch_keys
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs, coded
 
 
 def _rows(session: Session, stmt, width: int, dtype=object) -> list[np.ndarray]:
@@ -409,66 +412,89 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         reader = columnar_reader(session)
         if reader is not None:  # the connection that reads the members
             reader.execute(reader.sql(raise_work_mem, session.get_bind().dialect))
-    # The latest samples' members, by the ids read before (sent back as one parameter)
-    # rather than by re-deriving the latest samples in a subquery: on PostgreSQL the
-    # (creator, max(sampled_at)) join is estimated at a handful of rows, and everything
-    # planned on top of it (nested loops, a HashAggregate over a million member ids
-    # spilling to disk, an external sort) was the slowest part of the read. With the
-    # ids as a literal array both databases know the set's size.
-    memberships = _rows(
-        session,
-        select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id).where(
-            AudienceSampleMember.sample_id.in_(_id_set(session, samples.ids))
-        ),
-        2, dtype=np.int64,
-    )
-    membership_sample_ids = np.ascontiguousarray(memberships[0])
-    membership_member_ids = np.ascontiguousarray(memberships[1])
-    del memberships
+    membership_sample_ids, membership_member_ids = read_memberships(session, samples.ids)
     # Members by primary key, from the distinct member ids of those memberships
     # (deduplicated here, not by the database: on PostgreSQL the server-side
     # DISTINCT over 4M memberships spilled to disk).
-    member_ids_used = _distinct(membership_member_ids)
-    profile = [AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
-               AudienceMember.has_avatar, AudienceMember.bio_length,
-               _epoch_days(dialect, AudienceMember.created_at), _epoch_days(dialect, AudienceMember.last_post_at),
-               AudienceMember.country, AudienceMember.language, AudienceMember.age_range]
-    members = _rows(
-        session,
-        _members_by_id(session, select(AudienceMember.id, *profile, *(_DETAIL_COLUMNS if details else ()))
-                       .where(AudienceMember.workspace_id == workspace_id), member_ids_used)
-        .order_by(AudienceMember.id),
-        1 + len(profile) + (len(_DETAIL_COLUMNS) if details else 0),
-    )
-    member_ids = _ints(members[0])
-    assert len(member_ids) == len(member_ids_used)
-    fields = {
-        "member_followers": _floats(members[1]),
-        "member_following": _floats(members[2]),
-        "member_posts_count": _floats(members[3]),
-        "member_has_avatar": _bools(members[4]),
-        "member_bio_length": _floats(members[5]),
-        "member_created_at": _epochs(members[6], "D"),
-        "member_last_post_at": _epochs(members[7], "D"),
-        "member_country": _objects(members[8]),
-        "member_language": _objects(members[9]),
-        "member_age_range": _objects(members[10]),
-        # Each membership's creator: its sample's position among the (sorted) sample ids.
-        "sample_creator": samples.creator_position[_positions(samples.ids, membership_sample_ids)],
-        "sample_member": _positions(member_ids, membership_member_ids),
-    }
-    if details:
-        fields.update(_detail_fields(members[11:]))
+    member_ids = _distinct(membership_member_ids)
+    fields = read_members(session, workspace_id, member_ids, _PROFILE + (_DETAILS if details else ()))
+    # Each membership's creator: its sample's position among the (sorted) sample ids.
+    fields["sample_creator"] = samples.creator_position[_positions(samples.ids, membership_sample_ids)]
+    fields["sample_member"] = _positions(member_ids, membership_member_ids)
     return fields, member_ids
 
 
-# What the audience classification does not need: read last by a scoring run's audience worker.
+def read_memberships(session: Session, sample_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (sample id, member id) pairs of ``sample_ids``, as two int64 arrays: the one read of
+    audience sample memberships (scoring runs, their audience worker, overlap reports, sketches).
+
+    By the ids read before (sent back as one parameter) rather than by re-deriving the latest
+    samples in a subquery: on PostgreSQL the (creator, max(sampled_at)) join is estimated at a
+    handful of rows, and everything planned on top of it (nested loops, a HashAggregate over a
+    million member ids spilling to disk, an external sort) was the slowest part of the read.
+    With the ids as a literal array both databases know the set's size.
+    """
+    memberships = _rows(
+        session,
+        select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id).where(
+            AudienceSampleMember.sample_id.in_(_id_set(session, sample_ids))
+        ),
+        2, dtype=np.int64,
+    )
+    return np.ascontiguousarray(_ints(memberships[0])), np.ascontiguousarray(_ints(memberships[1]))
+
+
+# Member columns by ScoringInputs field: what the audience classification reads ...
+_PROFILE = ("followers", "following", "posts_count", "has_avatar", "bio_length", "created_at", "last_post_at",
+            "country", "language", "age_range")
+# ... and what only the shares and sketches use: read last by a scoring run's audience worker.
 # (Language and age range are read with the profile: the default-2 audience signals use them.)
-_DETAIL_COLUMNS = (AudienceMember.gender, AudienceMember.member_key)
+_DETAILS = ("gender", "member_key")
+# Members read per query: the driver's Python objects of one slice are alive at a time, not
+# those of every member of the workspace.
+MEMBER_SLICE = 100_000
 
 
-def _detail_fields(columns: np.ndarray) -> dict[str, np.ndarray]:
-    return {"member_gender": _objects(columns[0]), "member_keys": _objects(columns[1])}
+def _member_column(dialect: str, name: str):
+    column = getattr(AudienceMember, name)
+    return _epoch_days(dialect, column) if name in ("created_at", "last_post_at") else column
+
+
+def _member_field(name: str, values: np.ndarray) -> tuple[str, np.ndarray]:
+    """A member column as read (see :func:`_rows`) -> (``ScoringInputs`` field, typed array)."""
+    if name in ("followers", "following", "posts_count", "bio_length"):
+        return f"member_{name}", _floats(values)
+    if name == "has_avatar":
+        return "member_has_avatar", _bools(values)
+    if name in ("created_at", "last_post_at"):
+        return f"member_{name}", _epochs(values, "D")
+    if name == "member_key":
+        # As the int64 keys the sketches are built from: 8 bytes a member, not a 32-character string.
+        return "member_sketch_keys", member_sketch_keys(_objects(values))
+    return f"member_{name}", coded(_objects(values))
+
+
+def read_members(session: Session, workspace_id: int, member_ids: np.ndarray, columns: tuple[str, ...]
+                 ) -> dict[str, np.ndarray]:
+    """``columns`` (names of ``audience_members`` columns) of ``member_ids`` (ascending, distinct),
+    as ``ScoringInputs`` fields in that order: numbers as floats, dates as datetime64[D],
+    attributes :func:`~influencers.scoring.inputs.coded`, ``member_key`` as sketch keys
+    (``member_sketch_keys``). Read :data:`MEMBER_SLICE` members at a time."""
+    dialect = session.get_bind().dialect.name
+    stmt = select(AudienceMember.id, *(_member_column(dialect, name) for name in columns)).where(
+        AudienceMember.workspace_id == workspace_id)
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, max(len(member_ids), 1), MEMBER_SLICE):
+        wanted = member_ids[start:start + MEMBER_SLICE]
+        rows = _rows(session, _members_by_id(session, stmt, wanted).order_by(AudienceMember.id), 1 + len(columns))
+        if not np.array_equal(_ints(rows[0]), wanted):
+            raise LookupError("audience members changed within one transaction")
+        parts.append(dict(_member_field(name, rows[1 + k]) for k, name in enumerate(columns)))
+        del rows
+    if len(parts) == 1:
+        return parts[0]
+    return {name: (union_categoricals([p[name] for p in parts]) if isinstance(parts[0][name], pd.Categorical)
+                   else np.concatenate([p[name] for p in parts])) for name in parts[0]}
 
 
 def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray,
@@ -476,21 +502,8 @@ def read_member_details(session: Session, workspace_id: int, member_ids: np.ndar
                         ) -> dict[str, np.ndarray]:
     """Detail ``columns`` (of language, gender, age_range, member_key) of ``member_ids``
     (ascending), as ``ScoringInputs`` fields in that order: what ``read_audience(details=False)``
-    left out."""
-    rows = _rows(
-        session,
-        _members_by_id(session, select(AudienceMember.id, *(getattr(AudienceMember, c) for c in columns))
-                       .where(AudienceMember.workspace_id == workspace_id), member_ids)
-        .order_by(AudienceMember.id),
-        1 + len(columns),
-    )
-    if not np.array_equal(_ints(rows[0]), member_ids):
-        raise LookupError("audience members changed within one transaction")
-    return {_DETAIL_FIELDS[c]: _objects(rows[1 + k]) for k, c in enumerate(columns)}
-
-
-_DETAIL_FIELDS = {"language": "member_language", "gender": "member_gender", "age_range": "member_age_range",
-                  "member_key": "member_keys"}
+    left out (see :func:`read_members`)."""
+    return read_members(session, workspace_id, member_ids, tuple(columns))
 
 
 # PostgreSQL work memory for the audience read's sorts (see read_audience).
