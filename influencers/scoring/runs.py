@@ -8,32 +8,34 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
-from sqlalchemy import delete, func, select, text, true, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from influencers.calibration.apply import apply_classifier, load_classifier
 from influencers.columnar import columnar_reads
 from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
-from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_json, json_fragments, utcnow
+from influencers.db import Database, json_fragments, utcnow
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
 from influencers.overlap.loader import active_scoring_model
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
 from influencers.overlap.sketch_store import store_sketch_batch
-from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
+from influencers.scoring.audience_pass import LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.model import DEFAULT_MODEL, FLAGS, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
+from influencers.scoring.model import DEFAULT_MODEL, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
+from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
 from influencers.scoring.store import ScoringModelVersion, ScoringRun
 from influencers.scoring.writes import (
     ExplanationSpool,
+    ScoreRows,
     lock_workspace_scores,
     newer_run_succeeded,
     score_rows,
@@ -137,12 +139,61 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
     progress = report_progress or (lambda _fraction: None)
     if worker_min_creators == FROM_SETTINGS:
         worker_min_creators = scoring_worker_min_creators()
-    timings: dict[str, float] = {}
+    run = _start(db, workspace_id, run_id, worker_min_creators)
+    try:
+        # Millions of acyclic objects (rows, explanation dicts): see influencers.gcpause.
+        with gc_paused(), _audience_worker(run) as worker:
+            inputs, graph = _read(run, worker)
+            progress(0.4)
+            audience = worker if worker is not None else LocalAudiencePass(inputs, run.model, run.sketch_model)
+            with _RunWrite(run, audience, early=worker is not None and not db.is_sqlite) as write:
+                result, rows = _compute(run, inputs, graph, audience, write.spool)
+                progress(0.7)
+                write.finish(result, rows, inputs.creator_ids)
+    except Exception as error:
+        _record_failure(run, error)
+        raise
+    # Not in the stored timings (they are written in the transaction this commits).
+    run.timings["commit_seconds"] = round(time.perf_counter() - write.committing, 3)
+    _refresh_statistics(run, result.n_creators)
+    return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": run.model.version,
+            "superseded": not write.current, **run.timings}
+
+
+@dataclass
+class _Run:
+    """A run being executed: what its phases share."""
+
+    db: Database
+    workspace_id: int
+    run_id: int
+    model: ScoringModel
+    model_version: str
+    classifier: object | None  # a trained version's classifier (influencers.calibration.apply)
+    sketch_model: ScoringModel
+    use_worker: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - started, 3)
+
+
+@dataclass
+class _GraphSignals:
+    centrality: np.ndarray  # PageRank percentile per platform
+    pods: dict              # comment-pod clusters
+
+
+def _start(db: Database, workspace_id: int, run_id: int, worker_min_creators: int | None) -> _Run:
+    """Marks the run running; its model, classifier and sketch model, and whether a worker
+    process computes the audience pass."""
     with db.transaction() as session:
-        run = session.get(ScoringRun, run_id)
-        run.status, run.started_at = "running", utcnow()
-        model_record = session.get(ScoringModelVersion, run.model_id)
-        model = ScoringModel.from_dict(model_record.parameters)
+        record = session.get(ScoringRun, run_id)
+        record.status, record.started_at = "running", utcnow()
+        model_record = session.get(ScoringModelVersion, record.model_id)
         # A trained version's classifier (None for a hand-set one); a changed artefact fails the run.
         classifier = load_classifier(session, model_record.id)
         # The overlap sketches count the members the workspace's active model calls
@@ -151,107 +202,141 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         n_creators = session.scalar(select(func.count()).select_from(Creator).where(
             Creator.workspace_id == workspace_id))
     use_worker = worker_min_creators is not None and n_creators >= worker_min_creators and can_use_worker(db)
-    try:
-        # Millions of acyclic objects (rows, explanation dicts): see influencers.gcpause.
-        with gc_paused(), (AudienceWorker(db, workspace_id, lg_k=DEFAULT_LG_K, seed=DEFAULT_SEED)
-                           if use_worker else nullcontext()) as worker:
-            started = time.perf_counter()
-            with db.transaction(write=False) as session:
-                begin_snapshot(session)
-                if worker is not None:
-                    # Before the run's first read: on SQLite that read starts the shared snapshot.
-                    # The worker adopts it once it has started; the run reads on meanwhile.
-                    worker.start_sharing_snapshot(session, model=model.to_dict(),
-                                                  sketch_model=sketch_model.to_dict())
-                with columnar_reads(session):
-                    inputs = load_inputs(session, workspace_id, audience=worker is None)
-                timings["read_seconds"] = round(time.perf_counter() - started, 3)
-                started = time.perf_counter()
-                # Graph centrality (PageRank percentile per platform) and comment-pod clusters.
-                centrality, pods = scoring_graph_signals(session, workspace_id, inputs.creator_ids,
-                                                         inputs.platform)
-                timings["graph_seconds"] = round(time.perf_counter() - started, 3)
-                if worker is not None:
-                    worker.wait_snapshot_shared()  # the snapshot lives as long as this transaction
-            progress(0.4)
+    return _Run(db, workspace_id, run_id, ScoringModel.from_dict(model_record.parameters), model_record.version,
+                classifier, sketch_model, use_worker)
 
-            # The audience pass: from the worker, part by part as it finishes them, or computed here.
-            audience = worker if worker is not None else LocalAudiencePass(inputs, model, sketch_model)
-            # Scores, audience shares, the overlap sketches of the latest samples and the
-            # run's status land in one transaction: a run that says "succeeded" has all of them.
-            # On PostgreSQL with a worker it begins now, and a thread has the server store the
-            # audience shares as soon as the worker hands them over (they do not depend on the
-            # classification: the worker sends them first), while this thread waits for the
-            # audience types and computes the scores. On SQLite the write transaction holds the
-            # database's only write lock, so it begins once everything is computed.
-            write_early = worker is not None and not db.is_sqlite
-            with ExitStack() as stack:
-                if write_early:
-                    session, current = stack.enter_context(_write_transaction(db, workspace_id, run_id))
-                    shares_written = stack.enter_context(_in_thread(
-                        _write_shares_timed, session, workspace_id, audience.shares, timings, current))
-                started = time.perf_counter()
-                # Engagement and the activity flags first: with a worker, its audience pass is still running.
-                activity = activity_signals(inputs, model, pods)
-                # The explanations' engagement sections depend on the posts only: made (and encoded)
-                # while the worker's audience pass runs, not after it.
-                engagement_sections = json_fragments(engagement_explanations(inputs, activity))
-                waiting = time.perf_counter()
-                audience_result = audience.audience()
-                if worker is not None:
-                    timings["audience_wait_seconds"] = round(time.perf_counter() - waiting, 3)
-                    if not np.array_equal(worker.creator_ids, inputs.creator_ids):
-                        raise AudienceWorkerError("the audience worker read other creators than the run")
-                result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience_result,
-                                        activity=activity)
-                patches = None
-                if classifier is not None:
-                    result, patches = apply_classifier(result, classifier, model_record.version)
-                if worker is None:
-                    audience.precompute()  # not inside the write transaction, which holds the write lock
-                rows = score_rows(workspace_id, run_id, result, engagement_sections, patches,
-                                  spool=stack.enter_context(ExplanationSpool()))
-                timings["compute_seconds"] = round(
-                    time.perf_counter() - started - timings.get("audience_wait_seconds", 0), 3)
-                progress(0.7)
 
-                if write_early:
-                    waiting = time.perf_counter()
-                    shares_written.result()
-                    timings["shares_wait_seconds"] = round(time.perf_counter() - waiting, 3)
-                else:
-                    session, current = stack.enter_context(_write_transaction(db, workspace_id, run_id))
-                started = time.perf_counter()
-                write_scores(session, workspace_id, run_id, rows, current=current)
-                timings["write_scores_seconds"] = round(time.perf_counter() - started, 3)
-                if not write_early:
-                    _write_shares_timed(session, workspace_id, audience.shares, timings, current)
-                timings["write_seconds"] = round(time.perf_counter() - started, 3)
-                started = time.perf_counter()
-                if current:
-                    store_sketch_batch(session, workspace_id, audience.sketches(), inputs.creator_ids)
-                timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
-                timings.update(audience.timings, audience_worker=use_worker)
-                session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
-                    status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
-                    superseded=not current))
-                _announce(session, workspace_id, run_id)
-                committing = time.perf_counter()
-    except Exception as error:
-        with db.transaction() as session:
-            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
-                status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
-            _announce(session, workspace_id, run_id)
-        raise
-    # Not in the stored timings (they are written in the transaction this commits).
-    timings["commit_seconds"] = round(time.perf_counter() - committing, 3)
-    if result.n_creators >= STATISTICS_THRESHOLD:
+def _audience_worker(run: _Run):
+    """The audience pass's worker process (a context manager), or a null context without one."""
+    if not run.use_worker:
+        return nullcontext()
+    return AudienceWorker(run.db, run.workspace_id, lg_k=DEFAULT_LG_K, seed=DEFAULT_SEED)
+
+
+def _read(run: _Run, worker: AudienceWorker | None) -> tuple[ScoringInputs, _GraphSignals]:
+    """The run's inputs (without the audience when a worker reads it) and its graph signals,
+    on one snapshot, which the worker shares."""
+    started = time.perf_counter()
+    with run.db.transaction(write=False) as session:
+        begin_snapshot(session)
+        if worker is not None:
+            # Before the run's first read: on SQLite that read starts the shared snapshot.
+            # The worker adopts it once it has started; the run reads on meanwhile.
+            worker.start_sharing_snapshot(session, model=run.model.to_dict(),
+                                          sketch_model=run.sketch_model.to_dict())
+        with columnar_reads(session):
+            inputs = load_inputs(session, run.workspace_id, audience=worker is None)
+        run.timings["read_seconds"] = round(time.perf_counter() - started, 3)
+        with run.timed("graph_seconds"):
+            centrality, pods = scoring_graph_signals(session, run.workspace_id, inputs.creator_ids, inputs.platform)
+        if worker is not None:
+            worker.wait_snapshot_shared()  # the snapshot lives as long as this transaction
+    return inputs, _GraphSignals(centrality, pods)
+
+
+def _compute(run: _Run, inputs: ScoringInputs, graph: _GraphSignals, audience, spool: ExplanationSpool
+             ) -> tuple[ScoringResult, ScoreRows]:
+    """The scores and their rows (explanations into ``spool``). With a worker, engagement, the
+    activity flags and the explanations' engagement sections are computed while its audience
+    pass still runs."""
+    started = time.perf_counter()
+    activity = activity_signals(inputs, run.model, graph.pods)
+    engagement_sections = json_fragments(engagement_explanations(inputs, activity))
+    waiting = time.perf_counter()
+    audience_result = audience.audience()
+    if run.use_worker:
+        run.timings["audience_wait_seconds"] = round(time.perf_counter() - waiting, 3)
+        if not np.array_equal(audience.creator_ids, inputs.creator_ids):
+            raise AudienceWorkerError("the audience worker read other creators than the run")
+    result = score_creators(inputs, run.model, centrality=graph.centrality, pods=graph.pods,
+                            audience=audience_result, activity=activity)
+    patches = None
+    if run.classifier is not None:
+        result, patches = apply_classifier(result, run.classifier, run.model_version)
+    if not run.use_worker:
+        audience.precompute()  # not inside the write transaction, which holds the write lock
+    rows = score_rows(run.workspace_id, run.run_id, result, engagement_sections, patches, spool=spool)
+    run.timings["compute_seconds"] = round(
+        time.perf_counter() - started - run.timings.get("audience_wait_seconds", 0), 3)
+    return result, rows
+
+
+class _RunWrite:
+    """The run's write: scores, audience shares, the overlap sketches of the latest samples and
+    the run's status land in one transaction, so a run that says "succeeded" has all of them.
+
+    ``early`` (PostgreSQL with a worker): the transaction begins on entering, and a thread has
+    the server store the audience shares as soon as the worker hands them over (they do not
+    depend on the classification: the worker sends them first) while the run computes the
+    scores. Otherwise (SQLite: the write transaction holds the database's only write lock) it
+    begins in :meth:`finish`, once everything is computed.
+    """
+
+    def __init__(self, run: _Run, audience, *, early: bool):
+        self.run, self.audience, self.early = run, audience, early
+        self._stack = ExitStack()
+        self.session: Session | None = None
+        self.current = True
+        self.committing = 0.0
+        self._shares_written: Future | None = None
+        self.spool = self._stack.enter_context(ExplanationSpool())
+
+    def __enter__(self) -> _RunWrite:
+        if self.early:
+            self._begin()
+            self._shares_written = self._stack.enter_context(_in_thread(self._write_shares))
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return self._stack.__exit__(*exc)
+
+    def _begin(self) -> None:
+        self.session, self.current = self._stack.enter_context(
+            _write_transaction(self.run.db, self.run.workspace_id, self.run.run_id))
+
+    def _write_shares(self) -> None:
+        """:func:`write_audience_shares` of the pass's shares when the run is the current one."""
+        if self.current:
+            with self.run.timed("write_shares_seconds"):
+                write_audience_shares(self.session, self.run.workspace_id, self.audience.shares())
+
+    def finish(self, result: ScoringResult, rows: ScoreRows, creator_ids: np.ndarray) -> None:
+        """Writes everything and marks the run succeeded; the transaction commits on leaving."""
+        run, timings = self.run, self.run.timings
+        if self.early:
+            with run.timed("shares_wait_seconds"):
+                self._shares_written.result()
+        else:
+            self._begin()
         started = time.perf_counter()
-        # Discovery plans its searches on these tables' statistics.
-        db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"), vacuum=True)
-        timings["statistics_seconds"] = round(time.perf_counter() - started, 3)
-    return {"run_id": run_id, "creators_scored": result.n_creators, "model_version": model.version,
-            "superseded": not current, **timings}
+        with run.timed("write_scores_seconds"):
+            write_scores(self.session, run.workspace_id, run.run_id, rows, current=self.current)
+        if not self.early:
+            self._write_shares()
+        timings["write_seconds"] = round(time.perf_counter() - started, 3)
+        with run.timed("sketch_seconds"):
+            if self.current:
+                store_sketch_batch(self.session, run.workspace_id, self.audience.sketches(), creator_ids)
+        timings.update(self.audience.timings, audience_worker=run.use_worker)
+        self.session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
+            status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
+            superseded=not self.current))
+        _announce(self.session, run.workspace_id, run.run_id)
+        self.committing = time.perf_counter()
+
+
+def _record_failure(run: _Run, error: Exception) -> None:
+    with run.db.transaction() as session:
+        session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
+            status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+        _announce(session, run.workspace_id, run.run_id)
+
+
+def _refresh_statistics(run: _Run, n_creators: int) -> None:
+    """Discovery plans its searches on these tables' statistics."""
+    if n_creators >= STATISTICS_THRESHOLD:
+        with run.timed("statistics_seconds"):
+            run.db.refresh_statistics(("creator_scores", "audience_shares", "audience_sketches"), vacuum=True)
 
 
 def _announce(session: Session, workspace_id: int, run_id: int) -> None:
@@ -279,15 +364,6 @@ def _write_transaction(db: Database, workspace_id: int, run_id: int) -> Iterator
         # run's scores are the current ones, whichever finishes last. An older run
         # finishing after a newer one keeps its scores as history only.
         yield session, not newer_run_succeeded(session, workspace_id, run_id)
-
-
-def _write_shares_timed(session: Session, workspace_id: int, shares: Callable[[], AudienceShares],
-                        timings: dict[str, float], current: bool) -> None:
-    """:func:`write_audience_shares` of ``shares()`` when the run is the current one; its time in ``timings``."""
-    if current:
-        started = time.perf_counter()
-        write_audience_shares(session, workspace_id, shares())
-        timings["write_shares_seconds"] = round(time.perf_counter() - started, 3)
 
 
 @contextmanager
