@@ -169,7 +169,7 @@ def _utc(values, unit: str) -> np.ndarray:
     return np.array(values, dtype="datetime64[us]").astype(f"datetime64[{unit}]")
 
 
-def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Positions in ``sorted_ids`` (ascending, unique) of ``ids`` (each one of them).
 
     A lookup table indexed by id when the ids span a range not much larger than
@@ -186,7 +186,7 @@ def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return table[ids - low]
 
 
-def _distinct(ids: np.ndarray) -> np.ndarray:
+def distinct_ids(ids: np.ndarray) -> np.ndarray:
     """``np.unique(ids)``, through a presence mask over the ids' range when it is small
     (no sort of millions of ids)."""
     if not len(ids):
@@ -275,7 +275,7 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
         .order_by(CreatorCategory.creator_id, CreatorCategory.category),
         2,
     )
-    category_creator = _positions(creator_ids, _ints(categories[0]))
+    category_creator = positions(creator_ids, _ints(categories[0]))
     category_name = _objects(categories[1])
     niche = np.full(len(creator_ids), None, dtype=object)
     if len(category_creator):
@@ -329,22 +329,22 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
         3,
     )
     return {
-        "feature_source": _positions(creator_ids, _ints(feature_edges[0])),
-        "feature_target": _positions(creator_ids, _ints(feature_edges[1])),
+        "feature_source": positions(creator_ids, _ints(feature_edges[0])),
+        "feature_target": positions(creator_ids, _ints(feature_edges[1])),
         "feature_date": _epochs(feature_edges[2], "D"),
-        "post_creator": _positions(creator_ids, _ints(posts[0])),
+        "post_creator": positions(creator_ids, _ints(posts[0])),
         "post_published_at": _epochs(posts[1], "s"),
         "post_likes": _floats(posts[2]),
         "post_comments": _floats(posts[3]),
         "post_views": _floats(posts[4]),
         "post_is_contest": _bools(posts[5]),
         "post_external_id": _objects(posts[6]),
-        "snapshot_creator": _positions(creator_ids, _ints(snapshots[0])),
+        "snapshot_creator": positions(creator_ids, _ints(snapshots[0])),
         "snapshot_date": _epochs(snapshots[1], "D"),
         "snapshot_followers": _floats(snapshots[2]),
         "snapshot_following": _floats(snapshots[3]),
-        "comment_source": _positions(creator_ids, _ints(comment_edges[0])),
-        "comment_target": _positions(creator_ids, _ints(comment_edges[1])),
+        "comment_source": positions(creator_ids, _ints(comment_edges[0])),
+        "comment_target": positions(creator_ids, _ints(comment_edges[1])),
         "comment_weight": _floats(comment_edges[2]),
     }
 
@@ -376,7 +376,7 @@ def read_latest_samples(session: Session, scope, creator_ids: np.ndarray) -> Lat
         3,
     )
     ids = _ints(samples[0])
-    creator_position = _positions(creator_ids, _ints(samples[1]))
+    creator_position = positions(creator_ids, _ints(samples[1]))
     sample_date = np.full(len(creator_ids), np.datetime64("NaT", "D"))
     sample_id = np.full(len(creator_ids), -1, dtype=np.int64)
     if len(ids):
@@ -416,11 +416,11 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
     # Members by primary key, from the distinct member ids of those memberships
     # (deduplicated here, not by the database: on PostgreSQL the server-side
     # DISTINCT over 4M memberships spilled to disk).
-    member_ids = _distinct(membership_member_ids)
+    member_ids = distinct_ids(membership_member_ids)
     fields = read_members(session, workspace_id, member_ids, _PROFILE + (_DETAILS if details else ()))
     # Each membership's creator: its sample's position among the (sorted) sample ids.
-    fields["sample_creator"] = samples.creator_position[_positions(samples.ids, membership_sample_ids)]
-    fields["sample_member"] = _positions(member_ids, membership_member_ids)
+    fields["sample_creator"] = samples.creator_position[positions(samples.ids, membership_sample_ids)]
+    fields["sample_member"] = positions(member_ids, membership_member_ids)
     return fields, member_ids
 
 
@@ -437,7 +437,7 @@ def read_memberships(session: Session, sample_ids: np.ndarray) -> tuple[np.ndarr
     memberships = _rows(
         session,
         select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id).where(
-            AudienceSampleMember.sample_id.in_(_id_set(session, sample_ids))
+            AudienceSampleMember.sample_id.in_(id_set(session, sample_ids))
         ),
         2, dtype=np.int64,
     )
@@ -519,12 +519,12 @@ def _members_by_id(session: Session, stmt, member_ids: np.ndarray):
     server time of the join, which can take the ids as they are since they are distinct.
     """
     if session.get_bind().dialect.name == "sqlite":
-        return stmt.where(AudienceMember.id.in_(_id_set(session, member_ids)))
-    wanted = _id_set(session, member_ids).subquery("wanted")
+        return stmt.where(AudienceMember.id.in_(id_set(session, member_ids)))
+    wanted = id_set(session, member_ids).subquery("wanted")
     return stmt.join(wanted, list(wanted.c)[0] == AudienceMember.id)
 
 
-def _id_set(session: Session, ids: np.ndarray):
+def id_set(session: Session, ids: np.ndarray):
     """A one-column subquery of ``ids`` (integers), bound as one text parameter.
 
     SQLite: ``SELECT value FROM json_each('[1,2,...]')``; PostgreSQL:
