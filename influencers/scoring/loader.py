@@ -24,6 +24,7 @@ import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,55 @@ def _rows(session: Session, stmt, width: int, dtype=object) -> list[np.ndarray]:
 
 
 _CHUNK_ROWS = 65_536
+
+
+# Values per chunk of :func:`_converted`: the driver's Python objects of one chunk are a few MB.
+_CHUNK_VALUES = 1 << 17
+
+
+def _converted(session: Session, stmt, converters: tuple) -> list[np.ndarray]:
+    """The statement's result as one typed array per column, ``converters[j]`` making column
+    ``j``'s from what :func:`_rows` gives (:func:`_ints`, :func:`_floats`, ...).
+
+    Without a columnar reader the rows are converted chunk by chunk as the cursor streams
+    them: one chunk of the driver's Python objects (a float, an int, a str per value) is
+    alive at a time, not one per value of the whole result, which was the peak of a run's
+    memory.
+    """
+    width = len(converters)
+    if columnar_reader(session) is not None:
+        return [convert(column) for convert, column in zip(converters, _rows(session, stmt, width))]
+    result = session.connection().execute(stmt)
+    cursor = result.cursor
+    parts: list[list[np.ndarray]] = []
+    try:
+        while chunk := cursor.fetchmany(max(_CHUNK_VALUES // width, 1)):
+            table = np.fromiter(itertools.chain.from_iterable(chunk), dtype=object,
+                                count=len(chunk) * width).reshape(-1, width)
+            del chunk
+            parts.append([convert(table[:, j]) for j, convert in enumerate(converters)])
+    finally:
+        result.close()
+    if not parts:
+        empty = np.zeros(0, dtype=object)
+        return [convert(empty) for convert in converters]
+    return [_concatenate([part[j] for part in parts]) for j in range(width)]
+
+
+def _concatenate(parts: list) -> np.ndarray | pd.Categorical:
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], pd.Categorical):
+        return union_categoricals(parts)
+    return np.concatenate(parts)
+
+
+def _seconds(column: np.ndarray) -> np.ndarray:
+    return _epochs(column, "s")
+
+
+def _day_numbers(column: np.ndarray) -> np.ndarray:
+    return _epochs(column, "D")
 
 
 def _ints(column: np.ndarray) -> np.ndarray:
@@ -300,52 +350,52 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
 def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.ndarray) -> dict[str, np.ndarray]:
     """Posts, daily follower snapshots and ``comments`` edges of the creators in ``scope``."""
     dialect = session.get_bind().dialect.name
-    posts = _rows(
+    posts = _converted(
         session,
         select(Post.creator_id, _epoch_seconds(dialect, Post.published_at), Post.likes, Post.comments, Post.views,
                Post.is_contest, Post.external_id).where(Post.creator_id.in_(scope)),
-        7,
+        (_ints, _seconds, _floats, _floats, _floats, _bools, _objects),
     )
-    snapshots = _rows(
+    snapshots = _converted(
         session,
         select(FollowerSnapshot.creator_id, _epoch_days(dialect, FollowerSnapshot.date), FollowerSnapshot.followers,
                FollowerSnapshot.following).where(FollowerSnapshot.creator_id.in_(scope)),
-        4,
+        (_ints, _day_numbers, _floats, _floats),
     )
-    comment_edges = _rows(
+    comment_edges = _converted(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, CreatorEdge.weight).where(
             CreatorEdge.workspace_id == workspace_id, CreatorEdge.kind == "comments",
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
-        3,
+        (_ints, _ints, _floats),
     )
     # A creator featuring another (mentions / collaborates, dated): explains a follower jump.
-    feature_edges = _rows(
+    feature_edges = _converted(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, _epoch_days(dialect, CreatorEdge.observed_at)).where(
             CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions", CreatorEdge.kind == "collaborates"),
             CreatorEdge.observed_at.is_not(None),
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
-        3,
+        (_ints, _ints, _day_numbers),
     )
     return {
-        "feature_source": positions(creator_ids, _ints(feature_edges[0])),
-        "feature_target": positions(creator_ids, _ints(feature_edges[1])),
-        "feature_date": _epochs(feature_edges[2], "D"),
-        "post_creator": positions(creator_ids, _ints(posts[0])),
-        "post_published_at": _epochs(posts[1], "s"),
-        "post_likes": _floats(posts[2]),
-        "post_comments": _floats(posts[3]),
-        "post_views": _floats(posts[4]),
-        "post_is_contest": _bools(posts[5]),
-        "post_external_id": _objects(posts[6]),
-        "snapshot_creator": positions(creator_ids, _ints(snapshots[0])),
-        "snapshot_date": _epochs(snapshots[1], "D"),
-        "snapshot_followers": _floats(snapshots[2]),
-        "snapshot_following": _floats(snapshots[3]),
-        "comment_source": positions(creator_ids, _ints(comment_edges[0])),
-        "comment_target": positions(creator_ids, _ints(comment_edges[1])),
-        "comment_weight": _floats(comment_edges[2]),
+        "feature_source": positions(creator_ids, feature_edges[0]),
+        "feature_target": positions(creator_ids, feature_edges[1]),
+        "feature_date": feature_edges[2],
+        "post_creator": positions(creator_ids, posts[0]),
+        "post_published_at": posts[1],
+        "post_likes": posts[2],
+        "post_comments": posts[3],
+        "post_views": posts[4],
+        "post_is_contest": posts[5],
+        "post_external_id": posts[6],
+        "snapshot_creator": positions(creator_ids, snapshots[0]),
+        "snapshot_date": snapshots[1],
+        "snapshot_followers": snapshots[2],
+        "snapshot_following": snapshots[3],
+        "comment_source": positions(creator_ids, comment_edges[0]),
+        "comment_target": positions(creator_ids, comment_edges[1]),
+        "comment_weight": comment_edges[2],
     }
 
 
@@ -460,18 +510,18 @@ def _member_column(dialect: str, name: str):
     return _epoch_days(dialect, column) if name in ("created_at", "last_post_at") else column
 
 
-def _member_field(name: str, values: np.ndarray) -> tuple[str, np.ndarray]:
-    """A member column as read (see :func:`_rows`) -> (``ScoringInputs`` field, typed array)."""
+def _member_field(name: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """A member column's ``ScoringInputs`` field and its converter (see :func:`_converted`)."""
     if name in ("followers", "following", "posts_count", "bio_length"):
-        return f"member_{name}", _floats(values)
+        return f"member_{name}", _floats
     if name == "has_avatar":
-        return "member_has_avatar", _bools(values)
+        return "member_has_avatar", _bools
     if name in ("created_at", "last_post_at"):
-        return f"member_{name}", _epochs(values, "D")
+        return f"member_{name}", _day_numbers
     if name == "member_key":
         # As the int64 keys the sketches are built from: 8 bytes a member, not a 32-character string.
-        return "member_sketch_keys", member_sketch_keys(_objects(values))
-    return f"member_{name}", coded(_objects(values))
+        return "member_sketch_keys", lambda values: member_sketch_keys(_objects(values))
+    return f"member_{name}", lambda values: coded(_objects(values))
 
 
 def read_members(session: Session, workspace_id: int, member_ids: np.ndarray, columns: tuple[str, ...]
@@ -483,18 +533,16 @@ def read_members(session: Session, workspace_id: int, member_ids: np.ndarray, co
     dialect = session.get_bind().dialect.name
     stmt = select(AudienceMember.id, *(_member_column(dialect, name) for name in columns)).where(
         AudienceMember.workspace_id == workspace_id)
-    parts: list[dict[str, np.ndarray]] = []
+    names, converters = zip(*(_member_field(name) for name in columns)) if columns else ((), ())
+    parts: list[list[np.ndarray]] = []
     for start in range(0, max(len(member_ids), 1), MEMBER_SLICE):
         wanted = member_ids[start:start + MEMBER_SLICE]
-        rows = _rows(session, _members_by_id(session, stmt, wanted).order_by(AudienceMember.id), 1 + len(columns))
-        if not np.array_equal(_ints(rows[0]), wanted):
+        ids, *values = _converted(session, _members_by_id(session, stmt, wanted).order_by(AudienceMember.id),
+                                  (_ints, *converters))
+        if not np.array_equal(ids, wanted):
             raise LookupError("audience members changed within one transaction")
-        parts.append(dict(_member_field(name, rows[1 + k]) for k, name in enumerate(columns)))
-        del rows
-    if len(parts) == 1:
-        return parts[0]
-    return {name: (union_categoricals([p[name] for p in parts]) if isinstance(parts[0][name], pd.Categorical)
-                   else np.concatenate([p[name] for p in parts])) for name in parts[0]}
+        parts.append(values)
+    return {name: _concatenate([part[k] for part in parts]) for k, name in enumerate(names)}
 
 
 def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray,
