@@ -28,7 +28,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -118,7 +117,11 @@ def _concatenate(parts: list) -> np.ndarray | pd.Categorical:
     if len(parts) == 1:
         return parts[0]
     if isinstance(parts[0], pd.Categorical):
-        return union_categoricals(parts)
+        # Re-coded into the union of the parts' values (union_categoricals refuses parts whose
+        # values have different dtypes, e.g. a part with no known value at all).
+        distinct = pd.Index(pd.unique(np.concatenate([np.asarray(p.categories, dtype=object) for p in parts])))
+        codes = [np.append(distinct.get_indexer(np.asarray(p.categories, dtype=object)), -1)[p.codes] for p in parts]
+        return pd.Categorical.from_codes(np.concatenate(codes), categories=distinct)
     return np.concatenate(parts)
 
 

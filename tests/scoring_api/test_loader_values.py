@@ -82,3 +82,25 @@ def test_loaded_inputs_equal_the_imported_values(api, database, columnar):
         stored_keys = session.scalars(select(AudienceMember.member_key).order_by(AudienceMember.id)).all()
     assert inputs.member_sketch_keys.dtype == np.int64
     assert inputs.member_sketch_keys.tolist() == member_sketch_keys(stored_keys).tolist()
+
+
+def test_members_read_in_slices_and_chunks_give_the_same_inputs(api, database, monkeypatch):
+    """The loader reads members a slice of ids at a time and converts every read chunk by chunk
+    (bounded memory); one member per slice and one value per chunk -- a slice without any known
+    country among them -- gives the very inputs of one read."""
+    from dataclasses import fields
+
+    from influencers.scoring import loader
+
+    import_records(api, _records())
+    with database.transaction(write=False) as session:
+        whole = load_inputs(session, api.workspace_id)
+    monkeypatch.setattr(loader, "MEMBER_SLICE", 1)
+    monkeypatch.setattr(loader, "_CHUNK_VALUES", 1)
+    with database.transaction(write=False) as session:
+        sliced = load_inputs(session, api.workspace_id)
+    for field in fields(whole):
+        a, b = getattr(whole, field.name), getattr(sliced, field.name)
+        if isinstance(a, pd.Categorical):
+            a, b = ([None if pd.isna(v) else v for v in values] for values in (a, b))
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=field.name)
