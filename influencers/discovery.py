@@ -21,7 +21,7 @@ from influencers.brands.discovery import brand_filters
 from influencers.creators.models import Creator
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
 from influencers.scoring.attributes import attribute_code, dimension_codes
-from influencers.scoring.store import FLAG_BITS, LOOKUP_MIN_SHARE, AudienceShare, CreatorScore
+from influencers.scoring.store import FLAG_BITS, LOOKUP_MIN_SHARE, AudienceShare, CreatorScore, CreatorScoreExplanation
 
 SORTABLE = {
     "score": CreatorScore.score,
@@ -192,6 +192,21 @@ def current_score(session: Session, workspace_id: int, creator_id: int) -> Creat
             CreatorScore.is_current == true(),
         )
     )
+
+
+def score_with_explanation(session: Session, workspace_id: int, creator_id: int
+                           ) -> tuple[bool, CreatorScore | None, dict | None]:
+    """(whether the workspace has the creator, its current score, that score's explanation), in one statement."""
+    row = session.execute(
+        select(Creator.id, CreatorScore, CreatorScoreExplanation.explanation)
+        .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true())
+                   & (CreatorScore.workspace_id == workspace_id))
+        .outerjoin(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
+        .where(Creator.id == creator_id, Creator.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        return False, None, None
+    return True, row[1], row[2]
 
 
 LOOKALIKE_FEATURES = ("log_followers", "engagement_rate", "authenticity", "fake_follower_share", "reachable_share")

@@ -31,7 +31,7 @@ from influencers.scoring import runs
 from influencers.brands.discovery import growth_for
 from influencers.brands.reports import creator_brand_history
 from influencers.discovery import AudienceCondition, DiscoveryQuery
-from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringModelVersion, ScoringRun
+from influencers.scoring.store import CreatorScore, ScoringModelVersion, ScoringRun
 
 blp = Blueprint("scoring", __name__, url_prefix="/v1", description="Scores, scoring runs, discovery and lookalikes")
 
@@ -155,14 +155,15 @@ def get_job(job_id):
 @requires("read")
 @blp.response(200, CreatorScoreSchema)
 def get_creator_score(creator_id):
-    _creator_or_404(creator_id)
-    score = discovery.current_score(unit_of_work.session(), current_workspace_id(), creator_id)
+    found, score, explanation = discovery.score_with_explanation(unit_of_work.session(), current_workspace_id(),
+                                                                 creator_id)
+    if not found:
+        abort(404, message=f"No creator {creator_id} in this workspace.")
     if score is None:
         abort(404, message=f"Creator {creator_id} has not been scored yet: start a scoring run.")
-    explanation = unit_of_work.session().get(CreatorScoreExplanation, score.id)
     context = {"note": "Context for the reader, not part of the score",
                "brand_history": creator_brand_history(unit_of_work.session(), current_workspace_id(), creator_id)}
-    return {"creator_id": creator_id, "summary": summary(score), "explanation": explanation.explanation,
+    return {"creator_id": creator_id, "summary": summary(score), "explanation": explanation,
             "context": context}
 
 
