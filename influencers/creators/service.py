@@ -24,15 +24,15 @@ from influencers.creators.models import (
     normalise_handle,
 )
 from influencers.db import utcnow
+from influencers.errors import Conflict, NotFound, StaleVersion
 from influencers.scoring.store import AudienceShare
 
 
-class CreatorExists(Exception):
-    pass
+class CreatorExists(Conflict):
+    """A creator with this platform and handle exists in the workspace."""
 
-
-class StaleVersion(Exception):
-    """The row changed since the caller read it (its version moved on)."""
+    def __init__(self, platform_handle: str):
+        super().__init__(f"Creator {platform_handle} already exists in this workspace.")
 
 
 SORTABLE_COLUMNS = {
@@ -100,8 +100,17 @@ def list_creators_select(workspace_id: int, filters: CreatorFilters) -> Select:
     return order_by_sort(stmt, filters.sort, SORTABLE_COLUMNS)
 
 
-def get_creator(session: Session, workspace_id: int, creator_id: int) -> Creator | None:
+def find_creator(session: Session, workspace_id: int, creator_id: int) -> Creator | None:
     return session.scalar(select(Creator).where(Creator.id == creator_id, Creator.workspace_id == workspace_id))
+
+
+def get_creator(session: Session, workspace_id: int, creator_id: int, *, field: str | None = None) -> Creator:
+    """The workspace's creator; NotFound otherwise (``field``: the input that named it)."""
+    creator = find_creator(session, workspace_id, creator_id)
+    if creator is None:
+        raise NotFound(f"No creator {creator_id} in this workspace.", field=field,
+                       reason="no such creator in this workspace")
+    return creator
 
 
 def _normalise_profile(values: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +170,7 @@ def update_creator(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StaleVersion(creator_id)
+        raise StaleVersion.of("creator")
     if categories is not None:
         _set_categories(session, creator_id, categories)
     creator = get_creator(session, workspace_id, creator_id)
@@ -177,7 +186,7 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
     current = select(Creator.id).where(
         Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
     if session.scalar(current.with_for_update()) is None:
-        raise StaleVersion(creator_id)
+        raise StaleVersion.of("creator")
     forget_creator(session, workspace_id, creator_id, key_id=key_id)
     # After locking the creator's row: a scoring run writing this creator's shares holds a
     # lock on it until it commits, so by now its rows are visible to this statement
@@ -191,7 +200,7 @@ def delete_creator(session: Session, workspace_id: int, creator_id: int, expecte
         )
     )
     if result.rowcount != 1:
-        raise StaleVersion(creator_id)
+        raise StaleVersion.of("creator")
 
 
 def posts_select(creator_id: int, mentions_brand_id: int | None = None, sponsored: bool | None = None) -> Select:
