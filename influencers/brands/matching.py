@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+import msgspec
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -41,6 +43,8 @@ _MENTION = re.compile(r"@([\w.\-]+)")
 # Every ASCII byte to itself lower-cased if it is a word character (``\w``), else to a space.
 _ASCII_WORDS = bytes(b + 32 if 65 <= b <= 90 else b if chr(b).isalnum() and b < 128 or b == 95 else 32
                      for b in range(256))
+_MEMO_SIZE = 100_000  # distinct JSON lists remembered (then forgotten at once)
+_decode = msgspec.json.Decoder().decode
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
 
@@ -141,35 +145,43 @@ class Matcher:
         self._first_words = frozenset(w.encode() for w in firsts if w.isascii())
         # A handle without any word character ("@-") is found in a caption by its "@" alone.
         self._wordless_handle = any(not w for w in handle_words)
-        self._folded_tags: dict[str, str] = {}
-        self._folded_handles: dict[str, str] = {}
+        self._tag_lists: dict[str, bool] = {}
+        self._mention_lists: dict[tuple[str, str], bool] = {}
 
-    def _listed_terms_indexed(self, platform: str, hashtags: list | None, mentions: list | None) -> bool:
-        """Whether a listed hashtag or mention is one of the indexed terms (folded forms memoised:
-        the same tags recur across posts)."""
+    def _listed_terms_indexed(self, platform: str, hashtags: list | str | None, mentions: list | str | None
+                              ) -> bool:
+        """Whether a listed hashtag or mention is one of the indexed terms. A list may come as its
+        JSON text (as stored): the answer is memoised per text, since the same lists recur."""
         if hashtags and self.hashtags:
-            cache = self._folded_tags
-            for tag in hashtags:
-                if isinstance(tag, str):
-                    folded = cache.get(tag)
-                    if folded is None:
-                        folded = cache[tag] = fold_hashtag(tag)
-                    if folded in self.hashtags:
-                        return True
+            if isinstance(hashtags, str):
+                hit = self._tag_lists.get(hashtags)
+                if hit is None:
+                    hit = self._tag_lists[hashtags] = self._listed_terms_indexed(platform, _decode(hashtags), None)
+                    self._bound(self._tag_lists)
+                if hit:
+                    return True
+            elif any(isinstance(t, str) and fold_hashtag(t) in self.hashtags for t in hashtags):
+                return True
         if mentions and self.has_handles:
-            cache = self._folded_handles
-            for handle in mentions:
-                if isinstance(handle, str):
-                    folded = cache.get(handle)
-                    if folded is None:
-                        folded = cache[handle] = fold_handle(handle)
-                    if (platform, folded) in self.handles:
-                        return True
+            if isinstance(mentions, str):
+                key = (platform, mentions)
+                hit = self._mention_lists.get(key)
+                if hit is None:
+                    hit = self._mention_lists[key] = self._listed_terms_indexed(platform, None, _decode(mentions))
+                    self._bound(self._mention_lists)
+                return hit
+            return any(isinstance(m, str) and (platform, fold_handle(m)) in self.handles for m in mentions)
         return False
 
-    def cannot_match(self, platform: str, caption: str | None, hashtags: list | None, mentions: list | None
-                     ) -> bool:
-        """True when the post surely mentions no brand (False: :meth:`match_parts` decides)."""
+    @staticmethod
+    def _bound(cache: dict) -> None:
+        if len(cache) > _MEMO_SIZE:
+            cache.clear()
+
+    def cannot_match(self, platform: str, caption: str | None, hashtags: list | str | None,
+                     mentions: list | str | None) -> bool:
+        """True when the post surely mentions no brand (False: :meth:`match_parts` decides).
+        ``hashtags`` and ``mentions``: lists, or their JSON text as stored (decoded only if needed)."""
         if caption:
             if not caption.isascii() or (self._wordless_handle and "@" in caption):
                 return False
