@@ -47,7 +47,7 @@ from benchmarks.common import Target, remove_workdir  # noqa: E402
 from influencers.creators.service import CreatorFilters  # noqa: E402
 from influencers.db import Database  # noqa: E402
 from influencers.scoring.attributes import attribute_code  # noqa: E402
-from influencers.scoring.discovery import (  # noqa: E402
+from influencers.discovery import (  # noqa: E402
     AudienceCondition,
     DiscoveryQuery,
     discovery_select,

@@ -5,7 +5,7 @@ from influencers.creators.models import *  # noqa: F401,F403
 from influencers.jobs.models import *  # noqa: F401,F403
 from influencers.scoring.store import *  # noqa: F401,F403
 from influencers.campaigns.models import *  # noqa: F401,F403
-from influencers.overlap.models import *  # noqa: F401,F403
+from influencers.shortlists.models import *  # noqa: F401,F403
 from influencers.calibration.models import *  # noqa: F401,F403
 from influencers.brands.models import *  # noqa: F401,F403
 from influencers.webhooks.models import *  # noqa: F401,F403

@@ -112,7 +112,7 @@ from influencers.imports.records import (
     too_long,
     unstorable_text,
 )
-from influencers.scoring.inputs import detect_contests
+from influencers.creators.contests import detect_contests
 
 __all__ = ["ImportReport", "run_import", "KINDS", "DEFAULT_CHUNK_SIZE", "DEFAULT_CHUNK_BYTES"]
 

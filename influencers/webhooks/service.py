@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from influencers.campaigns.models import AuditEvent
+from influencers.workspaces.models import AuditEvent
 from influencers.db import utcnow
 from influencers.webhooks import signing
 from influencers.webhooks.events import EVENT_TYPES, TEST_EVENT, create_delivery, store_event

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
-from influencers.overlap.models import AudienceSketchRecord
+from influencers.scoring.store import AudienceSketchRecord
 from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
-from influencers.overlap.sketch_store import build_sketches
+from influencers.shortlists.sketches import build_sketches
 from influencers.jobs.models import Job
 from tests.overlap_api.conftest import creator_ids, import_records, member
 from tests.scoring_api.conftest import run_scoring as start_and_wait

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
-from influencers.overlap.models import AudienceSketchRecord
+from influencers.scoring.store import AudienceSketchRecord
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring import runs

@@ -18,8 +18,10 @@ from influencers.api.creators.schemas import (
     SnapshotSchema,
 )
 from influencers.brands import service as brands
+from influencers.brands.discovery import posts_select
 from influencers.creators import service
 from influencers.creators.service import CreatorFilters
+from influencers.privacy import service as privacy
 
 blp = Blueprint("creators", __name__, url_prefix="/v1/creators", description="Creator profiles and their data")
 
@@ -77,7 +79,7 @@ def update_creator(changes, creator_id):
 def delete_creator(creator_id):
     creator = service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     blp.check_etag(etag_of("creator", creator.id, creator.version))
-    service.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
+    privacy.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
                            key_id=g.principal.key_id)
 
 
@@ -95,7 +97,7 @@ def list_posts(creator_id, mention=None, sponsored=None):
             message = f"no brand named {mention!r}: define it (POST /v1/brands) to find the posts mentioning it"
             abort(422, message=message, errors={"query": {"mention": [message]}})
         brand_id = brand.id
-    return Listing(unit_of_work.session(), service.posts_select(creator_id, brand_id, sponsored))
+    return Listing(unit_of_work.session(), posts_select(creator_id, brand_id, sponsored))
 
 
 @blp.route("/<id:creator_id>/snapshots", methods=["GET"], operation_id="listCreatorSnapshots", summary="List a creator's daily follower snapshots, newest first")

@@ -15,7 +15,7 @@ from influencers.api.schemas import QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS
 from influencers.jobs.models import JOB_STATUSES
 from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_code
-from influencers.scoring.discovery import SORTABLE
+from influencers.discovery import SORTABLE
 from influencers.scoring.model import FLAGS
 
 
