@@ -13,15 +13,18 @@ import json
 
 from flask import current_app, g, request
 from flask_smorest import abort
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from influencers import row_security
 from influencers.api.auth import check_permission
 from influencers.db import utcnow
 from influencers.workspaces.models import IdempotencyRecord
-from influencers.workspaces.service import purge_expired_idempotency_records
+from influencers.workspaces.service import (
+    find_idempotency_record,
+    purge_expired_idempotency_records,
+    save_idempotency_record,
+)
 
 REPLAYED_HEADERS = ("ETag", "Location", "Content-Type")
 MAX_KEY_LENGTH = 255
@@ -86,13 +89,7 @@ def _expiry_cutoff() -> dt.datetime:
 
 def _find_record(db_session: Session, key: str) -> IdempotencyRecord | None:
     """The calling API key's unexpired record for ``key`` (another key's never replays)."""
-    return db_session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == g.principal.key_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at >= _expiry_cutoff(),
-        )
-    )
+    return find_idempotency_record(db_session, g.principal.key_id, key, _expiry_cutoff())
 
 
 def _redacted(body: str, fields: tuple[str, ...]) -> str:
@@ -106,8 +103,8 @@ def _redacted(body: str, fields: tuple[str, ...]) -> str:
     return json.dumps(document)
 
 
-def _record_for(key: str, response, redact: tuple[str, ...]) -> IdempotencyRecord:
-    return IdempotencyRecord(
+def _record_for(key: str, response, redact: tuple[str, ...]) -> dict:
+    return dict(
         workspace_id=g.principal.workspace_id,
         api_key_id=g.principal.key_id,
         key=key,
@@ -118,6 +115,24 @@ def _record_for(key: str, response, redact: tuple[str, ...]) -> IdempotencyRecor
         response_body=_redacted(response.get_data(as_text=True), redact),
         response_headers={h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers},
     )
+
+
+def _run_reconnecting(func, args, kwargs):
+    """``func(*args, **kwargs)``, run once more on a fresh session if the database connection was lost.
+
+    No connection is pinged before use (that is a round trip per request). A connection the
+    server dropped (a restart, an idle timeout, a failover) fails on its first statement
+    instead; SQLAlchemy then discards it and every connection older than it, and the lost
+    transaction committed nothing, so the view runs again on a new connection.
+    """
+    try:
+        return func(*args, **kwargs)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        close_session()
+        g.pop("after_commit", None)
+        return func(*args, **kwargs)
 
 
 def wrap_view(func, *, write: bool, idempotent: bool, replay_redacts: tuple[str, ...] = ()):
@@ -142,16 +157,17 @@ def wrap_view(func, *, write: bool, idempotent: bool, replay_redacts: tuple[str,
                     return _replay(existing)
             failure = None
             try:
-                response = current_app.make_response(func(*args, **kwargs))
+                response = current_app.make_response(_run_reconnecting(func, args, kwargs))
             except Exception as error:  # includes HTTP errors raised with abort()
                 if key is None:
                     raise
                 response, failure = None, error
+            db_session = session()  # a fresh one if the view ran again after a lost connection
             if response is not None and not write:
                 return response
             if response is not None and response.status_code < 400:
                 if key is not None:
-                    db_session.add(_record_for(key, response, replay_redacts))
+                    save_idempotency_record(db_session, **_record_for(key, response, replay_redacts))
                 try:
                     db_session.commit()
                     _run_after_commit()
