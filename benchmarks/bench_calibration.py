@@ -34,22 +34,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from sklearn.metrics import roc_auc_score  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sqlalchemy import select
 
-from benchmarks.common import Target, remove_workdir  # noqa: E402
-from influencers.calibration import versions  # noqa: E402
-from influencers.calibration.apply import apply_classifier, load_classifier  # noqa: E402
-from influencers.calibration.jobs import train_workspace  # noqa: E402
-from influencers.creators.models import Creator  # noqa: E402
-from influencers.demo.phenomena import PhenomenaConfig, generate_phenomena  # noqa: E402
-from influencers.imports.importer import run_import  # noqa: E402
-from influencers.scoring import runs  # noqa: E402
-from influencers.scoring.inputs import inputs_from_records  # noqa: E402
-from influencers.scoring.model import DEFAULT_MODEL, ScoringModel  # noqa: E402
-from influencers.scoring.score import score_creators  # noqa: E402
-from influencers.scoring.store import CreatorScore  # noqa: E402
+from benchmarks.common import Target, remove_workdir
+from influencers.calibration import versions
+from influencers.calibration.apply import apply_classifier, load_classifier
+from influencers.calibration.jobs import train_workspace
+from influencers.creators.models import Creator
+from influencers.demo.phenomena import PhenomenaConfig, generate_phenomena
+from influencers.imports.importer import run_import
+from influencers.scoring import runs
+from influencers.scoring.inputs import inputs_from_records
+from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
+from influencers.scoring.score import score_creators
+from influencers.scoring.store import CreatorScore
 
 SECRET = b"bench-calibration"
 INDEPENDENT_SEED_OFFSET = 1000
@@ -83,7 +83,7 @@ def stratified_sample(truth, share: float, seed: int = 0) -> np.ndarray:
     chosen = np.zeros(len(truth), dtype=bool)
     for cls in (True, False):
         members = np.flatnonzero(y == cls)
-        chosen[rng.choice(members, size=int(round(share * len(members))), replace=False)] = True
+        chosen[rng.choice(members, size=round(share * len(members)), replace=False)] = True
     return chosen
 
 

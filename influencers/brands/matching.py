@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-import msgspec
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+import msgspec
 
 MATCH_KINDS = ("handle", "hashtag", "keyword")
 

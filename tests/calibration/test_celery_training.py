@@ -8,7 +8,13 @@ from influencers.app import create_app
 from influencers.config import Settings
 from influencers.demo.generator import labels, write_ndjson
 from influencers.jobs.models import Job
-from tests.calibration.conftest import CONFIG, current_scores, import_lines, label_records, wait_for
+from tests.calibration.conftest import (
+    CONFIG,
+    current_scores,
+    import_lines,
+    label_records,
+    wait_for,
+)
 from tests.conftest import TEST_SECRET, ApiClient, make_workspace
 from tests.jobs.worker_process import BROKER, celery_worker
 

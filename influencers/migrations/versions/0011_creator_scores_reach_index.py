@@ -4,14 +4,14 @@ Brand reports (share of voice, time series, mentions) join each mention to its c
 current score for the estimated reach; with the reach in the index the join reads the
 index alone instead of one score row per mention.
 
-Revision ID: 0010_creator_scores_reach_index
-Revises: 0009_api_key_generation
+Revision ID: 0011_creator_scores_reach_index
+Revises: 0010_import_digests
 Create Date: 2026-12-06 22:00:00
 """
 from alembic import op
 
-revision = '0010_creator_scores_reach_index'
-down_revision = '0009_api_key_generation'
+revision = '0011_creator_scores_reach_index'
+down_revision = '0010_import_digests'
 branch_labels = None
 depends_on = None
 
