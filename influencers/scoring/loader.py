@@ -22,12 +22,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -201,7 +212,7 @@ def _days(values) -> np.ndarray:
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 

@@ -6,10 +6,10 @@ Used by the API (as a background job answering 202) and by ``influencers score``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -26,11 +26,21 @@ from influencers.jobs import runner
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
 from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import LocalAudiencePass
-from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
+from influencers.scoring.audience_worker import (
+    AudienceWorker,
+    AudienceWorkerError,
+    begin_snapshot,
+    can_use_worker,
+)
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import ScoringModel
-from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
+from influencers.scoring.score import (
+    ScoringResult,
+    activity_signals,
+    engagement_explanations,
+    score_creators,
+)
 from influencers.scoring.sketch_store import store_sketch_batch
 from influencers.scoring.store import ScoringModelVersion, ScoringRun
 from influencers.scoring.writes import (

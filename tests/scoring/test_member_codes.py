@@ -7,7 +7,12 @@ import pandas as pd
 
 from influencers.scoring.audience import audience_authenticity
 from influencers.scoring.audience_pass import audience_shares
-from influencers.scoring.inputs import ScoringInputs, coded, factorized, missing_or_empty
+from influencers.scoring.inputs import (
+    ScoringInputs,
+    coded,
+    factorized,
+    missing_or_empty,
+)
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.writes import ExplanationSpool
 
