@@ -78,7 +78,8 @@ def _workspace_id(ctx: Context, name: str) -> int:
         try:
             return service.find_workspace(session, name).id
         except service.UnknownWorkspace:
-            raise click.ClickException(f"no workspace named {name!r} (create it with `influencers workspace create`)")
+            raise click.ClickException(
+                f"no workspace named {name!r} (create it with `influencers workspace create`)") from None
 
 
 # --- database ---------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ def workspace_create(ctx: Context, name: str):
         try:
             ws, _key, plaintext = service.create_workspace(session, name)
         except service.WorkspaceExists:
-            raise click.ClickException(f"workspace {name!r} already exists")
+            raise click.ClickException(f"workspace {name!r} already exists") from None
         ws_id = ws.id
     click.echo(f"workspace {name!r} created (id {ws_id})")
     click.echo(f"admin key (shown once, store it now): {plaintext}")
@@ -245,14 +246,14 @@ def brands_import(ctx: Context, workspace_name: str, file: Path):
     try:
         items = BrandFileItemSchema(many=True).load(json.loads(file.read_text(encoding="utf-8")))
     except json.JSONDecodeError as error:
-        raise click.ClickException(f"{file} is not JSON: {error}")
+        raise click.ClickException(f"{file} is not JSON: {error}") from None
     except ma.ValidationError as error:
-        raise click.ClickException(f"{file} is not a list of brands: {json.dumps(error.messages)}")
+        raise click.ClickException(f"{file} is not a list of brands: {json.dumps(error.messages)}") from None
     try:
         with ctx.db.transaction() as session:
             report = service.import_brands(session, ws_id, items)
     except service.Invalid as error:
-        raise click.ClickException(f"{error.field_name}: {error.message}")
+        raise click.ClickException(f"{error.field_name}: {error.message}") from None
     click.echo(f"created {len(report['created'])}, updated {len(report['updated'])}, "
                f"unchanged {len(report['unchanged'])}")
     if report["job_id"] is not None:
@@ -335,7 +336,6 @@ def demo(ctx: Context, workspace_name: str, creators: int, seed: int, key_file: 
 def score(ctx: Context, workspace_name: str):
     """Score every creator of a workspace (a stored scoring run, kept in history)."""
     from influencers.scoring import runs
-    from influencers.scoring.store import ScoringRun
 
     ws_id = _workspace_id(ctx, workspace_name)
     with click.progressbar(length=3, label="scoring", file=sys.stderr) as bar:
@@ -542,7 +542,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, start_
                 if time.monotonic() > deadline:
                     server.terminate()
                     raise click.ClickException(f"the server did not answer on {host}:{port} within "
-                                               f"{start_timeout:g} s")
+                                               f"{start_timeout:g} s") from None
                 time.sleep(0.2)
                 continue
             base = f"http://{probe_host}:{port}"
@@ -620,7 +620,7 @@ def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, bu
                                              must_keep=ids_of(keep_handles), exclude=ids_of(exclude_handles),
                                              platform=platform)
         except service.BadRequest as error:
-            raise click.ClickException(str(error))
+            raise click.ClickException(str(error)) from None
         if save_as:
             shortlist = service.save_as_shortlist(session, ws_id, save_as, [p["creator_id"] for p in result["picks"]],
                                                   note=f"Saved by `influencers optimise` ({result['strategy']}).")

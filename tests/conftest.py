@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from influencers.db import Database
-from influencers import models  # noqa: F401  (fills Base.metadata)
-from influencers.db import Base
-from influencers import row_security
+from influencers import (
+    models,  # noqa: F401  (fills Base.metadata)
+    row_security,
+)
+from influencers.db import Base, Database
 from influencers.jobs import runner
 
 TEST_SECRET = b"test-pseudonym-secret"

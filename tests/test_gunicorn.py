@@ -1,4 +1,5 @@
 """Several gunicorn workers on one database: no "database is locked", no lost updates."""
+import json
 import os
 import socket
 import subprocess
@@ -7,7 +8,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import json
 
 import pytest
 
@@ -69,7 +69,8 @@ def server(database, tmp_path):
 
 def test_concurrent_increments_through_workers_lose_nothing(server, database):
     _, key = make_workspace(database, "gunicorn")
-    status, _, creator = call(server, "POST", "/v1/creators", key, {"platform": "instagram", "handle": "counter", "followers": 0})
+    status, _, creator = call(server, "POST", "/v1/creators", key, {"platform": "instagram", "handle": "counter",
+                                                                    "followers": 0})
     assert status == 201
     url = f"/v1/creators/{creator['id']}"
     clients, increments = 12, 4

@@ -6,8 +6,8 @@ from sqlalchemy.exc import DBAPIError
 
 from influencers import migrate, row_security
 from influencers.campaigns.models import Campaign
-from influencers.creators.models import AudienceSample, Creator
 from influencers.creators import service as creators_service
+from influencers.creators.models import AudienceSample, Creator
 from influencers.db import Base
 from influencers.workspaces.models import Workspace
 from tests.overlap_api.conftest import import_records, tiny_records

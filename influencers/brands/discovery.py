@@ -23,11 +23,11 @@ GROWTH_WINDOWS = (30, 90)
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def _since(days: int) -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    return dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
 
 
 def _brand_ids(workspace_id: int, name: str):
@@ -67,7 +67,8 @@ def growth_condition(days: int, low: float | None, high: float | None) -> Column
 
 
 def brand_filters(workspace_id: int, query) -> list[ColumnElement]:
-    """The WHERE terms of a :class:`~influencers.scoring.discovery.DiscoveryQuery`'s brand, contact and growth filters."""
+    """The WHERE terms of a :class:`~influencers.scoring.discovery.DiscoveryQuery`'s brand, contact and
+    growth filters."""
     terms: list[ColumnElement] = []
     if query.mentions_brand:
         terms.append(Creator.id.in_(mentioning(_brand_ids(workspace_id, query.mentions_brand),

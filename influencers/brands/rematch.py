@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from influencers.brands.matching import BrandRules, Matcher
 from influencers.brands.models import Brand, BrandMention
-from influencers.creators.models import Post
 from influencers.brands.service import MATCH_JOB
 from influencers.config import Settings
+from influencers.creators.models import Post
 from influencers.db import Database
 from influencers.jobs.runner import job_handler
 

@@ -63,9 +63,10 @@ import datetime
 import io
 import math
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 import msgspec
 import numpy as np
@@ -224,9 +225,12 @@ _FIRST_NAMES = {
     "en": ("lina", "jake", "emma", "noah", "olivia", "liam", "ava", "mason", "chloe", "ethan", "maya", "ryan"),
     "fr": ("lina", "hugo", "camille", "louis", "chloe", "arthur", "manon", "jules", "lea", "theo", "ines", "paul"),
     "de": ("mia", "lukas", "hannah", "finn", "lena", "jonas", "emma", "leon", "sophie", "paul", "marie", "felix"),
-    "es": ("lucia", "hugo", "sofia", "mateo", "martina", "pablo", "valeria", "diego", "paula", "alvaro", "elena", "leo"),
-    "it": ("giulia", "marco", "sofia", "luca", "aurora", "matteo", "chiara", "andrea", "sara", "davide", "alice", "paolo"),
-    "pt": ("ana", "joao", "beatriz", "pedro", "julia", "lucas", "larissa", "gabriel", "bruna", "rafael", "camila", "thiago"),
+    "es": ("lucia", "hugo", "sofia", "mateo", "martina", "pablo", "valeria", "diego", "paula", "alvaro", "elena",
+           "leo"),
+    "it": ("giulia", "marco", "sofia", "luca", "aurora", "matteo", "chiara", "andrea", "sara", "davide", "alice",
+           "paolo"),
+    "pt": ("ana", "joao", "beatriz", "pedro", "julia", "lucas", "larissa", "gabriel", "bruna", "rafael", "camila",
+           "thiago"),
     "nl": ("sanne", "daan", "lotte", "sem", "fleur", "lucas", "emma", "milan", "anouk", "bram", "julia", "thijs"),
 }
 _LAST_NAMES = {
@@ -240,7 +244,8 @@ _LAST_NAMES = {
 }
 _PHRASES = {
     "en": ("New post", "Quick one today", "Weekend vibes", "Can't believe this", "Story time", "Back at it"),
-    "fr": ("Nouveau post", "Petit moment du jour", "Ambiance week-end", "Je n'en reviens pas", "On en parle ?", "De retour"),
+    "fr": ("Nouveau post", "Petit moment du jour", "Ambiance week-end", "Je n'en reviens pas", "On en parle ?",
+           "De retour"),
     "de": ("Neuer Post", "Kurz und knapp", "Wochenend-Stimmung", "Unglaublich", "Kleine Geschichte", "Wieder da"),
     "es": ("Nuevo post", "Algo rápido hoy", "Vibras de finde", "No me lo creo", "Hora de contar", "De vuelta"),
     "it": ("Nuovo post", "Una cosa veloce", "Mood weekend", "Incredibile", "Vi racconto", "Di nuovo qui"),
@@ -693,7 +698,7 @@ def _plan_edges(config: DemoConfig, creators: list[_Creator], cells):
             cur[1] += w
 
     kinds = ("follows", "mentions", "comments", "collaborates")
-    for p, q, idxs in cells:
+    for p, _q, idxs in cells:
         m = len(idxs)
         if m < 2:
             continue
@@ -970,7 +975,8 @@ def _member_pool(config: DemoConfig, dates: _Dates, platform_i: int, niche_i: in
                        np.where(mass, rng.lognormal(math.log(70), 0.5, n), rng.lognormal(math.log(25), 0.7, n)))
     bio_zero = np.where(real, rng.random(n) < 0.15, np.where(mass, rng.random(n) < 0.10, rng.random(n) < 0.55))
     bio_len = np.where(bio_zero, 0, np.clip(np.rint(bio_len), 1, 150)).astype(np.int64)
-    years = np.where(inact, rng.uniform(2.0, 13.0, n), np.where(mass, rng.uniform(1.5, 12.0, n), rng.uniform(1.0, 14.0, n)))
+    years = np.where(inact, rng.uniform(2.0, 13.0, n), np.where(mass, rng.uniform(1.5, 12.0, n), rng.uniform(1.0, 14.0,
+                                                                                                             n)))
     created = np.rint(years * 365).astype(np.int64)
     young = real & (rng.random(n) < 0.03)  # genuine new users
     created = np.where(young, rng.integers(30, 365, n), created)
@@ -1130,7 +1136,7 @@ class _CreatorBlock:
         eps = rng.normal(0.0, sigma, D)
         eps = 0.7 * eps + 0.3 * np.concatenate(([0.0], eps[:-1]))
         logO = np.cumsum(c.growth + eps) + log_step
-        O = O_T * np.exp(logO - logO[-1])
+        O = O_T * np.exp(logO - logO[-1])  # noqa: E741  (O: organic followers, beside B: bought, F: total)
         # ---- following
         steps_f = np.rint(rng.normal(0.0, 0.002 * c.base_following + 0.6, D))
         S = np.cumsum(steps_f)
@@ -1148,7 +1154,7 @@ class _CreatorBlock:
             span = FB[-1] - FB.min()
             if span > 0.25 * O_T:
                 FB *= 0.25 * O_T / span
-            O = np.maximum(O + (FB - FB[-1]), 0.3 * O_T)
+            O = np.maximum(O + (FB - FB[-1]), 0.3 * O_T)  # noqa: E741
         self.O = O
         F = np.rint(O + B).astype(np.int64)
         F[-1] = c.followers
@@ -1299,7 +1305,7 @@ class _CreatorBlock:
 
     def snapshot_lines(self) -> bytes:
         """The snapshots as JSON lines (what msgspec makes of :meth:`snapshots`)."""
-        c, D = self.c, self.cfg.days
+        c = self.c
         head = f'{{"type":"snapshot","platform":"{c.platform}","handle":{_ENCODER.encode(c.handle).decode()},"date":"'
         return "\n".join([
             f'{head}{d}","followers":{f},"following":{g},"posts_count":{n}}}'

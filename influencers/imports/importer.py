@@ -81,13 +81,13 @@ How an import runs
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import heapq
+import hmac
 import struct
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Callable, Iterable, Iterator
 
 import msgspec
 from sqlalchemy import text
@@ -121,7 +121,7 @@ KINDS: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "member", "
 DEFAULT_CHUNK_SIZE = 5000  # lines
 DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_REJECTIONS = 1000
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 _json_encode = msgspec.json.encode
 _astuple = msgspec.structs.astuple
 _to_builtins = msgspec.to_builtins
@@ -326,7 +326,7 @@ class _Generations:
 
 
 class _Importer:
-    def __init__(self, backend: "_Backend", workspace_id: int, key: bytes, report: ImportReport,
+    def __init__(self, backend: _Backend, workspace_id: int, key: bytes, report: ImportReport,
                  max_rejections: int):
         self.b = backend
         self.ws = workspace_id

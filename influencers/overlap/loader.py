@@ -177,7 +177,8 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
     latest_ids = select(AudienceSample.id).join(
         latest, (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at))
     samples = _rows(session, select(AudienceSample.id, AudienceSample.creator_id, AudienceSample.sampled_at).join(
-        latest, (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at)))
+        latest,
+        (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at)))
     sampled_at: list[dt.date | None] = [None] * k
     sample_ids = np.array([s[0] for s in samples], dtype=np.int64)
     sample_rows = rows_for([s[1] for s in samples])
@@ -198,7 +199,8 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
     )).order_by(AudienceMember.id))
     cols = list(zip(*members)) if members else [()] * 11
     member_ids = np.array(cols[0], dtype=np.int64)
-    pair_rows = sample_rows[np.searchsorted(sample_ids, memberships[:, 0])] if len(memberships) else np.zeros(0, np.int64)
+    pair_rows = sample_rows[np.searchsorted(sample_ids, memberships[:, 0])] if len(memberships) else np.zeros(0,
+                                                                                                              np.int64)
     pair_cols = np.searchsorted(member_ids, memberships[:, 1]) if len(memberships) else np.zeros(0, np.int64)
     incidence = incidence_from_pairs(pair_rows, pair_cols, n_creators=k, creator_ids=ids, member_keys=member_ids)
 

@@ -228,7 +228,8 @@ def overlap_for_creators(session: Session, workspace_id: int, creator_ids: Seque
                    "authentic sampled members; followers: F / sampled members), counts a member seen by several "
                    "creators once at the largest weight, and carries a seeded bootstrap interval over the samples."),
         "notes": data.notes + ([] if mask is None else
-                               ["Members with an unknown value in a target dimension are not counted as in the target."]),
+                               ["Members with an unknown value in a target dimension are not counted "
+                                "as in the target."]),
     })
     return out
 

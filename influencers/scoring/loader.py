@@ -146,7 +146,7 @@ def _days(values) -> np.ndarray:
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -320,7 +320,8 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
     feature_edges = _rows(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, _epoch_days(dialect, CreatorEdge.observed_at)).where(
-            CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions", CreatorEdge.kind == "collaborates"),
+            CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions",
+                                                          CreatorEdge.kind == "collaborates"),
             CreatorEdge.observed_at.is_not(None),
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
         3,

@@ -6,10 +6,10 @@ Used by the API (as a background job answering 202) and by ``influencers score``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 from sqlalchemy import delete, func, select, text, true, update
@@ -31,7 +31,6 @@ from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerEr
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import DEFAULT_MODEL, FLAGS, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
-from influencers.webhooks import emit
 from influencers.scoring.store import (
     FLAG_BITS,
     AudienceShare,
@@ -41,6 +40,7 @@ from influencers.scoring.store import (
     ScoringModelVersion,
     ScoringRun,
 )
+from influencers.webhooks import emit
 
 # Below this many creators the planner does fine without fresh statistics.
 STATISTICS_THRESHOLD = 1000
@@ -109,7 +109,8 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
 
 def _fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
     """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
-    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued", "running")))
+    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued",
+                                                                                                    "running")))
                     .values(status="failed", error=error, finished_at=utcnow()))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, JSON
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
@@ -18,7 +18,7 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    keys: Mapped[list["ApiKey"]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
 
 
 class ApiKey(Base):

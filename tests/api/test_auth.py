@@ -48,7 +48,8 @@ def test_roles(client_for):
     assert denied.status_code == 403
     assert viewer.get("/v1/keys").status_code == 403
     manager = client_for("manager")
-    assert manager.post("/v1/creators", json={"platform": "instagram", "handle": "m", "followers": 1}).status_code == 201
+    assert manager.post("/v1/creators", json={"platform": "instagram", "handle": "m",
+                                              "followers": 1}).status_code == 201
     assert manager.post("/v1/keys", json={"name": "x", "role": "admin"}).status_code == 403
 
 

@@ -47,7 +47,7 @@ def test_replay_records_hold_no_api_key_secret(api, database):
 def _age_records(database, hours):
     with database.transaction() as session:
         session.execute(update(IdempotencyRecord).values(
-            created_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours)))
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)))
 
 
 def test_expired_idempotency_records_are_ignored_and_purged(api, database):

@@ -6,7 +6,6 @@ import pytest
 
 from influencers.imports import importer
 
-
 LINE = json.dumps({"type": "creator", "platform": "instagram", "handle": "c", "followers": 1, "following": 1,
                    "posts_count": 1}).encode() + b"\n"
 

@@ -1,5 +1,4 @@
 """Workspaces are isolated: every operation on a path id answers 404 with another workspace's key."""
-import pytest
 
 from influencers.api.converters import IdConverter
 

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
+from influencers.jobs.models import Job
 from influencers.overlap.models import AudienceSketchRecord
 from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
 from influencers.overlap.sketch_store import build_sketches
-from influencers.jobs.models import Job
 from tests.overlap_api.conftest import creator_ids, import_records, member
 from tests.scoring_api.conftest import run_scoring as start_and_wait
 
@@ -44,11 +44,11 @@ def test_a_scoring_run_stores_sketches_with_their_parameters(api, database, tiny
     # Every creator with a sample (t included); the counted members exclude a's bot m8.
     assert set(rows) == {tiny[h] for h in "abct"}
     assert {h: rows[tiny[h]][5] for h in "abct"} == {"a": 4, "b": 4, "c": 2, "t": 1}
-    for sample_id, sampled_at, lg_k, seed, version, _count, blob, _created in rows.values():
+    for _sample_id, sampled_at, lg_k, seed, version, _count, blob, _created in rows.values():
         assert (sampled_at, lg_k, seed, version) == ("2026-10-15", 12, 9001, VERSION)
         # The bytes carry the parameters, round-trip, and are not a pickle.
         assert blob.startswith(MAGIC) and not blob.startswith(b"\x80")
-        with pytest.raises(Exception):
+        with pytest.raises(ValueError):
             list(pickletools.genops(blob))
         sketch = AudienceSketch.from_bytes(blob)
         assert (sketch.lg_k, sketch.seed) == (lg_k, seed)

@@ -8,9 +8,9 @@ from influencers.creators.models import AudienceMember, AudienceSample, Audience
 from influencers.scoring import runs
 from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
+from influencers.scoring.discovery import AudienceCondition, audience_condition
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
-from influencers.scoring.discovery import AudienceCondition, audience_condition
 from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest
 from tests.overlap_api.conftest import import_records, member
 from tests.scoring_api.conftest import import_demo, run_scoring, wait_for

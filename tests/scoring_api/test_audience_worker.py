@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.overlap.models import AudienceSketchRecord
+from influencers.scoring import runs
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
 from influencers.scoring.model import DEFAULT_MODEL
-from influencers.scoring import runs
 from influencers.scoring.runs import create_run, execute_run
 from influencers.scoring.store import AudienceShareDigest, CreatorScore, CreatorScoreExplanation, ScoringRun
 from tests.scoring_api.conftest import import_demo

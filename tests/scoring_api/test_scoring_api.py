@@ -133,9 +133,9 @@ def test_lookalikes_are_similar_creators_of_the_platform(scored_api):
     assert response.status_code == 200
     lookalikes = response.json["lookalikes"]
     assert 0 < len(lookalikes) <= 5
-    assert creator["id"] not in [l["creator"]["id"] for l in lookalikes]
-    assert all(l["creator"]["platform"] == "instagram" for l in lookalikes)
-    similarities = [l["similarity"] for l in lookalikes]
+    assert creator["id"] not in [like["creator"]["id"] for like in lookalikes]
+    assert all(like["creator"]["platform"] == "instagram" for like in lookalikes)
+    similarities = [like["similarity"] for like in lookalikes]
     assert similarities == sorted(similarities, reverse=True)
 
 

@@ -114,7 +114,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_says_why(api, receiver, da
     endpoint = create_endpoint(api, receiver.url)
     with database.transaction() as session:
         session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint["id"]).values(
-            failing_since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=6)))
+            failing_since=dt.datetime.now(dt.UTC) - dt.timedelta(days=6)))
     receiver.reply(500, b"down", times=20)
     activate_campaign(api)
     wait_for_delivery(api, endpoint["id"])

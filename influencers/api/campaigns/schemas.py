@@ -242,7 +242,8 @@ class AuditEventSchema(ma.Schema):
     from_status = fields.String(allow_none=True, required=True)
     to_status = fields.String(required=True)
     reason = fields.String(allow_none=True, required=True)
-    key_id = fields.Integer(allow_none=True, required=True, metadata={"description": "The API key that made the change"})
+    key_id = fields.Integer(allow_none=True, required=True,
+                            metadata={"description": "The API key that made the change"})
     at = fields.DateTime(required=True)
 
 
@@ -276,7 +277,8 @@ class MilestoneSchema(BodySchema):
 
 class UsageRightsSchema(BodySchema):
     channels = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=30),
-                           metadata={"description": "Where the brand may reuse the content (organic, paid ads, web...)"})
+                           metadata={"description": "Where the brand may reuse the content "
+                                                     "(organic, paid ads, web...)"})
     duration_days = Count(metadata={"description": "How long the brand may use the content"})
     territories = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), validate=validate.Length(max=250))
     exclusivity_days = Count()
@@ -348,12 +350,14 @@ class CampaignCreatorFields(BodySchema):
 
 class CampaignCreatorAddSchema(CampaignCreatorFields):
     creator_id = StrictInteger(required=True, validate=ONE_ID)
-    currency = fields.String(validate=CURRENCY, metadata={"description": "The fee's currency (default: the campaign's)"})
+    currency = fields.String(validate=CURRENCY,
+                             metadata={"description": "The fee's currency (default: the campaign's)"})
 
 
 class CampaignCreatorBulkSchema(BodySchema):
     creator_ids = fields.List(StrictInteger(validate=ONE_ID), validate=validate.Length(min=1, max=1000),
-                              metadata={"description": "Creators to add, e.g. a saved shortlist or an optimiser result"})
+                              metadata={"description": "Creators to add, e.g. a saved shortlist "
+                                                       "or an optimiser result"})
     creators = fields.List(fields.Nested(CampaignCreatorAddSchema), validate=validate.Length(min=1, max=1000),
                            metadata={"description": "Or: creators with their fees and notes"})
     source = fields.String(load_default="bulk", validate=SOURCE,
@@ -541,7 +545,8 @@ KpisSchema = ma.Schema.from_dict({
     "engagements": fields.Integer(allow_none=True, required=True,
                                   metadata={"description": "likes + comments + shares + saves"}),
     **{
-        name: DecimalOut(allow_none=True, required=True, metadata={"description": f"{formula}; null on division by zero"})
+        name: DecimalOut(allow_none=True, required=True,
+                         metadata={"description": f"{formula}; null on division by zero"})
         for name, formula in KPI_DOCS.items()
     },
 }, name="Kpis")
@@ -680,14 +685,16 @@ class ComplianceSchema(ma.Schema):
 
 # Per platform, one rate per EMV action (kpis.EMV_ACTIONS: impression, view, like, ...).
 PlatformRatesSchema = BodySchema.from_dict({action: DecimalText() for action in kpis.EMV_ACTIONS}, name="PlatformRates")
-PlatformRatesOut = ma.Schema.from_dict({action: fields.String() for action in kpis.EMV_ACTIONS}, name="PlatformRatesOut")
+PlatformRatesOut = ma.Schema.from_dict({action: fields.String() for action in kpis.EMV_ACTIONS},
+                                       name="PlatformRatesOut")
 
 
 class RateCardCreateSchema(BodySchema):
     currency = fields.String(required=True, validate=CURRENCY)
     rates = fields.Dict(keys=fields.String(validate=one_of(PLATFORMS)), values=fields.Nested(PlatformRatesSchema),
                         required=True, metadata={"description": "Per platform, the value of one action in major "
-                                                                "units of currency: {\"instagram\": {\"like\": \"0.10\"}}"})
+                                                                "units of currency: "
+                                                                "{\"instagram\": {\"like\": \"0.10\"}}"})
     note = fields.String(validate=validate.Length(max=500))
 
 

@@ -17,18 +17,18 @@ from influencers.api.scoring.schemas import (
     JobSchema,
     LookalikeArgs,
     LookalikesSchema,
-    ScoreHistoryItemSchema,
     ScoredCreatorSchema,
+    ScoreHistoryItemSchema,
     ScoringModelSchema,
     ScoringRunSchema,
 )
+from influencers.brands.discovery import growth_for
+from influencers.brands.reports import creator_brand_history
 from influencers.creators import service as creators
 from influencers.creators.service import CreatorFilters
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.scoring import discovery, runs
-from influencers.brands.discovery import growth_for
-from influencers.brands.reports import creator_brand_history
 from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
 from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringModelVersion, ScoringRun
 
@@ -64,7 +64,7 @@ class ScoredCreator:
 class DiscoveryPage(Page):
     """Pagination of a search: the page and its total come from ``discovery.search_page``."""
 
-    def __init__(self, search: "DiscoverySearch", page_params):
+    def __init__(self, search: DiscoverySearch, page_params):
         check_page_bounds(page_params)
         self._page = discovery.search_page(search.session, search.workspace_id, search.query,
                                            offset=page_params.first_item, limit=page_params.page_size)
@@ -132,7 +132,8 @@ def list_scoring_runs():
     return Listing(unit_of_work.session(), stmt)
 
 
-@blp.route("/scoring-runs/<id:scoring_run_id>", methods=["GET"], operation_id="getScoringRun", summary="Read a scoring run's status")
+@blp.route("/scoring-runs/<id:scoring_run_id>", methods=["GET"], operation_id="getScoringRun",
+           summary="Read a scoring run's status")
 @requires("read")
 @blp.response(200, ScoringRunSchema)
 def get_scoring_run(scoring_run_id):
@@ -211,22 +212,26 @@ def list_lookalikes(creator_id, limit, same_platform):
     ).all()}
     return {
         "creator_id": creator_id,
-        "features": [*discovery.LOOKALIKE_FEATURES, *(f"audience {d} shares" for d in discovery.COMPOSITION_DIMENSIONS)],
+        "features": [*discovery.LOOKALIKE_FEATURES,
+                     *(f"audience {d} shares" for d in discovery.COMPOSITION_DIMENSIONS)],
         "lookalikes": [{"creator": rows[i], "similarity": round(sim, 4)} for i, sim, _ in neighbours if i in rows],
     }
 
 
-@blp.route("/scoring-models", methods=["GET"], operation_id="listScoringModels", summary="List the workspace's scoring model versions")
+@blp.route("/scoring-models", methods=["GET"], operation_id="listScoringModels",
+           summary="List the workspace's scoring model versions")
 @requires("read")
 @blp.response(200, ScoringModelSchema(many=True))
 @blp.paginate(SQLPage)
 def list_scoring_models():
     session = unit_of_work.session()
-    stmt = select(ScoringModelVersion).where(ScoringModelVersion.workspace_id == current_workspace_id()).order_by(ScoringModelVersion.id)
+    stmt = (select(ScoringModelVersion).where(ScoringModelVersion.workspace_id == current_workspace_id())
+            .order_by(ScoringModelVersion.id))
     return Listing(session, stmt)
 
 
-@blp.route("/scoring-models/<id:scoring_model_id>", methods=["GET"], operation_id="getScoringModel", summary="Read a scoring model version")
+@blp.route("/scoring-models/<id:scoring_model_id>", methods=["GET"], operation_id="getScoringModel",
+           summary="Read a scoring model version")
 @requires("read")
 @blp.response(200, ScoringModelSchema)
 def get_scoring_model(scoring_model_id):

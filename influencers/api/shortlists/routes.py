@@ -8,13 +8,13 @@ from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
 from influencers.api.scoring.routes import CREATOR_FILTER_NAMES
 from influencers.api.shortlists.schemas import (
-    ShortlistEntriesBody,
     OptimisationRequest,
     OptimisationSchema,
-    OverlapTargetArgs,
     OverlapReportRequest,
     OverlapReportSchema,
+    OverlapTargetArgs,
     ShortlistCreateSchema,
+    ShortlistEntriesBody,
     ShortlistSchema,
     ShortlistUpdateSchema,
 )
@@ -191,7 +191,8 @@ def remove_shortlist_creator(shortlist_id, creator_id):
 @requires("read")
 @blp.arguments(OverlapTargetArgs, location="query", as_kwargs=True)
 @blp.response(200, OverlapReportSchema)
-@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
+@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), "
+                                   "or the sketches were built with different seeds")
 @blp.alt_response(422, description="The shortlist's creators span several platforms")
 def get_shortlist_overlap(shortlist_id, method="exact", **target):
     shortlist = _shortlist_or_404(shortlist_id)
@@ -210,7 +211,8 @@ def get_shortlist_overlap(shortlist_id, method="exact", **target):
 @requires("read")
 @blp.arguments(OverlapReportRequest)
 @blp.response(200, OverlapReportSchema)
-@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
+@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), "
+                                   "or the sketches were built with different seeds")
 @blp.alt_response(422, description="Invalid body, creators not in this workspace, or creators of several platforms")
 def create_overlap_report(body):
     try:
