@@ -17,9 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_workspace
-from tests.gunicorn_server import gunicorn
-
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 
@@ -64,13 +61,6 @@ def test_every_operation_has_a_generated_function(generated):
     assert not missing
 
 
-@pytest.fixture
-def server(database, tmp_path):
-    env = {"INFLUENCERS_DATABASE_URL": database.url, "INFLUENCERS_PSEUDONYM_SECRET": "client-journey"}
-    with gunicorn(env, tmp_path / "gunicorn.log") as base:
-        yield base
-
-
 def demo_ndjson(creators: int) -> bytes:
     import tempfile
 
@@ -82,10 +72,11 @@ def demo_ndjson(creators: int) -> bytes:
         return path.read_bytes()
 
 
-def test_journey_through_the_generated_client(generated, server, database):
+def test_journey_through_the_generated_client(generated, gunicorn_server):
+    server = gunicorn_server.base
     models = importlib.import_module("influencers_client.models")
     types = importlib.import_module("influencers_client.types")
-    _, key = make_workspace(database, "agency")
+    _, key = gunicorn_server.workspace("agency")
     client = generated.AuthenticatedClient(base_url=server, token=key, timeout=120)
 
     def ok(response, model, status=200):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from influencers.cli import main
 from influencers.workspaces import service
-from tests.test_gunicorn import free_port
+from tests.fixtures.gunicorn import free_port
 
 KEY = re.compile(r"^admin key: (\S+)$", re.M)
 

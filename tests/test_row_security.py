@@ -10,7 +10,7 @@ from influencers.creators import service as creators_service
 from influencers.creators.models import AudienceSample, Creator
 from influencers.db import Base
 from influencers.workspaces.models import Workspace
-from tests.overlap_api.conftest import import_records, tiny_records
+from tests.fixtures.records import import_records, tiny_records
 
 
 def is_postgresql(database):

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from influencers.demo.generator import DemoConfig, write_ndjson
 from influencers.imports.importer import run_import
 from influencers.scoring.runs import score_workspace
-from tests.conftest import TEST_SECRET
+from tests.fixtures.database import TEST_SECRET
 
 
 def analysed_tables(database) -> set[str]:

@@ -61,7 +61,7 @@ def test_huge_page_number_is_422_not_overflow(api):
 def test_rate_limit_is_429_with_retry_after(database):
     from influencers.app import create_app
     from influencers.config import Settings
-    from tests.conftest import make_workspace
+    from tests.fixtures.api import make_workspace
 
     app = create_app(Settings(database_url=database.url, pseudonym_secret=b"x", rate_limit="3/minute"),
                      database=database)

@@ -7,7 +7,7 @@ import pytest
 
 from influencers.app import create_app
 from influencers.demo.generator import DemoConfig, write_ndjson
-from tests.conftest import ApiClient, make_workspace
+from tests.fixtures.api import ApiClient, make_workspace
 
 
 def demo_ndjson(creators=12, seed=5) -> bytes:

@@ -57,7 +57,7 @@ def test_body_over_the_import_limit_is_413_and_stores_nothing(database, settings
     from dataclasses import replace
 
     from influencers.app import create_app
-    from tests.conftest import ApiClient, make_workspace
+    from tests.fixtures.api import ApiClient, make_workspace
 
     app = create_app(replace(settings, max_import_bytes=1000), database=database)
     ws_id, key = make_workspace(database, "small-limit")

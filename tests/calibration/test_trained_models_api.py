@@ -2,11 +2,18 @@
 import io
 import json
 
+import pytest
 from sqlalchemy import update
 
 from influencers.calibration.models import TrainedClassifier
 from influencers.demo.generator import labels
-from tests.calibration.conftest import CONFIG, current_scores, import_lines, label_records, wait_for
+from tests.fixtures.scoring import CALIBRATION_DEMO as CONFIG
+from tests.fixtures.scoring import current_scores, import_lines, label_records, wait_for
+
+
+@pytest.fixture
+def database_template(calibration_demo):
+    return calibration_demo
 
 
 def activate(api, model_id):

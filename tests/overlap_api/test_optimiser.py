@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.fixtures.scoring import import_demo, run_scoring
 
 
 def test_tiny_optimiser_picks_by_unique_reach(api, tiny):

@@ -10,8 +10,8 @@ from influencers.jobs.models import Job
 from influencers.overlap.models import AudienceSketchRecord
 from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
 from influencers.overlap.sketch_store import build_sketches
-from tests.overlap_api.conftest import creator_ids, import_records, member
-from tests.scoring_api.conftest import run_scoring as start_and_wait
+from tests.fixtures.records import creator_ids, import_records, member
+from tests.fixtures.scoring import run_scoring as start_and_wait
 
 
 def run_scoring(api, database):
@@ -163,7 +163,7 @@ def test_a_scoring_run_writes_the_bytes_build_sketches_writes(api, database, tin
     """A run sketches from its loaded inputs (``audience_pass.sketch_batch``); the rows must be
     exactly what the overlap loader path (``build_sketches``) writes on the same data: demo creators
     on several platforms with bot-like members, the tiny set, and a creator with an empty sample."""
-    from tests.scoring_api.conftest import import_demo
+    from tests.fixtures.scoring import import_demo
 
     import_demo(api, creators=40, seed=5)
     import_records(api, [{"type": "creator", "platform": "instagram", "handle": "e", "followers": 10,

@@ -15,8 +15,8 @@ from influencers.creators.models import (
 from influencers.jobs.models import Job
 from influencers.overlap.models import AudienceSketchRecord, ShortlistEntry
 from influencers.scoring.store import AudienceShare, AudienceShareDigest, CreatorScore, CreatorScoreExplanation
-from tests.overlap_api.conftest import import_records
-from tests.scoring_api.conftest import run_scoring
+from tests.fixtures.records import import_records
+from tests.fixtures.scoring import run_scoring
 
 
 def wait_for_job(database, job_id):

@@ -9,8 +9,8 @@ from influencers.campaigns.models import AuditEvent
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember
 from influencers.jobs.models import Job
 from influencers.overlap.models import AudienceSketchRecord
-from tests.overlap_api.conftest import import_records, tiny_records
-from tests.scoring_api.conftest import run_scoring
+from tests.fixtures.records import import_records, tiny_records
+from tests.fixtures.scoring import run_scoring
 
 
 def sample_sizes(api, ids):

@@ -12,9 +12,9 @@ from influencers.scoring.discovery import AudienceCondition, audience_condition
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
 from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest
-from tests.overlap_api.conftest import import_records, member
-from tests.scoring_api.conftest import import_demo, run_scoring, wait_for
-from tests.scoring_api.test_scoring_api import all_pages
+from tests.fixtures.api import all_pages
+from tests.fixtures.records import import_records, member
+from tests.fixtures.scoring import import_demo, run_scoring, wait_for
 
 
 def stored(database):

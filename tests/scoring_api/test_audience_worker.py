@@ -19,7 +19,7 @@ from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerEr
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.runs import create_run, execute_run
 from influencers.scoring.store import AudienceShareDigest, CreatorScore, CreatorScoreExplanation, ScoringRun
-from tests.scoring_api.conftest import import_demo
+from tests.fixtures.scoring import import_demo
 from tests.scoring_api.test_audience_shares import stored as stored_shares
 
 SCORE_COLUMNS = ("creator_id", "score", "authenticity", "engagement_quality", "reach_component", "centrality",

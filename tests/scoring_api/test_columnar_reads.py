@@ -13,7 +13,7 @@ from influencers.columnar import _numpy_column, columnar_reader, columnar_reads
 from influencers.creators.models import Creator, Post
 from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.loader import load_inputs
-from tests.scoring_api.conftest import import_demo
+from tests.fixtures.scoring import import_demo
 
 
 def test_arrow_columns_become_what_the_loader_converts():

@@ -13,7 +13,7 @@ import pytest
 from influencers.columnar import columnar_reads
 from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.loader import load_inputs
-from tests.overlap_api.conftest import HUMAN, import_records
+from tests.fixtures.records import HUMAN, import_records
 
 
 def _records():

@@ -10,7 +10,7 @@ from influencers.cli import main
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.webhooks.models import WebhookDelivery
-from tests.conftest import TEST_SECRET
+from tests.fixtures.database import TEST_SECRET
 
 
 def test_retry_due_sends_lost_retries(app, api, receiver, database, monkeypatch):

@@ -182,7 +182,8 @@ def test_invalid_endpoints_are_rejected_naming_the_field(api, body, field):
 def test_plain_http_needs_the_operators_allowance(app, database):
     from influencers.app import create_app
     from influencers.config import Settings
-    from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+    from tests.fixtures.api import ApiClient, make_workspace
+    from tests.fixtures.database import TEST_SECRET
 
     strict = create_app(Settings(database_url=database.url, pseudonym_secret=TEST_SECRET), database=database)
     ws_id, key = make_workspace(database, "strict")
