@@ -46,14 +46,14 @@ import sqlalchemy as sa  # noqa: E402
 from benchmarks.common import Target, remove_workdir  # noqa: E402
 from influencers.creators.service import CreatorFilters  # noqa: E402
 from influencers.db import Database  # noqa: E402
-from influencers.scoring.attributes import attribute_code  # noqa: E402
-from influencers.scoring.discovery import (  # noqa: E402
+from influencers.discovery import (  # noqa: E402
     AudienceCondition,
     DiscoveryQuery,
     discovery_select,
     page_ids_select,
     search_page,
 )
+from influencers.scoring.attributes import attribute_code  # noqa: E402
 from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
 

@@ -464,7 +464,7 @@ def _fmt(value, digits: int) -> str:
 @click.option("--seed", default=7, show_default=True, type=int)
 def evaluate(creators: int, seed: int):
     """Score a labelled demo data set and print ROC AUC, Spearman and top-50 precision."""
-    from influencers.scoring import evaluate as evaluation
+    from influencers import evaluation
 
     evaluation.main(["--creators", str(creators), "--seed", str(seed)])
 
@@ -582,8 +582,9 @@ def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, bu
     """Choose the creators that maximise unique authentic reach (within --k and/or --budget)."""
     from sqlalchemy import select
 
+    from influencers.api.shortlists.documents import optimisation_document
     from influencers.creators.models import Creator, normalise_handle
-    from influencers.overlap import service
+    from influencers.shortlists import service
 
     if k is None and budget is None:
         raise click.UsageError("give --k, or --budget with --fees and/or --default-fee")
@@ -614,15 +615,16 @@ def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, bu
             raise click.ClickException(f"no {platform} creators in workspace {workspace_name!r}")
         fees = dict(zip(ids_of(fees_by_handle), fees_by_handle.values()))
         try:
-            result, _data = service.optimise(session, ws_id, [*candidates, *ids_of(exclude_handles)], budget=budget,
+            optimisation = service.optimise(session, ws_id, [*candidates, *ids_of(exclude_handles)], budget=budget,
                                              fees=fees, default_fee=default_fee, k=k,
                                              target=service.Target(country=[c.upper() for c in country]),
                                              must_keep=ids_of(keep_handles), exclude=ids_of(exclude_handles),
                                              platform=platform)
-        except service.BadRequest as error:
+        except service.InfeasibleOptimisation as error:
             raise click.ClickException(str(error)) from None
+        result = optimisation_document(optimisation)
         if save_as:
-            shortlist = service.save_as_shortlist(session, ws_id, save_as, [p["creator_id"] for p in result["picks"]],
+            shortlist = service.save_as_shortlist(session, ws_id, save_as, optimisation.chosen_ids,
                                                   note=f"Saved by `influencers optimise` ({result['strategy']}).")
             result["shortlist_id"] = shortlist.id
     if as_json:

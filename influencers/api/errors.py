@@ -13,9 +13,29 @@ import logging
 import marshmallow as ma
 from flask import Flask, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import BadRequest, Conflict, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+    default_exceptions,
+)
+
+from influencers import errors as domain
 
 log = logging.getLogger(__name__)
+
+# The one place a domain error becomes an HTTP status. A kind not listed answers as its
+# nearest listed ancestor (``DomainError`` itself: 422), so a new kind is never a 500.
+DOMAIN_STATUS: dict[type[domain.DomainError], int] = {
+    domain.DomainError: 422,
+    domain.InvalidInput: 422,
+    domain.PermissionDenied: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.StaleVersion: 412,
+}
 
 
 class ErrorSchema(ma.Schema):
@@ -65,6 +85,19 @@ def error_payload(error: HTTPException) -> tuple[dict, dict]:
     return payload, headers
 
 
+def status_for(error: domain.DomainError) -> int:
+    return next(DOMAIN_STATUS[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUS)
+
+
+def http_error_for(error: domain.DomainError) -> HTTPException:
+    """The HTTP error a domain error answers as, carrying the data ``flask_smorest.abort`` would."""
+    http_error = default_exceptions[status_for(error)]()
+    http_error.data = {"message": error.message}
+    if error.fields:
+        http_error.data["errors"] = {error.location: error.fields}
+    return http_error
+
+
 def _json_error(code: int, message: str, errors: dict | None = None):
     error = {400: BadRequest, 409: Conflict, 503: ServiceUnavailable}[code]()
     payload = {"code": code, "status": error.name, "message": message}
@@ -76,6 +109,10 @@ def _json_error(code: int, message: str, errors: dict | None = None):
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(domain.DomainError)
+    def _domain(error):
+        return app.extensions["influencers.api"].handle_http_exception(http_error_for(error))
+
     @app.errorhandler(RecursionError)
     def _too_deep(_error):
         # json.loads recurses once per nesting level: a 2 KB body of nested '['

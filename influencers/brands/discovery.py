@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, and_, func, select, true, union
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from influencers.brands.models import Brand, BrandCompetitor, BrandMention
 from influencers.brands.service import name_key
-from influencers.creators.models import Creator, FollowerSnapshot
+from influencers.creators.models import Creator, FollowerSnapshot, Post
 
 MENTION_KINDS = ("any", "organic", "sponsored")
 GROWTH_WINDOWS = (30, 90)
@@ -67,8 +67,7 @@ def growth_condition(days: int, low: float | None, high: float | None) -> Column
 
 
 def brand_filters(workspace_id: int, query) -> list[ColumnElement]:
-    """The WHERE terms of a :class:`~influencers.scoring.discovery.DiscoveryQuery`'s brand, contact and
-    growth filters."""
+    """The WHERE terms of a :class:`~influencers.discovery.DiscoveryQuery`'s brand, contact and growth filters."""
     terms: list[ColumnElement] = []
     if query.mentions_brand:
         terms.append(Creator.id.in_(mentioning(_brand_ids(workspace_id, query.mentions_brand),
@@ -125,3 +124,15 @@ def unknown_brand_names(session: Session, workspace_id: int, names: dict[str, st
 
 
 __all__ = ["MENTION_KINDS", "brand_filters", "growth_for", "unknown_brand_names", "true"]
+
+
+def posts_select(creator_id: int, mentions_brand_id: int | None = None, sponsored: bool | None = None) -> Select:
+    """A creator's posts, newest first; only those mentioning a brand, or only (not) sponsored ones."""
+    stmt = select(Post).where(Post.creator_id == creator_id)
+    if mentions_brand_id is not None:
+        stmt = stmt.where(Post.id.in_(select(BrandMention.post_id).where(
+            BrandMention.brand_id == mentions_brand_id, BrandMention.creator_id == creator_id)))
+    if sponsored is not None:
+        stmt = stmt.where(Post.sponsored.is_(True) if sponsored else or_(Post.sponsored.is_(False),
+                                                                          Post.sponsored.is_(None)))
+    return stmt.order_by(Post.published_at.desc(), Post.id.desc())

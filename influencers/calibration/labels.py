@@ -15,13 +15,9 @@ from sqlalchemy.orm import Session
 from influencers.calibration import audit
 from influencers.calibration.models import Label
 from influencers.creators.models import Creator
+from influencers.creators.service import get_creator
 from influencers.db import utcnow
-
-
-class LabelInvalid(ValueError):
-    def __init__(self, field_name: str, message: str):
-        self.field_name, self.message = field_name, message
-        super().__init__(f"{field_name}: {message}")
+from influencers.errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -60,16 +56,20 @@ def history_select(workspace_id: int, creator_id: int) -> Select:
             .order_by(Label.id.desc()))
 
 
-def get_label(session: Session, workspace_id: int, label_id: int) -> Label | None:
-    return session.scalar(select(Label).where(Label.id == label_id, Label.workspace_id == workspace_id))
+def get_label(session: Session, workspace_id: int, label_id: int) -> Label:
+    label = session.scalar(select(Label).where(Label.id == label_id, Label.workspace_id == workspace_id))
+    if label is None:
+        raise NotFound(f"No label {label_id} in this workspace.")
+    return label
 
 
 def create_label(session: Session, workspace_id: int, creator_id: int, values: dict, key_id: int | None) -> Label:
-    """Adds a verdict as the creator's current one (the creator must be in the workspace: the
-    caller checks). ``values``: label, kinds, source, labelled_at, note."""
+    """Adds a verdict as the creator's current one (NotFound unless the creator is in the
+    workspace). ``values``: label, kinds, source, labelled_at, note."""
+    get_creator(session, workspace_id, creator_id, field="creator_id")
     kinds = list(dict.fromkeys(values.get("kinds") or []))
     if kinds and values["label"] != "fraud":
-        raise LabelInvalid("kinds", "kinds are only given with a 'fraud' label")
+        raise InvalidInput("kinds", "kinds are only given with a 'fraud' label")
     session.execute(update(Label).where(Label.workspace_id == workspace_id, Label.creator_id == creator_id,
                                         Label.is_current.is_(True)).values(is_current=False))
     label = Label(workspace_id=workspace_id, creator_id=creator_id, label=values["label"], kinds=kinds,

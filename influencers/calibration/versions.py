@@ -19,6 +19,7 @@ from influencers.calibration.models import TrainedClassifier
 from influencers.calibration.training import FittedClassifier
 from influencers.db import utcnow
 from influencers.scoring import runs
+from influencers.scoring.active_model import active_model
 from influencers.scoring.model import ScoringModel
 from influencers.scoring.store import ScoringModelVersion
 from influencers.webhooks.events import emit
@@ -48,7 +49,7 @@ def versions_select(workspace_id: int):
 
 
 def active_version(session: Session, workspace_id: int) -> ScoringModelVersion:
-    return runs.active_model(session, workspace_id)
+    return active_model(session, workspace_id)
 
 
 def activation_tag(record: ScoringModelVersion) -> dict:

@@ -218,21 +218,3 @@ class EmvRateCard(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     created_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class AuditEvent(Base):
-    """A state change of a campaign, campaign creator or deliverable: who, when, from, to, why."""
-
-    __tablename__ = "campaign_audit_events"
-    __table_args__ = (Index("ix_campaign_audit_events_object", "workspace_id", "object_type", "object_id", "id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    object_type: Mapped[str] = mapped_column(String(20))
-    object_id: Mapped[int] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(20))  # created | transition
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(String(1000))
-    key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from influencers.campaigns import money, transitions
 from influencers.campaigns.models import (
-    AuditEvent,
     Campaign,
     CampaignBrief,
     CampaignCreator,
@@ -30,7 +29,7 @@ from influencers.campaigns.transitions import IllegalTransition  # noqa: F401  (
 from influencers.creators.models import Creator
 from influencers.db import utcnow
 from influencers.webhooks import emit
-from influencers.workspaces.models import Workspace
+from influencers.workspaces.models import AuditEvent, Workspace
 
 
 class StaleVersion(Exception):

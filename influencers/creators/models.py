@@ -24,8 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from influencers.creators.contests import detect_contest
 from influencers.db import Base, utcnow
-from influencers.scoring.inputs import detect_contest
 
 PLATFORMS = (
     "instagram", "tiktok", "youtube", "twitter", "facebook", "linkedin",

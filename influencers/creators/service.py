@@ -12,7 +12,6 @@ from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from influencers.brands.models import BrandMention
 from influencers.creators.models import (
     AudienceMember,
     AudienceSample,
@@ -20,19 +19,17 @@ from influencers.creators.models import (
     Creator,
     CreatorCategory,
     FollowerSnapshot,
-    Post,
     normalise_handle,
 )
 from influencers.db import utcnow
-from influencers.scoring.store import AudienceShare
+from influencers.errors import Conflict, NotFound, StaleVersion
 
 
-class CreatorExists(Exception):
-    pass
+class CreatorExists(Conflict):
+    """A creator with this platform and handle exists in the workspace."""
 
-
-class StaleVersion(Exception):
-    """The row changed since the caller read it (its version moved on)."""
+    def __init__(self, platform_handle: str):
+        super().__init__(f"Creator {platform_handle} already exists in this workspace.")
 
 
 SORTABLE_COLUMNS = {
@@ -100,8 +97,17 @@ def list_creators_select(workspace_id: int, filters: CreatorFilters) -> Select:
     return order_by_sort(stmt, filters.sort, SORTABLE_COLUMNS)
 
 
-def get_creator(session: Session, workspace_id: int, creator_id: int) -> Creator | None:
+def find_creator(session: Session, workspace_id: int, creator_id: int) -> Creator | None:
     return session.scalar(select(Creator).where(Creator.id == creator_id, Creator.workspace_id == workspace_id))
+
+
+def get_creator(session: Session, workspace_id: int, creator_id: int, *, field: str | None = None) -> Creator:
+    """The workspace's creator; NotFound otherwise (``field``: the input that named it)."""
+    creator = find_creator(session, workspace_id, creator_id)
+    if creator is None:
+        raise NotFound(f"No creator {creator_id} in this workspace.", field=field,
+                       reason="no such creator in this workspace")
+    return creator
 
 
 def _normalise_profile(values: dict[str, Any]) -> dict[str, Any]:
@@ -161,48 +167,12 @@ def update_creator(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StaleVersion(creator_id)
+        raise StaleVersion.of("creator")
     if categories is not None:
         _set_categories(session, creator_id, categories)
     creator = get_creator(session, workspace_id, creator_id)
     session.refresh(creator)
     return creator
-
-
-def delete_creator(session: Session, workspace_id: int, creator_id: int, expected_version: int, *,
-                   key_id: int | None = None) -> None:
-    """Deletes the creator with everything derived from it (see ``privacy.service.forget_creator``)."""
-    from influencers.privacy.service import forget_creator
-
-    current = select(Creator.id).where(
-        Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
-    if session.scalar(current.with_for_update()) is None:
-        raise StaleVersion(creator_id)
-    forget_creator(session, workspace_id, creator_id, key_id=key_id)
-    # After locking the creator's row: a scoring run writing this creator's shares holds a
-    # lock on it until it commits, so by now its rows are visible to this statement
-    # (PostgreSQL, READ COMMITTED). Before deleting the row: under row-level security a
-    # creator's shares are visible through the creator only. audience_shares has no
-    # foreign key (see AudienceShare).
-    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
-    result = session.execute(
-        delete(Creator).where(
-            Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version
-        )
-    )
-    if result.rowcount != 1:
-        raise StaleVersion(creator_id)
-
-
-def posts_select(creator_id: int, mentions_brand_id: int | None = None, sponsored: bool | None = None) -> Select:
-    stmt = select(Post).where(Post.creator_id == creator_id)
-    if mentions_brand_id is not None:
-        stmt = stmt.where(Post.id.in_(select(BrandMention.post_id).where(
-            BrandMention.brand_id == mentions_brand_id, BrandMention.creator_id == creator_id)))
-    if sponsored is not None:
-        stmt = stmt.where(Post.sponsored.is_(True) if sponsored else or_(Post.sponsored.is_(False),
-                                                                          Post.sponsored.is_(None)))
-    return stmt.order_by(Post.published_at.desc(), Post.id.desc())
 
 
 def snapshots_select(creator_id: int) -> Select:

@@ -93,6 +93,7 @@ import msgspec
 from sqlalchemy import text
 
 from influencers.brands.rematch import match_written_posts
+from influencers.creators.contests import detect_contests
 from influencers.creators.pseudonym import workspace_key
 from influencers.db import Database, utcnow
 from influencers.imports.records import (
@@ -112,7 +113,6 @@ from influencers.imports.records import (
     too_long,
     unstorable_text,
 )
-from influencers.scoring.inputs import detect_contests
 
 __all__ = ["ImportReport", "run_import", "KINDS", "DEFAULT_CHUNK_SIZE", "DEFAULT_CHUNK_BYTES"]
 

@@ -1,13 +1,14 @@
-"""Audience overlap, unique reach and the shortlist optimiser: the pure computational core.
+"""Audience overlap, unique reach and the shortlist optimiser: pure math.
 
-No Flask, no database session: the functions take numpy/scipy arrays (a creator
-x member incidence matrix, per-creator follower counts, member masks) and
-return dataclasses with ``to_dict()``. See :mod:`.reach` for the estimator.
+No Flask, no database session, no ORM, nothing from scoring: the functions take
+numpy/scipy arrays (a creator x member incidence matrix, per-creator follower
+counts, member masks) or theta sketches and return dataclasses with ``to_dict()``.
+See :mod:`.reach` for the estimator. Reading the arrays from a workspace is
+:mod:`influencers.shortlists`' job; storing a scoring run's sketches is scoring's.
 
-The names below are imported from their modules on first use (PEP 562): importing
-``influencers.overlap.models`` (every process that maps the schema, e.g. a scoring
-run's audience worker, which starts on a run's critical path) then does not load
-scipy, pandas and DataSketches as well.
+The names below are imported from their modules on first use (PEP 562): a process
+that needs one module (a scoring run's audience worker builds sketches with
+:mod:`.sketch`) then does not load scipy and the optimiser as well.
 """
 from __future__ import annotations
 

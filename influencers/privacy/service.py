@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from influencers.campaigns.models import AuditEvent, CampaignCreator, Deliverable
+from influencers.campaigns.models import CampaignCreator, Deliverable
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.creators.pseudonym import member_key, workspace_key
 from influencers.db import utcnow
-from influencers.overlap.models import AudienceSketchRecord
+from influencers.errors import StaleVersion
+from influencers.scoring.store import AudienceShare, AudienceSketchRecord
+from influencers.workspaces.models import AuditEvent
 
 # Object types and actions this module writes to the audit trail.
 AUDITED_OBJECTS = ("creator", "audience_member", "audience_sample")
@@ -101,7 +103,7 @@ def erase_member(session: Session, workspace_id: int, platform: str, raw_id: str
         sketched = sorted(set(session.scalars(select(AudienceSketchRecord.creator_id).where(
             AudienceSketchRecord.sample_id.in_(sample_ids))))) if sample_ids else []
         if sketched:
-            from influencers.overlap.sketch_store import build_sketches
+            from influencers.shortlists.sketches import build_sketches
 
             build_sketches(session, workspace_id, sketched)
             rebuilt = len(sketched)
@@ -186,6 +188,32 @@ def forget_creator(session: Session, workspace_id: int, creator_id: int, *, key_
         reason=f"deleted with its data: {members} audience members no other sample holds, "
                f"{n_memberships} campaign membership{'s' * (n_memberships != 1)}",
     ))
+
+
+def delete_creator(session: Session, workspace_id: int, creator_id: int, expected_version: int, *,
+                   key_id: int | None = None) -> None:
+    """Deletes the creator with everything derived from it (see :func:`forget_creator`).
+
+    Raises :class:`influencers.errors.StaleVersion` when the creator changed since the
+    caller read ``expected_version``."""
+    current = select(Creator.id).where(
+        Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
+    if session.scalar(current.with_for_update()) is None:
+        raise StaleVersion.of("creator")
+    forget_creator(session, workspace_id, creator_id, key_id=key_id)
+    # After locking the creator's row: a scoring run writing this creator's shares holds a
+    # lock on it until it commits, so by now its rows are visible to this statement
+    # (PostgreSQL, READ COMMITTED). Before deleting the row: under row-level security a
+    # creator's shares are visible through the creator only. audience_shares has no
+    # foreign key (see AudienceShare).
+    session.execute(delete(AudienceShare).where(AudienceShare.creator_id == creator_id))
+    result = session.execute(
+        delete(Creator).where(
+            Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version
+        )
+    )
+    if result.rowcount != 1:
+        raise StaleVersion.of("creator")
 
 
 def audit_events_select(workspace_id: int, object_type: str | None = None):

@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 
 from influencers.scoring.audience_signals import AudienceSignals, audience_signals, batch_created, youth_members
-from influencers.scoring.inputs import ScoringInputs
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
 from influencers.scoring.model import ScoringModel
 
 MEMBER_TYPES = ("suspicious", "mass_follower", "inactive", "real")
@@ -215,3 +215,24 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
         indicator_shares=indicator_shares,
         **{name: getattr(signals, name) for name in AudienceSignals.__dataclass_fields__ if name != "likely_fake"},
     )
+
+
+def authentic_memberships(inputs: ScoringInputs, model: ScoringModel,
+                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Per sample row of ``inputs``: whether its member counts as authentic: a member is
+    bot-like when any of its rows in the latest samples of the creators of its platform is
+    classified ``suspicious`` (the rule overlap reports count by, see
+    :func:`influencers.shortlists.loader.load_audience`).
+
+    For callers that hold every latest sample of the workspace in ``inputs`` already (a
+    scoring run building the overlap sketches): the same classification as the overlap
+    loader's, platform by platform, without reading the samples again.
+    Rows are classified independently (member profile and the sample's date), so
+    classifying all platforms at once changes nothing; the "any row" rule is applied
+    per (platform, member). ``classified``: ``classify_memberships(inputs, model)`` when the
+    caller has it already.
+    """
+    kind, _code = classify_memberships(inputs, model) if classified is None else classified
+    key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + inputs.platform[inputs.sample_creator]
+    bot_like = np.unique(key[kind == SUSPICIOUS])
+    return ~np.isin(key, bot_like)

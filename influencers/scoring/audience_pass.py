@@ -27,10 +27,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from influencers.overlap.loader import authentic_memberships
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED, build_sketch, member_sketch_keys
 from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_codes, attribute_of
-from influencers.scoring.audience import AudienceResult, audience_authenticity, classify_memberships
+from influencers.scoring.audience import (
+    AudienceResult,
+    audience_authenticity,
+    authentic_memberships,
+    classify_memberships,
+)
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.model import ScoringModel
 
@@ -242,7 +246,7 @@ def sketch_digest(blob: bytes) -> int:
 def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFAULT_LG_K,
                  seed: int = DEFAULT_SEED, classified: tuple[np.ndarray, np.ndarray] | None = None) -> SketchBatch:
     """The sketch of every creator of ``inputs`` with a latest sample: its members counted as
-    authentic by ``model`` (:func:`influencers.overlap.loader.authentic_memberships`, the
+    authentic by ``model`` (:func:`influencers.scoring.audience.authentic_memberships`, the
     overlap loader's rule), keyed by their stored ``member_keys``, in member id order.
     ``classified``: the memberships classified by ``model`` already, if at hand."""
     if inputs.sample_id is None or inputs.member_keys is None:

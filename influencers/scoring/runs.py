@@ -23,14 +23,14 @@ from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_jso
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
-from influencers.overlap.loader import active_scoring_model
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
-from influencers.overlap.sketch_store import store_sketch_batch
+from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.model import DEFAULT_MODEL, FLAGS, PREVIOUS_DEFAULT_VERSIONS, ScoringModel
+from influencers.scoring.model import FLAGS, ScoringModel
 from influencers.scoring.score import ScoringResult, activity_signals, engagement_explanations, score_creators
+from influencers.scoring.sketch_store import store_sketch_batch
 from influencers.scoring.store import (
     FLAG_BITS,
     AudienceShare,
@@ -44,42 +44,6 @@ from influencers.webhooks import emit
 
 # Below this many creators the planner does fine without fresh statistics.
 STATISTICS_THRESHOLD = 1000
-
-
-class NoActiveModel(Exception):
-    pass
-
-
-def active_model(session: Session, workspace_id: int) -> ScoringModelVersion:
-    """The workspace's active model; the shipped default is installed on first use, and
-    replaces an earlier shipped default still active (its scores stay stored as history)."""
-    record = session.scalar(
-        select(ScoringModelVersion).where(
-            ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)
-        )
-    )
-    if record is not None and record.source == "shipped" and record.version in PREVIOUS_DEFAULT_VERSIONS:
-        record.is_active = False
-        session.flush()
-        record = None
-    if record is None:
-        record = session.scalar(
-            select(ScoringModelVersion).where(
-                ScoringModelVersion.workspace_id == workspace_id,
-                ScoringModelVersion.version == DEFAULT_MODEL.version,
-            )
-        )
-        if record is None:
-            record = ScoringModelVersion(
-                workspace_id=workspace_id, version=DEFAULT_MODEL.version, source="shipped",
-                description="The shipped default model", parameters=DEFAULT_MODEL.to_dict(),
-                is_active=True, activated_at=utcnow(),
-            )
-            session.add(record)
-        else:
-            record.is_active, record.activated_at = True, utcnow()
-        session.flush()
-    return record
 
 
 def create_run(db: Database, workspace_id: int) -> int:
@@ -109,8 +73,8 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
 
 def _fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
     """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
-    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued",
-                                                                                                    "running")))
+    session.execute(update(ScoringRun)
+                    .where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued", "running")))
                     .values(status="failed", error=error, finished_at=utcnow()))
 
 

@@ -1,4 +1,4 @@
-"""Stored scoring: model versions, scoring runs, per-creator scores and audience shares.
+"""Stored scoring: model versions, scoring runs, per-creator scores, audience shares and sketches.
 
 Scores are never overwritten: each run writes its own rows, and ``is_current``
 marks the newest score of each creator (what discovery filters and sorts on).
@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -146,7 +147,7 @@ class AudienceShare(Base):
     row: about half of a first run's COPY of ~750,000 rows). Its integrity is kept per
     creator instead: rows are only inserted together with the creator's
     ``audience_share_digests`` row, which has the foreign key (so a creator deleted
-    meanwhile fails the run), and :func:`influencers.creators.service.delete_creator`
+    meanwhile fails the run), and :func:`influencers.privacy.service.delete_creator`
     deletes them. Anything else that deletes creators must delete their shares too.
     """
 
@@ -156,7 +157,7 @@ class AudienceShare(Base):
     # the rows (most of a 200-member sample's ~37 rows are small countries and languages).
     # Maintaining it for every row was ~70% of a first run's COPY of ~750,000 rows on
     # PostgreSQL (2.6 s; 1.3 s partial); a filter below that share is answered through the
-    # primary key instead (see influencers.scoring.discovery).
+    # primary key instead (see influencers.discovery).
     __table_args__ = (Index("ix_audience_shares_lookup", "attribute", "share", "creator_id",
                             sqlite_where=text(f"share >= {LOOKUP_MIN_SHARE}"),
                             postgresql_where=text(f"share >= {LOOKUP_MIN_SHARE}")),)
@@ -179,3 +180,31 @@ class AudienceShareDigest(Base):
 
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
     digest: Mapped[int] = mapped_column(BigInteger)
+
+
+class AudienceSketchRecord(Base):
+    """A creator's stored theta sketch of its latest sample's counted (authentic) members.
+
+    Written by every scoring run (:func:`influencers.scoring.sketch_store.store_sketch_batch`),
+    rebuilt by :func:`influencers.shortlists.sketches.build_sketches`; the parameters it was
+    built with are stored with it (and also in the serialised bytes' header: see
+    :mod:`influencers.overlap.sketch`).
+    """
+
+    __tablename__ = "audience_sketches"
+    __table_args__ = (UniqueConstraint("creator_id", "sample_id", name="uq_audience_sketches_creator_sample"),
+                      Index("ix_audience_sketches_sample", "sample_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
+    sample_id: Mapped[int] = mapped_column(ForeignKey("audience_samples.id", ondelete="CASCADE"))
+    sampled_at: Mapped[dt.date] = mapped_column(Date)
+    lg_k: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)  # DataSketches seeds are u64; stored ones stay below 2^63
+    sketch_format_version: Mapped[int] = mapped_column(Integer)
+    member_count: Mapped[int] = mapped_column(Integer)
+    sketch: Mapped[bytes] = mapped_column(LargeBinary)
+    # blake2b-64 of ``sketch`` (signed): a run finds the rows it must replace by comparing
+    # digests, without reading 20,000 blobs back.
+    sketch_digest: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,9 +1,9 @@
-"""Workspaces (one brand or agency), their API keys, and idempotency records."""
+"""Workspaces (one brand or agency), their API keys, idempotency records and audit log."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
@@ -67,3 +67,24 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str] = mapped_column(Text)
     response_headers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """The workspace's audit log: a state change of an audited object (a campaign, a campaign
+    creator, a deliverable, a webhook endpoint, an erasure): who, when, from, to, why.
+
+    One log for every domain that audits (the table keeps its first user's name)."""
+
+    __tablename__ = "campaign_audit_events"
+    __table_args__ = (Index("ix_campaign_audit_events_object", "workspace_id", "object_type", "object_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    object_type: Mapped[str] = mapped_column(String(20))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(20))  # created | transition
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,8 @@
 """Concurrent edits: ETags and conditional writes, never a silent overwrite; idempotent creation."""
 from sqlalchemy import func, select
 
-from influencers.campaigns.models import AuditEvent, Campaign, CampaignBrief
+from influencers.campaigns.models import Campaign, CampaignBrief
+from influencers.workspaces.models import AuditEvent
 from tests.helpers import run_concurrently
 
 

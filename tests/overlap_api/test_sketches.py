@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
 from influencers.jobs.models import Job
-from influencers.overlap.models import AudienceSketchRecord
 from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
-from influencers.overlap.sketch_store import build_sketches
+from influencers.scoring.store import AudienceSketchRecord
+from influencers.shortlists.sketches import build_sketches
 from tests.fixtures.records import creator_ids, import_records, member
 from tests.fixtures.scoring import run_scoring as start_and_wait
 

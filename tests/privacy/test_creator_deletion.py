@@ -3,7 +3,7 @@ import time
 
 from sqlalchemy import func, or_, select
 
-from influencers.campaigns.models import AuditEvent, CampaignCreator, Deliverable
+from influencers.campaigns.models import CampaignCreator, Deliverable
 from influencers.creators.models import (
     AudienceMember,
     AudienceSample,
@@ -13,8 +13,15 @@ from influencers.creators.models import (
     Post,
 )
 from influencers.jobs.models import Job
-from influencers.overlap.models import AudienceSketchRecord, ShortlistEntry
-from influencers.scoring.store import AudienceShare, AudienceShareDigest, CreatorScore, CreatorScoreExplanation
+from influencers.scoring.store import (
+    AudienceShare,
+    AudienceShareDigest,
+    AudienceSketchRecord,
+    CreatorScore,
+    CreatorScoreExplanation,
+)
+from influencers.shortlists.models import ShortlistEntry
+from influencers.workspaces.models import AuditEvent
 from tests.fixtures.records import import_records
 from tests.fixtures.scoring import run_scoring
 

@@ -5,10 +5,10 @@ import time
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from influencers.campaigns.models import AuditEvent
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember
 from influencers.jobs.models import Job
-from influencers.overlap.models import AudienceSketchRecord
+from influencers.scoring.store import AudienceSketchRecord
+from influencers.workspaces.models import AuditEvent
 from tests.fixtures.records import import_records, tiny_records
 from tests.fixtures.scoring import run_scoring
 

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from influencers.scoring.inputs import (
+from influencers.creators.contests import (
     _CASE_FOLDS,
     _CONTEST,
     _CONTEST_WORDS,

@@ -5,7 +5,7 @@ from influencers.demo import generator
 
 
 def test_evaluation_on_a_small_generated_set():
-    from influencers.scoring.evaluate import evaluate
+    from influencers.evaluation import evaluate
 
     report = evaluate(generator.DemoConfig(creators=400, seed=5))
     assert report["creators"] == 400 and report["fraud_creators"] > 50

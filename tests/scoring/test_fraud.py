@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from influencers.scoring.inputs import detect_contest
+from influencers.creators.contests import detect_contest
 
 
 def add_jump(builder, handle, days_ago, share):

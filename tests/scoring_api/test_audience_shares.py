@@ -5,10 +5,10 @@ import numpy as np
 from sqlalchemy import delete, func, inspect, select, text, update
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.discovery import AudienceCondition, audience_condition
 from influencers.scoring import runs
 from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
-from influencers.scoring.discovery import AudienceCondition, audience_condition
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.runs import write_audience_shares
 from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest

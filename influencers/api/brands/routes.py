@@ -271,6 +271,5 @@ def get_brand_share_of_voice_chart(brand_id, format="svg", metric="posts", **arg
 @blp.response(200, s.BrandHistorySchema)
 def get_creator_brand_history(creator_id):
     session = unit_of_work.session()
-    if creators.get_creator(session, current_workspace_id(), creator_id) is None:
-        abort(404, message=f"No creator {creator_id} in this workspace.")
+    creators.get_creator(session, current_workspace_id(), creator_id)
     return reports.creator_brand_history(session, current_workspace_id(), creator_id)

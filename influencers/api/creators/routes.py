@@ -18,17 +18,12 @@ from influencers.api.creators.schemas import (
     SnapshotSchema,
 )
 from influencers.brands import service as brands
+from influencers.brands.discovery import posts_select
 from influencers.creators import service
 from influencers.creators.service import CreatorFilters
+from influencers.privacy import service as privacy
 
 blp = Blueprint("creators", __name__, url_prefix="/v1/creators", description="Creator profiles and their data")
-
-
-def _creator_or_404(creator_id: int):
-    creator = service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
-    if creator is None:
-        abort(404, message=f"No creator {creator_id} in this workspace.")
-    return creator
 
 
 @blp.route("", methods=["GET"], operation_id="listCreators", summary="List and filter creators")
@@ -48,10 +43,7 @@ def list_creators(**filters):
 @blp.response(201, CreatorSchema)
 @blp.alt_response(409, description="A creator with this platform and handle exists")
 def create_creator(body):
-    try:
-        creator = service.create_creator(unit_of_work.session(), current_workspace_id(), body)
-    except service.CreatorExists as exists:
-        abort(409, message=f"Creator {exists} already exists in this workspace.")
+    creator = service.create_creator(unit_of_work.session(), current_workspace_id(), body)
     blp.set_etag(etag_of("creator", creator.id, creator.version))
     return creator, 201, {"Location": f"/v1/creators/{creator.id}"}
 
@@ -61,7 +53,7 @@ def create_creator(body):
 @requires("read")
 @blp.response(200, CreatorSchema)
 def get_creator(creator_id):
-    creator = _creator_or_404(creator_id)
+    creator = service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     blp.set_etag(etag_of("creator", creator.id, creator.version))
     return creator
 
@@ -73,14 +65,10 @@ def get_creator(creator_id):
 @blp.arguments(CreatorUpdateSchema)
 @blp.response(200, CreatorSchema)
 def update_creator(changes, creator_id):
-    creator = _creator_or_404(creator_id)
+    creator = service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     blp.check_etag(etag_of("creator", creator.id, creator.version))
-    try:
-        creator = service.update_creator(
-            unit_of_work.session(), current_workspace_id(), creator_id, creator.version, changes
-        )
-    except service.StaleVersion:
-        abort(412, message="The creator changed since it was read; fetch it again and retry.")
+    creator = service.update_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
+                                     changes)
     blp.set_etag(etag_of("creator", creator.id, creator.version))
     return creator
 
@@ -91,13 +79,10 @@ def update_creator(changes, creator_id):
 @requires("write")
 @blp.response(204)
 def delete_creator(creator_id):
-    creator = _creator_or_404(creator_id)
+    creator = service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     blp.check_etag(etag_of("creator", creator.id, creator.version))
-    try:
-        service.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
-                               key_id=g.principal.key_id)
-    except service.StaleVersion:
-        abort(412, message="The creator changed since it was read; fetch it again and retry.")
+    privacy.delete_creator(unit_of_work.session(), current_workspace_id(), creator_id, creator.version,
+                           key_id=g.principal.key_id)
 
 
 @blp.route("/<id:creator_id>/posts", methods=["GET"], operation_id="listCreatorPosts",
@@ -107,7 +92,7 @@ def delete_creator(creator_id):
 @blp.response(200, PostSchema(many=True))
 @blp.paginate(SQLPage)
 def list_posts(creator_id, mention=None, sponsored=None):
-    _creator_or_404(creator_id)
+    service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     brand_id = None
     if mention is not None:
         brand = brands.find_brand(unit_of_work.session(), current_workspace_id(), mention)
@@ -115,7 +100,7 @@ def list_posts(creator_id, mention=None, sponsored=None):
             message = f"no brand named {mention!r}: define it (POST /v1/brands) to find the posts mentioning it"
             abort(422, message=message, errors={"query": {"mention": [message]}})
         brand_id = brand.id
-    return Listing(unit_of_work.session(), service.posts_select(creator_id, brand_id, sponsored))
+    return Listing(unit_of_work.session(), posts_select(creator_id, brand_id, sponsored))
 
 
 @blp.route("/<id:creator_id>/snapshots", methods=["GET"], operation_id="listCreatorSnapshots",
@@ -124,7 +109,7 @@ def list_posts(creator_id, mention=None, sponsored=None):
 @blp.response(200, SnapshotSchema(many=True))
 @blp.paginate(SQLPage)
 def list_snapshots(creator_id):
-    _creator_or_404(creator_id)
+    service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     return Listing(unit_of_work.session(), service.snapshots_select(creator_id))
 
 
@@ -133,6 +118,6 @@ def list_snapshots(creator_id):
 @requires("read")
 @blp.response(200, AudienceSummarySchema)
 def get_audience(creator_id):
-    _creator_or_404(creator_id)
+    service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
     summary = service.audience_summary(unit_of_work.session(), creator_id)
     return {"creator_id": creator_id, "basis": "measured on the latest audience sample", **summary}

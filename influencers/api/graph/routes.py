@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import abort
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -30,8 +29,6 @@ _FILE = {"schema": {"type": "string", "format": "binary"}}
 @blp.response(200, NeighbourhoodSchema)
 def get_neighbourhood(creator_id, radius, max_nodes, kinds=None):
     creator = creators.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
-    if creator is None:
-        abort(404, message=f"No creator {creator_id} in this workspace.")
     return service.neighbourhood(unit_of_work.session(), current_workspace_id(), creator, radius=radius,
                                  kinds=kinds, max_nodes=max_nodes)
 

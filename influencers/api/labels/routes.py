@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import abort
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -34,21 +33,6 @@ class LabelPage(SQLPage):
         return out
 
 
-def _creator_or_404(creator_id: int):
-    creator = creators.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
-    if creator is None:
-        abort(404, message=f"No creator {creator_id} in this workspace.",
-              errors={"json": {"creator_id": ["no such creator in this workspace"]}})
-    return creator
-
-
-def _label_or_404(label_id: int):
-    label = labels.get_label(unit_of_work.session(), current_workspace_id(), label_id)
-    if label is None:
-        abort(404, message=f"No label {label_id} in this workspace.")
-    return label
-
-
 @blp.route("/labels", methods=["GET"], operation_id="listLabels",
            summary="List the current labels (one per labelled creator), newest first")
 @requires("read")
@@ -66,12 +50,8 @@ def list_labels(**filters):
 @blp.response(201, LabelSchema)
 @blp.alt_response(404, description="No such creator in this workspace")
 def create_label(body):
-    _creator_or_404(body["creator_id"])
-    try:
-        label = labels.create_label(unit_of_work.session(), current_workspace_id(), body.pop("creator_id"), body,
-                                    g.principal.key_id)
-    except labels.LabelInvalid as invalid:
-        abort(422, message=invalid.message, errors={"json": {invalid.field_name: [invalid.message]}})
+    label = labels.create_label(unit_of_work.session(), current_workspace_id(), body.pop("creator_id"), body,
+                                g.principal.key_id)
     return label, 201, {"Location": f"/v1/labels/{label.id}"}
 
 
@@ -79,7 +59,7 @@ def create_label(body):
 @requires("read")
 @blp.response(200, LabelSchema)
 def get_label(label_id):
-    return _label_or_404(label_id)
+    return labels.get_label(unit_of_work.session(), current_workspace_id(), label_id)
 
 
 @blp.route("/labels/<id:label_id>", methods=["DELETE"], operation_id="deleteLabel",
@@ -87,7 +67,8 @@ def get_label(label_id):
 @requires("score")
 @blp.response(204)
 def delete_label(label_id):
-    labels.delete_label(unit_of_work.session(), current_workspace_id(), _label_or_404(label_id), g.principal.key_id)
+    session, workspace_id = unit_of_work.session(), current_workspace_id()
+    labels.delete_label(session, workspace_id, labels.get_label(session, workspace_id, label_id), g.principal.key_id)
 
 
 @blp.route("/creators/<id:creator_id>/labels", methods=["GET"], operation_id="listCreatorLabels",
@@ -96,7 +77,7 @@ def delete_label(label_id):
 @blp.response(200, LabelSchema(many=True))
 @blp.paginate(SQLPage)
 def list_creator_labels(creator_id):
-    _creator_or_404(creator_id)
+    creators.get_creator(unit_of_work.session(), current_workspace_id(), creator_id, field="creator_id")
     return Listing(unit_of_work.session(), labels.history_select(current_workspace_id(), creator_id))
 
 

@@ -8,6 +8,7 @@ from flask_smorest import Page, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from influencers import discovery
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, check_page_bounds
@@ -26,10 +27,10 @@ from influencers.brands.discovery import growth_for
 from influencers.brands.reports import creator_brand_history
 from influencers.creators import service as creators
 from influencers.creators.service import CreatorFilters
+from influencers.discovery import AudienceCondition, DiscoveryQuery
 from influencers.jobs import runner
 from influencers.jobs.models import Job
-from influencers.scoring import discovery, runs
-from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
+from influencers.scoring import runs
 from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringModelVersion, ScoringRun
 
 blp = Blueprint("scoring", __name__, url_prefix="/v1", description="Scores, scoring runs, discovery and lookalikes")

@@ -13,9 +13,9 @@ from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
 from influencers.api.schemas import QueryCount, QuerySchema, one_of
 from influencers.api.scoring.explanation_schemas import ScoreExplanationSchema, StoredJson
 from influencers.creators.models import AGE_RANGES, GENDERS
+from influencers.discovery import SORTABLE
 from influencers.jobs.models import JOB_STATUSES
 from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_code
-from influencers.scoring.discovery import SORTABLE
 from influencers.scoring.model import FLAGS
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask_smorest import abort
 
+from influencers import discovery
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
 from influencers.api.scoring.routes import CREATOR_FILTER_NAMES
+from influencers.api.shortlists.documents import optimisation_document, overlap_document
 from influencers.api.shortlists.schemas import (
     OptimisationRequest,
     OptimisationSchema,
@@ -19,10 +21,9 @@ from influencers.api.shortlists.schemas import (
     ShortlistUpdateSchema,
 )
 from influencers.creators.service import CreatorFilters
-from influencers.overlap import service, sketch_store
-from influencers.overlap.service import Target
-from influencers.scoring import discovery
-from influencers.scoring.discovery import AudienceCondition, DiscoveryQuery
+from influencers.discovery import AudienceCondition, DiscoveryQuery
+from influencers.shortlists import service, sketches
+from influencers.shortlists.service import Target
 
 blp = Blueprint("shortlists", __name__, url_prefix="/v1",
                 description="Saved shortlists, audience overlap and unique reach, the shortlist optimiser")
@@ -78,12 +79,13 @@ def _overlap(creator_ids, method: str, target: dict | None) -> dict:
     they are built by scoring runs, not on the fly, so a report never pays for reading whole samples)."""
     session, workspace_id = unit_of_work.session(), current_workspace_id()
     if method != "sketch":
-        report = service.overlap_for_creators(session, workspace_id, creator_ids, target=_target(target))
+        report = overlap_document(service.overlap_for_creators(session, workspace_id, creator_ids,
+                                                               target=_target(target)))
         report["estimation"] = "exact"
         return report
     try:
-        return sketch_store.sketch_overlap_report(session, workspace_id, creator_ids)
-    except (sketch_store.MissingSketches, sketch_store.IncompatibleSketches) as error:
+        return sketches.sketch_overlap_report(session, workspace_id, creator_ids)
+    except (sketches.MissingSketches, sketches.IncompatibleSketches) as error:
         abort(409, message=str(error))
 
 
@@ -253,7 +255,7 @@ def optimise_shortlist(body):
         candidates = body["creator_ids"]
     fees = {int(k): v for k, v in (body.get("fees") or {}).items()}
     try:
-        result, _data = service.optimise(
+        optimisation = service.optimise(
             session, current_workspace_id(), candidates, budget=body.get("budget_minor"), fees=fees,
             default_fee=body.get("default_fee_minor"), k=body.get("k"), target=_target(body.get("target")),
             must_keep=body["must_keep"], exclude=body["exclude"], platform=platform)
@@ -261,14 +263,15 @@ def optimise_shortlist(body):
         _unknown(error)
     except service.MixedPlatforms as error:
         abort(422, message=str(error), errors={"json": {"creator_ids": [str(error)]}})
-    except service.BadRequest as error:
+    except service.InfeasibleOptimisation as error:
         abort(422, message=str(error))
+    result = optimisation_document(optimisation)
     result["currency"] = body.get("currency")
     result["shortlist_id"] = None
     if body.get("save_as"):
-        chosen = [p["creator_id"] for p in result["picks"]]
-        shortlist = service.save_as_shortlist(session, current_workspace_id(), body["save_as"], chosen,
-                                              note=f"Saved from the shortlist optimiser ({result['strategy']}, "
-                                                   f"unique reach {result['unique_reach']:.0f}).")
+        shortlist = service.save_as_shortlist(
+            session, current_workspace_id(), body["save_as"], optimisation.chosen_ids,
+            note=f"Saved from the shortlist optimiser ({result['strategy']}, "
+                 f"unique reach {result['unique_reach']:.0f}).")
         result["shortlist_id"] = shortlist.id
     return result

@@ -9,7 +9,7 @@ from influencers.api.creators.schemas import COUNTRY
 from influencers.api.schemas import BodySchema, Count, QuerySchema, StrictInteger, one_of
 from influencers.api.scoring.schemas import DiscoveryArgs
 from influencers.creators.models import AGE_RANGES, GENDERS, PLATFORMS
-from influencers.overlap.service import MAX_ENTRIES
+from influencers.shortlists.service import MAX_ENTRIES
 
 MAX_REPORT_CREATORS = 500
 MAX_CANDIDATES = 2000

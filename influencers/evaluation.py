@@ -1,6 +1,9 @@
 """Evaluation of the scores against the demo generator's planted fraud.
 
-    python -m influencers.scoring.evaluate --creators 2000 --seed 7
+Its own module, above both: it drives the demo generators and the scoring, and
+neither of them knows it.
+
+    python -m influencers.evaluation --creators 2000 --seed 7   # or: influencers evaluate
 
 Generates a labelled data set with :mod:`influencers.demo.generator`, builds
 :class:`ScoringInputs` straight from the records (no database), scores it and

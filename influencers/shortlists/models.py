@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
 
-__all__ = ["Shortlist", "ShortlistEntry", "AudienceSketchRecord"]
+__all__ = ["Shortlist", "ShortlistEntry"]
 
 
 class Shortlist(Base):
@@ -52,30 +52,3 @@ class ShortlistEntry(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(Text)
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class AudienceSketchRecord(Base):
-    """A creator's stored theta sketch of its latest sample's counted (authentic) members.
-
-    Built by :func:`influencers.overlap.sketch_store.build_sketches` (at the end of
-    every scoring run); the parameters it was built with are stored with it (and
-    also in the serialised bytes' header: see :mod:`influencers.overlap.sketch`).
-    """
-
-    __tablename__ = "audience_sketches"
-    __table_args__ = (UniqueConstraint("creator_id", "sample_id", name="uq_audience_sketches_creator_sample"),
-                      Index("ix_audience_sketches_sample", "sample_id"))
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
-    sample_id: Mapped[int] = mapped_column(ForeignKey("audience_samples.id", ondelete="CASCADE"))
-    sampled_at: Mapped[dt.date] = mapped_column(Date)
-    lg_k: Mapped[int] = mapped_column(Integer)
-    seed: Mapped[int] = mapped_column(BigInteger)  # DataSketches seeds are u64; stored ones stay below 2^63
-    sketch_format_version: Mapped[int] = mapped_column(Integer)
-    member_count: Mapped[int] = mapped_column(Integer)
-    sketch: Mapped[bytes] = mapped_column(LargeBinary)
-    # blake2b-64 of ``sketch`` (signed): a run finds the rows it must replace by comparing
-    # digests, without reading 20,000 blobs back.
-    sketch_digest: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

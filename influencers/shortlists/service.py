@@ -7,7 +7,6 @@ The numbers come from the pure core (:mod:`influencers.overlap.report`,
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,18 +17,18 @@ from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
 from influencers.db import utcnow
-from influencers.overlap.loader import (
-    FAKE_SHARE_SOURCES,
+from influencers.overlap.optimiser import ShortlistResult, optimise_shortlist
+from influencers.overlap.report import OverlapReport, overlap_report
+from influencers.shortlists.loader import (
     AudienceData,
     MixedPlatforms,
     UnknownCreators,
     load_audience,
 )
-from influencers.overlap.models import Shortlist, ShortlistEntry
-from influencers.overlap.optimiser import optimise_shortlist
-from influencers.overlap.report import overlap_report
+from influencers.shortlists.models import Shortlist, ShortlistEntry
 
-__all__ = ["MixedPlatforms", "UnknownCreators", "StaleVersion", "NotOnShortlist", "Target"]
+__all__ = ["MixedPlatforms", "UnknownCreators", "StaleVersion", "NotOnShortlist", "TooManyEntries",
+           "InfeasibleOptimisation", "Target", "ExactOverlap", "Optimisation"]
 
 MAX_ENTRIES = 1000
 N_BOOT = 1000
@@ -179,73 +178,69 @@ class Target:
         return {"country": self.country, "age_range": self.age_range, "gender": self.gender} if self.given() else None
 
 
-LABELS = {
-    "measured": [
-        "creators[].sample_size", "creators[].counted_sample_size", "creators[].unique_members",
-        "creators[].unique_share", "creators[].overlapping_share", "creators[].followers",
-        "pairwise.shared", "pairwise.jaccard", "pairwise.containment",
-        "set.distinct_sampled_members", "set.sample_duplication_factor",
-    ],
-    "estimated": [
-        "creators[].fake_share (measured when fake_share_source is 'sample')", "creators[].authentic_followers",
-        "creators[].member_weight", "creators[].reach", "creators[].exclusive_reach", "creators[].follower_reach",
-        "set.authentic.*", "set.followers.*",
-    ],
-}
+@dataclass
+class ExactOverlap:
+    """An exact overlap report (:func:`~influencers.overlap.report.overlap_report`) with the
+    audience data it was computed from and the target it counted."""
 
+    report: OverlapReport
+    data: AudienceData
+    target: Target
+    target_mask_applied: bool
 
-def _date(value) -> str | None:
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else None
+    @property
+    def bot_like_members(self) -> list[int]:
+        """Per creator: the sampled members of its latest sample classified bot-like."""
+        matrix, authentic = self.data.incidence.matrix, self.data.authentic
+        return [int(matrix.indptr[i + 1] - matrix.indptr[i]
+                    - np.count_nonzero(authentic[matrix.indices[matrix.indptr[i]:matrix.indptr[i + 1]]]))
+                for i in range(len(self.data.creator_ids))]
 
 
 def overlap_for_creators(session: Session, workspace_id: int, creator_ids: Sequence[int], *,
                          target: Target | None = None, platform: str | None = None,
-                         confidence: float = 0.95) -> dict:
-    """The overlap and unique-reach report of ``creator_ids`` (one platform), JSON-able."""
+                         confidence: float = 0.95) -> ExactOverlap:
+    """The overlap and unique-reach report of ``creator_ids`` (one platform)."""
     target = target or Target()
     data = load_audience(session, workspace_id, creator_ids, platform=platform)
     mask = data.target_mask(country=target.country, age_range=target.age_range, gender=target.gender)
     report = overlap_report(data.incidence, data.followers, fake_share=data.fake_share, authentic=data.authentic,
                             target=mask, n_boot=N_BOOT, confidence=confidence, seed=0)
-    out = report.to_dict()
-    for i, row in enumerate(out["creators"]):
-        row["handle"] = data.handles[i]
-        row["sampled_at"] = _date(data.sampled_at[i])
-        row["fake_share_source"] = data.fake_share_source[i]
-        row["score_as_of"] = _date(data.score_as_of[i])
-        members = data.incidence.matrix.indices[data.incidence.matrix.indptr[i]:data.incidence.matrix.indptr[i + 1]]
-        row["bot_like_members"] = int(members.size - np.count_nonzero(data.authentic[members]))
-    out.update({
-        "platform": data.platform,
-        "as_of": _date(data.as_of),
-        "target": target.to_dict(),
-        "authenticity_model_version": data.model_version,
-        "labels": LABELS,
-        "fake_share_sources": FAKE_SHARE_SOURCES,
-        "method": ("Exact over the latest audience samples (a creator x member sparse incidence matrix; pairwise "
-                   "numbers are one sparse product). Shares count authentic members in the target only. Unique "
-                   "reach scales each counted sampled member to real followers (authentic: F x (1 - fake share) / "
-                   "authentic sampled members; followers: F / sampled members), counts a member seen by several "
-                   "creators once at the largest weight, and carries a seeded bootstrap interval over the samples."),
-        "notes": data.notes + ([] if mask is None else
-                               ["Members with an unknown value in a target dimension are not counted "
-                                "as in the target."]),
-    })
-    return out
+    return ExactOverlap(report=report, data=data, target=target, target_mask_applied=mask is not None)
 
 
 # --------------------------------------------------------------------------- optimiser
 
 
-class BadRequest(ValueError):
+class InfeasibleOptimisation(ValueError):
     """A request the optimiser cannot answer (e.g. the must-keep creators alone exceed the budget)."""
+
+
+@dataclass
+class Optimisation:
+    """The optimiser's choice among ``candidate_ids`` with the audience data it was made on."""
+
+    result: ShortlistResult
+    data: AudienceData
+    candidate_ids: list[int]      # must-keep creators first, then the candidates, without duplicates
+    excluded: list[int]
+    must_keep: list[int]
+    budget: int | None            # minor units
+    target: Target
+
+    @property
+    def chosen_ids(self) -> list[int]:
+        return [pick.creator_id for pick in self.result.picks]
 
 
 def optimise(session: Session, workspace_id: int, candidate_ids: Sequence[int], *, budget: int | None = None,
              fees: dict[int, int] | None = None, default_fee: int | None = None, k: int | None = None,
              target: Target | None = None, must_keep: Sequence[int] = (), exclude: Sequence[int] = (),
-             platform: str | None = None) -> tuple[dict, AudienceData]:
-    """Chooses the candidates maximising unique authentic (target) reach; JSON-able result + the data."""
+             platform: str | None = None) -> Optimisation:
+    """Chooses the candidates maximising unique authentic (target) reach.
+
+    Raises :class:`UnknownCreators`, :class:`MixedPlatforms` and :class:`InfeasibleOptimisation`.
+    """
     target = target or Target()
     ids = list(dict.fromkeys([*must_keep, *candidate_ids]))
     data = load_audience(session, workspace_id, ids, platform=platform)
@@ -255,7 +250,8 @@ def optimise(session: Session, workspace_id: int, candidate_ids: Sequence[int], 
     if budget is not None or fees or default_fee is not None:
         unpriced = [c for c in ids if c not in fees and default_fee is None and c not in excluded]
         if budget is not None and unpriced:
-            raise BadRequest(f"no fee for creators {unpriced[:20]}: give fees for them or a default_fee_minor")
+            raise InfeasibleOptimisation(
+                f"no fee for creators {unpriced[:20]}: give fees for them or a default_fee_minor")
         cost = np.array([fees.get(c, default_fee if default_fee is not None else 0) for c in ids], dtype=float)
     mask = data.target_mask(country=target.country, age_range=target.age_range, gender=target.gender)
     try:
@@ -264,28 +260,9 @@ def optimise(session: Session, workspace_id: int, candidate_ids: Sequence[int], 
             fake_share=data.fake_share, authentic=data.authentic, target=mask, must_keep=list(must_keep),
             exclude=[c for c in ids if c in excluded])
     except (ValueError, KeyError) as error:
-        raise BadRequest(str(error.args[0] if error.args else error)) from error
-    out = result.to_dict()
-    handles = dict(zip(data.creator_ids, data.handles))
-    followers = dict(zip(data.creator_ids, data.followers.tolist()))
-    for pick in [*out["picks"], *out["naive"]["picks"]]:
-        pick["handle"] = handles[pick["creator_id"]]
-        pick["followers"] = int(followers[pick["creator_id"]])
-        if pick["cost"] is not None:
-            pick["cost_minor"] = int(round(pick.pop("cost")))
-            pick["cumulative_cost_minor"] = int(round(pick.pop("cumulative_cost")))
-    for sel in (out, out["naive"]):
-        sel["total_cost_minor"] = int(round(sel.pop("total_cost")))
-    out["budget_minor"] = budget
-    out.pop("budget", None)
-    out.update({
-        "platform": data.platform, "as_of": _date(data.as_of), "target": target.to_dict(),
-        "candidates": len(ids), "excluded": [c for c in ids if c in excluded], "must_keep": list(must_keep),
-        "objective": ("unique authentic reach: each counted (authentic, in-target) sampled member scaled to real "
-                      "followers and counted once, at the largest weight among the chosen creators that reach it"),
-        "notes": data.notes,
-    })
-    return out, data
+        raise InfeasibleOptimisation(str(error.args[0] if error.args else error)) from error
+    return Optimisation(result=result, data=data, candidate_ids=ids, excluded=[c for c in ids if c in excluded],
+                        must_keep=list(must_keep), budget=budget, target=target)
 
 
 def save_as_shortlist(session: Session, workspace_id: int, name: str, creator_ids: Sequence[int],

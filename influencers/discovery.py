@@ -1,5 +1,7 @@
 """Discovery: search scored creators with store filters, score filters and audience composition.
 
+Above scoring, creators and brands (it combines their filters); none of them knows it.
+
 One SELECT over creators joined to their current score (:func:`discovery_select`);
 category and audience-composition filters are ``IN`` subqueries (see
 :func:`audience_condition`),

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.overlap.incidence import Incidence, incidence_from_pairs
+from influencers.scoring.active_model import active_scoring_model
 from influencers.scoring.audience import SUSPICIOUS, classify_memberships
 from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
-from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
-from influencers.scoring.store import CreatorScore, ScoringModelVersion
+from influencers.scoring.store import CreatorScore
 
 FAKE_SHARE_SOURCES = {
     "score": "current stored score (fake_follower_share of the creator's latest scoring run)",
@@ -93,35 +93,6 @@ class AudienceData:
             match = np.array([v is not None and v in wanted for v in column], dtype=bool)
             mask = match if mask is None else mask & match
         return mask
-
-
-def active_scoring_model(session: Session, workspace_id: int) -> tuple[ScoringModel, str]:
-    """The workspace's active model (read only: the default when none is installed yet)."""
-    record = session.scalar(select(ScoringModelVersion).where(
-        ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)))
-    if record is None:
-        return DEFAULT_MODEL, DEFAULT_MODEL.version
-    return ScoringModel.from_dict(record.parameters), record.version
-
-
-def authentic_memberships(inputs: ScoringInputs, model: ScoringModel,
-                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """Per sample row of ``inputs``: whether its member counts as authentic, by the rule of
-    :func:`load_audience` (bot-like when any of its rows in the latest samples of the creators
-    of its platform is classified ``suspicious``).
-
-    For callers that hold every latest sample of the workspace in ``inputs`` already (a
-    scoring run building the overlap sketches): the same classification as
-    :func:`load_audience` run platform by platform, without reading the samples again.
-    Rows are classified independently (member profile and the sample's date), so
-    classifying all platforms at once changes nothing; the "any row" rule is applied
-    per (platform, member). ``classified``: ``classify_memberships(inputs, model)`` when the
-    caller has it already.
-    """
-    kind, _code = classify_memberships(inputs, model) if classified is None else classified
-    key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + inputs.platform[inputs.sample_creator]
-    bot_like = np.unique(key[kind == SUSPICIOUS])
-    return ~np.isin(key, bot_like)
 
 
 def _rows(session: Session, stmt) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""Stored per-creator theta sketches and the overlap report answered from them.
+"""Rebuilding the stored per-creator theta sketches, and the overlap report answered from them.
 
 :func:`build_sketches` sketches each creator's latest audience sample -- its
 *counted* members, i.e. the authentic ones by the workspace's active model,
@@ -11,13 +11,10 @@ the existing rows; a row is replaced only when its bytes changed (a new sample,
 other parameters, or a member reclassified by a new model), judged by the
 stored digest of the bytes.
 
-Scoring runs store the sketches their audience pass built
-(:func:`influencers.scoring.audience_pass.sketch_batch`, written with
-:func:`store_sketch_batch`), so sketches are as fresh as the scores: the same
-rows, built from the memberships and member keys the run has already loaded
-(reading every latest sample a second time through the overlap loader was the
-slowest stage of a run). Each row carries a digest of its bytes, so finding
-the rows that changed reads no sketch.
+Scoring runs store the same rows from the memberships they have already loaded
+(:mod:`influencers.scoring.sketch_store`), so sketches are as fresh as the scores;
+:func:`build_sketches` is the rebuild for a few creators (after an erasure) and the
+reference the run's rows are checked against.
 
 :func:`sketch_overlap_report` answers the overlap report from stored sketches
 only (no member is read): pairwise intersections and Jaccard with bounds,
@@ -34,18 +31,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import delete, insert, select, true
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
-from influencers.db import bulk_insert, postgresql_types, utcnow
-from influencers.overlap.loader import (
-    FAKE_SHARE_SOURCES,
-    MixedPlatforms,
-    UnknownCreators,
-    load_audience,
-)
-from influencers.overlap.models import AudienceSketchRecord
 from influencers.overlap.sketch import (
     DEFAULT_LG_K,
     DEFAULT_SEED,
@@ -57,10 +46,16 @@ from influencers.overlap.sketch import (
     sketch_unique_reach,
 )
 from influencers.scoring.audience_pass import SketchBatch
-from influencers.scoring.store import CreatorScore
+from influencers.scoring.sketch_store import store_sketches, stored_sketches
+from influencers.scoring.store import AudienceSketchRecord, CreatorScore
+from influencers.shortlists.loader import (
+    FAKE_SHARE_SOURCES,
+    MixedPlatforms,
+    UnknownCreators,
+    load_audience,
+)
 
-__all__ = ["build_sketches", "store_sketch_batch", "sketch_overlap_report", "MissingSketches",
-           "IncompatibleSketches"]
+__all__ = ["build_sketches", "sketch_overlap_report", "MissingSketches", "IncompatibleSketches"]
 
 NUM_STD_DEVS = 2
 
@@ -148,7 +143,7 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
         keyed_ids = np.array([member_id for member_id, _key in rows], dtype=np.int64)
         sketch_keys = member_sketch_keys([key for _member_id, key in rows])
 
-    existing = _stored_sketches(session, list(platforms)) if platforms else {}
+    existing = stored_sketches(session, list(platforms)) if platforms else {}
     ids = list(counted)
     members = np.concatenate([counted[cid] for cid in ids]) if ids else np.zeros(0, np.int64)
     position = np.searchsorted(keyed_ids, members)
@@ -156,67 +151,7 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
         raise LookupError("audience members changed within one transaction")
     batch = SketchBatch.build(ids, [latest[cid][0] for cid in ids], [latest[cid][1] for cid in ids],
                               sketch_keys[position], [len(counted[cid]) for cid in ids], lg_k=lg_k, seed=seed)
-    return _store_sketches(session, batch, existing)
-
-
-def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
-                       creator_ids: Sequence[int] | np.ndarray) -> dict[str, int]:
-    """Makes the stored sketches of ``creator_ids`` those of ``batch`` (a scoring run's, see
-    :func:`influencers.scoring.audience_pass.sketch_batch`): what ``build_sketches(session,
-    workspace_id)`` would write for them, from the memberships the run has already loaded.
-
-    ``creator_ids`` are the creators the batch was computed for (the run's creators);
-    creators of the workspace added since are left alone. Only the stored rows'
-    parameters and digests are read, not their bytes.
-    """
-    in_batch = set(np.asarray(creator_ids, dtype=np.int64).tolist())
-    stored = _stored_sketches(session, select(Creator.id).where(Creator.workspace_id == workspace_id))
-    existing = {cid: row for cid, row in stored.items() if cid in in_batch}
-    return _store_sketches(session, batch, existing)
-
-
-def _stored_sketches(session: Session, creator_ids) -> dict[int, tuple]:
-    """creator id -> (sample id, lg_k, seed, format version, digest) of the stored rows of
-    ``creator_ids`` (a list or a subquery)."""
-    record = AudienceSketchRecord
-    return {int(cid): tuple(rest) for cid, *rest in session.execute(
-        select(record.creator_id, record.sample_id, record.lg_k, record.seed, record.sketch_format_version,
-               record.sketch_digest).where(record.creator_id.in_(creator_ids)))}
-
-
-def _store_sketches(session: Session, batch: SketchBatch, existing: dict[int, tuple]) -> dict[str, int]:
-    """Writes the rows of ``batch`` whose (sample, parameters, digest) differ from ``existing``;
-    deletes the ``existing`` rows of creators not in ``batch`` (no sample any more)."""
-    now = utcnow()
-    rows, replace = [], []
-    sampled_at = batch.sampled_at.astype("datetime64[D]").tolist()
-    for k, (cid, sample_id, count, digest) in enumerate(zip(
-            batch.creator_ids.tolist(), batch.sample_ids.tolist(), batch.member_counts.tolist(),
-            batch.digests.tolist())):
-        if existing.get(cid) == (sample_id, batch.lg_k, batch.seed, VERSION, digest):
-            continue
-        replace.append(cid)
-        rows.append({"creator_id": cid, "sample_id": sample_id, "sampled_at": sampled_at[k], "lg_k": batch.lg_k,
-                     "seed": batch.seed, "sketch_format_version": VERSION, "member_count": count,
-                     "sketch": batch.blobs[k], "sketch_digest": digest, "created_at": now})
-    in_batch = set(batch.creator_ids.tolist())
-    stale = [cid for cid in existing if cid not in in_batch]
-    # Only creators with a stored row have one to delete (a first run: none).
-    gone = [cid for cid in replace if cid in existing] + stale
-    for start in range(0, len(gone), 5000):
-        session.execute(delete(AudienceSketchRecord).where(
-            AudienceSketchRecord.creator_id.in_(gone[start:start + 5000])))
-    if rows and session.get_bind().dialect.name == "postgresql":
-        # Binary COPY: a first scoring run writes ~20,000 sketches (~30 MB); SQLAlchemy's
-        # batched INSERT took ~0.95 s of the run's write transaction for them, this ~0.55 s.
-        columns = list(rows[0])
-        bulk_insert(session, AudienceSketchRecord.__tablename__, columns, (tuple(row.values()) for row in rows),
-                    binary_types=postgresql_types(AudienceSketchRecord.__table__, columns))
-    else:
-        for start in range(0, len(rows), 2000):
-            session.execute(insert(AudienceSketchRecord.__table__), rows[start:start + 2000])
-    return {"sketched": len(batch), "written": len(rows), "unchanged": len(batch) - len(rows),
-            "removed": len(stale)}
+    return store_sketches(session, batch, existing)
 
 
 def _date(value) -> str | None:
