@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 

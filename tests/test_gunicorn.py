@@ -4,6 +4,11 @@ import threading
 import urllib.error
 import urllib.request
 
+import pytest
+
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
+
 
 def call(base, method, path, key, body=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None

@@ -4,6 +4,9 @@ import socket
 
 import pytest
 
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
+
 
 @pytest.fixture
 def server(gunicorn_server):

@@ -57,3 +57,4 @@ def test_serve_prints_the_url_only_once_the_server_answers(database, tmp_path):
     finally:
         server.terminate()
         assert server.wait(timeout=60) == 0
+        server.stderr.close()

@@ -10,6 +10,9 @@ import pytest
 
 from influencers.demo.generator import DemoConfig, write_ndjson
 
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
+
 
 @pytest.fixture
 def server(gunicorn_server):

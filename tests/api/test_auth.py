@@ -20,7 +20,8 @@ def test_health_and_docs_are_public(app):
     # Assets come from the app itself, not a CDN: the page works offline.
     assert b"/docs/assets/swagger-ui-bundle.js" in docs.data
     assert b"https://" not in docs.data.split(b"<script")[1] if b"<script" in docs.data else True
-    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    with client.get("/docs/assets/swagger-ui-bundle.js") as asset:  # a file response: closed after
+        assert asset.status_code == 200
     assert client.get("/openapi.json").json["openapi"].startswith("3.")
 
 

@@ -19,6 +19,9 @@ from tests.fixtures.api import make_workspace
 from tests.fixtures.database import TEST_SECRET
 from tests.scoring.hidden_fraud_cases import FRAUD, HONEST_ODD, build
 
+# One xdist worker scores the cases (once per audience pass) for every test here.
+pytestmark = pytest.mark.xdist_group("hidden-fraud")
+
 
 def _score_the_cases(db, *, audience_pass: str) -> dict:
     """Imports the cases into a new workspace and runs one scoring run; returns every creator's
