@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from influencers.creators.models import PLATFORMS
+from influencers.errors import InvalidInput
 from influencers.scoring.model import COMPONENTS, DEFAULT_THRESHOLDS, FLAGS
 
 GROUPS = ("weights", "thresholds", "reach_rates", "flag_penalties")
@@ -22,12 +23,12 @@ VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 WEIGHT_SUM_TOLERANCE = 1e-6
 
 
-class DocumentInvalid(ValueError):
+class DocumentInvalid(InvalidInput):
     """``errors``: {field: [messages]} or {group: {field: [messages]}}."""
 
     def __init__(self, errors: dict):
         self.errors = errors
-        super().__init__(f"invalid scoring model document: {errors}")
+        super().__init__(message="The scoring model document is invalid.", fields=errors)
 
 
 def threshold_range(name: str) -> tuple[float, float]:
