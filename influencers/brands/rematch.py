@@ -71,9 +71,10 @@ def _json(value):
 def _mentions_of(session: Session, matcher: Matcher, rows) -> dict[tuple[int, int], tuple]:
     """{(brand id, post id): stored values} for the posts ``rows`` (as selected by ``_TEXT_COLUMNS``)."""
     found = {}
-    match = matcher.match_parts
+    match, cannot_match = matcher.match_parts, matcher.cannot_match
     for post_id, platform, caption, hashtags, mentions in rows:
-        if caption or hashtags or mentions:
+        # Most posts name no brand: the prefilter reads the lists as stored, undecoded.
+        if (caption or hashtags or mentions) and not cannot_match(platform, caption, hashtags, mentions):
             matches = match(platform, caption, _json(hashtags), _json(mentions))
             if matches:
                 found[post_id] = matches
