@@ -28,9 +28,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import func, update
 from sqlalchemy.orm import Session
@@ -55,8 +55,8 @@ class JobKind:
 KINDS: dict[str, JobKind] = {}
 # Modules whose import registers job handlers; every process that runs jobs imports them.
 HANDLER_MODULES: list[str] = [
-    "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch", "influencers.webhooks.delivery",
-    "influencers.calibration.jobs",
+    "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch",
+    "influencers.webhooks.delivery", "influencers.calibration.jobs",
 ]
 
 # What run_job returns.

@@ -85,7 +85,8 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
 
 def _fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
     """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
-    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued", "running")))
+    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued",
+                                                                                                    "running")))
                     .values(status="failed", error=error, finished_at=utcnow()))
 
 
