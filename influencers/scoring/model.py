@@ -125,7 +125,7 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "drip_audience_share": 0.25,          # engagement not conclusive: fake share above the platform's median by
                                           # this x the share of today's followers the window added (default-3) ...
     "drip_audience_max_p": 0.001,         # ... and beyond chance: binomial p at the median share below this
-    "drip_elasticity_z": 1.64,            # the elasticity's upper bound (+ this x its standard error) below 1 (default-3)
+    "drip_elasticity_z": 1.64,            # the elasticity's upper bound (+ this x its SE) below 1 (default-3)
     "prior_daily_growth": 0.001,          # peer growth when the platform x tier has < peer_min_creators
     "prior_daily_growth_scale": 0.001,
     # featured by a bigger account

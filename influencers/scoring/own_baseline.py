@@ -99,7 +99,8 @@ def excess_over_own_baseline(creator: np.ndarray, platform_of_post: np.ndarray, 
     return OwnBaselineExcess(
         far_above=far, count=count, n=n, share=share, baseline=baseline,
         scale=np.where(has, scale_p[creator_platform], np.nan), peer_rate=peer_rate,
-        peer_posts=np.where(has, posts_p[creator_platform], 0), peer_creators=np.where(has, creators_p[creator_platform], 0),
+        peer_posts=np.where(has, posts_p[creator_platform], 0),
+        peer_creators=np.where(has, creators_p[creator_platform], 0),
         p_value=p_value)
 
 

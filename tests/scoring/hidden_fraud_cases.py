@@ -168,7 +168,8 @@ def build() -> list[dict]:
     return w.records
 
 
-FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "farmed_fr": "suspicious_audience", "farmed_us": "suspicious_audience",
+FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "farmed_fr": "suspicious_audience",
+         "farmed_us": "suspicious_audience",
          "farmed_br": "suspicious_audience", "agedbots_fr": "suspicious_audience",
          "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod",
          "partbought_fr": "bought_engagement", "partpod_fr": "comment_pod"}

@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.store import CreatorScore, ScoringModelVersion
-from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.fixtures.scoring import import_demo, run_scoring
 
 
 def test_a_workspace_on_the_shipped_default_2_moves_to_default_3_keeping_its_scores(api, database):
@@ -14,7 +14,8 @@ def test_a_workspace_on_the_shipped_default_2_moves_to_default_3_keeping_its_sco
     with database.transaction() as session:
         session.execute(update(ScoringModelVersion).where(ScoringModelVersion.workspace_id == api.workspace_id)
                         .values(version="default-2", parameters={**DEFAULT_MODEL.to_dict(), "version": "default-2"}))
-        session.execute(update(CreatorScore).where(CreatorScore.run_id == first["id"]).values(model_version="default-2"))
+        session.execute(update(CreatorScore).where(CreatorScore.run_id == first["id"])
+                        .values(model_version="default-2"))
 
     second = run_scoring(api)
 
