@@ -69,6 +69,9 @@ class _Commands(click.Group):
 @click.group(cls=_Commands)
 def main():
     """influencers: creator discovery, scoring and campaigns."""
+    from influencers.assembly import assemble
+
+    assemble()
 
 
 def _workspace_id(ctx: Context, name: str) -> int:

@@ -16,9 +16,13 @@ from sqlalchemy.exc import OperationalError
 
 from influencers.db import Database
 from influencers import models  # noqa: F401  (fills Base.metadata)
+from influencers.assembly import assemble
 from influencers.db import Base
 from influencers import row_security
 from influencers.jobs import runner
+
+# The application as every entry point assembles it: job kinds, scoring's recalibration.
+assemble()
 
 TEST_SECRET = b"test-pseudonym-secret"
 

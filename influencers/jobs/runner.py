@@ -5,12 +5,13 @@ A job is a row (its status resource) plus a registered handler
 Handlers take plain data and open their own transactions, so the same code runs
 in a gunicorn worker's thread, a Celery worker or the CLI (``run_now``).
 
-Registering a kind of job: decorate its handler with ``@job_handler("kind")`` in a
-module listed in :data:`HANDLER_MODULES` (or named in ``INFLUENCERS_JOB_MODULES``,
-comma-separated), so every process that runs jobs -- a Celery worker included --
-imports it. ``on_failure(session, settings, job_ids, error)`` is called in the transaction that
-fails jobs of that kind behind the handler's back (the reaper, too many attempts),
-so rows mirroring the job (a scoring run's status) fail with it.
+Registering a kind of job: :func:`register` its handler. The domain packages define
+handlers and know nothing of who runs them; the application registers them where it
+is assembled (:func:`influencers.assembly.assemble`, called by the app factory, the
+Celery app and the CLI), so every process that runs jobs -- a Celery worker included --
+knows every kind. ``on_failure(session, settings, job_ids, error)`` is called in the
+transaction that fails jobs of that kind behind the handler's back (the reaper, too
+many attempts), so what the job was working on can be cleaned up with it.
 
 Liveness: the process holding a job (queued in its pool, or running it) refreshes
 the job's ``heartbeat_at`` every ``job_heartbeat_seconds``; :mod:`influencers.jobs.reaper`
@@ -22,7 +23,6 @@ is left alone.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import os
 import socket
@@ -52,11 +52,6 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
-# Modules whose import registers job handlers; every process that runs jobs imports them.
-HANDLER_MODULES: list[str] = [
-    "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch", "influencers.webhooks.delivery",
-    "influencers.calibration.jobs",
-]
 
 # What run_job returns.
 SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"
@@ -69,21 +64,18 @@ _executor_lock = threading.Lock()
 _pending: set[Future] = set()
 
 
+def register(kind: str, handler: Handler, *, on_failure: FailureHook | None = None) -> None:
+    """Makes ``handler`` run the jobs of ``kind`` in this process (registering again replaces it)."""
+    KINDS[kind] = JobKind(handler, on_failure)
+
+
 def job_handler(kind: str, *, on_failure: FailureHook | None = None):
-    def register(func: Handler) -> Handler:
-        KINDS[kind] = JobKind(func, on_failure)
+    """:func:`register` as a decorator (for job kinds defined next to their registration)."""
+    def decorate(func: Handler) -> Handler:
+        register(kind, func, on_failure=on_failure)
         return func
 
-    return register
-
-
-def load_handlers() -> None:
-    """Imports every model (a worker needs the whole metadata for foreign keys) and every handler module."""
-    import influencers.models  # noqa: F401
-
-    extra = [name.strip() for name in os.environ.get("INFLUENCERS_JOB_MODULES", "").split(",") if name.strip()]
-    for module in (*HANDLER_MODULES, *extra):
-        importlib.import_module(module)
+    return decorate
 
 
 def worker_name() -> str:
@@ -120,9 +112,9 @@ def create_job(db: Database, workspace_id: int, kind: str, params: dict) -> int:
 def dispatch(db: Database, settings: Settings, job_id: int) -> None:
     """Hands a committed job to the configured runner."""
     if settings.broker_url:
-        from influencers.jobs import celery_app
+        from influencers.jobs import broker
 
-        celery_app.send(settings, job_id)
+        broker.send(settings, job_id)
         return
     global _executor
     _heartbeats.hold(db, job_id, settings.job_heartbeat_seconds)
@@ -215,7 +207,6 @@ def run_job(db: Database, settings: Settings, job_id: int) -> str:
     Returns ``succeeded``/``failed``, ``busy`` (a live worker holds it: try later) or
     ``skipped`` (no such job, or finished already).
     """
-    load_handlers()
     outcome, job = _claim(db, settings, job_id)
     if job is None:
         return outcome
@@ -323,9 +314,9 @@ def dispatch_later(db: Database, settings: Settings, job_id: int, delay: float) 
     except Exception:  # the job is still dispatched; only its queue timeout counts from its creation
         log.warning("job %s: could not record when it is due", job_id, exc_info=True)
     if settings.broker_url:
-        from influencers.jobs import celery_app
+        from influencers.jobs import broker
 
-        celery_app.send(settings, job_id, countdown=max(delay, 0.0))
+        broker.send(settings, job_id, countdown=max(delay, 0.0))
         return
 
     def fire():

@@ -15,7 +15,6 @@ import numpy as np
 from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.orm import Session
 
-from influencers.calibration.apply import apply_classifier, load_classifier
 from influencers.columnar import columnar_reads
 from influencers.config import Settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
@@ -24,6 +23,7 @@ from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
+from influencers.scoring import recalibration
 from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import AudienceShares, LocalAudiencePass
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot, can_use_worker
@@ -71,14 +71,13 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
     return run
 
 
-def _fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
+def fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
     """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
     session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued", "running")))
                     .values(status="failed", error=error, finished_at=utcnow()))
 
 
-@runner.job_handler("score", on_failure=_fail_runs_of_jobs)
-def _score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+def score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return execute_run(db, workspace_id, params["run_id"], report_progress,
                        worker_min_creators=settings.scoring_worker_min_creators)
 
@@ -108,7 +107,7 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
         # A trained version's classifier (None for a hand-set one); a changed artefact fails the run.
-        classifier = load_classifier(session, model_record.id)
+        classifier = recalibration.load(session, model_record)
         # The overlap sketches count the members the workspace's active model calls
         # authentic (as build_sketches does); usually the run's own model.
         sketch_model, _version = active_scoring_model(session, workspace_id)
@@ -170,7 +169,7 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                                         activity=activity)
                 patches = None
                 if classifier is not None:
-                    result, patches = apply_classifier(result, classifier, model_record.version)
+                    result, patches = recalibration.apply(result, classifier, model_record.version)
                 if worker is None:
                     audience.precompute()  # not inside the write transaction, which holds the write lock
                 rows = score_rows(workspace_id, run_id, result, engagement_sections, patches)

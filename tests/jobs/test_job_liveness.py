@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from influencers.config import Settings
 from influencers.db import Database, utcnow
-from influencers.jobs import celery_app, reaper, runner
+from influencers.jobs import broker, reaper, runner
 from influencers.jobs.models import Job
 from influencers.scoring import runs
 from influencers.scoring.store import ScoringRun
@@ -106,10 +106,10 @@ def test_the_celery_task_retries_a_busy_job_later_instead_of_dropping_it(databas
 
     job_id = runner.create_job(database, workspace_id, "test.add", {"a": 1, "b": 2})
     _as_if_claimed(database, job_id, heartbeat_age=dt.timedelta(0), worker="another-host:1")
-    monkeypatch.setattr(celery_app, "_settings", lambda: job_settings)
-    monkeypatch.setattr(celery_app, "_database", lambda url: database)
+    monkeypatch.setattr(broker, "_settings", lambda: job_settings)
+    monkeypatch.setattr(broker, "_database", lambda url: database)
     with pytest.raises(Retry):
-        celery_app.run_job_task.apply(args=(job_id,), throw=True)
+        broker.run_job_task.apply(args=(job_id,), throw=True)
 
 
 def test_a_job_whose_worker_died_too_often_is_failed_with_the_reason(database, workspace_id, job_settings):
