@@ -33,12 +33,6 @@ def _score(db, settings, workspace_id, params, report_progress):
     return score_job(db, settings, workspace_id, params, report_progress)
 
 
-def _fail_scoring_runs(session, settings, job_ids, error):
-    from influencers.scoring.runs import fail_runs_of_jobs
-
-    fail_runs_of_jobs(session, settings, job_ids, error)
-
-
 def _import(db, settings, workspace_id, params, report_progress):
     from influencers.imports.jobs import import_job
 
@@ -96,7 +90,7 @@ def _register_job_kinds() -> None:
     from influencers.jobs import runner
     from influencers.webhooks.events import DELIVERY_JOB
 
-    runner.register("score", _score, on_failure=_fail_scoring_runs)
+    runner.register("score", _score)
     runner.register(IMPORT_JOB, _import, on_failure=_discard_uploads)
     runner.register(MATCH_JOB, _match_brands)
     runner.register(DELIVERY_JOB, _deliver_webhook)

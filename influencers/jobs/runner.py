@@ -29,8 +29,9 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy import func, update
 from sqlalchemy.orm import Session
@@ -255,8 +256,11 @@ def _finish(db: Database, settings: Settings, job: Job, attempt: int, *, status:
     for delay in (0.5, 2.0, None):
         try:
             with db.transaction() as session:
+                # A handler may have finished its job's row itself, in the transaction that
+                # committed its work (a scoring run): that moment stays the job's end.
                 done = session.execute(update(Job).where(Job.id == job.id, Job.attempts == attempt).values(
-                    status=status, finished_at=utcnow(), heartbeat_at=None, **values))
+                    status=status, finished_at=func.coalesce(Job.finished_at, utcnow()), heartbeat_at=None,
+                    **values))
                 if status == "failed" and done.rowcount == 1:
                     fail_jobs(session, settings, [(job.id, job.kind)], values["error"])
             return
@@ -287,6 +291,17 @@ def _write_now(db: Database, statement) -> None:
                 connection.execute(statement)
         finally:
             driver.execute(f"PRAGMA busy_timeout={int(usual)}")
+
+
+@contextmanager
+def heartbeat(db: Database, job_id: int, interval: float) -> Iterator[None]:
+    """Holds the job's heartbeat during the block: for a job's work done outside :func:`run_job`
+    (the CLI running a scoring run itself), so no reaper takes it for dead."""
+    _heartbeats.hold(db, job_id, interval)
+    try:
+        yield
+    finally:
+        _heartbeats.release(db, job_id)
 
 
 def run_now(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> Job:

@@ -16,12 +16,13 @@ from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.orm import Session
 
 from influencers.columnar import columnar_reads
-from influencers.config import Settings, scoring_worker_min_creators
+from influencers.config import Settings, load_settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
 from influencers.db import Database, bulk_insert, bulk_insert_arrays, encode_json, json_fragments, utcnow
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
+from influencers.jobs.models import Job
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
 from influencers.scoring import recalibration
 from influencers.scoring.active_model import active_model, active_scoring_model
@@ -47,6 +48,7 @@ STATISTICS_THRESHOLD = 1000
 
 
 def create_run(db: Database, workspace_id: int) -> int:
+    """A queued run to execute in this process (:func:`execute_run`): its job is never dispatched."""
     with db.transaction() as session:
         return _add_run(session, workspace_id).id
 
@@ -58,23 +60,25 @@ def queue_run(session: Session, workspace_id: int) -> tuple[int, int]:
     must be able to read the rows), see ``unit_of_work.after_commit``.
     """
     run = _add_run(session, workspace_id)
-    run.job_id = runner.enqueue(session, workspace_id, "score", {"run_id": run.id})
-    session.flush()
     return run.id, run.job_id
 
 
 def _add_run(session: Session, workspace_id: int) -> ScoringRun:
+    """A run and the job row holding its status (every run has one, dispatched or not)."""
     model = active_model(session, workspace_id)
-    run = ScoringRun(workspace_id=workspace_id, model_id=model.id, model_version=model.version, status="queued")
+    job_id = runner.enqueue(session, workspace_id, "score", {})
+    run = ScoringRun(workspace_id=workspace_id, job_id=job_id, model_id=model.id, model_version=model.version)
     session.add(run)
+    session.flush()
+    run.job.params = {"run_id": run.id}
     session.flush()
     return run
 
 
-def fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
-    """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
-    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued", "running")))
-                    .values(status="failed", error=error, finished_at=utcnow()))
+def _set_job(session: Session, run_id: int, **values) -> None:
+    """Writes the run's status, error or times: on its job's row."""
+    session.execute(update(Job).where(Job.id == select(ScoringRun.job_id).where(ScoringRun.id == run_id)
+                                      .scalar_subquery()).values(**values))
 
 
 def score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
@@ -103,7 +107,8 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
     timings: dict[str, float] = {}
     with db.transaction() as session:
         run = session.get(ScoringRun, run_id)
-        run.status, run.started_at = "running", utcnow()
+        # Through the runner the job is running already; run directly (the CLI), it starts now.
+        run.job.status, run.job.started_at = "running", run.job.started_at or utcnow()
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
         # A trained version's classifier (None for a hand-set one); a changed artefact fails the run.
@@ -195,14 +200,13 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
                 timings["sketch_seconds"] = round(time.perf_counter() - started, 3)
                 timings.update(audience.timings, audience_worker=use_worker)
                 session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
-                    status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
-                    superseded=not current))
+                    creators_scored=result.n_creators, timings=timings, superseded=not current))
+                _set_job(session, run_id, status="succeeded", finished_at=utcnow())
                 _announce(session, workspace_id, run_id)
                 committing = time.perf_counter()
     except Exception as error:
         with db.transaction() as session:
-            session.execute(update(ScoringRun).where(ScoringRun.id == run_id).values(
-                status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+            _set_job(session, run_id, status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow())
             _announce(session, workspace_id, run_id)
         raise
     # Not in the stored timings (they are written in the transaction this commits).
@@ -218,17 +222,26 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
 
 def _announce(session: Session, workspace_id: int, run_id: int) -> None:
     """The ``scoring_run.succeeded``/``failed`` webhook event, in the transaction that ends the run."""
-    run = session.execute(select(ScoringRun.status, ScoringRun.model_version, ScoringRun.creators_scored,
-                                 ScoringRun.superseded, ScoringRun.started_at, ScoringRun.finished_at,
-                                 ScoringRun.error).where(ScoringRun.id == run_id)).one()
+    run = session.execute(select(Job.status, ScoringRun.model_version, ScoringRun.creators_scored,
+                                 ScoringRun.superseded, Job.started_at, Job.finished_at, Job.error)
+                          .join(Job, Job.id == ScoringRun.job_id).where(ScoringRun.id == run_id)).one()
     emit(session, workspace_id, f"scoring_run.{run.status}", {"scoring_run": {"id": run_id, **run._asdict()}})
 
 
 def score_workspace(db: Database, workspace_id: int) -> int:
     """Synchronous scoring run (the CLI): returns the run id."""
     run_id = create_run(db, workspace_id)
-    execute_run(db, workspace_id, run_id)
+    execute_run_here(db, workspace_id, run_id)
     return run_id
+
+
+def execute_run_here(db: Database, workspace_id: int, run_id: int, **options) -> dict:
+    """:func:`execute_run` in this process with its job's heartbeat held (the CLI's runs: a
+    reaper of a server on the same database must not take the run's job for dead)."""
+    with db.transaction(write=False) as session:
+        job_id = session.scalar(select(ScoringRun.job_id).where(ScoringRun.id == run_id))
+    with runner.heartbeat(db, job_id, (db.settings or load_settings()).job_heartbeat_seconds):
+        return execute_run(db, workspace_id, run_id, **options)
 
 
 @contextmanager
@@ -286,8 +299,8 @@ def lock_workspace_scores(session: Session, workspace_id: int) -> None:
 
 
 def newer_run_succeeded(session: Session, workspace_id: int, run_id: int) -> bool:
-    return session.scalar(select(ScoringRun.id).where(
-        ScoringRun.workspace_id == workspace_id, ScoringRun.id > run_id, ScoringRun.status == "succeeded",
+    return session.scalar(select(ScoringRun.id).join(Job, Job.id == ScoringRun.job_id).where(
+        ScoringRun.workspace_id == workspace_id, ScoringRun.id > run_id, Job.status == "succeeded",
     ).limit(1)) is not None
 
 
