@@ -15,6 +15,7 @@ from influencers.api.errors import register_error_handlers
 from influencers.assembly import assemble
 from influencers.config import Settings, load_settings
 from influencers.db import Database
+from influencers.workspaces.key_cache import KeyCache
 
 DOCS_ASSETS_URL = "/docs/assets/"
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     db.settings = settings  # jobs dispatched after a commit (webhook deliveries) run with them
     app.extensions["influencers.settings"] = settings
     app.extensions["influencers.db"] = db
+    app.extensions["influencers.key_cache"] = KeyCache(db)
 
     api = Api(app, spec_kwargs={"extra_plugins": [contract.ExamplesPlugin(contract.load_examples())]})
     api.ma_plugin.converter.add_attribute_function(contract.contract_attributes)

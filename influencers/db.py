@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import msgspec
 import numpy as np
@@ -26,12 +26,14 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from influencers import row_security
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Stable constraint names, so Alembic migrations can drop/alter them on every backend.
 NAMING_CONVENTION = {
@@ -47,8 +49,8 @@ class JSONText(TypeDecorator):
     """A JSON value stored as text: for documents the database never looks inside.
 
     PostgreSQL's ``json`` type parses every value it stores to validate it: for a
-    scoring run's ~110 MB of explanations that was ~0.2 s of the run's write
-    transaction, for documents only ever read back whole. Written compact by
+    scoring run's ~110 MB of explanations, work spent on documents only ever read
+    back whole. Written compact by
     :func:`encode_json` (bulk inserts pass that text directly), read back with msgspec.
     """
 
@@ -110,8 +112,24 @@ def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip per checkout): a connection the server dropped fails on first
+    # use, the pool then discards it and every older one, and callers retry once on a fresh
+    # one (``retry_on_disconnect``; the API's views: ``unit_of_work``).
     return create_engine(url, **kwargs)
+
+
+def retry_on_disconnect(func: Callable[[], T]) -> T:
+    """``func()``, called once more if it failed because its database connection was lost.
+
+    ``func`` must be safe to run again: a read, or a transaction of its own (a lost
+    connection's transaction committed nothing).
+    """
+    try:
+        return func()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return func()
 
 
 SQLITE_CACHE_KIB = 64 * 1024
@@ -160,9 +178,10 @@ def postgresql_types(table: Table, columns: Sequence[str]) -> list[str]:
 
 
 def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
-                binary_types: Sequence[str] | None = None) -> None:
+                binary_types: Sequence[str] | None = None, skip_conflicts: bool = False) -> int:
     """Inserts ``rows`` (tuples in ``columns`` order) into ``table`` in the session's transaction,
     on the driver's fastest path: one sqlite3 ``executemany``, or psycopg's ``COPY ... FROM STDIN``.
+    Returns the number of rows inserted.
 
     For 10^4-10^6 rows SQLAlchemy's executemany spends more time building and
     processing a dict per row than the database spends inserting them (and its
@@ -172,29 +191,33 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
     as encoded text (see ``encode_json``). ``table`` and ``columns`` are our own
     schema names, never request input. ``binary_types`` (PostgreSQL type names, one per
     column): COPY in binary format instead, e.g. for ``bytea`` values, which text COPY
-    sends hex-escaped at twice their size.
+    sends hex-escaped at twice their size. ``skip_conflicts``: rows whose unique key is
+    already stored are left out instead of failing (``ON CONFLICT DO NOTHING``; on
+    PostgreSQL plain inserts, as COPY has no such clause).
     """
     connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    on_conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
     if connection.dialect.name == "sqlite":
-        quote = connection.dialect.identifier_preparer.quote
-        names, marks = ", ".join(quote(c) for c in columns), ", ".join("?" * len(columns))
-        connection.connection.driver_connection.executemany(
-            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
-        return
-    if row_security.is_restricted(session):
+        marks = ", ".join("?" * len(columns))
+        return connection.connection.driver_connection.executemany(
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}){on_conflict}", rows).rowcount
+    if skip_conflicts or row_security.is_restricted(session):
         # PostgreSQL refuses COPY FROM into a table with row security to a restricted role
         # (an API request's transaction): plain inserts, which the policies check.
-        quote = connection.dialect.identifier_preparer.quote
-        names, marks = ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
+        marks = ", ".join(["%s"] * len(columns))
         with connection.connection.driver_connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
-        return
+            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}){on_conflict}", rows)
+            return cursor.rowcount
+    written = 0
     with _copy_from_stdin(session, table, columns, binary=bool(binary_types)) as copy:
         if binary_types:
             copy.set_types(binary_types)
         write_row = copy.write_row
-        for row in rows:
+        for written, row in enumerate(rows, 1):
             write_row(row)
+    return written
 
 
 @contextmanager
@@ -222,8 +245,7 @@ def bulk_insert_arrays(session: Session, table: Table, arrays: dict[str, np.ndar
 
     On PostgreSQL the rows go as one binary ``COPY`` payload built by numpy: with
     fixed-width columns every row is one record of a structured array, so no Python
-    object is made per row or value (750,000 audience-share rows: ~0.06 s to build,
-    where ``write_row`` took ~1 s of the client's time), and the server parses no text.
+    object is made per row or value, and the server parses no text.
     Integer and double columns only; a value out of its column's range is a ValueError
     on both backends (the binary cast would wrap it silently).
     """
@@ -275,7 +297,7 @@ def json_fragments(values) -> list[msgspec.Raw]:
 def encode_json(value) -> str:
     """``value`` as compact JSON text for :func:`bulk_insert` into a ``JSON`` column.
 
-    msgspec encodes ~5x faster than the ``json.dumps`` SQLAlchemy's JSON type
+    msgspec encodes faster than the ``json.dumps`` SQLAlchemy's JSON type
     uses; the text differs only in whitespace, so it reads back (through the ORM,
     ``json.loads`` or PostgreSQL's ``json`` type) as the same value.
     """

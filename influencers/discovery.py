@@ -167,7 +167,7 @@ def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, o
     are then loaded by key (a "late row lookup"). MATERIALIZED matters on
     PostgreSQL: with ``count(*) OVER ()`` instead, its planner (15) costs the window
     as if it could stop at the LIMIT and walks the whole score index in sort order,
-    ~10x slower than collecting the matches with hash joins first.
+    far slower than collecting the matches with hash joins first.
     """
     page_ids, matches = page_ids_select(workspace_id, query, offset=offset, limit=limit)
     ids = session.execute(page_ids).all()

@@ -3,8 +3,8 @@
 A scoring run holds millions of freshly allocated, acyclic objects at once (the
 loader's row tuples and column lists, ~150 dicts per creator's explanation). The
 collector cannot free any of them, but every allocation-triggered collection walks
-the young ones and each full collection walks them all: at 5,000 creators that was
-~0.3 s of the read and 3/4 of the explanations' build. Reference counting still
+the young ones and each full collection walks them all (a large share of the read and
+of the explanations' build: ``benchmarks/README.md``). Reference counting still
 frees everything as usual while paused; only cycles wait for the next collection.
 """
 from __future__ import annotations

@@ -50,6 +50,10 @@ CHILD_TABLES = {
     "webhook_delivery_attempts": ("delivery_id", "webhook_deliveries"),
     "brand_competitors": ("brand_id", "brands"),
 }
+# Tables that hold no workspace's data, readable and writable by every request (their policy is
+# ``true``): the key-change counter that request transactions bump through a trigger when they
+# revoke a key.
+SHARED_TABLES = {"api_key_generation"}
 WORKSPACE_KEY = f"current_setting('{WORKSPACE_SETTING}')::bigint"
 
 
@@ -78,6 +82,8 @@ def policies(connection: Connection) -> dict[str, str]:
         if table in existing:
             result[table] = (f"EXISTS (SELECT 1 FROM {quote(parent)} AS parent "
                              f"WHERE parent.id = {quote(table)}.{quote(column)})")
+    for table in SHARED_TABLES:
+        result[table] = "true"
     return {table: using for table, using in result.items() if table in existing}
 
 

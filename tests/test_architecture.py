@@ -67,7 +67,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"assembly", "brands", "calibration", "campaigns", "config", "creators", "db", "discovery", "graph",
             "imports", "influencers", "jobs", "privacy", "row_security", "scoring", "shortlists", "webhooks",
             "workspaces"},
-    "app": {"api", "assembly", "config", "db", "gunicorn_errors", "influencers"},
+    "app": {"api", "assembly", "config", "db", "gunicorn_errors", "influencers", "workspaces"},
     "openapi": {"app", "config"},
     "celery_app": {"assembly", "config", "db", "jobs", "privacy"},
     "cli": {"api", "assembly", "brands", "calibration", "config", "creators", "csv_export", "db", "demo",

@@ -6,7 +6,6 @@ import functools
 from flask import current_app, g, request
 from flask_smorest import abort
 
-from influencers.workspaces import service as workspaces
 
 SECURITY_SCHEME_NAME = "bearerAuth"
 SECURITY_SCHEME = {
@@ -23,9 +22,7 @@ def authenticate_request() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401, headers={"WWW-Authenticate": 'Bearer realm="influencers"'})
-    db = current_app.extensions["influencers.db"]
-    with db.session() as session:
-        principal = workspaces.authenticate(session, token.strip())
+    principal = current_app.extensions["influencers.key_cache"].authenticate(token.strip())
     if principal is None:
         abort(401, message="The API key is invalid or revoked.",
               headers={"WWW-Authenticate": 'Bearer realm="influencers", error="invalid_token"'})

@@ -21,10 +21,43 @@ import limits
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_smorest import abort
+from limits.storage import MemoryStorage
 
 log = logging.getLogger(__name__)
 
 FAILED_AUTH_NAMESPACE = "failed-auth"
+SWEEP_SECONDS = 1.0
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """``limits``' in-memory storage without its expiry timer.
+
+    The stock storage starts a ``threading.Timer`` (a new thread) on a count whenever its
+    previous one has finished, which under steady traffic is nearly every request. Reads
+    already drop an expired window of their own key; the other expired windows are swept
+    on a count at most once per ``SWEEP_SECONDS``, on the request's thread, so memory stays
+    bounded by the keys seen in the last window.
+    """
+
+    STORAGE_SCHEME = ["influencers-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the one the base class starts at construction
+        self._swept_at = time.time()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (the base class's private hook)
+        now = time.time()
+        if now - self._swept_at >= SWEEP_SECONDS:
+            self._swept_at = now
+            self._MemoryStorage__expire_events()
+
+
+def _storage_uri(url: str) -> str:
+    # The default in-process storage is ours (no timer thread per request); the URL's options stay.
+    if url.startswith("memory://"):
+        return "influencers-memory://" + url[len("memory://"):]
+    return url
 
 
 def _rate_limit_key() -> str:
@@ -86,7 +119,7 @@ def install(app: Flask, settings, public_endpoints: set[str]) -> FailedAuthLimit
         app=app,
         application_limits=[settings.rate_limit],
         application_limits_exempt_when=lambda: request.endpoint is None or request.endpoint in public_endpoints,
-        storage_uri=settings.rate_limit_storage_url,
+        storage_uri=_storage_uri(settings.rate_limit_storage_url),
         storage_options=_storage_options(settings.rate_limit_storage_url),
         headers_enabled=True,
         in_memory_fallback_enabled=True,

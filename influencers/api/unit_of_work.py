@@ -14,7 +14,7 @@ import json
 from flask import current_app, g, request
 from flask_smorest import abort
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from influencers import row_security
@@ -120,6 +120,24 @@ def _record_for(key: str, response, redact: tuple[str, ...]) -> IdempotencyRecor
     )
 
 
+def _run_reconnecting(func, args, kwargs):
+    """``func(*args, **kwargs)``, run once more on a fresh session if the database connection was lost.
+
+    No connection is pinged before use (that is a round trip per request). A connection the
+    server dropped (a restart, an idle timeout, a failover) fails on its first statement
+    instead; SQLAlchemy then discards it and every connection older than it, and the lost
+    transaction committed nothing, so the view runs again on a new connection.
+    """
+    try:
+        return func(*args, **kwargs)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        close_session()
+        g.pop("after_commit", None)
+        return func(*args, **kwargs)
+
+
 def wrap_view(func, *, write: bool, idempotent: bool, replay_redacts: tuple[str, ...] = ()):
     """``replay_redacts``: response fields a replay answers as null (secrets shown once)."""
     permission = getattr(func, "required_permission", None)
@@ -142,11 +160,12 @@ def wrap_view(func, *, write: bool, idempotent: bool, replay_redacts: tuple[str,
                     return _replay(existing)
             failure = None
             try:
-                response = current_app.make_response(func(*args, **kwargs))
+                response = current_app.make_response(_run_reconnecting(func, args, kwargs))
             except Exception as error:  # includes HTTP errors raised with abort()
                 if key is None:
                     raise
                 response, failure = None, error
+            db_session = session()  # a fresh one if the view ran again after a lost connection
             if response is not None and not write:
                 return response
             if response is not None and response.status_code < 400:

@@ -56,9 +56,8 @@ def _fold(text: str) -> str:
 def detect_contests(captions: Iterable[str | None]) -> np.ndarray:
     """:func:`detect_contest` of every caption, vectorised (same results).
 
-    Running the contest regex once per caption cost ~9 us each (a quarter of a scoring
-    run's read stage): its many ``\\b``-anchored alternatives are tried at every
-    position. Instead the captions are joined into one string (``\\x00`` between them),
+    Running the contest regex once per caption is slow (its many ``\\b``-anchored
+    alternatives are tried at every position). Instead the captions are joined into one string (``\\x00`` between them),
     case-folded once and scanned once for the literal words every match contains
     (a case-sensitive alternation of literals, which the regex engine scans fast); the
     full regex then runs only on the captions holding one of them.

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from influencers.creators.models import (
     AudienceMember,
@@ -98,7 +98,10 @@ def list_creators_select(workspace_id: int, filters: CreatorFilters) -> Select:
 
 
 def find_creator(session: Session, workspace_id: int, creator_id: int) -> Creator | None:
-    return session.scalar(select(Creator).where(Creator.id == creator_id, Creator.workspace_id == workspace_id))
+    # Categories joined into the same statement: one round trip for a creator read.
+    stmt = (select(Creator).options(joinedload(Creator.category_rows))
+            .where(Creator.id == creator_id, Creator.workspace_id == workspace_id))
+    return session.scalars(stmt).unique().first()
 
 
 def get_creator(session: Session, workspace_id: int, creator_id: int, *, field: str | None = None) -> Creator:

@@ -34,7 +34,7 @@ def node_sort_key(node) -> tuple:
 
 def adjacency_matrix(G: nx.Graph, nodelist: Sequence | None = None,
                      weight: str | None = "weight") -> sp.csr_array:
-    """``nx.to_scipy_sparse_array(G, nodelist, weight=weight)`` as float CSR, ~3-4x faster.
+    """``nx.to_scipy_sparse_array(G, nodelist, weight=weight)`` as float CSR, built faster.
 
     For simple graphs (Graph, DiGraph) over all their nodes the matrix is read
     straight from the adjacency dicts, row by row (an undirected edge appears in

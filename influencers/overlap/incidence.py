@@ -119,7 +119,7 @@ def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) 
     idx_dtype = np.int32 if max(m, rows.size) < 2**31 else np.int64
     if rows.size > 1 and not (np.all(rows[1:] >= rows[:-1])
                               and np.all((cols[1:] > cols[:-1]) | (rows[1:] > rows[:-1]))):
-        # np.sort, not np.unique: numpy 2.4's hash-based unique is ~50x slower here
+        # np.sort, not np.unique: numpy 2.4's hash-based unique is much slower here
         key = np.sort(rows * np.int64(m) + cols.astype(np.int64)) if m else rows[:0]
         if key.size > 1:
             key = key[np.concatenate([[True], key[1:] != key[:-1]])]

@@ -50,8 +50,8 @@ def shared_counts(matrix: sp.csr_array, column_mask: np.ndarray | None = None, *
     entries are transposed (to CSC). Members are then grouped by how many samples
     hold them (``d``); each group's rows form a dense ``n_d x d`` block whose row
     pairs are counted with one ``bincount``. The work is ``sum_m d(m)^2 / 2``, as
-    for a sparse product, without its symbolic pass: ~2-3x faster than scipy's
-    ``A @ A.T`` on a few hundred rows by a million columns. The diagonal is each
+    for a sparse product, without its symbolic pass (faster than scipy's
+    ``A @ A.T`` on a few hundred rows by a million columns). The diagonal is each
     row's counted members (pass ``diagonal`` when known).
     """
     matrix = sp.csr_array(matrix)

@@ -29,7 +29,7 @@ from influencers.workspaces.models import AuditEvent
 AUDITED_OBJECTS = ("creator", "audience_member", "audience_sample")
 AUDIT_ACTIONS = ("deleted", "erased", "expired")
 
-# The importer's advisory lock namespace (``imports.importer._Postgres._LOCK_CLASS``): erasure
+# The importer's advisory lock namespace (``imports.backends.PostgresBackend._LOCK_CLASS``): erasure
 # and retention change audience members, which an import running meanwhile caches by id.
 _IMPORT_LOCK_CLASS = 0x1A7
 

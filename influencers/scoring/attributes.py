@@ -3,9 +3,7 @@
 ``audience_shares`` holds one row per creator and attribute (~750,000 rows at 20,000
 creators, rewritten by a workspace's first scoring run) and discovery filters on it by
 attribute and share. Stored as one ``smallint`` instead of two strings, its rows and
-both of its indexes are narrower and compare integers instead of collated text
-(PostgreSQL's COPY of 780,000 rows: 5.8-6.7 s instead of 7.0-7.8 s, and 3.0 s without
-the per-row foreign key the table dropped at the same time, see ``AudienceShare``).
+both of its indexes are narrower and compare integers instead of collated text.
 
 The coding is a pure function, no lookup table: every stored member value is
 validated at import (:mod:`influencers.imports.records`: ISO 3166-1 alpha-2 country,

@@ -61,7 +61,7 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[np.ndarray,
     successes = np.asarray(successes, dtype=float)
     n = np.asarray(n, dtype=float)
     # The standard library's quantile: scipy.stats would cost a scoring run's audience
-    # worker 0.7 s of imports for this one number.
+    # worker its import time for this one number.
     z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = successes / n

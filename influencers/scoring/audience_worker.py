@@ -255,7 +255,7 @@ class AudienceWorker:
 # -- the child -----------------------------------------------------------------------------------
 
 def _import_computing_modules() -> None:
-    # pandas, scipy (via the overlap loader) and DataSketches: ~0.35 s of imports the read
+    # pandas, scipy (via the overlap loader) and DataSketches: imports the read
     # does not need. A thread imports them while the read waits on the database, instead
     # of delaying the read (the worker's start is on the run's critical path).
     import influencers.scoring.audience_pass  # noqa: F401
@@ -320,8 +320,8 @@ def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_m
                 # SQLite: what the classification needs first (the run waits for it), the member
                 # details (gender, keys) after, in the same transaction. PostgreSQL:
                 # all of it in one read; a second read of the members by ~10^6 ids (the id array
-                # sent and joined again) cost more server and client time (~2 s) than the run
-                # gained by getting the classification that much sooner.
+                # sent and joined again) costs more server and client time than the run
+                # gains by getting the classification that much sooner.
                 details_first = session.get_bind().dialect.name == "postgresql"
                 inputs, member_ids = load_audience_inputs(session, config["workspace_id"], details=details_first)
                 read_seconds = round(time.perf_counter() - started, 3)

@@ -15,8 +15,7 @@ accept what both drivers return (0/1 or ``bool`` for booleans, ``None`` for NULL
 
 Inside :func:`influencers.columnar.columnar_reads` (a scoring run on PostgreSQL) the
 same statements are read as Arrow columns through ADBC instead, with no Python
-object per value (at 20,000 creators ``load_inputs`` took 5.7 s through psycopg and
-takes 3.5 s so). The columns come out in forms the same conversions accept.
+object per value. The columns come out in forms the same conversions accept.
 """
 from __future__ import annotations
 
@@ -137,7 +136,7 @@ def _days(values) -> np.ndarray:
 
     Used for the few thousand values read without :func:`_epoch_days`. numpy
     converts ``date`` objects (psycopg) one by one through a slow path; their
-    ordinals, exact integers, convert ~7x faster to the same days."""
+    ordinals, exact integers, convert faster to the same days."""
     values = list(values)
     if isinstance(_first(values), dt.date):
         days = [_NAT if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values]
@@ -156,7 +155,7 @@ def _utc(values, unit: str) -> np.ndarray:
 
     SQLite stores them as naive UTC ISO strings (numpy parses those); psycopg
     returns aware datetimes, converted here as exact integer microseconds since the
-    epoch (``(t - epoch) // 1 us``, ~10x faster than numpy's per-object conversion
+    epoch (``(t - epoch) // 1 us``, faster than numpy's per-object conversion
     of ``astimezone``'d copies)."""
     values = list(values)
     if isinstance(_first(values), dt.datetime):
@@ -171,7 +170,7 @@ def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
     A lookup table indexed by id when the ids span a range not much larger than
     the arrays (one workspace's ids usually do): a gather instead of a binary
-    search per id (4M membership rows: ~10x faster). ``searchsorted`` otherwise."""
+    search per id. ``searchsorted`` otherwise."""
     ids = np.asarray(ids, dtype=np.int64)
     if not len(ids) or not len(sorted_ids):
         return np.zeros(0, dtype=np.int64) if not len(ids) else np.searchsorted(sorted_ids, ids)
@@ -396,7 +395,7 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         # The id sets below are parameters. psycopg prepares a statement after five
         # executions on a connection, and PostgreSQL may then switch to a generic plan,
         # which estimates ``unnest($1)`` at 10 rows whatever the array holds (nested
-        # loops again, ~2x slower). Custom plans for the rest of this transaction only.
+        # loops again). Custom plans for the rest of this transaction only.
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         # The members are matched to ~10^6 ids: a sort of that many ids (see _members_by_id)
         # spilled to disk with the default 4 MB of work memory, and the time of that read then

@@ -370,9 +370,8 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
     if session.get_bind().dialect.name == "postgresql" and session.scalar(text(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")):
         # Explanations (~5 kB each) are compressed as they are stored (TOAST). lz4 takes half
-        # the server time of the default pglz for about the same size (20,000 explanations:
-        # 0.85 s instead of 1.76 s, 60 MB instead of 53 MB). PostgreSQL 14+ built with lz4;
-        # for this transaction only.
+        # the server time of the default pglz for about the same size. PostgreSQL 14+ built
+        # with lz4; for this transaction only.
         session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
     if current:
         session.execute(
@@ -391,7 +390,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
         select(CreatorScore.id, CreatorScore.creator_id).where(CreatorScore.run_id == run_id)).all()
     explanations = rows.explanations
     # Binary COPY on PostgreSQL: the server then takes each ~5 kB text as it is, where text
-    # COPY scans all ~110 MB for escapes (20,000 explanations: 0.35 s instead of 0.5 s).
+    # COPY scans all ~110 MB for escapes.
     bulk_insert(session, CreatorScoreExplanation.__tablename__, ["score_id", "explanation"],
                 ((score_id, explanations[position[creator_id]]) for score_id, creator_id in score_ids),
                 binary_types=["int4", "text"])
@@ -407,8 +406,7 @@ def _lookup_index_rebuilt_if_cheaper(session: Session, new_rows: int):
     still holds (a workspace's first run, or every sample new), drops discovery's lookup
     index for the insert and rebuilds it after, in the same transaction (SQLite DDL is
     transactional: readers keep the old index until the commit). Sorting once costs less
-    than updating the index for each of ~750,000 rows (measured at 20,000 creators: insert
-    3.3 s with the index, 1.4 s + 0.8 s to rebuild it). PostgreSQL's COPY needs no help.
+    than updating the index for each of ~750,000 rows. PostgreSQL's COPY needs no help.
     """
     if session.get_bind().dialect.name != "sqlite" or new_rows < _REBUILD_MIN_ROWS:
         yield

@@ -71,8 +71,8 @@ def store_sketches(session: Session, batch: SketchBatch, existing: dict[int, tup
         session.execute(delete(AudienceSketchRecord).where(
             AudienceSketchRecord.creator_id.in_(gone[start:start + 5000])))
     if rows and session.get_bind().dialect.name == "postgresql":
-        # Binary COPY: a first scoring run writes ~20,000 sketches (~30 MB); SQLAlchemy's
-        # batched INSERT took ~0.95 s of the run's write transaction for them, this ~0.55 s.
+        # Binary COPY: a first scoring run writes ~20,000 sketches (~30 MB), which
+        # SQLAlchemy's batched INSERT writes more slowly.
         columns = list(rows[0])
         bulk_insert(session, AudienceSketchRecord.__tablename__, columns, (tuple(row.values()) for row in rows),
                     binary_types=postgresql_types(AudienceSketchRecord.__table__, columns))

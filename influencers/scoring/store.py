@@ -177,9 +177,9 @@ class AudienceShare(Base):
     # Discovery's lookup index: creator_id last makes it covering for the "share of X >= s"
     # subquery. Partial: it holds only the shares of at least LOOKUP_MIN_SHARE, a third of
     # the rows (most of a 200-member sample's ~37 rows are small countries and languages).
-    # Maintaining it for every row was ~70% of a first run's COPY of ~750,000 rows on
-    # PostgreSQL (2.6 s; 1.3 s partial); a filter below that share is answered through the
-    # primary key instead (see influencers.discovery).
+    # Maintaining it for every row was most of a first run's COPY of its rows on PostgreSQL;
+    # a filter below that share is answered through the primary key instead (see
+    # influencers.discovery).
     __table_args__ = (Index("ix_audience_shares_lookup", "attribute", "share", "creator_id",
                             sqlite_where=text(f"share >= {LOOKUP_MIN_SHARE}"),
                             postgresql_where=text(f"share >= {LOOKUP_MIN_SHARE}")),)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
@@ -41,6 +41,55 @@ class ApiKey(Base):
     revoked_at: Mapped[dt.datetime | None]
 
     workspace: Mapped[Workspace] = relationship(back_populates="keys")
+
+
+class ApiKeyGeneration(Base):
+    """One row, counting the changes to API keys that a cached authentication must not outlive.
+
+    Database triggers bump it whenever a key's role, secret, prefix, workspace or revocation
+    changes and whenever a key is deleted (a workspace's deletion included), whoever makes
+    the change: the API, the CLI or an operator's SQL. Each server process caches
+    authenticated keys and compares this number with the one its cache was filled at
+    (``influencers.workspaces.key_cache``). It holds no workspace's data.
+    """
+
+    __tablename__ = "api_key_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The columns whose change must end a cached authentication (last_used_at is not one).
+KEY_IDENTITY_COLUMNS = "role, revoked_at, secret_hash, prefix, workspace_id"
+GENERATION_TRIGGERS = {
+    "sqlite": [
+        "INSERT INTO api_key_generation (id, generation) VALUES (1, 0)",
+        f"CREATE TRIGGER api_keys_changed AFTER UPDATE OF {KEY_IDENTITY_COLUMNS} ON api_keys "
+        "BEGIN UPDATE api_key_generation SET generation = generation + 1; END",
+        "CREATE TRIGGER api_keys_deleted AFTER DELETE ON api_keys "
+        "BEGIN UPDATE api_key_generation SET generation = generation + 1; END",
+    ],
+    "postgresql": [
+        "INSERT INTO api_key_generation (id, generation) VALUES (1, 0)",
+        "CREATE FUNCTION api_key_generation_bump() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN UPDATE api_key_generation SET generation = generation + 1; RETURN NULL; END $$",
+        f"CREATE TRIGGER api_keys_changed AFTER UPDATE OF {KEY_IDENTITY_COLUMNS} OR DELETE ON api_keys "
+        "FOR EACH STATEMENT EXECUTE FUNCTION api_key_generation_bump()",
+    ],
+}
+
+
+def install_generation_triggers(connection) -> None:
+    """The generation's row and its triggers (after both tables exist: the migration and ``create_all``)."""
+    for statement in GENERATION_TRIGGERS.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _after_create(_metadata, connection, tables=(), **_kw):
+    # Once every table exists (create_all: the tests' databases); migrations call it themselves.
+    if ApiKeyGeneration.__table__ in tables:
+        install_generation_triggers(connection)
 
 
 class IdempotencyRecord(Base):

@@ -53,7 +53,7 @@ class Principal:
         return permission in PERMISSIONS[self.role]
 
 
-def _hash_secret(secret: str) -> str:
+def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -80,7 +80,7 @@ def create_key(session: Session, workspace_id: int, *, role: str, name: str) -> 
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(workspace_id=workspace_id, name=name, role=role, prefix=prefix, secret_hash=_hash_secret(secret))
+    key = ApiKey(workspace_id=workspace_id, name=name, role=role, prefix=prefix, secret_hash=hash_secret(secret))
     session.add(key)
     session.flush()
     return key, f"{KEY_SCHEME}_{prefix}_{secret}"
@@ -99,7 +99,7 @@ def authenticate(session: Session, presented: str) -> Principal | None:
     ).first()
     if row is None or row.revoked_at is not None:
         return None
-    if not hmac.compare_digest(row.secret_hash, _hash_secret(secret)):
+    if not hmac.compare_digest(row.secret_hash, hash_secret(secret)):
         return None
     return Principal(workspace_id=row.workspace_id, key_id=row.id, role=row.role)
 

@@ -62,3 +62,37 @@ def test_rate_limit_storage_down_fails_open_with_a_warning(database, caplog):
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert bad.status_code == 401
     assert any("storage" in r.getMessage().lower() for r in caplog.records if r.levelno >= logging.WARNING)
+
+
+def test_counting_requests_starts_no_thread(database, monkeypatch):
+    """The in-memory limiter expires its windows as it counts, not with a timer thread per request."""
+    import threading
+    import time
+
+    client = _client(database, rate_limit="1000/minute")
+    _, key = make_workspace(database, "threads")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/v1/creators", headers=headers).status_code == 200
+    started = []
+    original_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: (started.append(thread), original_start(thread)))
+    for _ in range(5):
+        time.sleep(0.03)  # longer than the idle life of the storage's expiry timer
+        assert client.get("/v1/creators", headers=headers).status_code == 200
+    assert started == []
+
+
+def test_an_expired_window_starts_afresh_and_is_forgotten(database, monkeypatch):
+    import time
+
+    from influencers.api.rate_limits import SweepingMemoryStorage
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    storage = SweepingMemoryStorage()
+    assert storage.incr("key:a", expiry=60) == 1
+    assert storage.incr("key:a", expiry=60) == 2
+    now[0] += 61
+    assert storage.incr("key:b", expiry=60) == 1  # a count made after the sweep interval sweeps
+    assert "key:a" not in storage.storage
+    assert storage.incr("key:a", expiry=60) == 1

@@ -1,7 +1,7 @@
 """The caller's workspace and its API keys (keys are managed by admins)."""
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
 from flask_smorest import abort
 from sqlalchemy import select
 
@@ -67,4 +67,6 @@ def revoke_key(key_id):
     key = service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id)
     if key is None:
         abort(404, message=f"No API key {key_id} in this workspace.")
+    # This process refuses the key from the commit on; the others within their revalidation interval.
+    unit_of_work.after_commit(current_app.extensions["influencers.key_cache"].expire)
     return key

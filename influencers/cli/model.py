@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from influencers.cli import Context, _workspace_id, pass_context
+from influencers.cli.context import Context, pass_context, workspace_id_by_name
 
 
 @click.group("model")
@@ -30,7 +30,7 @@ def list_versions(ctx: Context, workspace_name: str):
     """List the workspace's versions (* marks the active one)."""
     from influencers.calibration import versions
 
-    ws_id = _workspace_id(ctx, workspace_name)
+    ws_id = workspace_id_by_name(ctx, workspace_name)
     with ctx.db.transaction() as session:
         versions.active_version(session, ws_id)
         for record in session.scalars(versions.versions_select(ws_id)):
@@ -48,7 +48,7 @@ def show(ctx: Context, workspace_name: str, version: str):
     """Print a version's document (JSON; `influencers`' API imports it as is)."""
     from influencers.calibration import versions
 
-    ws_id = _workspace_id(ctx, workspace_name)
+    ws_id = workspace_id_by_name(ctx, workspace_name)
     with ctx.db.transaction(write=False) as session:
         record = _version(session, ws_id, version)
         document = versions.document(session, record)
@@ -67,7 +67,7 @@ def diff(ctx: Context, workspace_name: str, version: str, against: str | None):
     """What changed from AGAINST to VERSION, number by number."""
     from influencers.calibration import versions
 
-    ws_id = _workspace_id(ctx, workspace_name)
+    ws_id = workspace_id_by_name(ctx, workspace_name)
     with ctx.db.transaction() as session:
         left = _version(session, ws_id, version)
         right = _version(session, ws_id, against) if against else versions.active_version(session, ws_id)
@@ -127,7 +127,7 @@ def train(ctx: Context, workspace_name: str, kind: str, activate_it: bool, outpu
     from influencers.calibration.jobs import train_workspace
     from influencers.calibration.training import NotEnoughLabels
 
-    ws_id = _workspace_id(ctx, workspace_name)
+    ws_id = workspace_id_by_name(ctx, workspace_name)
     try:
         result = train_workspace(ctx.db, ws_id, kind=kind)
     except NotEnoughLabels as error:
@@ -162,7 +162,7 @@ def compare(ctx: Context, workspace_name: str, version: str, against: str | None
     from influencers.calibration.jobs import create_comparison, run_comparison
     from influencers.calibration.training import NotEnoughLabels
 
-    ws_id = _workspace_id(ctx, workspace_name)
+    ws_id = workspace_id_by_name(ctx, workspace_name)
     with ctx.db.transaction() as session:
         candidate = _version(session, ws_id, version)
         baseline = _version(session, ws_id, against) if against else versions.active_version(session, ws_id)
@@ -183,4 +183,4 @@ def compare(ctx: Context, workspace_name: str, version: str, against: str | None
 @pass_context
 def activate(ctx: Context, workspace_name: str, version: str):
     """Activate VERSION (an earlier one rolls back) and re-score the workspace with it."""
-    _activate(ctx, _workspace_id(ctx, workspace_name), version)
+    _activate(ctx, workspace_id_by_name(ctx, workspace_name), version)

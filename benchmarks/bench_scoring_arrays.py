@@ -1,6 +1,9 @@
-"""Timing of :func:`score_creators` on synthetic arrays (no generator, no database).
+"""Benchmark: :func:`score_creators` alone, on synthetic arrays (no generator, no database).
 
-    python -m influencers.scoring.bench --creators 20000 --members 200 --posts 24 --snapshots 90
+The scoring math without reading or writing: what is left of a scoring run's time once
+its inputs are in memory (``bench_scoring.py`` measures whole runs).
+
+Usage: ``python benchmarks/bench_scoring_arrays.py [--quick] [--creators N] [--members M] [--posts P] [--snapshots S]``
 """
 from __future__ import annotations
 
@@ -56,11 +59,13 @@ def synthetic_inputs(creators: int = 20_000, members: int = 200, posts: int = 24
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--creators", type=int, default=20_000)
+    parser.add_argument("--quick", action="store_true", help="small size (2,000 creators)")
+    parser.add_argument("--creators", type=int, default=None, help="default 20,000 (--quick: 2,000)")
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--posts", type=int, default=24)
     parser.add_argument("--snapshots", type=int, default=90)
     args = parser.parse_args(argv)
+    args.creators = args.creators or (2_000 if args.quick else 20_000)
     t0 = time.perf_counter()
     inputs = synthetic_inputs(args.creators, args.members, args.posts, args.snapshots)
     t1, cpu1 = time.perf_counter(), time.process_time()

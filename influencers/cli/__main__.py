@@ -1,0 +1,4 @@
+"""``python -m influencers.cli``."""
+from influencers.cli import main
+
+main()

@@ -1,0 +1,229 @@
+"""The import's two database backends: how rows are read, compared, inserted and updated
+on SQLite (sqlite3) and PostgreSQL (psycopg 3), inside the import's transaction."""
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from influencers.db import bulk_insert
+
+_UTC = dt.timezone.utc
+_json_encode = msgspec.json.encode
+
+
+# Values are compared in the form the driver returns them, so each backend turns
+# dates, timestamps and JSON into that form before comparing and writing.
+
+
+class Backend:
+    def begin(self, workspace_id: int) -> None: ...
+    def end(self) -> None: ...
+
+
+class SQLiteBackend(Backend):
+    """sqlite3, inside the session's ``BEGIN IMMEDIATE`` transaction."""
+
+    iso_dates = True  # dates are stored as 'YYYY-MM-DD' text
+    insert_first = True  # see ChunkWriter._store
+
+    # SQLAlchemy's storage formats on SQLite, so ORM and import rows compare equal.
+    @staticmethod
+    def date(d):
+        return None if d is None else d.isoformat()
+
+    @staticmethod
+    def ts(t):
+        if t.tzinfo is not _UTC:
+            t = t.astimezone(_UTC)
+        return t.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    @staticmethod
+    def json(v):
+        # Compact JSON; stored JSON is read back through json() (minified) to compare.
+        return None if v is None else _json_encode(v).decode()
+
+    @staticmethod
+    def json_wire(v):
+        return v
+
+    @staticmethod
+    def json_column(name):
+        return (name, f"json(t.{name})")
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.conn = session.connection().connection.driver_connection
+        self._next_id: dict[str, int] = {}
+        self._cache_size = None
+
+    def begin(self, workspace_id: int) -> None:
+        # A bigger page cache for the duration of the import: the unique indexes
+        # of big tables (members) are probed and grown at random positions.
+        self._cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
+
+    def end(self) -> None:
+        if self._cache_size is not None:
+            self.conn.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
+
+    def fetch(self, select, table, scope, key_cols, key_types, keys):
+        on = [f"t.{c} = ?" for c, _ in scope]
+        if len(key_cols) == 1:  # a JSON array of scalars
+            on.append(f"t.{key_cols[0]} = k.value")
+        else:  # a JSON array of arrays
+            on += [f"t.{c} = k.value ->> {i}" for i, c in enumerate(key_cols)]
+        # CROSS JOIN pins the join order: probe the table's unique index once per
+        # key. (With a plain JOIN the planner may scan the workspace's rows instead.)
+        sql = f"SELECT {select} FROM json_each(?) AS k CROSS JOIN {table} AS t WHERE {' AND '.join(on)}"
+        return self.conn.execute(sql, [msgspec.json.encode(keys).decode(), *(v for _, v in scope)]).fetchall()
+
+    def select_in(self, sql, ids):
+        return self.conn.execute(
+            sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
+        ).fetchall()
+
+    def insert(self, table, cols, rows, ignore_conflicts=False):
+        """-> the number of rows inserted (``ignore_conflicts``: rows whose key exists are not)."""
+        return bulk_insert(self.session, table, cols, rows, skip_conflicts=ignore_conflicts)
+
+    def max_rowid(self, table):
+        return self.conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+
+    def keys_after(self, table, key_cols, rowid):
+        """The keys of the rows inserted after ``rowid`` (rowids only grow here)."""
+        rows = self.conn.execute(f"SELECT {', '.join(key_cols)} FROM {table} WHERE rowid > ?", [rowid])
+        return [r[0] for r in rows] if len(key_cols) == 1 else rows.fetchall()
+
+    def update(self, table, match_cols, set_cols, rows, extra=""):
+        """``rows`` are (match values..., set values...)."""
+        m = len(match_cols)
+        sets = [f"{c} = ?{m + i + 1}" for i, c in enumerate(set_cols)]
+        if extra:
+            sets.append(extra)
+        where = " AND ".join(f"{c} = ?{i + 1}" for i, c in enumerate(match_cols))
+        self.conn.executemany(f"UPDATE {table} SET {', '.join(sets)} WHERE {where}", rows)
+
+    def delete_in(self, table, col, ids):
+        self.conn.execute(
+            f"DELETE FROM {table} WHERE {col} IN (SELECT value FROM json_each(?))",
+            [msgspec.json.encode(ids).decode()],
+        )
+
+    def delete_pairs(self, table, cols, rows):
+        where = " AND ".join(f"{c} = ?" for c in cols)
+        self.conn.executemany(f"DELETE FROM {table} WHERE {where}", rows)
+
+    def allocate_ids(self, table, n):
+        # Safe: the import holds SQLite's write lock (BEGIN IMMEDIATE) throughout.
+        start = self._next_id.get(table)
+        if start is None:
+            start = (self.conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0) + 1
+        self._next_id[table] = start + n
+        return range(start, start + n)
+
+
+class PostgresBackend(Backend):
+    """psycopg 3: COPY for bulk writes, arrays + unnest for set-based reads."""
+
+    _LOCK_CLASS = 0x1A7  # advisory lock namespace: "imports"
+    iso_dates = False  # psycopg adapts datetime.date
+    insert_first = False  # see ChunkWriter._store
+
+    @staticmethod
+    def date(d):
+        return d
+
+    @staticmethod
+    def ts(t):
+        return t
+
+    @staticmethod
+    def json(v):
+        return v
+
+    @staticmethod
+    def json_wire(v):
+        return None if v is None else _json_encode(v).decode()
+
+    @staticmethod
+    def json_column(name):
+        return name  # psycopg returns json as Python objects
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.conn = session.connection().connection.driver_connection
+        self.cur = self.conn.cursor()
+        self._sequences: dict[str, str] = {}
+        self._staging: set[str] = set()
+
+    def begin(self, workspace_id: int) -> None:
+        # Imports into one workspace run one at a time (the existing-rows read and
+        # the inserts that follow must not interleave with another import's).
+        self.cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (self._LOCK_CLASS, workspace_id))
+        # The key lookups look expensive to the planner (thousands of index probes)
+        # and would be JIT-compiled for nothing, chunk after chunk.
+        self.cur.execute("SET LOCAL jit = off")
+
+    def end(self) -> None:
+        self.cur.close()
+
+    def fetch(self, select, table, scope, key_cols, key_types, keys):
+        n = len(key_cols)
+        arrays = ", ".join(f"%s::{t}[]" for t in key_types)
+        names = ", ".join(f"k{i}" for i in range(n))
+        on = [f"t.{c} = %s" for c, _ in scope] + [f"t.{c} = k.k{i}" for i, c in enumerate(key_cols)]
+        # One unique-index probe per key: LATERAL ... LIMIT 1 cannot be flattened
+        # into a hash join, which the planner would pick on the (stale) statistics
+        # of a table this very import is filling -- and scan the whole table.
+        sql = (
+            f"SELECT {select} FROM unnest({arrays}) AS k({names}) CROSS JOIN LATERAL "
+            f"(SELECT * FROM {table} AS t WHERE {' AND '.join(on)} LIMIT 1) AS t"
+        )
+        columns = [keys] if n == 1 else [list(col) for col in zip(*keys)]
+        self.cur.execute(sql, [*columns, *(v for _, v in scope)])
+        return self.cur.fetchall()
+
+    def select_in(self, sql, ids):
+        self.cur.execute(sql.format(ids="(SELECT unnest(%s::int8[]))"), [list(ids)])
+        return self.cur.fetchall()
+
+    def insert(self, table, cols, rows):
+        bulk_insert(self.session, table, cols, rows)
+
+    def update(self, table, match_cols, set_cols, rows, extra=""):
+        sets = [f"{c} = u.{c}" for c in set_cols]
+        if extra:
+            sets.append(extra)
+        where = " AND ".join(f"t.{c} = u.{c}" for c in match_cols)
+        stage = f"_import_{table}"
+        if stage not in self._staging:
+            cols = ", ".join((*match_cols, *set_cols))
+            self.cur.execute(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+            )
+            self._staging.add(stage)
+        else:
+            self.cur.execute(f"TRUNCATE {stage}")
+        self.insert(stage, (*match_cols, *set_cols), rows)
+        self.cur.execute(f"UPDATE {table} AS t SET {', '.join(sets)} FROM {stage} AS u WHERE {where}")
+
+    def delete_in(self, table, col, ids):
+        self.cur.execute(f"DELETE FROM {table} WHERE {col} = ANY(%s::int8[])", [list(ids)])
+
+    def delete_pairs(self, table, cols, rows):
+        a, b = cols
+        self.cur.execute(
+            f"DELETE FROM {table} AS t USING unnest(%s::int8[], %s::int8[]) AS d(a, b) "
+            f"WHERE t.{a} = d.a AND t.{b} = d.b",
+            [[r[0] for r in rows], [r[1] for r in rows]],
+        )
+
+    def allocate_ids(self, table, n):
+        seq = self._sequences.get(table)
+        if seq is None:
+            self.cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            seq = self._sequences[table] = self.cur.fetchone()[0]
+        self.cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [seq, n])
+        return [r[0] for r in self.cur.fetchall()]
