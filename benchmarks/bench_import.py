@@ -11,7 +11,8 @@ Steps (all in one run, so the figures are comparable):
 2. import it with :func:`influencers.imports.run_import` into an empty database:
    wall time, lines/s, rows/s, peak resident memory of this process (``ru_maxrss``;
    the import is the first big thing the process does);
-3. import the same file again: must change nothing (and shows the cost of a no-op);
+3. import the same file again: must change nothing (its cost against the import's, wall and
+   CPU time); then a copy with one record in ``--change-every`` (100) of each type changed;
 4. the floor: the very rows the import stored, read back and inserted into a second,
    empty copy of the same tables with the driver's bulk path -- ``executemany`` on
    sqlite3 (same PRAGMAs as the import), ``COPY ... FROM STDIN`` on psycopg -- in one
@@ -32,6 +33,8 @@ nothing).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
@@ -67,6 +70,27 @@ def generate(creators: int, seed: int, path: Path) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(path)], check=True, cwd=ROOT)
     return time.perf_counter() - started
+
+
+def change_every(source: Path, dest: Path, every: int) -> int:
+    """Writes ``source`` to ``dest`` with one creator, post, snapshot and audience record in
+    ``every`` of each type changed (a count, or the first member's followers); -> records changed."""
+    seen: dict[str, int] = {}
+    edited = 0
+    with source.open("rb") as src, dest.open("wb") as out:
+        for line in src:
+            record = json.loads(line)
+            kind = record["type"]
+            seen[kind] = seen.get(kind, 0) + 1
+            if seen[kind] % every == 0 and kind in ("creator", "post", "snapshot", "audience"):
+                if kind == "audience":
+                    record["members"][0]["followers"] += 1
+                else:
+                    record["followers" if kind != "post" else "likes"] += 1
+                line = (json.dumps(record) + "\n").encode()
+                edited += 1
+            out.write(line)
+    return edited
 
 
 def columns(db: Database, table: str) -> list[str]:
@@ -141,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=None, help="import this NDJSON file instead of generating")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--no-reimport", action="store_true")
+    parser.add_argument("--change-every", type=int, default=100,
+                        help="the changed re-import changes one record in N of each type (default 100)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="time N imports and N floors (alternating) and compare the best and medians")
     parser.add_argument("--keep", action="store_true", help="keep the databases and the data file")
@@ -155,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds = generate(creators, args.seed, data)
         print(f"  {data.stat().st_size / 2**20:,.1f} MiB in {seconds:.1f} s", flush=True)
 
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     backend = "sqlite" if not args.database_url or args.database_url.startswith("sqlite") else "postgresql"
     imported = Target(args.database_url, workdir, "import")
     copied = None
@@ -176,12 +203,24 @@ def main(argv: list[str] | None = None) -> int:
         print("  rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
 
         if not args.no_reimport:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             with data.open("rb") as fh:
                 again = run_import(imported.db, imported.workspace_id, fh, secret=SECRET, **kw)
-            re_seconds = time.perf_counter() - t
+            re_seconds, re_cpu = time.perf_counter() - t, time.process_time() - c
             same = imported.row_counts(DATA_TABLES) == rows and not again.changed
-            print(f"re-import: {re_seconds:.2f} s, {'changed nothing' if same else 'CHANGED SOMETHING'}")
+            print(f"re-import, unchanged file: {re_seconds:.2f} s (CPU {re_cpu:.2f} s), "
+                  f"{'changed nothing' if same else 'CHANGED SOMETHING'}; "
+                  f"re-import / import: {re_seconds / seconds:.1%} wall time, {re_cpu / cpu:.1%} CPU time")
+            changed_file = workdir / "changed.ndjson"
+            edited = change_every(data, changed_file, args.change_every)
+            t, c = time.perf_counter(), time.process_time()
+            with changed_file.open("rb") as fh:
+                changed = run_import(imported.db, imported.workspace_id, fh, secret=SECRET, **kw)
+            ch_seconds, ch_cpu = time.perf_counter() - t, time.process_time() - c
+            print(f"re-import, 1 record in {args.change_every} changed ({edited:,} records): {ch_seconds:.2f} s "
+                  f"(CPU {ch_cpu:.2f} s), re-import / import: {ch_seconds / seconds:.1%} wall time, "
+                  f"{ch_cpu / cpu:.1%} CPU time; written: "
+                  + ", ".join(f"{kind} {n:,}" for kind, n in changed.written.items() if n))
 
         copied = Target(args.database_url, workdir, "floor")
         floor_seconds, floor_cpu = floor(imported, copied)
@@ -220,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                   + (f", {best['import'][1] / best['floor'][1]:.2f}x CPU time" if backend == "sqlite" else ""))
             print(f"ratio of the medians: {med['import'][0] / med['floor'][0]:.2f}x wall time"
                   + (f", {med['import'][1] / med['floor'][1]:.2f}x CPU time" if backend == "sqlite" else ""))
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if not args.keep:
             imported.drop()

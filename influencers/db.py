@@ -22,8 +22,13 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    Select,
     create_engine,
     event,
+    func,
+    literal_column,
+    select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -302,6 +307,23 @@ def encode_json(value) -> str:
     ``json.loads`` or PostgreSQL's ``json`` type) as the same value.
     """
     return _json_encoder.encode(value).decode()
+
+
+def fetch_page(session: Session, stmt: Select, *, offset: int, limit: int, rows: bool = False) -> list:
+    """One page of ``stmt``: its first column's objects (or whole rows with ``rows``)."""
+    stmt = stmt.limit(limit).offset(offset)
+    return session.execute(stmt).all() if rows else session.scalars(stmt).unique().all()
+
+
+def count_rows(session: Session, stmt: Select) -> int:
+    """How many rows ``stmt`` answers (ordering dropped, nothing but the rows' existence selected)."""
+    return session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).with_only_columns(literal_column("1")).subquery()))
+
+
+def check_connection(session: Session) -> None:
+    """Raises unless the database answers a trivial statement (health checks)."""
+    session.execute(text("SELECT 1"))
 
 
 class Database:

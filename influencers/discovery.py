@@ -21,6 +21,7 @@ from influencers.brands.discovery import brand_filters
 from influencers.creators.models import Creator
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
 from influencers.scoring.attributes import attribute_code, dimension_codes
+from influencers.scoring.records import scored
 from influencers.scoring.store import FLAG_BITS, LOOKUP_MIN_SHARE, AudienceShare, CreatorScore
 
 SORTABLE = {
@@ -184,16 +185,6 @@ def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, o
     return SearchPage([loaded[c] for c in creator_ids if c in loaded], int(ids[0].total))
 
 
-def current_score(session: Session, workspace_id: int, creator_id: int) -> CreatorScore | None:
-    return session.scalar(
-        select(CreatorScore).where(
-            CreatorScore.creator_id == creator_id,
-            CreatorScore.workspace_id == workspace_id,
-            CreatorScore.is_current == true(),
-        )
-    )
-
-
 LOOKALIKE_FEATURES = ("log_followers", "engagement_rate", "authenticity", "fake_follower_share", "reachable_share")
 COMPOSITION_DIMENSIONS = ("country", "gender", "age_range")
 
@@ -251,3 +242,20 @@ def lookalikes(session: Session, workspace_id: int, creator_id: int, limit: int 
             continue
         out.append((int(ids[index]), float(1.0 - distance), float(distance)))
     return out[:limit]
+
+
+def matching_ids(session: Session, workspace_id: int, query: DiscoveryQuery, limit: int) -> list[int]:
+    """The ids of the first ``limit`` creators the search finds, in its order."""
+    return [creator.id for creator, _score in session.execute(discovery_select(workspace_id, query).limit(limit))]
+
+
+def similar_creators(session: Session, workspace_id: int, creator_id: int, limit: int = 10,
+                     same_platform: bool = True) -> list[tuple[Creator, CreatorScore, float]]:
+    """:func:`lookalikes` with their rows: (creator, current score, similarity), most similar
+    first. NotFound while the creator itself is unscored."""
+    scored(session, workspace_id, creator_id)
+    neighbours = lookalikes(session, workspace_id, creator_id, limit, same_platform)
+    ids = [neighbour_id for neighbour_id, _, _ in neighbours]
+    rows = {creator.id: (creator, score) for creator, score in session.execute(
+        discovery_select(workspace_id, DiscoveryQuery()).where(CreatorScore.creator_id.in_(ids))).all()}
+    return [(*rows[i], similarity) for i, similarity, _ in neighbours if i in rows]

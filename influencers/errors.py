@@ -4,14 +4,16 @@ Domain functions raise these; they know nothing of HTTP. The API maps each kind 
 status in one place (``influencers.api.errors``), the CLI prints the message.
 
 - ``message``: what went wrong, for people.
-- ``fields``: which inputs were wrong and why, ``{field: [reason, ...]}`` (empty when the
-  problem is not with a given input). ``field=`` and ``reason=`` name a single one.
+- ``fields``: which inputs were wrong and why, ``{field: [reason, ...]}`` (or, for a nested
+  input, ``{group: {field: [reason, ...]}}``); empty when the problem is not with a given
+  input. ``field=`` and ``reason=`` name a single one.
 - ``location``: where those fields were given, when not in the body: ``"query"`` for a
   filter, ``"form"`` for an uploaded form, or a name of the caller's choosing.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from typing import Any
 
 
 class DomainError(Exception):
@@ -20,11 +22,11 @@ class DomainError(Exception):
     default_message = "The request cannot be carried out."
 
     def __init__(self, message: str | None = None, *, field: str | None = None, reason: str | None = None,
-                 fields: Mapping[str, Sequence[str]] | None = None, location: str = "json"):
+                 fields: Mapping[str, Any] | None = None, location: str = "json"):
         self.message = message or self.default_message
         super().__init__(self.message)
         self.location = location
-        self.fields: dict[str, list[str]] = {name: list(reasons) for name, reasons in (fields or {}).items()}
+        self.fields: dict[str, Any] = dict(fields or {})
         if field is not None:
             self.fields.setdefault(field, []).append(reason or self.message)
 
@@ -36,7 +38,8 @@ class DomainError(Exception):
     @property
     def reason(self) -> str | None:
         """Why the first input named is wrong."""
-        return self.fields[self.field][0] if self.fields else None
+        reasons = self.fields[self.field] if self.fields else None
+        return reasons[0] if isinstance(reasons, list) and reasons else None
 
 
 class NotFound(DomainError):
@@ -76,5 +79,5 @@ class InvalidInput(DomainError):
     default_message = "Some inputs are invalid."
 
     def __init__(self, field: str | None = None, reason: str | None = None, *, message: str | None = None,
-                 fields: Mapping[str, Sequence[str]] | None = None, location: str = "json"):
+                 fields: Mapping[str, Any] | None = None, location: str = "json"):
         super().__init__(message or reason, field=field, reason=reason, fields=fields, location=location)

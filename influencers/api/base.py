@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask_smorest.pagination import Page
 from sqlalchemy.orm import Session
 
+from influencers import db
 from influencers.api import request_checks, unit_of_work
 from influencers.api.errors import ErrorSchema, error_payload
 from influencers.api.schemas import PAGINATION_ARGS
@@ -184,17 +185,19 @@ class SQLPage(Page):
         self.session, self.select = collection.session, collection.select
         super().__init__(collection, page_params)
 
+    def rows(self) -> list:
+        """The page's rows as tuples, for pages whose items are built from several columns."""
+        return db.fetch_page(self.session, self.select, offset=self.page_params.first_item,
+                             limit=self.page_params.page_size, rows=True)
+
     @property
     def items(self):
-        stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
-        return self.session.scalars(stmt).unique().all()
+        return db.fetch_page(self.session, self.select, offset=self.page_params.first_item,
+                             limit=self.page_params.page_size)
 
     @property
     def item_count(self):
-        count_stmt = sa.select(sa.func.count()).select_from(
-            self.select.order_by(None).with_only_columns(sa.literal_column("1")).subquery()
-        )
-        return self.session.scalar(count_stmt)
+        return db.count_rows(self.session, self.select)
 
 
 def etag_of(kind: str, object_id: int, version: int) -> dict:

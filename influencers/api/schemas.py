@@ -103,3 +103,15 @@ class ResponseSchema(ma.Schema):
 
 def one_of(values):
     return ma.validate.OneOf(values)
+
+
+class Extended:
+    """An object as a response schema reads it, with attributes beside its own for that one
+    response (a score summary, a secret shown once), without touching the stored object."""
+
+    def __init__(self, obj, **attributes):
+        self._obj = obj
+        self.__dict__.update(attributes)
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)

@@ -13,7 +13,6 @@ import json
 
 from flask import current_app, g, request
 from flask_smorest import abort
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,11 @@ from influencers import row_security
 from influencers.api.auth import check_permission
 from influencers.db import utcnow
 from influencers.workspaces.models import IdempotencyRecord
-from influencers.workspaces.service import purge_expired_idempotency_records
+from influencers.workspaces.service import (
+    find_idempotency_record,
+    purge_expired_idempotency_records,
+    save_idempotency_record,
+)
 
 REPLAYED_HEADERS = ("ETag", "Location", "Content-Type")
 MAX_KEY_LENGTH = 255
@@ -86,13 +89,7 @@ def _expiry_cutoff() -> dt.datetime:
 
 def _find_record(db_session: Session, key: str) -> IdempotencyRecord | None:
     """The calling API key's unexpired record for ``key`` (another key's never replays)."""
-    return db_session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == g.principal.key_id,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at >= _expiry_cutoff(),
-        )
-    )
+    return find_idempotency_record(db_session, g.principal.key_id, key, _expiry_cutoff())
 
 
 def _redacted(body: str, fields: tuple[str, ...]) -> str:
@@ -106,8 +103,8 @@ def _redacted(body: str, fields: tuple[str, ...]) -> str:
     return json.dumps(document)
 
 
-def _record_for(key: str, response, redact: tuple[str, ...]) -> IdempotencyRecord:
-    return IdempotencyRecord(
+def _record_for(key: str, response, redact: tuple[str, ...]) -> dict:
+    return dict(
         workspace_id=g.principal.workspace_id,
         api_key_id=g.principal.key_id,
         key=key,
@@ -170,7 +167,7 @@ def wrap_view(func, *, write: bool, idempotent: bool, replay_redacts: tuple[str,
                 return response
             if response is not None and response.status_code < 400:
                 if key is not None:
-                    db_session.add(_record_for(key, response, replay_redacts))
+                    save_idempotency_record(db_session, **_record_for(key, response, replay_redacts))
                 try:
                     db_session.commit()
                     _run_after_commit()

@@ -93,6 +93,10 @@ def mentions_count_select(brand_id: int, filters: MentionFilters) -> Select:
     return _filtered(select(func.count()).select_from(BrandMention), [brand_id], filters)
 
 
+def count_mentions(session: Session, brand_id: int, filters: MentionFilters) -> int:
+    return session.scalar(mentions_count_select(brand_id, filters))
+
+
 def mention_row(row) -> dict:
     mention, post, creator, reach, as_of = row
     return {

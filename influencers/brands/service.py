@@ -16,26 +16,18 @@ from sqlalchemy.orm import Session
 from influencers.brands.matching import fold, fold_handle, fold_hashtag
 from influencers.brands.models import Brand, BrandAuditEvent, BrandCompetitor
 from influencers.db import utcnow
+from influencers.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from influencers.jobs import runner
 
 RULE_FIELDS = ("handles", "hashtags", "keywords", "exclude_keywords")
 MATCH_JOB = "brands.match"
 
 
-class BrandExists(Exception):
-    pass
+class BrandExists(Conflict):
+    """Another brand of the workspace has this name (as compared: case and accents folded)."""
 
-
-class StaleVersion(Exception):
-    """The row changed since the caller read it."""
-
-
-class Invalid(Exception):
-    """A field's value is unacceptable in context (HTTP 422)."""
-
-    def __init__(self, field_name: str, message: str):
-        self.field_name, self.message = field_name, message
-        super().__init__(f"{field_name}: {message}")
+    def __init__(self, name: str):
+        super().__init__(f"A brand named {name!r} already exists in this workspace.")
 
 
 def name_key(name: str) -> str:
@@ -77,12 +69,24 @@ def brands_select(workspace_id: int, q: str | None = None) -> Select:
     return stmt.order_by(Brand.name_key, Brand.id)
 
 
-def get_brand(session: Session, workspace_id: int, brand_id: int) -> Brand | None:
-    return session.scalar(select(Brand).where(Brand.id == brand_id, Brand.workspace_id == workspace_id))
+def get_brand(session: Session, workspace_id: int, brand_id: int) -> Brand:
+    brand = session.scalar(select(Brand).where(Brand.id == brand_id, Brand.workspace_id == workspace_id))
+    if brand is None:
+        raise NotFound(f"No brand {brand_id} in this workspace.")
+    return brand
 
 
 def find_brand(session: Session, workspace_id: int, name: str) -> Brand | None:
     return session.scalar(select(Brand).where(Brand.workspace_id == workspace_id, Brand.name_key == name_key(name)))
+
+
+def mentioned_brand_id(session: Session, workspace_id: int, name: str) -> int:
+    """The id of the brand a ``mention`` filter names; InvalidInput when there is none."""
+    brand = find_brand(session, workspace_id, name)
+    if brand is None:
+        raise InvalidInput("mention", f"no brand named {name!r}: define it (POST /v1/brands) to find the posts "
+                                      "mentioning it", location="query")
+    return brand.id
 
 
 def competitors_of(session: Session, brand_ids: list[int]) -> dict[int, list[dict]]:
@@ -116,11 +120,11 @@ def resolve_group(session: Session, workspace_id: int, name: str) -> list[int] |
 def _check_competitors(session: Session, workspace_id: int, brand_id: int | None, ids: list[int]) -> list[int]:
     ids = list(dict.fromkeys(ids))
     if brand_id is not None and brand_id in ids:
-        raise Invalid("competitor_ids", "a brand cannot compete with itself")
+        raise InvalidInput("competitor_ids", "a brand cannot compete with itself")
     found = set(session.scalars(select(Brand.id).where(Brand.workspace_id == workspace_id, Brand.id.in_(ids))))
     unknown = [i for i in ids if i not in found]
     if unknown:
-        raise Invalid("competitor_ids", f"no such brands in this workspace: {', '.join(map(str, unknown))}")
+        raise InvalidInput("competitor_ids", f"no such brands in this workspace: {', '.join(map(str, unknown))}")
     return ids
 
 
@@ -142,6 +146,16 @@ def audit_select(workspace_id: int, brand_id: int) -> Select:
             .order_by(BrandAuditEvent.id))
 
 
+def audit_trail_select(session: Session, workspace_id: int, brand_id: int) -> Select:
+    """The brand's trail, oldest first. A deleted brand's trail stays readable; NotFound when
+    the workspace never had the brand."""
+    trail = audit_select(workspace_id, brand_id)
+    brand_exists = session.scalar(select(Brand.id).where(Brand.id == brand_id, Brand.workspace_id == workspace_id))
+    if brand_exists is None and session.scalar(trail.limit(1)) is None:
+        raise NotFound(f"No brand {brand_id} in this workspace.")
+    return trail
+
+
 def queue_match(session: Session, workspace_id: int, brand_ids: list[int]) -> int:
     """Queues a job re-matching every post of the workspace against ``brand_ids`` (dispatch after commit)."""
     job_id = runner.enqueue(session, workspace_id, MATCH_JOB, {"brand_ids": sorted(brand_ids)})
@@ -157,7 +171,7 @@ def create_brand(session: Session, workspace_id: int, values: dict[str, Any], ke
     rules = normalise_rules({f: values.get(f) or ([] if f != "handles" else {}) for f in RULE_FIELDS})
     key = name_key(values["name"])
     if not key:
-        raise Invalid("name", "must contain a letter or digit")
+        raise InvalidInput("name", "must contain a letter or digit")
     if find_brand(session, workspace_id, values["name"]) is not None:
         raise BrandExists(values["name"])
     now = utcnow()
@@ -193,7 +207,7 @@ def update_brand(session: Session, workspace_id: int, brand: Brand, expected_ver
     if "name" in changes and changes["name"].strip() != brand.name:
         key = name_key(changes["name"])
         if not key:
-            raise Invalid("name", "must contain a letter or digit")
+            raise InvalidInput("name", "must contain a letter or digit")
         other = find_brand(session, workspace_id, changes["name"])
         if other is not None and other.id != brand.id:
             raise BrandExists(changes["name"])
@@ -207,7 +221,7 @@ def update_brand(session: Session, workspace_id: int, brand: Brand, expected_ver
     if not values and not diff:
         # Nothing changes (e.g. the same file imported again): the row, its ETag and the trail stay.
         if session.scalar(select(Brand.version).where(Brand.id == brand.id)) != expected_version:
-            raise StaleVersion(brand.id)
+            raise StaleVersion.of("brand")
         return brand
     rules_changed = any(name in values for name in RULE_FIELDS)
     if rules_changed:
@@ -218,7 +232,7 @@ def update_brand(session: Session, workspace_id: int, brand: Brand, expected_ver
         .values(**values, version=Brand.version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise StaleVersion(brand.id)
+        raise StaleVersion.of("brand")
     if diff:
         audit(session, workspace_id, brand.id, action, diff, key_id)
     if rules_changed and queue:
@@ -232,7 +246,7 @@ def delete_brand(session: Session, workspace_id: int, brand: Brand, expected_ver
     result = session.execute(delete(Brand).where(
         Brand.id == brand.id, Brand.workspace_id == workspace_id, Brand.version == expected_version))
     if result.rowcount != 1:
-        raise StaleVersion(brand.id)
+        raise StaleVersion.of("brand")
     audit(session, workspace_id, brand.id, "deleted", {"name": brand.name}, key_id)
 
 
@@ -244,7 +258,7 @@ def import_brands(session: Session, workspace_id: int, items: list[dict], key_id
     """
     names = [name_key(item["name"]) for item in items]
     if len(set(names)) != len(names):
-        raise Invalid("name", "a brand is named twice in the file")
+        raise InvalidInput("name", "a brand is named twice in the file")
     report: dict[str, Any] = {"created": [], "updated": [], "unchanged": []}
     brands: dict[str, Brand] = {}
     for item in items:
@@ -267,7 +281,7 @@ def import_brands(session: Session, workspace_id: int, items: list[dict], key_id
         for competitor in item["competitors"] or []:
             found = brands.get(name_key(competitor)) or find_brand(session, workspace_id, competitor)
             if found is None:
-                raise Invalid("competitors", f"{item['name']}: no brand named {competitor!r}")
+                raise InvalidInput("competitors", f"{item['name']}: no brand named {competitor!r}")
             ids.append(found.id)
         brand = brands[name_key(item["name"])]
         update_brand(session, workspace_id, brand, brand.version, {"competitor_ids": ids}, key_id,

@@ -32,6 +32,7 @@ from influencers.calibration.training import (
     make_folds,
     single_threaded,
 )
+from influencers.errors import Conflict, NotFound
 from influencers.scoring.model import FLAGS, ScoringModel
 from influencers.scoring.store import ScoringModelVersion
 
@@ -234,3 +235,19 @@ def comparisons_select(workspace_id: int):
 
     return select(ModelComparison).where(ModelComparison.workspace_id == workspace_id).order_by(
         ModelComparison.id.desc())
+
+
+def get_comparison(session: Session, workspace_id: int, comparison_id: int):
+    from influencers.calibration.models import ModelComparison
+
+    row = session.get(ModelComparison, comparison_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound(f"No comparison {comparison_id} in this workspace.")
+    return row
+
+
+def comparison_plot(row, name: str) -> bytes:
+    """One picture of a stored comparison (PNG); Conflict until the comparison has succeeded."""
+    if row.status != "succeeded":
+        raise Conflict(f"Comparison {row.id} is {row.status}: its pictures exist once it succeeds.")
+    return plot(row.result, name)

@@ -13,6 +13,7 @@ import re
 from typing import Any, Mapping
 
 from influencers.creators.models import PLATFORMS
+from influencers.errors import InvalidInput
 from influencers.scoring.model import COMPONENTS, DEFAULT_THRESHOLDS, FLAGS
 
 GROUPS = ("weights", "thresholds", "reach_rates", "flag_penalties")
@@ -21,12 +22,12 @@ VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 WEIGHT_SUM_TOLERANCE = 1e-6
 
 
-class DocumentInvalid(ValueError):
+class DocumentInvalid(InvalidInput):
     """``errors``: {field: [messages]} or {group: {field: [messages]}}."""
 
     def __init__(self, errors: dict):
         self.errors = errors
-        super().__init__(f"invalid scoring model document: {errors}")
+        super().__init__(message="The scoring model document is invalid.", fields=errors)
 
 
 def threshold_range(name: str) -> tuple[float, float]:

@@ -18,6 +18,18 @@ def check_trainable(session, workspace_id: int) -> dict:
     return {"fraud": int(data.y.sum()), "clean": int((1 - data.y).sum()), "unscored": data.unscored}
 
 
+def queue_comparison(session, workspace_id: int, candidate, baseline) -> ModelComparison:
+    """A comparison row and its queued job (dispatch ``row.job_id`` after the commit);
+    NotEnoughLabels now rather than in the job."""
+    check_trainable(session, workspace_id)
+    row = ModelComparison(workspace_id=workspace_id, candidate_id=candidate.id, baseline_id=baseline.id,
+                          status="queued")
+    session.add(row)
+    session.flush()
+    row.job_id = runner.enqueue(session, workspace_id, "compare", {"comparison_id": row.id})
+    return row
+
+
 def train_workspace(db: Database, workspace_id: int, *, kind: str = "auto", key_id: int | None = None,
                     description: str | None = None, compare: bool = True, progress=None) -> dict:
     """Trains a version on the workspace's labels (never activates it) and compares it with

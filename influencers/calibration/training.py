@@ -40,6 +40,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from influencers.calibration import artefacts
+from influencers.errors import InvalidInput
 
 MIN_PER_CLASS = 20
 IMBALANCE_RATIO = 5.0  # majority / minority at or above this is reported
@@ -62,15 +63,19 @@ def single_threaded():
     return threadpool_limits(limits=1)
 
 
-class NotEnoughLabels(Exception):
-    """Too few labels to train or compare: ``missing`` is {class: labels still needed}."""
+class NotEnoughLabels(InvalidInput):
+    """Too few labels to train or compare: ``missing`` is {class: labels still needed}; the
+    fields (in ``labels``) say per class how many there are and how many more are needed."""
 
     def __init__(self, counts: dict[str, int], missing: dict[str, int]):
         self.counts, self.missing = counts, missing
         parts = [f"{name}: {counts[name]} of {MIN_PER_CLASS} needed" for name in missing]
         one_class = " (the labels have one class only)" if min(counts.values()) == 0 else ""
-        super().__init__(f"not enough labels to train: at least {MIN_PER_CLASS} per class are needed; "
-                         + "; ".join(parts) + one_class)
+        super().__init__(
+            message=f"not enough labels to train: at least {MIN_PER_CLASS} per class are needed; "
+                    + "; ".join(parts) + one_class,
+            fields={name: [f"{counts[name]} labelled and scored; {n} more needed"] for name, n in missing.items()},
+            location="labels")
 
 
 def label_counts(y: np.ndarray) -> dict[str, int]:

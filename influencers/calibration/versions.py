@@ -17,6 +17,7 @@ from influencers.calibration.documents import GROUPS, DocumentInvalid, check_com
 from influencers.calibration.models import TrainedClassifier
 from influencers.calibration.training import FittedClassifier
 from influencers.db import utcnow
+from influencers.errors import Conflict, NotFound, StaleVersion
 from influencers.scoring import runs
 from influencers.scoring.active_model import active_model
 from influencers.scoring.model import ScoringModel
@@ -24,17 +25,28 @@ from influencers.scoring.store import ScoringModelVersion
 from influencers.webhooks.events import emit
 
 
-class VersionExists(Exception):
-    pass
+class VersionExists(Conflict):
+    def __init__(self, version: str):
+        super().__init__(f"A scoring model version {version} exists in this workspace.")
 
 
-class StaleActivation(Exception):
-    """The active version changed since the caller read it (If-Match)."""
+class ModelUnloadable(Conflict):
+    """A version whose stored artefact fails its checks cannot be activated."""
+
+    def __init__(self, version: str, rejected: ArtefactRejected):
+        self.rejected = rejected
+        super().__init__(f"Scoring model {version} cannot be loaded: {rejected}")
 
 
-def get_version(session: Session, workspace_id: int, model_id: int) -> ScoringModelVersion | None:
-    return session.scalar(select(ScoringModelVersion).where(
+def get_version(session: Session, workspace_id: int, model_id: int, *, field: str | None = None
+                ) -> ScoringModelVersion:
+    """The workspace's version; NotFound otherwise (``field``: the input that named it)."""
+    record = session.scalar(select(ScoringModelVersion).where(
         ScoringModelVersion.id == model_id, ScoringModelVersion.workspace_id == workspace_id))
+    if record is None:
+        raise NotFound(f"No scoring model {model_id} in this workspace.", field=field,
+                       reason="no such scoring model in this workspace")
+    return record
 
 
 def find_version(session: Session, workspace_id: int, name: str) -> ScoringModelVersion | None:
@@ -59,6 +71,14 @@ def activation_tag(record: ScoringModelVersion) -> dict:
 
 def classifier_of(session: Session, model_id: int) -> TrainedClassifier | None:
     return session.get(TrainedClassifier, model_id)
+
+
+def classifier_with_artefact(session: Session, record: ScoringModelVersion) -> TrainedClassifier:
+    """The version's boosted classifier with its skops artefact; NotFound for other versions."""
+    classifier = classifier_of(session, record.id)
+    if classifier is None or classifier.artefact is None:
+        raise NotFound(f"Scoring model {record.version} has no artefact (only boosted models have one).")
+    return classifier
 
 
 def _next_name(session: Session, workspace_id: int, prefix: str) -> str:
@@ -239,8 +259,8 @@ def activate(session: Session, workspace_id: int, record: ScoringModelVersion, k
              expected: dict | None = None) -> Activation:
     """Makes ``record`` the active version and queues the re-scoring run (dispatch its job
     after the commit). ``expected``: the :func:`activation_tag` the caller read; raises
-    StaleActivation when the active version changed since. A trained version's classifier
-    is loaded first: a changed artefact is refused (ArtefactRejected) and nothing changes."""
+    StaleVersion when the active version changed since. A trained version's classifier
+    is loaded first: a changed artefact is refused (ModelUnloadable) and nothing changes."""
     # Activations of one workspace are serialised on its active row (PostgreSQL; SQLite's
     # write transactions are serialised already), so two callers holding the same ETag
     # cannot both succeed.
@@ -248,8 +268,11 @@ def activate(session: Session, workspace_id: int, record: ScoringModelVersion, k
         ScoringModelVersion.workspace_id == workspace_id, ScoringModelVersion.is_active.is_(True)).with_for_update())
     current = current or active_version(session, workspace_id)
     if expected is not None and activation_tag(current) != expected:
-        raise StaleActivation()
-    load_classifier(session, record.id)
+        raise StaleVersion("The active scoring model changed since it was read.")
+    try:
+        load_classifier(session, record.id)
+    except ArtefactRejected as rejected:
+        raise ModelUnloadable(record.version, rejected) from rejected
     session.execute(update(ScoringModelVersion).where(ScoringModelVersion.workspace_id == workspace_id,
                                                       ScoringModelVersion.id != record.id)
                     .values(is_active=False))

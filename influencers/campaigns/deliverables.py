@@ -25,14 +25,13 @@ from influencers.campaigns.models import (
     DeliverableSubmission,
 )
 from influencers.campaigns.service import (
-    Conflict,
     IllegalTransition,
-    Invalid,
     conditional_update,
     record,
     require_open,
 )
 from influencers.creators.models import Creator, Post
+from influencers.errors import Conflict, InvalidInput, NotFound
 from influencers.db import utcnow
 from influencers.webhooks import emit
 
@@ -68,10 +67,13 @@ def deliverables_select(workspace_id: int, *, campaign_id: int | None = None,
     return stmt.order_by(Deliverable.due_date.asc().nulls_last(), Deliverable.id.asc())
 
 
-def get_deliverable(session: Session, workspace_id: int, deliverable_id: int) -> Deliverable | None:
-    return session.scalar(select(Deliverable).where(
+def get_deliverable(session: Session, workspace_id: int, deliverable_id: int) -> Deliverable:
+    deliverable = session.scalar(select(Deliverable).where(
         Deliverable.id == deliverable_id, Deliverable.workspace_id == workspace_id
     ))
+    if deliverable is None:
+        raise NotFound(f"No deliverable {deliverable_id} in this workspace.")
+    return deliverable
 
 
 def _creator_of(session: Session, cc: CampaignCreator) -> Creator:
@@ -92,7 +94,7 @@ def create_deliverable(session: Session, workspace_id: int, cc: CampaignCreator,
     if brief_version is None:
         brief_version = campaign.brief_version
     elif brief_version > campaign.brief_version or brief_version < 1:
-        raise Invalid("brief_version", f"the campaign's brief versions are 1 to {campaign.brief_version}")
+        raise InvalidInput("brief_version", f"the campaign's brief versions are 1 to {campaign.brief_version}")
     now = utcnow()
     deliverable = Deliverable(
         workspace_id=workspace_id, campaign_id=cc.campaign_id, campaign_creator_id=cc.id, status="planned",
@@ -110,7 +112,7 @@ def update_deliverable(session: Session, workspace_id: int, deliverable: Deliver
     if "brief_version" in changes:
         campaign = session.get(Campaign, deliverable.campaign_id)
         if not 1 <= changes["brief_version"] <= campaign.brief_version:
-            raise Invalid("brief_version", f"the campaign's brief versions are 1 to {campaign.brief_version}")
+            raise InvalidInput("brief_version", f"the campaign's brief versions are 1 to {campaign.brief_version}")
     conditional_update(session, Deliverable, deliverable.id, workspace_id, expected_version, changes)
     session.refresh(deliverable)
     return deliverable
@@ -151,7 +153,7 @@ def transition_deliverable(session: Session, workspace_id: int, deliverable: Del
     now = utcnow()
     if to == "submitted":
         if not body.get("draft_url") and not body.get("draft_text"):
-            raise Invalid("draft_url", "a submission needs draft_url or draft_text")
+            raise InvalidInput("draft_url", "a submission needs draft_url or draft_text")
         campaign = session.get(Campaign, deliverable.campaign_id)
         previous = _latest_submission(session, deliverable.id)
         session.add(DeliverableSubmission(
@@ -161,7 +163,7 @@ def transition_deliverable(session: Session, workspace_id: int, deliverable: Del
         ))
     elif to in ("changes_requested", "approved"):
         if to == "changes_requested" and not body.get("comments"):
-            raise Invalid("comments", "say what should change")
+            raise InvalidInput("comments", "say what should change")
         submission = _latest_submission(session, deliverable.id)
         submission.decision = to
         submission.review_comments = body.get("comments")
@@ -170,7 +172,7 @@ def transition_deliverable(session: Session, workspace_id: int, deliverable: Del
     elif to == "published":
         external_id = body.get("post_external_id")
         if not external_id:
-            raise Invalid("post_external_id", "the external id of the published post is required")
+            raise InvalidInput("post_external_id", "the external id of the published post is required")
         values["post_external_id"] = external_id
         post = session.scalar(select(Post).where(
             Post.workspace_id == workspace_id, Post.platform == deliverable.platform, Post.external_id == external_id
@@ -215,12 +217,29 @@ def add_result(session: Session, deliverable: Deliverable, values: dict[str, Any
     if values.get("as_of") is None:
         values["as_of"] = utcnow()
     if not any(values.get(name) is not None for name in (*METRICS, "revenue_minor")):
-        raise Invalid("_schema", "give at least one metric")
+        raise InvalidInput("_schema", "give at least one metric")
     result = DeliverableResult(deliverable_id=deliverable.id, source=source, created_by_key_id=key_id,
                                created_at=utcnow(), **values)
     session.add(result)
     session.flush()
     return result
+
+
+def import_results(session: Session, workspace_id: int, campaign: Campaign, items: list[dict[str, Any]],
+                   key_id: int | None) -> list[DeliverableResult]:
+    """Adds each item's result to its ``deliverable_id`` (source bulk_import); every deliverable
+    must be the campaign's, else nothing is added."""
+    ids = {item["deliverable_id"] for item in items}
+    found = {d.id: d for d in session.scalars(
+        deliverables_select(workspace_id, campaign_id=campaign.id).where(Deliverable.id.in_(ids)))}
+    unknown = sorted(ids - set(found))
+    if unknown:
+        raise InvalidInput("results", f"unknown deliverable ids: {', '.join(map(str, unknown))}",
+                           message="Some deliverables are not in this campaign.")
+    return [add_result(session, found[item["deliverable_id"]],
+                       {k: v for k, v in item.items() if k != "deliverable_id"}, "bulk_import", key_id,
+                       campaign.currency)
+            for item in items]
 
 
 @dataclass

@@ -28,24 +28,11 @@ from influencers.campaigns.models import (
 from influencers.campaigns.transitions import IllegalTransition  # noqa: F401  (re-exported)
 from influencers.creators.models import Creator
 from influencers.db import utcnow
+from influencers.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from influencers.webhooks import emit
 from influencers.workspaces.models import AuditEvent, Workspace
 
 
-class StaleVersion(Exception):
-    """The row changed since the caller read it."""
-
-
-class Conflict(Exception):
-    """The request conflicts with the current state (HTTP 409)."""
-
-
-class Invalid(Exception):
-    """A field's value is unacceptable in context (HTTP 422)."""
-
-    def __init__(self, field_name: str, message: str):
-        self.field_name, self.message = field_name, message
-        super().__init__(f"{field_name}: {message}")
 
 
 # --- audit trail -----------------------------------------------------------------------------------
@@ -80,7 +67,7 @@ def conditional_update(session: Session, model, object_id: int, workspace_id: in
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StaleVersion(object_id)
+        raise StaleVersion()
 
 
 def _reload(session: Session, obj):
@@ -102,13 +89,16 @@ def campaigns_select(workspace_id: int, status: str | None = None, q: str | None
     return stmt.order_by(Campaign.id.desc())
 
 
-def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign | None:
-    return session.scalar(select(Campaign).where(Campaign.id == campaign_id, Campaign.workspace_id == workspace_id))
+def get_campaign(session: Session, workspace_id: int, campaign_id: int) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id, Campaign.workspace_id == workspace_id))
+    if campaign is None:
+        raise NotFound(f"No campaign {campaign_id} in this workspace.")
+    return campaign
 
 
 def _check_dates(start, end) -> None:
     if start is not None and end is not None and end < start:
-        raise Invalid("end_date", "must not be before start_date")
+        raise InvalidInput("end_date", "must not be before start_date")
 
 
 def create_campaign(session: Session, workspace_id: int, values: dict[str, Any], key_id: int | None) -> Campaign:
@@ -211,10 +201,13 @@ def briefs_select(campaign_id: int) -> Select:
     return select(CampaignBrief).where(CampaignBrief.campaign_id == campaign_id).order_by(CampaignBrief.version.desc())
 
 
-def get_brief(session: Session, campaign_id: int, version: int) -> CampaignBrief | None:
-    return session.scalar(
+def get_brief(session: Session, campaign_id: int, version: int) -> CampaignBrief:
+    brief = session.scalar(
         select(CampaignBrief).where(CampaignBrief.campaign_id == campaign_id, CampaignBrief.version == version)
     )
+    if brief is None:
+        raise NotFound(f"The campaign has no brief version {version}.")
+    return brief
 
 
 def create_brief_version(session: Session, workspace_id: int, campaign: Campaign, expected_brief_version: int,
@@ -232,7 +225,7 @@ def create_brief_version(session: Session, workspace_id: int, campaign: Campaign
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise StaleVersion(campaign.id)
+        raise StaleVersion()
     requirements = dict(values.get("requirements") or {})
     tracking = campaign.tracking or {}
     requirements.setdefault("hashtags", list(tracking.get("hashtags") or []))
@@ -261,10 +254,13 @@ def campaign_creators_select(workspace_id: int, campaign_id: int, status: str | 
     return stmt.order_by(CampaignCreator.id)
 
 
-def get_campaign_creator(session: Session, workspace_id: int, campaign_creator_id: int) -> CampaignCreator | None:
-    return session.scalar(select(CampaignCreator).where(
+def get_campaign_creator(session: Session, workspace_id: int, campaign_creator_id: int) -> CampaignCreator:
+    cc = session.scalar(select(CampaignCreator).where(
         CampaignCreator.id == campaign_creator_id, CampaignCreator.workspace_id == workspace_id
     ))
+    if cc is None:
+        raise NotFound(f"No campaign creator {campaign_creator_id} in this workspace.")
+    return cc
 
 
 def add_creators(session: Session, workspace_id: int, campaign: Campaign, items: list[dict[str, Any]],
@@ -272,17 +268,17 @@ def add_creators(session: Session, workspace_id: int, campaign: Campaign, items:
                  ) -> tuple[list[CampaignCreator], list[int]]:
     """Adds creators (shortlisted). Returns (added, creator ids already in the campaign).
 
-    Unknown creator ids (or another workspace's) raise Invalid; a creator already
+    Unknown creator ids (or another workspace's) raise InvalidInput; a creator already
     in the campaign raises Conflict unless ``skip_existing``.
     """
     require_open(campaign, "adding creators")
     ids = [item["creator_id"] for item in items]
     if len(set(ids)) != len(ids):
-        raise Invalid("creator_ids", "contains duplicates")
+        raise InvalidInput("creator_ids", "contains duplicates")
     known = set(session.scalars(select(Creator.id).where(Creator.workspace_id == workspace_id, Creator.id.in_(ids))))
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise Invalid("creator_ids", f"no such creators in this workspace: {', '.join(map(str, unknown))}")
+        raise InvalidInput("creator_ids", f"no such creators in this workspace: {', '.join(map(str, unknown))}")
     existing = set(session.scalars(select(CampaignCreator.creator_id).where(
         CampaignCreator.campaign_id == campaign.id, CampaignCreator.creator_id.in_(ids)
     )))
@@ -345,6 +341,20 @@ def get_rate_card(session: Session, workspace_id: int, version: int | None = Non
     else:
         stmt = stmt.where(EmvRateCard.version == version)
     return session.scalar(stmt)
+
+
+def get_rate_card_version(session: Session, workspace_id: int, version: int) -> EmvRateCard:
+    card = get_rate_card(session, workspace_id, version)
+    if card is None:
+        raise NotFound(f"No EMV rate card version {version} in this workspace.")
+    return card
+
+
+def check_rate_card_version(session: Session, workspace_id: int, version: int | None) -> None:
+    """InvalidInput (a filter of the caller's) unless ``version`` is None or one of the workspace's."""
+    if version is not None and get_rate_card(session, workspace_id, version) is None:
+        raise InvalidInput("rate_card_version", "no such rate card version", location="query",
+                           message=f"No EMV rate card version {version} in this workspace.")
 
 
 def _same_card(card: EmvRateCard, values: dict[str, Any]) -> bool:

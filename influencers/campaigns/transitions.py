@@ -1,6 +1,8 @@
 """The status machines of campaigns, campaign creators and deliverables."""
 from __future__ import annotations
 
+from influencers.errors import Conflict
+
 CAMPAIGN = {
     "draft": ("active", "cancelled"),
     "active": ("completed", "cancelled"),
@@ -36,14 +38,15 @@ OPEN_CAMPAIGN_STATUSES = ("draft", "active")
 OPEN_DELIVERABLE_STATUSES = ("planned", "submitted", "changes_requested", "approved")
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
+    """The status ``to`` cannot follow the current one; the reason lists the statuses that can."""
+
     def __init__(self, kind: str, current: str, target: str, detail: str | None = None):
         self.kind, self.current, self.target = kind, current, target
         self.allowed = MACHINES[kind][current]
         self.detail = detail
-        super().__init__(
-            detail or f"A {kind.replace('_', ' ')} cannot go from '{current}' to '{target}'."
-        )
+        super().__init__(detail or f"A {kind.replace('_', ' ')} cannot go from '{current}' to '{target}'.",
+                         field="to", reason=f"allowed: {', '.join(self.allowed) or 'none (final status)'}")
 
 
 def check(kind: str, current: str, target: str) -> None:

@@ -28,6 +28,7 @@ def brands_import(ctx: Context, workspace_name: str, file: Path):
 
     from influencers.api.brands.schemas import BrandFileItemSchema
     from influencers.brands import service
+    from influencers.errors import InvalidInput
     from influencers.jobs import runner
 
     ws_id = workspace_id_by_name(ctx, workspace_name)
@@ -40,8 +41,8 @@ def brands_import(ctx: Context, workspace_name: str, file: Path):
     try:
         with ctx.db.transaction() as session:
             report = service.import_brands(session, ws_id, items)
-    except service.Invalid as error:
-        raise click.ClickException(f"{error.field_name}: {error.message}")
+    except InvalidInput as error:
+        raise click.ClickException(f"{error.field}: {error.reason}")
     click.echo(f"created {len(report['created'])}, updated {len(report['updated'])}, "
                f"unchanged {len(report['unchanged'])}")
     if report["job_id"] is not None:

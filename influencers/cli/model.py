@@ -99,15 +99,14 @@ def _stored_comparison(ctx: Context, comparison_id: int) -> dict:
 
 def _activate(ctx: Context, ws_id: int, version: str) -> None:
     from influencers.calibration import versions
-    from influencers.calibration.artefacts import ArtefactRejected
     from influencers.scoring import runs
 
     with ctx.db.transaction() as session:
         record = _version(session, ws_id, version)
         try:
             activation = versions.activate(session, ws_id, record, key_id=None)
-        except ArtefactRejected as rejected:
-            raise click.ClickException(f"{version} cannot be loaded: {rejected}")
+        except versions.ModelUnloadable as refused:
+            raise click.ClickException(f"{version} cannot be loaded: {refused.rejected}")
         run_id = activation.run_id
     result = runs.execute_run_here(ctx.db, ws_id, run_id)
     click.echo(f"activated {version}; scoring run {run_id}: {result['creators_scored']} creators re-scored")

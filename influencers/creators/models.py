@@ -21,11 +21,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship, validates
 
-from influencers.db import Base, utcnow
 from influencers.creators.contests import detect_contest
+from influencers.db import Base, utcnow
 
 PLATFORMS = (
     "instagram", "tiktok", "youtube", "twitter", "facebook", "linkedin",
@@ -84,6 +85,8 @@ class Creator(Base):
     # Bumped by every write; the ETag is derived from it and updates are
     # conditional on it (UPDATE ... WHERE version = :expected).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The digest of the import record that last wrote the row (see IMPORT_DIGEST below).
+    import_digest: Mapped[int | None] = mapped_column(BigInteger)
 
     category_rows: Mapped[list["CreatorCategory"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CreatorCategory.category"
@@ -136,6 +139,7 @@ class Post(Base):
     # When these values were last written (an import that changed them): the as-of of
     # the engagement numbers, e.g. in campaign results read from the post.
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    import_digest: Mapped[int | None] = mapped_column(BigInteger)  # see IMPORT_DIGEST
 
     @validates("caption")
     def _contest_from_caption(self, _key, caption):
@@ -192,6 +196,9 @@ class AudienceSample(Base):
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"))
     sampled_at: Mapped[dt.date] = mapped_column(Date)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The digest of the audience record that last wrote the sample, its member list and its
+    # members' profiles (see IMPORT_DIGEST); None when one of those changed since.
+    import_digest: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AudienceSampleMember(Base):
@@ -220,3 +227,17 @@ class CreatorEdge(Base):
     kind: Mapped[str] = mapped_column(String(20))
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     observed_at: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# IMPORT_DIGEST: an import stores with each creator, post and audience sample a keyed digest of
+# the record that wrote it (influencers.imports.digests) and skips a record whose digest has
+# not changed, so re-importing a file costs a comparison. A row changed in any other way must
+# lose its digest, so that the next import writes it again: ORM updates lose it here, and the
+# UPDATE statements issued elsewhere set it to NULL themselves (creators.service.update_creator,
+# privacy.service.erase_member).
+@event.listens_for(Creator, "before_update")
+@event.listens_for(Post, "before_update")
+@event.listens_for(AudienceSample, "before_update")
+def _forget_import_digest(_mapper, _connection, row) -> None:
+    if not attributes.get_history(row, "import_digest").has_changes():
+        row.import_digest = None

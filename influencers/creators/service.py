@@ -166,7 +166,7 @@ def update_creator(
     result = session.execute(
         update(Creator)
         .where(Creator.id == creator_id, Creator.workspace_id == workspace_id, Creator.version == expected_version)
-        .values(**changes, version=Creator.version + 1, updated_at=utcnow())
+        .values(**changes, version=Creator.version + 1, updated_at=utcnow(), import_digest=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:

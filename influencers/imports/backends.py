@@ -84,6 +84,12 @@ class SQLiteBackend(Backend):
             sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
         ).fetchall()
 
+    def execute_with_ids(self, sql, *id_lists):
+        """``sql`` with ``{ids0}``, ``{ids1}``... standing for the lists of ids (a statement)."""
+        self.conn.execute(
+            sql.format(**{f"ids{i}": "(SELECT value FROM json_each(?))" for i in range(len(id_lists))}),
+            [msgspec.json.encode(list(ids)).decode() for ids in id_lists])
+
     def insert(self, table, cols, rows, ignore_conflicts=False):
         """-> the number of rows inserted (``ignore_conflicts``: rows whose key exists are not)."""
         return bulk_insert(self.session, table, cols, rows, skip_conflicts=ignore_conflicts)
@@ -156,7 +162,7 @@ class PostgresBackend(Backend):
         self.conn = session.connection().connection.driver_connection
         self.cur = self.conn.cursor()
         self._sequences: dict[str, str] = {}
-        self._staging: set[str] = set()
+        self._staging: dict[tuple, str] = {}  # (table, columns) -> its staging table
 
     def begin(self, workspace_id: int) -> None:
         # Imports into one workspace run one at a time (the existing-rows read and
@@ -189,6 +195,12 @@ class PostgresBackend(Backend):
         self.cur.execute(sql.format(ids="(SELECT unnest(%s::int8[]))"), [list(ids)])
         return self.cur.fetchall()
 
+    def execute_with_ids(self, sql, *id_lists):
+        """``sql`` with ``{ids0}``, ``{ids1}``... standing for the lists of ids (a statement)."""
+        self.cur.execute(
+            sql.format(**{f"ids{i}": "(SELECT unnest(%s::int8[]))" for i in range(len(id_lists))}),
+            [list(ids) for ids in id_lists])
+
     def insert(self, table, cols, rows):
         bulk_insert(self.session, table, cols, rows)
 
@@ -197,13 +209,15 @@ class PostgresBackend(Backend):
         if extra:
             sets.append(extra)
         where = " AND ".join(f"t.{c} = u.{c}" for c in match_cols)
-        stage = f"_import_{table}"
-        if stage not in self._staging:
+        columns = (table, *match_cols, *set_cols)
+        stage = self._staging.get(columns)
+        if stage is None:
+            # One staging table per column set (a table is updated with more than one).
+            stage = self._staging[columns] = f"_import_{table}_{len(self._staging)}"
             cols = ", ".join((*match_cols, *set_cols))
             self.cur.execute(
                 f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
             )
-            self._staging.add(stage)
         else:
             self.cur.execute(f"TRUNCATE {stage}")
         self.insert(stage, (*match_cols, *set_cols), rows)

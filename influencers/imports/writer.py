@@ -3,15 +3,17 @@ then inserts of the new and updates of the changed (see ``docs/imports.md``)."""
 from __future__ import annotations
 
 from itertools import repeat
+from typing import Any
 
 import msgspec
 
+from influencers.creators.contests import detect_contests
 from influencers.creators.pseudonym import MemberKeys
 from influencers.db import utcnow
 from influencers.imports.backends import Backend
+from influencers.imports.digests import RecordDigests
 from influencers.imports.records import Creator, Member
 from influencers.imports.report import ImportReport
-from influencers.creators.contests import detect_contests
 
 _json_encode = msgspec.json.encode
 _astuple = msgspec.structs.astuple
@@ -64,6 +66,7 @@ class ChunkWriter:
         self._pseudonyms = {}  # platform -> _Generations(raw id -> key)
         self._member_keys = {}  # platform -> pseudonym.MemberKeys
         self._members = _Generations(_MEMBER_CACHE)
+        self.digest = RecordDigests(key)
 
     def creator_ids(self, handles: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """The ids of the workspace's creators among ``handles`` ((platform, handle) pairs)."""
@@ -94,8 +97,17 @@ class ChunkWriter:
             return {r[1]: (r[0], r[2:]) for r in rows}
         return {r[1:1 + nk]: (r[0], r[1 + nk:]) for r in rows}
 
+    def _unchanged(self, table, scope, key_cols, key_types, digests: dict) -> dict:
+        """The rows among ``digests``' keys whose stored digest is the record's: {key: id}.
+
+        One narrow query (id and digest, by the unique index); nothing of these rows needs
+        to be read, compared or written."""
+        stored = self._fetch_existing(table, scope, key_cols, key_types, ("import_digest",), list(digests))
+        return {k: row_id for k, (row_id, (digest,)) in stored.items() if digest == digests[k]}
+
     def _store(self, kind, table, rows, *, scope, key_cols, key_types, value_cols, insert_cols,
-               insert_key, id_col="id", update_by_key=False, allocate=False, wire=None, touch=None):
+               insert_key, id_col="id", update_by_key=False, allocate=False, wire=None, touch=None,
+               changed_ids=None, digests=False):
         """Write ``rows`` ({natural key: values}): insert the new, update the changed.
 
         Two strategies, same result:
@@ -112,9 +124,16 @@ class ChunkWriter:
         existing rows). ``wire(values)`` adapts values for writing (JSON text).
         ``touch`` names a timestamp column set to the time of this write on the rows
         inserted or changed (never compared: an unchanged row keeps its time).
+        ``digests``: the last value of each row is its record's digest (``import_digest``):
+        written with the row, not compared as a value (a row whose values are the same
+        gets its digest written alone, and counts as unchanged). ``changed_ids``: a list
+        the ids of the updated rows are appended to.
         """
         b = self.b
         keys = sorted(rows)  # key order: the unique index is walked page by page
+        if digests:
+            value_cols = (*value_cols, "import_digest")
+            insert_cols = (*insert_cols, "import_digest")
         names = [c if isinstance(c, str) else c[0] for c in value_cols]
         wire = wire or (lambda v: v)
         if touch is not None:
@@ -165,12 +184,23 @@ class ChunkWriter:
                     ins = [(*insert_key(k), *wire(rows[k])) for k in new]
                 b.insert(table, insert_cols, ins)
                 del ins
-        changed = [k for k, (_, old) in existing.items() if old != rows[k]]
+        if digests:
+            changed = [k for k, (_, old) in existing.items() if old[:-1] != rows[k][:-1]]
+            # Same values, another digest (rows written before digests, or by another
+            # record spelling the same values): the digest alone.
+            redigested = [(row_id, rows[k][-1]) for k, (row_id, old) in existing.items()
+                          if old[-1] != rows[k][-1] and old[:-1] == rows[k][:-1]]
+            if redigested:
+                b.update(table, (id_col,), ("import_digest",), redigested)
+        else:
+            changed = [k for k, (_, old) in existing.items() if old != rows[k]]
         if changed:
             if update_by_key:
                 b.update(table, key_cols, names, [(*k, *wire(rows[k])) for k in changed])
             else:
                 b.update(table, (id_col,), names, [(existing[k][0], *wire(rows[k])) for k in changed])
+            if changed_ids is not None:
+                changed_ids.extend(existing[k][0] for k in changed)
         if allocate:
             for k, (i, _) in existing.items():
                 ids[k] = i
@@ -185,22 +215,33 @@ class ChunkWriter:
     )
 
     def upsert_creators(self, items: list[tuple[int, Creator]]) -> dict:
+        """-> {(platform, handle): id} of the chunk's creators."""
         b = self.b
         date = b.date
+        digest = self.digest
+        records = {(r.platform, r.handle): r for _, r in items}  # the last line wins
+        self.report.records["creator"] += len(items)
+        digests = {k: digest(r) for k, r in records.items()}
+        scope = [("workspace_id", self.ws)]
+        stored = self._fetch_existing("creators", scope, ("platform", "handle"), ("text", "text"),
+                                      ("import_digest",), list(records))
+        ids = {k: v[0] for k, v in stored.items()}
+        # Unchanged since the import that wrote them: nothing to read or write.
+        rest = [k for k in records if k not in stored or stored[k][1][0] != digests[k]]
+        same = len(records) - len(rest)
         rows: dict[tuple, tuple] = {}
         cats: dict[tuple, frozenset] = {}
-        for _, r in items:
-            k = (r.platform, r.handle)
+        for k in rest:
+            r = records[k]
             rows[k] = (
                 r.display_name, r.bio, r.country, r.language, r.followers, r.following,
                 r.posts_count, bool(r.verified), r.email, r.website, r.avatar_url, date(r.joined_at),
             )
             cats[k] = frozenset(r.categories or ())
-        self.report.records["creator"] += len(items)
+        compare = [k for k in rest if k in stored]  # stored, another digest: compare the values
         existing = self._fetch_existing(
-            "creators", [("workspace_id", self.ws)], ("platform", "handle"), ("text", "text"),
-            self._CREATOR_VALUES, list(rows),
-        )
+            "creators", scope, ("platform", "handle"), ("text", "text"), self._CREATOR_VALUES, compare,
+        ) if compare else {}
         old_cats: dict[int, set] = {}
         if existing:
             for cid, cat in b.select_in(
@@ -208,8 +249,7 @@ class ChunkWriter:
                 [v[0] for v in existing.values()],
             ):
                 old_cats.setdefault(cid, set()).add(cat)
-        ids = {k: v[0] for k, v in existing.items()}
-        new, changed, same = [], [], 0
+        new, changed, redigested = [], [], []
         cats_changed = []
         for k, values in rows.items():
             old = existing.get(k)
@@ -224,23 +264,26 @@ class ChunkWriter:
                 changed.append(k)
             else:
                 same += 1
+                redigested.append((cid, digests[k]))
         now = b.ts(utcnow())
         if new:
             new_ids = b.allocate_ids("creators", len(new))
             ins = []
             for k, cid in zip(new, new_ids):
                 ids[k] = cid
-                ins.append((cid, self.ws, k[0], k[1], *rows[k], now, now, 1))
+                ins.append((cid, self.ws, k[0], k[1], *rows[k], now, now, 1, digests[k]))
             b.insert("creators", ("id", "workspace_id", "platform", "handle", *self._CREATOR_VALUES,
-                                  "created_at", "updated_at", "version"), ins)
+                                  "created_at", "updated_at", "version", "import_digest"), ins)
             cat_rows = [(ids[k], c) for k in new for c in sorted(cats[k])]
             if cat_rows:
                 b.insert("creator_categories", ("creator_id", "category"), cat_rows)
         if changed:
             b.update(
-                "creators", ("id",), (*self._CREATOR_VALUES, "updated_at"),
-                [(ids[k], *rows[k], now) for k in changed], extra="version = version + 1",
+                "creators", ("id",), (*self._CREATOR_VALUES, "updated_at", "import_digest"),
+                [(ids[k], *rows[k], now, digests[k]) for k in changed], extra="version = version + 1",
             )
+        if redigested:
+            b.update("creators", ("id",), ("import_digest",), redigested)
         if cats_changed:
             b.delete_in("creator_categories", "creator_id", cats_changed)
             by_id = {ids[k]: k for k in changed}
@@ -260,27 +303,39 @@ class ChunkWriter:
     def upsert_posts(self, items) -> None:
         b = self.b
         ts, js = b.ts, b.json
+        digest = self.digest
+        records = {(r.platform, r.external_id): (r, cid) for r, cid in items}  # the last line wins
+        digests = {k: digest(r, cid) for k, (r, cid) in records.items()}
+        ws = self.ws
+        scope = [("workspace_id", ws)]
+        # While the table is filled *insert first* (see _store) most posts are new: no probe.
+        unchanged = {} if b.insert_first and self._insert_first.get("posts", True) else self._unchanged(
+            "posts", scope, ("platform", "external_id"), ("text", "text"), digests)
+        if unchanged:
+            records = {k: v for k, v in records.items() if k not in unchanged}
+            self.count("post", 0, 0, len(unchanged))
+        if not records:
+            return
         rows = {}
         # Whether each caption announces a contest, vectorised over the chunk (scoring reads the flag).
-        contests = detect_contests([r.caption for r, _cid in items]).tolist()
-        for (r, cid), is_contest in zip(items, contests):
-            rows[(r.platform, r.external_id)] = (
+        contests = detect_contests([r.caption for r, _cid in records.values()]).tolist()
+        for (k, (r, cid)), is_contest in zip(records.items(), contests):
+            rows[k] = (
                 cid, ts(r.published_at), r.kind, r.likes, r.comments, r.views, r.shares, r.saves,
-                r.sponsored, r.caption, js(r.hashtags), js(r.mentions), is_contest,
+                r.sponsored, r.caption, js(r.hashtags), js(r.mentions), is_contest, digests[k],
             )
         wire = b.json_wire
-        ws = self.ws
         self._store(
-            "post", "posts", rows, scope=[("workspace_id", ws)], key_cols=("platform", "external_id"),
+            "post", "posts", rows, scope=scope, key_cols=("platform", "external_id"),
             key_types=("text", "text"),
             value_cols=(*self._POST_VALUES[:10], *(b.json_column(c) for c in self._POST_VALUES[10:12]),
                         self._POST_VALUES[12]),
             insert_cols=("workspace_id", "platform", "external_id", *self._POST_VALUES),
             insert_key=lambda k: (ws, *k),
-            wire=None if b.iso_dates else (lambda v: (*v[:10], wire(v[10]), wire(v[11]), v[12])),
+            wire=None if b.iso_dates else (lambda v: (*v[:10], wire(v[10]), wire(v[11]), *v[12:])),
             # When the import last changed the post's numbers: the as-of of a campaign
             # result read from it.
-            touch="updated_at",
+            touch="updated_at", digests=True,
         )
 
     # ---- snapshots
@@ -311,6 +366,44 @@ class ChunkWriter:
     assert Member.__struct_fields__ == ("id", *_MEMBER_VALUES)
 
     def upsert_audiences(self, items) -> None:
+        """Audience samples, their members and member lists.
+
+        A sample whose record has the digest stored with it is skipped whole (no
+        pseudonymisation, no member read): its list and its members' profiles are
+        still what that record wrote, because whatever changes a member's profile
+        afterwards also clears the digests of the other samples naming the member
+        (:meth:`_clear_sample_digests`). A record is not skipped if its sample is named
+        twice in the chunk, or if it shares a member with a record of the chunk that is
+        written (the member's profile is the last record's, in line order)."""
+        b = self.b
+        iso = b.iso_dates
+        digest = self.digest
+        records = [((cid, r.sampled_at.isoformat() if iso else r.sampled_at), r, digest(r, cid)) for r, cid in items]
+        del items
+        digests = {k: d for k, _, d in records}
+        skipped = self._unchanged("audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"), digests)
+        if skipped:
+            if len(digests) < len(records):  # a sample named twice: write all of its records
+                seen: set = set()
+                twice = {k for k, _, _ in records if k in seen or seen.add(k)}
+                skipped = {k: i for k, i in skipped.items() if k not in twice}
+            written = [r for k, r, _ in records if k not in skipped]
+            if written:
+                named = {(r.platform, m.id) for r in written for m in r.members}
+                shared = {k for k, r, _ in records if k in skipped
+                          and any((r.platform, m.id) in named for m in r.members)}
+                skipped = {k: i for k, i in skipped.items() if k not in shared}
+            kept = [(k, r, d) for k, r, d in records if k not in skipped]
+            skipped_members = {(r.platform, m.id) for k, r, _ in records if k in skipped for m in r.members}
+            self.count("audience", 0, 0, len(skipped))
+            self.count("member", 0, 0, len(skipped_members))
+            records = kept
+            del kept, skipped_members
+        if records:
+            self._write_audiences(records)
+
+    def _write_audiences(self, records: list[tuple[tuple, Any, int]]) -> None:
+        """Writes audience records ((sample key, record, digest), in line order)."""
         b = self.b
         key = self.key
         iso = b.iso_dates
@@ -318,7 +411,11 @@ class ChunkWriter:
         # member wins), and raw id -> member key.
         members: dict[str, dict[str, tuple]] = {}
         samples: dict[tuple, tuple[str, list[str]]] = {}
-        for r, cid in items:
+        digests: dict[tuple, int | None] = {}
+        # Members named with two different profiles in the chunk: the samples holding them
+        # keep no digest (some of their members' profiles are another record's).
+        contested: set[str] = set()
+        for sample_key, r, record_digest in records:
             platform = r.platform
             cache = self._pseudonyms.get(platform)
             if cache is None:
@@ -328,6 +425,7 @@ class ChunkWriter:
             if profiles is None:
                 profiles = members[platform] = {}
             member_key, new_keys, get_key = self._member_keys[platform], cache.new, cache.get
+            get_profile = profiles.get
             keys = []
             for m in r.members:
                 # The profile in _MEMBER_VALUES order in C calls (the raw id, first,
@@ -339,15 +437,24 @@ class ChunkWriter:
                 if k is None:
                     k = new_keys[raw_id] = member_key(raw_id)
                 keys.append(k)
+                before = get_profile(k)
+                if before is not None and before != row:
+                    contested.add(k)
                 profiles[k] = row
-            samples[(cid, r.sampled_at.isoformat() if iso else r.sampled_at)] = (platform, keys)
-        del items
+            samples[sample_key] = (platform, keys)
+            digests[sample_key] = record_digest
+        del records
+        if contested:
+            for sample_key, (_platform, keys) in samples.items():
+                if not contested.isdisjoint(keys):
+                    digests[sample_key] = None
 
         # Members, with their ids (allocated here for the new ones). Those in the
         # cache are known: unchanged, or updated by id; the others are stored.
         member_ids: dict[str, dict[str, int]] = {}
         ws = self.ws
         cached = self._members
+        profiles_changed: list[int] = []  # ids of the members whose stored profile changed
         for platform, profiles in members.items():
             ids = member_ids[platform] = {}
             unknown = {}
@@ -362,6 +469,7 @@ class ChunkWriter:
                         changed.append((hit[0], *row))
             if changed:
                 b.update("audience_members", ("id",), self._MEMBER_VALUES, changed)
+                profiles_changed.extend(row[0] for row in changed)
             self.count("member", 0, len(changed), len(ids) - len(changed))
             if unknown:
                 stored = self._store(
@@ -369,6 +477,7 @@ class ChunkWriter:
                     key_cols=("member_key",), key_types=("text",), value_cols=self._MEMBER_VALUES,
                     insert_cols=("id", "workspace_id", "platform", "member_key", *self._MEMBER_VALUES),
                     insert_key=lambda k, platform=platform: (ws, platform, k), allocate=True,
+                    changed_ids=profiles_changed,
                 )
                 ids.update(stored)
             remember = cached.new
@@ -384,9 +493,11 @@ class ChunkWriter:
         lists = {k: frozenset(map(member_ids[p].__getitem__, keys)) for k, (p, keys) in samples.items()}
         del samples, member_ids
         existing = self._fetch_existing(
-            "audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"), ("member_count",),
+            "audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"), ("member_count", "import_digest"),
             list(lists),
         )
+        if profiles_changed:
+            self._clear_sample_digests(profiles_changed, [v[0] for v in existing.values()])
         old_lists: dict[int, set] = {}
         if existing:
             for sid, mid in b.select_in(
@@ -397,13 +508,13 @@ class ChunkWriter:
         new, changed, same = [], [], 0
         links_add: list[tuple[int, int]] = []
         links_del: list[tuple[int, int]] = []
-        count_changed = []
+        sample_updates = []
         for k, members_now in lists.items():
             old = existing.get(k)
             if old is None:
                 new.append(k)
                 continue
-            sid, (old_count,) = old
+            sid, (old_count, old_digest) = old
             old_members = old_lists.get(sid, set())
             if members_now != old_members or old_count != len(members_now):
                 changed.append(k)
@@ -411,25 +522,35 @@ class ChunkWriter:
                 removed = old_members - members_now
                 links_add.extend(zip(repeat(sid, len(added)), added))
                 links_del.extend(zip(repeat(sid, len(removed)), removed))
-                if old_count != len(members_now):
-                    count_changed.append((sid, len(members_now)))
             else:
                 same += 1
+            if old_count != len(members_now) or old_digest != digests[k]:
+                sample_updates.append((sid, len(members_now), digests[k]))
         if new:
             new_ids = b.allocate_ids("audience_samples", len(new))
             ins = []
             for k, sid in zip(new, new_ids):
                 listed = lists[k]
-                ins.append((sid, *k, len(listed)))
+                ins.append((sid, *k, len(listed), digests[k]))
                 links_add.extend(zip(repeat(sid, len(listed)), listed))
-            b.insert("audience_samples", ("id", "creator_id", "sampled_at", "member_count"), ins)
-        if count_changed:
-            b.update("audience_samples", ("id",), ("member_count",), count_changed)
+            b.insert("audience_samples", ("id", "creator_id", "sampled_at", "member_count", "import_digest"), ins)
+        if sample_updates:
+            b.update("audience_samples", ("id",), ("member_count", "import_digest"), sample_updates)
         if links_del:
             b.delete_pairs("audience_sample_members", ("sample_id", "member_id"), links_del)
         if links_add:
             b.insert("audience_sample_members", ("sample_id", "member_id"), links_add)
         self.count("audience", len(new), len(changed), same)
+
+    def _clear_sample_digests(self, member_ids: list[int], written_sample_ids: list[int]) -> None:
+        """The samples holding members whose profile just changed lose their digest (their
+        records no longer describe what is stored), except the samples being written now,
+        whose digests are set after this."""
+        self.b.execute_with_ids(
+            "UPDATE audience_samples SET import_digest = NULL WHERE import_digest IS NOT NULL "
+            "AND id IN (SELECT sample_id FROM audience_sample_members WHERE member_id IN {ids0}) "
+            "AND id NOT IN {ids1}",
+            member_ids, written_sample_ids)
 
     # ---- edges
 

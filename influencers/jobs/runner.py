@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from influencers.config import Settings
 from influencers.db import Database, utcnow
+from influencers.errors import NotFound
 from influencers.jobs.models import Job
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,13 @@ def enqueue(session: Session, workspace_id: int, kind: str, params: dict) -> int
 def create_job(db: Database, workspace_id: int, kind: str, params: dict) -> int:
     with db.transaction() as session:
         return enqueue(session, workspace_id, kind, params)
+
+
+def get_job(session: Session, workspace_id: int, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.workspace_id != workspace_id:
+        raise NotFound(f"No job {job_id} in this workspace.")
+    return job
 
 
 def dispatch(db: Database, settings: Settings, job_id: int) -> None:

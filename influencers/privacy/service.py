@@ -96,7 +96,7 @@ def erase_member(session: Session, workspace_id: int, platform: str, raw_id: str
             AudienceSampleMember.member_id == member_id)))
         if sample_ids:
             session.execute(update(AudienceSample).where(AudienceSample.id.in_(sample_ids))
-                            .values(member_count=AudienceSample.member_count - 1)
+                            .values(member_count=AudienceSample.member_count - 1, import_digest=None)
                             .execution_options(synchronize_session=False))
         session.execute(delete(AudienceSampleMember).where(AudienceSampleMember.member_id == member_id))
         session.execute(delete(AudienceMember).where(AudienceMember.id == member_id))

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.errors import InvalidInput
 from influencers.overlap.incidence import Incidence, incidence_from_pairs
 from influencers.scoring.active_model import active_scoring_model
 from influencers.scoring.audience import SUSPICIOUS, classify_memberships
@@ -39,14 +40,20 @@ FAKE_SHARE_SOURCES = {
 }
 
 
-class MixedPlatforms(ValueError):
-    """The creators are not all on one platform (overlap needs a shared member id space)."""
+class MixedPlatforms(InvalidInput):
+    """The creators are not all on one platform (overlap needs a shared member id space).
+    ``field``: the input that listed them (None when a stored shortlist holds them)."""
+
+    def __init__(self, platforms, *, field: str | None = "creator_ids"):
+        message = f"creators span platforms {sorted(platforms)}: overlap is computed within one platform"
+        super().__init__(field, message if field else None, message=message)
 
 
-class UnknownCreators(LookupError):
+class UnknownCreators(InvalidInput):
     def __init__(self, ids):
-        super().__init__(f"unknown creators: {sorted(ids)}")
         self.ids = sorted(ids)
+        super().__init__("creator_ids", f"unknown creators: {self.ids[:20]}",
+                         message=f"No creators {self.ids[:20]} in this workspace.")
 
 
 @dataclass
@@ -128,7 +135,7 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
         raise UnknownCreators(missing)
     platforms = {creators[c][0] for c in ids} | ({platform} if platform else set())
     if len(platforms) > 1:
-        raise MixedPlatforms(f"creators span platforms {sorted(platforms)}: overlap is computed within one platform")
+        raise MixedPlatforms(platforms)
     platform = next(iter(platforms), platform)
     k = len(ids)
     sorted_ids = np.array(sorted(ids), dtype=np.int64)

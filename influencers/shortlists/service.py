@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
 from influencers.db import utcnow
-from influencers.errors import InvalidInput
+from influencers.errors import InvalidInput, NotFound, StaleVersion
 from influencers.shortlists.loader import (
     AudienceData,
     MixedPlatforms,
@@ -28,23 +28,21 @@ from influencers.overlap.optimiser import ShortlistResult, optimise_shortlist
 from influencers.overlap.report import OverlapReport, overlap_report
 from influencers.shortlists.models import Shortlist, ShortlistEntry
 
-__all__ = ["MixedPlatforms", "UnknownCreators", "StaleVersion", "NotOnShortlist", "TooManyEntries",
+__all__ = ["MixedPlatforms", "UnknownCreators", "NotOnShortlist", "TooManyEntries",
            "InfeasibleOptimisation", "Target", "ExactOverlap", "Optimisation"]
 
 MAX_ENTRIES = 1000
 N_BOOT = 1000
 
 
-class StaleVersion(Exception):
-    """The row changed since the caller read it."""
+class NotOnShortlist(NotFound):
+    def __init__(self, shortlist_id: int, creator_id: int):
+        super().__init__(f"Creator {creator_id} is not on shortlist {shortlist_id}.")
 
 
-class NotOnShortlist(LookupError):
-    pass
-
-
-class TooManyEntries(ValueError):
-    pass
+class TooManyEntries(InvalidInput):
+    def __init__(self):
+        super().__init__(message=f"a shortlist holds at most {MAX_ENTRIES} creators")
 
 
 # --------------------------------------------------------------------------- shortlists
@@ -54,8 +52,12 @@ def list_shortlists_select(workspace_id: int) -> Select:
     return select(Shortlist).where(Shortlist.workspace_id == workspace_id).order_by(Shortlist.id.desc())
 
 
-def get_shortlist(session: Session, workspace_id: int, shortlist_id: int) -> Shortlist | None:
-    return session.scalar(select(Shortlist).where(Shortlist.id == shortlist_id, Shortlist.workspace_id == workspace_id))
+def get_shortlist(session: Session, workspace_id: int, shortlist_id: int) -> Shortlist:
+    shortlist = session.scalar(select(Shortlist).where(Shortlist.id == shortlist_id,
+                                                       Shortlist.workspace_id == workspace_id))
+    if shortlist is None:
+        raise NotFound(f"No shortlist {shortlist_id} in this workspace.")
+    return shortlist
 
 
 def _check_creators(session: Session, workspace_id: int, creator_ids: Sequence[int]) -> None:
@@ -82,17 +84,18 @@ def _upsert_entries(session: Session, shortlist: Shortlist, items: list[dict[str
         elif "note" in item:
             entry.note = item["note"]
     if len(existing) > MAX_ENTRIES:
-        raise TooManyEntries(f"a shortlist holds at most {MAX_ENTRIES} creators")
+        raise TooManyEntries()
 
 
-def _entry_items(body: dict) -> list[dict]:
+def entry_items(body: dict) -> list[dict]:
+    """The entries a body names: ``creators`` ([{creator_id, note}]) or plain ``creator_ids``."""
     if body.get("creators") is not None:
         return list(body["creators"])
     return [{"creator_id": c} for c in body.get("creator_ids") or []]
 
 
 def create_shortlist(session: Session, workspace_id: int, body: dict) -> Shortlist:
-    items = _entry_items(body)
+    items = entry_items(body)
     _check_creators(session, workspace_id, [i["creator_id"] for i in items])
     now = utcnow()
     shortlist = Shortlist(workspace_id=workspace_id, name=body["name"], notes=body.get("notes"),
@@ -111,7 +114,7 @@ def _bump(session: Session, workspace_id: int, shortlist_id: int, expected_versi
     result = session.execute(stmt.values(**values, version=Shortlist.version + 1, updated_at=utcnow())
                              .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise StaleVersion(shortlist_id)
+        raise StaleVersion.of("shortlist")
 
 
 def _reload(session: Session, workspace_id: int, shortlist_id: int) -> Shortlist:
@@ -131,7 +134,18 @@ def delete_shortlist(session: Session, workspace_id: int, shortlist_id: int, exp
     result = session.execute(delete(Shortlist).where(
         Shortlist.id == shortlist_id, Shortlist.workspace_id == workspace_id, Shortlist.version == expected_version))
     if result.rowcount != 1:
-        raise StaleVersion(shortlist_id)
+        raise StaleVersion.of("shortlist")
+
+
+def overlap_creator_ids(session: Session, workspace_id: int, shortlist: Shortlist) -> list[int]:
+    """The shortlist's creators for its overlap report; MixedPlatforms (naming no input: the
+    stored shortlist holds them) when they span platforms."""
+    ids = shortlist.creator_ids
+    platforms = set(session.scalars(select(Creator.platform).distinct().where(
+        Creator.workspace_id == workspace_id, Creator.id.in_(ids)))) if ids else set()
+    if len(platforms) > 1:
+        raise MixedPlatforms(platforms, field=None)
+    return ids
 
 
 def add_entries(session: Session, workspace_id: int, shortlist: Shortlist, items: list[dict],
@@ -148,7 +162,7 @@ def remove_entry(session: Session, workspace_id: int, shortlist: Shortlist, crea
     result = session.execute(delete(ShortlistEntry).where(
         ShortlistEntry.shortlist_id == shortlist.id, ShortlistEntry.creator_id == creator_id))
     if result.rowcount != 1:
-        raise NotOnShortlist(creator_id)
+        raise NotOnShortlist(shortlist.id, creator_id)
     _bump(session, workspace_id, shortlist.id, None)
     session.expire(shortlist)
     return _reload(session, workspace_id, shortlist.id)
@@ -215,6 +229,9 @@ def overlap_for_creators(session: Session, workspace_id: int, creator_ids: Seque
 
 class InfeasibleOptimisation(InvalidInput):
     """A request the optimiser cannot answer (e.g. the must-keep creators alone exceed the budget)."""
+
+    def __init__(self, message: str):
+        super().__init__(message=message)
 
 
 @dataclass

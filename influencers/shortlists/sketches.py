@@ -35,6 +35,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.errors import Conflict
 from influencers.overlap.sketch import (
     DEFAULT_LG_K,
     DEFAULT_SEED,
@@ -60,7 +61,7 @@ __all__ = ["build_sketches", "sketch_overlap_report", "MissingSketches", "Incomp
 NUM_STD_DEVS = 2
 
 
-class MissingSketches(LookupError):
+class MissingSketches(Conflict):
     """Creators whose latest sample has no stored sketch (yet): a scoring run builds them."""
 
     def __init__(self, ids):
@@ -70,7 +71,7 @@ class MissingSketches(LookupError):
             "run a scoring run (POST /v1/scoring-runs) to build the sketches, or use method=exact")
 
 
-class IncompatibleSketches(ValueError):
+class IncompatibleSketches(Conflict):
     """Stored sketches built with different seeds cannot be combined."""
 
 
@@ -175,7 +176,7 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
         raise UnknownCreators(missing)
     platforms = {creators[c][0] for c in ids} | ({platform} if platform else set())
     if len(platforms) > 1:
-        raise MixedPlatforms(f"creators span platforms {sorted(platforms)}: overlap is computed within one platform")
+        raise MixedPlatforms(platforms)
     latest = _latest_samples(session, ids)
     records = {int(r.creator_id): r for r in session.scalars(
         select(AudienceSketchRecord).where(AudienceSketchRecord.creator_id.in_(ids)))} if ids else {}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from influencers.workspaces.models import AuditEvent
 from influencers.db import utcnow
+from influencers.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from influencers.webhooks import signing
 from influencers.webhooks.events import EVENT_TYPES, TEST_EVENT, create_delivery, store_event
 from influencers.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -24,20 +25,6 @@ from influencers.webhooks.transport import AddressPolicy, BlockedAddress
 AUDIT_OBJECT = "webhook_endpoint"
 # After a rotation the previous secret signs too for this long, so receivers can switch.
 ROTATION_OVERLAP = dt.timedelta(hours=24)
-
-
-class StaleVersion(Exception):
-    """The endpoint changed since the caller read it."""
-
-
-class Conflict(Exception):
-    """The request conflicts with the endpoint's state (HTTP 409)."""
-
-
-class Invalid(Exception):
-    def __init__(self, field_name: str, message: str):
-        self.field_name, self.message = field_name, message
-        super().__init__(f"{field_name}: {message}")
 
 
 def state(endpoint: WebhookEndpoint) -> str:
@@ -61,15 +48,15 @@ def _check_url(url: str, policy: AddressPolicy) -> None:
     try:
         policy.check_url(url)
     except BlockedAddress as error:
-        raise Invalid("url", str(error)) from None
+        raise InvalidInput("url", str(error)) from None
 
 
 def _check_events(events: list[str]) -> list[str]:
     unknown = [e for e in events if e not in EVENT_TYPES]
     if unknown:
-        raise Invalid("events", f"unknown event types {', '.join(unknown)}: one of {', '.join(EVENT_TYPES)}")
+        raise InvalidInput("events", f"unknown event types {', '.join(unknown)}: one of {', '.join(EVENT_TYPES)}")
     if not events:
-        raise Invalid("events", "subscribe to at least one event type")
+        raise InvalidInput("events", "subscribe to at least one event type")
     return list(dict.fromkeys(events))
 
 
@@ -77,9 +64,12 @@ def endpoints_select(workspace_id: int) -> Select:
     return select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == workspace_id).order_by(WebhookEndpoint.id)
 
 
-def get_endpoint(session: Session, workspace_id: int, endpoint_id: int) -> WebhookEndpoint | None:
-    return session.scalar(select(WebhookEndpoint).where(
+def get_endpoint(session: Session, workspace_id: int, endpoint_id: int) -> WebhookEndpoint:
+    endpoint = session.scalar(select(WebhookEndpoint).where(
         WebhookEndpoint.id == endpoint_id, WebhookEndpoint.workspace_id == workspace_id))
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id} in this workspace.")
+    return endpoint
 
 
 def secrets_of(endpoint: WebhookEndpoint, key: bytes, now: dt.datetime | None = None) -> list[str]:
@@ -115,7 +105,7 @@ def _conditional_update(session: Session, endpoint: WebhookEndpoint, expected_ve
         .values(**values, version=WebhookEndpoint.version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise StaleVersion(endpoint.id)
+        raise StaleVersion.of("endpoint")
     session.refresh(endpoint)
 
 
@@ -143,7 +133,7 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint, expected_versio
     result = session.execute(delete(WebhookEndpoint).where(
         WebhookEndpoint.id == endpoint.id, WebhookEndpoint.version == expected_version))
     if result.rowcount != 1:
-        raise StaleVersion(endpoint.id)
+        raise StaleVersion.of("endpoint")
     audit(session, endpoint, "deleted", state(endpoint), "deleted", key_id)
 
 
@@ -185,10 +175,13 @@ def deliveries_select(workspace_id: int, endpoint_id: int, status: str | None = 
     return stmt.order_by(WebhookDelivery.id.desc())
 
 
-def get_delivery(session: Session, workspace_id: int, endpoint_id: int, delivery_id: int) -> WebhookDelivery | None:
-    return session.scalar(select(WebhookDelivery).where(
+def get_delivery(session: Session, workspace_id: int, endpoint_id: int, delivery_id: int) -> WebhookDelivery:
+    delivery = session.scalar(select(WebhookDelivery).where(
         WebhookDelivery.id == delivery_id, WebhookDelivery.workspace_id == workspace_id,
         WebhookDelivery.endpoint_id == endpoint_id))
+    if delivery is None:
+        raise NotFound(f"No delivery {delivery_id} of webhook endpoint {endpoint_id} in this workspace.")
+    return delivery
 
 
 def redeliver(session: Session, endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> WebhookDelivery:

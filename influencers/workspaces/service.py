@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import datetime as dt
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from influencers.db import utcnow
+from influencers.errors import Conflict, NotFound
 from influencers.workspaces.models import ROLES, ApiKey, IdempotencyRecord, Workspace
 
 KEY_SCHEME = "inf"
@@ -33,12 +34,16 @@ PERMISSIONS = {
 assert set(PERMISSIONS) == set(ROLES)
 
 
-class WorkspaceExists(Exception):
-    pass
+class WorkspaceExists(Conflict):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"A workspace named {name!r} exists.")
 
 
-class UnknownWorkspace(Exception):
-    pass
+class UnknownWorkspace(NotFound):
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"No workspace named {name!r}.")
 
 
 @dataclass(frozen=True)
@@ -104,10 +109,30 @@ def authenticate(session: Session, presented: str) -> Principal | None:
     return Principal(workspace_id=row.workspace_id, key_id=row.id, role=row.role)
 
 
-def revoke_key(session: Session, workspace_id: int, key_id: int) -> ApiKey | None:
+def get_workspace(session: Session, workspace_id: int) -> Workspace:
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound(f"No workspace {workspace_id}.")
+    return workspace
+
+
+def keys_select(workspace_id: int) -> Select:
+    return select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.id)
+
+
+def get_key(session: Session, workspace_id: int, key_id: int) -> ApiKey:
     key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == workspace_id))
     if key is None:
-        return None
+        raise NotFound(f"No API key {key_id} in this workspace.")
+    return key
+
+
+def revoke_key(session: Session, workspace_id: int, key_id: int, *, caller_key_id: int | None = None) -> ApiKey:
+    """Revokes the key (again: nothing changes). A key cannot revoke itself (``caller_key_id``):
+    that would lock its holder out mid-session; another admin key can."""
+    if key_id == caller_key_id:
+        raise Conflict("An API key cannot revoke itself; revoke it with another admin key.")
+    key = get_key(session, workspace_id, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     return key
@@ -115,6 +140,18 @@ def revoke_key(session: Session, workspace_id: int, key_id: int) -> ApiKey | Non
 
 def touch_key(session: Session, key_id: int) -> None:
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+
+
+def find_idempotency_record(session: Session, api_key_id: int, key: str, not_before: dt.datetime
+                            ) -> IdempotencyRecord | None:
+    """The API key's record for ``key`` created since ``not_before`` (another key's never replays)."""
+    return session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.created_at >= not_before))
+
+
+def save_idempotency_record(session: Session, **values) -> None:
+    session.add(IdempotencyRecord(**values))
 
 
 def purge_expired_idempotency_records(session: Session, cutoff: dt.datetime, workspace_id: int | None = None) -> int:

@@ -89,3 +89,23 @@ def test_real_domain_refusals_keep_their_messages(api):
     assert missing.status_code == 404
     assert missing.json == {"code": 404, "status": "Not Found", "message": "No creator 999999 in this workspace."}
     assert created.status_code == 201
+
+
+def test_no_route_translates_a_domain_error_itself():
+    """Domain errors reach the one handler: a view catching one to abort would be a second mapping."""
+    import ast
+    import importlib
+    import pkgutil
+
+    import influencers.api
+
+    catches = []
+    for module_info in pkgutil.walk_packages(influencers.api.__path__, "influencers.api."):
+        module = importlib.import_module(module_info.name)
+        tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+        for handler in (n for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.type is not None):
+            caught = eval(compile(ast.Expression(handler.type), module.__file__, "eval"), vars(module))
+            for kind in caught if isinstance(caught, tuple) else (caught,):
+                if issubclass(kind, errors.DomainError):
+                    catches.append(f"{module_info.name}:{handler.lineno} catches {kind.__name__}")
+    assert catches == []

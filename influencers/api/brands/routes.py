@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Response, current_app, g
-from flask_smorest import abort
-from sqlalchemy import Select
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -16,22 +14,15 @@ from influencers.brands import charts, reports, service
 from influencers.brands.models import Brand
 from influencers.creators import service as creators
 from influencers.jobs import runner
-from influencers.jobs.models import Job
 
 blp = Blueprint("brands", __name__, url_prefix="/v1", description="Brand monitoring: mentions and share of voice")
-
-STALE = "The brand changed since it was read; fetch it again and retry."
-
 
 def _key_id() -> int | None:
     return g.principal.key_id
 
 
-def _brand_or_404(brand_id: int) -> Brand:
-    brand = service.get_brand(unit_of_work.session(), current_workspace_id(), brand_id)
-    if brand is None:
-        abort(404, message=f"No brand {brand_id} in this workspace.")
-    return brand
+def _brand(brand_id: int) -> Brand:
+    return service.get_brand(unit_of_work.session(), current_workspace_id(), brand_id)
 
 
 def _out(brand: Brand, competitors: list[dict] | None = None) -> dict:
@@ -43,17 +34,12 @@ def _out(brand: Brand, competitors: list[dict] | None = None) -> dict:
         "competitors": competitors}
 
 
-def _dispatch_match(brand: Brand) -> None:
-    """Runs the brand's queued re-matching job once the request's transaction has committed."""
-    if brand.match_job_id is None:
+def _dispatch_match(job_id: int | None) -> None:
+    """Runs a queued re-matching job once the request's transaction has committed."""
+    if job_id is None:
         return
     db, settings = unit_of_work.database(), current_app.extensions["influencers.settings"]
-    job_id = brand.match_job_id
     unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
-
-
-def _invalid(error: service.Invalid):
-    abort(422, message=error.message, errors={"json": {error.field_name: [error.message]}})
 
 
 class BrandPage(SQLPage):
@@ -81,13 +67,8 @@ def list_brands(q=None):
 @blp.response(201, s.BrandSchema)
 @blp.alt_response(409, description="A brand with this name exists")
 def create_brand(body):
-    try:
-        brand = service.create_brand(unit_of_work.session(), current_workspace_id(), body, _key_id())
-    except service.BrandExists:
-        abort(409, message=f"A brand named {body['name']!r} already exists in this workspace.")
-    except service.Invalid as error:
-        _invalid(error)
-    _dispatch_match(brand)
+    brand = service.create_brand(unit_of_work.session(), current_workspace_id(), body, _key_id())
+    _dispatch_match(brand.match_job_id)
     blp.set_etag(etag_of("brand", brand.id, brand.version))
     return _out(brand), 201, {"Location": f"/v1/brands/{brand.id}"}
 
@@ -97,7 +78,7 @@ def create_brand(body):
 @requires("read")
 @blp.response(200, s.BrandSchema)
 def get_brand(brand_id):
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     blp.set_etag(etag_of("brand", brand.id, brand.version))
     return _out(brand)
 
@@ -110,20 +91,13 @@ def get_brand(brand_id):
 @blp.response(200, s.BrandSchema)
 @blp.alt_response(409, description="Another brand has this name")
 def update_brand(changes, brand_id):
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     blp.check_etag(etag_of("brand", brand.id, brand.version))
     job_before = brand.match_job_id
-    try:
-        brand = service.update_brand(unit_of_work.session(), current_workspace_id(), brand, brand.version, changes,
-                                     _key_id())
-    except service.StaleVersion:
-        abort(412, message=STALE)
-    except service.BrandExists:
-        abort(409, message=f"A brand named {changes['name']!r} already exists in this workspace.")
-    except service.Invalid as error:
-        _invalid(error)
+    brand = service.update_brand(unit_of_work.session(), current_workspace_id(), brand, brand.version, changes,
+                                 _key_id())
     if brand.match_job_id != job_before:
-        _dispatch_match(brand)
+        _dispatch_match(brand.match_job_id)
     blp.set_etag(etag_of("brand", brand.id, brand.version))
     return _out(brand)
 
@@ -134,12 +108,9 @@ def update_brand(changes, brand_id):
 @requires("write")
 @blp.response(204)
 def delete_brand(brand_id):
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     blp.check_etag(etag_of("brand", brand.id, brand.version))
-    try:
-        service.delete_brand(unit_of_work.session(), current_workspace_id(), brand, brand.version, _key_id())
-    except service.StaleVersion:
-        abort(412, message=STALE)
+    service.delete_brand(unit_of_work.session(), current_workspace_id(), brand, brand.version, _key_id())
 
 
 @blp.route("/brands/<id:brand_id>/rematch", methods=["POST"], operation_id="rematchBrand",
@@ -148,12 +119,11 @@ def delete_brand(brand_id):
 @requires("write")
 @blp.response(202, JobSchema, description="The job was queued; poll GET /v1/jobs/{id}")
 def rematch_brand(brand_id):
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     session = unit_of_work.session()
-    service.queue_match(session, current_workspace_id(), [brand.id])
-    session.refresh(brand)
-    _dispatch_match(brand)
-    return session.get(Job, brand.match_job_id), 202, {"Location": f"/v1/jobs/{brand.match_job_id}"}
+    job_id = service.queue_match(session, current_workspace_id(), [brand.id])
+    _dispatch_match(job_id)
+    return runner.get_job(session, current_workspace_id(), job_id), 202, {"Location": f"/v1/jobs/{job_id}"}
 
 
 @blp.route("/brands/<id:brand_id>/audit", methods=["GET"], operation_id="listBrandAudit",
@@ -162,13 +132,8 @@ def rematch_brand(brand_id):
 @blp.response(200, s.BrandAuditEventSchema(many=True))
 @blp.paginate(SQLPage)
 def list_brand_audit(brand_id):
-    workspace_id = current_workspace_id()
     session = unit_of_work.session()
-    # A deleted brand's trail stays readable; another workspace's is not found.
-    if service.get_brand(session, workspace_id, brand_id) is None and session.scalar(
-            service.audit_select(workspace_id, brand_id).limit(1)) is None:
-        abort(404, message=f"No brand {brand_id} in this workspace.")
-    return Listing(session, service.audit_select(workspace_id, brand_id))
+    return Listing(session, service.audit_trail_select(session, current_workspace_id(), brand_id))
 
 
 def _filters(args: dict) -> reports.MentionFilters:
@@ -179,18 +144,18 @@ def _filters(args: dict) -> reports.MentionFilters:
 
 @dataclass(frozen=True)
 class MentionListing(Listing):
-    count: Select | None = None
+    brand_id: int = 0
+    filters: reports.MentionFilters | None = None
 
 
 class MentionPage(SQLPage):
     @property
     def items(self):
-        stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
-        return [reports.mention_row(row) for row in self.session.execute(stmt).all()]
+        return [reports.mention_row(row) for row in self.rows()]
 
     @property
     def item_count(self):
-        return self.session.scalar(self.collection.count)
+        return reports.count_mentions(self.session, self.collection.brand_id, self.collection.filters)
 
 
 @blp.route("/brands/<id:brand_id>/mentions", methods=["GET"], operation_id="listBrandMentions",
@@ -201,10 +166,10 @@ class MentionPage(SQLPage):
 @blp.response(200, s.MentionSchema(many=True))
 @blp.paginate(MentionPage)
 def list_brand_mentions(brand_id, **args):
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     filters = _filters(args)
     return MentionListing(unit_of_work.session(), reports.mentions_select(current_workspace_id(), brand.id, filters),
-                          reports.mentions_count_select(brand.id, filters))
+                          brand.id, filters)
 
 
 @blp.route("/brands/<id:brand_id>/mentions/timeseries", methods=["GET"], operation_id="getBrandMentionSeries",
@@ -213,12 +178,12 @@ def list_brand_mentions(brand_id, **args):
 @blp.arguments(s.TimeSeriesArgs, location="query", as_kwargs=True)
 @blp.response(200, s.TimeSeriesSchema)
 def get_brand_mention_series(brand_id, interval="day", **args):
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     return reports.time_series(unit_of_work.session(), current_workspace_id(), brand.id, _filters(args), interval)
 
 
 def _share_of_voice(brand_id: int, args: dict) -> dict:
-    brand = _brand_or_404(brand_id)
+    brand = _brand(brand_id)
     session = unit_of_work.session()
     return reports.share_of_voice(session, current_workspace_id(), brand, service.group_ids(session, brand),
                                   _filters(args))

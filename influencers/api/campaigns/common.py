@@ -1,7 +1,5 @@
-"""Shared HTTP helpers of the campaign blueprints: lookups (404), domain errors to HTTP, ETags on POSTs."""
+"""Shared HTTP helpers of the campaign blueprints: lookups in the caller's workspace, ETags on POSTs."""
 from __future__ import annotations
-
-import contextlib
 
 from flask import g, request
 from flask_smorest import abort
@@ -12,7 +10,6 @@ from influencers.api.auth import current_workspace_id
 from influencers.api.base import etag_of
 from influencers.api.request_checks import reject_if_match_star
 from influencers.campaigns import deliverables, service
-from influencers.campaigns.transitions import IllegalTransition
 
 STALE = "It changed since it was read; fetch it again and retry."
 
@@ -30,25 +27,16 @@ def key_id() -> int:
     return g.principal.key_id
 
 
-def campaign_or_404(campaign_id: int):
-    campaign = service.get_campaign(unit_of_work.session(), current_workspace_id(), campaign_id)
-    if campaign is None:
-        abort(404, message=f"No campaign {campaign_id} in this workspace.")
-    return campaign
+def load_campaign(campaign_id: int):
+    return service.get_campaign(unit_of_work.session(), current_workspace_id(), campaign_id)
 
 
-def campaign_creator_or_404(campaign_creator_id: int):
-    cc = service.get_campaign_creator(unit_of_work.session(), current_workspace_id(), campaign_creator_id)
-    if cc is None:
-        abort(404, message=f"No campaign creator {campaign_creator_id} in this workspace.")
-    return cc
+def load_campaign_creator(campaign_creator_id: int):
+    return service.get_campaign_creator(unit_of_work.session(), current_workspace_id(), campaign_creator_id)
 
 
-def deliverable_or_404(deliverable_id: int):
-    deliverable = deliverables.get_deliverable(unit_of_work.session(), current_workspace_id(), deliverable_id)
-    if deliverable is None:
-        abort(404, message=f"No deliverable {deliverable_id} in this workspace.")
-    return deliverable
+def load_deliverable(deliverable_id: int):
+    return deliverables.get_deliverable(unit_of_work.session(), current_workspace_id(), deliverable_id)
 
 
 def etag_value(data: dict) -> str:
@@ -71,22 +59,6 @@ def check_if_match(data: dict, *, required: bool) -> None:
         abort(412, message=STALE)
 
 
-@contextlib.contextmanager
-def domain_errors():
-    """Domain exceptions to HTTP: 409 (with the allowed statuses), 412, 422."""
-    try:
-        yield
-    except IllegalTransition as error:
-        allowed = ", ".join(error.allowed) or "none (final status)"
-        abort(409, message=str(error), errors={"json": {"to": [f"allowed: {allowed}"]}})
-    except service.StaleVersion:
-        abort(412, message=STALE)
-    except service.Conflict as error:
-        abort(409, message=str(error))
-    except service.Invalid as error:
-        abort(422, message=error.message, errors={"json": {error.field_name: [error.message]}})
-
-
 def campaign_etag(campaign) -> dict:
     return etag_of("campaign", campaign.id, campaign.version)
 
@@ -103,7 +75,5 @@ def deliverable_etag(deliverable) -> dict:
     return etag_of("deliverable", deliverable.id, deliverable.version)
 
 
-def rate_card_version_or_422(version: int | None) -> None:
-    if version is not None and service.get_rate_card(unit_of_work.session(), current_workspace_id(), version) is None:
-        abort(422, message=f"No EMV rate card version {version} in this workspace.",
-              errors={"query": {"rate_card_version": ["no such rate card version"]}})
+def check_rate_card_version(version: int | None) -> None:
+    service.check_rate_card_version(unit_of_work.session(), current_workspace_id(), version)

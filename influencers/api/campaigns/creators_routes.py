@@ -8,22 +8,21 @@ from influencers.api.campaigns import schemas as s
 from influencers.api.campaigns.common import (
     OPTIONAL_IF_MATCH,
     campaign_creator_etag,
-    campaign_creator_or_404,
     check_if_match,
+    check_rate_card_version,
     deliverable_etag,
-    domain_errors,
     key_id,
-    rate_card_version_or_422,
+    load_campaign,
+    load_campaign_creator,
 )
 from influencers.campaigns import deliverables, report, service
-from influencers.campaigns.models import Campaign
 
 blp = Blueprint("campaign_creators", __name__, url_prefix="/v1/campaign-creators",
                 description="Creators in campaigns: fees, pipeline status, deliverables")
 
 
 def _warn(cc):
-    campaign = unit_of_work.session().get(Campaign, cc.campaign_id)
+    campaign = load_campaign(cc.campaign_id)
     cc.budget_warnings = service.spend(unit_of_work.session(), campaign).warnings
     return cc
 
@@ -34,7 +33,7 @@ def _warn(cc):
 @requires("read")
 @blp.response(200, s.CampaignCreatorSchema)
 def get_campaign_creator(campaign_creator_id):
-    cc = campaign_creator_or_404(campaign_creator_id)
+    cc = load_campaign_creator(campaign_creator_id)
     blp.set_etag(campaign_creator_etag(cc))
     return cc
 
@@ -46,10 +45,9 @@ def get_campaign_creator(campaign_creator_id):
 @blp.arguments(s.CampaignCreatorUpdateSchema)
 @blp.response(200, s.CampaignCreatorSchema)
 def update_campaign_creator(changes, campaign_creator_id):
-    cc = campaign_creator_or_404(campaign_creator_id)
+    cc = load_campaign_creator(campaign_creator_id)
     blp.check_etag(campaign_creator_etag(cc))
-    with domain_errors():
-        cc = service.update_campaign_creator(unit_of_work.session(), current_workspace_id(), cc, cc.version, changes)
+    cc = service.update_campaign_creator(unit_of_work.session(), current_workspace_id(), cc, cc.version, changes)
     blp.set_etag(campaign_creator_etag(cc))
     return _warn(cc)
 
@@ -66,11 +64,10 @@ def update_campaign_creator(changes, campaign_creator_id):
 @blp.alt_response(409, description="Illegal transition: errors.json.to lists the allowed next statuses")
 @blp.alt_response(412, description="If-Match was given and is stale, or a concurrent change won")
 def transition_campaign_creator(body, campaign_creator_id):
-    cc = campaign_creator_or_404(campaign_creator_id)
+    cc = load_campaign_creator(campaign_creator_id)
     check_if_match(campaign_creator_etag(cc), required=False)
-    with domain_errors():
-        cc = service.transition_campaign_creator(unit_of_work.session(), current_workspace_id(), cc, cc.version,
-                                                 body["to"], body.get("reason"), key_id())
+    cc = service.transition_campaign_creator(unit_of_work.session(), current_workspace_id(), cc, cc.version,
+                                             body["to"], body.get("reason"), key_id())
     blp.set_etag(campaign_creator_etag(cc))
     return _warn(cc)
 
@@ -81,7 +78,7 @@ def transition_campaign_creator(body, campaign_creator_id):
 @blp.response(200, s.AuditEventSchema(many=True))
 @blp.paginate(SQLPage)
 def list_campaign_creator_audit(campaign_creator_id):
-    campaign_creator_or_404(campaign_creator_id)
+    load_campaign_creator(campaign_creator_id)
     return Listing(unit_of_work.session(),
                    service.audit_select(current_workspace_id(), "campaign_creator", campaign_creator_id))
 
@@ -92,7 +89,7 @@ def list_campaign_creator_audit(campaign_creator_id):
 @blp.response(200, s.DeliverableSchema(many=True))
 @blp.paginate(SQLPage)
 def list_creator_deliverables(campaign_creator_id):
-    campaign_creator_or_404(campaign_creator_id)
+    load_campaign_creator(campaign_creator_id)
     return Listing(unit_of_work.session(), deliverables.deliverables_select(
         current_workspace_id(), campaign_creator_id=campaign_creator_id))
 
@@ -105,10 +102,9 @@ def list_creator_deliverables(campaign_creator_id):
 @blp.response(201, s.DeliverableSchema)
 @blp.alt_response(409, description="The campaign is closed, or the creator declined, was removed or completed")
 def create_deliverable(body, campaign_creator_id):
-    cc = campaign_creator_or_404(campaign_creator_id)
-    with domain_errors():
-        deliverable = deliverables.create_deliverable(unit_of_work.session(), current_workspace_id(), cc, body,
-                                                      key_id())
+    cc = load_campaign_creator(campaign_creator_id)
+    deliverable = deliverables.create_deliverable(unit_of_work.session(), current_workspace_id(), cc, body,
+                                                  key_id())
     blp.set_etag(deliverable_etag(deliverable))
     return deliverable, 201, {"Location": f"/v1/deliverables/{deliverable.id}"}
 
@@ -119,6 +115,6 @@ def create_deliverable(body, campaign_creator_id):
 @blp.arguments(s.KpiArgs, location="query", as_kwargs=True)
 @blp.response(200, s.CreatorKpisSchema)
 def get_campaign_creator_kpis(campaign_creator_id, rate_card_version=None):
-    cc = campaign_creator_or_404(campaign_creator_id)
-    rate_card_version_or_422(rate_card_version)
+    cc = load_campaign_creator(campaign_creator_id)
+    check_rate_card_version(rate_card_version)
     return report.creator_kpis(unit_of_work.session(), cc, rate_card_version=rate_card_version)

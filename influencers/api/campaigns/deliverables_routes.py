@@ -8,14 +8,13 @@ from influencers.api.campaigns import schemas as s
 from influencers.api.campaigns.common import (
     OPTIONAL_IF_MATCH,
     check_if_match,
+    check_rate_card_version,
     deliverable_etag,
-    deliverable_or_404,
-    domain_errors,
     key_id,
-    rate_card_version_or_422,
+    load_campaign,
+    load_deliverable,
 )
 from influencers.campaigns import deliverables, report, service
-from influencers.campaigns.models import Campaign
 
 blp = Blueprint("deliverables", __name__, url_prefix="/v1/deliverables",
                 description="Deliverables: submissions, reviews, publication, results, KPIs, compliance")
@@ -37,7 +36,7 @@ def list_deliverables(campaign_id=None, status=None, overdue=None):
 @requires("read")
 @blp.response(200, s.DeliverableSchema)
 def get_deliverable(deliverable_id):
-    deliverable = deliverable_or_404(deliverable_id)
+    deliverable = load_deliverable(deliverable_id)
     blp.set_etag(deliverable_etag(deliverable))
     return deliverable
 
@@ -49,11 +48,10 @@ def get_deliverable(deliverable_id):
 @blp.arguments(s.DeliverableUpdateSchema)
 @blp.response(200, s.DeliverableSchema)
 def update_deliverable(changes, deliverable_id):
-    deliverable = deliverable_or_404(deliverable_id)
+    deliverable = load_deliverable(deliverable_id)
     blp.check_etag(deliverable_etag(deliverable))
-    with domain_errors():
-        deliverable = deliverables.update_deliverable(unit_of_work.session(), current_workspace_id(), deliverable,
-                                                      deliverable.version, changes)
+    deliverable = deliverables.update_deliverable(unit_of_work.session(), current_workspace_id(), deliverable,
+                                                  deliverable.version, changes)
     blp.set_etag(deliverable_etag(deliverable))
     return deliverable
 
@@ -69,11 +67,10 @@ def update_deliverable(changes, deliverable_id):
 @blp.alt_response(409, description="Illegal transition: errors.json.to lists the allowed next statuses")
 @blp.alt_response(412, description="If-Match was given and is stale, or a concurrent change won")
 def transition_deliverable(body, deliverable_id):
-    deliverable = deliverable_or_404(deliverable_id)
+    deliverable = load_deliverable(deliverable_id)
     check_if_match(deliverable_etag(deliverable), required=False)
-    with domain_errors():
-        deliverable = deliverables.transition_deliverable(unit_of_work.session(), current_workspace_id(),
-                                                          deliverable, deliverable.version, body, key_id())
+    deliverable = deliverables.transition_deliverable(unit_of_work.session(), current_workspace_id(),
+                                                      deliverable, deliverable.version, body, key_id())
     blp.set_etag(deliverable_etag(deliverable))
     return deliverable
 
@@ -84,7 +81,7 @@ def transition_deliverable(body, deliverable_id):
 @blp.response(200, s.SubmissionSchema(many=True))
 @blp.paginate(SQLPage)
 def list_submissions(deliverable_id):
-    deliverable_or_404(deliverable_id)
+    load_deliverable(deliverable_id)
     return Listing(unit_of_work.session(), deliverables.submissions_select(deliverable_id))
 
 
@@ -94,7 +91,7 @@ def list_submissions(deliverable_id):
 @blp.response(200, s.AuditEventSchema(many=True))
 @blp.paginate(SQLPage)
 def list_deliverable_audit(deliverable_id):
-    deliverable_or_404(deliverable_id)
+    load_deliverable(deliverable_id)
     return Listing(unit_of_work.session(), service.audit_select(current_workspace_id(), "deliverable", deliverable_id))
 
 
@@ -104,7 +101,7 @@ def list_deliverable_audit(deliverable_id):
 @blp.response(200, s.ResultSchema(many=True))
 @blp.paginate(SQLPage)
 def list_results(deliverable_id):
-    deliverable_or_404(deliverable_id)
+    load_deliverable(deliverable_id)
     return Listing(unit_of_work.session(), deliverables.results_select(deliverable_id))
 
 
@@ -114,11 +111,10 @@ def list_results(deliverable_id):
 @blp.arguments(s.ResultCreateSchema)
 @blp.response(201, s.ResultSchema)
 def create_result(body, deliverable_id):
-    deliverable = deliverable_or_404(deliverable_id)
-    campaign = unit_of_work.session().get(Campaign, deliverable.campaign_id)
-    with domain_errors():
-        result = deliverables.add_result(unit_of_work.session(), deliverable, body, "manual", key_id(),
-                                         campaign.currency)
+    deliverable = load_deliverable(deliverable_id)
+    campaign = load_campaign(deliverable.campaign_id)
+    result = deliverables.add_result(unit_of_work.session(), deliverable, body, "manual", key_id(),
+                                     campaign.currency)
     return result, 201
 
 
@@ -128,8 +124,8 @@ def create_result(body, deliverable_id):
 @blp.arguments(s.KpiArgs, location="query", as_kwargs=True)
 @blp.response(200, s.DeliverableKpisSchema)
 def get_deliverable_kpis(deliverable_id, rate_card_version=None):
-    deliverable = deliverable_or_404(deliverable_id)
-    rate_card_version_or_422(rate_card_version)
+    deliverable = load_deliverable(deliverable_id)
+    check_rate_card_version(rate_card_version)
     return report.deliverable_kpis(unit_of_work.session(), deliverable, rate_card_version=rate_card_version)
 
 
@@ -139,6 +135,5 @@ def get_deliverable_kpis(deliverable_id, rate_card_version=None):
 @blp.response(200, s.ComplianceSchema)
 @blp.alt_response(409, description="The deliverable is not published")
 def get_compliance(deliverable_id):
-    deliverable = deliverable_or_404(deliverable_id)
-    with domain_errors():
-        return deliverables.compliance(unit_of_work.session(), deliverable)
+    deliverable = load_deliverable(deliverable_id)
+    return deliverables.compliance(unit_of_work.session(), deliverable)

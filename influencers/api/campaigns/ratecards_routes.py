@@ -1,8 +1,6 @@
 """HTTP routes for the workspace's versioned EMV rate cards."""
 from __future__ import annotations
 
-from flask_smorest import abort
-
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage
@@ -39,7 +37,4 @@ def create_rate_card(body):
 @requires("read")
 @blp.response(200, s.RateCardSchema)
 def get_rate_card(rate_card_version):
-    card = service.get_rate_card(unit_of_work.session(), current_workspace_id(), rate_card_version)
-    if card is None:
-        abort(404, message=f"No EMV rate card version {rate_card_version} in this workspace.")
-    return card
+    return service.get_rate_card_version(unit_of_work.session(), current_workspace_id(), rate_card_version)

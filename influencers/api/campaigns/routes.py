@@ -8,7 +8,6 @@ for campaigns, campaign creators and deliverables alike; an illegal one answers
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import abort
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -19,11 +18,10 @@ from influencers.api.campaigns.common import (
     brief_etag,
     campaign_creator_etag,
     campaign_etag,
-    campaign_or_404,
     check_if_match,
-    domain_errors,
+    check_rate_card_version,
     key_id,
-    rate_card_version_or_422,
+    load_campaign,
 )
 from influencers.brands.exclusivity import exclusivity_warnings
 from influencers.campaigns import deliverables, report, service
@@ -49,8 +47,7 @@ def list_campaigns(status=None, q=None):
 @blp.arguments(s.CampaignCreateSchema)
 @blp.response(201, s.CampaignSchema)
 def create_campaign(body):
-    with domain_errors():
-        campaign = service.create_campaign(unit_of_work.session(), current_workspace_id(), body, key_id())
+    campaign = service.create_campaign(unit_of_work.session(), current_workspace_id(), body, key_id())
     blp.set_etag(campaign_etag(campaign))
     return campaign, 201, {"Location": f"/v1/campaigns/{campaign.id}"}
 
@@ -61,7 +58,7 @@ def create_campaign(body):
 @requires("read")
 @blp.response(200, s.CampaignSchema)
 def get_campaign(campaign_id):
-    campaign = campaign_or_404(campaign_id)
+    campaign = load_campaign(campaign_id)
     blp.set_etag(campaign_etag(campaign))
     return campaign
 
@@ -73,11 +70,10 @@ def get_campaign(campaign_id):
 @blp.arguments(s.CampaignUpdateSchema)
 @blp.response(200, s.CampaignSchema)
 def update_campaign(changes, campaign_id):
-    campaign = campaign_or_404(campaign_id)
+    campaign = load_campaign(campaign_id)
     blp.check_etag(campaign_etag(campaign))
-    with domain_errors():
-        campaign = service.update_campaign(unit_of_work.session(), current_workspace_id(), campaign,
-                                           campaign.version, changes)
+    campaign = service.update_campaign(unit_of_work.session(), current_workspace_id(), campaign,
+                                       campaign.version, changes)
     blp.set_etag(campaign_etag(campaign))
     return campaign
 
@@ -92,11 +88,10 @@ def update_campaign(changes, campaign_id):
 @blp.alt_response(409, description=TRANSITION_409)
 @blp.alt_response(412, description="If-Match was given and is stale, or a concurrent change won")
 def transition_campaign(body, campaign_id):
-    campaign = campaign_or_404(campaign_id)
+    campaign = load_campaign(campaign_id)
     check_if_match(campaign_etag(campaign), required=False)
-    with domain_errors():
-        campaign = service.transition_campaign(unit_of_work.session(), current_workspace_id(), campaign,
-                                               campaign.version, body["to"], body.get("reason"), key_id())
+    campaign = service.transition_campaign(unit_of_work.session(), current_workspace_id(), campaign,
+                                           campaign.version, body["to"], body.get("reason"), key_id())
     blp.set_etag(campaign_etag(campaign))
     return campaign
 
@@ -107,7 +102,7 @@ def transition_campaign(body, campaign_id):
 @blp.response(200, s.AuditEventSchema(many=True))
 @blp.paginate(SQLPage)
 def list_campaign_audit(campaign_id):
-    campaign_or_404(campaign_id)
+    load_campaign(campaign_id)
     return Listing(unit_of_work.session(), service.audit_select(current_workspace_id(), "campaign", campaign_id))
 
 
@@ -128,7 +123,7 @@ BRIEF_IF_MATCH = [{
 @blp.response(200, s.BriefSchema(many=True))
 @blp.paginate(SQLPage)
 def list_briefs(campaign_id):
-    campaign_or_404(campaign_id)
+    load_campaign(campaign_id)
     return Listing(unit_of_work.session(), service.briefs_select(campaign_id))
 
 
@@ -142,12 +137,11 @@ def list_briefs(campaign_id):
 @blp.alt_response(412, description="Another version was added since the given ETag's (no silent overwrite)")
 @blp.alt_response(428, description="A brief exists and If-Match is missing")
 def create_brief(body, campaign_id):
-    campaign = campaign_or_404(campaign_id)
+    campaign = load_campaign(campaign_id)
     current = campaign.brief_version
     check_if_match(brief_etag(campaign.id, current), required=current > 0)
-    with domain_errors():
-        brief = service.create_brief_version(unit_of_work.session(), current_workspace_id(), campaign, current,
-                                             body, key_id())
+    brief = service.create_brief_version(unit_of_work.session(), current_workspace_id(), campaign, current,
+                                         body, key_id())
     blp.set_etag(brief_etag(campaign.id, brief.version))
     return brief, 201, {"Location": f"/v1/campaigns/{campaign.id}/briefs/{brief.version}"}
 
@@ -158,10 +152,8 @@ def create_brief(body, campaign_id):
 @requires("read")
 @blp.response(200, s.BriefSchema)
 def get_brief(campaign_id, brief_version):
-    campaign_or_404(campaign_id)
+    load_campaign(campaign_id)
     brief = service.get_brief(unit_of_work.session(), campaign_id, brief_version)
-    if brief is None:
-        abort(404, message=f"The campaign has no brief version {brief_version}.")
     blp.set_etag(brief_etag(campaign_id, brief.version))
     return brief
 
@@ -182,7 +174,7 @@ def _with_warnings(campaign, ccs):
 @blp.response(200, s.CampaignCreatorSchema(many=True))
 @blp.paginate(SQLPage)
 def list_campaign_creators(campaign_id, status=None):
-    campaign_or_404(campaign_id)
+    load_campaign(campaign_id)
     return Listing(unit_of_work.session(),
                    service.campaign_creators_select(current_workspace_id(), campaign_id, status))
 
@@ -195,9 +187,8 @@ def list_campaign_creators(campaign_id, status=None):
 @blp.response(201, s.CampaignCreatorSchema)
 @blp.alt_response(409, description="Already in the campaign, or the campaign is closed")
 def add_campaign_creator(body, campaign_id):
-    campaign = campaign_or_404(campaign_id)
-    with domain_errors():
-        (cc,), _ = service.add_creators(unit_of_work.session(), current_workspace_id(), campaign, [body], key_id())
+    campaign = load_campaign(campaign_id)
+    (cc,), _ = service.add_creators(unit_of_work.session(), current_workspace_id(), campaign, [body], key_id())
     _with_warnings(campaign, [cc])
     cc.exclusivity_warnings = exclusivity_warnings(
         unit_of_work.session(), current_workspace_id(), campaign, [cc.creator_id])[cc.creator_id]
@@ -212,13 +203,12 @@ def add_campaign_creator(body, campaign_id):
 @blp.response(201, s.BulkAddResultSchema)
 @blp.alt_response(409, description="A creator is already in the campaign (skip_existing false), or it is closed")
 def add_campaign_creators(body, campaign_id):
-    campaign = campaign_or_404(campaign_id)
+    campaign = load_campaign(campaign_id)
     items = body.get("creators") or [{"creator_id": i} for i in body["creator_ids"]]
-    with domain_errors():
-        added, existing = service.add_creators(
-            unit_of_work.session(), current_workspace_id(), campaign, items, key_id(),
-            source=body["source"], skip_existing=body["skip_existing"],
-        )
+    added, existing = service.add_creators(
+        unit_of_work.session(), current_workspace_id(), campaign, items, key_id(),
+        source=body["source"], skip_existing=body["skip_existing"],
+    )
     warnings = _with_warnings(campaign, added)
     exclusivity = exclusivity_warnings(unit_of_work.session(), current_workspace_id(), campaign,
                                        [cc.creator_id for cc in added])
@@ -235,7 +225,7 @@ def add_campaign_creators(body, campaign_id):
 @blp.response(200, s.DeliverableSchema(many=True))
 @blp.paginate(SQLPage)
 def list_campaign_deliverables(campaign_id, status=None, overdue=None):
-    campaign_or_404(campaign_id)
+    load_campaign(campaign_id)
     return Listing(unit_of_work.session(), deliverables.deliverables_select(
         current_workspace_id(), campaign_id=campaign_id, status=status, overdue=overdue))
 
@@ -246,21 +236,9 @@ def list_campaign_deliverables(campaign_id, status=None, overdue=None):
 @blp.arguments(s.BulkResultsSchema)
 @blp.response(201, s.BulkResultsOutSchema)
 def import_results(body, campaign_id):
-    campaign = campaign_or_404(campaign_id)
-    session, ws = unit_of_work.session(), current_workspace_id()
-    ids = {item["deliverable_id"] for item in body["results"]}
-    found = {d.id: d for d in session.scalars(
-        deliverables.deliverables_select(ws, campaign_id=campaign_id).where(deliverables.Deliverable.id.in_(ids)))}
-    unknown = sorted(ids - set(found))
-    if unknown:
-        abort(422, message="Some deliverables are not in this campaign.",
-              errors={"json": {"results": [f"unknown deliverable ids: {', '.join(map(str, unknown))}"]}})
-    created = []
-    with domain_errors():
-        for item in body["results"]:
-            values = {k: v for k, v in item.items() if k != "deliverable_id"}
-            created.append(deliverables.add_result(session, found[item["deliverable_id"]], values, "bulk_import",
-                                                   key_id(), campaign.currency))
+    campaign = load_campaign(campaign_id)
+    created = deliverables.import_results(unit_of_work.session(), current_workspace_id(), campaign, body["results"],
+                                          key_id())
     return {"created": len(created), "results": created}, 201
 
 
@@ -277,8 +255,8 @@ REPORT_DESCRIPTION = (
 @blp.arguments(s.KpiArgs, location="query", as_kwargs=True)
 @blp.response(200, s.CampaignReportSchema, description=REPORT_DESCRIPTION)
 def get_report(campaign_id, rate_card_version=None):
-    campaign = campaign_or_404(campaign_id)
-    rate_card_version_or_422(rate_card_version)
+    campaign = load_campaign(campaign_id)
+    check_rate_card_version(rate_card_version)
     return report.campaign_report(unit_of_work.session(), campaign, rate_card_version=rate_card_version)
 
 
@@ -291,8 +269,8 @@ def get_report(campaign_id, rate_card_version=None):
     "content": {"text/csv": {"schema": {"type": "string"}}},
 }})
 def get_report_csv(campaign_id, rate_card_version=None):
-    campaign = campaign_or_404(campaign_id)
-    rate_card_version_or_422(rate_card_version)
+    campaign = load_campaign(campaign_id)
+    check_rate_card_version(rate_card_version)
     data = report.campaign_report(unit_of_work.session(), campaign, rate_card_version=rate_card_version)
     return Response(report.report_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}-report.csv"'})

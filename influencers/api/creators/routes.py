@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import abort
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
@@ -90,13 +89,8 @@ def delete_creator(creator_id):
 @blp.paginate(SQLPage)
 def list_posts(creator_id, mention=None, sponsored=None):
     service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
-    brand_id = None
-    if mention is not None:
-        brand = brands.find_brand(unit_of_work.session(), current_workspace_id(), mention)
-        if brand is None:
-            message = f"no brand named {mention!r}: define it (POST /v1/brands) to find the posts mentioning it"
-            abort(422, message=message, errors={"query": {"mention": [message]}})
-        brand_id = brand.id
+    brand_id = None if mention is None else brands.mentioned_brand_id(unit_of_work.session(), current_workspace_id(),
+                                                                      mention)
     return Listing(unit_of_work.session(), posts_select(creator_id, brand_id, sponsored))
 
 

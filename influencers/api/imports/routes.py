@@ -102,13 +102,12 @@ def _uploaded_file():
 def _import_in_background(db, settings, body, size: int):
     from influencers.imports import jobs, uploads
     from influencers.jobs import runner
-    from influencers.jobs.models import Job
 
     upload = uploads.save_upload(settings, body)
     session = unit_of_work.session()
     job_id = jobs.queue_import(session, current_workspace_id(), upload, size, **_allowed_types())
     unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
-    response = jsonify(JobSchema().dump(session.get(Job, job_id)))
+    response = jsonify(JobSchema().dump(runner.get_job(session, current_workspace_id(), job_id)))
     response.status_code = 202
     response.headers["Location"] = f"/v1/jobs/{job_id}"
     if prefers_async():

@@ -25,9 +25,8 @@ class LabelPage(SQLPage):
 
     @property
     def items(self):
-        stmt = self.select.limit(self.page_params.page_size).offset(self.page_params.first_item)
         out = []
-        for label, creator in self.session.execute(stmt).all():
+        for label, creator in self.rows():
             label.creator = creator
             out.append(label)
         return out

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from sqlalchemy import text
 
 from influencers import __version__
+from influencers.db import check_connection
 from influencers.api import unit_of_work
 from influencers.api.base import Blueprint
 
@@ -20,5 +20,5 @@ class HealthSchema(ma.Schema):
 @blp.route("/health", methods=["GET"], operation_id="getHealth", summary="Liveness and database check", public=True)
 @blp.response(200, HealthSchema)
 def health():
-    unit_of_work.session().execute(text("SELECT 1"))
+    check_connection(unit_of_work.session())
     return {"status": "ok", "database": unit_of_work.database().engine.dialect.name, "version": __version__}

@@ -4,14 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_smorest import Page, abort
-from sqlalchemy import select
+from flask_smorest import Page
 from sqlalchemy.orm import Session
 
 from influencers import discovery
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, check_page_bounds
+from influencers.api.schemas import Extended
 from influencers.api.scoring.schemas import (
     CreatorScoreSchema,
     DiscoveryArgs,
@@ -26,12 +26,12 @@ from influencers.api.scoring.schemas import (
 from influencers.creators import service as creators
 from influencers.creators.service import CreatorFilters
 from influencers.jobs import runner
-from influencers.jobs.models import Job
-from influencers.scoring import runs
+from influencers.calibration import versions
+from influencers.scoring import records, runs
 from influencers.brands.discovery import growth_for
 from influencers.brands.reports import creator_brand_history
 from influencers.discovery import AudienceCondition, DiscoveryQuery
-from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringModelVersion, ScoringRun
+from influencers.scoring.store import CreatorScore
 
 blp = Blueprint("scoring", __name__, url_prefix="/v1", description="Scores, scoring runs, discovery and lookalikes")
 
@@ -52,14 +52,9 @@ def summary(score: CreatorScore) -> dict:
     }
 
 
-class ScoredCreator:
+def scored_creator(creator, score) -> Extended:
     """A creator row with its score summary attached, for ScoredCreatorSchema."""
-
-    def __init__(self, creator, score):
-        self._creator, self.score = creator, summary(score)
-
-    def __getattr__(self, name):
-        return getattr(self._creator, name)
+    return Extended(creator, score=summary(score))
 
 
 class DiscoveryPage(Page):
@@ -78,7 +73,7 @@ class DiscoveryPage(Page):
     @property
     def items(self):
         growth = growth_for(self.collection.session, [creator.id for creator, _ in self._page.rows])
-        rows = [ScoredCreator(creator, score) for creator, score in self._page.rows]
+        rows = [scored_creator(creator, score) for creator, score in self._page.rows]
         for row in rows:
             row.growth = growth[row.id]
         return rows
@@ -97,19 +92,23 @@ class ScoreHistoryPage(SQLPage):
         return [summary(score) for score in super().items]
 
 
-def _run_or_404(run_id: int) -> ScoringRun:
-    run = unit_of_work.session().scalar(
-        select(ScoringRun).where(ScoringRun.id == run_id, ScoringRun.workspace_id == current_workspace_id()))
-    if run is None:
-        abort(404, message=f"No scoring run {run_id} in this workspace.")
-    return run
+def discovery_query(args: dict, *, platform: str | None = None) -> DiscoveryQuery:
+    """The search that parsed DiscoveryArgs describe; ``platform``: unless they name one."""
+    args = dict(args)
+    creator_filters = CreatorFilters(**{k: args.pop(k) for k in CREATOR_FILTER_NAMES if k in args})
+    if platform and not creator_filters.platform:
+        creator_filters.platform = platform
+    return DiscoveryQuery(
+        creator=creator_filters,
+        with_flags=args.pop("flag", []),
+        without_flags=args.pop("without_flag", []),
+        audience=[AudienceCondition(**c) for c in args.pop("audience", [])],
+        **args,
+    )
 
 
-def _creator_or_404(creator_id: int):
-    creator = creators.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
-    if creator is None:
-        abort(404, message=f"No creator {creator_id} in this workspace.")
-    return creator
+def _check_creator(creator_id: int) -> None:
+    creators.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
 
 
 @blp.route("/scoring-runs", methods=["POST"], operation_id="startScoringRun",
@@ -121,7 +120,7 @@ def start_scoring_run():
     run_id, job_id = runs.queue_run(session, current_workspace_id())
     db, settings = unit_of_work.database(), current_app.extensions["influencers.settings"]
     unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
-    return session.get(ScoringRun, run_id), 202, {"Location": f"/v1/scoring-runs/{run_id}"}
+    return records.get_run(session, current_workspace_id(), run_id), 202, {"Location": f"/v1/scoring-runs/{run_id}"}
 
 
 @blp.route("/scoring-runs", methods=["GET"], operation_id="listScoringRuns", summary="List scoring runs, newest first")
@@ -129,25 +128,21 @@ def start_scoring_run():
 @blp.response(200, ScoringRunSchema(many=True))
 @blp.paginate(SQLPage)
 def list_scoring_runs():
-    stmt = select(ScoringRun).where(ScoringRun.workspace_id == current_workspace_id()).order_by(ScoringRun.id.desc())
-    return Listing(unit_of_work.session(), stmt)
+    return Listing(unit_of_work.session(), records.runs_select(current_workspace_id()))
 
 
 @blp.route("/scoring-runs/<id:scoring_run_id>", methods=["GET"], operation_id="getScoringRun", summary="Read a scoring run's status")
 @requires("read")
 @blp.response(200, ScoringRunSchema)
 def get_scoring_run(scoring_run_id):
-    return _run_or_404(scoring_run_id)
+    return records.get_run(unit_of_work.session(), current_workspace_id(), scoring_run_id)
 
 
 @blp.route("/jobs/<id:job_id>", methods=["GET"], operation_id="getJob", summary="Read a background job's status")
 @requires("read")
 @blp.response(200, JobSchema)
 def get_job(job_id):
-    job = unit_of_work.session().scalar(select(Job).where(Job.id == job_id, Job.workspace_id == current_workspace_id()))
-    if job is None:
-        abort(404, message=f"No job {job_id} in this workspace.")
-    return job
+    return runner.get_job(unit_of_work.session(), current_workspace_id(), job_id)
 
 
 @blp.route("/creators/<id:creator_id>/score", methods=["GET"], operation_id="getCreatorScore",
@@ -155,14 +150,12 @@ def get_job(job_id):
 @requires("read")
 @blp.response(200, CreatorScoreSchema)
 def get_creator_score(creator_id):
-    _creator_or_404(creator_id)
-    score = discovery.current_score(unit_of_work.session(), current_workspace_id(), creator_id)
-    if score is None:
-        abort(404, message=f"Creator {creator_id} has not been scored yet: start a scoring run.")
-    explanation = unit_of_work.session().get(CreatorScoreExplanation, score.id)
+    _check_creator(creator_id)
+    session, workspace_id = unit_of_work.session(), current_workspace_id()
+    explained = records.explained_score(session, workspace_id, creator_id)
     context = {"note": "Context for the reader, not part of the score",
-               "brand_history": creator_brand_history(unit_of_work.session(), current_workspace_id(), creator_id)}
-    return {"creator_id": creator_id, "summary": summary(score), "explanation": explanation.explanation,
+               "brand_history": creator_brand_history(session, workspace_id, creator_id)}
+    return {"creator_id": creator_id, "summary": summary(explained.score), "explanation": explained.explanation,
             "context": context}
 
 
@@ -172,9 +165,8 @@ def get_creator_score(creator_id):
 @blp.response(200, ScoreHistoryItemSchema(many=True))
 @blp.paginate(ScoreHistoryPage)
 def list_creator_scores(creator_id):
-    _creator_or_404(creator_id)
-    stmt = select(CreatorScore).where(CreatorScore.creator_id == creator_id).order_by(CreatorScore.id.desc())
-    return Listing(unit_of_work.session(), stmt)
+    _check_creator(creator_id)
+    return Listing(unit_of_work.session(), records.score_history_select(creator_id))
 
 
 @blp.route("/discovery/creators", methods=["GET"], operation_id="searchCreators",
@@ -184,15 +176,7 @@ def list_creator_scores(creator_id):
 @blp.response(200, ScoredCreatorSchema(many=True))
 @blp.paginate(DiscoveryPage)
 def search_creators(**args):
-    creator_filters = CreatorFilters(**{k: args.pop(k) for k in CREATOR_FILTER_NAMES if k in args})
-    query = DiscoveryQuery(
-        creator=creator_filters,
-        with_flags=args.pop("flag", []),
-        without_flags=args.pop("without_flag", []),
-        audience=[AudienceCondition(**c) for c in args.pop("audience", [])],
-        **args,
-    )
-    return DiscoverySearch(unit_of_work.session(), current_workspace_id(), query)
+    return DiscoverySearch(unit_of_work.session(), current_workspace_id(), discovery_query(args))
 
 
 @blp.route("/creators/<id:creator_id>/lookalikes", methods=["GET"], operation_id="listCreatorLookalikes",
@@ -201,19 +185,14 @@ def search_creators(**args):
 @blp.arguments(LookalikeArgs, location="query", as_kwargs=True)
 @blp.response(200, LookalikesSchema)
 def list_lookalikes(creator_id, limit, same_platform):
-    _creator_or_404(creator_id)
-    session = unit_of_work.session()
-    if discovery.current_score(session, current_workspace_id(), creator_id) is None:
-        abort(404, message=f"Creator {creator_id} has not been scored yet: start a scoring run.")
-    neighbours = discovery.lookalikes(session, current_workspace_id(), creator_id, limit, same_platform)
-    ids = [creator_id_ for creator_id_, _, _ in neighbours]
-    rows = {c.id: ScoredCreator(c, s) for c, s in session.execute(
-        discovery.discovery_select(current_workspace_id(), DiscoveryQuery()).where(CreatorScore.creator_id.in_(ids))
-    ).all()}
+    _check_creator(creator_id)
+    similar = discovery.similar_creators(unit_of_work.session(), current_workspace_id(), creator_id, limit,
+                                         same_platform)
     return {
         "creator_id": creator_id,
         "features": [*discovery.LOOKALIKE_FEATURES, *(f"audience {d} shares" for d in discovery.COMPOSITION_DIMENSIONS)],
-        "lookalikes": [{"creator": rows[i], "similarity": round(sim, 4)} for i, sim, _ in neighbours if i in rows],
+        "lookalikes": [{"creator": scored_creator(creator, score), "similarity": round(similarity, 4)}
+                       for creator, score, similarity in similar],
     }
 
 
@@ -222,17 +201,11 @@ def list_lookalikes(creator_id, limit, same_platform):
 @blp.response(200, ScoringModelSchema(many=True))
 @blp.paginate(SQLPage)
 def list_scoring_models():
-    session = unit_of_work.session()
-    stmt = select(ScoringModelVersion).where(ScoringModelVersion.workspace_id == current_workspace_id()).order_by(ScoringModelVersion.id)
-    return Listing(session, stmt)
+    return Listing(unit_of_work.session(), versions.versions_select(current_workspace_id()))
 
 
 @blp.route("/scoring-models/<id:scoring_model_id>", methods=["GET"], operation_id="getScoringModel", summary="Read a scoring model version")
 @requires("read")
 @blp.response(200, ScoringModelSchema)
 def get_scoring_model(scoring_model_id):
-    model = unit_of_work.session().scalar(select(ScoringModelVersion).where(
-        ScoringModelVersion.id == scoring_model_id, ScoringModelVersion.workspace_id == current_workspace_id()))
-    if model is None:
-        abort(404, message=f"No scoring model {scoring_model_id} in this workspace.")
-    return model
+    return versions.get_version(unit_of_work.session(), current_workspace_id(), scoring_model_id)

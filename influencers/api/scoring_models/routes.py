@@ -10,6 +10,7 @@ from flask_smorest import abort
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage
+from influencers.api.schemas import Extended
 from influencers.api.scoring.schemas import ScoringModelSchema
 from influencers.api.scoring_models.schemas import (
     ActivationResultSchema,
@@ -23,11 +24,10 @@ from influencers.api.scoring_models.schemas import (
     TrainingRequestSchema,
 )
 from influencers.calibration import comparison, versions
-from influencers.calibration.artefacts import MAX_ARTEFACT_BYTES, ArtefactRejected
-from influencers.calibration.documents import DocumentInvalid
-from influencers.calibration.jobs import check_trainable
+from influencers.calibration.artefacts import MAX_ARTEFACT_BYTES
+from influencers.calibration.jobs import check_trainable, queue_comparison
 from influencers.calibration.models import ModelComparison
-from influencers.calibration.training import MIN_PER_CLASS, NotEnoughLabels
+from influencers.calibration.training import MIN_PER_CLASS
 from influencers.jobs import runner
 
 blp = Blueprint("scoring_models", __name__, url_prefix="/v1",
@@ -41,25 +41,12 @@ def _dispatch_after_commit(job_id: int) -> None:
     unit_of_work.after_commit(lambda: runner.dispatch(db, settings, job_id))
 
 
-def _version_or_404(model_id: int, field: str | None = None):
-    record = versions.get_version(unit_of_work.session(), current_workspace_id(), model_id)
-    if record is None:
-        errors = {"json": {field: ["no such scoring model in this workspace"]}} if field else None
-        abort(404, message=f"No scoring model {model_id} in this workspace.", **({"errors": errors} if errors else {}))
-    return record
-
-
-def _invalid(error: DocumentInvalid):
-    abort(422, message="The scoring model document is invalid.", errors={"json": error.errors})
+def _version(model_id: int, field: str | None = None):
+    return versions.get_version(unit_of_work.session(), current_workspace_id(), model_id, field=field)
 
 
 NOT_ENOUGH_LABELS = (f"Not enough labels: training and comparing need at least {MIN_PER_CLASS} labelled and scored "
                      "creators per class (fraud and clean); the missing count per class is under errors.labels")
-
-
-def _not_enough(error: NotEnoughLabels):
-    abort(422, message=str(error), errors={"labels": {name: [f"{error.counts[name]} labelled and scored; "
-                                                             f"{n} more needed"] for name, n in error.missing.items()}})
 
 
 @blp.route("/scoring-models", methods=["POST"], operation_id="createScoringModel",
@@ -69,12 +56,7 @@ def _not_enough(error: NotEnoughLabels):
 @blp.response(201, ScoringModelSchema)
 @blp.alt_response(409, description="A version of this name exists")
 def create_scoring_model(body):
-    try:
-        record = versions.create_edited(unit_of_work.session(), current_workspace_id(), body, g.principal.key_id)
-    except DocumentInvalid as error:
-        _invalid(error)
-    except versions.VersionExists as exists:
-        abort(409, message=f"A scoring model version {exists} exists in this workspace.")
+    record = versions.create_edited(unit_of_work.session(), current_workspace_id(), body, g.principal.key_id)
     return record, 201, {"Location": f"/v1/scoring-models/{record.id}"}
 
 
@@ -109,13 +91,8 @@ def import_scoring_model():
         if len(artefact) > MAX_ARTEFACT_BYTES:
             abort(422, message=f"The artefact is over the limit of {MAX_ARTEFACT_BYTES} bytes.",
                   errors={"form": {"artefact": ["too large"]}})
-    try:
-        record = versions.import_document(unit_of_work.session(), current_workspace_id(), document, artefact,
-                                          g.principal.key_id)
-    except DocumentInvalid as error:
-        _invalid(error)
-    except versions.VersionExists as exists:
-        abort(409, message=f"A scoring model version {exists} exists in this workspace.")
+    record = versions.import_document(unit_of_work.session(), current_workspace_id(), document, artefact,
+                                      g.principal.key_id)
     return record, 201, {"Location": f"/v1/scoring-models/{record.id}"}
 
 
@@ -142,16 +119,11 @@ def activate_scoring_model(body):
     if g.principal.role not in ACTIVATING_ROLES:
         abort(403, message=f"The '{g.principal.role}' role cannot activate scoring models (analyst or admin).")
     session, workspace_id = unit_of_work.session(), current_workspace_id()
-    record = _version_or_404(body["model_id"], "model_id")
+    record = _version(body["model_id"], "model_id")
     current = versions.active_version(session, workspace_id)
     blp.check_etag(versions.activation_tag(current))
-    try:
-        activation = versions.activate(session, workspace_id, record, g.principal.key_id,
-                                       expected=versions.activation_tag(current))
-    except versions.StaleActivation:
-        abort(412, message="The active scoring model changed since it was read.")
-    except ArtefactRejected as rejected:
-        abort(409, message=f"Scoring model {record.version} cannot be loaded: {rejected}")
+    activation = versions.activate(session, workspace_id, record, g.principal.key_id,
+                                   expected=versions.activation_tag(current))
     _dispatch_after_commit(activation.job_id)
     blp.set_etag(versions.activation_tag(record))
     return ({"model": record, "scoring_run_id": activation.run_id, "job_id": activation.job_id}, 202,
@@ -164,8 +136,8 @@ def activate_scoring_model(body):
 @blp.arguments(DiffArgs, location="query", as_kwargs=True)
 @blp.response(200, DiffSchema)
 def diff_scoring_models(scoring_model_id, against=None):
-    left = _version_or_404(scoring_model_id)
-    right = (_version_or_404(against) if against is not None
+    left = _version(scoring_model_id)
+    right = (_version(against) if against is not None
              else versions.active_version(unit_of_work.session(), current_workspace_id()))
     return {"model_id": left.id, "against": right.id,
             "changes": versions.diff(unit_of_work.session(), left, right)}
@@ -180,7 +152,7 @@ def diff_scoring_models(scoring_model_id, against=None):
                               "classifier and training report; the body POST /v1/scoring-models/imports takes"}}}}})
 def get_scoring_model_document(scoring_model_id):
     session = unit_of_work.session()
-    record = _version_or_404(scoring_model_id)
+    record = _version(scoring_model_id)
     out = versions.document(session, record)
     classifier = versions.classifier_of(session, record.id)
     if classifier is not None and classifier.training:
@@ -194,10 +166,8 @@ def get_scoring_model_document(scoring_model_id):
 @blp.doc(responses={"200": {"description": "The skops file", "content": {
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 def get_scoring_model_artefact(scoring_model_id):
-    record = _version_or_404(scoring_model_id)
-    classifier = versions.classifier_of(unit_of_work.session(), record.id)
-    if classifier is None or classifier.artefact is None:
-        abort(404, message=f"Scoring model {record.version} has no artefact (only boosted models have one).")
+    record = _version(scoring_model_id)
+    classifier = versions.classifier_with_artefact(unit_of_work.session(), record)
     return Response(classifier.artefact, mimetype="application/octet-stream", headers={
         "Content-Disposition": f'attachment; filename="{record.version}.skops"',
         "X-Artefact-SHA256": classifier.artefact_sha256})
@@ -211,10 +181,7 @@ def get_scoring_model_artefact(scoring_model_id):
 @blp.alt_response(422, description=NOT_ENOUGH_LABELS)
 def train_scoring_model(body):
     session, workspace_id = unit_of_work.session(), current_workspace_id()
-    try:
-        check_trainable(session, workspace_id)
-    except NotEnoughLabels as error:
-        _not_enough(error)
+    check_trainable(session, workspace_id)
     job_id = runner.enqueue(session, workspace_id, "train", {**body, "key_id": g.principal.key_id})
     _dispatch_after_commit(job_id)
     return {"job_id": job_id, "status": "queued"}, 202, {"Location": f"/v1/jobs/{job_id}"}
@@ -229,36 +196,20 @@ def train_scoring_model(body):
 @blp.alt_response(422, description=NOT_ENOUGH_LABELS)
 def compare_scoring_models(body):
     session, workspace_id = unit_of_work.session(), current_workspace_id()
-    candidate = _version_or_404(body["candidate_id"], "candidate_id")
-    baseline = (_version_or_404(body["baseline_id"], "baseline_id") if body.get("baseline_id")
+    candidate = _version(body["candidate_id"], "candidate_id")
+    baseline = (_version(body["baseline_id"], "baseline_id") if body.get("baseline_id")
                 else versions.active_version(session, workspace_id))
-    try:
-        check_trainable(session, workspace_id)
-    except NotEnoughLabels as error:
-        _not_enough(error)
-    row = ModelComparison(workspace_id=workspace_id, candidate_id=candidate.id, baseline_id=baseline.id,
-                          status="queued")
-    session.add(row)
-    session.flush()
-    row.job_id = runner.enqueue(session, workspace_id, "compare", {"comparison_id": row.id})
+    row = queue_comparison(session, workspace_id, candidate, baseline)
     _dispatch_after_commit(row.job_id)
     return row, 202, {"Location": f"/v1/scoring-model-comparisons/{row.id}"}
 
 
-def _comparison_or_404(comparison_id: int) -> ModelComparison:
-    row = unit_of_work.session().get(ModelComparison, comparison_id)
-    if row is None or row.workspace_id != current_workspace_id():
-        abort(404, message=f"No comparison {comparison_id} in this workspace.")
-    return row
+def _comparison(comparison_id: int) -> ModelComparison:
+    return comparison.get_comparison(unit_of_work.session(), current_workspace_id(), comparison_id)
 
 
-class _ComparisonView:
-    def __init__(self, row: ModelComparison):
-        self._row = row
-        self.result = None if row.result is None else comparison.summary(row.result)
-
-    def __getattr__(self, name):
-        return getattr(self._row, name)
+def _comparison_view(row: ModelComparison) -> Extended:
+    return Extended(row, result=None if row.result is None else comparison.summary(row.result))
 
 
 @blp.route("/scoring-model-comparisons/<id:comparison_id>", methods=["GET"], operation_id="getScoringModelComparison",
@@ -266,7 +217,7 @@ class _ComparisonView:
 @requires("read")
 @blp.response(200, ComparisonSchema)
 def get_scoring_model_comparison(comparison_id):
-    return _ComparisonView(_comparison_or_404(comparison_id))
+    return _comparison_view(_comparison(comparison_id))
 
 
 def _plot_view(name: str):
@@ -280,10 +231,7 @@ def _plot_view(name: str):
         "image/png": {"schema": {"type": "string", "format": "binary"}}}}})
     @blp.alt_response(409, description="The comparison has not succeeded (yet)")
     def view(comparison_id):
-        row = _comparison_or_404(comparison_id)
-        if row.status != "succeeded":
-            abort(409, message=f"Comparison {comparison_id} is {row.status}: its pictures exist once it succeeds.")
-        return Response(comparison.plot(row.result, name), mimetype="image/png")
+        return Response(comparison.comparison_plot(_comparison(comparison_id), name), mimetype="image/png")
 
     return view
 

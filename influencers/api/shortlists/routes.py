@@ -1,13 +1,11 @@
 """HTTP routes for saved shortlists, overlap reports and the shortlist optimiser."""
 from __future__ import annotations
 
-from flask_smorest import abort
-
 from influencers import discovery
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
-from influencers.api.scoring.routes import CREATOR_FILTER_NAMES
+from influencers.api.scoring.routes import discovery_query
 from influencers.api.shortlists.documents import optimisation_document, overlap_document
 from influencers.api.shortlists.schemas import (
     ShortlistEntriesBody,
@@ -20,8 +18,6 @@ from influencers.api.shortlists.schemas import (
     ShortlistSchema,
     ShortlistUpdateSchema,
 )
-from influencers.creators.service import CreatorFilters
-from influencers.discovery import AudienceCondition, DiscoveryQuery
 from influencers.shortlists import service, sketches
 from influencers.shortlists.service import Target
 
@@ -52,20 +48,12 @@ class ShortlistPage(SQLPage):
         return [_view(s) for s in super().items]
 
 
-def _shortlist_or_404(shortlist_id: int):
-    shortlist = service.get_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id)
-    if shortlist is None:
-        abort(404, message=f"No shortlist {shortlist_id} in this workspace.")
-    return shortlist
+def _shortlist(shortlist_id: int):
+    return service.get_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id)
 
 
 def _etag(shortlist):
     return etag_of("shortlist", shortlist.id, shortlist.version)
-
-
-def _unknown(error: service.UnknownCreators):
-    abort(422, message=f"No creators {error.ids[:20]} in this workspace.",
-          errors={"json": {"creator_ids": [f"unknown creators: {error.ids[:20]}"]}})
 
 
 def _target(values: dict | None) -> Target:
@@ -83,10 +71,7 @@ def _overlap(creator_ids, method: str, target: dict | None) -> dict:
                                                                target=_target(target)))
         report["estimation"] = "exact"
         return report
-    try:
-        return sketches.sketch_overlap_report(session, workspace_id, creator_ids)
-    except (sketches.MissingSketches, sketches.IncompatibleSketches) as error:
-        abort(409, message=str(error))
+    return sketches.sketch_overlap_report(session, workspace_id, creator_ids)
 
 
 # --- shortlists ----------------------------------------------------------------------------------
@@ -106,10 +91,7 @@ def list_shortlists():
 @blp.response(201, ShortlistSchema)
 @blp.alt_response(422, description="Invalid body, or creators not in this workspace")
 def create_shortlist(body):
-    try:
-        shortlist = service.create_shortlist(unit_of_work.session(), current_workspace_id(), body)
-    except service.UnknownCreators as error:
-        _unknown(error)
+    shortlist = service.create_shortlist(unit_of_work.session(), current_workspace_id(), body)
     blp.set_etag(_etag(shortlist))
     return _view(shortlist), 201, {"Location": f"/v1/shortlists/{shortlist.id}"}
 
@@ -119,7 +101,7 @@ def create_shortlist(body):
 @requires("read")
 @blp.response(200, ShortlistSchema)
 def get_shortlist(shortlist_id):
-    shortlist = _shortlist_or_404(shortlist_id)
+    shortlist = _shortlist(shortlist_id)
     blp.set_etag(_etag(shortlist))
     return _view(shortlist)
 
@@ -131,13 +113,10 @@ def get_shortlist(shortlist_id):
 @blp.arguments(ShortlistUpdateSchema)
 @blp.response(200, ShortlistSchema)
 def update_shortlist(changes, shortlist_id):
-    shortlist = _shortlist_or_404(shortlist_id)
+    shortlist = _shortlist(shortlist_id)
     blp.check_etag(_etag(shortlist))
-    try:
-        shortlist = service.update_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id,
-                                             shortlist.version, changes)
-    except service.StaleVersion:
-        abort(412, message="The shortlist changed since it was read; fetch it again and retry.")
+    shortlist = service.update_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id,
+                                         shortlist.version, changes)
     blp.set_etag(_etag(shortlist))
     return _view(shortlist)
 
@@ -148,12 +127,9 @@ def update_shortlist(changes, shortlist_id):
 @requires("write")
 @blp.response(204)
 def delete_shortlist(shortlist_id):
-    shortlist = _shortlist_or_404(shortlist_id)
+    shortlist = _shortlist(shortlist_id)
     blp.check_etag(_etag(shortlist))
-    try:
-        service.delete_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id, shortlist.version)
-    except service.StaleVersion:
-        abort(412, message="The shortlist changed since it was read; fetch it again and retry.")
+    service.delete_shortlist(unit_of_work.session(), current_workspace_id(), shortlist_id, shortlist.version)
 
 
 @blp.route("/shortlists/<id:shortlist_id>/creators", methods=["POST"], operation_id="addShortlistCreators",
@@ -164,14 +140,9 @@ def delete_shortlist(shortlist_id):
 @blp.response(200, ShortlistSchema)
 @blp.alt_response(422, description="Invalid body, creators not in this workspace, or more than 1000 entries")
 def add_shortlist_creators(body, shortlist_id):
-    shortlist = _shortlist_or_404(shortlist_id)
-    items = service._entry_items(body)
-    try:
-        shortlist = service.add_entries(unit_of_work.session(), current_workspace_id(), shortlist, items)
-    except service.UnknownCreators as error:
-        _unknown(error)
-    except service.TooManyEntries as error:
-        abort(422, message=str(error))
+    shortlist = _shortlist(shortlist_id)
+    shortlist = service.add_entries(unit_of_work.session(), current_workspace_id(), shortlist,
+                                    service.entry_items(body))
     blp.set_etag(_etag(shortlist))
     return _view(shortlist)
 
@@ -181,11 +152,8 @@ def add_shortlist_creators(body, shortlist_id):
 @requires("write")
 @blp.response(204)
 def remove_shortlist_creator(shortlist_id, creator_id):
-    shortlist = _shortlist_or_404(shortlist_id)
-    try:
-        service.remove_entry(unit_of_work.session(), current_workspace_id(), shortlist, creator_id)
-    except service.NotOnShortlist:
-        abort(404, message=f"Creator {creator_id} is not on shortlist {shortlist_id}.")
+    shortlist = _shortlist(shortlist_id)
+    service.remove_entry(unit_of_work.session(), current_workspace_id(), shortlist, creator_id)
 
 
 @blp.route("/shortlists/<id:shortlist_id>/overlap", methods=["GET"], operation_id="getShortlistOverlap",
@@ -196,11 +164,9 @@ def remove_shortlist_creator(shortlist_id, creator_id):
 @blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
 @blp.alt_response(422, description="The shortlist's creators span several platforms")
 def get_shortlist_overlap(shortlist_id, method="exact", **target):
-    shortlist = _shortlist_or_404(shortlist_id)
-    try:
-        report = _overlap(shortlist.creator_ids, method, target)
-    except service.MixedPlatforms as error:
-        abort(422, message=str(error))
+    shortlist = _shortlist(shortlist_id)
+    creator_ids = service.overlap_creator_ids(unit_of_work.session(), current_workspace_id(), shortlist)
+    report = _overlap(creator_ids, method, target)
     report["shortlist_id"] = shortlist.id
     return report
 
@@ -215,25 +181,14 @@ def get_shortlist_overlap(shortlist_id, method="exact", **target):
 @blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
 @blp.alt_response(422, description="Invalid body, creators not in this workspace, or creators of several platforms")
 def create_overlap_report(body):
-    try:
-        return _overlap(body["creator_ids"], body.get("method", "exact"), body.get("target"))
-    except service.UnknownCreators as error:
-        _unknown(error)
-    except service.MixedPlatforms as error:
-        abort(422, message=str(error), errors={"json": {"creator_ids": [str(error)]}})
+    return _overlap(body["creator_ids"], body.get("method", "exact"), body.get("target"))
 
 
 def _search_candidates(search: dict, platform: str | None) -> list[int]:
     search = dict(search)
     limit = search.pop("limit")
-    creator_filters = CreatorFilters(**{k: search.pop(k) for k in CREATOR_FILTER_NAMES if k in search})
-    if platform and not creator_filters.platform:
-        creator_filters.platform = platform
-    query = DiscoveryQuery(
-        creator=creator_filters, with_flags=search.pop("flag", []), without_flags=search.pop("without_flag", []),
-        audience=[AudienceCondition(**c) for c in search.pop("audience", [])], **search)
-    stmt = discovery.discovery_select(current_workspace_id(), query).limit(limit)
-    return [creator.id for creator, _score in unit_of_work.session().execute(stmt).all()]
+    return discovery.matching_ids(unit_of_work.session(), current_workspace_id(),
+                                  discovery_query(search, platform=platform), limit)
 
 
 @blp.route("/shortlist-optimisations", methods=["POST"], operation_id="optimiseShortlist",
@@ -252,17 +207,10 @@ def optimise_shortlist(body):
     else:
         candidates = body["creator_ids"]
     fees = {int(k): v for k, v in (body.get("fees") or {}).items()}
-    try:
-        optimisation = service.optimise(
-            session, current_workspace_id(), candidates, budget=body.get("budget_minor"), fees=fees,
-            default_fee=body.get("default_fee_minor"), k=body.get("k"), target=_target(body.get("target")),
-            must_keep=body["must_keep"], exclude=body["exclude"], platform=platform)
-    except service.UnknownCreators as error:
-        _unknown(error)
-    except service.MixedPlatforms as error:
-        abort(422, message=str(error), errors={"json": {"creator_ids": [str(error)]}})
-    except service.InfeasibleOptimisation as error:
-        abort(422, message=str(error))
+    optimisation = service.optimise(
+        session, current_workspace_id(), candidates, budget=body.get("budget_minor"), fees=fees,
+        default_fee=body.get("default_fee_minor"), k=body.get("k"), target=_target(body.get("target")),
+        must_keep=body["must_keep"], exclude=body["exclude"], platform=platform)
     result = optimisation_document(optimisation)
     result["currency"] = body.get("currency")
     result["shortlist_id"] = None

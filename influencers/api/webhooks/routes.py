@@ -6,15 +6,13 @@ carry data the roles can already read through the API, never a secret.
 """
 from __future__ import annotations
 
-import contextlib
-
 from flask import current_app, g
-from flask_smorest import abort
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
 from influencers.api.campaigns.common import check_if_match
+from influencers.api.schemas import Extended
 from influencers.api.webhooks import schemas as s
 from influencers.webhooks import service
 from influencers.webhooks.delivery import policy_of, server_key_of
@@ -22,21 +20,10 @@ from influencers.webhooks.delivery import policy_of, server_key_of
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhook-endpoints",
                 description="Webhook endpoints: signed event deliveries (Standard Webhooks), their log and redelivery")
 
-STALE = "The endpoint changed since it was read; fetch it again and retry."
 REQUIRED_IF_MATCH = [{
     "in": "header", "name": "If-Match", "required": True,
     "description": "The endpoint's current ETag (412 if stale, 428 if missing)", "schema": {"type": "string"},
 }]
-
-
-class _WithSecret:
-    """The endpoint with its secret beside it, for the one response that shows it."""
-
-    def __init__(self, endpoint, secret: str):
-        self._endpoint, self.secret = endpoint, secret
-
-    def __getattr__(self, name):
-        return getattr(self._endpoint, name)
 
 
 def _settings():
@@ -47,30 +34,8 @@ def _etag(endpoint) -> dict:
     return etag_of("webhook_endpoint", endpoint.id, endpoint.version)
 
 
-def _endpoint_or_404(endpoint_id: int):
-    endpoint = service.get_endpoint(unit_of_work.session(), current_workspace_id(), endpoint_id)
-    if endpoint is None:
-        abort(404, message=f"No webhook endpoint {endpoint_id} in this workspace.")
-    return endpoint
-
-
-def _delivery_or_404(endpoint_id: int, delivery_id: int):
-    delivery = service.get_delivery(unit_of_work.session(), current_workspace_id(), endpoint_id, delivery_id)
-    if delivery is None:
-        abort(404, message=f"No delivery {delivery_id} of webhook endpoint {endpoint_id} in this workspace.")
-    return delivery
-
-
-@contextlib.contextmanager
-def _domain_errors():
-    try:
-        yield
-    except service.StaleVersion:
-        abort(412, message=STALE)
-    except service.Conflict as error:
-        abort(409, message=str(error))
-    except service.Invalid as error:
-        abort(422, message=error.message, errors={"json": {error.field_name: [error.message]}})
+def _endpoint(endpoint_id: int):
+    return service.get_endpoint(unit_of_work.session(), current_workspace_id(), endpoint_id)
 
 
 @blp.route("", methods=["GET"], operation_id="listWebhookEndpoints", summary="List the workspace's webhook endpoints")
@@ -91,12 +56,11 @@ def list_endpoints():
 @blp.alt_response(422, description="Invalid URL (not https, credentials, a non-public address) or event types")
 def create_endpoint(body):
     settings = _settings()
-    with _domain_errors():
-        endpoint, secret = service.create_endpoint(
-            unit_of_work.session(), current_workspace_id(), body, g.principal.key_id,
-            policy=policy_of(settings), key=server_key_of(settings))
+    endpoint, secret = service.create_endpoint(
+        unit_of_work.session(), current_workspace_id(), body, g.principal.key_id,
+        policy=policy_of(settings), key=server_key_of(settings))
     blp.set_etag(_etag(endpoint))
-    return _WithSecret(endpoint, secret), 201, {
+    return Extended(endpoint, secret=secret), 201, {
         "Location": f"/v1/webhook-endpoints/{endpoint.id}"}
 
 
@@ -106,7 +70,7 @@ def create_endpoint(body):
 @requires("read")
 @blp.response(200, s.EndpointSchema)
 def get_endpoint(webhook_endpoint_id):
-    endpoint = _endpoint_or_404(webhook_endpoint_id)
+    endpoint = _endpoint(webhook_endpoint_id)
     blp.set_etag(_etag(endpoint))
     return endpoint
 
@@ -118,11 +82,10 @@ def get_endpoint(webhook_endpoint_id):
 @blp.arguments(s.EndpointUpdateSchema)
 @blp.response(200, s.EndpointSchema)
 def update_endpoint(changes, webhook_endpoint_id):
-    endpoint = _endpoint_or_404(webhook_endpoint_id)
+    endpoint = _endpoint(webhook_endpoint_id)
     blp.check_etag(_etag(endpoint))
-    with _domain_errors():
-        endpoint = service.update_endpoint(unit_of_work.session(), endpoint, endpoint.version, changes,
-                                           g.principal.key_id, policy=policy_of(_settings()))
+    endpoint = service.update_endpoint(unit_of_work.session(), endpoint, endpoint.version, changes,
+                                       g.principal.key_id, policy=policy_of(_settings()))
     blp.set_etag(_etag(endpoint))
     return endpoint
 
@@ -133,10 +96,9 @@ def update_endpoint(changes, webhook_endpoint_id):
 @requires("admin")
 @blp.response(204)
 def delete_endpoint(webhook_endpoint_id):
-    endpoint = _endpoint_or_404(webhook_endpoint_id)
+    endpoint = _endpoint(webhook_endpoint_id)
     blp.check_etag(_etag(endpoint))
-    with _domain_errors():
-        service.delete_endpoint(unit_of_work.session(), endpoint, endpoint.version, g.principal.key_id)
+    service.delete_endpoint(unit_of_work.session(), endpoint, endpoint.version, g.principal.key_id)
 
 
 @blp.route("/<id:webhook_endpoint_id>/secret", methods=["POST"], parameters=REQUIRED_IF_MATCH, idempotent=False,
@@ -148,13 +110,12 @@ def delete_endpoint(webhook_endpoint_id):
 @blp.alt_response(412, description="If-Match is stale")
 @blp.alt_response(428, description="If-Match is missing")
 def rotate_secret(webhook_endpoint_id):
-    endpoint = _endpoint_or_404(webhook_endpoint_id)
+    endpoint = _endpoint(webhook_endpoint_id)
     check_if_match(_etag(endpoint), required=True)
-    with _domain_errors():
-        endpoint, secret = service.rotate_secret(unit_of_work.session(), endpoint, endpoint.version,
-                                                 g.principal.key_id, key=server_key_of(_settings()))
+    endpoint, secret = service.rotate_secret(unit_of_work.session(), endpoint, endpoint.version,
+                                             g.principal.key_id, key=server_key_of(_settings()))
     blp.set_etag(_etag(endpoint))
-    return _WithSecret(endpoint, secret)
+    return Extended(endpoint, secret=secret)
 
 
 @blp.route("/<id:webhook_endpoint_id>/test", methods=["POST"], operation_id="sendWebhookTestEvent",
@@ -163,9 +124,8 @@ def rotate_secret(webhook_endpoint_id):
 @blp.response(202, s.DeliverySchema)
 @blp.alt_response(409, description="The endpoint is disabled")
 def send_test_event(webhook_endpoint_id):
-    endpoint = _endpoint_or_404(webhook_endpoint_id)
-    with _domain_errors():
-        delivery = service.send_test_event(unit_of_work.session(), endpoint)
+    endpoint = _endpoint(webhook_endpoint_id)
+    delivery = service.send_test_event(unit_of_work.session(), endpoint)
     return delivery, 202, {"Location": f"/v1/webhook-endpoints/{endpoint.id}/deliveries/{delivery.id}"}
 
 
@@ -175,7 +135,7 @@ def send_test_event(webhook_endpoint_id):
 @blp.response(200, s.EndpointAuditEventSchema(many=True))
 @blp.paginate(SQLPage)
 def list_endpoint_audit(webhook_endpoint_id):
-    _endpoint_or_404(webhook_endpoint_id)
+    _endpoint(webhook_endpoint_id)
     return Listing(unit_of_work.session(), service.audit_select(current_workspace_id(), webhook_endpoint_id))
 
 
@@ -186,7 +146,7 @@ def list_endpoint_audit(webhook_endpoint_id):
 @blp.response(200, s.DeliverySchema(many=True))
 @blp.paginate(SQLPage)
 def list_deliveries(webhook_endpoint_id, status=None, event_type=None):
-    _endpoint_or_404(webhook_endpoint_id)
+    _endpoint(webhook_endpoint_id)
     return Listing(unit_of_work.session(), service.deliveries_select(
         current_workspace_id(), webhook_endpoint_id, status, event_type))
 
@@ -196,7 +156,7 @@ def list_deliveries(webhook_endpoint_id, status=None, event_type=None):
 @requires("read")
 @blp.response(200, s.DeliveryDetailSchema)
 def get_delivery(webhook_endpoint_id, delivery_id):
-    return _delivery_or_404(webhook_endpoint_id, delivery_id)
+    return service.get_delivery(unit_of_work.session(), current_workspace_id(), webhook_endpoint_id, delivery_id)
 
 
 @blp.route("/<id:webhook_endpoint_id>/deliveries/<id:delivery_id>/redeliver", methods=["POST"],
@@ -206,8 +166,7 @@ def get_delivery(webhook_endpoint_id, delivery_id):
 @blp.response(202, s.DeliverySchema)
 @blp.alt_response(409, description="The endpoint is disabled")
 def redeliver(webhook_endpoint_id, delivery_id):
-    endpoint = _endpoint_or_404(webhook_endpoint_id)
-    delivery = _delivery_or_404(webhook_endpoint_id, delivery_id)
-    with _domain_errors():
-        new = service.redeliver(unit_of_work.session(), endpoint, delivery)
+    endpoint = _endpoint(webhook_endpoint_id)
+    delivery = service.get_delivery(unit_of_work.session(), current_workspace_id(), webhook_endpoint_id, delivery_id)
+    new = service.redeliver(unit_of_work.session(), endpoint, delivery)
     return new, 202, {"Location": f"/v1/webhook-endpoints/{endpoint.id}/deliveries/{new.id}"}

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 from flask import current_app, g
-from flask_smorest import abort
-from sqlalchemy import select
 
 from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage
 from influencers.api.workspace.schemas import ApiKeyCreateSchema, ApiKeySchema, CreatedApiKeySchema, WorkspaceSchema
 from influencers.workspaces import service
-from influencers.workspaces.models import ApiKey, Workspace
 
 blp = Blueprint("workspace", __name__, url_prefix="/v1", description="The caller's workspace and its API keys")
 
@@ -19,7 +16,7 @@ blp = Blueprint("workspace", __name__, url_prefix="/v1", description="The caller
 @requires("read")
 @blp.response(200, WorkspaceSchema)
 def get_workspace():
-    return unit_of_work.session().get(Workspace, current_workspace_id())
+    return service.get_workspace(unit_of_work.session(), current_workspace_id())
 
 
 @blp.route("/keys", methods=["GET"], operation_id="listApiKeys", summary="List the workspace's API keys (without secrets)")
@@ -27,8 +24,7 @@ def get_workspace():
 @blp.response(200, ApiKeySchema(many=True))
 @blp.paginate(SQLPage)
 def list_keys():
-    stmt = select(ApiKey).where(ApiKey.workspace_id == current_workspace_id()).order_by(ApiKey.id)
-    return Listing(unit_of_work.session(), stmt)
+    return Listing(unit_of_work.session(), service.keys_select(current_workspace_id()))
 
 
 @blp.route("/keys", methods=["POST"], operation_id="createApiKey", summary="Create an API key (its secret is shown once)",
@@ -48,12 +44,7 @@ def create_key(body):
 @requires("admin")
 @blp.response(200, ApiKeySchema)
 def get_key(key_id):
-    key = unit_of_work.session().scalar(
-        select(ApiKey).where(ApiKey.id == key_id, ApiKey.workspace_id == current_workspace_id())
-    )
-    if key is None:
-        abort(404, message=f"No API key {key_id} in this workspace.")
-    return key
+    return service.get_key(unit_of_work.session(), current_workspace_id(), key_id)
 
 
 @blp.route("/keys/<id:key_id>", methods=["DELETE"], operation_id="revokeApiKey", summary="Revoke an API key")
@@ -61,12 +52,7 @@ def get_key(key_id):
 @blp.response(200, ApiKeySchema)
 @blp.alt_response(409, description="A key cannot revoke itself")
 def revoke_key(key_id):
-    if key_id == g.principal.key_id:
-        # Revoking the calling key would lock its holder out mid-session; use another admin key.
-        abort(409, message="An API key cannot revoke itself; revoke it with another admin key.")
-    key = service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id)
-    if key is None:
-        abort(404, message=f"No API key {key_id} in this workspace.")
+    key = service.revoke_key(unit_of_work.session(), current_workspace_id(), key_id, caller_key_id=g.principal.key_id)
     # This process refuses the key from the commit on; the others within their revalidation interval.
     unit_of_work.after_commit(current_app.extensions["influencers.key_cache"].expire)
     return key

@@ -1,0 +1,58 @@
+"""Stored scoring read back, scoped to a workspace: runs, a creator's current score with its
+explanation, and its score history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select, true
+from sqlalchemy.orm import Session
+
+from influencers.errors import NotFound
+from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
+
+
+def get_run(session: Session, workspace_id: int, run_id: int) -> ScoringRun:
+    run = session.scalar(select(ScoringRun).where(ScoringRun.id == run_id, ScoringRun.workspace_id == workspace_id))
+    if run is None:
+        raise NotFound(f"No scoring run {run_id} in this workspace.")
+    return run
+
+
+def runs_select(workspace_id: int) -> Select:
+    """The workspace's runs, newest first."""
+    return select(ScoringRun).where(ScoringRun.workspace_id == workspace_id).order_by(ScoringRun.id.desc())
+
+
+def current_score(session: Session, workspace_id: int, creator_id: int) -> CreatorScore | None:
+    return session.scalar(
+        select(CreatorScore).where(
+            CreatorScore.creator_id == creator_id,
+            CreatorScore.workspace_id == workspace_id,
+            CreatorScore.is_current == true(),
+        )
+    )
+
+
+def scored(session: Session, workspace_id: int, creator_id: int) -> CreatorScore:
+    """The creator's current score; NotFound while no run has scored it."""
+    score = current_score(session, workspace_id, creator_id)
+    if score is None:
+        raise NotFound(f"Creator {creator_id} has not been scored yet: start a scoring run.")
+    return score
+
+
+@dataclass(frozen=True)
+class ExplainedScore:
+    score: CreatorScore
+    explanation: dict
+
+
+def explained_score(session: Session, workspace_id: int, creator_id: int) -> ExplainedScore:
+    """The creator's current score and how it was reached (each component, weight, flag)."""
+    score = scored(session, workspace_id, creator_id)
+    return ExplainedScore(score, session.get(CreatorScoreExplanation, score.id).explanation)
+
+
+def score_history_select(creator_id: int) -> Select:
+    """The creator's scores, newest first (the caller has checked the creator is its workspace's)."""
+    return select(CreatorScore).where(CreatorScore.creator_id == creator_id).order_by(CreatorScore.id.desc())
