@@ -1,22 +1,32 @@
-"""Recalibrated scoring on the demo generator: the trained model's accuracy and training time.
+"""Recalibrated scoring on the phenomena generator: the trained model's accuracy and training time.
 
-    python benchmarks/bench_calibration.py                  # 10,000 creators
-    python benchmarks/bench_calibration.py --quick          # 1,500 creators
+    python benchmarks/bench_calibration.py                      # 1,500 and 10,000 creators, both variants
+    python benchmarks/bench_calibration.py --sizes 1500 --variants shifted
     python benchmarks/bench_calibration.py --url postgresql://postgres@127.0.0.1:5432/test
 
-1. Imports and scores a generated workspace (default model), labels a stratified random
-   ``--label-share`` of the creators from the generator's ground truth (label records
-   through the importer), trains (``auto``: logistic or boosted by cross-validated AUC),
-   activates the trained version and re-scores. Prints the ROC AUC of the default and of
-   the trained model on the creators that were *not* labelled (fraud score:
-   ``1 - authenticity / 100`` of the current scores).
-2. Labels every creator and times training on all of them (labels read, features,
-   cross-validation of both candidates, the calibrated final fit; no comparison).
+For each phenomena variant (``influencers.demo.phenomena``: ``default`` and ``shifted``, the
+sets ``influencers evaluate`` reports) and size, in a fresh workspace:
+
+1. imports the generated creators and scores them (the default model);
+2. labels a stratified random ``--label-share`` (30%) of them from the generator's ground truth,
+   as label records through the importer;
+3. trains (``train_workspace``: logistic or boosted by cross-validated AUC, calibrated),
+   activates the trained version and re-scores (a scoring run, as activation starts);
+4. ROC AUC of the fraud score (``1 - authenticity / 100`` of the current scores) on the creators
+   that were *not* labelled, for the default model (before activation) and the trained one;
+5. the same two AUCs on an **independent set**: creators generated with another seed (never
+   imported, never labelled), scored in memory by the default model and by the trained version
+   (the same ``apply_classifier`` a run uses).
+
+Then, at the largest size, every creator is labelled and training is timed on all of them
+(labels read, features, both candidates' cross-validation, the calibrated final fit; no
+comparison), wall and CPU time of this process. The table goes to stdout.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -24,20 +34,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from sklearn.metrics import roc_auc_score  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sqlalchemy import select
 
-from benchmarks.common import Target, remove_workdir  # noqa: E402
-from influencers.calibration import versions  # noqa: E402
-from influencers.calibration.jobs import train_workspace  # noqa: E402
-from influencers.creators.models import Creator  # noqa: E402
-from influencers.demo.generator import DemoConfig, labels, write_ndjson  # noqa: E402
-from influencers.imports.importer import run_import  # noqa: E402
-from influencers.scoring import runs  # noqa: E402
-from influencers.scoring.store import CreatorScore  # noqa: E402
+from benchmarks.common import Target, remove_workdir
+from influencers.calibration import versions
+from influencers.calibration.apply import apply_classifier, load_classifier
+from influencers.calibration.jobs import train_workspace
+from influencers.creators.models import Creator
+from influencers.demo.phenomena import PhenomenaConfig, generate_phenomena
+from influencers.imports.importer import run_import
+from influencers.scoring import runs
+from influencers.scoring.inputs import inputs_from_records
+from influencers.scoring.model import DEFAULT_MODEL, ScoringModel
+from influencers.scoring.score import score_creators
+from influencers.scoring.store import CreatorScore
 
 SECRET = b"bench-calibration"
+INDEPENDENT_SEED_OFFSET = 1000
+
+
+def ndjson(records) -> list[bytes]:
+    return [json.dumps(r).encode() for r in records]
 
 
 def label_lines(truth) -> list[bytes]:
@@ -50,73 +69,121 @@ def fraud_scores(db, workspace_id: int) -> dict[tuple[str, str], float]:
         rows = session.execute(select(Creator.platform, Creator.handle, CreatorScore.authenticity)
                                .join(CreatorScore, CreatorScore.creator_id == Creator.id)
                                .where(Creator.workspace_id == workspace_id, CreatorScore.is_current.is_(True))).all()
-    return {(p, h): 1 - a / 100 for p, h, a in rows}
+    return {(p, h.lower()): 1 - a / 100 for p, h, a in rows}
 
 
 def auc_on(truth, scores) -> float:
     y = np.array([t.is_fraud for t in truth], dtype=int)
-    s = np.array([scores[(t.platform, t.handle.lower())] for t in truth])
-    return float(roc_auc_score(y, s))
+    return float(roc_auc_score(y, np.array([scores[(t.platform, t.handle.lower())] for t in truth])))
+
+
+def stratified_sample(truth, share: float, seed: int = 0) -> np.ndarray:
+    y = np.array([t.is_fraud for t in truth])
+    rng = np.random.default_rng(seed)
+    chosen = np.zeros(len(truth), dtype=bool)
+    for cls in (True, False):
+        members = np.flatnonzero(y == cls)
+        chosen[rng.choice(members, size=round(share * len(members)), replace=False)] = True
+    return chosen
+
+
+def independent_aucs(db, workspace_id: int, version: str, config: PhenomenaConfig) -> tuple[float, float, int]:
+    """(default AUC, trained AUC, creators) on a set generated with another seed, scored in memory."""
+    records, truth = generate_phenomena(config)
+    inputs = inputs_from_records(records, SECRET)
+    by_handle = {(t.platform, t.handle): t for t in truth}
+    names = inputs.platform_names()
+    aligned = [by_handle[(names[i], inputs.handles[i])] for i in range(inputs.n_creators)]
+    y = np.array([t.is_fraud for t in aligned], dtype=int)
+    with db.transaction(write=False) as session:
+        record = versions.find_version(session, workspace_id, version)
+        model, classifier = ScoringModel.from_dict(record.parameters), load_classifier(session, record.id)
+    default = score_creators(inputs, DEFAULT_MODEL)
+    trained, _ = apply_classifier(score_creators(inputs, model), classifier, version)
+    return (float(roc_auc_score(y, 100 - default.authenticity)), float(roc_auc_score(y, 100 - trained.authenticity)),
+            len(y))
+
+
+def measure(url: str | None, variant: str, creators: int, seed: int, share: float, time_all: bool) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-calibration-"))
+    target = Target(url, workdir, "calibration")
+    db, ws = target.db, target.workspace_id
+    out = {"variant": variant, "creators": creators}
+    try:
+        records, truth = generate_phenomena(PhenomenaConfig(creators=creators, seed=seed, variant=variant))
+        run_import(db, ws, ndjson(records), secret=SECRET)
+        runs.score_workspace(db, ws)
+        labelled = stratified_sample(truth, share)
+        run_import(db, ws, label_lines([t for t, k in zip(truth, labelled) if k]), secret=SECRET)
+        held_out = [t for t, k in zip(truth, labelled) if not k]
+        out.update(total=len(truth), labelled=int(labelled.sum()),
+                   labelled_fraud=int(sum(t.is_fraud for t, k in zip(truth, labelled) if k)),
+                   held_out=len(held_out), default_auc=auc_on(held_out, fraud_scores(db, ws)))
+        started, cpu = time.perf_counter(), time.process_time()
+        result = train_workspace(db, ws, compare=False)
+        out.update(train_wall=time.perf_counter() - started, train_cpu=time.process_time() - cpu,
+                   kind=result["kind"], version=result["version"],
+                   cv={k: v["roc_auc"] for k, v in result["training"]["cross_validation"]["candidates"].items()})
+        with db.transaction() as session:
+            activation = versions.activate(session, ws, versions.find_version(session, ws, result["version"]),
+                                           key_id=None)
+        runs.execute_run(db, ws, activation.run_id)
+        out["trained_auc"] = auc_on(held_out, fraud_scores(db, ws))
+        independent = PhenomenaConfig(creators=creators, seed=seed + INDEPENDENT_SEED_OFFSET, variant=variant)
+        out["independent_default_auc"], out["independent_trained_auc"], out["independent_n"] = independent_aucs(
+            db, ws, result["version"], independent)
+        if time_all:
+            run_import(db, ws, label_lines(held_out), secret=SECRET)
+            started, cpu = time.perf_counter(), time.process_time()
+            result = train_workspace(db, ws, compare=False)
+            counts = result["training"]["labels"]
+            out["all_labels"] = {"labels": counts["fraud"] + counts["clean"], "wall": time.perf_counter() - started,
+                                 "cpu": time.process_time() - cpu, "kind": result["kind"]}
+    finally:
+        target.drop()
+        remove_workdir(workdir)
+    return out
+
+
+def table(rows: list[dict]) -> str:
+    head = ("variant", "creators", "labelled (fraud)", "chosen (CV AUC log/boost)", "default AUC, other 70%",
+            "trained AUC, other 70%", "independent set: default / trained", "train wall / CPU")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        lines.append("| " + " | ".join((
+            r["variant"], f"{r['total']:,}", f"{r['labelled']:,} ({r['labelled_fraud']})",
+            f"{r['kind']} ({r['cv']['logistic']:.4f} / {r['cv']['boosted']:.4f})", f"{r['default_auc']:.4f}",
+            f"**{r['trained_auc']:.4f}**",
+            f"{r['independent_default_auc']:.4f} / **{r['independent_trained_auc']:.4f}** (n={r['independent_n']:,})",
+            f"{r['train_wall']:.1f} s / {r['train_cpu']:.1f} s")) + " |")
+    for r in rows:
+        if "all_labels" in r:
+            a = r["all_labels"]
+            lines.append(f"\ntraining on all {a['labels']:,} labelled creators ({r['variant']}): wall {a['wall']:.1f} s, "
+                         f"CPU {a['cpu']:.1f} s ({a['kind']} chosen)")
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--creators", type=int, default=10_000)
-    parser.add_argument("--quick", action="store_true", help="1,500 creators")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sizes", default="1500,10000", help="creators per workspace, comma-separated")
+    parser.add_argument("--variants", default="default,shifted")
+    parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--label-share", type=float, default=0.3)
     parser.add_argument("--url", help="PostgreSQL URL (default: a SQLite file)")
     args = parser.parse_args()
-    creators = 1_500 if args.quick else args.creators
-    workdir = Path(tempfile.mkdtemp(prefix="bench-calibration-"))
-    target = Target(args.url, workdir, "calibration")
-    db, ws = target.db, target.workspace_id
-    try:
-        config = DemoConfig(creators=creators, seed=args.seed)
-        data = workdir / "demo.ndjson"
-        started = time.perf_counter()
-        write_ndjson(config, data)
-        with data.open("rb") as fh:
-            run_import(db, ws, fh, secret=SECRET)
-        runs.score_workspace(db, ws)
-        print(f"{creators} creators on {target.backend}: generated, imported and scored in "
-              f"{time.perf_counter() - started:.1f} s")
-
-        truth = labels(config)
-        y = np.array([t.is_fraud for t in truth])
-        rng = np.random.default_rng(0)
-        labelled = np.zeros(len(truth), dtype=bool)
-        for cls in (True, False):  # stratified: the label share of each class
-            members = np.flatnonzero(y == cls)
-            labelled[rng.choice(members, size=int(round(args.label_share * len(members))), replace=False)] = True
-        report = run_import(db, ws, label_lines([t for t, k in zip(truth, labelled) if k]), secret=SECRET)
-        held_out = [t for t, k in zip(truth, labelled) if not k]
-        default_auc = auc_on(held_out, fraud_scores(db, ws))
-        started = time.perf_counter()
-        result = train_workspace(db, ws, compare=False)
-        train_seconds = time.perf_counter() - started
-        with db.transaction() as session:
-            record = versions.find_version(session, ws, result["version"])
-            activation = versions.activate(session, ws, record, key_id=None)
-        runs.execute_run(db, ws, activation.run_id)
-        trained_auc = auc_on(held_out, fraud_scores(db, ws))
-        cv = result["training"]["cross_validation"]["candidates"]
-        print(f"labelled {report.stored['label']['inserted']} creators ({args.label_share:.0%}, "
-              f"{int(y[labelled].sum())} fraud); trained {result['version']} ({result['kind']}; CV ROC AUC "
-              f"logistic {cv['logistic']['roc_auc']}, boosted {cv['boosted']['roc_auc']}) in {train_seconds:.1f} s")
-        print(f"ROC AUC on the {len(held_out)} unlabelled creators: default {default_auc:.4f}, "
-              f"trained {trained_auc:.4f}")
-
-        run_import(db, ws, label_lines([t for t, k in zip(truth, labelled) if not k]), secret=SECRET)
-        started = time.perf_counter()
-        result = train_workspace(db, ws, compare=False)
-        seconds = time.perf_counter() - started
-        counts = result["training"]["labels"]
-        print(f"training on {counts['fraud'] + counts['clean']} labelled creators ({counts['fraud']} fraud): "
-              f"{seconds:.1f} s ({result['kind']} chosen)")
-    finally:
-        target.drop() if hasattr(target, "drop") else None
-        remove_workdir(workdir)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for variant in args.variants.split(","):
+        for size in sizes:
+            started = time.perf_counter()
+            rows.append(measure(args.url, variant, size, args.seed, args.label_share,
+                                time_all=size == max(sizes) and variant == args.variants.split(",")[0]))
+            print(f"{variant} {size}: {json.dumps(rows[-1])} ({time.perf_counter() - started:.0f} s, "
+                  f"load average {os.getloadavg()[0]:.1f})", flush=True)
+    print(table(rows))
+    print(f"model {DEFAULT_MODEL.version}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
     return 0
 
 

@@ -48,6 +48,7 @@ import numpy as np  # noqa: E402
 from benchmarks.bench_discovery import BELOW_INDEX, build, variants  # noqa: E402
 from benchmarks.common import Target, remove_workdir  # noqa: E402
 from benchmarks.http_load import build_request, run_load  # noqa: E402
+from influencers import row_security  # noqa: E402
 from influencers.discovery import DiscoveryQuery  # noqa: E402
 from influencers.workspaces.service import create_key  # noqa: E402
 
@@ -258,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"building {args.creators:,} synthetic scored creators in {target.backend} ...", flush=True)
         started = time.perf_counter()
         build(target, args.creators, args.history, args.seed, 5800, True)
+        row_security.install(target.db.engine)  # what the migration does: requests run as the restricted role
         with target.db.transaction() as session:
             _key, secret = create_key(session, target.workspace_id, role="viewer", name="bench")
         print(f"  {time.perf_counter() - started:.1f} s", flush=True)

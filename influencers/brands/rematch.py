@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from influencers.brands.matching import BrandRules, Matcher
 from influencers.brands.models import Brand, BrandMention
-from influencers.creators.models import Post
 from influencers.config import Settings
+from influencers.creators.models import Post
 from influencers.db import Database
 
 BATCH = 50_000
@@ -69,9 +69,10 @@ def _json(value):
 def _mentions_of(session: Session, matcher: Matcher, rows) -> dict[tuple[int, int], tuple]:
     """{(brand id, post id): stored values} for the posts ``rows`` (as selected by ``_TEXT_COLUMNS``)."""
     found = {}
-    match = matcher.match_parts
+    match, cannot_match = matcher.match_parts, matcher.cannot_match
     for post_id, platform, caption, hashtags, mentions in rows:
-        if caption or hashtags or mentions:
+        # Most posts name no brand: the prefilter reads the lists as stored, undecoded.
+        if (caption or hashtags or mentions) and not cannot_match(platform, caption, hashtags, mentions):
             matches = match(platform, caption, _json(hashtags), _json(mentions))
             if matches:
                 found[post_id] = matches

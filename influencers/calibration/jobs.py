@@ -10,6 +10,7 @@ from influencers.calibration.models import ModelComparison
 from influencers.calibration.training import KINDS, fit_final, train
 from influencers.config import Settings
 from influencers.db import Database
+from influencers.jobs import runner
 
 
 def check_trainable(session, workspace_id: int) -> dict:

@@ -35,7 +35,7 @@ from statistics import NormalDist
 import numpy as np
 
 from influencers.scoring.audience_signals import AudienceSignals, audience_signals, batch_created, youth_members
-from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs, missing_or_empty
 from influencers.scoring.model import ScoringModel
 
 MEMBER_TYPES = ("suspicious", "mass_follower", "inactive", "real")
@@ -85,7 +85,7 @@ def member_bot_indicators(inputs: ScoringInputs, model: ScoringModel) -> dict[st
     if inputs.member_country is None:
         no_location = np.zeros(len(followers), bool)
     else:
-        no_location = np.array([c is None or c == "" for c in inputs.member_country], dtype=bool)
+        no_location = missing_or_empty(inputs.member_country)
     return {
         "no_avatar": ~inputs.member_has_avatar,
         "no_bio": no_bio,

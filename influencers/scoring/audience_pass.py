@@ -35,7 +35,7 @@ from influencers.scoring.audience import (
     authentic_memberships,
     classify_memberships,
 )
-from influencers.scoring.inputs import ScoringInputs
+from influencers.scoring.inputs import ScoringInputs, factorized
 from influencers.scoring.model import ScoringModel
 
 
@@ -168,14 +168,16 @@ def audience_shares(inputs: ScoringInputs) -> AudienceShares:
         values = getattr(inputs, f"member_{dimension}")
         if values is None or not len(inputs.sample_member):
             continue
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))  # -1: unknown
+        codes, uniques = factorized(values)  # -1: unknown
         member_codes = codes[inputs.sample_member]
         known_rows = member_codes >= 0
         if not known_rows.any():
             continue
         attributes = attribute_codes(dimension, uniques)
-        if (attributes < 0).any():
-            bad = [str(v) for v in np.asarray(uniques, dtype=object)[attributes < 0][:3]]
+        held = np.zeros(len(uniques), bool)
+        held[member_codes[known_rows]] = True
+        if (held & (attributes < 0)).any():
+            bad = [str(v) for v in uniques[held & (attributes < 0)][:3]]
             raise ValueError(f"audience members have {dimension} values that cannot be stored: "
                              f"{', '.join(map(repr, bad))}")
         n_values = max(len(uniques), 1)
@@ -249,14 +251,16 @@ def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFA
     authentic by ``model`` (:func:`influencers.scoring.audience.authentic_memberships`, the
     overlap loader's rule), keyed by their stored ``member_keys``, in member id order.
     ``classified``: the memberships classified by ``model`` already, if at hand."""
-    if inputs.sample_id is None or inputs.member_keys is None:
-        raise ValueError("inputs lack sample_id or member_keys: load them with the scoring loader")
+    if inputs.sample_id is None or (inputs.member_keys is None and inputs.member_sketch_keys is None):
+        raise ValueError("inputs lack sample_id or member keys: load them with the scoring loader")
+    keys = (inputs.member_sketch_keys if inputs.member_sketch_keys is not None
+            else member_sketch_keys(inputs.member_keys))
     counted_rows = authentic_memberships(inputs, model, classified)
     creator, member = inputs.sample_creator[counted_rows], inputs.sample_member[counted_rows]
     # Rows grouped by creator, members in id order (member positions follow ids), like the overlap loader.
     # The database usually returns them so already (sample, member key order): checking is O(n),
     # sorting 4M rows is not.
-    key = creator.astype(np.int64) * max(len(inputs.member_keys), 1) + member
+    key = creator.astype(np.int64) * max(len(keys), 1) + member
     if len(key) and not (key[1:] >= key[:-1]).all():
         order = np.argsort(key, kind="stable")
         creator, member = creator[order], member[order]
@@ -265,7 +269,7 @@ def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFA
     return SketchBatch.build(
         np.asarray(inputs.creator_ids)[sampled], np.asarray(inputs.sample_id)[sampled],
         np.asarray(inputs.sample_date).astype("datetime64[D]")[sampled],
-        member_sketch_keys(inputs.member_keys)[member], counts[sampled], lg_k=lg_k, seed=seed,
+        keys[member], counts[sampled], lg_k=lg_k, seed=seed,
     )
 
 

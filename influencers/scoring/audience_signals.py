@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from influencers.scoring.inputs import factorized
 from influencers.scoring.model import ScoringModel
 
 INACTIVE_KIND, MASS_KIND = 2, 1  # audience.INACTIVE, audience.MASS_FOLLOWER (no import cycle)
@@ -51,7 +52,8 @@ class AudienceSignals:
 def youth_members(inputs) -> np.ndarray:
     if inputs.member_age_range is None:
         return np.zeros(len(inputs.member_followers), bool)
-    return np.asarray(inputs.member_age_range == YOUTH, dtype=bool)
+    codes, uniques = factorized(inputs.member_age_range)
+    return np.isin(codes, np.flatnonzero(uniques == YOUTH))
 
 
 def batch_created(inputs, model: ScoringModel) -> np.ndarray:
@@ -112,11 +114,11 @@ def _foreign_rows(member_values, creator_values, inputs, size, peer, sampled, t)
     if member_values is None:
         rows = len(inputs.sample_member)
         return np.zeros(rows, bool), np.zeros(rows, bool)
-    codes, uniques = pd.factorize(np.concatenate([np.asarray(member_values, dtype=object),
-                                                  np.asarray(creator_values, dtype=object)]))
+    member_codes, uniques = factorized(member_values)
     k = max(len(uniques), 1)
-    member_code = codes[:len(member_values)][inputs.sample_member]
-    creator_code = codes[len(member_values):]
+    member_code = member_codes[inputs.sample_member]
+    # A creator's value that no member holds needs no code: no row is compared with it.
+    creator_code = pd.Index(uniques).get_indexer(np.asarray(creator_values, dtype=object))
     known = member_code >= 0
     creator = inputs.sample_creator
     counts = np.bincount(creator[known] * k + member_code[known], minlength=n * k).reshape(n, k)
@@ -147,7 +149,7 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
 
     youth = youth_members(inputs)
     if inputs.member_age_range is not None:
-        age_known = np.asarray(pd.notna(inputs.member_age_range), dtype=bool)[member]
+        age_known = (factorized(inputs.member_age_range)[0] >= 0)[member]
         with np.errstate(invalid="ignore", divide="ignore"):
             youth_share = (np.bincount(creator, weights=youth[member], minlength=n)
                            / np.bincount(creator, weights=age_known, minlength=n))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Iterable, Mapping
 
 import numpy as np
+import pandas as pd
 
 from influencers.creators.contests import detect_contest
 
@@ -27,6 +28,37 @@ PLATFORM_CODE = {name: code for code, name in enumerate(PLATFORMS)}
 VIDEO_PLATFORMS = ("tiktok", "youtube", "twitch", "snapchat")
 
 NAT = np.datetime64("NaT", "D")
+
+# Audience member attributes, held as integer codes into their distinct values (see :func:`coded`).
+MEMBER_ATTRIBUTES = ("member_country", "member_language", "member_gender", "member_age_range")
+
+
+def coded(values) -> pd.Categorical:
+    """``values`` (strings, ``None`` unknown) as a pandas ``Categorical``: one small integer code
+    per value (-1 unknown) into the distinct values. A workspace's members hold a few hundred
+    distinct countries, languages, genders and age ranges: two bytes per member instead of a
+    pointer to a Python string each."""
+    if isinstance(values, pd.Categorical):
+        return values
+    return pd.Categorical(np.asarray(values, dtype=object))
+
+
+def factorized(values) -> tuple[np.ndarray, np.ndarray]:
+    """(codes as int64, -1 unknown; the distinct values, object) of ``values``: a
+    :func:`coded` column's own codes (no work), or ``pd.factorize`` of plain values.
+    Distinct values may include some no row holds."""
+    if isinstance(values, pd.Categorical):
+        return values.codes.astype(np.int64), np.asarray(values.categories, dtype=object)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def missing_or_empty(values) -> np.ndarray:
+    """Per value: unknown (``None``) or the empty string."""
+    codes, uniques = factorized(values)
+    empty = np.array([u == "" for u in uniques.tolist()] + [True], dtype=bool)  # the last: code -1
+    return empty[codes]
+
 
 def _arr(values, dtype) -> np.ndarray:
     return np.asarray(values if values is not None else [], dtype=dtype)
@@ -73,8 +105,10 @@ class ScoringInputs:
       ``member_bio_length`` (``nan`` unknown), ``member_created_at``,
       ``member_last_post_at`` (``NaT`` unknown), and optional demographics
       ``member_country``, ``member_language``, ``member_gender``,
-      ``member_age_range`` (object arrays, unused by the scores), ``member_keys``
-      (optional pseudonymous keys, as stored).
+      ``member_age_range`` (given as strings or :func:`coded`; held as :func:`coded`),
+      ``member_keys`` (optional pseudonymous keys, as stored) or
+      ``member_sketch_keys`` (optional: the int64 sketch keys of those keys,
+      :func:`influencers.overlap.sketch.member_sketch_keys`, what a scoring run reads).
     Sample memberships (the creator's latest sample only): ``sample_creator``,
       ``sample_member``.
     ``comments`` edges between creators: ``comment_source``, ``comment_target``,
@@ -122,6 +156,7 @@ class ScoringInputs:
     member_gender: np.ndarray | None = None
     member_age_range: np.ndarray | None = None
     member_keys: np.ndarray | None = None
+    member_sketch_keys: np.ndarray | None = None
 
     sample_creator: np.ndarray = field(default_factory=_int)
     sample_member: np.ndarray = field(default_factory=_int)
@@ -185,9 +220,13 @@ class ScoringInputs:
         self.member_last_post_at = (
             _day(self.member_last_post_at) if self.member_last_post_at is not None else np.full(k, NAT)
         )
-        for name in ("member_country", "member_language", "member_gender", "member_age_range", "member_keys"):
+        for name in MEMBER_ATTRIBUTES:
             if getattr(self, name) is not None:
-                setattr(self, name, np.asarray(getattr(self, name), dtype=object))
+                setattr(self, name, coded(getattr(self, name)))
+        if self.member_keys is not None:
+            self.member_keys = np.asarray(self.member_keys, dtype=object)
+        if self.member_sketch_keys is not None:
+            self.member_sketch_keys = _int(self.member_sketch_keys)
 
         self.sample_creator = _int(self.sample_creator)
         self.sample_member = _int(self.sample_member)

@@ -22,10 +22,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import BigInteger, Integer, String, cast, func, literal, literal_column, or_, select, text
+import pandas as pd
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -40,7 +53,8 @@ from influencers.creators.models import (
     FollowerSnapshot,
     Post,
 )
-from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
+from influencers.overlap.sketch import member_sketch_keys
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs, coded
 
 
 def _rows(session: Session, stmt, width: int, dtype=object) -> list[np.ndarray]:
@@ -74,6 +88,59 @@ def _rows(session: Session, stmt, width: int, dtype=object) -> list[np.ndarray]:
 
 
 _CHUNK_ROWS = 65_536
+
+
+# Values per chunk of :func:`_converted`: the driver's Python objects of one chunk are a few MB.
+_CHUNK_VALUES = 1 << 17
+
+
+def _converted(session: Session, stmt, converters: tuple) -> list[np.ndarray]:
+    """The statement's result as one typed array per column, ``converters[j]`` making column
+    ``j``'s from what :func:`_rows` gives (:func:`_ints`, :func:`_floats`, ...).
+
+    Without a columnar reader the rows are converted chunk by chunk as the cursor streams
+    them: one chunk of the driver's Python objects (a float, an int, a str per value) is
+    alive at a time, not one per value of the whole result, which was the peak of a run's
+    memory.
+    """
+    width = len(converters)
+    if columnar_reader(session) is not None:
+        return [convert(column) for convert, column in zip(converters, _rows(session, stmt, width))]
+    result = session.connection().execute(stmt)
+    cursor = result.cursor
+    parts: list[list[np.ndarray]] = []
+    try:
+        while chunk := cursor.fetchmany(max(_CHUNK_VALUES // width, 1)):
+            table = np.fromiter(itertools.chain.from_iterable(chunk), dtype=object,
+                                count=len(chunk) * width).reshape(-1, width)
+            del chunk
+            parts.append([convert(table[:, j]) for j, convert in enumerate(converters)])
+    finally:
+        result.close()
+    if not parts:
+        empty = np.zeros(0, dtype=object)
+        return [convert(empty) for convert in converters]
+    return [_concatenate([part[j] for part in parts]) for j in range(width)]
+
+
+def _concatenate(parts: list) -> np.ndarray | pd.Categorical:
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], pd.Categorical):
+        # Re-coded into the union of the parts' values (union_categoricals refuses parts whose
+        # values have different dtypes, e.g. a part with no known value at all).
+        distinct = pd.Index(pd.unique(np.concatenate([np.asarray(p.categories, dtype=object) for p in parts])))
+        codes = [np.append(distinct.get_indexer(np.asarray(p.categories, dtype=object)), -1)[p.codes] for p in parts]
+        return pd.Categorical.from_codes(np.concatenate(codes), categories=distinct)
+    return np.concatenate(parts)
+
+
+def _seconds(column: np.ndarray) -> np.ndarray:
+    return _epochs(column, "s")
+
+
+def _day_numbers(column: np.ndarray) -> np.ndarray:
+    return _epochs(column, "D")
 
 
 def _ints(column: np.ndarray) -> np.ndarray:
@@ -145,7 +212,7 @@ def _days(values) -> np.ndarray:
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -165,7 +232,7 @@ def _utc(values, unit: str) -> np.ndarray:
     return np.array(values, dtype="datetime64[us]").astype(f"datetime64[{unit}]")
 
 
-def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Positions in ``sorted_ids`` (ascending, unique) of ``ids`` (each one of them).
 
     A lookup table indexed by id when the ids span a range not much larger than
@@ -182,7 +249,7 @@ def _positions(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return table[ids - low]
 
 
-def _distinct(ids: np.ndarray) -> np.ndarray:
+def distinct_ids(ids: np.ndarray) -> np.ndarray:
     """``np.unique(ids)``, through a presence mask over the ids' range when it is small
     (no sort of millions of ids)."""
     if not len(ids):
@@ -271,7 +338,7 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
         .order_by(CreatorCategory.creator_id, CreatorCategory.category),
         2,
     )
-    category_creator = _positions(creator_ids, _ints(categories[0]))
+    category_creator = positions(creator_ids, _ints(categories[0]))
     category_name = _objects(categories[1])
     niche = np.full(len(creator_ids), None, dtype=object)
     if len(category_creator):
@@ -296,52 +363,52 @@ def read_creators(session: Session, workspace_id: int, platform: str | None = No
 def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.ndarray) -> dict[str, np.ndarray]:
     """Posts, daily follower snapshots and ``comments`` edges of the creators in ``scope``."""
     dialect = session.get_bind().dialect.name
-    posts = _rows(
+    posts = _converted(
         session,
         select(Post.creator_id, _epoch_seconds(dialect, Post.published_at), Post.likes, Post.comments, Post.views,
                Post.is_contest, Post.external_id).where(Post.creator_id.in_(scope)),
-        7,
+        (_ints, _seconds, _floats, _floats, _floats, _bools, _objects),
     )
-    snapshots = _rows(
+    snapshots = _converted(
         session,
         select(FollowerSnapshot.creator_id, _epoch_days(dialect, FollowerSnapshot.date), FollowerSnapshot.followers,
                FollowerSnapshot.following).where(FollowerSnapshot.creator_id.in_(scope)),
-        4,
+        (_ints, _day_numbers, _floats, _floats),
     )
-    comment_edges = _rows(
+    comment_edges = _converted(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, CreatorEdge.weight).where(
             CreatorEdge.workspace_id == workspace_id, CreatorEdge.kind == "comments",
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
-        3,
+        (_ints, _ints, _floats),
     )
     # A creator featuring another (mentions / collaborates, dated): explains a follower jump.
-    feature_edges = _rows(
+    feature_edges = _converted(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, _epoch_days(dialect, CreatorEdge.observed_at)).where(
             CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions", CreatorEdge.kind == "collaborates"),
             CreatorEdge.observed_at.is_not(None),
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
-        3,
+        (_ints, _ints, _day_numbers),
     )
     return {
-        "feature_source": _positions(creator_ids, _ints(feature_edges[0])),
-        "feature_target": _positions(creator_ids, _ints(feature_edges[1])),
-        "feature_date": _epochs(feature_edges[2], "D"),
-        "post_creator": _positions(creator_ids, _ints(posts[0])),
-        "post_published_at": _epochs(posts[1], "s"),
-        "post_likes": _floats(posts[2]),
-        "post_comments": _floats(posts[3]),
-        "post_views": _floats(posts[4]),
-        "post_is_contest": _bools(posts[5]),
-        "post_external_id": _objects(posts[6]),
-        "snapshot_creator": _positions(creator_ids, _ints(snapshots[0])),
-        "snapshot_date": _epochs(snapshots[1], "D"),
-        "snapshot_followers": _floats(snapshots[2]),
-        "snapshot_following": _floats(snapshots[3]),
-        "comment_source": _positions(creator_ids, _ints(comment_edges[0])),
-        "comment_target": _positions(creator_ids, _ints(comment_edges[1])),
-        "comment_weight": _floats(comment_edges[2]),
+        "feature_source": positions(creator_ids, feature_edges[0]),
+        "feature_target": positions(creator_ids, feature_edges[1]),
+        "feature_date": feature_edges[2],
+        "post_creator": positions(creator_ids, posts[0]),
+        "post_published_at": posts[1],
+        "post_likes": posts[2],
+        "post_comments": posts[3],
+        "post_views": posts[4],
+        "post_is_contest": posts[5],
+        "post_external_id": posts[6],
+        "snapshot_creator": positions(creator_ids, snapshots[0]),
+        "snapshot_date": snapshots[1],
+        "snapshot_followers": snapshots[2],
+        "snapshot_following": snapshots[3],
+        "comment_source": positions(creator_ids, comment_edges[0]),
+        "comment_target": positions(creator_ids, comment_edges[1]),
+        "comment_weight": comment_edges[2],
     }
 
 
@@ -372,7 +439,7 @@ def read_latest_samples(session: Session, scope, creator_ids: np.ndarray) -> Lat
         3,
     )
     ids = _ints(samples[0])
-    creator_position = _positions(creator_ids, _ints(samples[1]))
+    creator_position = positions(creator_ids, _ints(samples[1]))
     sample_date = np.full(len(creator_ids), np.datetime64("NaT", "D"))
     sample_id = np.full(len(creator_ids), -1, dtype=np.int64)
     if len(ids):
@@ -408,66 +475,87 @@ def read_audience(session: Session, workspace_id: int, creator_ids: np.ndarray,
         reader = columnar_reader(session)
         if reader is not None:  # the connection that reads the members
             reader.execute(reader.sql(raise_work_mem, session.get_bind().dialect))
-    # The latest samples' members, by the ids read before (sent back as one parameter)
-    # rather than by re-deriving the latest samples in a subquery: on PostgreSQL the
-    # (creator, max(sampled_at)) join is estimated at a handful of rows, and everything
-    # planned on top of it (nested loops, a HashAggregate over a million member ids
-    # spilling to disk, an external sort) was the slowest part of the read. With the
-    # ids as a literal array both databases know the set's size.
-    memberships = _rows(
-        session,
-        select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id).where(
-            AudienceSampleMember.sample_id.in_(_id_set(session, samples.ids))
-        ),
-        2, dtype=np.int64,
-    )
-    membership_sample_ids = np.ascontiguousarray(memberships[0])
-    membership_member_ids = np.ascontiguousarray(memberships[1])
-    del memberships
+    membership_sample_ids, membership_member_ids = read_memberships(session, samples.ids)
     # Members by primary key, from the distinct member ids of those memberships
     # (deduplicated here, not by the database: on PostgreSQL the server-side
     # DISTINCT over 4M memberships spilled to disk).
-    member_ids_used = _distinct(membership_member_ids)
-    profile = [AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
-               AudienceMember.has_avatar, AudienceMember.bio_length,
-               _epoch_days(dialect, AudienceMember.created_at), _epoch_days(dialect, AudienceMember.last_post_at),
-               AudienceMember.country, AudienceMember.language, AudienceMember.age_range]
-    members = _rows(
-        session,
-        _members_by_id(session, select(AudienceMember.id, *profile, *(_DETAIL_COLUMNS if details else ()))
-                       .where(AudienceMember.workspace_id == workspace_id), member_ids_used)
-        .order_by(AudienceMember.id),
-        1 + len(profile) + (len(_DETAIL_COLUMNS) if details else 0),
-    )
-    member_ids = _ints(members[0])
-    assert len(member_ids) == len(member_ids_used)
-    fields = {
-        "member_followers": _floats(members[1]),
-        "member_following": _floats(members[2]),
-        "member_posts_count": _floats(members[3]),
-        "member_has_avatar": _bools(members[4]),
-        "member_bio_length": _floats(members[5]),
-        "member_created_at": _epochs(members[6], "D"),
-        "member_last_post_at": _epochs(members[7], "D"),
-        "member_country": _objects(members[8]),
-        "member_language": _objects(members[9]),
-        "member_age_range": _objects(members[10]),
-        # Each membership's creator: its sample's position among the (sorted) sample ids.
-        "sample_creator": samples.creator_position[_positions(samples.ids, membership_sample_ids)],
-        "sample_member": _positions(member_ids, membership_member_ids),
-    }
-    if details:
-        fields.update(_detail_fields(members[11:]))
+    member_ids = distinct_ids(membership_member_ids)
+    fields = read_members(session, workspace_id, member_ids, _PROFILE + (_DETAILS if details else ()))
+    # Each membership's creator: its sample's position among the (sorted) sample ids.
+    fields["sample_creator"] = samples.creator_position[positions(samples.ids, membership_sample_ids)]
+    fields["sample_member"] = positions(member_ids, membership_member_ids)
     return fields, member_ids
 
 
-# What the audience classification does not need: read last by a scoring run's audience worker.
+def read_memberships(session: Session, sample_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (sample id, member id) pairs of ``sample_ids``, as two int64 arrays: the one read of
+    audience sample memberships (scoring runs, their audience worker, overlap reports, sketches).
+
+    By the ids read before (sent back as one parameter) rather than by re-deriving the latest
+    samples in a subquery: on PostgreSQL the (creator, max(sampled_at)) join is estimated at a
+    handful of rows, and everything planned on top of it (nested loops, a HashAggregate over a
+    million member ids spilling to disk, an external sort) was the slowest part of the read.
+    With the ids as a literal array both databases know the set's size.
+    """
+    memberships = _rows(
+        session,
+        select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id).where(
+            AudienceSampleMember.sample_id.in_(id_set(session, sample_ids))
+        ),
+        2, dtype=np.int64,
+    )
+    return np.ascontiguousarray(_ints(memberships[0])), np.ascontiguousarray(_ints(memberships[1]))
+
+
+# Member columns by ScoringInputs field: what the audience classification reads ...
+_PROFILE = ("followers", "following", "posts_count", "has_avatar", "bio_length", "created_at", "last_post_at",
+            "country", "language", "age_range")
+# ... and what only the shares and sketches use: read last by a scoring run's audience worker.
 # (Language and age range are read with the profile: the default-2 audience signals use them.)
-_DETAIL_COLUMNS = (AudienceMember.gender, AudienceMember.member_key)
+_DETAILS = ("gender", "member_key")
+# Members read per query: the driver's Python objects of one slice are alive at a time, not
+# those of every member of the workspace.
+MEMBER_SLICE = 100_000
 
 
-def _detail_fields(columns: np.ndarray) -> dict[str, np.ndarray]:
-    return {"member_gender": _objects(columns[0]), "member_keys": _objects(columns[1])}
+def _member_column(dialect: str, name: str):
+    column = getattr(AudienceMember, name)
+    return _epoch_days(dialect, column) if name in ("created_at", "last_post_at") else column
+
+
+def _member_field(name: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """A member column's ``ScoringInputs`` field and its converter (see :func:`_converted`)."""
+    if name in ("followers", "following", "posts_count", "bio_length"):
+        return f"member_{name}", _floats
+    if name == "has_avatar":
+        return "member_has_avatar", _bools
+    if name in ("created_at", "last_post_at"):
+        return f"member_{name}", _day_numbers
+    if name == "member_key":
+        # As the int64 keys the sketches are built from: 8 bytes a member, not a 32-character string.
+        return "member_sketch_keys", lambda values: member_sketch_keys(_objects(values))
+    return f"member_{name}", lambda values: coded(_objects(values))
+
+
+def read_members(session: Session, workspace_id: int, member_ids: np.ndarray, columns: tuple[str, ...]
+                 ) -> dict[str, np.ndarray]:
+    """``columns`` (names of ``audience_members`` columns) of ``member_ids`` (ascending, distinct),
+    as ``ScoringInputs`` fields in that order: numbers as floats, dates as datetime64[D],
+    attributes :func:`~influencers.scoring.inputs.coded`, ``member_key`` as sketch keys
+    (``member_sketch_keys``). Read :data:`MEMBER_SLICE` members at a time."""
+    dialect = session.get_bind().dialect.name
+    stmt = select(AudienceMember.id, *(_member_column(dialect, name) for name in columns)).where(
+        AudienceMember.workspace_id == workspace_id)
+    names, converters = zip(*(_member_field(name) for name in columns)) if columns else ((), ())
+    parts: list[list[np.ndarray]] = []
+    for start in range(0, max(len(member_ids), 1), MEMBER_SLICE):
+        wanted = member_ids[start:start + MEMBER_SLICE]
+        ids, *values = _converted(session, _members_by_id(session, stmt, wanted).order_by(AudienceMember.id),
+                                  (_ints, *converters))
+        if not np.array_equal(ids, wanted):
+            raise LookupError("audience members changed within one transaction")
+        parts.append(values)
+    return {name: _concatenate([part[k] for part in parts]) for k, name in enumerate(names)}
 
 
 def read_member_details(session: Session, workspace_id: int, member_ids: np.ndarray,
@@ -475,21 +563,8 @@ def read_member_details(session: Session, workspace_id: int, member_ids: np.ndar
                         ) -> dict[str, np.ndarray]:
     """Detail ``columns`` (of language, gender, age_range, member_key) of ``member_ids``
     (ascending), as ``ScoringInputs`` fields in that order: what ``read_audience(details=False)``
-    left out."""
-    rows = _rows(
-        session,
-        _members_by_id(session, select(AudienceMember.id, *(getattr(AudienceMember, c) for c in columns))
-                       .where(AudienceMember.workspace_id == workspace_id), member_ids)
-        .order_by(AudienceMember.id),
-        1 + len(columns),
-    )
-    if not np.array_equal(_ints(rows[0]), member_ids):
-        raise LookupError("audience members changed within one transaction")
-    return {_DETAIL_FIELDS[c]: _objects(rows[1 + k]) for k, c in enumerate(columns)}
-
-
-_DETAIL_FIELDS = {"language": "member_language", "gender": "member_gender", "age_range": "member_age_range",
-                  "member_key": "member_keys"}
+    left out (see :func:`read_members`)."""
+    return read_members(session, workspace_id, member_ids, tuple(columns))
 
 
 # PostgreSQL work memory for the audience read's sorts (see read_audience).
@@ -505,12 +580,12 @@ def _members_by_id(session: Session, stmt, member_ids: np.ndarray):
     server time of the join, which can take the ids as they are since they are distinct.
     """
     if session.get_bind().dialect.name == "sqlite":
-        return stmt.where(AudienceMember.id.in_(_id_set(session, member_ids)))
-    wanted = _id_set(session, member_ids).subquery("wanted")
+        return stmt.where(AudienceMember.id.in_(id_set(session, member_ids)))
+    wanted = id_set(session, member_ids).subquery("wanted")
     return stmt.join(wanted, list(wanted.c)[0] == AudienceMember.id)
 
 
-def _id_set(session: Session, ids: np.ndarray):
+def id_set(session: Session, ids: np.ndarray):
     """A one-column subquery of ``ids`` (integers), bound as one text parameter.
 
     SQLite: ``SELECT value FROM json_each('[1,2,...]')``; PostgreSQL:

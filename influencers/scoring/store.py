@@ -107,6 +107,8 @@ class CreatorScore(Base):
         Index("ix_creator_scores_creator", "creator_id", "is_current", "workspace_id", "score", "authenticity",
               "fake_follower_share", "engagement_rate", "flag_bits"),
         Index("ix_creator_scores_run", "run_id"),
+        # Brand reports join every mention to its creator's current reach: read from the index alone.
+        Index("ix_creator_scores_creator_reach", "creator_id", "is_current", "workspace_id", "estimated_reach"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,15 +22,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select, true
+import pandas as pd
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.creators.models import Creator
 from influencers.errors import InvalidInput
 from influencers.overlap.incidence import Incidence, incidence_from_pairs
 from influencers.scoring.active_model import active_scoring_model
 from influencers.scoring.audience import SUSPICIOUS, classify_memberships
-from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs
+from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs, factorized
+from influencers.scoring.loader import (
+    distinct_ids,
+    id_set,
+    positions,
+    read_latest_samples,
+    read_members,
+    read_memberships,
+)
 from influencers.scoring.store import CreatorScore
 
 FAKE_SHARE_SOURCES = {
@@ -69,9 +78,9 @@ class AudienceData:
     score_as_of: list[dt.date | None]
     sampled_at: list[dt.date | None]
     authentic: np.ndarray                 # bool per member column
-    member_country: np.ndarray
-    member_age_range: np.ndarray
-    member_gender: np.ndarray
+    member_country: pd.Categorical       # coded (influencers.scoring.inputs.coded), per member column
+    member_age_range: pd.Categorical
+    member_gender: pd.Categorical
     model_version: str
     notes: list[str] = field(default_factory=list)
 
@@ -97,23 +106,19 @@ class AudienceData:
             if not values:
                 continue
             wanted = {norm(v) for v in values}
-            match = np.array([v is not None and v in wanted for v in column], dtype=bool)
+            codes, distinct = factorized(column)
+            match = np.isin(codes, [code for code, value in enumerate(distinct.tolist()) if value in wanted])
             mask = match if mask is None else mask & match
         return mask
 
 
+# What the classification and the target masks read of each member.
+_MEMBER_COLUMNS = ("followers", "following", "posts_count", "has_avatar", "bio_length", "created_at", "last_post_at",
+                   "country", "gender", "age_range")
+
+
 def _rows(session: Session, stmt) -> list[tuple]:
     return [tuple(r) for r in session.execute(stmt).all()]
-
-
-def _raw_rows(session: Session, stmt) -> list[tuple]:
-    """Plain driver tuples (no per-value result processing): for the large membership/member reads.
-    Dates may come back as ISO strings (sqlite3) or ``date`` objects (psycopg); both convert below."""
-    result = session.connection().execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
 
 
 def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int], *,
@@ -138,46 +143,19 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
         raise MixedPlatforms(platforms)
     platform = next(iter(platforms), platform)
     k = len(ids)
-    sorted_ids = np.array(sorted(ids), dtype=np.int64)
-    row_of_sorted = np.array([ids.index(int(c)) for c in sorted_ids], dtype=np.int64) if k else np.zeros(0, np.int64)
-
-    def rows_for(cids) -> np.ndarray:
-        cids = np.asarray(cids, dtype=np.int64)
-        return row_of_sorted[np.searchsorted(sorted_ids, cids)] if cids.size else np.zeros(0, np.int64)
-
-    # Latest sample per creator: one grouped subquery.
-    latest = (
-        select(AudienceSample.creator_id, func.max(AudienceSample.sampled_at).label("sampled_at"))
-        .where(AudienceSample.creator_id.in_(ids))
-        .group_by(AudienceSample.creator_id)
-        .subquery()
-    )
-    latest_ids = select(AudienceSample.id).join(
-        latest, (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at))
-    samples = _rows(session, select(AudienceSample.id, AudienceSample.creator_id, AudienceSample.sampled_at).join(
-        latest, (latest.c.creator_id == AudienceSample.creator_id) & (latest.c.sampled_at == AudienceSample.sampled_at)))
+    # Position in ``ids`` of each id in ascending order (the order the loader reads in).
+    row_of_sorted = np.argsort(np.array(ids, dtype=np.int64)) if k else np.zeros(0, np.int64)
+    sorted_ids = np.array(ids, dtype=np.int64)[row_of_sorted]
+    samples = read_latest_samples(session, id_set(session, sorted_ids), sorted_ids)
     sampled_at: list[dt.date | None] = [None] * k
-    sample_ids = np.array([s[0] for s in samples], dtype=np.int64)
-    sample_rows = rows_for([s[1] for s in samples])
-    for (_sid, _cid, date), row in zip(samples, sample_rows.tolist()):
+    for row, date in zip(row_of_sorted[samples.creator_position].tolist(),
+                         samples.sample_date[samples.creator_position].astype(object).tolist()):
         sampled_at[row] = date
-    order = np.argsort(sample_ids)
-    sample_ids, sample_rows = sample_ids[order], sample_rows[order]
-
-    memberships = np.array(_raw_rows(session, select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id)
-                                 .where(AudienceSampleMember.sample_id.in_(latest_ids))),
-                           dtype=np.int64).reshape(-1, 2)
-    members = _raw_rows(session, select(
-        AudienceMember.id, AudienceMember.followers, AudienceMember.following, AudienceMember.posts_count,
-        AudienceMember.has_avatar, AudienceMember.bio_length, AudienceMember.created_at,
-        AudienceMember.last_post_at, AudienceMember.country, AudienceMember.gender, AudienceMember.age_range,
-    ).where(AudienceMember.workspace_id == workspace_id, AudienceMember.id.in_(
-        select(AudienceSampleMember.member_id).where(AudienceSampleMember.sample_id.in_(latest_ids))
-    )).order_by(AudienceMember.id))
-    cols = list(zip(*members)) if members else [()] * 11
-    member_ids = np.array(cols[0], dtype=np.int64)
-    pair_rows = sample_rows[np.searchsorted(sample_ids, memberships[:, 0])] if len(memberships) else np.zeros(0, np.int64)
-    pair_cols = np.searchsorted(member_ids, memberships[:, 1]) if len(memberships) else np.zeros(0, np.int64)
+    membership_samples, membership_members = read_memberships(session, samples.ids)
+    member_ids = distinct_ids(membership_members)
+    members = read_members(session, workspace_id, member_ids, _MEMBER_COLUMNS)
+    pair_rows = row_of_sorted[samples.creator_position[positions(samples.ids, membership_samples)]]
+    pair_cols = positions(member_ids, membership_members)
     incidence = incidence_from_pairs(pair_rows, pair_cols, n_creators=k, creator_ids=ids, member_keys=member_ids)
 
     # Authenticity: scoring's per-sample-row classification, a member is bot-like if any row says so.
@@ -185,21 +163,14 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
     n_members = len(member_ids)
     authentic = np.ones(n_members, dtype=bool)
     bot_counts = np.zeros(k, dtype=np.int64)
-    if len(memberships):
+    if len(pair_rows):
+        sample_date = np.full(k, np.datetime64("NaT", "D"))
+        sample_date[row_of_sorted[samples.creator_position]] = samples.sample_date[samples.creator_position]
         inputs = ScoringInputs(
             platform=np.full(k, PLATFORM_CODE[platform], dtype=np.int64),
             followers=np.array([creators[c][2] for c in ids], dtype=float),
-            sample_date=np.array([np.datetime64(d, "D") if d else np.datetime64("NaT", "D") for d in sampled_at]),
-            member_followers=np.array(cols[1], dtype=float),
-            member_following=np.array(cols[2], dtype=float),
-            member_posts_count=np.array(cols[3], dtype=float),
-            member_has_avatar=np.array([bool(v) for v in cols[4]], dtype=bool),
-            member_bio_length=np.array([np.nan if v is None else v for v in cols[5]], dtype=float),
-            member_created_at=np.array(cols[6], dtype="datetime64[D]"),
-            member_last_post_at=np.array(cols[7], dtype="datetime64[D]"),
-            member_country=np.array(cols[8], dtype=object),
-            member_age_range=np.array(cols[10], dtype=object),  # default-2: 13-17 is youth, not a bot
-            sample_creator=pair_rows, sample_member=pair_cols,
+            sample_date=sample_date, sample_creator=pair_rows, sample_member=pair_cols,
+            **{name: values for name, values in members.items() if name != "member_gender"},
         )
         kind, _code = classify_memberships(inputs, model)
         bot_rows = kind == SUSPICIOUS
@@ -237,6 +208,6 @@ def load_audience(session: Session, workspace_id: int, creator_ids: Sequence[int
         platform=platform, incidence=incidence, handles=[creators[c][1] for c in ids],
         followers=np.array([creators[c][2] for c in ids], dtype=float), fake_share=fake,
         fake_share_source=source, score_as_of=score_as_of, sampled_at=sampled_at, authentic=authentic,
-        member_country=np.array(cols[8], dtype=object), member_gender=np.array(cols[9], dtype=object),
-        member_age_range=np.array(cols[10], dtype=object), model_version=model_version, notes=notes,
+        member_country=members["member_country"], member_gender=members["member_gender"],
+        member_age_range=members["member_age_range"], model_version=model_version, notes=notes,
     )

@@ -34,7 +34,7 @@ import numpy as np
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
-from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.creators.models import AudienceSample, Creator
 from influencers.errors import Conflict
 from influencers.overlap.sketch import (
     DEFAULT_LG_K,
@@ -42,11 +42,11 @@ from influencers.overlap.sketch import (
     VERSION,
     AudienceSketch,
     build_sketch,
-    member_sketch_keys,
     sketch_overlap,
     sketch_unique_reach,
 )
 from influencers.scoring.audience_pass import SketchBatch
+from influencers.scoring.loader import distinct_ids, read_members
 from influencers.scoring.sketch_store import store_sketches, stored_sketches
 from influencers.scoring.store import AudienceSketchRecord, CreatorScore
 from influencers.shortlists.loader import (
@@ -132,17 +132,9 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
             cols = matrix.indices[matrix.indptr[i]:matrix.indptr[i + 1]]
             counted[int(cid)] = member_ids[cols[data.authentic[cols]]]
 
-    # The stable pseudonymous keys of those members (one query), as sketch keys.
-    keyed_ids, sketch_keys = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if any(len(members) for members in counted.values()):
-        member_sample = select(AudienceSample.id).where(AudienceSample.id.in_([s for s, _ in latest.values()]))
-        rows = session.execute(
-            select(AudienceMember.id, AudienceMember.member_key).where(
-                AudienceMember.workspace_id == workspace_id,
-                AudienceMember.id.in_(select(AudienceSampleMember.member_id).where(
-                    AudienceSampleMember.sample_id.in_(member_sample)))).order_by(AudienceMember.id)).all()
-        keyed_ids = np.array([member_id for member_id, _key in rows], dtype=np.int64)
-        sketch_keys = member_sketch_keys([key for _member_id, key in rows])
+    # The stable pseudonymous keys of those members, as sketch keys (the scoring loader's read).
+    keyed_ids = distinct_ids(np.concatenate(list(counted.values()))) if counted else np.zeros(0, np.int64)
+    sketch_keys = read_members(session, workspace_id, keyed_ids, ("member_key",))["member_sketch_keys"]
 
     existing = stored_sketches(session, list(platforms)) if platforms else {}
     ids = list(counted)

@@ -58,3 +58,35 @@ def test_several_brands_at_once():
     assert match(m, "Acme vs Beta Shoes #gamma") == {1: ("keyword", "acme"), 2: ("keyword", "beta shoes"),
                                                     3: ("hashtag", "#gamma")}
     assert match(m, None, hashtags=None, mentions=None) == {}
+
+
+def test_the_prefilter_never_skips_a_post_that_matches():
+    """Posts the matcher skips without tokenising them (most posts) would match nothing if
+    tokenised: random posts built from the rules' own terms, split and joined every way."""
+    import json
+    import random
+
+    m = Matcher([
+        rules(1, handles={"instagram": ["acme.shoes", "Acme_EU"], "tiktok": ["acme-tt"]}, hashtags=["#AcmeStyle", "acme"],
+              keywords=["Acme", "road runner", "Crème Brûlée"], exclude=["wile"]),
+        rules(2, handles={"instagram": ["zeta"]}, hashtags=["z2"], keywords=["Zeta Run", "x_y"]),
+    ])
+    pieces = ["acme", "ACME", "Acme.shoes", "acme_eu", "acme-tt", "acmestyle", "AcmeStyle", "road", "RUNNER", "runner",
+              "creme", "Crème", "brulee", "brûlée", "wile", "zeta", "Zeta", "run", "x_y", "x", "y", "z2", "hello", "42",
+              "shoes", "eu", "tt", "style"]
+    glue = [" ", "  ", "@", "#", ".", "-", "_", ",", "!", "(", ")", "\n", "é", "'", "/", ""]
+    rng = random.Random(5)
+    tags = [None, [], ["acmestyle"], ["#ACME"], ["other"], ["Z2"], [3]]
+    handles = [None, [], ["Acme.Shoes"], ["@zeta"], ["acme-tt"], ["nobody"], [None]]
+    matched = skipped = 0
+    for _ in range(20_000):
+        caption = "".join(rng.choice(pieces) + rng.choice(glue) for _ in range(rng.randint(0, 6))) or None
+        post = (rng.choice(["instagram", "tiktok"]), caption, rng.choice(tags), rng.choice(handles))
+        full = m._match_full(*post)
+        assert m.match_parts(*post) == full, post
+        # The lists as stored (their JSON text, as the re-matching job reads them) prefilter alike.
+        as_stored = (*post[:2], *(None if v is None else json.dumps(v) for v in post[2:]))
+        assert m.cannot_match(*as_stored) == m.cannot_match(*post), post
+        matched += bool(full)
+        skipped += m.cannot_match(*post)
+    assert matched > 1000 and skipped > 1000  # both paths were exercised

@@ -5,11 +5,11 @@ import numpy as np
 from sqlalchemy import delete, func, inspect, select, text, update
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
-from influencers.scoring import runs
+from influencers.scoring import writes
 from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.runs import write_audience_shares
+from influencers.scoring.writes import write_audience_shares
 from influencers.discovery import AudienceCondition, audience_condition
 from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest
 from tests.overlap_api.conftest import import_records, member
@@ -83,7 +83,7 @@ def test_key_counting_agrees_with_unique_on_both_paths():
 def test_a_bulk_first_run_rebuilds_the_lookup_index_in_its_transaction(api, database, monkeypatch):
     """On SQLite a first run drops discovery's share index for its bulk insert and rebuilds it
     (here from one row up): the index is there after the run, and the rows are all stored."""
-    monkeypatch.setattr(runs, "_REBUILD_MIN_ROWS", 1)
+    monkeypatch.setattr(writes, "_REBUILD_MIN_ROWS", 1)
     import_demo(api, creators=12, seed=8)
     run_scoring(api)
     assert stored(database) == recomputed(database, api.workspace_id)

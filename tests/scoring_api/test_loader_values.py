@@ -8,9 +8,13 @@ ADBC, see influencers.columnar); this pins that nothing is shifted, rounded or l
 from contextlib import nullcontext
 
 import numpy as np
+import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from influencers.columnar import columnar_reads
+from influencers.creators.models import AudienceMember
+from influencers.overlap.sketch import member_sketch_keys
 from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.loader import load_inputs
 from tests.overlap_api.conftest import HUMAN, import_records
@@ -60,7 +64,10 @@ def test_loaded_inputs_equal_the_imported_values(api, database, columnar):
 
     assert inputs.sample_date.astype(str).tolist() == ["2026-10-15"]
     assert sorted(inputs.sample_creator.tolist()) == [0, 0]
-    members = {country: k for k, country in enumerate(inputs.member_country.tolist())}
+    # Member attributes come as small integer codes into their distinct values, not strings.
+    for coded in (inputs.member_country, inputs.member_gender, inputs.member_age_range, inputs.member_language):
+        assert isinstance(coded, pd.Categorical) and coded.codes.dtype.itemsize <= 2
+    members = {None if pd.isna(country) else country: k for k, country in enumerate(inputs.member_country.tolist())}
     full, partial = members["FR"], members[None]
     assert sorted(inputs.sample_member.tolist()) == sorted([full, partial])
     assert inputs.member_created_at[full] == np.datetime64("2020-01-01")
@@ -70,4 +77,30 @@ def test_loaded_inputs_equal_the_imported_values(api, database, columnar):
     assert np.isnat(inputs.member_created_at[partial]) and np.isnat(inputs.member_last_post_at[partial])
     assert np.isnan(inputs.member_bio_length[partial]) and not inputs.member_has_avatar[partial]
     assert (inputs.member_followers[partial], inputs.member_following[partial]) == (5.0, 7.0)
-    assert all(isinstance(key, str) and len(key) >= 32 for key in inputs.member_keys.tolist())
+    # The member keys as the int64 keys the overlap sketches are built from.
+    with database.transaction(write=False) as session:
+        stored_keys = session.scalars(select(AudienceMember.member_key).order_by(AudienceMember.id)).all()
+    assert inputs.member_sketch_keys.dtype == np.int64
+    assert inputs.member_sketch_keys.tolist() == member_sketch_keys(stored_keys).tolist()
+
+
+def test_members_read_in_slices_and_chunks_give_the_same_inputs(api, database, monkeypatch):
+    """The loader reads members a slice of ids at a time and converts every read chunk by chunk
+    (bounded memory); one member per slice and one value per chunk -- a slice without any known
+    country among them -- gives the very inputs of one read."""
+    from dataclasses import fields
+
+    from influencers.scoring import loader
+
+    import_records(api, _records())
+    with database.transaction(write=False) as session:
+        whole = load_inputs(session, api.workspace_id)
+    monkeypatch.setattr(loader, "MEMBER_SLICE", 1)
+    monkeypatch.setattr(loader, "_CHUNK_VALUES", 1)
+    with database.transaction(write=False) as session:
+        sliced = load_inputs(session, api.workspace_id)
+    for field in fields(whole):
+        a, b = getattr(whole, field.name), getattr(sliced, field.name)
+        if isinstance(a, pd.Categorical):
+            a, b = ([None if pd.isna(v) else v for v in values] for values in (a, b))
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=field.name)
