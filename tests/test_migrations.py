@@ -16,7 +16,7 @@ def test_upgrade_from_empty_matches_models(empty_database):
 
 
 def test_scoring_runs_keep_their_status_error_and_times_once_their_job_holds_them(empty_database):
-    """0011 moves a run's status, error and times onto its job row (a CLI run without a job gets
+    """0012 moves a run's status, error and times onto its job row (a CLI run without a job gets
     one): the runs read the same values after the upgrade, and a downgrade puts them back."""
     import datetime as dt
 
@@ -25,7 +25,7 @@ def test_scoring_runs_keep_their_status_error_and_times_once_their_job_holds_the
     from influencers.scoring.store import ScoringRun
 
     db = empty_database
-    migrate.upgrade(db.engine, "0010_import_digests")
+    migrate.upgrade(db.engine, "0011_creator_scores_reach_index")
     t0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
     times = [t0 + dt.timedelta(minutes=m) for m in range(6)]
     with db.engine.begin() as connection:
@@ -55,7 +55,7 @@ def test_scoring_runs_keep_their_status_error_and_times_once_their_job_holds_the
     assert seen == {1: ("failed", "ValueError: boom", *times[0:3], "score"),
                     2: ("succeeded", None, *times[3:6], "score")}
 
-    command_downgrade(db, "0010_import_digests")
+    command_downgrade(db, "0011_creator_scores_reach_index")
     with db.engine.connect() as connection:
         rows = connection.execute(text(
             "SELECT id, status, error FROM scoring_runs ORDER BY id")).all()

@@ -4,16 +4,16 @@ A scoring run kept its own status, error and times beside its job's. The job row
 the one that holds them: a run without a job (run by the CLI) gets one, each job takes
 its run's values (what the runs API has answered so far), and the run's copies go.
 
-Revision ID: 0011_scoring_run_status_in_job
-Revises: 0010_import_digests
+Revision ID: 0012_scoring_run_status_in_job
+Revises: 0011_creator_scores_reach_index
 """
 from alembic import op
 import sqlalchemy as sa
 
 import influencers.db
 
-revision = '0011_scoring_run_status_in_job'
-down_revision = '0010_import_digests'
+revision = '0012_scoring_run_status_in_job'
+down_revision = '0011_creator_scores_reach_index'
 branch_labels = None
 depends_on = None
 
