@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make run    start the API on SQLite with demo data (prints the demo's admin key, then the URL once it answers)
 #   make test   run the whole test suite
+#   make lint   ruff (configured in pyproject.toml)
 PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export INFLUENCERS_DATABASE_URL ?= sqlite:///instance/influencers.db
 
-.PHONY: run test test-postgres openapi install bench clean
+.PHONY: run test lint test-postgres openapi install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
 
 openapi: install
 	$(BIN)/influencers openapi -o openapi/openapi.json

@@ -49,7 +49,7 @@ from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.jobs.models import Job  # noqa: E402
 from influencers.scoring.store import ScoringRun  # noqa: E402
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 PLATFORMS = ("instagram", "tiktok", "youtube")
 WORDS = ("love this new look today sunny morning coffee with friends city walk outfit of the day "
          "summer vibes weekend trip food recipe dinner lunch healthy workout gym run yoga home "
@@ -170,7 +170,8 @@ def build(target: Target, n_creators: int, n_posts: int, n_brands: int, seed: in
                         for row in rows:
                             copy.write_row(row)
                 for table in ("creators", "creator_scores", "posts", "brands"):
-                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT max(id) FROM {table}))")
             conn.commit()
     finally:
         raw.close()

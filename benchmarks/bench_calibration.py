@@ -159,7 +159,8 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         if "all_labels" in r:
             a = r["all_labels"]
-            lines.append(f"\ntraining on all {a['labels']:,} labelled creators ({r['variant']}): wall {a['wall']:.1f} s, "
+            lines.append(f"\ntraining on all {a['labels']:,} labelled creators ({r['variant']}): "
+                         f"wall {a['wall']:.1f} s, "
                          f"CPU {a['cpu']:.1f} s ({a['kind']} chosen)")
     return "\n".join(lines)
 

@@ -46,7 +46,6 @@ import sqlalchemy as sa  # noqa: E402
 from benchmarks.common import Target, remove_workdir  # noqa: E402
 from influencers.creators.service import CreatorFilters  # noqa: E402
 from influencers.db import Database  # noqa: E402
-from influencers.scoring.attributes import attribute_code  # noqa: E402
 from influencers.discovery import (  # noqa: E402
     AudienceCondition,
     DiscoveryQuery,
@@ -54,6 +53,7 @@ from influencers.discovery import (  # noqa: E402
     page_ids_select,
     search_page,
 )
+from influencers.scoring.attributes import attribute_code  # noqa: E402
 from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.jobs.models import Job  # noqa: E402
 from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
@@ -110,7 +110,7 @@ def synthetic_tables(n: int, workspace_id: int, run_ids: list[int], model_versio
     verified = rng.random(n) < 0.03
 
     def ts(value: dt.datetime):
-        return value.isoformat(" ", "microseconds") if sqlite else value.replace(tzinfo=dt.timezone.utc)
+        return value.isoformat(" ", "microseconds") if sqlite else value.replace(tzinfo=dt.UTC)
 
     def boolean(value: bool):
         return int(value) if sqlite else bool(value)
@@ -183,7 +183,8 @@ def synthetic_tables(n: int, workspace_id: int, run_ids: list[int], model_versio
         rest = rng.dirichlet(np.ones(len(others))) * (1 - home_share) if others else []
         for code, share in [(home, home_share), *zip(others, rest)]:
             shares.append((int(i), attribute_code("country", codes[code]), float(share), 200))
-        for dimension, values, alpha in (("gender", GENDERS, (6, 4, 0.3)), ("age_range", AGE_RANGES, (1, 4, 5, 3, 2, 1, 0.5))):
+        for dimension, values, alpha in (("gender", GENDERS, (6, 4, 0.3)), ("age_range", AGE_RANGES, (1, 4, 5, 3, 2, 1,
+                                                                                                      0.5))):
             for value, share in zip(values, rng.dirichlet(alpha)):
                 shares.append((int(i), attribute_code(dimension, value), float(share), 200))
     audience = (["creator_id", "attribute", "share", "sample_size"], shares)
@@ -209,7 +210,8 @@ def bulk_insert(target: Target, tables: dict[str, tuple[list[str], list[tuple]]]
                             copy.write_row(row)
                 # ids were given explicitly: move the sequences past them
                 for table in ("creators", "creator_scores"):
-                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT max(id) FROM {table}))")
             conn.commit()
     finally:
         raw.close()
@@ -291,7 +293,8 @@ def variants(rng: np.random.Generator):
 
 def count_statement(stmt):
     """A plain COUNT of the matches (what ``search_page`` sends for a page past the end)."""
-    return sa.select(sa.func.count()).select_from(stmt.order_by(None).with_only_columns(sa.literal_column("1")).subquery())
+    only_rows = stmt.order_by(None).with_only_columns(sa.literal_column("1"))
+    return sa.select(sa.func.count()).select_from(only_rows.subquery())
 
 
 def one_search(db: Database, workspace_id: int, query: DiscoveryQuery) -> tuple[float, float, int]:

@@ -7,7 +7,8 @@
 Steps (all in one run, so the figures are comparable). Every timed step, runs and floors
 alike, starts the same way (``settle``): the database read once into the OS page cache (the
 SQLite file; on PostgreSQL the schema's tables and indexes, with ``pg_prewarm``), then 2 s of
-idleness, after which this machine's VM has handed freed memory back to its host, so each step touches cold memory (the cost is measured and printed; the floor
+idleness, after which this machine's VM has handed freed memory back to its host, so each step
+touches cold memory (the cost is measured and printed; the floor
 repeated at once, on warm memory, is printed too, for comparison):
 
 1. generate the demo data set (``influencers.demo.generator``: 200-member audience
@@ -396,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         samples = ", ".join(f"{r[1]:.2f} s = {r[1] / floor_seconds:.2f}x" for r in firsts)
         best_rerun = min((r[1] for r in reruns), default=None)
         rerun = f"; re-run {best_rerun:.2f} s = {best_rerun / floor_seconds:.2f}x" if reruns else ""
-        print(f"\nsummary: scoring run ({target.backend}) {counts['creators']:,} creators, {memberships:,} memberships: "
+        print(f"\nsummary: scoring run ({target.backend}) {counts['creators']:,} creators, {memberships:,} "
+              "memberships: "
               f"first run {seconds:.2f} s vs floor {floor_seconds:.2f} s = {ratio:.2f}x ({verdict} the 2x aim; CPU "
               f"{cpu / floor_cpu:.2f}x; best of {len(firsts)}: {samples}, the first right after the import)"
               f"{rerun}; peak {peak_mib or 0:.0f} MB traced / {rss_after_run:.0f} MB RSS")

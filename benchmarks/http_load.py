@@ -35,7 +35,7 @@ class LoadResult:
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def merge(self, other: "LoadResult") -> None:
+    def merge(self, other: LoadResult) -> None:
         self.requests += other.requests
         self.seconds = max(self.seconds, other.seconds)
         self.latencies += other.latencies

@@ -27,15 +27,16 @@ def _blueprints():
     from influencers.api.graph.routes import blp as graph
     from influencers.api.imports.routes import blp as imports
     from influencers.api.labels.routes import blp as labels
-    from influencers.api.scoring_models.routes import blp as scoring_models
     from influencers.api.meta.routes import blp as meta
     from influencers.api.privacy.routes import blp as privacy
     from influencers.api.scoring.routes import blp as scoring
+    from influencers.api.scoring_models.routes import blp as scoring_models
     from influencers.api.shortlists.routes import blp as shortlists
     from influencers.api.webhooks.routes import blp as webhooks
     from influencers.api.workspace.routes import blp as workspace
 
-    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, webhooks, brands, privacy,
+    return [meta, workspace, creators, imports, scoring, *campaign_blueprints(), shortlists, graph, webhooks, brands,
+            privacy,
             labels, scoring_models]
 
 

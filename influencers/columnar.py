@@ -27,8 +27,8 @@ datetime64[us].
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import numpy as np
 from sqlalchemy import text

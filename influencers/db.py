@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TypeVar
 
 import msgspec
 import numpy as np
@@ -19,10 +20,10 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
+    Select,
     SmallInteger,
     Table,
     Text,
-    Select,
     create_engine,
     event,
     func,
@@ -83,20 +84,20 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        value = value.astimezone(dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -220,7 +221,7 @@ def bulk_insert(session: Session, table: str, columns: Sequence[str], rows: Iter
         if binary_types:
             copy.set_types(binary_types)
         write_row = copy.write_row
-        for written, row in enumerate(rows, 1):
+        for written, row in enumerate(rows, 1):  # noqa: B007  (the count is returned)
             write_row(row)
     return written
 

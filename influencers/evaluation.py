@@ -221,11 +221,13 @@ def format_table(simple: dict, phenomena: list[dict]) -> str:
     rows.append(["flag recall (>= 0.85)", *(_fmt(p["flag_recall"]) for p in phenomena)])
     for kind in sorted({k for p in phenomena for k in p["false_flag_rate_by_honest_kind"]}):
         rows.append([f"  false flags {kind} (<= 0.10)", *(
-            f"{_fmt(p['false_flag_rate_by_honest_kind'][kind]['rate'], 2)} (n={p['false_flag_rate_by_honest_kind'][kind]['n']})"
+            f"{_fmt(p['false_flag_rate_by_honest_kind'][kind]['rate'], 2)} "
+            f"(n={p['false_flag_rate_by_honest_kind'][kind]['n']})"
             if kind in p["false_flag_rate_by_honest_kind"] else "-" for p in phenomena)])
     for region in sorted({k for p in phenomena for k in p["false_flag_rate_by_region"]}):
         rows.append([f"  false flags region {region}", *(
-            f"{_fmt(p['false_flag_rate_by_region'][region]['rate'], 2)} (n={p['false_flag_rate_by_region'][region]['n']})"
+            f"{_fmt(p['false_flag_rate_by_region'][region]['rate'], 2)} "
+            f"(n={p['false_flag_rate_by_region'][region]['n']})"
             if region in p["false_flag_rate_by_region"] else "-" for p in phenomena)])
     rows.append(["Spearman fake share (>= 0.8)", *(_fmt(p["spearman_fake_share"]) for p in phenomena)])
     widths = [max(len(str(r[k])) for r in [head, *rows]) for k in range(len(head))]

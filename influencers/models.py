@@ -1,4 +1,5 @@
 """Imports every model module so ``Base.metadata`` is complete (Alembic, tests)."""
+# ruff: noqa: I001  (dependency order: tables before the tables that refer to them)
 from influencers.db import Base  # noqa: F401
 from influencers.workspaces.models import *  # noqa: F401,F403
 from influencers.creators.models import *  # noqa: F401,F403

@@ -154,7 +154,8 @@ def slow_clients(api: Api, slow: int, clients: int, seconds: float, interval: fl
     measure(api, clients, 2, interval)
     # The same clients without slow connections: what this machine gives right now.
     baseline, _errors = measure(api, clients, seconds / 2, interval)
-    print(f"      without slow connections: {len(baseline)} requests, p50 {baseline[len(baseline) // 2] * 1000:.1f} ms, "
+    print(f"      without slow connections: {len(baseline)} requests, p50 {baseline[len(baseline) // 2] * 1000:.1f} "
+          "ms, "
           f"p99 {p99(baseline) * 1000:.1f} ms", flush=True)
     connections = open_slow_connections(api.port, slow)
     stop = threading.Event()
@@ -174,9 +175,11 @@ def slow_clients(api: Api, slow: int, clients: int, seconds: float, interval: fl
                 pass
             s.close()
     print(f"      {slow} slow connections ({alive} still open at the end), {clients} clients (a request every "
-          f"{interval:g} s each), {seconds:g} s: {len(latencies)} requests, p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, "
+          f"{interval:g} s each), {seconds:g} s: {len(latencies)} requests, "
+          f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, "
           f"p99 {p99(latencies) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms, {len(errors)} errors", flush=True)
-    check(not errors, f"every request answered 200 while {slow} clients were slow" + (f" ({errors[:3]})" if errors else ""))
+    check(not errors,
+          f"every request answered 200 while {slow} clients were slow" + (f" ({errors[:3]})" if errors else ""))
     # Under 1 s; on a machine so busy that the same clients alone get a p99 near that, the slow
     # connections must not make it more than half as long again.
     allowed = max(1.0, 1.5 * p99(baseline) + 0.1)

@@ -42,8 +42,9 @@ def migrated(database, monkeypatch):
     monkeypatch.setenv("INFLUENCERS_PSEUDONYM_SECRET", "cli-test")
     runner = CliRunner()
     # database is built from the models; stamp it so the CLI sees it as migrated.
-    from influencers import migrate
     from alembic import command
+
+    from influencers import migrate
 
     with database.engine.begin() as connection:
         command.stamp(migrate.alembic_config(connection=connection), "head")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_workspace
-from tests.gunicorn_server import gunicorn
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -64,13 +64,6 @@ def test_every_operation_has_a_generated_function(generated):
     assert not missing
 
 
-@pytest.fixture
-def server(database, tmp_path):
-    env = {"INFLUENCERS_DATABASE_URL": database.url, "INFLUENCERS_PSEUDONYM_SECRET": "client-journey"}
-    with gunicorn(env, tmp_path / "gunicorn.log") as base:
-        yield base
-
-
 def demo_ndjson(creators: int) -> bytes:
     import tempfile
 
@@ -82,10 +75,11 @@ def demo_ndjson(creators: int) -> bytes:
         return path.read_bytes()
 
 
-def test_journey_through_the_generated_client(generated, server, database):
+def test_journey_through_the_generated_client(generated, gunicorn_server):
+    server = gunicorn_server.base
     models = importlib.import_module("influencers_client.models")
     types = importlib.import_module("influencers_client.types")
-    _, key = make_workspace(database, "agency")
+    _, key = gunicorn_server.workspace("agency")
     client = generated.AuthenticatedClient(base_url=server, token=key, timeout=120)
 
     def ok(response, model, status=200):
@@ -135,7 +129,8 @@ def test_journey_through_the_generated_client(generated, server, database):
     overlap = ok(op("shortlists", "create_overlap_report").sync_detailed(
         client=client, body=models.OverlapReportRequest(creator_ids=ids[:4])), models.OverlapReport)
     assert overlap.platform == "instagram"
-    optimisation = ok(op("shortlists", "optimise_shortlist").sync_detailed(client=client, body=models.OptimisationRequest.from_dict({
+    optimisation = ok(op("shortlists", "optimise_shortlist").sync_detailed(client=client,
+                                                                           body=models.OptimisationRequest.from_dict({
         "creator_ids": ids, "budget_minor": 1_000_000, "currency": "EUR", "default_fee_minor": 300_000,
         "save_as": "Spring launch"})), models.Optimisation)
     picked = [pick.creator_id for pick in optimisation.picks]
@@ -169,10 +164,12 @@ def test_journey_through_the_generated_client(generated, server, database):
     transition = op("deliverables", "transition_deliverable")
     for body in ({"to": "submitted", "draft_text": "v1"}, {"to": "changes_requested", "comments": "Add #AcmeSpring"},
                  {"to": "submitted", "draft_text": "v2 #AcmeSpring @acme"}, {"to": "approved"}):
-        deliverable = ok(transition.sync_detailed(deliverable.id, client=client,
-                                                  body=models.DeliverableTransition.from_dict(body)), models.Deliverable)
+        change = models.DeliverableTransition.from_dict(body)
+        sent = transition.sync_detailed(deliverable.id, client=client, body=change)
+        deliverable = ok(sent, models.Deliverable)
     posts = ok(op("creators", "list_creator_posts").sync_detailed(campaign_creator.creator_id, client=client), list)
-    deliverable = ok(transition.sync_detailed(deliverable.id, client=client, body=models.DeliverableTransition.from_dict(
+    deliverable = ok(transition.sync_detailed(deliverable.id, client=client,
+                                              body=models.DeliverableTransition.from_dict(
         {"to": "published", "post_external_id": posts[0].external_id})), models.Deliverable)
     assert deliverable.status.value == "published"
     rounds = ok(op("deliverables", "list_deliverable_submissions").sync_detailed(deliverable.id, client=client), list)

@@ -1,23 +1,13 @@
 """Several gunicorn workers on one database: no "database is locked", no lost updates."""
-import os
-import socket
-import subprocess
-import sys
+import json
 import threading
-import time
 import urllib.error
 import urllib.request
-import json
 
 import pytest
 
-from tests.conftest import make_workspace
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
 
 
 def call(base, method, path, key, body=None, headers=None):
@@ -35,41 +25,11 @@ def call(base, method, path, key, body=None, headers=None):
         return error.code, dict(error.headers), json.loads(error.read() or b"null")
 
 
-@pytest.fixture
-def server(database, tmp_path):
-    port = free_port()
-    env = {**os.environ, "INFLUENCERS_DATABASE_URL": database.url,
-           "INFLUENCERS_PSEUDONYM_SECRET": "gunicorn-test"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "3", "--threads", "2", "--bind", f"127.0.0.1:{port}",
-         "influencers.app:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "w"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    # Importing the app (numpy, scikit-learn, ...) in three workers can take a while on a busy machine.
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
-    yield base
-    process.terminate()
-    try:
-        # gunicorn's graceful stop can take several seconds on a busy machine.
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def test_concurrent_increments_through_workers_lose_nothing(server, database):
-    _, key = make_workspace(database, "gunicorn")
-    status, _, creator = call(server, "POST", "/v1/creators", key, {"platform": "instagram", "handle": "counter", "followers": 0})
+def test_concurrent_increments_through_workers_lose_nothing(gunicorn_server):
+    server = gunicorn_server.base
+    _, key = gunicorn_server.workspace("gunicorn")
+    status, _, creator = call(server, "POST", "/v1/creators", key, {"platform": "instagram", "handle": "counter",
+                                                                    "followers": 0})
     assert status == 201
     url = f"/v1/creators/{creator['id']}"
     clients, increments = 12, 4

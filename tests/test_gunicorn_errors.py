@@ -1,44 +1,16 @@
 """Errors gunicorn answers itself (before the app sees the request) use the API's JSON error shape."""
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from tests.test_gunicorn import free_port
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("gunicorn-errors")
-    port = free_port()
-    env = {**os.environ, "INFLUENCERS_DATABASE_URL": f"sqlite:///{tmp_path}/e.db",
-           "INFLUENCERS_PSEUDONYM_SECRET": "gunicorn-test"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
-         "influencers.app:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "w"))
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if b" 200 " in _raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
-    yield port
-    process.terminate()
-    try:
-        # gunicorn's graceful stop can take several seconds on a busy machine.
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+@pytest.fixture
+def server(gunicorn_server):
+    return gunicorn_server.port
 
 
 def _raw(port, request: bytes) -> bytes:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from influencers.cli import main
 from influencers.workspaces import service
-from tests.test_gunicorn import free_port
+from tests.fixtures.gunicorn import free_port
 
 KEY = re.compile(r"^admin key: (\S+)$", re.M)
 
@@ -57,3 +57,4 @@ def test_serve_prints_the_url_only_once_the_server_answers(database, tmp_path):
     finally:
         server.terminate()
         assert server.wait(timeout=60) == 0
+        server.stderr.close()

@@ -179,7 +179,7 @@ def test_every_header_a_view_reads_is_declared():
 
 
 def test_if_match_is_declared_wherever_428_or_412_is_documented():
-    for path, method, item, operation in operations():
+    for _path, _method, item, operation in operations():
         if {"412", "428"} & set(operation["responses"]):
             declared = {p["name"] for p in parameters(item, operation) if p["in"] == "header"}
             assert "If-Match" in declared, f"{operation['operationId']}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.gunicorn_server import gunicorn
+from tests.fixtures.gunicorn import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER_END = "--- end of answer ---"

@@ -6,11 +6,11 @@ from sqlalchemy.exc import DBAPIError
 
 from influencers import migrate, row_security
 from influencers.campaigns.models import Campaign
-from influencers.creators.models import AudienceSample, Creator
 from influencers.creators import service as creators_service
+from influencers.creators.models import AudienceSample, Creator
 from influencers.db import Base
 from influencers.workspaces.models import Workspace
-from tests.overlap_api.conftest import import_records, tiny_records
+from tests.fixtures.records import import_records, tiny_records
 
 
 def is_postgresql(database):

@@ -2,46 +2,23 @@
 import http.client
 import io
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from influencers.demo.generator import DemoConfig, write_ndjson
-from tests.conftest import TEST_SECRET, make_workspace
-from tests.test_gunicorn import free_port
 
-REPO = Path(__file__).resolve().parents[1]
+# The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("gunicorn")
 
 
 @pytest.fixture
-def server(database, tmp_path):
-    """`gunicorn wsgi:app` as the README runs it, kept small (1 process, 2 threads) so few
-    slow clients would be enough to take it down if they could hold threads."""
-    port = free_port()
-    env = {**os.environ, "INFLUENCERS_DATABASE_URL": database.url, "INFLUENCERS_PSEUDONYM_SECRET": TEST_SECRET.decode(),
-           "INFLUENCERS_WORKERS": "1", "INFLUENCERS_THREADS": "2", "INFLUENCERS_HEADER_TIMEOUT": "3"}
-    log = open(tmp_path / "gunicorn.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
-    yield port
-    process.terminate()
-    process.wait(timeout=30)
+def server(gunicorn_server):
+    """The session's `gunicorn wsgi:app` (2 processes of 2 threads, headers due within 3 s):
+    a few slow clients would be enough to take it down if they could hold its threads."""
+    return gunicorn_server.port
 
 
 def connect(port) -> socket.socket:
@@ -94,8 +71,8 @@ def test_headers_that_never_finish_are_answered_408_and_the_connection_closed(se
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == 408
 
 
-def test_an_import_cut_short_by_the_client_stores_nothing(server, database):
-    _ws, key = make_workspace(database, "vanishing")
+def test_an_import_cut_short_by_the_client_stores_nothing(server, gunicorn_server):
+    _ws, key = gunicorn_server.workspace("vanishing")
     body = ndjson()
     with connect(server) as s:
         s.sendall(f"POST /v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
@@ -105,8 +82,8 @@ def test_an_import_cut_short_by_the_client_stores_nothing(server, database):
     assert creator_total(server, key) == 0
 
 
-def test_whole_imports_arrive_with_content_length_chunked_or_after_100_continue(server, database):
-    _ws, key = make_workspace(database, "whole")
+def test_whole_imports_arrive_with_content_length_chunked_or_after_100_continue(server, gunicorn_server):
+    _ws, key = gunicorn_server.workspace("whole")
     body = ndjson(creators=5)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
     connection = http.client.HTTPConnection("127.0.0.1", server, timeout=60)

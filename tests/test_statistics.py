@@ -6,7 +6,7 @@ from sqlalchemy import text
 from influencers.demo.generator import DemoConfig, write_ndjson
 from influencers.imports.importer import run_import
 from influencers.scoring.runs import score_workspace
-from tests.conftest import TEST_SECRET
+from tests.fixtures.database import TEST_SECRET
 
 
 def analysed_tables(database) -> set[str]:
@@ -41,7 +41,8 @@ def test_a_bulk_import_and_a_scoring_run_refresh_planner_statistics(database, wo
 
 
 def test_a_small_import_leaves_statistics_alone(database, workspace_id):
-    lines = [b'{"type": "creator", "platform": "instagram", "handle": "solo", "followers": 10, "following": 5, "posts_count": 1}']
+    lines = [b'{"type": "creator", "platform": "instagram", "handle": "solo", "followers": 10, "following": 5, '
+             b'"posts_count": 1}']
     report = run_import(database, workspace_id, lines, secret=TEST_SECRET)
     assert report.accepted == 1
     assert "creators" not in analysed_tables(database)

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from influencers.api.contract import EXAMPLES_RESOURCE
+from influencers.api.contract import EXAMPLES_RESOURCE  # noqa: E402  (needs ROOT on sys.path)
 
 OUTPUT = ROOT / "influencers" / "api" / EXAMPLES_RESOURCE
 SAMPLE = ROOT / "docs" / "import-sample.ndjson"
@@ -65,7 +65,8 @@ class Recorder:
             kwargs.update(data=form, content_type="multipart/form-data")
         response = self.client.open(url, method=method, **kwargs)
         if response.status_code != status:
-            raise SystemExit(f"{operation_id} {method} {url}: {response.status_code} {response.get_data(as_text=True)[:500]}")
+            raise SystemExit(f"{operation_id} {method} {url}: {response.status_code} "
+                             f"{response.get_data(as_text=True)[:500]}")
         if response.status_code != 204:
             media_type = response.mimetype
             # Binary bodies (PNG, skops) get no example: the document declares them as files.
@@ -407,7 +408,8 @@ def webhooks(r: Recorder) -> None:
     r.call("listWebhookEndpoints", "GET", "/v1/webhook-endpoints")
     etag = r.call("getWebhookEndpoint", "GET", "/v1/webhook-endpoints/{webhook_endpoint_id}", path=eid).headers["ETag"]
     etag = r.call("updateWebhookEndpoint", "PATCH", "/v1/webhook-endpoints/{webhook_endpoint_id}", path=eid,
-                  headers={"If-Match": etag}, json_body={"description": "Agency dashboard (production)"}).headers["ETag"]
+                  headers={"If-Match": etag},
+                  json_body={"description": "Agency dashboard (production)"}).headers["ETag"]
     etag = r.call("rotateWebhookEndpointSecret", "POST", "/v1/webhook-endpoints/{webhook_endpoint_id}/secret",
                   path=eid, headers={"If-Match": etag}).headers["ETag"]
     test = r.call("sendWebhookTestEvent", "POST", "/v1/webhook-endpoints/{webhook_endpoint_id}/test", path=eid,

@@ -6,7 +6,6 @@ import functools
 from flask import current_app, g, request
 from flask_smorest import abort
 
-
 SECURITY_SCHEME_NAME = "bearerAuth"
 SECURITY_SCHEME = {
     "type": "http",

@@ -13,8 +13,14 @@ import logging
 import marshmallow as ma
 from flask import Flask, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import BadRequest, Conflict, HTTPException, InternalServerError, ServiceUnavailable
-from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+    default_exceptions,
+)
 
 from influencers import errors as domain
 

@@ -32,7 +32,7 @@ def exclusivity_warnings(session: Session, workspace_id: int, campaign, creator_
     competitors = {c["id"]: c["name"] for c in competitors_of(session, [brand.id])[brand.id]}
     if not competitors:
         return out
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     rows = session.execute(
         select(BrandMention.creator_id, BrandMention.brand_id, Post.id, Post.external_id, Post.platform,
                BrandMention.published_at)

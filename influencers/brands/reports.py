@@ -29,7 +29,8 @@ DEFINITIONS = {
     "estimated_reach": ("estimated: the sum over mentioning posts of the creator's current estimated authentic "
                         "reach per post (scoring model); posts by unscored creators add none (unscored_posts)"),
     "creators": "measured: distinct creators behind the posts",
-    "shares": "each brand's value divided by the sum over the competitor group (a post naming two brands counts for both)",
+    "shares": "each brand's value divided by the sum over the competitor group "
+              "(a post naming two brands counts for both)",
 }
 
 
@@ -39,13 +40,13 @@ class Period:
     until: dt.date  # exclusive
 
     @classmethod
-    def of(cls, since: dt.date | None, until: dt.date | None, today: dt.date | None = None) -> "Period":
+    def of(cls, since: dt.date | None, until: dt.date | None, today: dt.date | None = None) -> Period:
         until = until or (today or dt.date.today()) + dt.timedelta(days=1)
         return cls(since or until - dt.timedelta(days=DEFAULT_DAYS), until)
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        return (dt.datetime.combine(self.since, dt.time(), dt.timezone.utc),
-                dt.datetime.combine(self.until, dt.time(), dt.timezone.utc))
+        return (dt.datetime.combine(self.since, dt.time(), dt.UTC),
+                dt.datetime.combine(self.until, dt.time(), dt.UTC))
 
     def to_dict(self) -> dict:
         return {"since": self.since.isoformat(), "until": self.until.isoformat(), "until_is": "exclusive"}
@@ -240,7 +241,7 @@ def export_rows(session: Session, workspace_id: int, brand: Brand, since: dt.dat
             .where(BrandMention.brand_id == brand.id, BrandMention.workspace_id == workspace_id)
             .order_by(BrandMention.published_at, BrandMention.post_id))
     if since is not None:
-        stmt = stmt.where(BrandMention.published_at >= dt.datetime.combine(since, dt.time(), dt.timezone.utc))
+        stmt = stmt.where(BrandMention.published_at >= dt.datetime.combine(since, dt.time(), dt.UTC))
     for platform, handle, external_id, published_at, matched_by, sponsored, likes, comments in (
             session.execute(stmt).yield_per(2000)):
         yield [brand.name, platform, handle, external_id, published_at.strftime("%Y-%m-%dT%H:%M:%SZ"), matched_by,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
 from sqlalchemy.orm import Session
 
 from influencers.calibration.features import FeatureMatrix

@@ -20,8 +20,8 @@ intervals. A value the explanation lacks or leaves null is ``nan``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -80,7 +80,7 @@ class FeatureMatrix:
     values: np.ndarray  # (creators, features), nan where missing
 
     @classmethod
-    def from_explanations(cls, explanations: Iterable[Mapping], names: Sequence[str] | None = None) -> "FeatureMatrix":
+    def from_explanations(cls, explanations: Iterable[Mapping], names: Sequence[str] | None = None) -> FeatureMatrix:
         """The explanations' features; ``names``: those of a trained model, in its order
         (otherwise every feature some explanation has a number for, sorted)."""
         rows = [explanation_features(e) for e in explanations]

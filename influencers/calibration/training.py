@@ -28,8 +28,8 @@ when the labels carry dates spanning several days.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -124,7 +124,7 @@ class Standardiser:
     scales: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray) -> "Standardiser":
+    def fit(cls, X: np.ndarray) -> Standardiser:
         T = np.arcsinh(X)
         with np.errstate(all="ignore"):
             medians = np.nanmedian(T, axis=0) if len(T) else np.zeros(X.shape[1])
@@ -152,7 +152,8 @@ class FittedClassifier:
         self.names: list[str] = list(parameters["features"])
         self.boosted, self.artefact, self.artefact_sha256 = boosted, artefact, artefact_sha256
         if kind == "logistic":
-            self.standardiser = Standardiser(*(np.asarray(parameters[k], float) for k in ("medians", "means", "scales")))
+            self.standardiser = Standardiser(*(np.asarray(parameters[k], float) for k in ("medians", "means",
+                                                                                          "scales")))
             self.coefficients = np.asarray(parameters["coefficients"], float)
         else:
             self.reference = np.asarray(parameters["reference"], float)
@@ -188,7 +189,7 @@ class FittedClassifier:
 
     @classmethod
     def from_storage(cls, kind: str, parameters: dict, artefact: bytes | None = None,
-                     artefact_sha256: str | None = None) -> "FittedClassifier":
+                     artefact_sha256: str | None = None) -> FittedClassifier:
         """Raises :class:`~influencers.calibration.artefacts.ArtefactRejected` for a boosted
         model whose artefact is missing, changed or not a trusted skops file."""
         if kind == "logistic":
@@ -310,6 +311,7 @@ def _train(X: np.ndarray, y: np.ndarray, dates: Sequence[dt.date | None], names:
         cross_validation={"folds": how, "n_splits": len(folds), "metric": "ROC AUC of out-of-fold log-odds",
                           "candidates": candidates,
                           "rule": f"logistic unless boosted is ahead by more than {PREFER_LINEAR_MARGIN}"},
-        calibration="sigmoid (Platt) on out-of-fold predictions of 5 stratified folds; CalibratedClassifierCV(ensemble=False)",
+        calibration="sigmoid (Platt) on out-of-fold predictions of 5 stratified folds; "
+                    "CalibratedClassifierCV(ensemble=False)",
     )
     return TrainingOutcome(fitted, report)

@@ -31,8 +31,8 @@ from influencers.campaigns.service import (
     require_open,
 )
 from influencers.creators.models import Creator, Post
-from influencers.errors import Conflict, InvalidInput, NotFound
 from influencers.db import utcnow
+from influencers.errors import Conflict, InvalidInput, NotFound
 from influencers.webhooks import emit
 
 OPEN_DELIVERABLE_STATUSES = transitions.OPEN_DELIVERABLE_STATUSES

@@ -64,7 +64,7 @@ class Metrics:
     clicks: int | None = None
     conversions: int | None = None
 
-    def __add__(self, other: "Metrics") -> "Metrics":
+    def __add__(self, other: Metrics) -> Metrics:
         return Metrics(**{f.name: _add(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)})
 
     def as_dict(self) -> dict:

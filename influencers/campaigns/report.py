@@ -35,7 +35,7 @@ class Totals:
     revenue: dict[str, Decimal] = field(default_factory=dict)
     emv: Decimal | None = None
 
-    def absorb(self, other: "Totals") -> None:
+    def absorb(self, other: Totals) -> None:
         self.metrics = self.metrics + other.metrics
         self.followers_basis += other.followers_basis
         for currency, amount in other.cost.items():

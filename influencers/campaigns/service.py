@@ -32,9 +32,6 @@ from influencers.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from influencers.webhooks import emit
 from influencers.workspaces.models import AuditEvent, Workspace
 
-
-
-
 # --- audit trail -----------------------------------------------------------------------------------
 
 def record(

@@ -35,14 +35,14 @@ def brands_import(ctx: Context, workspace_name: str, file: Path):
     try:
         items = BrandFileItemSchema(many=True).load(json.loads(file.read_text(encoding="utf-8")))
     except json.JSONDecodeError as error:
-        raise click.ClickException(f"{file} is not JSON: {error}")
+        raise click.ClickException(f"{file} is not JSON: {error}") from None
     except ma.ValidationError as error:
-        raise click.ClickException(f"{file} is not a list of brands: {json.dumps(error.messages)}")
+        raise click.ClickException(f"{file} is not a list of brands: {json.dumps(error.messages)}") from None
     try:
         with ctx.db.transaction() as session:
             report = service.import_brands(session, ws_id, items)
     except InvalidInput as error:
-        raise click.ClickException(f"{error.field}: {error.reason}")
+        raise click.ClickException(f"{error.field}: {error.reason}") from None
     click.echo(f"created {len(report['created'])}, updated {len(report['updated'])}, "
                f"unchanged {len(report['unchanged'])}")
     if report["job_id"] is not None:

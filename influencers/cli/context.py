@@ -31,6 +31,7 @@ def workspace_id_by_name(ctx: Context, name: str) -> int:
         try:
             return service.find_workspace(session, name).id
         except service.UnknownWorkspace:
-            raise click.ClickException(f"no workspace named {name!r} (create it with `influencers workspace create`)")
+            raise click.ClickException(
+                f"no workspace named {name!r} (create it with `influencers workspace create`)") from None
 
 

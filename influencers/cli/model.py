@@ -19,7 +19,8 @@ def _version(session, ws_id: int, name: str):
 
     record = versions.find_version(session, ws_id, name)
     if record is None:
-        raise click.ClickException(f"no scoring model version {name!r} in this workspace (see `influencers model list`)")
+        raise click.ClickException(
+            f"no scoring model version {name!r} in this workspace (see `influencers model list`)")
     return record
 
 
@@ -106,7 +107,7 @@ def _activate(ctx: Context, ws_id: int, version: str) -> None:
         try:
             activation = versions.activate(session, ws_id, record, key_id=None)
         except versions.ModelUnloadable as refused:
-            raise click.ClickException(f"{version} cannot be loaded: {refused.rejected}")
+            raise click.ClickException(f"{version} cannot be loaded: {refused.rejected}") from None
         run_id = activation.run_id
     result = runs.execute_run_here(ctx.db, ws_id, run_id)
     click.echo(f"activated {version}; scoring run {run_id}: {result['creators_scored']} creators re-scored")
@@ -130,7 +131,7 @@ def train(ctx: Context, workspace_name: str, kind: str, activate_it: bool, outpu
     try:
         result = train_workspace(ctx.db, ws_id, kind=kind)
     except NotEnoughLabels as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     training = result["training"]
     click.echo(f"trained on {training['labels']['fraud']} fraud and {training['labels']['clean']} clean labels; "
                f"folds: {training['cross_validation']['folds']}")
@@ -170,7 +171,7 @@ def compare(ctx: Context, workspace_name: str, version: str, against: str | None
     try:
         summary = run_comparison(ctx.db, ws_id, comparison_id)
     except NotEnoughLabels as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     document = _stored_comparison(ctx, comparison_id)
     click.echo(json.dumps(summary, indent=2) if as_json else comparison.table(document))
     _write_plots(document, output_dir, f"{version}-vs-{document['baseline']['version']}")

@@ -58,7 +58,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None, start_
                 if time.monotonic() > deadline:
                     server.terminate()
                     raise click.ClickException(f"the server did not answer on {host}:{port} within "
-                                               f"{start_timeout:g} s")
+                                               f"{start_timeout:g} s") from None
                 time.sleep(0.2)
                 continue
             base = f"http://{probe_host}:{port}"

@@ -72,7 +72,7 @@ def optimise(ctx: Context, workspace_name: str, platform: str, k: int | None, bu
                                              must_keep=ids_of(keep_handles), exclude=ids_of(exclude_handles),
                                              platform=platform)
         except service.InfeasibleOptimisation as error:
-            raise click.ClickException(str(error))
+            raise click.ClickException(str(error)) from None
         result = optimisation_document(optimisation)
         if save_as:
             shortlist = service.save_as_shortlist(session, ws_id, save_as, optimisation.chosen_ids,

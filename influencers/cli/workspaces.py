@@ -22,7 +22,7 @@ def workspace_create(ctx: Context, name: str):
         try:
             ws, _key, plaintext = service.create_workspace(session, name)
         except service.WorkspaceExists:
-            raise click.ClickException(f"workspace {name!r} already exists")
+            raise click.ClickException(f"workspace {name!r} already exists") from None
         ws_id = ws.id
     click.echo(f"workspace {name!r} created (id {ws_id})")
     click.echo(f"admin key (shown once, store it now): {plaintext}")

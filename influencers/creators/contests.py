@@ -8,7 +8,7 @@ inputs import it without SQLAlchemy.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

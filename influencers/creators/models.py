@@ -46,10 +46,10 @@ def normalise_handle(handle: str) -> str:
 HANDLE_MAX = 100
 # The one handle rule (API, importer, CLI): after normalise_handle, ASCII letters,
 # digits, '.', '_' and '-'. No control or invisible characters reach exports or URLs.
-HANDLE_PATTERN = re.compile(r"[a-z0-9._\-]{1,%d}" % HANDLE_MAX)
+HANDLE_PATTERN = re.compile(rf"[a-z0-9._\-]{{1,{HANDLE_MAX}}}")
 HANDLE_RULE = f"letters, digits, '.', '_' or '-', up to {HANDLE_MAX}"
 # The same rule on a handle as sent (before normalise_handle), for request schemas.
-HANDLE_INPUT_PATTERN = r"^\s*@*[A-Za-z0-9._\-]{1,%d}\s*$" % HANDLE_MAX
+HANDLE_INPUT_PATTERN = rf"^\s*@*[A-Za-z0-9._\-]{{1,{HANDLE_MAX}}}\s*$"
 
 
 def is_valid_handle(normalised: str) -> bool:
@@ -88,7 +88,7 @@ class Creator(Base):
     # The digest of the import record that last wrote the row (see IMPORT_DIGEST below).
     import_digest: Mapped[int | None] = mapped_column(BigInteger)
 
-    category_rows: Mapped[list["CreatorCategory"]] = relationship(
+    category_rows: Mapped[list[CreatorCategory]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="CreatorCategory.category"
     )
 

@@ -4,7 +4,7 @@ plan, cell by cell (a cell: the creators of one platform and niche).
 from __future__ import annotations
 
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -146,7 +146,7 @@ class CreatorBlock:
         eps = rng.normal(0.0, sigma, D)
         eps = 0.7 * eps + 0.3 * np.concatenate(([0.0], eps[:-1]))
         logO = np.cumsum(c.growth + eps) + log_step
-        O = O_T * np.exp(logO - logO[-1])
+        O = O_T * np.exp(logO - logO[-1])  # noqa: E741  (O: organic followers, beside B: bought, F: total)
         # ---- following
         steps_f = np.rint(rng.normal(0.0, 0.002 * c.base_following + 0.6, D))
         S = np.cumsum(steps_f)
@@ -164,7 +164,7 @@ class CreatorBlock:
             span = FB[-1] - FB.min()
             if span > 0.25 * O_T:
                 FB *= 0.25 * O_T / span
-            O = np.maximum(O + (FB - FB[-1]), 0.3 * O_T)
+            O = np.maximum(O + (FB - FB[-1]), 0.3 * O_T)  # noqa: E741
         self.O = O
         F = np.rint(O + B).astype(np.int64)
         F[-1] = c.followers
@@ -316,7 +316,8 @@ class CreatorBlock:
     def snapshot_lines(self) -> bytes:
         """The snapshots as JSON lines (what msgspec makes of :meth:`snapshots`)."""
         c = self.c
-        head = f'{{"type":"snapshot","platform":"{c.platform}","handle":{JSON_ENCODER.encode(c.handle).decode()},"date":"'
+        handle = JSON_ENCODER.encode(c.handle).decode()
+        head = f'{{"type":"snapshot","platform":"{c.platform}","handle":{handle},"date":"'
         return "\n".join([
             f'{head}{d}","followers":{f},"following":{g},"posts_count":{n}}}'
             for d, f, g, n in zip(self.window, self.F.tolist(), self.following.tolist(), self.posts_count.tolist())

@@ -233,7 +233,8 @@ def member_pool(config: DemoConfig, dates: DayDates, platform_i: int, niche_i: i
                        np.where(mass, rng.lognormal(math.log(70), 0.5, n), rng.lognormal(math.log(25), 0.7, n)))
     bio_zero = np.where(real, rng.random(n) < 0.15, np.where(mass, rng.random(n) < 0.10, rng.random(n) < 0.55))
     bio_len = np.where(bio_zero, 0, np.clip(np.rint(bio_len), 1, 150)).astype(np.int64)
-    years = np.where(inact, rng.uniform(2.0, 13.0, n), np.where(mass, rng.uniform(1.5, 12.0, n), rng.uniform(1.0, 14.0, n)))
+    years = np.where(inact, rng.uniform(2.0, 13.0, n),
+                     np.where(mass, rng.uniform(1.5, 12.0, n), rng.uniform(1.0, 14.0, n)))
     created = np.rint(years * 365).astype(np.int64)
     young = real & (rng.random(n) < 0.03)  # genuine new users
     created = np.where(young, rng.integers(30, 365, n), created)

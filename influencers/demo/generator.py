@@ -11,9 +11,10 @@ import argparse
 import datetime
 import io
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from influencers.demo.creator_records import CreatorBlock, creator_record
 from influencers.demo.follower_pools import FollowerPool, bot_pool, member_pool

@@ -149,9 +149,12 @@ FIRST_NAMES = {
     "en": ("lina", "jake", "emma", "noah", "olivia", "liam", "ava", "mason", "chloe", "ethan", "maya", "ryan"),
     "fr": ("lina", "hugo", "camille", "louis", "chloe", "arthur", "manon", "jules", "lea", "theo", "ines", "paul"),
     "de": ("mia", "lukas", "hannah", "finn", "lena", "jonas", "emma", "leon", "sophie", "paul", "marie", "felix"),
-    "es": ("lucia", "hugo", "sofia", "mateo", "martina", "pablo", "valeria", "diego", "paula", "alvaro", "elena", "leo"),
-    "it": ("giulia", "marco", "sofia", "luca", "aurora", "matteo", "chiara", "andrea", "sara", "davide", "alice", "paolo"),
-    "pt": ("ana", "joao", "beatriz", "pedro", "julia", "lucas", "larissa", "gabriel", "bruna", "rafael", "camila", "thiago"),
+    "es": ("lucia", "hugo", "sofia", "mateo", "martina", "pablo",
+           "valeria", "diego", "paula", "alvaro", "elena", "leo"),
+    "it": ("giulia", "marco", "sofia", "luca", "aurora", "matteo",
+           "chiara", "andrea", "sara", "davide", "alice", "paolo"),
+    "pt": ("ana", "joao", "beatriz", "pedro", "julia", "lucas",
+           "larissa", "gabriel", "bruna", "rafael", "camila", "thiago"),
     "nl": ("sanne", "daan", "lotte", "sem", "fleur", "lucas", "emma", "milan", "anouk", "bram", "julia", "thijs"),
 }
 LAST_NAMES = {
@@ -165,7 +168,8 @@ LAST_NAMES = {
 }
 PHRASES = {
     "en": ("New post", "Quick one today", "Weekend vibes", "Can't believe this", "Story time", "Back at it"),
-    "fr": ("Nouveau post", "Petit moment du jour", "Ambiance week-end", "Je n'en reviens pas", "On en parle ?", "De retour"),
+    "fr": ("Nouveau post", "Petit moment du jour", "Ambiance week-end", "Je n'en reviens pas", "On en parle ?",
+           "De retour"),
     "de": ("Neuer Post", "Kurz und knapp", "Wochenend-Stimmung", "Unglaublich", "Kleine Geschichte", "Wieder da"),
     "es": ("Nuevo post", "Algo rápido hoy", "Vibras de finde", "No me lo creo", "Hora de contar", "De vuelta"),
     "it": ("Nuovo post", "Una cosa veloce", "Mood weekend", "Incredibile", "Vi racconto", "Di nuovo qui"),
@@ -208,7 +212,8 @@ POST_KINDS_BY_PLATFORM = {
 }
 POST_KIND_CDF = {p: np.cumsum([k[1] for k in v]) / sum(k[1] for k in v) for p, v in POST_KINDS_BY_PLATFORM.items()}
 POST_KIND_VIEWS = {p: np.asarray([k[2] for k in v]) for p, v in POST_KINDS_BY_PLATFORM.items()}
-POST_KIND_VIEW_MULT = {p: np.asarray([1.3 if k[0] == "short" else 1.0 for k in v]) for p, v in POST_KINDS_BY_PLATFORM.items()}
+POST_KIND_VIEW_MULT = {p: np.asarray([1.3 if k[0] == "short" else 1.0 for k in v])
+                       for p, v in POST_KINDS_BY_PLATFORM.items()}
 # Per-post log-normal sigmas: views, likes per view, likes per follower, comments, shares, saves.
 POST_SIGMA = np.asarray([0.45, 0.2, 0.35, 0.35, 0.4, 0.4])[:, None]
 # Uniforms -> phrase, emoji, extra hashtags (0-2), brand number - 1.

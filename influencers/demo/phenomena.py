@@ -238,7 +238,7 @@ class _Builder:
             self.labels.append(PhenomenonLabel(platform, handle, country, REGIONS[country][1], fraud, honest, planted))
             return handle
         organic = int(round(bot_share * n))
-        for k in range(bots):
+        for _ in range(bots):
             members.append(self.aged_bot(int(rng.integers(0, 10**9))))
         for k in range(organic):
             members.append(self.cheap_bot(k))

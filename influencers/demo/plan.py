@@ -288,7 +288,7 @@ def _plan_edges(config: DemoConfig, creators: list[PlannedCreator], cells):
             cur[1] += w
 
     kinds = ("follows", "mentions", "comments", "collaborates")
-    for p, q, idxs in cells:
+    for p, _q, idxs in cells:
         m = len(idxs)
         if m < 2:
             continue

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from influencers.db import bulk_insert
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 _json_encode = msgspec.json.encode
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import heapq
 import struct
 import tempfile
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 from sqlalchemy import text

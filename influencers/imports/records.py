@@ -27,7 +27,7 @@ import datetime as dt
 import json
 import re
 import sys
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -259,7 +259,7 @@ class Label(_Record, tag="label"):
             self.kinds = list(dict.fromkeys(self.kinds))
 
 
-Record = Union[Creator, Post, Snapshot, Audience, Edge, Label]
+Record = Creator | Post | Snapshot | Audience | Edge | Label
 RECORD_TYPES: tuple[str, ...] = ("creator", "post", "snapshot", "audience", "edge", "label")
 _ALLOWED = ", ".join(RECORD_TYPES)
 

@@ -28,10 +28,10 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from sqlalchemy import func, update
 from sqlalchemy.orm import Session

@@ -71,7 +71,7 @@ class Incidence:
             return np.zeros(self.n_members, dtype=bool)
         return np.isin(self.member_keys, keys)
 
-    def subset(self, rows: Sequence[int]) -> "Incidence":
+    def subset(self, rows: Sequence[int]) -> Incidence:
         """The rows ``rows`` (in that order), keeping every column so masks stay aligned."""
         rows = np.asarray(rows, dtype=np.int64)
         return Incidence(_ones(self.matrix[rows]), self.member_keys,

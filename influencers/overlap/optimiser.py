@@ -138,7 +138,7 @@ class CoverageState:
         self.value = 0.0
         self.evaluations = 0
 
-    def copy(self) -> "CoverageState":
+    def copy(self) -> CoverageState:
         other = object.__new__(CoverageState)
         other.indptr, other.indices, other.weight = self.indptr, self.indices, self.weight
         other.covered = self.covered.copy()

@@ -25,7 +25,6 @@ from influencers.overlap.reach import (
     row_counts,
 )
 
-
 _PAIR_CHUNK = 1 << 22  # pairs accumulated before one bincount
 
 

@@ -88,7 +88,7 @@ class AudienceSketch:
         return _HEADER.pack(MAGIC, VERSION, self.lg_k, self.seed) + self.sketch.serialize(compress)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "AudienceSketch":
+    def from_bytes(cls, data: bytes) -> AudienceSketch:
         data = bytes(data)
         if len(data) < _HEADER.size:
             raise ValueError("not an audience sketch: too short")

@@ -11,8 +11,8 @@ Every statement is set-based; nothing here reads a request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session, aliased

@@ -7,13 +7,15 @@ dormant for months) look like lurkers. In aggregate they differ from the creator
 * ``farm_share``: the share of the sample whose members also turn up in the samples of
   many creators, most of which share no category and no country or language with the
   others (the member store links members across creators: sparse members x creators
-  times creators x categories / countries / languages products, no loop per creator). ``farm_unrelated_creators``: how many
-  creators that share none of the three with this creator hold its farm-shared members;
+  times creators x categories / countries / languages products, no loop per creator).
+  ``farm_unrelated_creators``: how many creators that share none of the three with this creator
+  hold its farm-shared members;
 * ``foreign_share``: members whose country and language (those known) are rare in the audiences of the
   creator's peers (creators of the same country), other than the creator's own: a mismatch
   between an audience and its creator, never a list of bad countries. A Brazilian
   creator's Brazilian audience is its peers' audience too;
-* ``foreign_dormant_share``: the foreign members that are also inactive or mass followers (what aged bots are; a real diaspora audience is active);
+* ``foreign_dormant_share``: the foreign members that are also inactive or mass followers
+  (what aged bots are; a real diaspora audience is active);
 * ``inactive_share`` against the niche peers' median (reported);
 * ``youth_share``: members whose age range is 13-17 among those with a known age range.
 

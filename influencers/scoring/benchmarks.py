@@ -69,7 +69,8 @@ DEFAULT_BENCHMARKS = {m: _default_table(m) for m in (*METRICS, *POST_METRICS)}
 
 def follower_tier(followers) -> np.ndarray:
     """0 nano (< 10k), 1 micro (< 100k), 2 mid (< 500k), 3 macro (< 1M), 4 mega."""
-    return np.searchsorted(np.asarray(TIER_BOUNDS, dtype=float), np.nan_to_num(np.asarray(followers, float)), side="right")
+    return np.searchsorted(np.asarray(TIER_BOUNDS, dtype=float), np.nan_to_num(np.asarray(followers, float)),
+                           side="right")
 
 
 def safe_log10(values) -> np.ndarray:
@@ -105,7 +106,8 @@ class BenchmarkTable:
         }
 
 
-def compute_table(metric: str, platform: np.ndarray, tier: np.ndarray, values: np.ndarray, min_count: int) -> BenchmarkTable:
+def compute_table(metric: str, platform: np.ndarray, tier: np.ndarray, values: np.ndarray,
+                  min_count: int) -> BenchmarkTable:
     n_platforms = len(PLATFORMS)
     default = DEFAULT_BENCHMARKS[metric]
     log_default = np.log10(default)

@@ -32,7 +32,8 @@ class PostFrame:
     day: np.ndarray                # published date (datetime64[D])
     z_likes_per_view: np.ndarray   # robust z against the post-level platform x tier benchmark
     z_comments_per_like: np.ndarray
-    likes_excess_z: np.ndarray     # (z_likes_per_view - z_comments_per_like) / sqrt 2; -z_comments_per_like without views
+    # (z_likes_per_view - z_comments_per_like) / sqrt 2; -z_comments_per_like without views
+    likes_excess_z: np.ndarray
 
 
 @dataclass

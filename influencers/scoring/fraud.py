@@ -48,7 +48,7 @@ class FlagResult:
     abstain_reason: str = ""
     signals: dict = field(default_factory=dict)              # arrays for the explanations' signals section
 
-    def abstain(self, mask: np.ndarray, reason: str) -> "FlagResult":
+    def abstain(self, mask: np.ndarray, reason: str) -> FlagResult:
         """Never flagged where ``mask``; the explanation says why."""
         self.abstained = np.asarray(mask, dtype=bool)
         self.abstain_reason = reason
@@ -91,7 +91,8 @@ def _benchmark_ref(eng: EngagementResult, inputs: ScoringInputs, metric: str, i:
 # --------------------------------------------------------------------------- bought followers
 
 
-def bought_followers(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResult, model: ScoringModel) -> FlagResult:
+def bought_followers(inputs: ScoringInputs, aud: AudienceResult, eng: EngagementResult,
+                     model: ScoringModel) -> FlagResult:
     t = model.threshold
     share, low = aud.fake_share, aud.fake_share_low
     er_z = eng.z["er_followers"]
@@ -203,7 +204,8 @@ def follower_spike(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     np.maximum.at(gain_share, ep_creator[suspicious], ep_share[suspicious])
     floor = t("spike_min_gain_share")
     strength = np.where(flagged, np.clip((gain_share - floor) / (0.25 - floor), 0.0, 1.0), 0.0)
-    result = FlagResult("follower_spike", "Follower growth spike without an engagement lift around it", flagged, strength)
+    result = FlagResult("follower_spike", "Follower growth spike without an engagement lift around it", flagged,
+                        strength)
 
     def describe(e, extra=None):
         c = ep_creator[e]
@@ -269,8 +271,6 @@ def bought_likes(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     t = model.threshold
     n = inputs.n_creators
     creator = inputs.post_creator
-    platform = inputs.platform[creator]
-    tier = eng.tier[creator]
     posts = eng.posts
     z_lpv, z_cpl, excess = posts.z_likes_per_view, posts.z_comments_per_like, posts.likes_excess_z
     suspicious = posts.recent & (excess > t("bought_likes_post_z")) & ~inputs.post_is_contest
@@ -294,7 +294,8 @@ def bought_likes(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     for r in rows:
         by_creator.setdefault(int(creator[r]), []).append({
             "post": _post_ref(inputs, r), "published_at": _day(posts.day[r]),
-            "likes": _f(inputs.post_likes[r]), "comments": _f(inputs.post_comments[r]), "views": _f(inputs.post_views[r]),
+            "likes": _f(inputs.post_likes[r]), "comments": _f(inputs.post_comments[r]),
+            "views": _f(inputs.post_views[r]),
             "likes_per_view": _f(posts.likes_per_view[r]), "likes_per_view_z": _f(z_lpv[r]),
             "comments_per_like": _f(posts.comments_per_like[r]), "comments_per_like_z": _f(z_cpl[r]),
             "likes_excess_z": _f(excess[r]),
@@ -314,7 +315,8 @@ def bought_likes(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
                                    "min_posts": t("bought_likes_min_posts"), "min_share": floor}),
                 _signal("likes_per_view" if views else "er_followers",
                         eng.metrics["likes_per_view" if views else "er_followers"][c], kind="measured",
-                        z=_f(up[c]), benchmark=eng.benchmarks["likes_per_view" if views else "er_followers"].describe(p, tr)),
+                        z=_f(up[c]),
+                        benchmark=eng.benchmarks["likes_per_view" if views else "er_followers"].describe(p, tr)),
                 _signal("comments_per_like", eng.metrics["comments_per_like"][c], kind="measured",
                         z=_f(z["comments_per_like"][c]),
                         benchmark=eng.benchmarks["comments_per_like"].describe(p, tr)),
@@ -409,7 +411,8 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                                    "min_posts": t("pod_min_posts"), "min_share": t("pod_min_post_share")}),
                 _signal("comments_per_like", eng.metrics["comments_per_like"][c], kind="measured",
                         z=_f(eng.z["comments_per_like"][c]),
-                        threshold={"z_with_partners": t("pod_creator_z"), "z_without_partners": t("pod_comments_only_z")},
+                        threshold={"z_with_partners": t("pod_creator_z"),
+                                   "z_without_partners": t("pod_comments_only_z")},
                         benchmark=eng.benchmarks["comments_per_like"].describe(p, tr)),
                 _signal("comments_per_like_to_benchmark", ratio[c], kind="measured",
                         threshold={"without_partners_at_least": t("pod_comments_only_ratio")}),
@@ -472,7 +475,8 @@ def following_churn(inputs: ScoringInputs, model: ScoringModel) -> FlagResult:
     reversals = np.bincount(c_rows[flips], minlength=n)
     rows = rows[np.r_[flips[1:], False] | flips] if len(rows) else rows  # the turning points, for evidence
 
-    flagged = (ratio >= t("churn_min_ratio")) & (churn >= t("churn_min_accounts")) & (reversals >= t("churn_min_reversals"))
+    flagged = ((ratio >= t("churn_min_ratio")) & (churn >= t("churn_min_accounts"))
+               & (reversals >= t("churn_min_reversals")))
     floor = t("churn_min_ratio")
     strength = np.where(flagged, np.clip((ratio - floor) / (3.0 - floor), 0.2, 1.0), 0.0)
     result = FlagResult("following_churn", "Following count repeatedly rising and falling (follow/unfollow)",

@@ -9,8 +9,8 @@ arrays. Missing optional values are ``nan`` (numbers) or ``NaT`` (dates).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -212,7 +212,8 @@ class ScoringInputs:
         self.member_following = _float(self.member_following)
         self.member_posts_count = _float(self.member_posts_count)
         k = len(self.member_followers)
-        self.member_has_avatar = _bool(self.member_has_avatar) if self.member_has_avatar is not None else np.ones(k, bool)
+        self.member_has_avatar = _bool(self.member_has_avatar) if self.member_has_avatar is not None else np.ones(k,
+                                                                                                                  bool)
         self.member_bio_length = (
             _float(self.member_bio_length) if self.member_bio_length is not None else np.full(k, np.nan)
         )
@@ -257,7 +258,8 @@ class ScoringInputs:
 
         for prefix in ("post_", "snapshot_", "member_", "sample_c", "comment_", "feature_", "category_"):
             same_length(prefix)
-        for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles", "sample_id",
+        for name in ("followers", "following", "posts_count", "creator_ids", "as_of", "sample_date", "handles",
+                     "sample_id",
                      "country", "language", "niche"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
@@ -295,7 +297,7 @@ def _date(value) -> np.datetime64:
 def _timestamp(value: str) -> np.datetime64:
     ts = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if ts.tzinfo is not None:
-        ts = ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        ts = ts.astimezone(dt.UTC).replace(tzinfo=None)
     return np.datetime64(ts, "s")
 
 

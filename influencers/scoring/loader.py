@@ -386,7 +386,8 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
     feature_edges = _converted(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, _epoch_days(dialect, CreatorEdge.observed_at)).where(
-            CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions", CreatorEdge.kind == "collaborates"),
+            CreatorEdge.workspace_id == workspace_id, or_(CreatorEdge.kind == "mentions",
+                                                          CreatorEdge.kind == "collaborates"),
             CreatorEdge.observed_at.is_not(None),
             CreatorEdge.source_id.in_(scope), CreatorEdge.target_id.in_(scope)),
         (_ints, _ints, _day_numbers),

@@ -9,8 +9,9 @@ and is reported in every explanation.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 COMPONENTS = ("authenticity", "engagement", "reach", "centrality")
 FLAGS = ("bought_followers", "follower_spike", "bought_likes", "comment_pod", "following_churn",
@@ -211,7 +212,7 @@ class ScoringModel:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ScoringModel":
+    def from_dict(cls, data: Mapping[str, Any]) -> ScoringModel:
         unknown = set(data) - {"version", "weights", "thresholds", "reach_rates", "flag_penalties"}
         if unknown:
             raise ValueError(f"invalid scoring model: unknown fields {sorted(unknown)}")
@@ -229,10 +230,10 @@ class ScoringModel:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ScoringModel":
+    def from_json(cls, text: str) -> ScoringModel:
         return cls.from_dict(json.loads(text))
 
-    def with_changes(self, version: str, **groups: Mapping[str, float]) -> "ScoringModel":
+    def with_changes(self, version: str, **groups: Mapping[str, float]) -> ScoringModel:
         """A copy with some numbers changed, under a new version string."""
         merged = {k: {**getattr(self, k), **v} for k, v in groups.items()}
         return replace(self, version=version, **merged)

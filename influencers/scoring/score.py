@@ -82,7 +82,7 @@ class _ExplanationColumns:
     result's arrays (nothing changes them once ``score_creators`` has returned).
     """
 
-    def __init__(self, r: "ScoringResult"):
+    def __init__(self, r: ScoringResult):
         model = r.model
         self.creator_ids = np.asarray(r.creator_ids).astype(np.int64).tolist()
         self.handles = None if r.handles is None else [str(h) for h in r.handles]
@@ -145,7 +145,7 @@ class _SignalColumns:
     not, as named measured values (with their peer group, sample size and threshold), so that
     they can also serve as features of a trained model."""
 
-    def __init__(self, r: "ScoringResult"):
+    def __init__(self, r: ScoringResult):
         t = r.model.threshold
         aud, flags = r._audience, r.flags
         drip = flags["drip_followers"].signals.get("drip", {})
@@ -239,7 +239,7 @@ class _EngagementColumns:
                 for m, description, per_view, values, z in self.metrics}
 
 
-def engagement_explanations(inputs: ScoringInputs, activity: "ActivitySignals") -> Iterator[dict]:
+def engagement_explanations(inputs: ScoringInputs, activity: ActivitySignals) -> Iterator[dict]:
     """Every creator's explanation ``engagement`` section, from :func:`activity_signals` alone:
     what :meth:`ScoringResult.explanations` puts there for a result scored with that activity.
     One at a time: a caller encoding each as it comes never holds a large run's 20,000 dicts."""
@@ -361,7 +361,7 @@ class ScoringResult:
         }
 
     @cached_property
-    def _explain(self) -> "_ExplanationColumns":
+    def _explain(self) -> _ExplanationColumns:
         return _ExplanationColumns(self)
 
     def explanations(self, engagement: Sequence | None = None) -> Iterator[dict]:
@@ -530,7 +530,8 @@ def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
 
     size = aud.sample_size
     sampled = size > 0
-    prior_fake, prior_source = _prior_share(aud.fake_share, inputs.platform, sampled, model.threshold("prior_fake_share"))
+    prior_fake, prior_source = _prior_share(aud.fake_share, inputs.platform, sampled,
+                                            model.threshold("prior_fake_share"))
     prior_reachable, _ = _prior_share(aud.reachable_share, inputs.platform, sampled,
                                       model.threshold("prior_reachable_share"))
     fake = np.where(sampled, aud.fake_share, prior_fake)

@@ -26,8 +26,9 @@ __all__ = ["store_sketch_batch", "store_sketches", "stored_sketches"]
 def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
                        creator_ids: Sequence[int] | np.ndarray) -> dict[str, int]:
     """Makes the stored sketches of ``creator_ids`` those of ``batch`` (a scoring run's, see
-    :func:`influencers.scoring.audience_pass.sketch_batch`): what ``influencers.shortlists.sketches.build_sketches(session,
-    workspace_id)`` would write for them, from the memberships the run has already loaded.
+    :func:`influencers.scoring.audience_pass.sketch_batch`): what
+    ``influencers.shortlists.sketches.build_sketches(session, workspace_id)`` would write for them,
+    from the memberships the run has already loaded.
 
     ``creator_ids`` are the creators the batch was computed for (the run's creators);
     creators of the workspace added since are left alone. Only the stored rows'

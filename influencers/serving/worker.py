@@ -31,7 +31,7 @@ from functools import partial
 
 from gunicorn.http import get_parser
 from gunicorn.http.unreader import Unreader
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from influencers.config import Settings
 

@@ -28,7 +28,7 @@ class Shortlist(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    entries: Mapped[list["ShortlistEntry"]] = relationship(
+    entries: Mapped[list[ShortlistEntry]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin",
         order_by=lambda: [ShortlistEntry.position, ShortlistEntry.creator_id],
     )

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from influencers.creators.models import Creator
 from influencers.db import utcnow
 from influencers.errors import InvalidInput, NotFound, StaleVersion
+from influencers.overlap.optimiser import ShortlistResult, optimise_shortlist
+from influencers.overlap.report import OverlapReport, overlap_report
 from influencers.shortlists.loader import (
     AudienceData,
     MixedPlatforms,
     UnknownCreators,
     load_audience,
 )
-from influencers.overlap.optimiser import ShortlistResult, optimise_shortlist
-from influencers.overlap.report import OverlapReport, overlap_report
 from influencers.shortlists.models import Shortlist, ShortlistEntry
 
 __all__ = ["MixedPlatforms", "UnknownCreators", "NotOnShortlist", "TooManyEntries",

@@ -86,7 +86,7 @@ class WebhookDelivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     event: Mapped[WebhookEvent] = relationship(lazy="joined", innerjoin=True)
-    attempts: Mapped[list["WebhookDeliveryAttempt"]] = relationship(
+    attempts: Mapped[list[WebhookDeliveryAttempt]] = relationship(
         order_by="WebhookDeliveryAttempt.number", viewonly=True)
 
     @property

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from influencers.workspaces.models import AuditEvent
 from influencers.db import utcnow
 from influencers.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from influencers.webhooks import signing
 from influencers.webhooks.events import EVENT_TYPES, TEST_EVENT, create_delivery, store_event
 from influencers.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from influencers.webhooks.transport import AddressPolicy, BlockedAddress
+from influencers.workspaces.models import AuditEvent
 
 AUDIT_OBJECT = "webhook_endpoint"
 # After a rotation the previous secret signs too for this long, so receivers can switch.

@@ -22,7 +22,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 SECRET_PREFIX = "whsec_"
 _DERIVATION_LABEL = b"influencers webhook endpoint secrets v1"

@@ -218,7 +218,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, policy: AddressPolic
         ok = 200 <= code < 300
         return Outcome(ok, code, elapsed_ms(), None if ok else f"HTTP {code} {response.reason}".strip(),
                        bytes(received), truncated)
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return Outcome(False, None, elapsed_ms(), f"timed out (connect {limits.connect_timeout:g} s, "
                                                   f"response {limits.read_timeout:g} s)")
     except ssl.SSLError as error:

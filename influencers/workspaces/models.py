@@ -18,7 +18,7 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    keys: Mapped[list["ApiKey"]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
 
 
 class ApiKey(Base):

@@ -6,12 +6,11 @@ full key is shown once, at creation, and never again.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-
-import datetime as dt
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session

@@ -20,7 +20,8 @@ def test_health_and_docs_are_public(app):
     # Assets come from the app itself, not a CDN: the page works offline.
     assert b"/docs/assets/swagger-ui-bundle.js" in docs.data
     assert b"https://" not in docs.data.split(b"<script")[1] if b"<script" in docs.data else True
-    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    with client.get("/docs/assets/swagger-ui-bundle.js") as asset:  # a file response: closed after
+        assert asset.status_code == 200
     assert client.get("/openapi.json").json["openapi"].startswith("3.")
 
 
@@ -48,7 +49,8 @@ def test_roles(client_for):
     assert denied.status_code == 403
     assert viewer.get("/v1/keys").status_code == 403
     manager = client_for("manager")
-    assert manager.post("/v1/creators", json={"platform": "instagram", "handle": "m", "followers": 1}).status_code == 201
+    assert manager.post("/v1/creators", json={"platform": "instagram", "handle": "m",
+                                              "followers": 1}).status_code == 201
     assert manager.post("/v1/keys", json={"name": "x", "role": "admin"}).status_code == 403
 
 

@@ -1,8 +1,6 @@
 """Creators over HTTP: CRUD, filters, sorting, pagination, ETags."""
 import json
 
-import pytest
-
 
 def make_creator(api, **overrides):
     body = {"platform": "instagram", "handle": "alice.cooks", "followers": 125400, "country": "FR",

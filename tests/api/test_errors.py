@@ -11,13 +11,15 @@ def assert_error_shape(response, status):
 
 
 def test_unknown_body_field_is_422(api):
-    body = assert_error_shape(api.post("/v1/creators", json={"platform": "instagram", "handle": "x", "followers": 1, "evil": 1}), 422)
+    body = assert_error_shape(api.post("/v1/creators", json={"platform": "instagram", "handle": "x", "followers": 1,
+                                                             "evil": 1}), 422)
     assert body["errors"]["json"]["evil"] == ["Unknown field."]
 
 
 @pytest.mark.parametrize("value", [2.5e-42, 2.5, "12", True, -1, 2**70])
 def test_integers_are_strict(api, value):
-    body = assert_error_shape(api.post("/v1/creators", json={"platform": "instagram", "handle": "x", "followers": value}), 422)
+    body = assert_error_shape(api.post("/v1/creators", json={"platform": "instagram", "handle": "x",
+                                                             "followers": value}), 422)
     assert "followers" in body["errors"]["json"]
 
 
@@ -59,7 +61,7 @@ def test_huge_page_number_is_422_not_overflow(api):
 def test_rate_limit_is_429_with_retry_after(database):
     from influencers.app import create_app
     from influencers.config import Settings
-    from tests.conftest import make_workspace
+    from tests.fixtures.api import make_workspace
 
     app = create_app(Settings(database_url=database.url, pseudonym_secret=b"x", rate_limit="3/minute"),
                      database=database)
@@ -69,6 +71,6 @@ def test_rate_limit_is_429_with_retry_after(database):
     statuses = [client.get("/v1/creators", headers=headers).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     limited = client.get("/v1/creators", headers=headers)
-    body = assert_error_shape(limited, 429)
+    assert_error_shape(limited, 429)
     assert int(limited.headers["Retry-After"]) > 0
     assert client.get("/health").status_code == 200  # public endpoints are not limited

@@ -47,7 +47,7 @@ def test_replay_records_hold_no_api_key_secret(api, database):
 def _age_records(database, hours):
     with database.transaction() as session:
         session.execute(update(IdempotencyRecord).values(
-            created_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours)))
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)))
 
 
 def test_expired_idempotency_records_are_ignored_and_purged(api, database):
@@ -70,7 +70,8 @@ def test_expired_idempotency_records_are_ignored_and_purged(api, database):
 def test_idempotency_ttl_is_configurable(database, tmp_path):
     from influencers.app import create_app
     from influencers.config import Settings
-    from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+    from tests.fixtures.api import ApiClient, make_workspace
+    from tests.fixtures.database import TEST_SECRET
 
     app = create_app(Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, idempotency_ttl_hours=1),
                      database=database)

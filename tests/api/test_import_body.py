@@ -7,7 +7,7 @@ import pytest
 
 from influencers.app import create_app
 from influencers.demo.generator import DemoConfig, write_ndjson
-from tests.conftest import ApiClient, make_workspace
+from tests.fixtures.api import ApiClient, make_workspace
 
 
 def demo_ndjson(creators=12, seed=5) -> bytes:
@@ -129,7 +129,8 @@ def test_an_import_above_the_async_threshold_runs_in_the_background(database, se
     app = create_app(replace(settings, import_async_bytes=1000), database=database)
     ws_id, key = make_workspace(database, "large-imports")
     api = ApiClient(app.test_client(), key, ws_id)
-    small = b'{"type": "creator", "platform": "instagram", "handle": "tiny", "followers": 1, "following": 1, "posts_count": 1}\n'
+    small = (b'{"type": "creator", "platform": "instagram", "handle": "tiny", "followers": 1, "following": 1, '
+             b'"posts_count": 1}\n')
     assert api.post("/v1/imports", data=small, content_type="application/x-ndjson").status_code == 200
     response = api.post("/v1/imports", data=demo_ndjson(), content_type="application/x-ndjson")
     assert response.status_code == 202, response.json

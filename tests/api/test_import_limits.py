@@ -6,7 +6,6 @@ import pytest
 
 from influencers.imports import importer
 
-
 LINE = json.dumps({"type": "creator", "platform": "instagram", "handle": "c", "followers": 1, "following": 1,
                    "posts_count": 1}).encode() + b"\n"
 
@@ -21,7 +20,8 @@ def test_an_empty_import_body_is_422(api, body):
 def test_a_chunked_body_over_the_limit_is_413_before_any_line_is_imported(database, monkeypatch):
     from influencers.app import create_app
     from influencers.config import Settings
-    from tests.conftest import TEST_SECRET, make_workspace
+    from tests.fixtures.api import make_workspace
+    from tests.fixtures.database import TEST_SECRET
 
     limit = 64 * 1024
     app = create_app(Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, max_import_bytes=limit),

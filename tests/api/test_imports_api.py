@@ -30,8 +30,10 @@ def test_sample_import_report_and_reimport_changes_nothing(api):
 
 def test_bad_lines_are_reported_and_good_ones_stored(api):
     body = b"\n".join([
-        b'{"type": "creator", "platform": "instagram", "handle": "good", "followers": 10, "following": 1, "posts_count": 1}',
-        b'{"type": "creator", "platform": "instagram", "handle": "bad", "followers": -5, "following": 1, "posts_count": 1}',
+        b'{"type": "creator", "platform": "instagram", "handle": "good", "followers": 10, "following": 1, '
+        b'"posts_count": 1}',
+        b'{"type": "creator", "platform": "instagram", "handle": "bad", "followers": -5, "following": 1, '
+        b'"posts_count": 1}',
         b'{not json',
         b'{"type": "spaceship", "platform": "instagram"}',
         b'{"type": "snapshot", "platform": "instagram", "handle": "ghost", "date": "2026-10-01", "followers": 3}',
@@ -55,7 +57,7 @@ def test_body_over_the_import_limit_is_413_and_stores_nothing(database, settings
     from dataclasses import replace
 
     from influencers.app import create_app
-    from tests.conftest import ApiClient, make_workspace
+    from tests.fixtures.api import ApiClient, make_workspace
 
     app = create_app(replace(settings, max_import_bytes=1000), database=database)
     ws_id, key = make_workspace(database, "small-limit")

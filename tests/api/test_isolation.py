@@ -1,5 +1,4 @@
 """Workspaces are isolated: every operation on a path id answers 404 with another workspace's key."""
-import pytest
 
 from influencers.api.converters import IdConverter
 
@@ -44,7 +43,7 @@ def _comparison(api, model_id):
 
 
 def _scoring_resources(api):
-    from tests.scoring_api.conftest import wait_for
+    from tests.fixtures.scoring import wait_for
 
     started = api.post("/v1/scoring-runs")
     run = wait_for(api, started.headers["Location"])

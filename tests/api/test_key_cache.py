@@ -11,7 +11,7 @@ from sqlalchemy import event, text
 
 from influencers.app import create_app
 from influencers.db import Database
-from tests.conftest import ApiClient, make_workspace
+from tests.fixtures.api import ApiClient, make_workspace
 
 PROPAGATION_SECONDS = 1.0
 
@@ -50,7 +50,8 @@ def test_a_known_key_is_authenticated_without_a_database_round_trip(api, databas
     assert api.get("/v1/keys").status_code == 200  # the key is now known to this process
     statements, stop = _statements(database)
     try:
-        creator = api.post("/v1/creators", json={"platform": "instagram", "handle": "a", "followers": 10, "categories": ["food"]})
+        creator = api.post("/v1/creators", json={"platform": "instagram", "handle": "a", "followers": 10,
+                                                 "categories": ["food"]})
         statements.clear()
         answer = api.get(f"/v1/creators/{creator.json['id']}")
     finally:
@@ -109,7 +110,8 @@ def test_a_deleted_workspace_s_keys_stop_working_on_every_worker(api, second_wor
 
 
 def test_a_cached_key_still_sees_only_its_workspace(api, other_api):
-    theirs = other_api.post("/v1/creators", json={"platform": "instagram", "handle": "theirs", "followers": 1, "categories": []})
+    theirs = other_api.post("/v1/creators", json={"platform": "instagram", "handle": "theirs", "followers": 1,
+                                                  "categories": []})
     for _ in range(3):  # cached after the first
         assert api.get(f"/v1/creators/{theirs.json['id']}").status_code == 404
         assert api.get(f"/v1/creators/{theirs.json['id']}/score").status_code == 404

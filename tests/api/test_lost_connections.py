@@ -7,7 +7,6 @@ from sqlalchemy import text
 from influencers.db import Database
 
 
-
 def _terminate_pooled_connections(database):
     """Ends, from another connection, the server side of every idle connection in ``database``'s pool."""
     pids = []

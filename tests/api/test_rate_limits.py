@@ -4,7 +4,8 @@ import logging
 
 from influencers.app import create_app
 from influencers.config import Settings
-from tests.conftest import TEST_SECRET, make_workspace
+from tests.fixtures.api import make_workspace
+from tests.fixtures.database import TEST_SECRET
 
 
 def _client(database, **settings):

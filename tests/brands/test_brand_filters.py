@@ -5,7 +5,7 @@ import pytest
 
 from tests.brands.conftest import create_brand, creator, creator_ids, import_records, post, set_reach
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def ago(days: int) -> str:

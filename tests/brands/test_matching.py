@@ -67,7 +67,8 @@ def test_the_prefilter_never_skips_a_post_that_matches():
     import random
 
     m = Matcher([
-        rules(1, handles={"instagram": ["acme.shoes", "Acme_EU"], "tiktok": ["acme-tt"]}, hashtags=["#AcmeStyle", "acme"],
+        rules(1, handles={"instagram": ["acme.shoes", "Acme_EU"], "tiktok": ["acme-tt"]}, hashtags=["#AcmeStyle",
+                                                                                                    "acme"],
               keywords=["Acme", "road runner", "Crème Brûlée"], exclude=["wile"]),
         rules(2, handles={"instagram": ["zeta"]}, hashtags=["z2"], keywords=["Zeta Run", "x_y"]),
     ])

@@ -84,7 +84,8 @@ def test_labels_api_create_list_filter_history_delete_and_audit(client_for):
 
     assert [lb["creator_id"] for lb in analyst.get("/v1/labels", query_string={"label": "fraud"}).json] == [alice]
     assert [lb["creator_id"] for lb in analyst.get("/v1/labels", query_string={"kind": "bought_likes"}).json] == [alice]
-    assert [lb["creator_id"] for lb in analyst.get("/v1/labels", query_string={"source": "campaign_audit"}).json] == [alice]
+    assert [lb["creator_id"] for lb in analyst.get("/v1/labels",
+                                                   query_string={"source": "campaign_audit"}).json] == [alice]
     assert len(analyst.get("/v1/labels", query_string={"labelled_before": "2026-06-01"}).json) == 1
 
     viewer = client_for("viewer")
@@ -130,7 +131,8 @@ def test_analysts_import_label_records_only_and_viewers_nothing(client_for):
          "posts_count": 1}))
     assert report["stored"]["label"]["inserted"] == 1
     assert report["stored"]["creator"]["inserted"] == 0
-    assert report["rejected"] == [{"line": 2, "reason": "an analyst's key imports label records only (this is a creator record)"}]
+    assert report["rejected"] == [{"line": 2,
+                                   "reason": "an analyst's key imports label records only (this is a creator record)"}]
     viewer = client_for("viewer")
     assert viewer.post("/v1/imports", data=ndjson({"type": "label", "platform": "instagram", "handle": "bob",
                                                    "label": "clean"}),

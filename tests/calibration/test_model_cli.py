@@ -65,7 +65,8 @@ def test_train_activate_compare_and_roll_back_from_the_cli(cli, tmp_path):
     default = next(line.split()[0] for line in listing.splitlines() if line.startswith("  default-"))
     diff = invoke(cli, "model", "diff", "--workspace", "agency", "trained-1", "--against", default)
     assert "classifier.kind" in diff
-    assert json.loads(invoke(cli, "model", "show", "--workspace", "agency", "trained-1"))["classifier"]["kind"] == "logistic"
+    assert json.loads(invoke(cli, "model", "show", "--workspace", "agency",
+                             "trained-1"))["classifier"]["kind"] == "logistic"
 
     out = invoke(cli, "model", "compare", "--workspace", "agency", default, "--output-dir", tmp_path / "cmp")
     assert out.splitlines()[0].split() == ["metric", default, "trained-1"]

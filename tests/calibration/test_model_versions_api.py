@@ -1,5 +1,13 @@
 """Model versions: edit the active one (validated), diff, activate with If-Match and re-score."""
-from tests.calibration.conftest import current_scores, wait_for
+import pytest
+
+from tests.fixtures.scoring import current_scores, wait_for
+
+
+@pytest.fixture
+def database_template(calibration_demo):
+    return calibration_demo
+
 
 WEIGHTS = {"authenticity": 0.55, "engagement": 0.2, "reach": 0.15, "centrality": 0.1}
 

@@ -2,12 +2,18 @@
 import io
 import json
 
+import pytest
 from sqlalchemy import update
 
 from influencers.calibration.models import TrainedClassifier
-from tests.calibration.conftest import current_scores, import_lines, label_records, wait_for
 from influencers.demo.generator import labels
-from tests.calibration.conftest import CONFIG
+from tests.fixtures.scoring import CALIBRATION_DEMO as CONFIG
+from tests.fixtures.scoring import current_scores, import_lines, label_records, wait_for
+
+
+@pytest.fixture
+def database_template(calibration_demo):
+    return calibration_demo
 
 
 def activate(api, model_id):
@@ -43,7 +49,8 @@ def test_train_activate_explain_and_roll_back_exactly(labelled_api, database):
     result = train(api, kind="logistic")
     assert result["version"] == "trained-1" and result["kind"] == "logistic"
     training = result["training"]
-    assert training["labels"]["fraud"] > 20 and set(training["cross_validation"]["candidates"]) == {"logistic", "boosted"}
+    assert training["labels"]["fraud"] > 20 and set(training["cross_validation"]["candidates"]) == {"logistic",
+                                                                                                    "boosted"}
     comparison = result["comparison"]
     assert comparison["candidate"]["version"] == "trained-1" and comparison["baseline"]["version"] == default["version"]
     for side in ("candidate", "baseline"):
@@ -69,7 +76,8 @@ def test_train_activate_explain_and_roll_back_exactly(labelled_api, database):
     section = explained["explanation"]["fraud_model"]
     assert explained["summary"]["model_version"] == "trained-1" and section["version"] == "trained-1"
     assert 0 <= section["probability"]["value"] <= 1
-    total = section["intercept"] + sum(c["contribution"] for c in section["contributions"]) + section["other_contributions"]
+    total = (section["intercept"] + sum(c["contribution"] for c in section["contributions"])
+             + section["other_contributions"])
     assert abs(total - section["log_odds"]) < 1e-6  # exact for the linear model
     assert abs(explained["explanation"]["authenticity"]["value"] - 100 * (1 - section["probability"]["value"])) < 1e-6
 
@@ -100,7 +108,8 @@ def test_boosted_model_tampered_artefact_is_refused_and_export_import_checks_upl
     model_id = trained["model_id"]
     document = api.get(f"/v1/scoring-models/{model_id}/document").json
     artefact = api.get(f"/v1/scoring-models/{model_id}/artefact")
-    assert artefact.status_code == 200 and artefact.headers["X-Artefact-SHA256"] == document["classifier"]["artefact_sha256"]
+    assert artefact.status_code == 200
+    assert artefact.headers["X-Artefact-SHA256"] == document["classifier"]["artefact_sha256"]
 
     def upload(client, doc, data):
         files = {"document": (io.BytesIO(json.dumps(doc).encode()), "document.json")}
@@ -121,8 +130,8 @@ def test_boosted_model_tampered_artefact_is_refused_and_export_import_checks_upl
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("schema.json", b"{}")
         archive.writestr("x.npy", b"\0" * 10_000_000)
-    doc = {**document, "version": "bomb", "classifier": {**document["classifier"],
-                                                         "artefact_sha256": __import__("hashlib").sha256(bomb.getvalue()).hexdigest()}}
+    digest = __import__("hashlib").sha256(bomb.getvalue()).hexdigest()
+    doc = {**document, "version": "bomb", "classifier": {**document["classifier"], "artefact_sha256": digest}}
     refused = upload(other_api, doc, bomb.getvalue())
     assert refused.status_code == 422 and "zip bomb" in str(refused.json["errors"]["json"]["artefact"])
     assert upload(other_api, {**document, "version": "no-artefact"}, None).status_code == 422

@@ -74,7 +74,7 @@ class Helpers:
             session.add(Post(
                 workspace_id=self.api.workspace_id, creator_id=creator["id"], platform=creator["platform"],
                 external_id=external_id, published_at=values.pop("published_at", dt.datetime(2030, 7, 2, 12,
-                                                                                           tzinfo=dt.timezone.utc)),
+                                                                                           tzinfo=dt.UTC)),
                 **{"likes": 0, "comments": 0, **values},
             ))
 

@@ -39,7 +39,7 @@ def test_the_whole_journey(h, api):
     assert h.ok(api.get(f"/v1/campaigns/{cid}/briefs/1"))["message"] == "Show the product at the beach."
     assert [b["version"] for b in h.ok(api.get(f"/v1/campaigns/{cid}/briefs"))] == [2, 1]
 
-    h.ok(api.post(f"/v1/emv-rate-cards", json=RATE_CARD), 201)
+    h.ok(api.post("/v1/emv-rate-cards", json=RATE_CARD), 201)
     h.move("campaign", cid, "active", reason="kick-off")
 
     # Creators: one by one, with fees; then through the pipeline.

@@ -23,14 +23,14 @@ def test_imported_post_results_are_as_of_their_import(h):
     cc = h.add(campaign["id"], alice["id"], fee_minor=100_000)
     h.contract(cc["id"])
     deliverable = h.deliverable(cc["id"], platform="instagram")
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     assert import_post(h.api, likes=100)["inserted"] == 1
     h.publish(deliverable["id"], "ig-77")
 
     likes, provenance = likes_provenance(h, deliverable["id"])
     assert likes == 100 and provenance["source"] == "imported_post"
     imported_at = dt.datetime.fromisoformat(provenance["as_of"])
-    assert before <= imported_at <= dt.datetime.now(dt.timezone.utc)
+    assert before <= imported_at <= dt.datetime.now(dt.UTC)
     post = h.ok(h.api.get(f"/v1/creators/{alice['id']}/posts")).pop()
     assert dt.datetime.fromisoformat(post["updated_at"]) == imported_at
 

@@ -9,7 +9,7 @@ import json
 import networkx as nx
 import pytest
 
-from tests.scoring_api.conftest import run_scoring
+from tests.fixtures.scoring import run_scoring
 
 POD = ["p1", "p2", "p3", "p4", "p5"]
 

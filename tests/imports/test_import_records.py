@@ -42,7 +42,8 @@ def test_post_timestamp_needs_timezone():
     [
         (CREATOR.replace('"followers": 1', '"followers": -1') % "", "Expected `int` >= 0 - at `$.followers`"),
         (CREATOR.replace('"followers": 1', '"followers": 2.5') % "", "Expected `int`, got `float` - at `$.followers`"),
-        (CREATOR.replace('"followers": 1', '"followers": 1200.0') % "", "Expected `int`, got `float` - at `$.followers`"),
+        (CREATOR.replace('"followers": 1', '"followers": 1200.0') % "",
+         "Expected `int`, got `float` - at `$.followers`"),
         (CREATOR.replace('"followers": 1', '"followers": "1"') % "", "Expected `int`, got `str` - at `$.followers`"),
         (CREATOR % ', "colour": "red"', "unknown field `colour`"),
         (CREATOR % ', "country": "fr"', "at `$.country`"),
@@ -88,7 +89,7 @@ MEMBER = '{"id": "%s", "followers": %s, "following": 0, "posts_count": 0, "has_a
 def audience(*members: str) -> str:
     return (
         '{"type": "audience", "platform": "instagram", "handle": "a", "sampled_at": "2026-10-02", '
-        '"members": [%s]}' % ", ".join(members)
+        f'"members": [{", ".join(members)}]}}'
     )
 
 

@@ -86,7 +86,7 @@ def test_shared_sample(database, workspace_id):
         assert alice.version == 1 and alice.verified is False and alice.country == "FR"
         reel = s.scalars(select(Post).where(Post.external_id == "p-1001")).one()
         assert reel.creator_id == alice.id
-        assert reel.published_at == dt.datetime(2026, 10, 1, 12, tzinfo=dt.timezone.utc)
+        assert reel.published_at == dt.datetime(2026, 10, 1, 12, tzinfo=dt.UTC)
         assert reel.hashtags == ["automne"] and reel.mentions == ["bob.eats"]
         assert reel.views == 80200 and reel.saves is None
         bob = s.scalars(select(Creator).where(Creator.handle == "bob.eats")).one()
@@ -318,7 +318,7 @@ def test_orm_written_rows_compare_equal(database, workspace_id):
         s.flush()
         cid = s.scalars(select(Creator.id)).one()
         s.add(Post(workspace_id=workspace_id, creator_id=cid, platform="instagram", external_id="p1",
-                   published_at=dt.datetime(2026, 10, 1, 12, tzinfo=dt.timezone.utc), likes=1, comments=2,
+                   published_at=dt.datetime(2026, 10, 1, 12, tzinfo=dt.UTC), likes=1, comments=2,
                    hashtags=["a", "b"]))
     report = do_import(database, workspace_id, lines(
         creator("alice", joined_at="2020-01-02"), post("p1", published_at="2026-10-01T14:00:00+02:00",
@@ -433,7 +433,7 @@ def synthetic_file(seed=3, creators=12, pool=60):
         members = rnd.sample(range(pool, pool + 30) if late else range(pool), 15)
         bump = 0 if late else i
         body.append(audience(h, [
-            member(f"m{m}", followers=m + bump, created_at="2020-01-0%d" % (1 + m % 9)) for m in members
+            member(f"m{m}", followers=m + bump, created_at=f"2020-01-0{1 + m % 9}") for m in members
         ]))
         if i % 4 == 1:  # some records before their creator
             out.extend(body)
@@ -454,17 +454,21 @@ def dump(database, workspace_id) -> dict[str, list]:
         "creators": "SELECT platform, handle, followers, version FROM creators WHERE workspace_id = :ws",
         "categories": "SELECT c.handle, k.category FROM creator_categories k JOIN creators c ON c.id = k.creator_id "
                       "WHERE c.workspace_id = :ws",
-        "posts": "SELECT p.external_id, c.handle, p.likes, p.hashtags FROM posts p JOIN creators c ON c.id = p.creator_id "
+        "posts": "SELECT p.external_id, c.handle, p.likes, p.hashtags FROM posts p "
+                 "JOIN creators c ON c.id = p.creator_id "
                  "WHERE p.workspace_id = :ws",
-        "snapshots": "SELECT c.handle, s.date, s.followers FROM follower_snapshots s JOIN creators c ON c.id = s.creator_id "
+        "snapshots": "SELECT c.handle, s.date, s.followers FROM follower_snapshots s "
+                     "JOIN creators c ON c.id = s.creator_id "
                      "WHERE c.workspace_id = :ws",
         "members": "SELECT member_key, followers, created_at FROM audience_members WHERE workspace_id = :ws",
         "samples": "SELECT c.handle, s.sampled_at, s.member_count FROM audience_samples s "
                    "JOIN creators c ON c.id = s.creator_id WHERE c.workspace_id = :ws",
-        "lists": "SELECT c.handle, m.member_key FROM audience_sample_members sm JOIN audience_samples s ON s.id = sm.sample_id "
+        "lists": "SELECT c.handle, m.member_key FROM audience_sample_members sm "
+                 "JOIN audience_samples s ON s.id = sm.sample_id "
                  "JOIN creators c ON c.id = s.creator_id JOIN audience_members m ON m.id = sm.member_id "
                  "WHERE c.workspace_id = :ws",
-        "edges": "SELECT a.handle, b.handle, e.kind, e.weight FROM creator_edges e JOIN creators a ON a.id = e.source_id "
+        "edges": "SELECT a.handle, b.handle, e.kind, e.weight FROM creator_edges e "
+                 "JOIN creators a ON a.id = e.source_id "
                  "JOIN creators b ON b.id = e.target_id WHERE e.workspace_id = :ws",
     }
     with database.transaction(write=False) as s:
@@ -498,7 +502,15 @@ def test_chunking_and_caches_give_the_same_data(database, workspace_id, monkeypa
         assert keyless(got) == keyless(expected), chunk_size
         assert len(got["members"]) == len(expected["members"])
         assert sorted(r[1:] for r in got["members"]) == sorted(r[1:] for r in expected["members"])
+        # The same file again, chunked and cached the same way, finds every row stored: it
+        # inserts nothing, and writes again only what the file itself states twice with
+        # different values (a post and a snapshot, members whose profile changes).
         again = do_import(database, other, data, chunk_size=chunk_size)
+        assert again.rejected == [] and again.records == baseline.records, chunk_size
+        for kind, counts in again.stored.items():
+            assert counts["inserted"] == 0, (chunk_size, kind, counts)
+            assert counts["updated"] + counts["unchanged"] == sum(report.stored[kind].values()), (chunk_size, kind)
+        assert {kind for kind, n in again.written.items() if n} <= {"post", "snapshot", "member"}, again.stored
         assert dump(database, other) == got
 
 

@@ -202,7 +202,7 @@ def test_a_history_of_imports_ends_as_importing_every_record_would(database, wor
     with the same data as one where every record is compared and written."""
     rnd = random.Random(7)
     history = []
-    for step in range(6):
+    for _step in range(6):
         changes = {}
         for _ in range(rnd.randrange(4)):
             kind = rnd.choice(["followers", "likes", "member"])

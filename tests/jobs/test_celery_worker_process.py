@@ -9,10 +9,11 @@ from influencers.app import create_app
 from influencers.config import Settings
 from influencers.jobs import runner
 from influencers.jobs.models import Job
-from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+from tests.fixtures.api import ApiClient, make_workspace
+from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.scoring import import_demo, wait_for
 from tests.jobs.test_jobs import wait_for_job
 from tests.jobs.worker_process import BROKER, celery_worker
-from tests.scoring_api.conftest import import_demo, wait_for
 
 pytestmark = pytest.mark.skipif(not BROKER, reason="set INFLUENCERS_TEST_BROKER_URL (CI does) to test a Celery worker")
 

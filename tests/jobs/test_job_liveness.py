@@ -1,7 +1,6 @@
 """Jobs whose process died are failed (or resumed), never left queued or running forever."""
 import dataclasses
 import datetime as dt
-import os
 import threading
 import time
 

@@ -9,7 +9,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import TEST_SECRET
+from tests.fixtures.database import TEST_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("INFLUENCERS_TEST_BROKER_URL")

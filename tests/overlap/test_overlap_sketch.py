@@ -125,7 +125,7 @@ def test_member_sketch_keys_are_the_first_64_bits_of_the_hex_key():
 def test_member_sketch_keys_of_other_forms_are_hashed_the_same_in_any_batch():
     from influencers.overlap.sketch import member_sketch_keys
 
-    hex_keys = ["%016x" % (i * 0x9E3779B97F4A7C15 % 2 ** 64) + "%016x" % i for i in range(1, 6)]
+    hex_keys = [f"{i * 0x9E3779B97F4A7C15 % 2 ** 64:016x}{i:016x}" for i in range(1, 6)]
     others = ["late-member-key", "g" * 32, "ab" * 15 + " a", ""]
     mixed = member_sketch_keys(hex_keys + others)
     # The hex keys keep their integers when other keys share the batch (each key alone too).

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.scoring_api.conftest import import_demo, run_scoring
+from influencers.demo.generator import DemoConfig
 
 
 def test_tiny_optimiser_picks_by_unique_reach(api, tiny):
@@ -49,10 +49,8 @@ def test_validation(api, tiny):
 
 
 @pytest.fixture
-def demo(api):
-    import_demo(api, creators=80, seed=5)
-    run_scoring(api)
-    return api
+def demo(scored_demo_api):
+    return scored_demo_api(DemoConfig(creators=80, seed=5))
 
 
 def _instagram_ids(api):

@@ -76,7 +76,7 @@ def test_shortlist_overlap_is_one_call(api, tiny):
 
 
 def test_scores_provide_the_fake_share_once_scored(api, tiny):
-    from tests.scoring_api.conftest import run_scoring
+    from tests.fixtures.scoring import run_scoring
 
     run_scoring(api)
     report = api.post("/v1/overlap-reports", json={"creator_ids": [tiny["a"], tiny["b"]]}).json

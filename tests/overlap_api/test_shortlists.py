@@ -49,7 +49,8 @@ def test_unknown_and_foreign_creators_are_rejected(api, other_api, tiny):
     assert api.post("/v1/shortlists", json={"name": ""}).status_code == 422
     assert api.post("/v1/shortlists", json={"name": "x", "creator_ids": [1.5]}).status_code == 422
     shortlist = api.post("/v1/shortlists", json={"name": "x"}).json
-    assert api.post(f"/v1/shortlists/{shortlist['id']}/creators", json={"creator_ids": [foreign["id"]]}).status_code == 422
+    assert api.post(f"/v1/shortlists/{shortlist['id']}/creators",
+                    json={"creator_ids": [foreign["id"]]}).status_code == 422
     assert api.post(f"/v1/shortlists/{shortlist['id']}/creators", json={}).status_code == 422
 
 

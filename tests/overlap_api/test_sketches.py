@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from influencers.creators.models import AudienceSample, AudienceSampleMember, Creator
-from influencers.scoring.store import AudienceSketchRecord
-from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
-from influencers.shortlists.sketches import build_sketches
 from influencers.jobs.models import Job
-from tests.overlap_api.conftest import creator_ids, import_records, member
-from tests.scoring_api.conftest import run_scoring as start_and_wait
+from influencers.overlap.sketch import MAGIC, VERSION, AudienceSketch
+from influencers.scoring.store import AudienceSketchRecord
+from influencers.shortlists.sketches import build_sketches
+from tests.fixtures.records import creator_ids, import_records, member
+from tests.fixtures.scoring import run_scoring as start_and_wait
 
 
 def run_scoring(api, database):
@@ -44,11 +44,11 @@ def test_a_scoring_run_stores_sketches_with_their_parameters(api, database, tiny
     # Every creator with a sample (t included); the counted members exclude a's bot m8.
     assert set(rows) == {tiny[h] for h in "abct"}
     assert {h: rows[tiny[h]][5] for h in "abct"} == {"a": 4, "b": 4, "c": 2, "t": 1}
-    for sample_id, sampled_at, lg_k, seed, version, _count, blob, _created in rows.values():
+    for _sample_id, sampled_at, lg_k, seed, version, _count, blob, _created in rows.values():
         assert (sampled_at, lg_k, seed, version) == ("2026-10-15", 12, 9001, VERSION)
         # The bytes carry the parameters, round-trip, and are not a pickle.
         assert blob.startswith(MAGIC) and not blob.startswith(b"\x80")
-        with pytest.raises(Exception):
+        with pytest.raises(ValueError):
             list(pickletools.genops(blob))
         sketch = AudienceSketch.from_bytes(blob)
         assert (sketch.lg_k, sketch.seed) == (lg_k, seed)
@@ -163,7 +163,7 @@ def test_a_scoring_run_writes_the_bytes_build_sketches_writes(api, database, tin
     """A run sketches from its loaded inputs (``audience_pass.sketch_batch``); the rows must be
     exactly what the overlap loader path (``build_sketches``) writes on the same data: demo creators
     on several platforms with bot-like members, the tiny set, and a creator with an empty sample."""
-    from tests.scoring_api.conftest import import_demo
+    from tests.fixtures.scoring import import_demo
 
     import_demo(api, creators=40, seed=5)
     import_records(api, [{"type": "creator", "platform": "instagram", "handle": "e", "followers": 10,

@@ -5,7 +5,12 @@ from sqlalchemy import func, or_, select
 
 from influencers.campaigns.models import CampaignCreator, Deliverable
 from influencers.creators.models import (
-    AudienceMember, AudienceSample, AudienceSampleMember, CreatorEdge, FollowerSnapshot, Post,
+    AudienceMember,
+    AudienceSample,
+    AudienceSampleMember,
+    CreatorEdge,
+    FollowerSnapshot,
+    Post,
 )
 from influencers.jobs.models import Job
 from influencers.scoring.store import (
@@ -17,8 +22,8 @@ from influencers.scoring.store import (
 )
 from influencers.shortlists.models import ShortlistEntry
 from influencers.workspaces.models import AuditEvent
-from tests.overlap_api.conftest import import_records
-from tests.scoring_api.conftest import run_scoring
+from tests.fixtures.records import import_records
+from tests.fixtures.scoring import run_scoring
 
 
 def wait_for_job(database, job_id):
@@ -61,7 +66,8 @@ def derived_counts(session, creator_id):
 def test_deleting_a_creator_deletes_everything_derived_from_it(api, database, tiny):
     a, b = tiny["a"], tiny["b"]
     import_records(api, [
-        {"type": "post", "platform": "instagram", "handle": "a", "external_id": "p1", "published_at": "2026-10-01T10:00:00Z",
+        {"type": "post", "platform": "instagram", "handle": "a", "external_id": "p1",
+         "published_at": "2026-10-01T10:00:00Z",
          "likes": 10, "comments": 1},
         {"type": "snapshot", "platform": "instagram", "handle": "a", "date": "2026-10-01", "followers": 990},
         {"type": "edge", "platform": "instagram", "source": "a", "target": "b", "kind": "follows"},

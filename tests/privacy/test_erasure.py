@@ -5,12 +5,12 @@ import time
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from influencers.workspaces.models import AuditEvent
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember
 from influencers.jobs.models import Job
 from influencers.scoring.store import AudienceSketchRecord
-from tests.overlap_api.conftest import import_records, tiny_records
-from tests.scoring_api.conftest import run_scoring
+from influencers.workspaces.models import AuditEvent
+from tests.fixtures.records import import_records, tiny_records
+from tests.fixtures.scoring import run_scoring
 
 
 def sample_sizes(api, ids):

@@ -5,9 +5,9 @@ import datetime as dt
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from influencers.workspaces.models import AuditEvent
 from influencers.creators.models import AudienceMember, AudienceSample
 from influencers.privacy import service
+from influencers.workspaces.models import AuditEvent
 
 
 def samples(database):

@@ -152,8 +152,14 @@ def test_flag_evidence_is_json(builder, find):
     for post in builder.posts_of("liker")[:18]:
         post["likes"] *= 6
     inputs, result = builder.score()
+    # Flags fire, so there is evidence to serialise.
+    assert "bought_followers" in [f["name"] for f in result.flags_for(find(inputs, "buyer"))]
+    assert "bought_likes" in [f["name"] for f in result.flags_for(find(inputs, "liker"))]
     for i in range(inputs.n_creators):
-        json.dumps(result.flags_for(i), allow_nan=False)
+        flags = result.flags_for(i)
+        assert all(flag["evidence"] for flag in flags), flags
+        # No numpy integers or booleans, no NaN or infinity: what the API stores and answers.
+        json.dumps(flags, allow_nan=False)
 
 
 def test_mutual_commenters_with_ordinary_comments_are_not_a_pod_unless_posts_are_missing(builder, find):

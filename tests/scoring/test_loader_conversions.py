@@ -18,8 +18,8 @@ def test_days_from_date_objects_match_iso_strings():
 def test_utc_from_aware_and_naive_datetimes_match_utc_strings():
     paris = dt.timezone(dt.timedelta(hours=2))
     stamps = [dt.datetime(2024, 6, 1, 1, 30, 59, 999999, tzinfo=paris), None,
-              dt.datetime(2024, 6, 1, 0, 0, 0, 1, tzinfo=dt.timezone.utc), dt.datetime(1969, 12, 31, 23, 59, 59, 500000)]
-    utc = [None if t is None else (t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t)
+              dt.datetime(2024, 6, 1, 0, 0, 0, 1, tzinfo=dt.UTC), dt.datetime(1969, 12, 31, 23, 59, 59, 500000)]
+    utc = [None if t is None else (t.astimezone(dt.UTC).replace(tzinfo=None) if t.tzinfo else t)
            for t in stamps]
     strings = [None if t is None else t.isoformat(" ") for t in utc]
     for unit in ("s", "D", "us"):

@@ -5,16 +5,16 @@ import numpy as np
 from sqlalchemy import delete, func, inspect, select, text, update
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
+from influencers.discovery import AudienceCondition, audience_condition
 from influencers.scoring import writes
 from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.writes import write_audience_shares
-from influencers.discovery import AudienceCondition, audience_condition
 from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest
-from tests.overlap_api.conftest import import_records, member
-from tests.scoring_api.conftest import import_demo, run_scoring, wait_for
-from tests.scoring_api.test_scoring_api import all_pages
+from influencers.scoring.writes import write_audience_shares
+from tests.fixtures.api import all_pages
+from tests.fixtures.records import import_records, member
+from tests.fixtures.scoring import import_demo, run_scoring, wait_for
 
 
 def stored(database):

@@ -13,13 +13,18 @@ import pytest
 from sqlalchemy import select
 
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
-from influencers.scoring.store import AudienceSketchRecord
+from influencers.scoring import runs
 from influencers.scoring.audience_worker import AudienceWorker, AudienceWorkerError, begin_snapshot
 from influencers.scoring.model import DEFAULT_MODEL
-from influencers.scoring import runs
 from influencers.scoring.runs import create_run, execute_run
-from influencers.scoring.store import AudienceShareDigest, CreatorScore, CreatorScoreExplanation, ScoringRun
-from tests.scoring_api.conftest import import_demo
+from influencers.scoring.store import (
+    AudienceShareDigest,
+    AudienceSketchRecord,
+    CreatorScore,
+    CreatorScoreExplanation,
+    ScoringRun,
+)
+from tests.fixtures.scoring import import_demo
 from tests.scoring_api.test_audience_shares import stored as stored_shares
 
 SCORE_COLUMNS = ("creator_id", "score", "authenticity", "engagement_quality", "reach_component", "centrality",

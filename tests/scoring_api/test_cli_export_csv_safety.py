@@ -5,7 +5,6 @@ import io
 import pytest
 from sqlalchemy import update
 
-from influencers.cli import main
 from influencers.creators.models import Creator
 from influencers.csv_export import neutralise
 from tests.scoring_api.test_cli_scoring import SAMPLE, cli_env, invoke  # noqa: F401  (fixture)

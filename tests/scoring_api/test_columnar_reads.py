@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 
+import adbc_driver_manager
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,7 +14,7 @@ from influencers.columnar import _numpy_column, columnar_reader, columnar_reads
 from influencers.creators.models import Creator, Post
 from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.loader import load_inputs
-from tests.scoring_api.conftest import import_demo
+from tests.fixtures.scoring import import_demo
 
 
 def test_arrow_columns_become_what_the_loader_converts():
@@ -32,7 +33,7 @@ def test_arrow_columns_become_what_the_loader_converts():
     dates = _numpy_column(pa.chunked_array([[dt.date(2026, 10, 15), None]]))
     assert dates.dtype == "datetime64[D]" and str(dates[0]) == "2026-10-15" and np.isnat(dates[1])
     stamps = _numpy_column(pa.chunked_array(
-        [[dt.datetime(2026, 10, 1, 21, 59, 59, 999999, tzinfo=dt.timezone.utc)]], pa.timestamp("us", tz="UTC")))
+        [[dt.datetime(2026, 10, 1, 21, 59, 59, 999999, tzinfo=dt.UTC)]], pa.timestamp("us", tz="UTC")))
     assert str(stamps[0]) == "2026-10-01T21:59:59.999999"
 
 
@@ -85,14 +86,15 @@ def test_the_columnar_reader_reads_the_sessions_snapshot(api, database):
             late = Creator(workspace_id=api.workspace_id, platform="instagram", handle="late", followers=5)
             writer.add(late)
             writer.flush()
-            writer.add(Post(workspace_id=api.workspace_id, creator_id=late.id, platform="instagram", external_id="late-post", likes=1, comments=0,
-                            published_at=dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)))
+            writer.add(Post(workspace_id=api.workspace_id, creator_id=late.id, platform="instagram",
+                            external_id="late-post", likes=1, comments=0,
+                            published_at=dt.datetime(2026, 10, 1, tzinfo=dt.UTC)))
         with columnar_reads(session) as reader:
             inputs = load_inputs(session, api.workspace_id)
         assert sorted(inputs.creator_ids.tolist()) == sorted(seen) and len(seen) == 3
         assert "late-post" not in inputs.post_external_id.tolist()
-    with pytest.raises(Exception):  # the block closed the reader's connection
-        reader.columns("SELECT 1")
+    with pytest.raises(adbc_driver_manager.ProgrammingError, match="INVALID_STATE"):
+        reader.columns("SELECT 1")  # the block closed the reader's connection
 
 
 def test_a_failing_read_closes_the_reader_and_leaves_the_session_usable(api, database):
@@ -100,7 +102,7 @@ def test_a_failing_read_closes_the_reader_and_leaves_the_session_usable(api, dat
     import_demo(api, creators=2, seed=5)
     with database.transaction(write=False) as session:
         begin_snapshot(session)
-        with pytest.raises(Exception, match="no_such_table"):
+        with pytest.raises(adbc_driver_manager.ProgrammingError, match="no_such_table"):
             with columnar_reads(session) as reader:
                 reader.columns("SELECT * FROM no_such_table")
         assert columnar_reader(session) is None

@@ -8,7 +8,7 @@ from influencers.demo.generator import DemoConfig, write_ndjson
 from influencers.imports.importer import run_import
 from influencers.scoring.runs import create_run, execute_run
 from influencers.scoring.store import AudienceShare, CreatorScore, ScoringRun
-from tests.conftest import TEST_SECRET
+from tests.fixtures.database import TEST_SECRET
 from tests.helpers import run_concurrently
 
 

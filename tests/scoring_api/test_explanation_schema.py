@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.fixtures.scoring import import_demo, run_scoring
 from tests.test_openapi_contract import check_example
 
 DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import text
 
 from influencers.scoring.runs import create_run, execute_run
-from tests.scoring_api.conftest import import_demo
+from tests.fixtures.scoring import import_demo
 
 
 def run(database, workspace_id, worker_min_creators):

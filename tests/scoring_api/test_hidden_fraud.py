@@ -4,36 +4,51 @@
 Fraud that hides must be flagged with its measured evidence; honest creators who look odd
 must not be, and their explanation says why (see tests/scoring/hidden_fraud_cases.py).
 """
+import functools
+import io
 import json
 
 import pytest
 from sqlalchemy import select
 
 from influencers.creators.models import Creator
+from influencers.imports import run_import
 from influencers.scoring.runs import create_run, execute_run
 from influencers.scoring.store import CreatorScore, CreatorScoreExplanation
+from tests.fixtures.api import make_workspace
+from tests.fixtures.database import TEST_SECRET
 from tests.scoring.hidden_fraud_cases import FRAUD, HONEST_ODD, build
 
+# One xdist worker scores the cases (once per audience pass) for every test here.
+pytestmark = pytest.mark.xdist_group("hidden-fraud")
 
-@pytest.fixture(params=["in-process", "worker"])
-def explained(request, api, database):
-    """Every creator's stored explanation, by handle, after one scoring run (audience pass in
-    this process, or in the worker process)."""
-    body = "\n".join(json.dumps(r) for r in build()).encode()
-    response = api.post("/v1/imports", data=body, content_type="application/x-ndjson")
-    assert response.status_code == 200, response.json
-    assert response.json["rejected_count"] == 0, response.json["rejected"][:3]
-    run_id = create_run(database, api.workspace_id)
-    execute_run(database, api.workspace_id, run_id,
-                worker_min_creators=1 if request.param == "worker" else None)
-    with database.transaction(write=False) as session:
+
+def _score_the_cases(db, *, audience_pass: str) -> dict:
+    """Imports the cases into a new workspace and runs one scoring run; returns every creator's
+    stored explanation, by handle."""
+    workspace_id, _key = make_workspace(db, "brand-a")
+    report = run_import(db, workspace_id, io.BytesIO("\n".join(json.dumps(r) for r in build()).encode()),
+                        secret=TEST_SECRET)
+    assert report.rejected_count == 0, report.rejected[:3]
+    run_id = create_run(db, workspace_id)
+    execute_run(db, workspace_id, run_id, worker_min_creators=1 if audience_pass == "worker" else None)
+    with db.transaction(write=False) as session:
         rows = session.execute(
             select(Creator.handle, CreatorScoreExplanation.explanation)
             .join(CreatorScore, CreatorScore.creator_id == Creator.id)
             .join(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
             .where(CreatorScore.run_id == run_id)).all()
-    return {handle: explanation if isinstance(explanation, dict) else json.loads(explanation)
-            for handle, explanation in rows}
+    return {"explained": {handle: explanation if isinstance(explanation, dict) else json.loads(explanation)
+                          for handle, explanation in rows}}
+
+
+@pytest.fixture(scope="module", params=["in-process", "worker"])
+def explained(request, database_templates):
+    """Every creator's stored explanation, by handle, after one scoring run (audience pass in
+    this process, or in the worker process); scored once per test process, read by every test."""
+    template = database_templates.get(f"hidden-fraud-{request.param}",
+                                      functools.partial(_score_the_cases, audience_pass=request.param))
+    return template.facts["explained"]
 
 
 def flags_of(explanation) -> dict:

@@ -17,7 +17,7 @@ from influencers.creators.models import AudienceMember
 from influencers.overlap.sketch import member_sketch_keys
 from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.loader import load_inputs
-from tests.overlap_api.conftest import HUMAN, import_records
+from tests.fixtures.records import HUMAN, import_records
 
 
 def _records():

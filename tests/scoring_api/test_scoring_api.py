@@ -3,19 +3,8 @@ import json
 
 import pytest
 
-from tests.scoring_api.conftest import run_scoring
-
-
-def all_pages(api, url):
-    rows, page = [], 1
-    while True:
-        response = api.get(f"{url}{'&' if '?' in url else '?'}page={page}&page_size=100")
-        assert response.status_code == 200, response.json
-        rows += response.json
-        # No "last_page" when nothing matched.
-        if page >= json.loads(response.headers["X-Pagination"]).get("last_page", page):
-            return rows
-        page += 1
+from tests.fixtures.api import all_pages
+from tests.fixtures.scoring import run_scoring, wait_for
 
 
 def test_scoring_run_scores_every_creator_and_explains(scored_api):
@@ -133,9 +122,9 @@ def test_lookalikes_are_similar_creators_of_the_platform(scored_api):
     assert response.status_code == 200
     lookalikes = response.json["lookalikes"]
     assert 0 < len(lookalikes) <= 5
-    assert creator["id"] not in [l["creator"]["id"] for l in lookalikes]
-    assert all(l["creator"]["platform"] == "instagram" for l in lookalikes)
-    similarities = [l["similarity"] for l in lookalikes]
+    assert creator["id"] not in [like["creator"]["id"] for like in lookalikes]
+    assert all(like["creator"]["platform"] == "instagram" for like in lookalikes)
+    similarities = [like["similarity"] for like in lookalikes]
     assert similarities == sorted(similarities, reverse=True)
 
 
@@ -169,8 +158,6 @@ def test_starting_a_run_with_an_idempotency_key_queues_one_run(api):
     again = api.post("/v1/scoring-runs", headers={"Idempotency-Key": "score-once"})
     assert first.status_code == again.status_code == 202
     assert again.json["id"] == first.json["id"]
-    from tests.scoring_api.conftest import wait_for
-
     assert wait_for(api, first.headers["Location"])["status"] == "succeeded"
     assert len(api.get("/v1/scoring-runs").json) == 1
 

@@ -7,12 +7,12 @@ import numpy as np
 from sqlalchemy import select
 
 from influencers.graph.service import scoring_graph_signals
+from influencers.scoring.active_model import active_model
 from influencers.scoring.loader import load_inputs
 from influencers.scoring.model import ScoringModel
-from influencers.scoring.active_model import active_model
 from influencers.scoring.score import score_creators
 from influencers.scoring.store import FLAG_BITS, CreatorScore, CreatorScoreExplanation
-from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.fixtures.scoring import import_demo, run_scoring
 
 
 def _same(stored, computed):

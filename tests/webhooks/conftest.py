@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from influencers.config import Settings
-from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+from tests.fixtures.api import ApiClient, make_workspace
+from tests.fixtures.database import TEST_SECRET
 
 
 @dataclasses.dataclass

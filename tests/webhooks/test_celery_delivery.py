@@ -5,7 +5,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from influencers.config import Settings
-from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+from tests.fixtures.api import ApiClient, make_workspace
+from tests.fixtures.database import TEST_SECRET
 from tests.webhooks.conftest import WEBHOOK_TEST_SETTINGS, wait_for_delivery
 
 BROKER = os.environ.get("INFLUENCERS_TEST_BROKER_URL")

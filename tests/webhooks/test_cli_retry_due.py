@@ -10,7 +10,7 @@ from influencers.cli import main
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.webhooks.models import WebhookDelivery
-from tests.conftest import TEST_SECRET
+from tests.fixtures.database import TEST_SECRET
 
 
 def test_retry_due_sends_lost_retries(app, api, receiver, database, monkeypatch):
@@ -28,7 +28,7 @@ def test_retry_due_sends_lost_retries(app, api, receiver, database, monkeypatch)
     runner.cancel_delayed_jobs()  # the process "stopped": its retry timer is gone
     with database.transaction() as session:
         session.execute(update(WebhookDelivery).values(
-            next_attempt_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)))
+            next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)))
 
     for name, value in {"INFLUENCERS_DATABASE_URL": database.url, "INFLUENCERS_PSEUDONYM_SECRET": TEST_SECRET.decode(),
                         "INFLUENCERS_WEBHOOK_ALLOW_HTTP": "1", "INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
@@ -58,11 +58,11 @@ def test_retry_due_replaces_a_retry_job_that_can_no_longer_run(app, api, receive
     with database.transaction() as session:
         delivery = session.scalars(select(WebhookDelivery)).one()
         # The retry is queued for when it is due, not since the failed attempt.
-        assert session.get(Job, delivery.job_id).not_before > dt.datetime.now(dt.timezone.utc) + dt.timedelta(
+        assert session.get(Job, delivery.job_id).not_before > dt.datetime.now(dt.UTC) + dt.timedelta(
             minutes=20)
         # Its job was failed meanwhile (e.g. by a reaper), the delivery is overdue.
         session.execute(update(Job).where(Job.id == delivery.job_id).values(status="failed"))
-        delivery.next_attempt_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+        delivery.next_attempt_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     _env(monkeypatch, database)
     result = CliRunner().invoke(main, ["webhooks", "retry-due"])
     assert "1 overdue delivery attempt(s) sent" in result.output, result.output
@@ -91,7 +91,7 @@ def test_purge_deletes_old_events_with_their_deliveries(api, receiver, database,
         time.sleep(0.05)
     with database.transaction() as session:
         old = session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).first()
-        old.created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
+        old.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     _env(monkeypatch, database)
     result = CliRunner().invoke(main, ["webhooks", "purge", "--days", "30"])
     assert result.exit_code == 0 and "1 webhook event(s) deleted" in result.output, result.output

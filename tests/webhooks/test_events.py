@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from influencers.webhooks import EVENT_TYPES, emit
-from tests.scoring_api.conftest import import_demo, run_scoring
+from tests.fixtures.scoring import import_demo, run_scoring
 from tests.webhooks.conftest import create_endpoint, wait_for_delivery
 
 

@@ -12,7 +12,7 @@ def test_signature_matches_the_reference_implementation():
     headers = signing.headers(secret, "msg_abc", 1_700_000_000, b'{"type":"x"}')
     assert headers["webhook-id"] == "msg_abc" and headers["webhook-timestamp"] == "1700000000"
     import datetime as dt
-    expected = Webhook(secret).sign("msg_abc", dt.datetime.fromtimestamp(1_700_000_000, dt.timezone.utc),
+    expected = Webhook(secret).sign("msg_abc", dt.datetime.fromtimestamp(1_700_000_000, dt.UTC),
                                     b'{"type":"x"}')
     assert headers["webhook-signature"] == expected
 

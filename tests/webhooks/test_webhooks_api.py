@@ -114,7 +114,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_says_why(api, receiver, da
     endpoint = create_endpoint(api, receiver.url)
     with database.transaction() as session:
         session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint["id"]).values(
-            failing_since=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=6)))
+            failing_since=dt.datetime.now(dt.UTC) - dt.timedelta(days=6)))
     receiver.reply(500, b"down", times=20)
     activate_campaign(api)
     wait_for_delivery(api, endpoint["id"])
@@ -182,7 +182,8 @@ def test_invalid_endpoints_are_rejected_naming_the_field(api, body, field):
 def test_plain_http_needs_the_operators_allowance(app, database):
     from influencers.app import create_app
     from influencers.config import Settings
-    from tests.conftest import TEST_SECRET, ApiClient, make_workspace
+    from tests.fixtures.api import ApiClient, make_workspace
+    from tests.fixtures.database import TEST_SECRET
 
     strict = create_app(Settings(database_url=database.url, pseudonym_secret=TEST_SECRET), database=database)
     ws_id, key = make_workspace(database, "strict")

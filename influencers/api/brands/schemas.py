@@ -154,7 +154,8 @@ class PeriodFields(ma.Schema):
     until = fields.String(required=True)
     until_is = fields.String(required=True)
     definitions = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
-                              metadata={"description": "What each figure means and whether it is measured or estimated"})
+                              metadata={"description": "What each figure means and whether it is measured "
+                                                       "or estimated"})
 
 
 class TimeSeriesSchema(PeriodFields):

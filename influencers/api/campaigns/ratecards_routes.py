@@ -12,7 +12,8 @@ blp = Blueprint("emv_rate_cards", __name__, url_prefix="/v1/emv-rate-cards",
                 description="Earned media value rate cards (per workspace, versioned)")
 
 
-@blp.route("", methods=["GET"], operation_id="listEmvRateCards", summary="List the EMV rate card versions, newest first")
+@blp.route("", methods=["GET"], operation_id="listEmvRateCards",
+           summary="List the EMV rate card versions, newest first")
 @requires("read")
 @blp.response(200, s.RateCardSchema(many=True))
 @blp.paginate(SQLPage)
@@ -26,7 +27,8 @@ def list_rate_cards():
 @blp.arguments(s.RateCardCreateSchema)
 @blp.response(201, s.RateCardSchema)
 @blp.alt_response(200, schema=s.RateCardSchema,
-                  description="The card is identical to the latest version: nothing was published, the latest is returned")
+                  description="The card is identical to the latest version: nothing was published, "
+                              "the latest is returned")
 def create_rate_card(body):
     card, created = service.create_rate_card(unit_of_work.session(), current_workspace_id(), body, key_id())
     return card, 201 if created else 200, {"Location": f"/v1/emv-rate-cards/{card.version}"}

@@ -57,7 +57,8 @@ def get_creator(creator_id):
     return creator
 
 
-@blp.route("/<id:creator_id>", methods=["PATCH"], operation_id="updateCreator", summary="Update a creator (If-Match required)")
+@blp.route("/<id:creator_id>", methods=["PATCH"], operation_id="updateCreator",
+           summary="Update a creator (If-Match required)")
 @blp.etag
 @requires("write")
 @blp.arguments(CreatorUpdateSchema)
@@ -71,7 +72,8 @@ def update_creator(changes, creator_id):
     return creator
 
 
-@blp.route("/<id:creator_id>", methods=["DELETE"], operation_id="deleteCreator", summary="Delete a creator and all its data (If-Match required)")
+@blp.route("/<id:creator_id>", methods=["DELETE"], operation_id="deleteCreator",
+           summary="Delete a creator and all its data (If-Match required)")
 @blp.etag
 @requires("write")
 @blp.response(204)
@@ -82,7 +84,8 @@ def delete_creator(creator_id):
                            key_id=g.principal.key_id)
 
 
-@blp.route("/<id:creator_id>/posts", methods=["GET"], operation_id="listCreatorPosts", summary="List a creator's posts, newest first")
+@blp.route("/<id:creator_id>/posts", methods=["GET"], operation_id="listCreatorPosts",
+           summary="List a creator's posts, newest first")
 @requires("read")
 @blp.arguments(PostListArgs, location="query", as_kwargs=True)
 @blp.response(200, PostSchema(many=True))
@@ -94,7 +97,8 @@ def list_posts(creator_id, mention=None, sponsored=None):
     return Listing(unit_of_work.session(), posts_select(creator_id, brand_id, sponsored))
 
 
-@blp.route("/<id:creator_id>/snapshots", methods=["GET"], operation_id="listCreatorSnapshots", summary="List a creator's daily follower snapshots, newest first")
+@blp.route("/<id:creator_id>/snapshots", methods=["GET"], operation_id="listCreatorSnapshots",
+           summary="List a creator's daily follower snapshots, newest first")
 @requires("read")
 @blp.response(200, SnapshotSchema(many=True))
 @blp.paginate(SQLPage)
@@ -103,7 +107,8 @@ def list_snapshots(creator_id):
     return Listing(unit_of_work.session(), service.snapshots_select(creator_id))
 
 
-@blp.route("/<id:creator_id>/audience", methods=["GET"], operation_id="getCreatorAudience", summary="Summarise a creator's latest audience sample")
+@blp.route("/<id:creator_id>/audience", methods=["GET"], operation_id="getCreatorAudience",
+           summary="Summarise a creator's latest audience sample")
 @requires("read")
 @blp.response(200, AudienceSummarySchema)
 def get_audience(creator_id):

@@ -61,7 +61,8 @@ class CreatorSchema(ma.Schema):
     avatar_url = fields.String(allow_none=True)
     joined_at = fields.Date(allow_none=True)
     created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True, metadata={"description": "When the profile counts were last written (as-of date)"})
+    updated_at = fields.DateTime(required=True,
+                                 metadata={"description": "When the profile counts were last written (as-of date)"})
     version = fields.Integer(required=True, metadata={"description": "Row version; the ETag is derived from it"})
 
 

@@ -16,7 +16,8 @@ from influencers.api.graph.schemas import (
 from influencers.creators import service as creators
 from influencers.graph import service
 
-blp = Blueprint("graph", __name__, url_prefix="/v1", description="The creator graph: neighbourhoods, communities, exports")
+blp = Blueprint("graph", __name__, url_prefix="/v1",
+                description="The creator graph: neighbourhoods, communities, exports")
 
 _FILE = {"schema": {"type": "string", "format": "binary"}}
 

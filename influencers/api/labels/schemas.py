@@ -5,7 +5,6 @@ from marshmallow import fields, validate
 
 from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
-
 from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
 from influencers.calibration.models import LABEL_VALUES
 
@@ -15,7 +14,8 @@ KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,49}$", error="a kind is lower-case le
 class LabelCreateSchema(BodySchema):
     creator_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     label = fields.String(required=True, validate=one_of(LABEL_VALUES),
-                          metadata={"description": "`fraud` (audience or engagement inflated) or `clean` (checked, genuine)"})
+                          metadata={"description": "`fraud` (audience or engagement inflated) or `clean` (checked, "
+                                                   "genuine)"})
     kinds = fields.List(fields.String(validate=KIND), validate=validate.Length(max=20), load_default=list,
                         metadata={"description": "For `fraud`: what was found, e.g. bought_followers, comment_pod"})
     source = fields.String(allow_none=True, validate=validate.Length(min=1, max=100),

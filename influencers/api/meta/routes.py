@@ -4,9 +4,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from influencers import __version__
-from influencers.db import check_connection
 from influencers.api import unit_of_work
 from influencers.api.base import Blueprint
+from influencers.db import check_connection
 
 blp = Blueprint("meta", __name__, url_prefix="", description="Service health")
 

@@ -38,7 +38,8 @@ def _kind():
 class BenchmarkSchema(ExplanationPart):
     median = fields.Float(required=True, metadata={"description": "The benchmark median for the platform and tier"})
     log10_scale = fields.Float(required=True, metadata={"description": "Robust scale of log10 values"})
-    source = fields.String(required=True, metadata={"description": "Where the benchmark comes from (workspace data or defaults)"})
+    source = fields.String(required=True,
+                           metadata={"description": "Where the benchmark comes from (workspace data or defaults)"})
     n = fields.Integer(required=True, metadata={"description": "Creators behind the benchmark"})
     platform = fields.String(required=True)
     tier = fields.String(required=True)
@@ -73,7 +74,8 @@ class ScoreComponentSchema(ExplanationPart):
     kind = _kind()
     weight = fields.Float(required=True, metadata={"description": "The model's weight"})
     effective_weight = fields.Float(allow_none=True, required=True,
-                                    metadata={"description": "The weight after renormalising over the components present"})
+                                    metadata={"description": "The weight after renormalising over the components "
+                                                             "present"})
     contribution = fields.Float(allow_none=True, required=True, metadata={"description": "value x effective weight"})
     description = fields.String(required=True)
     capped_at_benchmark = fields.String(metadata={"description": "Why engagement was capped at its benchmark"})
@@ -117,7 +119,8 @@ class AudienceExplanationSchema(ExplanationPart):
     sampled_at = fields.String(allow_none=True, required=True, metadata={"description": "Date of the audience sample"})
     fake_follower_share = fields.Nested(FigureSchema, required=True)
     types = fields.Dict(keys=fields.String(), values=fields.Nested(FigureSchema), allow_none=True, required=True,
-                        metadata={"description": "Share of each member type (real, suspicious, mass_follower, inactive)"})
+                        metadata={"description": "Share of each member type "
+                                                 "(real, suspicious, mass_follower, inactive)"})
     reachable_share = fields.Nested(FigureSchema, required=True)
     fake_share_used = fields.Nested(FigureSchema, required=True)
     reachable_share_used = fields.Nested(FigureSchema, required=True)
@@ -149,7 +152,8 @@ class ScoreExplanationSchema(ExplanationPart):
     reach = fields.Nested(ReachExplanationSchema, required=True)
     flags = fields.List(fields.Nested(FlagExplanationSchema), required=True)
     notes = fields.Dict(keys=fields.String(), values=FreeForm(metadata={"description": "Flag-specific notes"}),
-                        required=True, metadata={"description": "Per flag name: notes on signals that did not raise it"})
+                        required=True,
+                         metadata={"description": "Per flag name: notes on signals that did not raise it"})
     sample_size = fields.Integer(required=True)
     posts_used = fields.Integer(required=True)
     snapshots = fields.Integer(required=True)

@@ -18,19 +18,19 @@ from influencers.api.scoring.schemas import (
     JobSchema,
     LookalikeArgs,
     LookalikesSchema,
-    ScoreHistoryItemSchema,
     ScoredCreatorSchema,
+    ScoreHistoryItemSchema,
     ScoringModelSchema,
     ScoringRunSchema,
 )
-from influencers.creators import service as creators
-from influencers.creators.service import CreatorFilters
-from influencers.jobs import runner
-from influencers.calibration import versions
-from influencers.scoring import records, runs
 from influencers.brands.discovery import growth_for
 from influencers.brands.reports import creator_brand_history
+from influencers.calibration import versions
+from influencers.creators import service as creators
+from influencers.creators.service import CreatorFilters
 from influencers.discovery import AudienceCondition, DiscoveryQuery
+from influencers.jobs import runner
+from influencers.scoring import records, runs
 from influencers.scoring.store import CreatorScore
 
 blp = Blueprint("scoring", __name__, url_prefix="/v1", description="Scores, scoring runs, discovery and lookalikes")
@@ -60,7 +60,7 @@ def scored_creator(creator, score) -> Extended:
 class DiscoveryPage(Page):
     """Pagination of a search: the page and its total come from ``discovery.search_page``."""
 
-    def __init__(self, search: "DiscoverySearch", page_params):
+    def __init__(self, search: DiscoverySearch, page_params):
         check_page_bounds(page_params)
         self._page = discovery.search_page(search.session, search.workspace_id, search.query,
                                            offset=page_params.first_item, limit=page_params.page_size)
@@ -131,7 +131,8 @@ def list_scoring_runs():
     return Listing(unit_of_work.session(), records.runs_select(current_workspace_id()))
 
 
-@blp.route("/scoring-runs/<id:scoring_run_id>", methods=["GET"], operation_id="getScoringRun", summary="Read a scoring run's status")
+@blp.route("/scoring-runs/<id:scoring_run_id>", methods=["GET"], operation_id="getScoringRun",
+           summary="Read a scoring run's status")
 @requires("read")
 @blp.response(200, ScoringRunSchema)
 def get_scoring_run(scoring_run_id):
@@ -190,13 +191,15 @@ def list_lookalikes(creator_id, limit, same_platform):
                                          same_platform)
     return {
         "creator_id": creator_id,
-        "features": [*discovery.LOOKALIKE_FEATURES, *(f"audience {d} shares" for d in discovery.COMPOSITION_DIMENSIONS)],
+        "features": [*discovery.LOOKALIKE_FEATURES,
+                     *(f"audience {d} shares" for d in discovery.COMPOSITION_DIMENSIONS)],
         "lookalikes": [{"creator": scored_creator(creator, score), "similarity": round(similarity, 4)}
                        for creator, score, similarity in similar],
     }
 
 
-@blp.route("/scoring-models", methods=["GET"], operation_id="listScoringModels", summary="List the workspace's scoring model versions")
+@blp.route("/scoring-models", methods=["GET"], operation_id="listScoringModels",
+           summary="List the workspace's scoring model versions")
 @requires("read")
 @blp.response(200, ScoringModelSchema(many=True))
 @blp.paginate(SQLPage)
@@ -204,7 +207,8 @@ def list_scoring_models():
     return Listing(unit_of_work.session(), versions.versions_select(current_workspace_id()))
 
 
-@blp.route("/scoring-models/<id:scoring_model_id>", methods=["GET"], operation_id="getScoringModel", summary="Read a scoring model version")
+@blp.route("/scoring-models/<id:scoring_model_id>", methods=["GET"], operation_id="getScoringModel",
+           summary="Read a scoring model version")
 @requires("read")
 @blp.response(200, ScoringModelSchema)
 def get_scoring_model(scoring_model_id):

@@ -10,12 +10,12 @@ from influencers.api.brands.filters import BrandDiscoveryArgs
 from influencers.api.brands.schemas import BrandHistorySchema
 from influencers.api.contract import FreeForm
 from influencers.api.creators.schemas import CreatorListArgs, CreatorSchema
-from influencers.api.scoring.explanation_schemas import ScoreExplanationSchema, StoredJson
 from influencers.api.schemas import QueryCount, QuerySchema, one_of
+from influencers.api.scoring.explanation_schemas import ScoreExplanationSchema, StoredJson
 from influencers.creators.models import AGE_RANGES, GENDERS
+from influencers.discovery import SORTABLE
 from influencers.jobs.models import JOB_STATUSES
 from influencers.scoring.attributes import AUDIENCE_DIMENSIONS, attribute_code
-from influencers.discovery import SORTABLE
 from influencers.scoring.model import FLAGS
 
 
@@ -59,16 +59,20 @@ class ScoreSummarySchema(ma.Schema):
 
     score = fields.Float(required=True, metadata={"description": "Composite 0-100 (estimated)"})
     authenticity = fields.Float(required=True, metadata={"description": "0-100, higher is more genuine (estimated)"})
-    fake_follower_share = fields.Float(allow_none=True, required=True, metadata={"description": "0-1, estimated from the audience sample"})
+    fake_follower_share = fields.Float(allow_none=True, required=True,
+                                       metadata={"description": "0-1, estimated from the audience sample"})
     fake_follower_share_interval = fields.List(fields.Float(allow_none=True), allow_none=True, required=True,
-                                               metadata={"description": "95% Wilson interval of the fake follower share, from the sample size"})
+                                               metadata={"description": "95% Wilson interval of the fake follower "
+                                                                        "share, from the sample size"})
     reachable_share = fields.Float(allow_none=True, required=True, metadata={
         "description": "0-1, measured in the audience sample: members following fewer accounts than the "
                        "model's mass-follower threshold (1,500 by default)"})
-    engagement_rate = fields.Float(allow_none=True, required=True, metadata={"description": "Measured: median (likes+comments)/followers over recent posts"})
+    engagement_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "Measured: median (likes+comments)/followers over recent posts"})
     engagement_rate_views = fields.Float(allow_none=True, required=True, metadata={
         "description": "Measured: median (likes+comments)/views over recent posts, where the platform reports views"})
-    estimated_reach = fields.Integer(allow_none=True, required=True, metadata={"description": "Estimated authentic reach per post"})
+    estimated_reach = fields.Integer(allow_none=True, required=True,
+                                     metadata={"description": "Estimated authentic reach per post"})
     flags = fields.List(fields.String(validate=one_of(FLAGS)), required=True)
     confidence = fields.Float(allow_none=True, required=True, metadata={
         "description": "0-1, how much data stood behind the score: 0.5 x min(sample size / 100, 1) + 0.3 x "
@@ -103,7 +107,8 @@ class CreatorScoreSchema(ma.Schema):
     summary = fields.Nested(ScoreSummarySchema, required=True)
     explanation = StoredJson(ScoreExplanationSchema, required=True, metadata={
         "description": "Every component's value, weight and contribution; flags with evidence; audience, "
-                       "engagement and reach inputs labelled measured or estimated; sample size; as-of date; model version"})
+                       "engagement and reach inputs labelled measured or estimated; sample size; as-of date; "
+                       "model version"})
     context = fields.Nested(ScoreContextSchema, metadata={
         "description": "Not part of the score: the creator's brand history (brands mentioned, sponsored or organic)"})
 
@@ -151,7 +156,7 @@ class AudienceConditionField(fields.String):
         try:
             share = float(parts[1])
         except ValueError:
-            raise ma.ValidationError("min_share must be a number between 0 and 1")
+            raise ma.ValidationError("min_share must be a number between 0 and 1") from None
         if not 0 <= share <= 1:
             raise ma.ValidationError("min_share must be a number between 0 and 1")
         # Codes are case-insensitive to ask for, stored in one case.
@@ -175,7 +180,8 @@ class DiscoveryArgs(BrandDiscoveryArgs, CreatorListArgs):
     min_score = fields.Float(validate=validate.Range(min=0, max=100))
     max_fake_follower_share = _share()
     flag = fields.List(fields.String(validate=one_of(FLAGS)), metadata={"description": "Flags that must be present"})
-    without_flag = fields.List(fields.String(validate=one_of(FLAGS)), metadata={"description": "Flags that must be absent"})
+    without_flag = fields.List(fields.String(validate=one_of(FLAGS)),
+                               metadata={"description": "Flags that must be absent"})
     audience = fields.List(AudienceConditionField(), metadata={"description": AUDIENCE_HELP})
     sort = fields.String(load_default="-score", validate=one_of(DISCOVERY_SORTS),
                          metadata={"description": "A field name; prefix with '-' for descending"})
@@ -188,7 +194,8 @@ class LookalikeArgs(QuerySchema):
 
 class LookalikeSchema(ma.Schema):
     creator = fields.Nested(ScoredCreatorSchema, required=True)
-    similarity = fields.Float(required=True, metadata={"description": "Cosine similarity of standardised features and audience composition (estimated)"})
+    similarity = fields.Float(required=True, metadata={"description": "Cosine similarity of standardised features and "
+                                                                      "audience composition (estimated)"})
 
 
 class LookalikesSchema(ma.Schema):

@@ -68,7 +68,8 @@ def create_scoring_model(body):
     "properties": {"document": {"type": "string", "format": "binary",
                                 "description": "The JSON of GET /v1/scoring-models/{id}/document"},
                    "artefact": {"type": "string", "format": "binary",
-                                "description": f"A boosted model's skops file (at most {MAX_ARTEFACT_BYTES} bytes)"}}}}}})
+                                "description": f"A boosted model's skops file "
+                                               f"(at most {MAX_ARTEFACT_BYTES} bytes)"}}}}}})
 @blp.response(201, ScoringModelSchema)
 @blp.alt_response(409, description="A version of this name exists")
 @blp.alt_response(415, description="Not multipart/form-data")

@@ -6,12 +6,11 @@ from marshmallow import fields, validate
 
 from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
+from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
+from influencers.api.scoring.schemas import ScoringModelSchema
 from influencers.calibration.documents import VERSION_NAME, threshold_range
 from influencers.creators.models import PLATFORMS
 from influencers.scoring.model import COMPONENTS, DEFAULT_THRESHOLDS, FLAGS
-
-from influencers.api.scoring.schemas import ScoringModelSchema
-from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
 
 NUMBERS = fields.Dict(keys=fields.String(), values=fields.Raw())
 
@@ -60,7 +59,8 @@ class ActivationResultSchema(ResponseSchema):
 
 class DiffArgs(QuerySchema):
     against = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
-                             metadata={"description": "The version compared with (the 'from' side; default the active one)"})
+                             metadata={"description": "The version compared with (the 'from' side; default the active "
+                                                      "one)"})
 
 
 # A diff compares flattened documents: each leaf is a number, a string, a flag or a list of those.
@@ -113,7 +113,8 @@ class ComparisonSchema(ResponseSchema):
 
 
 class ImportFormSchema(ma.Schema):
-    """multipart/form-data: ``document`` (the JSON of GET .../document) and ``artefact`` (a boosted model's skops file)."""
+    """multipart/form-data: ``document`` (the JSON of GET .../document) and ``artefact``
+    (a boosted model's skops file)."""
 
     document = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
     artefact = fields.Raw(metadata={"type": "string", "format": "binary"})

@@ -61,7 +61,8 @@ def overlap_document(overlap: ExactOverlap) -> dict:
         "fake_share_sources": FAKE_SHARE_SOURCES,
         "method": OVERLAP_METHOD,
         "notes": data.notes + ([] if not overlap.target_mask_applied else
-                               ["Members with an unknown value in a target dimension are not counted as in the target."]),
+                               ["Members with an unknown value in a target dimension are not counted "
+                                "as in the target."]),
     })
     return out
 

@@ -8,13 +8,13 @@ from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
 from influencers.api.scoring.routes import discovery_query
 from influencers.api.shortlists.documents import optimisation_document, overlap_document
 from influencers.api.shortlists.schemas import (
-    ShortlistEntriesBody,
     OptimisationRequest,
     OptimisationSchema,
-    OverlapTargetArgs,
     OverlapReportRequest,
     OverlapReportSchema,
+    OverlapTargetArgs,
     ShortlistCreateSchema,
+    ShortlistEntriesBody,
     ShortlistSchema,
     ShortlistUpdateSchema,
 )
@@ -161,7 +161,8 @@ def remove_shortlist_creator(shortlist_id, creator_id):
 @requires("read")
 @blp.arguments(OverlapTargetArgs, location="query", as_kwargs=True)
 @blp.response(200, OverlapReportSchema)
-@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
+@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), "
+                                   "or the sketches were built with different seeds")
 @blp.alt_response(422, description="The shortlist's creators span several platforms")
 def get_shortlist_overlap(shortlist_id, method="exact", **target):
     shortlist = _shortlist(shortlist_id)
@@ -178,7 +179,8 @@ def get_shortlist_overlap(shortlist_id, method="exact", **target):
 @requires("read")
 @blp.arguments(OverlapReportRequest)
 @blp.response(200, OverlapReportSchema)
-@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), or the sketches were built with different seeds")
+@blp.alt_response(409, description="method=sketch: a creator's latest sample has no stored sketch (run a scoring run), "
+                                   "or the sketches were built with different seeds")
 @blp.alt_response(422, description="Invalid body, creators not in this workspace, or creators of several platforms")
 def create_overlap_report(body):
     return _overlap(body["creator_ids"], body.get("method", "exact"), body.get("target"))
@@ -217,6 +219,7 @@ def optimise_shortlist(body):
     if body.get("save_as"):
         shortlist = service.save_as_shortlist(
             session, current_workspace_id(), body["save_as"], optimisation.chosen_ids,
-            note=f"Saved from the shortlist optimiser ({result['strategy']}, unique reach {result['unique_reach']:.0f}).")
+            note=f"Saved from the shortlist optimiser ({result['strategy']}, "
+                 f"unique reach {result['unique_reach']:.0f}).")
         result["shortlist_id"] = shortlist.id
     return result

@@ -127,7 +127,8 @@ class OverlapTargetArgs(AudienceTargetFields, QuerySchema):
 class OverlapReportRequest(BodySchema):
     creator_ids = _ids(required=True, validate=validate.Length(min=1, max=MAX_REPORT_CREATORS),
                        metadata={"description": "Creators of one platform (422 otherwise)"})
-    target = fields.Nested(AudienceTargetSchema, metadata={"description": "Count only members matching the target audience"})
+    target = fields.Nested(AudienceTargetSchema,
+                           metadata={"description": "Count only members matching the target audience"})
     method = _method()
 
     @ma.validates_schema
@@ -140,29 +141,40 @@ class OverlapCreatorSchema(ma.Schema):
     handle = fields.String(required=True)
     sampled_at = fields.String(allow_none=True, required=True, metadata={"description": "As-of: latest sample date"})
     sample_size = fields.Integer(required=True, metadata={"description": "Measured: members in the latest sample"})
-    bot_like_members = fields.Integer(required=True, metadata={"description": "Measured: sampled members classified bot-like"})
-    counted_sample_size = fields.Integer(required=True, metadata={"description": "Measured: authentic sampled members in the target"})
-    unique_members = fields.Integer(required=True, metadata={"description": "Measured: counted members in no other creator's sample"})
-    unique_share = fields.Float(required=True, metadata={"description": "Measured: unique_members / counted_sample_size"})
+    bot_like_members = fields.Integer(required=True,
+                                      metadata={"description": "Measured: sampled members classified bot-like"})
+    counted_sample_size = fields.Integer(required=True,
+                                         metadata={"description": "Measured: authentic sampled members in the target"})
+    unique_members = fields.Integer(required=True,
+                                    metadata={"description": "Measured: counted members in no other creator's sample"})
+    unique_share = fields.Float(required=True,
+                                metadata={"description": "Measured: unique_members / counted_sample_size"})
     overlapping_share = fields.Float(required=True, metadata={"description": "Measured: 1 - unique_share"})
     followers = fields.Float(required=True, metadata={"description": "Measured: follower count as imported"})
-    fake_share = fields.Float(required=True, metadata={"description": "Fake follower share used (see fake_share_source)"})
+    fake_share = fields.Float(required=True,
+                              metadata={"description": "Fake follower share used (see fake_share_source)"})
     fake_share_source = fields.String(required=True, validate=one_of(["score", "sample", "none"]))
     score_as_of = fields.String(allow_none=True, required=True)
-    authentic_followers = fields.Float(required=True, metadata={"description": "Estimated: followers x (1 - fake_share)"})
-    member_weight = fields.Float(required=True, metadata={"description": "Estimated: real followers one counted sampled member stands for"})
+    authentic_followers = fields.Float(required=True,
+                                       metadata={"description": "Estimated: followers x (1 - fake_share)"})
+    member_weight = fields.Float(required=True, metadata={"description": "Estimated: real followers one counted "
+                                                                         "sampled member stands for"})
     reach = fields.Float(required=True, metadata={"description": "Estimated: authentic (target) audience in followers"})
-    exclusive_reach = fields.Float(required=True, metadata={"description": "Estimated: reach no other creator in the set has"})
-    follower_reach = fields.Float(required=True, metadata={"description": "Estimated: (target) audience in follower counts"})
+    exclusive_reach = fields.Float(required=True,
+                                   metadata={"description": "Estimated: reach no other creator in the set has"})
+    follower_reach = fields.Float(required=True,
+                                  metadata={"description": "Estimated: (target) audience in follower counts"})
 
 
 class OverlapPairwiseSchema(ma.Schema):
     creator_ids = fields.List(fields.Integer(), required=True, metadata={"description": "Row and column order"})
     shared = fields.List(fields.List(fields.Integer()), required=True,
                          metadata={"description": "Measured: counted members in both samples (diagonal: sample size)"})
-    jaccard = fields.List(fields.List(fields.Float()), required=True, metadata={"description": "Measured: |A and B| / |A or B|"})
+    jaccard = fields.List(fields.List(fields.Float()), required=True,
+                          metadata={"description": "Measured: |A and B| / |A or B|"})
     containment = fields.List(fields.List(fields.Float()), required=True,
-                              metadata={"description": "Measured: row A, column B = share of A's audience that B also reaches"})
+                              metadata={"description": "Measured: row A, column B = share of A's audience that B also "
+                                                       "reaches"})
 
 
 class UniqueReachSchema(ma.Schema):
@@ -172,7 +184,8 @@ class UniqueReachSchema(ma.Schema):
     ci_high = fields.Float(required=True)
     std_error = fields.Float(required=True)
     total_audience = fields.Float(required=True, metadata={"description": "Estimated: sum of the creators' audiences"})
-    duplication_factor = fields.Float(allow_none=True, required=True, metadata={"description": "total_audience / unique_reach"})
+    duplication_factor = fields.Float(allow_none=True, required=True,
+                                      metadata={"description": "total_audience / unique_reach"})
     confidence = fields.Float(required=True)
     n_boot = fields.Integer(required=True)
     seed = fields.Integer(allow_none=True, required=True)
@@ -183,11 +196,15 @@ class UniqueReachSchema(ma.Schema):
 
 class OverlapSetSchema(ma.Schema):
     creators = fields.Integer(required=True)
-    distinct_sampled_members = fields.Integer(required=True, metadata={"description": "Measured: counted members in the union"})
+    distinct_sampled_members = fields.Integer(required=True,
+                                              metadata={"description": "Measured: counted members in the union"})
     sample_duplication_factor = fields.Float(allow_none=True, required=True,
-                                             metadata={"description": "Measured: counted sample sizes / distinct members"})
-    authentic = fields.Nested(UniqueReachSchema, required=True, metadata={"description": "Unique reach in authentic followers"})
-    followers = fields.Nested(UniqueReachSchema, required=True, metadata={"description": "Unique reach in follower counts"})
+                                             metadata={"description": "Measured: counted sample sizes / distinct "
+                                                                      "members"})
+    authentic = fields.Nested(UniqueReachSchema, required=True,
+                              metadata={"description": "Unique reach in authentic followers"})
+    followers = fields.Nested(UniqueReachSchema, required=True,
+                              metadata={"description": "Unique reach in follower counts"})
 
 
 class SketchEstimateSchema(ma.Schema):
@@ -195,16 +212,19 @@ class SketchEstimateSchema(ma.Schema):
     lower = fields.Float(required=True, metadata={"description": "Lower bound at num_std_devs standard deviations"})
     upper = fields.Float(required=True, metadata={"description": "Upper bound at num_std_devs standard deviations"})
     num_std_devs = fields.Integer(required=True)
-    exact = fields.Boolean(required=True, metadata={"description": "True when the sketches held every member (bounds = estimate)"})
+    exact = fields.Boolean(required=True,
+                           metadata={"description": "True when the sketches held every member (bounds = estimate)"})
 
 
 class SketchCreatorSchema(ma.Schema):
     creator_id = fields.Integer(required=True)
     handle = fields.String(required=True)
     sample_id = fields.Integer(allow_none=True, required=True)
-    sampled_at = fields.String(allow_none=True, required=True, metadata={"description": "As-of: the sketched sample's date"})
+    sampled_at = fields.String(allow_none=True, required=True,
+                               metadata={"description": "As-of: the sketched sample's date"})
     sketch_created_at = fields.String(allow_none=True, required=True)
-    counted_sample_size = fields.Integer(required=True, metadata={"description": "Measured: counted (authentic) members sketched"})
+    counted_sample_size = fields.Integer(required=True,
+                                         metadata={"description": "Measured: counted (authentic) members sketched"})
     sketch_retained = fields.Integer(required=True, metadata={"description": "Hashes the sketch retains"})
     sketch_exact = fields.Boolean(required=True)
     counted_members = fields.Nested(SketchEstimateSchema, required=True)
@@ -257,9 +277,11 @@ class SketchReportSchema(ma.Schema):
 
 class OverlapReportSchema(ma.Schema):
     estimation = fields.String(required=True, validate=one_of(OVERLAP_METHODS),
-                               metadata={"description": "exact: creators, pairwise and set are given; sketch: sketch is"})
+                               metadata={"description": "exact: creators, pairwise and set are given; "
+                                                        "sketch: sketch is"})
     platform = fields.String(allow_none=True, required=True)
-    as_of = fields.String(allow_none=True, required=True, metadata={"description": "Latest sample date behind the report"})
+    as_of = fields.String(allow_none=True, required=True,
+                          metadata={"description": "Latest sample date behind the report"})
     target = _target_answered()
     authenticity_model_version = fields.String(metadata={"description": "method=exact"})
     creators = fields.List(fields.Nested(OverlapCreatorSchema), metadata={"description": "method=exact"})
@@ -286,9 +308,12 @@ class OptimiserSearchSchema(DiscoveryArgs):
 class OptimisationRequest(BodySchema):
     creator_ids = _ids(validate=validate.Length(min=1, max=MAX_CANDIDATES),
                        metadata={"description": "Candidates (one platform)"})
-    search = fields.Nested(OptimiserSearchSchema, metadata={"description": "Or: the candidates a discovery search finds"})
-    platform = fields.String(validate=one_of(PLATFORMS), metadata={"description": "Required with search unless its filters fix it"})
-    k = StrictInteger(validate=validate.Range(min=1, max=MAX_ENTRIES), metadata={"description": "Choose at most k creators"})
+    search = fields.Nested(OptimiserSearchSchema,
+                           metadata={"description": "Or: the candidates a discovery search finds"})
+    platform = fields.String(validate=one_of(PLATFORMS),
+                             metadata={"description": "Required with search unless its filters fix it"})
+    k = StrictInteger(validate=validate.Range(min=1, max=MAX_ENTRIES),
+                      metadata={"description": "Choose at most k creators"})
     budget_minor = Count(metadata=MINOR)
     currency = fields.String(validate=CURRENCY, metadata={"description": "The currency of the budget and fees"})
     fees = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,18}$", error="a creator id")),
@@ -297,7 +322,8 @@ class OptimisationRequest(BodySchema):
     target = fields.Nested(AudienceTargetSchema)
     must_keep = _ids(load_default=list, validate=validate.Length(max=MAX_ENTRIES))
     exclude = _ids(load_default=list, validate=validate.Length(max=MAX_CANDIDATES))
-    save_as = fields.String(validate=NAME, metadata={"description": "Save the chosen creators as a shortlist of this name"})
+    save_as = fields.String(validate=NAME,
+                            metadata={"description": "Save the chosen creators as a shortlist of this name"})
 
     @ma.validates_schema
     def _consistent(self, data, **_kwargs):
@@ -318,7 +344,8 @@ class OptimiserPickSchema(ma.Schema):
     creator_id = fields.Integer(required=True)
     handle = fields.String(required=True)
     followers = fields.Integer(required=True)
-    marginal_reach = fields.Float(required=True, metadata={"description": "Estimated unique authentic reach this pick adds"})
+    marginal_reach = fields.Float(required=True,
+                                  metadata={"description": "Estimated unique authentic reach this pick adds"})
     cost_minor = fields.Integer(required=True)
     cumulative_reach = fields.Float(required=True)
     cumulative_cost_minor = fields.Integer(required=True)
@@ -341,8 +368,10 @@ class OptimisationSchema(ma.Schema):
     budget_minor = fields.Integer(allow_none=True, required=True)
     currency = fields.String(allow_none=True)
     k = fields.Integer(allow_none=True, required=True)
-    strategy = fields.String(required=True, validate=one_of(["greedy", "ratio_greedy", "unit_greedy_in_budget", "best_single"]))
-    guarantee = fields.Float(required=True, metadata={"description": "Approximation factor that applies (1 - 1/e without a budget)"})
+    strategy = fields.String(required=True, validate=one_of(["greedy", "ratio_greedy", "unit_greedy_in_budget",
+                                                             "best_single"]))
+    guarantee = fields.Float(required=True,
+                             metadata={"description": "Approximation factor that applies (1 - 1/e without a budget)"})
     naive = fields.Nested(NaivePickSchema, required=True,
                           metadata={"description": "Top candidates by followers within the same budget / k"})
     gain_over_naive = fields.Float(required=True)

@@ -19,7 +19,8 @@ def get_workspace():
     return service.get_workspace(unit_of_work.session(), current_workspace_id())
 
 
-@blp.route("/keys", methods=["GET"], operation_id="listApiKeys", summary="List the workspace's API keys (without secrets)")
+@blp.route("/keys", methods=["GET"], operation_id="listApiKeys",
+           summary="List the workspace's API keys (without secrets)")
 @requires("admin")
 @blp.response(200, ApiKeySchema(many=True))
 @blp.paginate(SQLPage)
@@ -27,7 +28,8 @@ def list_keys():
     return Listing(unit_of_work.session(), service.keys_select(current_workspace_id()))
 
 
-@blp.route("/keys", methods=["POST"], operation_id="createApiKey", summary="Create an API key (its secret is shown once)",
+@blp.route("/keys", methods=["POST"], operation_id="createApiKey",
+           summary="Create an API key (its secret is shown once)",
            replay_redacts=("key",))
 @requires("admin")
 @blp.arguments(ApiKeyCreateSchema)
@@ -40,7 +42,8 @@ def create_key(body):
     return key, 201, {"Location": f"/v1/keys/{key.id}"}
 
 
-@blp.route("/keys/<id:key_id>", methods=["GET"], operation_id="getApiKey", summary="Read an API key (without its secret)")
+@blp.route("/keys/<id:key_id>", methods=["GET"], operation_id="getApiKey",
+           summary="Read an API key (without its secret)")
 @requires("admin")
 @blp.response(200, ApiKeySchema)
 def get_key(key_id):

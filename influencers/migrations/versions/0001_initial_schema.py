@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-12-05 08:28:07.043815
 """
-from alembic import op
 import sqlalchemy as sa
-import influencers.db
+from alembic import op
 
+import influencers.db
 
 revision = '0001'
 down_revision = None

@@ -6,9 +6,8 @@ replays redacted secrets) and carry no API key to scope them to.
 Revision ID: 0002_idempotency_scope
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0002_idempotency_scope"
 down_revision = "0001"

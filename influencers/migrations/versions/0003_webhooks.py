@@ -4,10 +4,10 @@ Revision ID: 0003_webhooks
 Revises: 0002_idempotency_scope
 Create Date: 2026-12-06 18:35:33.089037
 """
-from alembic import op
 import sqlalchemy as sa
-import influencers.db
+from alembic import op
 
+import influencers.db
 
 revision = '0003_webhooks'
 down_revision = '0002_idempotency_scope'

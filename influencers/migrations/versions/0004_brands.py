@@ -4,10 +4,10 @@ Revision ID: 0004_brands
 Revises: 0003_webhooks
 Create Date: 2026-12-06 18:32:43.534161
 """
-from alembic import op
 import sqlalchemy as sa
-import influencers.db
+from alembic import op
 
+import influencers.db
 
 revision = '0004_brands'
 down_revision = '0003_webhooks'

@@ -3,10 +3,10 @@
 Revision ID: 0006_job_heartbeats
 Revises: 0005_row_security
 """
-from alembic import op
 import sqlalchemy as sa
-import influencers.db
+from alembic import op
 
+import influencers.db
 
 revision = '0006_job_heartbeats'
 down_revision = '0005_row_security'

@@ -4,11 +4,11 @@ Revision ID: 0007_calibration
 Revises: 0006_job_heartbeats
 Create Date: 2026-12-06 18:26:37.011378
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import influencers.db
 from influencers import row_security
-
 
 revision = '0007_calibration'
 down_revision = '0006_job_heartbeats'

@@ -6,8 +6,8 @@ Server processes cache authenticated keys and drop them when this number moves
 Revision ID: 0009_api_key_generation
 Revises: 0008_row_security_calibration
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from influencers import row_security
 from influencers.workspaces.models import install_generation_triggers

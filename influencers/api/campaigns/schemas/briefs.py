@@ -37,7 +37,8 @@ class MilestoneSchema(BodySchema):
 
 class UsageRightsSchema(BodySchema):
     channels = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=30),
-                           metadata={"description": "Where the brand may reuse the content (organic, paid ads, web...)"})
+                           metadata={"description": "Where the brand may reuse the content "
+                                                     "(organic, paid ads, web...)"})
     duration_days = Count(metadata={"description": "How long the brand may use the content"})
     territories = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), validate=validate.Length(max=250))
     exclusivity_days = Count()

@@ -17,12 +17,14 @@ class CampaignCreatorFields(BodySchema):
 
 class CampaignCreatorAddSchema(CampaignCreatorFields):
     creator_id = StrictInteger(required=True, validate=ONE_ID)
-    currency = fields.String(validate=CURRENCY, metadata={"description": "The fee's currency (default: the campaign's)"})
+    currency = fields.String(validate=CURRENCY,
+                             metadata={"description": "The fee's currency (default: the campaign's)"})
 
 
 class CampaignCreatorBulkSchema(BodySchema):
     creator_ids = fields.List(StrictInteger(validate=ONE_ID), validate=validate.Length(min=1, max=1000),
-                              metadata={"description": "Creators to add, e.g. a saved shortlist or an optimiser result"})
+                              metadata={"description": "Creators to add, e.g. a saved shortlist "
+                                                       "or an optimiser result"})
     creators = fields.List(fields.Nested(CampaignCreatorAddSchema), validate=validate.Length(min=1, max=1000),
                            metadata={"description": "Or: creators with their fees and notes"})
     source = fields.String(load_default="bulk", validate=SOURCE,

@@ -177,7 +177,8 @@ class AuditEventSchema(ma.Schema):
     from_status = fields.String(allow_none=True, required=True)
     to_status = fields.String(required=True)
     reason = fields.String(allow_none=True, required=True)
-    key_id = fields.Integer(allow_none=True, required=True, metadata={"description": "The API key that made the change"})
+    key_id = fields.Integer(allow_none=True, required=True,
+                            metadata={"description": "The API key that made the change"})
     at = fields.DateTime(required=True)
 
 

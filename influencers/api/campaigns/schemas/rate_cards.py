@@ -11,14 +11,16 @@ from influencers.creators.models import PLATFORMS
 
 # Per platform, one rate per EMV action (kpis.EMV_ACTIONS: impression, view, like, ...).
 PlatformRatesSchema = BodySchema.from_dict({action: DecimalText() for action in kpis.EMV_ACTIONS}, name="PlatformRates")
-PlatformRatesOut = ma.Schema.from_dict({action: fields.String() for action in kpis.EMV_ACTIONS}, name="PlatformRatesOut")
+PlatformRatesOut = ma.Schema.from_dict({action: fields.String() for action in kpis.EMV_ACTIONS},
+                                       name="PlatformRatesOut")
 
 
 class RateCardCreateSchema(BodySchema):
     currency = fields.String(required=True, validate=CURRENCY)
     rates = fields.Dict(keys=fields.String(validate=one_of(PLATFORMS)), values=fields.Nested(PlatformRatesSchema),
                         required=True, metadata={"description": "Per platform, the value of one action in major "
-                                                                "units of currency: {\"instagram\": {\"like\": \"0.10\"}}"})
+                                                                "units of currency: "
+                                                                "{\"instagram\": {\"like\": \"0.10\"}}"})
     note = fields.String(validate=validate.Length(max=500))
 
 

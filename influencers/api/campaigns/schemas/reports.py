@@ -68,7 +68,8 @@ KpisSchema = ma.Schema.from_dict({
     "engagements": fields.Integer(allow_none=True, required=True,
                                   metadata={"description": "likes + comments + shares + saves"}),
     **{
-        name: DecimalOut(allow_none=True, required=True, metadata={"description": f"{formula}; null on division by zero"})
+        name: DecimalOut(allow_none=True, required=True,
+                         metadata={"description": f"{formula}; null on division by zero"})
         for name, formula in KPI_DOCS.items()
     },
 }, name="Kpis")
