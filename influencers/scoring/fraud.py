@@ -30,8 +30,9 @@ from influencers.scoring import fraud_hidden, grouped
 from influencers.scoring.audience import MEMBER_TYPES, AudienceResult
 from influencers.scoring.engagement import EngagementResult
 from influencers.scoring.grouped import MAD_TO_SD
-from influencers.scoring.inputs import ScoringInputs
+from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import ScoringModel
+from influencers.scoring.own_baseline import excess_over_own_baseline, far_above_posts, own_excess_signal
 
 DAY_KEY = 1_000_000  # creator * DAY_KEY + day number: a sortable (creator, day) key
 
@@ -379,12 +380,18 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
         ratio = eng.metrics["comments_per_like"] / eng.benchmarks["comments_per_like"].median[inputs.platform, eng.tier]
     comments_only = (~graph_signal & (n_eligible >= t("pod_min_posts")) & (most_share >= t("pod_most_posts_share"))
                      & (creator_z >= t("pod_comments_only_z")) & (np.nan_to_num(ratio) >= t("pod_comments_only_ratio")))
+    # Comments lifted on a share of posts, the rest at the creator's own level (a pod or bought
+    # comments on the posts it serves), with the creator's comments per like above the tier.
+    own = excess_over_own_baseline(creator, inputs.platform[creator], np.log(posts.comments_per_like), eligible,
+                                   n, len(PLATFORMS), t("own_excess_z"))
+    own_posts = ((own.p_value < t("own_excess_max_p")) & (np.nan_to_num(own.share) >= t("own_excess_min_share"))
+                 & (creator_z >= t("pod_most_posts_z")))
     # A dense clique of mutual commenters, when no posts are there to show its effect.
     dense = (degree >= t("pod_graph_only_reciprocal")) & (clustering >= t("pod_graph_only_clustering"))
     graph_only = dense & (n_eligible == 0)
-    flagged = with_graph | comments_only | graph_only
-    strength = np.where(flagged, np.clip(0.5 * np.clip(creator_z / 6, 0, 1) + 0.5 * np.minimum(degree, 6) / 6,
-                                         0.0, 1.0), 0.0)
+    flagged = with_graph | comments_only | own_posts | graph_only
+    strength = np.where(flagged, np.clip(0.5 * np.clip(creator_z / 6, 0, 1) + 0.5 * np.maximum(
+        np.minimum(degree, 6) / 6, np.where(own_posts, np.nan_to_num(own.share), 0.0)), 0.0, 1.0), 0.0)
     result = FlagResult("comment_pod", "Comments far above the tier on repeated posts, among creators"
                         " commenting on each other", flagged, strength)
 
@@ -396,6 +403,7 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
             "post": _post_ref(inputs, r), "published_at": _day(posts.day[r]),
             "likes": _f(inputs.post_likes[r]), "comments": _f(inputs.post_comments[r]),
             "comments_per_like": _f(posts.comments_per_like[r]), "comments_per_like_z": _f(z_cpl[r])})
+    own_rows = far_above_posts(own, creator, flagged, lambda r: _post_ref(inputs, r))
     contests: dict[int, list] = {}
     for r in contest_rows:
         contests.setdefault(int(creator[r]), []).append(_post_ref(inputs, r))
@@ -419,6 +427,8 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                 _signal("posts_above_tier_share", most_share[c], kind="measured", n=int(n_eligible[c]),
                         threshold={"post_comments_per_like_z_above": t("pod_most_posts_z"),
                                    "min_share_without_partners": t("pod_most_posts_share")}),
+                own_excess_signal("posts_comments_far_above_own_baseline", own, c, t, "comments per like",
+                                  PLATFORMS[p], own_rows.get(c, [])),
                 _signal("reciprocal_comment_partners", int(degree[c]), kind="measured",
                         threshold=t("pod_min_reciprocal")),
                 _signal("reciprocal_clustering", clustering[c], kind="measured",

@@ -20,6 +20,7 @@ abstains and says why, instead of firing on zeros.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binom
 
 from influencers.scoring import grouped
 from influencers.scoring.audience import AudienceResult, wilson_interval
@@ -28,6 +29,12 @@ from influencers.scoring.engagement import EngagementResult
 from influencers.scoring.grouped import MAD_TO_SD
 from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import PLATFORM_LACKS, RULE_INPUTS, ScoringModel
+from influencers.scoring.own_baseline import (
+    excess_over_own_baseline,
+    far_above_posts,
+    followers_on_post_day,
+    own_excess_signal,
+)
 
 DAY_KEY = 1_000_000
 _LACK_REASONS = {
@@ -36,6 +43,10 @@ _LACK_REASONS = {
     "follower_growth": "the platform's count is not a buyable follower audience (LinkedIn connections,"
                        " blogs without a follower graph)",
 }
+
+
+def _post_ref(inputs: ScoringInputs, row: int) -> str:
+    return str(inputs.post_external_id[row]) if inputs.post_external_id is not None else f"post#{row}"
 
 
 def _f(x):
@@ -116,7 +127,13 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
         peer_scale = np.where(enough, np.maximum(MAD_TO_SD * np.nan_to_num(mad[group]), 0.0005),
                               t("prior_daily_growth_scale"))
         z = np.where(has, (best - peer_med) / peer_scale, np.nan)
-        better = has & ~(np.nan_to_num(z, nan=-np.inf) <= np.nan_to_num(out["z"], nan=-np.inf))
+        # A drip is judged over its whole length: among windows far above the peers, the one that
+        # gained most (a short window inside a longer drip would count the rest of the drip as
+        # the creator's own history); else the highest z.
+        z_new, z_old = np.nan_to_num(z, nan=-np.inf), np.nan_to_num(out["z"], nan=-np.inf)
+        far_new, far_old = z_new >= t("drip_peer_z"), z_old >= t("drip_peer_z")
+        gains_more = best * w > np.nan_to_num(out["rate"] * out["window"], nan=-np.inf)
+        better = has & ((far_new & (~far_old | gains_more)) | (~far_new & ~far_old & (z_new > z_old)))
         if not better.any():
             continue
         # The window's end: the first row reaching the creator's best rate.
@@ -153,9 +170,11 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
 
 
 def _elasticity(rows: np.ndarray, eng: EngagementResult, start_day: int, end_day: int,
-                followers_on: callable, min_posts: int) -> tuple[float, int, int]:
+                followers_on: callable, min_posts: int) -> tuple[float, float, int, int]:
     """log(engagement change) / log(follower change) between the posts before the window and in it
-    (or the first and second half of the window when too few posts precede it)."""
+    (or the first and second half of the window when too few posts precede it), and its standard
+    error: the medians' (1.2533 x the posts' robust spread around their group's median / sqrt n)
+    over the log follower change. A small gain under noisy posts says little either way."""
     days = eng.posts.day[rows].astype(np.int64)
     before = rows[(days < start_day)]
     inside = rows[(days >= start_day) & (days <= end_day)]
@@ -163,15 +182,20 @@ def _elasticity(rows: np.ndarray, eng: EngagementResult, start_day: int, end_day
         middle = (start_day + end_day) / 2
         before = rows[(days >= start_day) & (days < middle)]
         inside = rows[(days >= middle) & (days <= end_day)]
+    nan = float("nan")
     if len(before) < min_posts or len(inside) < min_posts:
-        return float("nan"), len(before), len(inside)
+        return nan, nan, len(before), len(inside)
     d = eng.posts.day
     e1, e2 = np.median(eng.posts.engagement[before]), np.median(eng.posts.engagement[inside])
     f1 = np.median(followers_on(d[before].astype(np.int64)))
     f2 = np.median(followers_on(d[inside].astype(np.int64)))
     if f2 / max(f1, 1) < 1.05 or e1 <= 0 or e2 <= 0:
-        return float("nan"), len(before), len(inside)
-    return float(np.log(e2 / e1) / np.log(f2 / f1)), len(before), len(inside)
+        return nan, nan, len(before), len(inside)
+    log_e = [np.log(np.maximum(eng.posts.engagement[g], 1.0)) for g in (before, inside)]
+    spread = MAD_TO_SD * np.median(np.concatenate([np.abs(x - np.median(x)) for x in log_e]))
+    log_f = np.log(f2 / f1)
+    se = 1.2533 * max(spread, 0.05) * np.sqrt(1 / len(before) + 1 / len(inside)) / log_f
+    return float(np.log(e2 / e1) / log_f), float(se), len(before), len(inside)
 
 
 def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel, abstain: np.ndarray):
@@ -181,6 +205,7 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     n = inputs.n_creators
     d = drip_signals(inputs, eng, model)
     elasticity = np.full(n, np.nan)
+    elasticity_se = np.full(n, np.nan)
     jump_share = np.full(n, np.nan)
     own = d["own_rate"]
     candidate = (~abstain & (np.nan_to_num(d["gain_share"]) >= t("drip_min_gain_share"))
@@ -204,14 +229,19 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
         def followers_on(days, days_c=days_c, fol_c=fol_c):
             return np.interp(days, days_c, fol_c)
 
-        elasticity[c], posts_before[c], posts_inside[c] = _elasticity(
+        elasticity[c], elasticity_se[c], posts_before[c], posts_inside[c] = _elasticity(
             post_order[post_bounds[c]:post_bounds[c + 1]], eng, int(day[s]), int(day[e]), followers_on,
             int(t("drip_min_posts")))
-    flagged = (candidate & (jump_share <= t("drip_max_jump_share"))
-               & (np.nan_to_num(elasticity, nan=np.inf) < t("drip_max_elasticity")))
-    # Engagement not measurable (too few posts, too small a change): the audience decides
-    # (see corroborate_drip), once the audience pass has run.
-    unmeasured = candidate & (jump_share <= t("drip_max_jump_share")) & np.isnan(elasticity)
+    # Engagement does not follow: the elasticity is low, and even its upper bound is below 1 (an
+    # audience that grows engages in proportion).
+    z_se = t("drip_elasticity_z") * np.nan_to_num(elasticity_se, nan=np.inf)
+    spread = candidate & (jump_share <= t("drip_max_jump_share"))
+    flagged = (spread & (np.nan_to_num(elasticity, nan=np.inf) < t("drip_max_elasticity"))
+               & (np.nan_to_num(elasticity, nan=np.inf) + z_se < 1.0))
+    # Engagement not measurable (too few posts, too small a change for the posts' noise: the
+    # interval reaches both below drip_max_elasticity and 1): the audience decides (see
+    # corroborate_drip), once the audience pass has run.
+    unmeasured = spread & ~flagged & (np.isnan(elasticity) | (elasticity - z_se < t("drip_max_elasticity")))
     floor = t("drip_peer_z")
     strength = np.where(flagged, np.clip(0.5 * (d["z"] - floor) / floor + 0.5 * (1 - np.clip(elasticity, 0, 1)),
                                          0.1, 1.0), 0.0)
@@ -229,27 +259,47 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
              "threshold": t("drip_max_jump_share"),
              "description": "a gain held by a few days is a spike (follower_spike), not a drip"},
             {"name": "engagement_elasticity", "value": _f(elasticity[c]), "kind": "measured",
-             "threshold": t("drip_max_elasticity"), "n_posts_before": int(posts_before[c]),
+             "standard_error": _f(elasticity_se[c]),
+             "threshold": {"below": t("drip_max_elasticity"), "upper_bound_below": 1.0,
+                           "upper_bound_z": t("drip_elasticity_z")}, "n_posts_before": int(posts_before[c]),
              "n_posts_in_window": int(posts_inside[c]),
              "description": "log(median engagement change) / log(follower change), posts before vs in the window"},
         ]}
-    result.signals = {"drip": d, "elasticity": elasticity, "unmeasured": unmeasured, "jump_share": jump_share,
+    result.signals = {"drip": d, "elasticity": elasticity, "elasticity_se": elasticity_se,
+                      "unmeasured": unmeasured, "jump_share": jump_share,
                       "posts_before": posts_before, "posts_inside": posts_inside}
     return result
 
 
 def corroborate_drip(result, inputs: ScoringInputs, eng: EngagementResult, aud: AudienceResult,
                      model: ScoringModel):
-    """Drip candidates whose engagement change could not be measured are flagged when the
-    audience sample holds the bought followers: a fake share of at least
-    ``drip_audience_share`` x the window's gain."""
+    """Drip candidates whose engagement change could not be measured (or not precisely enough)
+    are flagged when the audience sample holds the bought followers: a fake share above the
+    platform's median sampled creator by at least ``drip_audience_share`` x the share of today's
+    followers the window added (bought followers are in the sample in that proportion)."""
     t = model.threshold
     s = result.signals
     if "unmeasured" not in s:
         return result
     d = s["drip"]
-    add = s["unmeasured"] & ~result.flagged & (np.nan_to_num(aud.fake_share) >= t("drip_audience_share")
-                                               * np.nan_to_num(d["gain_share"]))
+    sampled = aud.sample_size > 0
+    n_platforms = len(PLATFORMS)
+    peer_median = grouped.median(inputs.platform, np.where(sampled, aud.fake_share, np.nan), n_platforms)
+    peer_n = grouped.counts(inputs.platform, n_platforms, sampled)
+    baseline = np.where(peer_n[inputs.platform] >= t("peer_min_creators"), peer_median[inputs.platform],
+                        t("prior_fake_share"))
+    gain = np.nan_to_num(d["gain_share"])
+    added_share = gain / (1 + gain)
+    excess = np.nan_to_num(aud.fake_share) - np.nan_to_num(baseline)
+    # The sample is dirtier than the peers' beyond chance (binomial at the peers' median share) ...
+    size = aud.sample_size
+    fake_count = np.round(np.nan_to_num(aud.fake_share) * size)
+    p_value = np.where(sampled & (fake_count > 0),
+                       binom.sf(fake_count - 1, np.maximum(size, 1), np.clip(np.nan_to_num(baseline), 1e-6, 1)), 1.0)
+    # ... by a material part of what the window added (the classifier sees the foreign, dormant
+    # and farm-shared bots, not those that pass for local lurkers).
+    add = (s["unmeasured"] & ~result.flagged & sampled & (p_value < t("drip_audience_max_p"))
+           & (excess >= t("drip_audience_share") * added_share))
     if result.abstained is not None:
         add &= ~result.abstained
     for c in np.flatnonzero(add):
@@ -262,12 +312,21 @@ def corroborate_drip(result, inputs: ScoringInputs, eng: EngagementResult, aud: 
              "threshold": t("drip_min_gain_share")},
             {"name": "largest_3_day_share_of_gain", "value": _f(s["jump_share"][c]), "kind": "measured",
              "threshold": t("drip_max_jump_share")},
-            {"name": "engagement_elasticity", "value": None, "kind": "measured",
+            {"name": "engagement_elasticity", "value": _f(s["elasticity"][c]), "kind": "measured",
+             "standard_error": _f(s["elasticity_se"][c]),
              "n_posts_before": int(s["posts_before"][c]), "n_posts_in_window": int(s["posts_inside"][c]),
-             "description": "not measurable: too few posts or too small a follower change"},
+             "description": "not measurable, or not precisely enough to tell a drip from an audience that grows:"
+                            " too few posts, or too small a follower change for the posts' spread"},
             {"name": "fake_follower_share", "value": _f(aud.fake_share[c]), "kind": "estimated",
              "n": int(aud.sample_size[c]),
-             "threshold": {"at_least_times_window_gain": t("drip_audience_share")}},
+             "peer_group": {"platform": PLATFORMS[int(inputs.platform[c])], "n": int(peer_n[inputs.platform[c]]),
+                            "median": _f(baseline[c]),
+                            "source": "workspace" if peer_n[inputs.platform[c]] >= t("peer_min_creators")
+                            else "model prior"},
+             "share_of_followers_added_in_window": _f(added_share[c]), "p_value": _f(p_value[c]),
+             "description": "binomial chance of at least this many fake members at the peers' median share",
+             "threshold": {"p_value_below": t("drip_audience_max_p"),
+                           "above_peer_median_by_at_least_times_added_share": t("drip_audience_share")}},
         ]}
     return result
 
@@ -365,13 +424,17 @@ def engagement_signals(inputs: ScoringInputs, eng: EngagementResult, model: Scor
     # Against the creator's own quieter posts: bought on many posts, the rest stay where they were.
     low = grouped.quantile(creator, np.where(eligible, posts.engagement, np.nan), n, 0.2)
     above_own = grouped.counts(creator, n, eligible & (posts.engagement >= t("engagement_own_ratio") * low[creator]))
+    # Per follower on the post's day: an audience that grows engages more on every post alike.
+    per_follower = np.log((posts.engagement + 1.0) / followers_on_post_day(inputs))
+    own = excess_over_own_baseline(creator, platform, per_follower, eligible & (posts.engagement > 0), n,
+                                   len(PLATFORMS), t("own_excess_z"))
     with np.errstate(invalid="ignore", divide="ignore"):
         share_views = np.where(n_views > 0, high_views / np.maximum(n_views, 1), np.nan)
         share_followers = np.where(n_posts > 0, high_followers / np.maximum(n_posts, 1), np.nan)
         share_own = np.where(n_posts > 0, above_own / np.maximum(n_posts, 1), np.nan)
     return {"n_posts": n_posts, "n_views": n_views, "high_views": high_views, "high_followers": high_followers,
             "share_views": share_views, "share_followers": share_followers, "share_own": share_own,
-            "above_own": above_own}
+            "above_own": above_own, "own_excess": own}
 
 
 def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel):
@@ -389,14 +452,20 @@ def bought_engagement(inputs: ScoringInputs, eng: EngagementResult, model: Scori
     above_tier = np.fmax(np.nan_to_num(eng.z["er_views"], nan=-np.inf), z_followers) >= t("engagement_own_tier_z")
     by_own = (above_tier & (s["above_own"] >= t("engagement_min_posts") + 1)
               & (np.nan_to_num(s["share_own"]) >= t("engagement_own_share")))
-    flagged = by_views | by_followers | by_own
-    share = np.maximum(np.nan_to_num(s["share_views"]), np.nan_to_num(s["share_followers"]))
+    own = s["own_excess"]
+    by_own_posts = (own.p_value < t("own_excess_max_p")) & (np.nan_to_num(own.share) >= t("own_excess_min_share"))
+    flagged = by_views | by_followers | by_own | by_own_posts
+    share = np.maximum.reduce([np.nan_to_num(s["share_views"]), np.nan_to_num(s["share_followers"]),
+                               np.where(by_own_posts, np.nan_to_num(own.share), 0.0)])
     strength = np.where(flagged, np.clip((share - t("engagement_min_post_share")) / 0.5, 0.1, 1.0), 0.0)
     result = FlagResult("bought_engagement", "Likes and comments far above what the views (or followers)"
                         " support, on many posts", flagged, strength)
+    refs = far_above_posts(own, inputs.post_creator, flagged, lambda r: _post_ref(inputs, r))
     for c in np.flatnonzero(flagged):
         c = int(c)
-        result.evidence[c] = {"signals": engagement_signal_list(inputs, eng, s, c, model)}
+        result.evidence[c] = {"signals": engagement_signal_list(inputs, eng, s, c, model) + [
+            own_excess_signal("posts_far_above_own_baseline", own, c, t, "likes + comments per follower on the"
+                              " post's day", PLATFORMS[int(inputs.platform[c])], refs.get(c, []))]}
     result.signals = s
     return result
 

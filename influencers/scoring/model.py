@@ -122,7 +122,10 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "drip_max_jump_share": 0.5,           # no 3 days hold more than this share of the window's gain (else a spike)
     "drip_max_elasticity": 0.5,           # log(engagement change) / log(follower change) below this
     "drip_min_posts": 3,                  # posts before and in the window, each
-    "drip_audience_share": 0.5,           # without measurable engagement: fake share >= this x the window's gain
+    "drip_audience_share": 0.25,          # engagement not conclusive: fake share above the platform's median by
+                                          # this x the share of today's followers the window added (default-3) ...
+    "drip_audience_max_p": 0.001,         # ... and beyond chance: binomial p at the median share below this
+    "drip_elasticity_z": 1.64,            # the elasticity's upper bound (+ this x its SE) below 1 (default-3)
     "prior_daily_growth": 0.001,          # peer growth when the platform x tier has < peer_min_creators
     "prior_daily_growth_scale": 0.001,
     # featured by a bigger account
@@ -141,6 +144,13 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "pod_most_posts_share": 0.5,          # a pod without partners: this share of posts ...
     "pod_most_posts_z": 1.0,              # ... with comments per like above the tier by this z
     "pod_comments_only_ratio": 2.0,       # ... and the creator's comments per like this many times the tier's
+    # --- default-3 --------------------------------------------------------------------
+    # posts far above the creator's own quiet posts (own_baseline.py): z x the platform's robust SD
+    # of a post around its creator's median; flagged when the count is improbable at the platform's
+    # rate of such posts (binomial p below own_excess_max_p) and a material share of posts
+    "own_excess_z": 3.0,
+    "own_excess_max_p": 0.001,
+    "own_excess_min_share": 0.25,
     # reach component scale (log10 of estimated reach)
     "reach_log10_floor": 2.0,
     "reach_log10_ceiling": 7.0,
@@ -239,7 +249,7 @@ class ScoringModel:
         return replace(self, version=version, **merged)
 
 
-DEFAULT_MODEL = ScoringModel(version="default-2")
+DEFAULT_MODEL = ScoringModel(version="default-3")
 # The shipped defaults before this one: a workspace still on one of them (unedited) moves to
 # DEFAULT_MODEL; the scores they made stay stored under their version.
-PREVIOUS_DEFAULT_VERSIONS = ("default-1",)
+PREVIOUS_DEFAULT_VERSIONS = ("default-1", "default-2")

@@ -8,7 +8,9 @@ with audiences from their own country, and beside them one creator per phenomeno
   "premium" bots from one farm, shared across unrelated niches and countries),
   ``agedbots_fr`` (aged bots from a farm no one else uses: foreign, dormant),
   ``boughteng_fr`` (likes and comments bought together on most posts), ``hiddenpod_fr``
-  (comments far above the tier on most posts, no comment edges);
+  (comments far above the tier on most posts, no comment edges), ``partbought_fr`` /
+  ``partpod_fr`` (engagement / comments bought on two posts in five: the creator's median
+  stays at the tier, the bought posts stand far above its own quiet ones);
 * honest creators who look odd: ``rising_fr`` (the drip's growth curve, but likes follow
   the followers), ``featured_fr`` (a +30% jump two days after ``big_fr`` mentioned it),
   ``teens_fr`` (an audience of new, quiet teenage accounts), ``channel_wa`` and
@@ -119,6 +121,11 @@ def build() -> list[dict]:
     grow = np.r_[np.full(40, 40_000.0), 40_000 * 1.012 ** np.arange(1, 51)] + w.rng.integers(-5, 6, DAYS)
     w.creator("drip_fr", followers=40_000, series=grow, likes_follow=False,
               members=locals_of("FR-food", "FR", "fr", 120, 5))
+    # A drip over ten weeks at an even pace: every short window inside it grows as fast, so it
+    # is judged over its whole length (not against the rest of the drip as "its own history").
+    long_drip = np.r_[np.full(20, 30_000.0), 30_000 * 1.005 ** np.arange(1, 71)] + w.rng.integers(-5, 6, DAYS)
+    w.creator("longdrip_fr", followers=30_000, series=long_drip, likes_follow=False,
+              members=[aged_bot("drip", k) for k in range(30)] + locals_of("FR-food", "FR", "fr", 90, 17))
     w.creator("rising_fr", followers=40_000, series=grow, likes_follow=True,
               members=locals_of("FR-food", "FR", "fr", 120, 9))
 
@@ -135,6 +142,13 @@ def build() -> list[dict]:
     w.creator("boughteng_fr", engagement_factor=boost, members=locals_of("FR-food", "FR", "fr", 120, 7))
     pod = np.where(np.arange(24) % 10 < 8, 6.0, 1.0)
     w.creator("hiddenpod_fr", comments_factor=pod, members=locals_of("FR-food", "FR", "fr", 120, 8))
+
+    # Bought on two posts in five only, x2.5: the median post stays at the tier, no views to
+    # compare with; the bought posts stand apart from the creator's own quiet ones.
+    some = np.where(np.arange(24) % 5 < 2, 2.5, 1.0)
+    w.creator("partbought_fr", engagement_factor=some, views=False, members=locals_of("FR-food", "FR", "fr", 120, 15))
+    w.creator("partpod_fr", comments_factor=np.where(np.arange(24) % 5 < 2, 3.0, 1.0),
+              members=locals_of("FR-food", "FR", "fr", 120, 16))
 
     jump = np.r_[20_000 + 10 * np.arange(48), 26_000 + 10 * np.arange(42)]
     w.creator("featured_fr", followers=26_400, series=jump, niche="travel",
@@ -154,7 +168,9 @@ def build() -> list[dict]:
     return w.records
 
 
-FRAUD = {"drip_fr": "drip_followers", "farmed_fr": "suspicious_audience", "farmed_us": "suspicious_audience",
+FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "farmed_fr": "suspicious_audience",
+         "farmed_us": "suspicious_audience",
          "farmed_br": "suspicious_audience", "agedbots_fr": "suspicious_audience",
-         "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod"}
+         "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod",
+         "partbought_fr": "bought_engagement", "partpod_fr": "comment_pod"}
 HONEST_ODD = ("rising_fr", "featured_fr", "big_fr", "teens_fr", "channel_wa", "blog_fr", "pro_li")

@@ -38,7 +38,7 @@ def test_explanation_components_sum_to_the_score(builder, find):
     # Centrality was not given: left out, and said so.
     assert explanation["left_out_components"][0]["name"] == "centrality"
     assert "renormalised" in explanation["left_out_components"][0]["reason"]
-    assert explanation["model_version"] == "default-2"
+    assert explanation["model_version"] == DEFAULT_MODEL.version
     assert explanation["as_of"] == "2026-10-31"
     assert explanation["sample_size"] == 200 and explanation["flags"] == []
     assert explanation["audience"]["fake_follower_share"]["value"] == 0.05
@@ -143,7 +143,7 @@ def test_reach_follower_based_and_views_based(builder, find):
 
 def test_model_is_plain_json_data():
     data = json.loads(DEFAULT_MODEL.to_json())
-    assert data["version"] == "default-2"
+    assert data["version"] == "default-3"
     assert set(data) == {"version", "weights", "thresholds", "reach_rates", "flag_penalties"}
     assert ScoringModel.from_json(DEFAULT_MODEL.to_json()) == DEFAULT_MODEL
     edited = DEFAULT_MODEL.with_changes("brand-2", weights={"reach": 0.5})

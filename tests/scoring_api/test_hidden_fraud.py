@@ -60,7 +60,7 @@ def signal(flag, name) -> dict:
 
 
 def test_the_new_default_model_scores(explained):
-    assert {e["model_version"] for e in explained.values()} == {"default-2"}
+    assert {e["model_version"] for e in explained.values()} == {"default-3"}
 
 
 @pytest.mark.parametrize("handle", sorted(FRAUD))
@@ -83,6 +83,12 @@ def test_drip_fed_followers_evidence_names_window_peers_and_engagement(explained
     assert signal(flag, "engagement_elasticity")["value"] < 0.5
 
 
+def test_a_long_even_drip_is_judged_over_its_whole_length(explained):
+    flag = flags_of(explained["longdrip_fr"])["drip_followers"]
+    assert signal(flag, "window_daily_growth")["window_days"] >= 56
+    assert signal(flag, "window_gain_share")["value"] >= 0.3
+
+
 def test_farm_overlap_says_how_many_unrelated_creators_share_the_members(explained):
     flag = flags_of(explained["farmed_fr"])["suspicious_audience"]
     shared = signal(flag, "farm_shared_member_share")
@@ -101,6 +107,23 @@ def test_aged_bots_from_an_unshared_farm_are_foreign_and_dormant(explained):
 def test_pod_without_partners_in_the_data(explained):
     flag = flags_of(explained["hiddenpod_fr"])["comment_pod"]
     assert signal(flag, "reciprocal_comment_partners")["value"] == 0
+
+
+@pytest.mark.parametrize("handle, flag, name", [
+    ("partbought_fr", "bought_engagement", "posts_far_above_own_baseline"),
+    ("partpod_fr", "comment_pod", "posts_comments_far_above_own_baseline")])
+def test_posts_bought_on_a_share_of_posts_stand_apart_from_the_creators_own(explained, handle, flag, name):
+    """The evidence a creator can check: which posts, how far above its own quiet posts, and how
+    often the platform's creators have a post that far above their own (the peer rate)."""
+    own = signal(flags_of(explained[handle])[flag], name)
+    assert own["kind"] == "measured" and own["n"] == 24
+    assert own["posts_far_above"] >= 6 and len(own["posts"]) == own["posts_far_above"]
+    assert all(post.startswith(f"{handle}-p") for post in own["posts"])
+    assert own["p_value"] < own["threshold"]["p_value_below"]
+    peers = own["peer_group"]
+    assert peers["platform"] == "instagram" and peers["creators"] >= 40
+    assert peers["rate_far_above"] < 0.1
+    assert own["far_above_factor"] > 1
 
 
 @pytest.mark.parametrize("handle", HONEST_ODD)

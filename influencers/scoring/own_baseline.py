@@ -1,0 +1,140 @@
+"""Posts far above the creator's own baseline, tested against the peers' rate of such posts.
+
+Engagement (or comments) bought per post lifts the posts it is bought for and leaves the
+others where they were: a creator's posts split into a quiet group at its real level and a
+group several times higher. Natural variation does not do that on many posts at once: a
+viral post is one post, a giveaway is a contest post (left out), and an audience that grows
+engages more on every post alike (values are per follower on the post's day).
+
+For one per-post value (in logs), per creator:
+
+* ``baseline``: the creator's ``quantile`` (20th percentile) over its eligible posts, the level of
+  its quiet posts, which bought posts on up to ~80% of them do not move;
+* ``scale``: how far posts stray from their own creator's median on the platform (robust SD:
+  1.4826 x MAD of every eligible post's deviation, pooled over the platform's creators);
+* a post is *far above* when ``value - baseline > z x scale``;
+* ``peer_rate``: the share of all the platform's eligible posts that are far above their own
+  creator's baseline. It includes every creator (the fraud too), so it errs towards the creator;
+* ``p_value``: the binomial chance of at least ``count`` far-above posts out of ``n`` at the
+  peer rate. A small p-value says the posts are not the platform's usual spread.
+
+Pure numpy over flat post arrays (no loop per creator).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import binom
+
+from influencers.scoring import grouped
+from influencers.scoring.grouped import MAD_TO_SD
+
+DAY_KEY = 1_000_000
+
+
+@dataclass
+class OwnBaselineExcess:
+    far_above: np.ndarray      # per post
+    count: np.ndarray          # per creator: posts far above its baseline
+    n: np.ndarray              # per creator: eligible posts
+    share: np.ndarray          # count / n (nan without eligible posts)
+    baseline: np.ndarray       # per creator, in the value's logs
+    scale: np.ndarray          # per creator: its platform's robust SD of a post around its creator's median
+    peer_rate: np.ndarray      # per creator: its platform's share of far-above posts
+    peer_posts: np.ndarray     # per creator: eligible posts on its platform
+    peer_creators: np.ndarray  # per creator: creators with eligible posts on its platform
+    p_value: np.ndarray        # per creator: P(at least count of n at peer_rate)
+
+
+def followers_on_post_day(inputs) -> np.ndarray:
+    """Per post: the creator's followers on the post's day (the latest snapshot on or before
+    it; else the first one after it; else the current count)."""
+    creator = inputs.post_creator.astype(np.int64)
+    followers = inputs.followers[creator].astype(float)
+    if not len(creator) or not len(inputs.snapshot_creator):
+        return followers
+    snap_key = inputs.snapshot_creator.astype(np.int64) * DAY_KEY + inputs.snapshot_date.astype(np.int64)
+    order = np.argsort(snap_key, kind="stable")
+    snap_key, snap_creator = snap_key[order], inputs.snapshot_creator[order]
+    snap_followers = inputs.snapshot_followers[order]
+    post_key = creator * DAY_KEY + inputs.post_published_at.astype("datetime64[D]").astype(np.int64)
+    before = np.searchsorted(snap_key, post_key, side="right") - 1
+    after = np.minimum(before + 1, len(snap_key) - 1)
+    before = np.maximum(before, 0)
+    use_before = (snap_creator[before] == creator) & (snap_key[before] <= post_key)
+    use_after = ~use_before & (snap_creator[after] == creator)
+    out = followers.copy()
+    out[use_before] = snap_followers[before[use_before]]
+    out[use_after] = snap_followers[after[use_after]]
+    return np.where(np.isfinite(out) & (out > 0), out, followers)
+
+
+def excess_over_own_baseline(creator: np.ndarray, platform_of_post: np.ndarray, values: np.ndarray,
+                             eligible: np.ndarray, n_creators: int, n_platforms: int, z: float,
+                             quantile: float = 0.2) -> OwnBaselineExcess:
+    """See the module docstring. ``values``: per post, in logs; ``eligible``: posts that count."""
+    eligible = eligible & np.isfinite(values)
+    v = np.where(eligible, values, np.nan)
+    median = grouped.median(creator, v, n_creators)
+    baseline = grouped.quantile(creator, v, n_creators, quantile)
+    deviation = np.abs(v - median[creator])
+    scale_p = MAD_TO_SD * grouped.median(platform_of_post, deviation, n_platforms)
+    post_scale = scale_p[platform_of_post]
+    far = eligible & (v - baseline[creator] > z * post_scale)
+    count = grouped.counts(creator, n_creators, far)
+    n = grouped.counts(creator, n_creators, eligible)
+    rate_p = (grouped.counts(platform_of_post, n_platforms, far)
+              / np.maximum(grouped.counts(platform_of_post, n_platforms, eligible), 1))
+    posts_p = grouped.counts(platform_of_post, n_platforms, eligible)
+    has = n > 0
+    creator_platform = np.zeros(n_creators, dtype=np.int64)
+    creator_platform[creator[eligible]] = platform_of_post[eligible]
+    creators_p = np.bincount(creator_platform[has], minlength=n_platforms)
+    peer_rate = np.where(has, rate_p[creator_platform], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(has, count / np.maximum(n, 1), np.nan)
+        p_value = np.where(has & (count > 0), binom.sf(count - 1, n, np.clip(np.nan_to_num(peer_rate), 1e-6, 1)),
+                           1.0)
+    return OwnBaselineExcess(
+        far_above=far, count=count, n=n, share=share, baseline=baseline,
+        scale=np.where(has, scale_p[creator_platform], np.nan), peer_rate=peer_rate,
+        peer_posts=np.where(has, posts_p[creator_platform], 0),
+        peer_creators=np.where(has, creators_p[creator_platform], 0),
+        p_value=p_value)
+
+
+def far_above_posts(excess: OwnBaselineExcess, creator: np.ndarray, flagged: np.ndarray, refs) -> dict[int, list]:
+    """Per flagged creator: its far-above posts (``refs(row)`` names one), in post order."""
+    out: dict[int, list] = {}
+    for row in np.flatnonzero(excess.far_above & flagged[creator]).tolist():
+        out.setdefault(int(creator[row]), []).append(refs(row))
+    return out
+
+
+def own_excess_signal(name: str, excess: OwnBaselineExcess, c: int, thresholds, description: str,
+                      platform: str, posts: list | None = None) -> dict:
+    """The test for creator ``c`` as an explanation signal: measured, its sample size, the peer
+    group it is judged against and the thresholds (``thresholds``: the model's ``threshold``)."""
+    def num(x):
+        x = float(x)
+        return None if x != x or x in (float("inf"), float("-inf")) else x
+
+    z = thresholds("own_excess_z")
+    signal = {
+        "name": name, "value": num(excess.share[c]), "kind": "measured", "n": int(excess.n[c]),
+        "posts_far_above": int(excess.count[c]),
+        "description": f"share of the recent non-contest posts ({description}) more than z x the platform's"
+                       " robust spread above the creator's own 20th-percentile post",
+        "baseline": num(np.exp(excess.baseline[c])),
+        "far_above_factor": num(np.exp(z * excess.scale[c])),
+        "peer_group": {"platform": platform, "posts": int(excess.peer_posts[c]),
+                       "creators": int(excess.peer_creators[c]), "rate_far_above": num(excess.peer_rate[c]),
+                       "spread": num(excess.scale[c]), "kind": "measured"},
+        "p_value": num(excess.p_value[c]),
+        "threshold": {"z": z, "p_value_below": thresholds("own_excess_max_p"),
+                      "share_at_least": thresholds("own_excess_min_share")},
+    }
+    if posts is not None:
+        signal["posts"] = posts
+    return signal
