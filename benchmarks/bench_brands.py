@@ -46,6 +46,7 @@ from influencers.brands.models import Brand  # noqa: E402
 from influencers.brands.rematch import rematch  # noqa: E402
 from influencers.brands.service import group_ids  # noqa: E402
 from influencers.scoring.runs import create_run  # noqa: E402
+from influencers.jobs.models import Job  # noqa: E402
 from influencers.scoring.store import ScoringRun  # noqa: E402
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -115,7 +116,8 @@ def build(target: Target, n_creators: int, n_posts: int, n_brands: int, seed: in
 
     run_id = create_run(target.db, ws)
     with target.db.transaction() as session:
-        session.execute(sa.update(ScoringRun).where(ScoringRun.id == run_id).values(status="succeeded"))
+        session.execute(sa.update(Job).where(Job.id == sa.select(ScoringRun.job_id).where(ScoringRun.id == run_id)
+                                             .scalar_subquery()).values(status="succeeded"))
         version = session.get(ScoringRun, run_id).model_version
     now = ts(NOW)
     creator_platform = rng.integers(0, len(PLATFORMS), n_creators)

@@ -55,6 +55,7 @@ from influencers.discovery import (  # noqa: E402
 )
 from influencers.scoring.attributes import attribute_code  # noqa: E402
 from influencers.scoring.runs import create_run  # noqa: E402
+from influencers.jobs.models import Job  # noqa: E402
 from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
 
 PLATFORMS = ("instagram", "tiktok", "youtube", "twitter", "facebook")
@@ -222,8 +223,9 @@ def build(target: Target, n: int, history: int, seed: int, explanation_bytes: in
     for _ in range(history + 1):
         run_ids.append(create_run(target.db, target.workspace_id))
     with target.db.transaction() as session:
-        session.execute(sa.update(ScoringRun).where(ScoringRun.id.in_(run_ids)).values(status="succeeded",
-                                                                                       creators_scored=n))
+        session.execute(sa.update(ScoringRun).where(ScoringRun.id.in_(run_ids)).values(creators_scored=n))
+        session.execute(sa.update(Job).where(Job.id.in_(sa.select(ScoringRun.job_id).where(
+            ScoringRun.id.in_(run_ids)))).values(status="succeeded"))
         version = session.get(ScoringRun, run_ids[0]).model_version
     tables = synthetic_tables(n, target.workspace_id, run_ids, version, seed, target.backend == "sqlite",
                               explanation_bytes)

@@ -14,8 +14,11 @@ from pathlib import Path
 from sqlalchemy import text
 
 from influencers import models  # noqa: F401  (fills Base.metadata)
+from influencers.assembly import assemble
 from influencers.db import Base, Database
 from influencers.workspaces.service import create_workspace
+
+assemble()  # job kinds and scoring's recalibration, as the CLI and the server have them
 
 
 def maxrss_mib() -> float:

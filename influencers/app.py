@@ -12,6 +12,7 @@ from influencers.api import auth, contract, rate_limits, unit_of_work
 from influencers.api.base import Api
 from influencers.api.converters import ID_SCHEMA, IdConverter
 from influencers.api.errors import register_error_handlers
+from influencers.assembly import assemble
 from influencers.config import Settings, load_settings
 from influencers.db import Database
 from influencers.workspaces.key_cache import KeyCache
@@ -41,6 +42,7 @@ def _blueprints():
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
     settings = settings or load_settings()
+    assemble()
     app = Flask(__name__)
     app.config.update(
         API_TITLE="influencers",

@@ -20,11 +20,9 @@ from sqlalchemy.orm import Session
 
 from influencers.brands.matching import BrandRules, Matcher
 from influencers.brands.models import Brand, BrandMention
-from influencers.brands.service import MATCH_JOB
 from influencers.config import Settings
 from influencers.creators.models import Post
 from influencers.db import Database
-from influencers.jobs.runner import job_handler
 
 BATCH = 50_000
 _ID_CHUNK = 5_000
@@ -154,8 +152,7 @@ def rematch(db: Database, workspace_id: int, brand_ids: list[int], report_progre
     return {**counts.to_dict(), "brand_ids": ids}
 
 
-@job_handler(MATCH_JOB)
-def _match_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+def match_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return rematch(db, workspace_id, list(params["brand_ids"]), report_progress)
 
 

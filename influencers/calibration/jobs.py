@@ -91,13 +91,11 @@ def run_comparison(db: Database, workspace_id: int, comparison_id: int) -> dict:
     return comparison.summary(document)
 
 
-@runner.job_handler("train")
-def _train_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+def train_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return train_workspace(db, workspace_id, kind=params.get("kind", "auto"), key_id=params.get("key_id"),
                            description=params.get("description"), progress=report_progress)
 
 
-@runner.job_handler("compare")
-def _compare_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+def compare_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     summary = run_comparison(db, workspace_id, params["comparison_id"])
     return {"comparison_id": params["comparison_id"], **summary}

@@ -41,16 +41,19 @@ class _Commands(click.Group):
 @click.group(cls=_Commands)
 def main():
     """influencers: creator discovery, scoring and campaigns."""
+    from influencers.assembly import assemble
+
+    assemble()
 
 
 # The assembly: every command group onto ``main`` (imported here, after ``main`` exists).
-from influencers.calibration.cli import model  # noqa: E402
 from influencers.cli import (  # noqa: E402
     brands,
     exports,
     graph,
     imports,
     maintenance,
+    model,
     privacy,
     scoring,
     serving,
@@ -76,4 +79,4 @@ main.add_command(serving.serve)
 main.add_command(shortlists.optimise)
 main.add_command(graph.graph)
 main.add_command(privacy.privacy)
-main.add_command(model)
+main.add_command(model.model)

@@ -19,7 +19,7 @@ def score(ctx: Context, workspace_name: str):
     with click.progressbar(length=3, label="scoring", file=sys.stderr) as bar:
         run_id = runs.create_run(ctx.db, ws_id)
         bar.update(1)
-        result = runs.execute_run(ctx.db, ws_id, run_id, report_progress=lambda f: None)
+        result = runs.execute_run_here(ctx.db, ws_id, run_id, report_progress=lambda f: None)
         bar.update(2)
     click.echo(f"scoring run {run_id}: {result['creators_scored']} creators scored with model "
                f"{result['model_version']} (read {result['read_seconds']}s, compute {result['compute_seconds']}s)")

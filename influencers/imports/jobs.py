@@ -23,14 +23,13 @@ def queue_import(session: Session, workspace_id: int, upload: str, size: int, *,
     return runner.enqueue(session, workspace_id, KIND, params)
 
 
-def _discard_uploads(session: Session, settings: Settings, job_ids: list[int], _error: str) -> None:
+def discard_uploads(session: Session, settings: Settings, job_ids: list[int], _error: str) -> None:
     """The jobs failed for good (their worker died): their uploads will never be imported."""
     for params in session.scalars(select(Job.params).where(Job.id.in_(job_ids))):
         uploads.delete_upload(settings, params["upload"])
 
 
-@runner.job_handler(KIND, on_failure=_discard_uploads)
-def _import_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+def import_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     from influencers.imports.importer import run_import
 
     total, done = max(int(params["bytes"]), 1), 0

@@ -1,69 +1,23 @@
-"""The Celery application for deployments with a broker (``INFLUENCERS_BROKER_URL``).
+"""The Celery workers' entry point, for deployments with a broker (``INFLUENCERS_BROKER_URL``).
 
 Start workers with ``celery -A influencers.jobs.celery_app worker``; they read the
 same environment variables as the API (database, secrets, ``INFLUENCERS_JOB_QUEUE``).
+Like the app factory and the CLI, this module assembles the application (every model
+and every job kind, :func:`influencers.assembly.assemble`) around the Celery app of
+:mod:`influencers.jobs.broker`; nothing imports it but Celery.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
-from celery import Celery, signals
+from celery import signals
 from celery.schedules import crontab
 
-from influencers.config import Settings, load_settings
-from influencers.db import Database
-from influencers.jobs import runner
+from influencers.assembly import assemble
+from influencers.config import load_settings
+from influencers.jobs.broker import _database, _settings, app, run_job_task, send
 
-_startup = load_settings()
+__all__ = ["app", "run_job_task", "send"]
 
-app = Celery("influencers")
-app.conf.update(
-    broker_url=_startup.broker_url or "memory://",
-    task_default_queue=_startup.job_queue,
-    # A job survives a worker killed mid-run: the message is acknowledged only
-    # after the job has recorded its outcome, and redelivered otherwise; the
-    # redelivered task resumes the job (see runner.run_job).
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    broker_connection_retry_on_startup=True,
-)
-# Every model (foreign keys between tables of different modules) and every handler,
-# in the worker as in the API.
-runner.load_handlers()
-
-
-@lru_cache(maxsize=4)
-def _database(url: str) -> Database:
-    return Database(url)
-
-
-def _settings() -> Settings:
-    return load_settings()
-
-
-def send(settings: Settings, job_id: int, countdown: float | None = None) -> None:
-    """Sends a committed job to the workers of ``settings.job_queue`` (after ``countdown`` seconds)."""
-    if app.conf.broker_url != settings.broker_url:
-        app.conf.broker_url = settings.broker_url
-    run_job_task.apply_async((job_id,), queue=settings.job_queue, countdown=countdown)
-
-
-@app.task(name="influencers.run_job", bind=True, max_retries=None)
-def run_job_task(self, job_id: int) -> str:
-    settings = _settings()
-    outcome = runner.run_job(_database(settings.database_url), settings, job_id)
-    if outcome == runner.BUSY:
-        # Another worker holds the job (a duplicate delivery): come back once its heartbeat
-        # would have expired, then either it finished or this delivery resumes it.
-        raise self.retry(countdown=settings.job_timeout_seconds)
-    return outcome
-
-
-@signals.worker_process_init.connect
-def _fresh_connections_after_fork(**_kwargs) -> None:
-    # Connections inherited through fork must not be shared with the parent.
-    _database.cache_clear()
+assemble()
 
 
 @signals.worker_ready.connect

@@ -4,7 +4,7 @@ A job held by a process (queued in its thread pool, or running) has a heartbeat
 (see :mod:`influencers.jobs.runner`). When the process is killed, or cannot reach
 the database to record the job's outcome, the heartbeat stops; once it is older
 than ``job_timeout_seconds`` the reaper fails the job with the reason (and, through
-the kind's ``on_failure`` hook, what mirrors it: the scoring run). A job sent to
+the kind's ``on_failure`` hook, cleans up what the job was working on). A job sent to
 Celery that no worker took within ``job_queue_timeout_seconds`` is failed too.
 
 Each API process and each Celery worker runs :func:`start_reaper`; ``influencers jobs
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 def reap(db: Database, settings: Settings, now: dt.datetime | None = None) -> list[int]:
     """Fails every stale job; returns their ids."""
-    runner.load_handlers()
     now = now or utcnow()
     silent_since = now - dt.timedelta(seconds=settings.job_timeout_seconds)
     waiting_since = now - dt.timedelta(seconds=settings.job_queue_timeout_seconds)

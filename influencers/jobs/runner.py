@@ -5,12 +5,13 @@ A job is a row (its status resource) plus a registered handler
 Handlers take plain data and open their own transactions, so the same code runs
 in a gunicorn worker's thread, a Celery worker or the CLI (``run_now``).
 
-Registering a kind of job: decorate its handler with ``@job_handler("kind")`` in a
-module listed in :data:`HANDLER_MODULES` (or named in ``INFLUENCERS_JOB_MODULES``,
-comma-separated), so every process that runs jobs -- a Celery worker included --
-imports it. ``on_failure(session, settings, job_ids, error)`` is called in the transaction that
-fails jobs of that kind behind the handler's back (the reaper, too many attempts),
-so rows mirroring the job (a scoring run's status) fail with it.
+Registering a kind of job: :func:`register` its handler. The domain packages define
+handlers and know nothing of who runs them; the application registers them where it
+is assembled (:func:`influencers.assembly.assemble`, called by the app factory, the
+Celery app and the CLI), so every process that runs jobs -- a Celery worker included --
+knows every kind. ``on_failure(session, settings, job_ids, error)`` is called in the
+transaction that fails jobs of that kind behind the handler's back (the reaper, too
+many attempts), so what the job was working on can be cleaned up with it.
 
 Liveness: the process holding a job (queued in its pool, or running it) refreshes
 the job's ``heartbeat_at`` every ``job_heartbeat_seconds``; :mod:`influencers.jobs.reaper`
@@ -22,14 +23,14 @@ is left alone.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import func, update
@@ -53,11 +54,6 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
-# Modules whose import registers job handlers; every process that runs jobs imports them.
-HANDLER_MODULES: list[str] = [
-    "influencers.scoring.runs", "influencers.imports.jobs", "influencers.brands.rematch",
-    "influencers.webhooks.delivery", "influencers.calibration.jobs",
-]
 
 # What run_job returns.
 SUCCEEDED, FAILED, BUSY, SKIPPED = "succeeded", "failed", "busy", "skipped"
@@ -70,21 +66,18 @@ _executor_lock = threading.Lock()
 _pending: set[Future] = set()
 
 
+def register(kind: str, handler: Handler, *, on_failure: FailureHook | None = None) -> None:
+    """Makes ``handler`` run the jobs of ``kind`` in this process (registering again replaces it)."""
+    KINDS[kind] = JobKind(handler, on_failure)
+
+
 def job_handler(kind: str, *, on_failure: FailureHook | None = None):
-    def register(func: Handler) -> Handler:
-        KINDS[kind] = JobKind(func, on_failure)
+    """:func:`register` as a decorator (for job kinds defined next to their registration)."""
+    def decorate(func: Handler) -> Handler:
+        register(kind, func, on_failure=on_failure)
         return func
 
-    return register
-
-
-def load_handlers() -> None:
-    """Imports every model (a worker needs the whole metadata for foreign keys) and every handler module."""
-    import influencers.models  # noqa: F401
-
-    extra = [name.strip() for name in os.environ.get("INFLUENCERS_JOB_MODULES", "").split(",") if name.strip()]
-    for module in (*HANDLER_MODULES, *extra):
-        importlib.import_module(module)
+    return decorate
 
 
 def worker_name() -> str:
@@ -128,9 +121,9 @@ def get_job(session: Session, workspace_id: int, job_id: int) -> Job:
 def dispatch(db: Database, settings: Settings, job_id: int) -> None:
     """Hands a committed job to the configured runner."""
     if settings.broker_url:
-        from influencers.jobs import celery_app
+        from influencers.jobs import broker
 
-        celery_app.send(settings, job_id)
+        broker.send(settings, job_id)
         return
     global _executor
     _heartbeats.hold(db, job_id, settings.job_heartbeat_seconds)
@@ -223,7 +216,6 @@ def run_job(db: Database, settings: Settings, job_id: int) -> str:
     Returns ``succeeded``/``failed``, ``busy`` (a live worker holds it: try later) or
     ``skipped`` (no such job, or finished already).
     """
-    load_handlers()
     outcome, job = _claim(db, settings, job_id)
     if job is None:
         return outcome
@@ -272,8 +264,11 @@ def _finish(db: Database, settings: Settings, job: Job, attempt: int, *, status:
     for delay in (0.5, 2.0, None):
         try:
             with db.transaction() as session:
+                # A handler may have finished its job's row itself, in the transaction that
+                # committed its work (a scoring run): that moment stays the job's end.
                 done = session.execute(update(Job).where(Job.id == job.id, Job.attempts == attempt).values(
-                    status=status, finished_at=utcnow(), heartbeat_at=None, **values))
+                    status=status, finished_at=func.coalesce(Job.finished_at, utcnow()), heartbeat_at=None,
+                    **values))
                 if status == "failed" and done.rowcount == 1:
                     fail_jobs(session, settings, [(job.id, job.kind)], values["error"])
             return
@@ -306,6 +301,17 @@ def _write_now(db: Database, statement) -> None:
             driver.execute(f"PRAGMA busy_timeout={int(usual)}")
 
 
+@contextmanager
+def heartbeat(db: Database, job_id: int, interval: float) -> Iterator[None]:
+    """Holds the job's heartbeat during the block: for a job's work done outside :func:`run_job`
+    (the CLI running a scoring run itself), so no reaper takes it for dead."""
+    _heartbeats.hold(db, job_id, interval)
+    try:
+        yield
+    finally:
+        _heartbeats.release(db, job_id)
+
+
 def run_now(db: Database, settings: Settings, workspace_id: int, kind: str, params: dict) -> Job:
     """Creates and runs a job synchronously (the CLI's path), returning its final row."""
     job_id = create_job(db, workspace_id, kind, params)
@@ -331,9 +337,9 @@ def dispatch_later(db: Database, settings: Settings, job_id: int, delay: float) 
     except Exception:  # the job is still dispatched; only its queue timeout counts from its creation
         log.warning("job %s: could not record when it is due", job_id, exc_info=True)
     if settings.broker_url:
-        from influencers.jobs import celery_app
+        from influencers.jobs import broker
 
-        celery_app.send(settings, job_id, countdown=max(delay, 0.0))
+        broker.send(settings, job_id, countdown=max(delay, 0.0))
         return
 
     def fire():

@@ -282,7 +282,9 @@ def _child(config: dict, stdin, protocol) -> None:
 
 
 def _read_and_compute(config: dict, stdin, protocol, pending_reader, computing_modules) -> None:
-    import influencers.models  # noqa: F401 -- every mapper, so relationships resolve
+    # The tables the worker reads and those their foreign keys name (the whole schema is not needed).
+    import influencers.creators.models  # noqa: F401
+    import influencers.workspaces.models  # noqa: F401
     from influencers.columnar import columnar_reads, set_transaction_snapshot
     from influencers.gcpause import gc_paused
     from influencers.scoring.audience import audience_authenticity, classify_memberships

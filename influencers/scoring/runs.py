@@ -15,15 +15,16 @@ import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from influencers.calibration.apply import apply_classifier, load_classifier
 from influencers.columnar import columnar_reads
-from influencers.config import Settings, scoring_worker_min_creators
+from influencers.config import Settings, load_settings, scoring_worker_min_creators
 from influencers.creators.models import Creator
 from influencers.db import Database, json_fragments, utcnow
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
+from influencers.jobs.models import Job
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
+from influencers.scoring import recalibration
 from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import LocalAudiencePass
 from influencers.scoring.audience_worker import (
@@ -59,6 +60,7 @@ STATISTICS_THRESHOLD = 1000
 
 
 def create_run(db: Database, workspace_id: int) -> int:
+    """A queued run to execute in this process (:func:`execute_run`): its job is never dispatched."""
     with db.transaction() as session:
         return _add_run(session, workspace_id).id
 
@@ -70,28 +72,28 @@ def queue_run(session: Session, workspace_id: int) -> tuple[int, int]:
     must be able to read the rows), see ``unit_of_work.after_commit``.
     """
     run = _add_run(session, workspace_id)
-    run.job_id = runner.enqueue(session, workspace_id, "score", {"run_id": run.id})
-    session.flush()
     return run.id, run.job_id
 
 
 def _add_run(session: Session, workspace_id: int) -> ScoringRun:
+    """A run and the job row holding its status (every run has one, dispatched or not)."""
     model = active_model(session, workspace_id)
-    run = ScoringRun(workspace_id=workspace_id, model_id=model.id, model_version=model.version, status="queued")
+    job_id = runner.enqueue(session, workspace_id, "score", {})
+    run = ScoringRun(workspace_id=workspace_id, job_id=job_id, model_id=model.id, model_version=model.version)
     session.add(run)
+    session.flush()
+    run.job.params = {"run_id": run.id}
     session.flush()
     return run
 
 
-def _fail_runs_of_jobs(session: Session, _settings: Settings, job_ids: list[int], error: str) -> None:
-    """A scoring job failed behind its handler's back (its worker died): its run fails with it."""
-    session.execute(update(ScoringRun).where(ScoringRun.job_id.in_(job_ids), ScoringRun.status.in_(("queued",
-                                                                                                    "running")))
-                    .values(status="failed", error=error, finished_at=utcnow()))
+def _set_job(session: Session, run_id: int, **values) -> None:
+    """Writes the run's status, error or times: on its job's row."""
+    session.execute(update(Job).where(Job.id == select(ScoringRun.job_id).where(ScoringRun.id == run_id)
+                                      .scalar_subquery()).values(**values))
 
 
-@runner.job_handler("score", on_failure=_fail_runs_of_jobs)
-def _score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
+def score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return execute_run(db, workspace_id, params["run_id"], report_progress,
                        worker_min_creators=settings.scoring_worker_min_creators)
 
@@ -167,10 +169,11 @@ def _start(db: Database, workspace_id: int, run_id: int, worker_min_creators: in
     process computes the audience pass."""
     with db.transaction() as session:
         record = session.get(ScoringRun, run_id)
-        record.status, record.started_at = "running", utcnow()
+        # Through the runner the job is running already; run directly (the CLI), it starts now.
+        record.job.status, record.job.started_at = "running", record.job.started_at or utcnow()
         model_record = session.get(ScoringModelVersion, record.model_id)
         # A trained version's classifier (None for a hand-set one); a changed artefact fails the run.
-        classifier = load_classifier(session, model_record.id)
+        classifier = recalibration.load(session, model_record)
         # The overlap sketches count the members the workspace's active model calls
         # authentic (as build_sketches does); usually the run's own model.
         sketch_model, _version = active_scoring_model(session, workspace_id)
@@ -227,7 +230,7 @@ def _compute(run: _Run, inputs: ScoringInputs, graph: _GraphSignals, audience, s
                             audience=audience_result, activity=activity)
     patches = None
     if run.classifier is not None:
-        result, patches = apply_classifier(result, run.classifier, run.model_version)
+        result, patches = recalibration.apply(result, run.classifier, run.model_version)
     if not run.use_worker:
         audience.precompute()  # not inside the write transaction, which holds the write lock
     rows = score_rows(run.workspace_id, run.run_id, result, engagement_sections, patches, spool=spool)
@@ -294,16 +297,16 @@ class _RunWrite:
                 store_sketch_batch(self.session, run.workspace_id, self.audience.sketches(), creator_ids)
         timings.update(self.audience.timings, audience_worker=run.use_worker)
         self.session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
-            status="succeeded", creators_scored=result.n_creators, finished_at=utcnow(), timings=timings,
-            superseded=not self.current))
+            creators_scored=result.n_creators, timings=timings, superseded=not self.current))
+        _set_job(self.session, run.run_id, status="succeeded", finished_at=utcnow())
         _announce(self.session, run.workspace_id, run.run_id)
         self.committing = time.perf_counter()
 
 
 def _record_failure(run: _Run, error: Exception) -> None:
     with run.db.transaction() as session:
-        session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
-            status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()))
+        _set_job(session, run.run_id, status="failed", error=f"{type(error).__name__}: {error}",
+                 finished_at=utcnow())
         _announce(session, run.workspace_id, run.run_id)
 
 
@@ -316,17 +319,26 @@ def _refresh_statistics(run: _Run, n_creators: int) -> None:
 
 def _announce(session: Session, workspace_id: int, run_id: int) -> None:
     """The ``scoring_run.succeeded``/``failed`` webhook event, in the transaction that ends the run."""
-    run = session.execute(select(ScoringRun.status, ScoringRun.model_version, ScoringRun.creators_scored,
-                                 ScoringRun.superseded, ScoringRun.started_at, ScoringRun.finished_at,
-                                 ScoringRun.error).where(ScoringRun.id == run_id)).one()
+    run = session.execute(select(Job.status, ScoringRun.model_version, ScoringRun.creators_scored,
+                                 ScoringRun.superseded, Job.started_at, Job.finished_at, Job.error)
+                          .join(Job, Job.id == ScoringRun.job_id).where(ScoringRun.id == run_id)).one()
     emit(session, workspace_id, f"scoring_run.{run.status}", {"scoring_run": {"id": run_id, **run._asdict()}})
 
 
 def score_workspace(db: Database, workspace_id: int) -> int:
     """Synchronous scoring run (the CLI): returns the run id."""
     run_id = create_run(db, workspace_id)
-    execute_run(db, workspace_id, run_id)
+    execute_run_here(db, workspace_id, run_id)
     return run_id
+
+
+def execute_run_here(db: Database, workspace_id: int, run_id: int, **options) -> dict:
+    """:func:`execute_run` in this process with its job's heartbeat held (the CLI's runs: a
+    reaper of a server on the same database must not take the run's job for dead)."""
+    with db.transaction(write=False) as session:
+        job_id = session.scalar(select(ScoringRun.job_id).where(ScoringRun.id == run_id))
+    with runner.heartbeat(db, job_id, (db.settings or load_settings()).job_heartbeat_seconds):
+        return execute_run(db, workspace_id, run_id, **options)
 
 
 @contextmanager

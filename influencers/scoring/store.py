@@ -23,11 +23,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, JSONText, utcnow
+from influencers.jobs.models import Job
 from influencers.scoring.model import FLAGS
 
 # Flags are stored as a bit set too, so "has flag X and not flag Y" is one indexed
@@ -50,25 +53,44 @@ class ScoringModelVersion(Base):
     activated_at: Mapped[dt.datetime | None]
 
 
+def _job_column(name: str):
+    """One of a run's job's columns, as a run attribute: read on the job row (which holds the
+    run's status, error and times), and usable in queries (a correlated subquery)."""
+
+    def instance(run: "ScoringRun"):
+        return getattr(run.job, name)
+
+    def expression(cls):
+        return select(getattr(Job, name)).where(Job.id == cls.job_id).correlate_except(Job).scalar_subquery()
+
+    return hybrid_property(instance, expr=expression)
+
+
 class ScoringRun(Base):
+    """A scoring run. Its status, error and times are its job's (one row holds them): the
+    job a worker runs (``POST /scoring-runs``) or the CLI's run records (``influencers score``)."""
+
     __tablename__ = "scoring_runs"
-    __table_args__ = (Index("ix_scoring_runs_workspace_created", "workspace_id", "created_at"),)
+    __table_args__ = (Index("ix_scoring_runs_workspace", "workspace_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     model_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id"))
     model_version: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
     creators_scored: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
     timings: Mapped[dict | None] = mapped_column(JSON)
     # A newer run of the workspace had already succeeded when this one finished: its
     # scores are stored as history, never current.
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    started_at: Mapped[dt.datetime | None]
-    finished_at: Mapped[dt.datetime | None]
+
+    job: Mapped[Job] = relationship(lazy="joined", innerjoin=True)
+
+    status = _job_column("status")
+    error = _job_column("error")
+    created_at = _job_column("created_at")
+    started_at = _job_column("started_at")
+    finished_at = _job_column("finished_at")
 
 
 class CreatorScore(Base):

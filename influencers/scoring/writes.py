@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
 from influencers.db import bulk_insert, bulk_insert_arrays, encode_json
+from influencers.jobs.models import Job
 from influencers.scoring.audience_pass import AudienceShares
 from influencers.scoring.model import FLAGS
 from influencers.scoring.score import ScoringResult
@@ -96,8 +97,8 @@ def lock_workspace_scores(session: Session, workspace_id: int) -> None:
 
 
 def newer_run_succeeded(session: Session, workspace_id: int, run_id: int) -> bool:
-    return session.scalar(select(ScoringRun.id).where(
-        ScoringRun.workspace_id == workspace_id, ScoringRun.id > run_id, ScoringRun.status == "succeeded",
+    return session.scalar(select(ScoringRun.id).join(Job, Job.id == ScoringRun.job_id).where(
+        ScoringRun.workspace_id == workspace_id, ScoringRun.id > run_id, Job.status == "succeeded",
     ).limit(1)) is not None
 
 

@@ -269,7 +269,7 @@ def optimise(session: Session, workspace_id: int, candidate_ids: Sequence[int], 
         unpriced = [c for c in ids if c not in fees and default_fee is None and c not in excluded]
         if budget is not None and unpriced:
             raise InfeasibleOptimisation(
-                f"no fee for creators {unpriced[:20]}: give fees for them or a default_fee_minor")
+                message=f"no fee for creators {unpriced[:20]}: give fees for them or a default_fee_minor")
         cost = np.array([fees.get(c, default_fee if default_fee is not None else 0) for c in ids], dtype=float)
     mask = data.target_mask(country=target.country, age_range=target.age_range, gender=target.gender)
     try:
@@ -278,7 +278,7 @@ def optimise(session: Session, workspace_id: int, candidate_ids: Sequence[int], 
             fake_share=data.fake_share, authentic=data.authentic, target=mask, must_keep=list(must_keep),
             exclude=[c for c in ids if c in excluded])
     except (ValueError, KeyError) as error:
-        raise InfeasibleOptimisation(str(error.args[0] if error.args else error)) from error
+        raise InfeasibleOptimisation(message=str(error.args[0] if error.args else error)) from error
     return Optimisation(result=result, data=data, candidate_ids=ids, excluded=[c for c in ids if c in excluded],
                         must_keep=list(must_keep), budget=budget, target=target)
 

@@ -52,7 +52,6 @@ def retry_delay(attempt: int, *, base: float, cap: float, rng: random.Random = _
     return nominal / 2 + rng.uniform(0, nominal / 2)
 
 
-@runner.job_handler(DELIVERY_JOB)
 def deliver_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return attempt_delivery(db, settings, params["delivery_id"])
 

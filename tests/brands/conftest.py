@@ -45,12 +45,15 @@ def creator_ids(api):
 def set_reach(database, workspace_id, reach_by_creator_id):
     """Current scores with the given estimated reach (the rest of the score is irrelevant here)."""
     from influencers.scoring.active_model import active_model
+    from influencers.jobs.models import Job
     from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
 
     with database.transaction() as session:
         model = active_model(session, workspace_id)
-        run = ScoringRun(workspace_id=workspace_id, model_id=model.id, model_version=model.version,
-                         status="succeeded")
+        job = Job(workspace_id=workspace_id, kind="score", status="succeeded", params={})
+        session.add(job)
+        session.flush()
+        run = ScoringRun(workspace_id=workspace_id, job_id=job.id, model_id=model.id, model_version=model.version)
         session.add(run)
         session.flush()
         for creator_id, reach in reach_by_creator_id.items():

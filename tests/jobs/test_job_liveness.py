@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from influencers.config import Settings
 from influencers.db import Database, utcnow
-from influencers.jobs import celery_app, reaper, runner
+from influencers.jobs import broker, reaper, runner
 from influencers.jobs.models import Job
 from influencers.scoring import runs
 from influencers.scoring.store import ScoringRun
@@ -56,7 +56,7 @@ def test_a_running_job_whose_heartbeat_stopped_is_failed_with_its_run(database, 
     with database.session() as session:
         run = session.get(ScoringRun, dead_run)
         assert run.status == "failed" and run.error == job.error and run.finished_at is not None
-        assert session.get(ScoringRun, live_run).status == "queued"
+        assert session.get(ScoringRun, live_run).status == "running"  # its job's status: one row holds it
     assert _job(database, live_job).status == "running"
 
 
@@ -105,10 +105,10 @@ def test_the_celery_task_retries_a_busy_job_later_instead_of_dropping_it(databas
 
     job_id = runner.create_job(database, workspace_id, "test.add", {"a": 1, "b": 2})
     _as_if_claimed(database, job_id, heartbeat_age=dt.timedelta(0), worker="another-host:1")
-    monkeypatch.setattr(celery_app, "_settings", lambda: job_settings)
-    monkeypatch.setattr(celery_app, "_database", lambda url: database)
+    monkeypatch.setattr(broker, "_settings", lambda: job_settings)
+    monkeypatch.setattr(broker, "_database", lambda url: database)
     with pytest.raises(Retry):
-        celery_app.run_job_task.apply(args=(job_id,), throw=True)
+        broker.run_job_task.apply(args=(job_id,), throw=True)
 
 
 def test_a_job_whose_worker_died_too_often_is_failed_with_the_reason(database, workspace_id, job_settings):

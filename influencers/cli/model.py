@@ -109,7 +109,7 @@ def _activate(ctx: Context, ws_id: int, version: str) -> None:
         except versions.ModelUnloadable as refused:
             raise click.ClickException(f"{version} cannot be loaded: {refused.rejected}") from None
         run_id = activation.run_id
-    result = runs.execute_run(ctx.db, ws_id, run_id)
+    result = runs.execute_run_here(ctx.db, ws_id, run_id)
     click.echo(f"activated {version}; scoring run {run_id}: {result['creators_scored']} creators re-scored")
 
 
