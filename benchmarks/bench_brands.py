@@ -45,8 +45,8 @@ from influencers.brands import reports  # noqa: E402
 from influencers.brands.models import Brand  # noqa: E402
 from influencers.brands.rematch import rematch  # noqa: E402
 from influencers.brands.service import group_ids  # noqa: E402
-from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.jobs.models import Job  # noqa: E402
+from influencers.scoring.runs import create_run  # noqa: E402
 from influencers.scoring.store import ScoringRun  # noqa: E402
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -53,9 +53,9 @@ from influencers.discovery import (  # noqa: E402
     page_ids_select,
     search_page,
 )
+from influencers.jobs.models import Job  # noqa: E402
 from influencers.scoring.attributes import attribute_code  # noqa: E402
 from influencers.scoring.runs import create_run  # noqa: E402
-from influencers.jobs.models import Job  # noqa: E402
 from influencers.scoring.store import FLAG_BITS, ScoringRun  # noqa: E402
 
 PLATFORMS = ("instagram", "tiktok", "youtube", "twitter", "facebook")

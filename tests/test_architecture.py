@@ -210,8 +210,8 @@ def test_the_parser_sees_function_level_and_relative_imports(tmp_path):
 
 # --- the documents that draw the table ---------------------------------------------------------
 
-FOUNDATIONS = {"influencers", "errors", "config", "gcpause", "csv_export", "gunicorn_errors", "row_security", "columnar",
-               "migrate", "db"}
+FOUNDATIONS = {"influencers", "errors", "config", "gcpause", "csv_export", "gunicorn_errors", "row_security",
+               "columnar", "migrate", "db"}
 TOP = {"api", "app", "openapi", "celery_app", "cli"}
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 

@@ -26,7 +26,7 @@ def test_scoring_runs_keep_their_status_error_and_times_once_their_job_holds_the
 
     db = empty_database
     migrate.upgrade(db.engine, "0011_creator_scores_reach_index")
-    t0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
     times = [t0 + dt.timedelta(minutes=m) for m in range(6)]
     with db.engine.begin() as connection:
         connection.execute(text("INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', :t)"), {"t": t0})

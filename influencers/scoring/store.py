@@ -57,7 +57,7 @@ def _job_column(name: str):
     """One of a run's job's columns, as a run attribute: read on the job row (which holds the
     run's status, error and times), and usable in queries (a correlated subquery)."""
 
-    def instance(run: "ScoringRun"):
+    def instance(run: ScoringRun):
         return getattr(run.job, name)
 
     def expression(cls):

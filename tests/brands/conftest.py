@@ -44,8 +44,8 @@ def creator_ids(api):
 
 def set_reach(database, workspace_id, reach_by_creator_id):
     """Current scores with the given estimated reach (the rest of the score is irrelevant here)."""
-    from influencers.scoring.active_model import active_model
     from influencers.jobs.models import Job
+    from influencers.scoring.active_model import active_model
     from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
 
     with database.transaction() as session:

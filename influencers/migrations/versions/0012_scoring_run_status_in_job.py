@@ -7,8 +7,8 @@ its run's values (what the runs API has answered so far), and the run's copies g
 Revision ID: 0012_scoring_run_status_in_job
 Revises: 0011_creator_scores_reach_index
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import influencers.db
 
