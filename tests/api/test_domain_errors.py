@@ -96,13 +96,14 @@ def test_no_route_translates_a_domain_error_itself():
     import ast
     import importlib
     import pkgutil
+    from pathlib import Path
 
     import influencers.api
 
     catches = []
     for module_info in pkgutil.walk_packages(influencers.api.__path__, "influencers.api."):
         module = importlib.import_module(module_info.name)
-        tree = ast.parse(open(module.__file__, encoding="utf-8").read())
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
         for handler in (n for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler) and n.type is not None):
             caught = eval(compile(ast.Expression(handler.type), module.__file__, "eval"), vars(module))
             for kind in caught if isinstance(caught, tuple) else (caught,):
