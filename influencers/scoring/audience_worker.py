@@ -99,8 +99,12 @@ class AudienceWorker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
         )
         # The URL goes through the pipe, not argv: it may hold a password.
-        self._send({"database_url": db.url, "workspace_id": workspace_id, "directory": str(self._directory),
-                    "lg_k": lg_k, "seed": seed, "hold_after_snapshot": hold_after_snapshot})
+        try:
+            self._send({"database_url": db.url, "workspace_id": workspace_id, "directory": str(self._directory),
+                        "lg_k": lg_k, "seed": seed, "hold_after_snapshot": hold_after_snapshot})
+        except BaseException:  # no `with` will close a worker that failed to start: close it here
+            self.close()
+            raise
 
     def __enter__(self) -> AudienceWorker:
         return self
