@@ -27,7 +27,9 @@ DOCUMENTED_422 = [
     ("headers", "Idempotency-Key", re.compile(r"already used with a different request")),
     # Cross-field rules: a minimum above its maximum, fields that exclude or need each other.
     (None, None, re.compile(r"must not exceed|must be after|give either|not both|give a |give at least one"
-                            r"|needs method=exact|brief versions are"
+                            r"|needs method=exact|brief versions are|must not be before start_date"
+                            # a label's kinds (its description: for `fraud` only)
+                            r"|kinds are only given with a 'fraud' label"
                             # scoring model documents: weights sum to 1 (the field's description),
                             # the reach floor below its ceiling
                             r"|must sum to 1|needs a positive weight|must be below reach_log10_ceiling")),

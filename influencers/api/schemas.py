@@ -61,7 +61,9 @@ def unstorable_text_errors(value):
     return errors or None
 
 
-class _RejectsUnstorableText(ma.Schema):
+class RejectsUnstorableText(ma.Schema):
+    """Request schemas: text no database column can store is refused per field (422)."""
+
     @pre_load
     def _reject_unstorable_text(self, data, **_kwargs):
         if not isinstance(data, dict):
@@ -72,14 +74,14 @@ class _RejectsUnstorableText(ma.Schema):
         return data
 
 
-class BodySchema(_RejectsUnstorableText):
+class BodySchema(RejectsUnstorableText):
     """Request bodies: unknown fields are rejected (422), never silently dropped."""
 
     class Meta:
         unknown = ma.RAISE
 
 
-class QuerySchema(_RejectsUnstorableText):
+class QuerySchema(RejectsUnstorableText):
     """Query strings: unknown parameters are rejected too (a typo'd filter must not match everything).
 
     ``page``/``page_size`` belong to flask-smorest's pagination, which reads them separately.

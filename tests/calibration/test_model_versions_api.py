@@ -109,3 +109,10 @@ def test_model_versions_are_workspace_isolated(demo_api, other_api):
     etag = other_api.get("/v1/scoring-models/active").headers["ETag"]
     response = other_api.put("/v1/scoring-models/active", json={"model_id": tuned["id"]}, headers={"If-Match": etag})
     assert response.status_code == 404
+
+
+def test_a_description_the_database_cannot_store_is_refused_with_its_field(demo_api):
+    for text in ("a\u0000b", "a\ud973b"):
+        response = demo_api.post("/v1/scoring-models", json={"description": text})
+        assert response.status_code == 422, response.json
+        assert "description" in str(response.json["errors"])

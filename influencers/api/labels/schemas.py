@@ -17,7 +17,8 @@ class LabelCreateSchema(BodySchema):
                           metadata={"description": "`fraud` (audience or engagement inflated) or `clean` (checked, "
                                                    "genuine)"})
     kinds = fields.List(fields.String(validate=KIND), validate=validate.Length(max=20), load_default=list,
-                        metadata={"description": "For `fraud`: what was found, e.g. bought_followers, comment_pod"})
+                        metadata={"description": "For `fraud` only (a `clean` label has none): what was found, "
+                                                 "e.g. bought_followers, comment_pod"})
     source = fields.String(allow_none=True, validate=validate.Length(min=1, max=100),
                            metadata={"description": "How the verdict was reached, e.g. manual_review"})
     labelled_at = fields.Date(allow_none=True, metadata={"description": "When the verdict was reached (default today)"})

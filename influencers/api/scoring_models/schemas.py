@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
-from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
+from influencers.api.schemas import BodySchema, QuerySchema, RejectsUnstorableText, ResponseSchema, one_of
 from influencers.api.scoring.schemas import ScoringModelSchema
 from influencers.calibration.documents import VERSION_NAME, threshold_range
 from influencers.creators.models import PLATFORMS
@@ -25,7 +25,7 @@ def _numbers_by_name(names, bounds) -> dict:
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-class ScoringModelEditSchema(ma.Schema):
+class ScoringModelEditSchema(RejectsUnstorableText):
     """Checked by the calibration service, which names each bad field (unknown ones too)."""
 
     class Meta:

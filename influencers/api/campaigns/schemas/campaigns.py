@@ -57,7 +57,7 @@ class CampaignFields(BodySchema):
                                  "without a rate are reported per currency, never mixed."},
     )
     start_date = fields.Date(allow_none=True)
-    end_date = fields.Date(allow_none=True)
+    end_date = fields.Date(allow_none=True, metadata={"description": "Not before start_date"})
     target_kpis = fields.Dict(keys=fields.String(validate=one_of(kpis.TARGETABLE)), values=DecimalText(signed=True),
                               metadata={"description": TARGETS_DESCRIPTION})
     tracking = fields.Nested(TrackingSchema)
