@@ -17,7 +17,6 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	ln -sfn $(VENV) .venv  # for tools that look for .venv/
 	touch $@
 
 install: $(VENV)/.installed
