@@ -30,6 +30,9 @@ DOCUMENTED_422 = [
                             r"|needs method=exact|brief versions are|must not be before start_date"
                             # a label's kinds (its description: for `fraud` only)
                             r"|kinds are only given with a 'fraud' label"
+                            # an optimisation's budget (currency's and fees' descriptions) and
+                            # platform (its description: required with search unless fixed)
+                            r"|a budget needs (fees|its currency)|give the platform \(in search or here\)"
                             # scoring model documents: weights sum to 1 (the field's description),
                             # the reach floor below its ceiling
                             r"|must sum to 1|needs a positive weight|must be below reach_log10_ceiling")),

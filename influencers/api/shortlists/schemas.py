@@ -315,9 +315,11 @@ class OptimisationRequest(BodySchema):
     k = StrictInteger(validate=validate.Range(min=1, max=MAX_ENTRIES),
                       metadata={"description": "Choose at most k creators"})
     budget_minor = Count(metadata=MINOR)
-    currency = fields.String(validate=CURRENCY, metadata={"description": "The currency of the budget and fees"})
+    currency = fields.String(validate=CURRENCY, metadata={"description": "The currency of the budget and fees "
+                                                                     "(required with a budget)"})
     fees = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,18}$", error="a creator id")),
-                       values=Count(), metadata={"description": "Fee per creator id, in minor units"})
+                       values=Count(), metadata={"description": "Fee per creator id, in minor units (a budget needs "
+                                                       "fees or default_fee_minor)"})
     default_fee_minor = Count(metadata={"description": "Fee of candidates not in fees (minor units)"})
     target = fields.Nested(AudienceTargetSchema)
     must_keep = _ids(load_default=list, validate=validate.Length(max=MAX_ENTRIES))
