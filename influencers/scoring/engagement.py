@@ -7,6 +7,7 @@ so one viral or one giveaway post barely moves them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from influencers.scoring import grouped
 from influencers.scoring.benchmarks import METRICS, Benchmarks, compute_benchmarks, follower_tier
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.model import ScoringModel
+
+if TYPE_CHECKING:
+    from influencers.scoring.peers import ActivityPeers
 
 
 @dataclass
@@ -49,6 +53,9 @@ class EngagementResult:
     median_views: np.ndarray
     posts: PostFrame
     benchmarks: Benchmarks
+    # The workspace's activity peer statistics these were scored against, when given (a chunk
+    # of a chunked run, see influencers.scoring.peers); None: every peer group is the inputs'.
+    peers: ActivityPeers | None = None
 
 
 def _ratio(num, den) -> np.ndarray:
@@ -58,7 +65,11 @@ def _ratio(num, den) -> np.ndarray:
         return np.where(den > 0, num / den, np.nan)
 
 
-def engagement_metrics(inputs: ScoringInputs, model: ScoringModel) -> EngagementResult:
+def engagement_metrics(inputs: ScoringInputs, model: ScoringModel,
+                       peers: ActivityPeers | None = None) -> EngagementResult:
+    """Per creator: the engagement metrics and their z against the platform x tier benchmarks:
+    those of ``peers`` (the whole workspace's, computed by a chunked run's first pass) when
+    given, else those of ``inputs`` themselves."""
     n = inputs.n_creators
     t = model.threshold
     creator = inputs.post_creator
@@ -108,12 +119,11 @@ def engagement_metrics(inputs: ScoringInputs, model: ScoringModel) -> Engagement
     tier = follower_tier(inputs.followers)
     post_tier = tier[creator]
     post_platform = inputs.platform[creator]
-    benchmarks = compute_benchmarks(
-        inputs.platform, tier, metrics, post_platform, post_tier,
-        {"post_comments_per_like": np.where(inputs.post_is_contest, np.nan, post["comments_per_like"]),
-         "post_likes_per_view": post["likes_per_view"]},
-        int(t("benchmark_min_creators")),
-    )
+    if peers is not None:
+        benchmarks = peers.benchmarks
+    else:
+        benchmarks = compute_benchmarks(inputs.platform, tier, metrics, post_platform, post_tier,
+                                        benchmark_post_values(inputs, post), int(t("benchmark_min_creators")))
     z = {m: benchmarks[m].z(metrics[m], inputs.platform, tier) for m in METRICS}
     z_lpv = benchmarks["post_likes_per_view"].z(post["likes_per_view"], post_platform, post_tier)
     z_cpl = benchmarks["post_comments_per_like"].z(post["comments_per_like"], post_platform, post_tier)
@@ -152,4 +162,13 @@ def engagement_metrics(inputs: ScoringInputs, model: ScoringModel) -> Engagement
             likes_excess_z=likes_excess,
         ),
         benchmarks=benchmarks,
+        peers=peers,
     )
+
+
+def benchmark_post_values(inputs: ScoringInputs, post) -> dict[str, np.ndarray]:
+    """The per-post values of the post-level benchmarks (``POST_METRICS``); ``post``: a
+    :class:`PostFrame` or the dict of per-post ratios :func:`engagement_metrics` makes."""
+    get = post.get if isinstance(post, dict) else lambda name: getattr(post, name)
+    return {"post_comments_per_like": np.where(inputs.post_is_contest, np.nan, get("comments_per_like")),
+            "post_likes_per_view": get("likes_per_view")}

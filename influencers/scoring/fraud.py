@@ -352,6 +352,14 @@ def reciprocal_comment_graph(inputs: ScoringInputs) -> tuple[sp.csr_matrix, np.n
     return mutual, degree, clustering
 
 
+def comments_own_inputs(inputs: ScoringInputs, eng: EngagementResult):
+    """The posts the comment-pod check tests against their creator's own baseline: (creator,
+    platform, log comments per like, eligible: recent and no contest), per post."""
+    creator = inputs.post_creator
+    return (creator, inputs.platform[creator], np.log(eng.posts.comments_per_like),
+            eng.posts.recent & ~inputs.post_is_contest)
+
+
 def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel,
                 pods: dict[int, dict] | None = None) -> FlagResult:
     t = model.threshold
@@ -382,8 +390,8 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
                      & (creator_z >= t("pod_comments_only_z")) & (np.nan_to_num(ratio) >= t("pod_comments_only_ratio")))
     # Comments lifted on a share of posts, the rest at the creator's own level (a pod or bought
     # comments on the posts it serves), with the creator's comments per like above the tier.
-    own = excess_over_own_baseline(creator, inputs.platform[creator], np.log(posts.comments_per_like), eligible,
-                                   n, len(PLATFORMS), t("own_excess_z"))
+    own = excess_over_own_baseline(*comments_own_inputs(inputs, eng), n, len(PLATFORMS), t("own_excess_z"),
+                                   peers=None if eng.peers is None else eng.peers.own_comments)
     own_posts = ((own.p_value < t("own_excess_max_p")) & (np.nan_to_num(own.share) >= t("own_excess_min_share"))
                  & (creator_z >= t("pod_most_posts_z")))
     # A dense clique of mutual commenters, when no posts are there to show its effect.

@@ -19,6 +19,8 @@ abstains and says why, instead of firing on zeros.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.stats import binom
 
@@ -83,16 +85,78 @@ def _windows(model: ScoringModel) -> list[int]:
     return list(range(low, high + 1, 14)) or [low]
 
 
-def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel) -> dict[str, np.ndarray]:
-    """Per creator: the growth window with the highest daily growth z against its peers."""
-    t = model.threshold
-    n = inputs.n_creators
+@dataclass
+class DripPeers:
+    """One growth window's peer statistics per platform x tier group (``platform * len(TIERS) +
+    tier``): the median and MAD of the creators' best daily growth rate, and their number."""
+
+    median: np.ndarray
+    mad: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, group: np.ndarray, best: np.ndarray) -> DripPeers:
+        """The statistics of these creators' best rates (each creator's group and rate)."""
+        n_groups = len(PLATFORMS) * len(TIERS)
+        med, mad = grouped.median_and_mad(group, best, n_groups)
+        return cls(med, mad, np.bincount(group, minlength=n_groups))
+
+
+def _sorted_growth(inputs: ScoringInputs):
     key = inputs.snapshot_creator * DAY_KEY + inputs.snapshot_date.astype(np.int64)
     order = np.argsort(key, kind="stable")
     creator = inputs.snapshot_creator[order]
     day = inputs.snapshot_date[order].astype(np.int64)
     followers = inputs.snapshot_followers[order]
-    key = key[order]
+    return order, creator, day, followers, key[order]
+
+
+def _window_rates(w, n, rows, creator, day, key, logf, group_creators, group_starts):
+    """Per snapshot row: the start row of its ``w``-day window and the daily log growth over it
+    (-inf without one); per creator: its best such rate."""
+    start = rows - w
+    ok = (start >= 0)
+    start = np.maximum(start, 0)
+    ok &= (creator[start] == creator) & (day - day[start] == w)
+    gaps = np.flatnonzero(~ok)
+    if len(gaps):  # not daily there: the first snapshot at least w days back
+        found = np.searchsorted(key, key[gaps] - w, side="right") - 1
+        found = np.maximum(found, 0)
+        good = (creator[found] == creator[gaps]) & (day[gaps] - day[found] >= w) & (day[gaps] - day[found] <= 2 * w)
+        start[gaps[good]] = found[good]
+        ok[gaps[good]] = True
+    span = np.maximum(day - day[start], 1)
+    rate = np.where(ok, (logf - logf[start]) / span, -np.inf)
+    best = np.full(n, -np.inf)
+    best[group_creators] = np.maximum.reduceat(rate, group_starts)  # rows are sorted by creator
+    return start, rate, best
+
+
+def drip_best_rates(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel
+                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per growth window: the group (platform x tier) and best daily growth rate of each creator
+    that has one: what the window's :class:`DripPeers` are computed from."""
+    n = inputs.n_creators
+    _order, creator, day, followers, key = _sorted_growth(inputs)
+    if not len(creator):
+        return [(np.zeros(0, dtype=np.int64), np.zeros(0)) for _w in _windows(model)]
+    logf = np.log(np.maximum(followers, 1.0))
+    group_creators, group_starts = np.unique(creator, return_index=True)
+    group = inputs.platform * len(TIERS) + eng.tier
+    out = []
+    for w in _windows(model):
+        _start, _rate, best = _window_rates(w, n, np.arange(len(creator)), creator, day, key, logf,
+                                            group_creators, group_starts)
+        has = np.isfinite(best)
+        out.append((group[has], best[has]))
+    return out
+
+
+def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel) -> dict[str, np.ndarray]:
+    """Per creator: the growth window with the highest daily growth z against its peers."""
+    t = model.threshold
+    n = inputs.n_creators
+    order, creator, day, followers, key = _sorted_growth(inputs)
     rows = np.arange(len(creator))
     out = {name: np.full(n, np.nan) for name in ("rate", "z", "gain_share", "own_rate", "window", "start", "end",
                                                  "peer_median", "peer_scale")}
@@ -103,25 +167,11 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     logf = np.log(np.maximum(followers, 1.0))
     group_creators, group_starts = np.unique(creator, return_index=True)
     group = inputs.platform * len(TIERS) + eng.tier
-    for w in _windows(model):
-        start = rows - w
-        ok = (start >= 0)
-        start = np.maximum(start, 0)
-        ok &= (creator[start] == creator) & (day - day[start] == w)
-        gaps = np.flatnonzero(~ok)
-        if len(gaps):  # not daily there: the first snapshot at least w days back
-            found = np.searchsorted(key, key[gaps] - w, side="right") - 1
-            found = np.maximum(found, 0)
-            good = (creator[found] == creator[gaps]) & (day[gaps] - day[found] >= w) & (day[gaps] - day[found] <= 2 * w)
-            start[gaps[good]] = found[good]
-            ok[gaps[good]] = True
-        span = np.maximum(day - day[start], 1)
-        rate = np.where(ok, (logf - logf[start]) / span, -np.inf)
-        best = np.full(n, -np.inf)
-        best[group_creators] = np.maximum.reduceat(rate, group_starts)  # rows are sorted by creator
+    for k, w in enumerate(_windows(model)):
+        start, rate, best = _window_rates(w, n, rows, creator, day, key, logf, group_creators, group_starts)
         has = np.isfinite(best)
-        med, mad = grouped.median_and_mad(group[has], best[has], len(PLATFORMS) * len(TIERS))
-        count = np.bincount(group[has], minlength=len(PLATFORMS) * len(TIERS))
+        peers = eng.peers.drip[k] if eng.peers is not None else DripPeers.of(group[has], best[has])
+        med, mad, count = peers.median, peers.mad, peers.count
         enough = count[group] >= t("peer_min_creators")
         peer_med = np.where(enough, med[group], t("prior_daily_growth"))
         peer_scale = np.where(enough, np.maximum(MAD_TO_SD * np.nan_to_num(mad[group]), 0.0005),
@@ -407,6 +457,16 @@ def audience_signal_list(inputs, aud: AudienceResult, c: int, model: ScoringMode
 # --------------------------------------------------------------------------- bought engagement
 
 
+def engagement_own_inputs(inputs: ScoringInputs, eng: EngagementResult):
+    """The posts bought engagement tests against their creator's own baseline: (creator,
+    platform, log engagement per follower on the post's day, eligible), per post."""
+    creator = inputs.post_creator
+    # Per follower on the post's day: an audience that grows engages more on every post alike.
+    per_follower = np.log((eng.posts.engagement + 1.0) / followers_on_post_day(inputs))
+    eligible = eng.posts.recent & ~inputs.post_is_contest & (eng.posts.engagement > 0)
+    return creator, inputs.platform[creator], per_follower, eligible
+
+
 def engagement_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel) -> dict[str, np.ndarray]:
     t = model.threshold
     n = inputs.n_creators
@@ -424,10 +484,8 @@ def engagement_signals(inputs: ScoringInputs, eng: EngagementResult, model: Scor
     # Against the creator's own quieter posts: bought on many posts, the rest stay where they were.
     low = grouped.quantile(creator, np.where(eligible, posts.engagement, np.nan), n, 0.2)
     above_own = grouped.counts(creator, n, eligible & (posts.engagement >= t("engagement_own_ratio") * low[creator]))
-    # Per follower on the post's day: an audience that grows engages more on every post alike.
-    per_follower = np.log((posts.engagement + 1.0) / followers_on_post_day(inputs))
-    own = excess_over_own_baseline(creator, platform, per_follower, eligible & (posts.engagement > 0), n,
-                                   len(PLATFORMS), t("own_excess_z"))
+    own = excess_over_own_baseline(*engagement_own_inputs(inputs, eng), n, len(PLATFORMS), t("own_excess_z"),
+                                   peers=None if eng.peers is None else eng.peers.own_engagement)
     with np.errstate(invalid="ignore", divide="ignore"):
         share_views = np.where(n_views > 0, high_views / np.maximum(n_views, 1), np.nan)
         share_followers = np.where(n_posts > 0, high_followers / np.maximum(n_posts, 1), np.nan)

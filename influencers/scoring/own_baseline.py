@@ -70,27 +70,84 @@ def followers_on_post_day(inputs) -> np.ndarray:
     return np.where(np.isfinite(out) & (out > 0), out, followers)
 
 
-def excess_over_own_baseline(creator: np.ndarray, platform_of_post: np.ndarray, values: np.ndarray,
-                             eligible: np.ndarray, n_creators: int, n_platforms: int, z: float,
-                             quantile: float = 0.2) -> OwnBaselineExcess:
-    """See the module docstring. ``values``: per post, in logs; ``eligible``: posts that count."""
+@dataclass
+class OwnBaselinePosts:
+    """What the platform statistics of :func:`excess_over_own_baseline` are computed from, for
+    some creators: their eligible posts' platform, absolute deviation from their creator's
+    median and excess over their creator's baseline, and the platform of each creator with
+    eligible posts. Those of creator ranges concatenate into those of all their creators."""
+
+    platform: np.ndarray        # per eligible post
+    deviation: np.ndarray
+    excess: np.ndarray
+    creator_platform: np.ndarray  # per creator with eligible posts
+
+    @classmethod
+    def concatenate(cls, parts: list[OwnBaselinePosts]) -> OwnBaselinePosts:
+        return cls(*(np.concatenate([getattr(p, name) for p in parts])
+                     for name in ("platform", "deviation", "excess", "creator_platform")))
+
+    def peers(self, n_platforms: int, z: float) -> OwnBaselinePeers:
+        """The platform statistics of these posts."""
+        scale = MAD_TO_SD * grouped.median(self.platform, self.deviation, n_platforms)
+        far = self.excess > z * scale[self.platform]
+        return OwnBaselinePeers(scale=scale, far_posts=grouped.counts(self.platform, n_platforms, far),
+                                posts=grouped.counts(self.platform, n_platforms),
+                                creators=np.bincount(self.creator_platform, minlength=n_platforms))
+
+
+@dataclass
+class OwnBaselinePeers:
+    """Per platform: the robust spread of a post around its creator's median, the posts far
+    above their creator's baseline, the eligible posts and the creators with any."""
+
+    scale: np.ndarray
+    far_posts: np.ndarray
+    posts: np.ndarray
+    creators: np.ndarray
+
+
+def _own_values(creator, values, eligible, n_creators, quantile):
     eligible = eligible & np.isfinite(values)
     v = np.where(eligible, values, np.nan)
     median = grouped.median(creator, v, n_creators)
     baseline = grouped.quantile(creator, v, n_creators, quantile)
-    deviation = np.abs(v - median[creator])
-    scale_p = MAD_TO_SD * grouped.median(platform_of_post, deviation, n_platforms)
+    return eligible, v, np.abs(v - median[creator]), baseline
+
+
+def own_baseline_posts(creator: np.ndarray, platform_of_post: np.ndarray, values: np.ndarray,
+                       eligible: np.ndarray, n_creators: int, quantile: float = 0.2) -> OwnBaselinePosts:
+    """The :class:`OwnBaselinePosts` of these creators (arguments as :func:`excess_over_own_baseline`'s)."""
+    return _posts(creator, platform_of_post, n_creators, *_own_values(creator, values, eligible, n_creators, quantile))
+
+
+def _posts(creator, platform_of_post, n_creators, eligible, v, deviation, baseline) -> OwnBaselinePosts:
+    has = grouped.counts(creator, n_creators, eligible) > 0
+    creator_platform = np.zeros(n_creators, dtype=np.int64)
+    creator_platform[creator[eligible]] = platform_of_post[eligible]
+    return OwnBaselinePosts(platform=platform_of_post[eligible], deviation=deviation[eligible],
+                            excess=(v - baseline[creator])[eligible], creator_platform=creator_platform[has])
+
+
+def excess_over_own_baseline(creator: np.ndarray, platform_of_post: np.ndarray, values: np.ndarray,
+                             eligible: np.ndarray, n_creators: int, n_platforms: int, z: float,
+                             quantile: float = 0.2, peers: OwnBaselinePeers | None = None) -> OwnBaselineExcess:
+    """See the module docstring. ``values``: per post, in logs; ``eligible``: posts that count.
+    ``peers``: the platform statistics of the whole workspace (a chunk of a chunked run), else
+    those of these posts."""
+    eligible, v, deviation, baseline = _own_values(creator, values, eligible, n_creators, quantile)
+    if peers is None:
+        peers = _posts(creator, platform_of_post, n_creators, eligible, v, deviation, baseline).peers(n_platforms, z)
+    scale_p = peers.scale
     post_scale = scale_p[platform_of_post]
     far = eligible & (v - baseline[creator] > z * post_scale)
     count = grouped.counts(creator, n_creators, far)
     n = grouped.counts(creator, n_creators, eligible)
-    rate_p = (grouped.counts(platform_of_post, n_platforms, far)
-              / np.maximum(grouped.counts(platform_of_post, n_platforms, eligible), 1))
-    posts_p = grouped.counts(platform_of_post, n_platforms, eligible)
+    rate_p = peers.far_posts / np.maximum(peers.posts, 1)
+    posts_p, creators_p = peers.posts, peers.creators
     has = n > 0
     creator_platform = np.zeros(n_creators, dtype=np.int64)
     creator_platform[creator[eligible]] = platform_of_post[eligible]
-    creators_p = np.bincount(creator_platform[has], minlength=n_platforms)
     peer_rate = np.where(has, rate_p[creator_platform], np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(has, count / np.maximum(n, 1), np.nan)

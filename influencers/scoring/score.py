@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from influencers.scoring.fraud import FlagResult, activity_flags, detect_fraud
 from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import COMPONENTS, DEFAULT_MODEL, FLAGS, ScoringModel
 from influencers.scoring.reach import BASES, ReachResult, estimate_reach
+
+if TYPE_CHECKING:
+    from influencers.scoring.peers import ActivityPeers
 
 FAKE_SHARE_SOURCES = ("audience sample", "workspace platform median", "model prior")
 MIN_SAMPLES_FOR_PRIOR = 10
@@ -500,10 +504,12 @@ class ActivitySignals:
 
 
 def activity_signals(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
-                     pods: dict[int, dict] | None = None) -> ActivitySignals:
+                     pods: dict[int, dict] | None = None, peers: ActivityPeers | None = None) -> ActivitySignals:
     """Engagement and the activity flags, for :func:`score_creators` (``activity=``): a scoring
-    run computes them while its audience pass still runs in a worker process."""
-    eng = engagement_metrics(inputs, model)
+    run computes them while its audience pass still runs in a worker process. ``peers``: the
+    whole workspace's peer statistics when ``inputs`` hold a range of its creators
+    (:mod:`influencers.scoring.peers`), else the inputs' own."""
+    eng = engagement_metrics(inputs, model, peers)
     return ActivitySignals(eng, activity_flags(inputs, eng, model, pods))
 
 
