@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import Text, bindparam, func, select, type_coerce
+from sqlalchemy import Text, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,10 +28,10 @@ BATCH = 50_000
 _ID_CHUNK = 5_000
 _VALUE_COLUMNS = ("creator_id", "platform", "published_at", "sponsored", "matched_by", "matched_term",
                   "likes", "comments")
-# What the matcher reads of every post (JSON lists as their text, decoded by msgspec; PostgreSQL's
-# driver decodes json itself), and what a mention copies of the few posts that match.
-_TEXT_COLUMNS = (Post.id, Post.platform, Post.caption, type_coerce(Post.hashtags, Text),
-                 type_coerce(Post.mentions, Text))
+# What the matcher reads of every post (JSON lists as their stored text: the driver would decode
+# every list, and most posts are ruled out on the text alone), and what a mention copies of the
+# few posts that match.
+_TEXT_COLUMNS = (Post.id, Post.platform, Post.caption, cast(Post.hashtags, Text), cast(Post.mentions, Text))
 _DETAIL_COLUMNS = (Post.id, Post.creator_id, Post.platform, Post.published_at, Post.sponsored, Post.likes,
                    Post.comments)
 _STORED = select(BrandMention.brand_id, BrandMention.post_id,
