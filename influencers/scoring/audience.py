@@ -31,12 +31,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from influencers.scoring.audience_signals import AudienceSignals, audience_signals, batch_created, youth_members
 from influencers.scoring.inputs import PLATFORM_CODE, ScoringInputs, missing_or_empty
 from influencers.scoring.model import ScoringModel
+
+if TYPE_CHECKING:
+    from influencers.scoring.audience_peers import AudiencePeers
 
 MEMBER_TYPES = ("suspicious", "mass_follower", "inactive", "real")
 SUSPICIOUS, MASS_FOLLOWER, INACTIVE, REAL = range(4)
@@ -116,6 +120,8 @@ class AudienceResult:
     farm_unrelated_creators: np.ndarray
     inactive_peer_median: np.ndarray
     inactive_peer_n: np.ndarray
+    # The workspace's audience statistics these were judged against (a range of its creators).
+    peers: AudiencePeers | None = None
 
 
 _BIT = {name: 1 << k for k, name in enumerate(BOT_INDICATORS)}
@@ -134,12 +140,15 @@ def _day_numbers(dates: np.ndarray) -> np.ndarray:
     return out.astype(np.int32)
 
 
-def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+def classify_memberships(inputs: ScoringInputs, model: ScoringModel,
+                         batch_days: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The type of every (creator, member) row of the samples, and its indicators
     packed as bits (bit k = the k-th name of ``BOT_INDICATORS``).
 
     Classification is per sample row, because "new account" and "inactive" are
-    judged against the date of that creator's sample.
+    judged against the date of that creator's sample. ``batch_days``: the whole workspace's
+    batch-creation days (:func:`~influencers.scoring.audience_signals.batch_created`) when
+    ``inputs`` hold a range of its creators.
     """
     t = model.threshold
     # Everything that does not depend on the sample date, packed per member so that one
@@ -155,7 +164,8 @@ def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np
     youth = youth_members(inputs)
     profile[youth] &= np.uint16(~_PROFILE_MASK & 0xFFFF)
     # A new account is bot-like behaviour only when it follows many or was made in a batch.
-    farm_like_new = (inputs.member_following >= t("new_account_min_following")) | batch_created(inputs, model)
+    farm_like_new = ((inputs.member_following >= t("new_account_min_following"))
+                     | batch_created(inputs, model, batch_days))
 
     member = inputs.sample_member
     code = profile[member]
@@ -179,12 +189,16 @@ def classify_memberships(inputs: ScoringInputs, model: ScoringModel) -> tuple[np
 
 
 def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
-                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> AudienceResult:
+                          classified: tuple[np.ndarray, np.ndarray] | None = None,
+                          peers: AudiencePeers | None = None) -> AudienceResult:
     """Per creator: the audience types, fake share with its interval, reachable share and
     indicator shares of its latest sample. ``classified``: ``classify_memberships(inputs,
-    model)`` when the caller has it already."""
+    model)`` when the caller has it already. ``peers``: the whole workspace's audience statistics
+    when ``inputs`` hold a range of its creators (:mod:`influencers.scoring.audience_peers`)."""
     n = inputs.n_creators
-    kind, code = classify_memberships(inputs, model) if classified is None else classified
+    if classified is None:
+        classified = classify_memberships(inputs, model, None if peers is None else peers.members.batch_days)
+    kind, code = classified
     creator = inputs.sample_creator
     n_types = len(MEMBER_TYPES)
     type_counts = np.bincount(creator * n_types + kind, minlength=n * n_types).reshape(n, n_types)
@@ -198,7 +212,12 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
         bits = np.array([[(v & bit) != 0 for bit in _BIT.values()] for v in range(combos)], dtype=np.int64)
         per_indicator = per_combo @ bits
         indicator_shares = {name: per_indicator[:, k] / size for k, name in enumerate(_BIT)}
-    signals = audience_signals(inputs, model, kind, size)
+    if peers is None:
+        signals = audience_signals(inputs, model, kind, size)
+    else:
+        from influencers.scoring.audience_peers import signals_with_peers
+
+        signals = signals_with_peers(inputs, model, kind, size, peers)
     # Fake: suspicious by the profile, or farm-shared, or foreign and dormant.
     fake_count = np.bincount(creator, weights=(kind == SUSPICIOUS) | signals.likely_fake, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -214,11 +233,13 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
         reachable_share=reachable,
         indicator_shares=indicator_shares,
         **{name: getattr(signals, name) for name in AudienceSignals.__dataclass_fields__ if name != "likely_fake"},
+        peers=peers,
     )
 
 
 def authentic_memberships(inputs: ScoringInputs, model: ScoringModel,
-                          classified: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                          classified: tuple[np.ndarray, np.ndarray] | None = None,
+                          bot_like_keys: np.ndarray | None = None) -> np.ndarray:
     """Per sample row of ``inputs``: whether its member counts as authentic: a member is
     bot-like when any of its rows in the latest samples of the creators of its platform is
     classified ``suspicious`` (the rule overlap reports count by, see
@@ -232,7 +253,12 @@ def authentic_memberships(inputs: ScoringInputs, model: ScoringModel,
     per (platform, member). ``classified``: ``classify_memberships(inputs, model)`` when the
     caller has it already.
     """
+    platform = inputs.platform[inputs.sample_creator]
+    if bot_like_keys is not None:
+        # A range of the workspace's creators: its members by id against the whole workspace's bot-like members.
+        key = np.asarray(inputs.member_ids, dtype=np.int64)[inputs.sample_member] * len(PLATFORM_CODE) + platform
+        return ~np.isin(key, bot_like_keys)
     kind, _code = classify_memberships(inputs, model) if classified is None else classified
-    key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + inputs.platform[inputs.sample_creator]
+    key = inputs.sample_member.astype(np.int64) * len(PLATFORM_CODE) + platform
     bot_like = np.unique(key[kind == SUSPICIOUS])
     return ~np.isin(key, bot_like)

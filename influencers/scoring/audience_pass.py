@@ -292,7 +292,8 @@ def _load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
 
 def save_audience(creator_ids: np.ndarray, audience: AudienceResult, path: str | Path) -> None:
     arrays = {"creator_ids": np.asarray(creator_ids, dtype=np.int64)}
-    arrays.update({f.name: getattr(audience, f.name) for f in fields(AudienceResult) if f.name != "indicator_shares"})
+    arrays.update({f.name: getattr(audience, f.name) for f in fields(AudienceResult)
+                   if f.name not in ("indicator_shares", "peers")})
     names = list(audience.indicator_shares)
     arrays["indicator_shares"] = (np.stack([audience.indicator_shares[name] for name in names], axis=1)
                                   if names else np.zeros((len(creator_ids), 0)))

@@ -58,25 +58,45 @@ def youth_members(inputs) -> np.ndarray:
     return np.isin(codes, np.flatnonzero(uniques == YOUTH))
 
 
-def batch_created(inputs, model: ScoringModel) -> np.ndarray:
+def batch_created(inputs, model: ScoringModel, batch_days: np.ndarray | None = None) -> np.ndarray:
     """Per member: created on a day when the member store gained far more accounts than on the
-    days around it (farms register accounts in batches)."""
+    days around it (farms register accounts in batches). ``batch_days``: those days (day
+    numbers, :func:`batch_days`) of the whole workspace's members, else of ``inputs``' members."""
     created = inputs.member_created_at.astype("datetime64[D]")
     known = ~np.isnat(created)
     out = np.zeros(len(created), bool)
     if not known.any():
         return out
     days = created[known].astype(np.int64)
+    if batch_days is not None:
+        out[known] = np.isin(days, batch_days)
+        return out
     low = int(days.min())
     counts = np.bincount(days - low)
+    out[known] = _batch_day(counts, model)[days - low]
+    return out
+
+
+def batch_days(days: np.ndarray, counts: np.ndarray, model: ScoringModel) -> np.ndarray:
+    """The batch-creation days (sorted day numbers) among ``days`` (distinct day numbers, each
+    with its number of members created that day)."""
+    days, counts = np.asarray(days, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+    if not len(days):
+        return days
+    low = int(days.min())
+    dense = np.zeros(int(days.max()) - low + 1, dtype=np.int64)
+    dense[days - low] = counts
+    return np.flatnonzero(_batch_day(dense, model)) + low
+
+
+def _batch_day(counts: np.ndarray, model: ScoringModel) -> np.ndarray:
+    """Per day of a dense count of members created per day: whether it is a batch day."""
     padded = np.pad(counts.astype(float), 30, mode="constant", constant_values=np.nan)
     window = np.lib.stride_tricks.sliding_window_view(padded, 61)
     with np.errstate(all="ignore"):
         baseline = np.nan_to_num(np.nanmedian(window, axis=1))
     t = model.threshold
-    batch_day = counts >= np.maximum(t("batch_min_members"), t("batch_factor") * np.maximum(baseline, 1.0))
-    out[known] = batch_day[days - low]
-    return out
+    return counts >= np.maximum(t("batch_min_members"), t("batch_factor") * np.maximum(baseline, 1.0))
 
 
 def _codes(values: np.ndarray | None, n: int) -> tuple[np.ndarray, int]:
@@ -185,20 +205,50 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
     inactive_peer_median = _group_median(inactive_share, niche_peer, sampled)
 
     # Farm overlap: members sampled by many creators, most of whom share no category and no
-    # country (language) with the rest: members x categories (countries, languages) counts,
-    # one sparse product each.
-    degree = np.bincount(member, minlength=n_members)
-    candidate = degree[member] >= t("farm_min_creators")
-    farm_member = np.zeros(n_members, bool)
+    # country (language) with the rest.
     language_code, n_languages = _codes(inputs.language, n)
     _, n_countries = _codes(inputs.country, n)
     category_code, n_categories = _codes(inputs.category_name, len(inputs.category_creator))
-    categories = sp.csr_matrix((np.ones(len(category_code), dtype=np.int32), (inputs.category_creator, category_code)),
-                               shape=(n, max(n_categories, 1)))
+    categories = category_matrix(inputs.category_creator, category_code, n, n_categories)
+    degree = np.bincount(member, minlength=n_members)
+    candidate = degree[member] >= t("farm_min_creators")
+    farm_member, unrelated = farm_statistics(creator[candidate], member[candidate], n, n_members, country_code,
+                                             n_countries, language_code, n_languages, categories, model)
+    farm_rows = farm_member[member]
+    farm_share = np.where(sampled, np.bincount(creator, weights=farm_rows, minlength=n) / safe, np.nan)
+
+    return AudienceSignals(
+        youth_share=youth_share, foreign_share=foreign_share, foreign_dormant_share=foreign_dormant_share,
+        foreign_peer_median=foreign_peer_median, foreign_peer_n=peer_n.astype(np.int64),
+        farm_share=farm_share, farm_unrelated_creators=unrelated,
+        inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n.astype(np.int64),
+        likely_fake=farm_rows | foreign_dormant,
+    )
+
+
+def category_matrix(category_creator: np.ndarray, category_code: np.ndarray, n_creators: int,
+                    n_categories: int) -> sp.csr_matrix:
+    """Creators x categories, 0/1."""
+    categories = sp.csr_matrix((np.ones(len(category_code), dtype=np.int32), (category_creator, category_code)),
+                               shape=(n_creators, max(n_categories, 1)))
     categories.data[:] = 1
-    if candidate.any():
-        incidence = sp.csr_matrix((np.ones(int(candidate.sum()), dtype=np.int32),
-                                   (member[candidate], creator[candidate])), shape=(n_members, n))
+    return categories
+
+
+def farm_statistics(creator: np.ndarray, member: np.ndarray, n: int, n_members: int, country_code: np.ndarray,
+                    n_countries: int, language_code: np.ndarray, n_languages: int, categories: sp.csr_matrix,
+                    model: ScoringModel) -> tuple[np.ndarray, np.ndarray]:
+    """Farm-shared members and, per creator, how many creators that share none of its category,
+    country and language hold its farm-shared members: from the sample rows (``creator``,
+    ``member`` positions) of the members sampled by at least ``farm_min_creators`` creators
+    (all of each such member's rows; the others' rows change nothing). Members x categories
+    (countries, languages) counts, one sparse product each; no loop per creator."""
+    t = model.threshold
+    degree = np.bincount(member, minlength=n_members)
+    farm_member = np.zeros(n_members, bool)
+    if len(member):
+        incidence = sp.csr_matrix((np.ones(len(member), dtype=np.int32), (member, creator)), shape=(n_members, n))
+
         def spread(one_hot):
             # Judged among the member's creators whose value is known (unknown is no evidence).
             known = incidence @ (np.asarray(one_hot.sum(axis=1)).ravel() > 0).astype(np.int32)
@@ -211,12 +261,11 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
         farm_member = ((degree >= t("farm_min_creators")) & spread_categories
                        & (spread_countries | spread_languages))
     farm_rows = farm_member[member]
-    farm_share = np.where(sampled, np.bincount(creator, weights=farm_rows, minlength=n) / safe, np.nan)
     unrelated = np.zeros(n, dtype=np.int64)
     if farm_rows.any():
         shared = sp.csr_matrix((np.ones(int(farm_rows.sum()), dtype=np.int32),
                                 (creator[farm_rows], member[farm_rows])), shape=(n, n_members))
-        holders = np.flatnonzero(np.nan_to_num(farm_share) > 0)
+        holders = np.unique(creator[farm_rows])
         pairs = (shared[holders] @ shared.T).tocoo()
         a, b = holders[pairs.row], pairs.col
 
@@ -226,11 +275,4 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
         common = np.asarray(categories[a].multiply(categories[b]).sum(axis=1)).ravel() > 0
         keep = (a != b) & ~common & differ(country_code) & differ(language_code)
         unrelated = np.bincount(a[keep], minlength=n).astype(np.int64)
-
-    return AudienceSignals(
-        youth_share=youth_share, foreign_share=foreign_share, foreign_dormant_share=foreign_dormant_share,
-        foreign_peer_median=foreign_peer_median, foreign_peer_n=peer_n.astype(np.int64),
-        farm_share=farm_share, farm_unrelated_creators=unrelated,
-        inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n.astype(np.int64),
-        likely_fake=farm_rows | foreign_dormant,
-    )
+    return farm_member, unrelated

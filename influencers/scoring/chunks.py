@@ -48,6 +48,8 @@ def creator_range(inputs: ScoringInputs, start: int, stop: int) -> ScoringInputs
     for f in dataclasses.fields(inputs):
         if f.name.startswith("member_"):
             fields[f.name] = _take(getattr(inputs, f.name), members)
+    # The members' identity across ranges: their ids, else their positions in the whole inputs.
+    fields["member_ids"] = members if inputs.member_ids is None else inputs.member_ids[members]
     fields["sample_creator"] = inputs.sample_creator[rows] - start
     fields["sample_member"] = sample_member.astype(np.int64)
     return ScoringInputs(**fields)

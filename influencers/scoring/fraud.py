@@ -137,6 +137,45 @@ def _sorted_snapshots(inputs: ScoringInputs):
     return order, creator, day, same
 
 
+@dataclass
+class FeaturingEdges:
+    """Dated mentions / collaborates edges into the creators: target (position), date, and the
+    featuring creator's followers and name (handle, else id)."""
+
+    target: np.ndarray
+    date: np.ndarray
+    source_followers: np.ndarray
+    source_name: np.ndarray
+
+
+def _creator_names(inputs: ScoringInputs, positions: np.ndarray) -> np.ndarray:
+    if inputs.handles is not None:
+        return np.asarray(inputs.handles, dtype=object)[positions]
+    return np.array([int(i) for i in np.asarray(inputs.creator_ids)[positions].tolist()], dtype=object)
+
+
+def featuring_edges(inputs: ScoringInputs, eng: EngagementResult) -> FeaturingEdges:
+    """The inputs' featuring edges; for a range of the workspace's creators, those of the whole
+    workspace into them (the featuring creator may be in another range)."""
+    graph = None if eng.peers is None else eng.peers.graph
+    if graph is None:
+        src = inputs.feature_source
+        return FeaturingEdges(inputs.feature_target, inputs.feature_date, inputs.followers[src],
+                              _creator_names(inputs, src))
+    features = graph.features
+    target = positions_of(np.asarray(inputs.creator_ids, dtype=np.int64), features.target)
+    inside = target >= 0
+    return FeaturingEdges(target[inside], features.date[inside], features.source_followers[inside],
+                          features.source_name[inside])
+
+
+def positions_of(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions of ``ids`` in ``sorted_ids`` (ascending), -1 for those not in it."""
+    at = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
+    found = (sorted_ids[at] == ids) if len(sorted_ids) else np.zeros(len(ids), bool)
+    return np.where(found, at, -1)
+
+
 def follower_spike(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel,
                    bought_likes_flag: np.ndarray) -> FlagResult:
     """Daily follower gains far above the creator's own typical day, grouped into episodes
@@ -187,9 +226,10 @@ def follower_spike(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     explained = hi > lo
     # Featured by a bigger account: a dated mentions/collaborates edge into the creator from a
     # creator with more followers, shortly before (or on) the first day of the jump.
-    src, dst = inputs.feature_source, inputs.feature_target
-    bigger = inputs.followers[src] > inputs.followers[dst]
-    f_key = dst[bigger] * DAY_KEY + inputs.feature_date[bigger].astype(np.int64)
+    features = featuring_edges(inputs, eng)
+    dst = features.target
+    bigger = features.source_followers > inputs.followers[dst]
+    f_key = dst[bigger] * DAY_KEY + features.date[bigger].astype(np.int64)
     f_order = np.argsort(f_key, kind="stable")
     f_key, f_rows = f_key[f_order], np.flatnonzero(bigger)[f_order]
     ep_day = ep_creator * DAY_KEY + day[first].astype(np.int64)
@@ -221,12 +261,10 @@ def follower_spike(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     organic_by_creator: dict[int, list] = {}
     for e in np.flatnonzero(organic & featured):
         edge = f_rows[f_lo[e]]
-        source = int(src[edge])
         organic_by_creator.setdefault(int(ep_creator[e]), []).append(describe(e, {
-            "featured_by": (inputs.handles[source] if inputs.handles is not None
-                            else int(inputs.creator_ids[source])),
-            "featured_by_followers": _f(inputs.followers[source]),
-            "featured_at": _day(inputs.feature_date[edge]),
+            "featured_by": features.source_name[edge],
+            "featured_by_followers": _f(features.source_followers[edge]),
+            "featured_at": _day(features.date[edge]),
             "description": "a bigger creator mentioned or collaborated with this one shortly before the jump"}))
     for e in np.flatnonzero(organic & ~featured):
         post_row = lift_rows[lo[e]]
@@ -334,6 +372,30 @@ def bought_likes(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
 # --------------------------------------------------------------------------- comment pods
 
 
+@dataclass
+class CommentGraph:
+    """The whole workspace's edge statistics for its ranges of creators: the reciprocal comment
+    graph (:func:`reciprocal_comment_graph`, by creator position in ``creator_ids``) with
+    every creator's name, and the featuring edges (targets as creator ids)."""
+
+    creator_ids: np.ndarray   # ascending
+    mutual: sp.csr_matrix
+    degree: np.ndarray
+    clustering: np.ndarray
+    names: np.ndarray
+    features: FeaturingEdges
+
+    @classmethod
+    def of(cls, inputs: ScoringInputs) -> CommentGraph:
+        """Of a whole workspace's inputs (creators in id order; only creators and edges are read)."""
+        mutual, degree, clustering = reciprocal_comment_graph(inputs)
+        ids = np.asarray(inputs.creator_ids, dtype=np.int64)
+        src = inputs.feature_source
+        features = FeaturingEdges(ids[inputs.feature_target], inputs.feature_date, inputs.followers[src],
+                                  _creator_names(inputs, src))
+        return cls(ids, mutual, degree, clustering, _creator_names(inputs, np.arange(inputs.n_creators)), features)
+
+
 def reciprocal_comment_graph(inputs: ScoringInputs) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """The undirected graph of creator pairs commenting on each other (both directions),
     each creator's number of such partners and its local clustering coefficient."""
@@ -372,7 +434,13 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
     n_eligible = grouped.counts(creator, n, eligible)
     n_high = grouped.counts(creator, n, high)
     share = np.where(n_eligible > 0, n_high / np.maximum(n_eligible, 1), 0.0)
-    mutual, degree, clustering = reciprocal_comment_graph(inputs)
+    graph = None if eng.peers is None else eng.peers.graph
+    if graph is None:
+        mutual, degree, clustering = reciprocal_comment_graph(inputs)
+        names = _creator_names(inputs, np.arange(n))
+    else:  # a range of the workspace's creators: the whole workspace's graph
+        at = positions_of(graph.creator_ids, np.asarray(inputs.creator_ids, dtype=np.int64))
+        mutual, degree, clustering, names = graph.mutual[at], graph.degree[at], graph.clustering[at], graph.names
 
     repeated_posts = (n_high >= t("pod_min_posts")) & (share >= t("pod_min_post_share"))
     creator_z = np.nan_to_num(eng.z["comments_per_like"])
@@ -419,7 +487,6 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
         c = int(c)
         p, tr = int(inputs.platform[c]), int(eng.tier[c])
         partners = mutual.indices[mutual.indptr[c]:mutual.indptr[c + 1]]
-        names = inputs.handles[partners] if inputs.handles is not None else inputs.creator_ids[partners]
         result.evidence[c] = {
             "signals": [
                 _signal("high_comment_posts_share", share[c], kind="measured", n=int(n_eligible[c]),
@@ -446,7 +513,7 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
             ],
             "posts": by_creator.get(c, []),
             "contest_posts_set_aside": contests.get(c, []),
-            "partners": [x.item() if hasattr(x, "item") else x for x in names[:50]],
+            "partners": names[partners[:50]].tolist(),
             "post_benchmark": eng.benchmarks["post_comments_per_like"].describe(p, tr),
         }
         if pods and c in pods:

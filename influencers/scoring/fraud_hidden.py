@@ -334,8 +334,11 @@ def corroborate_drip(result, inputs: ScoringInputs, eng: EngagementResult, aud: 
     d = s["drip"]
     sampled = aud.sample_size > 0
     n_platforms = len(PLATFORMS)
-    peer_median = grouped.median(inputs.platform, np.where(sampled, aud.fake_share, np.nan), n_platforms)
-    peer_n = grouped.counts(inputs.platform, n_platforms, sampled)
+    if aud.peers is not None:  # a range of the workspace's creators: the whole workspace's medians
+        peer_median, peer_n = aud.peers.platform_fake_median, aud.peers.platform_sampled
+    else:
+        peer_median = grouped.median(inputs.platform, np.where(sampled, aud.fake_share, np.nan), n_platforms)
+        peer_n = grouped.counts(inputs.platform, n_platforms, sampled)
     baseline = np.where(peer_n[inputs.platform] >= t("peer_min_creators"), peer_median[inputs.platform],
                         t("prior_fake_share"))
     gain = np.nan_to_num(d["gain_share"])

@@ -157,6 +157,7 @@ class ScoringInputs:
     member_age_range: np.ndarray | None = None
     member_keys: np.ndarray | None = None
     member_sketch_keys: np.ndarray | None = None
+    member_ids: np.ndarray | None = None  # the members' database ids (a chunked run's ranges need them)
 
     sample_creator: np.ndarray = field(default_factory=_int)
     sample_member: np.ndarray = field(default_factory=_int)

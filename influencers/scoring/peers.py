@@ -22,7 +22,7 @@ import numpy as np
 
 from influencers.scoring.benchmarks import METRICS, POST_METRICS, Benchmarks, compute_benchmarks
 from influencers.scoring.engagement import benchmark_post_values, engagement_metrics
-from influencers.scoring.fraud import comments_own_inputs
+from influencers.scoring.fraud import CommentGraph, comments_own_inputs
 from influencers.scoring.fraud_hidden import DripPeers, drip_best_rates, engagement_own_inputs
 from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import ScoringModel
@@ -37,6 +37,7 @@ class ActivityPeers:
     drip: list[DripPeers]           # per growth window (fraud_hidden._windows)
     own_comments: OwnBaselinePeers  # comment pods: log comments per like
     own_engagement: OwnBaselinePeers  # bought engagement: log engagement per follower
+    graph: CommentGraph | None = None  # the whole workspace's comment graph and featuring edges
 
 
 @dataclass
@@ -70,7 +71,9 @@ class ActivityValues:
             own_engagement=OwnBaselinePosts.concatenate([p.own_engagement for p in parts]),
         )
 
-    def peers(self, model: ScoringModel) -> ActivityPeers:
+    def peers(self, model: ScoringModel, graph: CommentGraph | None = None) -> ActivityPeers:
+        """The statistics of these values; ``graph``: the workspace's edge statistics (read apart: edges
+        join creators of different ranges)."""
         t = model.threshold
         z = t("own_excess_z")
         return ActivityPeers(
@@ -79,6 +82,7 @@ class ActivityValues:
             drip=[DripPeers.of(group, best) for group, best in self.drip],
             own_comments=self.own_comments.peers(len(PLATFORMS), z),
             own_engagement=self.own_engagement.peers(len(PLATFORMS), z),
+            graph=graph,
         )
 
 

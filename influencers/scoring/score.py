@@ -485,12 +485,17 @@ class ScoringResult:
 
 
 
-def _prior_share(measured: np.ndarray, platform: np.ndarray, sampled: np.ndarray, prior: float):
+def _prior_share(measured: np.ndarray, platform: np.ndarray, sampled: np.ndarray, prior: float,
+                 platform_medians: tuple[np.ndarray, np.ndarray] | None = None):
     """Per creator: the median share of the sampled creators of its platform (when at least
-    MIN_SAMPLES_FOR_PRIOR are sampled), else ``prior``; and which one (1 or 2 in FAKE_SHARE_SOURCES)."""
+    MIN_SAMPLES_FOR_PRIOR are sampled), else ``prior``; and which one (1 or 2 in FAKE_SHARE_SOURCES).
+    ``platform_medians``: (median, sampled creators) per platform of the whole workspace, else of these creators."""
     n_platforms = len(PLATFORMS)
-    count = grouped.counts(platform, n_platforms, sampled)
-    med = grouped.median(platform, np.where(sampled, measured, np.nan), n_platforms)
+    if platform_medians is not None:
+        med, count = platform_medians
+    else:
+        count = grouped.counts(platform, n_platforms, sampled)
+        med = grouped.median(platform, np.where(sampled, measured, np.nan), n_platforms)
     use_platform = count[platform] >= MIN_SAMPLES_FOR_PRIOR
     return np.where(use_platform, med[platform], prior), np.where(use_platform, 1, 2)
 
@@ -536,10 +541,15 @@ def score_creators(inputs: ScoringInputs, model: ScoringModel = DEFAULT_MODEL,
 
     size = aud.sample_size
     sampled = size > 0
+    peers = aud.peers  # the whole workspace's platform medians, for a range of its creators
     prior_fake, prior_source = _prior_share(aud.fake_share, inputs.platform, sampled,
-                                            model.threshold("prior_fake_share"))
+                                            model.threshold("prior_fake_share"),
+                                            None if peers is None else (peers.platform_fake_median,
+                                                                        peers.platform_sampled))
     prior_reachable, _ = _prior_share(aud.reachable_share, inputs.platform, sampled,
-                                      model.threshold("prior_reachable_share"))
+                                      model.threshold("prior_reachable_share"),
+                                      None if peers is None else (peers.platform_reachable_median,
+                                                                  peers.platform_sampled))
     fake = np.where(sampled, aud.fake_share, prior_fake)
     fake_source = np.where(sampled, 0, prior_source)
     reachable = np.where(sampled, aud.reachable_share, prior_reachable)

@@ -2,19 +2,23 @@
 gives each creator what scoring the whole workspace at once gives it."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from influencers.demo.generator import generate
 from influencers.demo.parameters import DemoConfig
+from influencers.scoring.audience import audience_authenticity, authentic_memberships
+from influencers.scoring.audience_peers import AudienceValues, audience_peers, gather_audience, member_statistics
 from influencers.scoring.chunks import creator_range, ranges
-from influencers.scoring.fraud import comments_own_inputs
+from influencers.scoring.fraud import CommentGraph, comments_own_inputs
 from influencers.scoring.fraud_hidden import engagement_own_inputs
 from influencers.scoring.inputs import PLATFORMS, inputs_from_records
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.own_baseline import excess_over_own_baseline
 from influencers.scoring.peers import ActivityValues, gather_activity
-from influencers.scoring.score import activity_signals
+from influencers.scoring.score import activity_signals, score_creators
 
 CHUNK = 37  # creators per range: not a divisor of the workspace, ranges cut platforms
 
@@ -30,7 +34,7 @@ def peers(workspace):
     inputs, _whole = workspace
     values = [gather_activity(creator_range(inputs, start, stop), DEFAULT_MODEL)
               for start, stop in ranges(inputs.n_creators, CHUNK)]
-    return ActivityValues.concatenate(values).peers(DEFAULT_MODEL)
+    return ActivityValues.concatenate(values).peers(DEFAULT_MODEL, CommentGraph.of(inputs))
 
 
 def assert_same(actual, expected, what):
@@ -77,3 +81,51 @@ def test_each_range_scored_against_the_peers_is_the_whole_workspace_s_slice(work
             for name in ("count", "n", "scale", "peer_rate", "peer_posts", "peer_creators", "p_value"):
                 assert_same(getattr(got, name), getattr(expected, name)[start:stop], f"own {kind} {name}")
     assert checked_drip > 100
+
+
+@pytest.fixture(scope="module")
+def scored(workspace, peers):
+    """The whole workspace scored at once, and range by range against its first pass."""
+    inputs, _whole = workspace
+    inputs = dataclasses.replace(inputs, member_ids=np.arange(len(inputs.member_followers)) * 7 + 3)
+    whole = score_creators(inputs, DEFAULT_MODEL)
+    values = AudienceValues(member_statistics(inputs, DEFAULT_MODEL))
+    chunks = [creator_range(inputs, start, stop) for start, stop in ranges(inputs.n_creators, CHUNK)]
+    for chunk in chunks:
+        gather_audience(values, chunk, DEFAULT_MODEL)
+    audience = audience_peers(values, DEFAULT_MODEL)
+    parts = [score_creators(chunk, DEFAULT_MODEL, audience=audience_authenticity(chunk, DEFAULT_MODEL, peers=audience),
+                            activity=activity_signals(chunk, DEFAULT_MODEL, peers=peers)) for chunk in chunks]
+    return inputs, whole, chunks, parts, audience
+
+
+AUDIENCE_FIELDS = ("sample_size", "type_counts", "fake_share", "fake_share_low", "reachable_share", "youth_share",
+                   "foreign_share", "foreign_dormant_share", "foreign_peer_median", "foreign_peer_n", "farm_share",
+                   "farm_unrelated_creators", "inactive_peer_median", "inactive_peer_n")
+
+
+def test_each_range_s_audience_is_the_whole_workspace_s(scored):
+    inputs, whole, _chunks, parts, _audience = scored
+    aud = whole._audience
+    assert np.nansum(aud.farm_share) > 0 and aud.farm_unrelated_creators.sum() > 0
+    assert np.nansum(aud.foreign_share) > 0
+    for (start, stop), part in zip(ranges(inputs.n_creators, CHUNK), parts):
+        for name in AUDIENCE_FIELDS:
+            assert_same(getattr(part._audience, name), getattr(aud, name)[start:stop], name)
+        for name in ("score", "authenticity", "fake_follower_share", "prior_fake_share", "prior_reachable_share",
+                     "estimated_reach", "confidence"):
+            assert_same(getattr(part, name), getattr(whole, name)[start:stop], name)
+        for name, flag in part.flags.items():
+            assert_same(flag.flagged, whole.flags[name].flagged[start:stop], f"{name} flagged")
+        for i in range(stop - start):
+            assert part.explanation(i) == whole.explanation(start + i)
+
+
+def test_each_range_s_sketch_members_are_the_whole_workspace_s(scored):
+    inputs, _whole, chunks, _parts, audience = scored
+    expected = authentic_memberships(inputs, DEFAULT_MODEL)
+    assert not expected.all()
+    for (start, stop), chunk in zip(ranges(inputs.n_creators, CHUNK), chunks):
+        rows = (inputs.sample_creator >= start) & (inputs.sample_creator < stop)
+        got = authentic_memberships(chunk, DEFAULT_MODEL, bot_like_keys=audience.bot_like_keys)
+        assert_same(got, expected[rows], "authentic rows")
