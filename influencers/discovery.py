@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import Select, exists, func, literal_column, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from influencers.brands.discovery import brand_filters
 from influencers.creators.models import Creator
@@ -139,11 +139,9 @@ class SearchPage:
     total: int
 
 
-def page_ids_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int):
-    """(the page's ``(creator_id, total)`` select, the ``matches`` CTE it reads); see :func:`search_page`."""
-    descending = query.sort.startswith("-")
+def _matches_cte(workspace_id: int, query: DiscoveryQuery):
     sort_column = SORTABLE[query.sort.lstrip("-")]
-    matches = (
+    return (
         discovery_select(workspace_id, query)
         .order_by(None)
         # Only columns of ix_creator_scores_creator (and creators' key): PostgreSQL can
@@ -152,37 +150,56 @@ def page_ids_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, li
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
+
+
+def _page_order(query: DiscoveryQuery, table) -> tuple:
+    sort_key = table.c.sort_key.desc() if query.sort.startswith("-") else table.c.sort_key.asc()
+    return sort_key, table.c.creator_id.asc()
+
+
+def page_ids_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int):
+    """(the page's ``(creator_id, total)`` select, the ``matches`` CTE it reads): the ids part of
+    :func:`page_select`, for ``EXPLAIN`` (``bench_discovery.py --explain``)."""
+    matches = _matches_cte(workspace_id, query)
     total = select(func.count()).select_from(matches).scalar_subquery()
-    sort_key = matches.c.sort_key.desc() if descending else matches.c.sort_key.asc()
     page_ids = (select(matches.c.creator_id, total.label("total"))
-                .order_by(sort_key, matches.c.creator_id.asc()).limit(limit).offset(offset))
+                .order_by(*_page_order(query, matches)).limit(limit).offset(offset))
     return page_ids, matches
 
 
+def page_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int) -> Select:
+    """``(total, Creator, CreatorScore)`` rows of one page in order, categories eagerly joined;
+    one row with ``(total, None, None)`` for a page past the end. See :func:`search_page`."""
+    matches = _matches_cte(workspace_id, query)
+    totals = select(func.count().label("total")).select_from(matches).subquery("totals")
+    page = (select(matches.c.creator_id, matches.c.sort_key)
+            .order_by(*_page_order(query, matches)).limit(limit).offset(offset).subquery("page"))
+    return (
+        select(totals.c.total, Creator, CreatorScore)
+        .select_from(totals)
+        # Outer joins: the total arrives even when the page is empty.
+        .outerjoin(page, true())
+        .outerjoin(Creator, (Creator.id == page.c.creator_id) & (Creator.workspace_id == workspace_id))
+        .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
+        .options(joinedload(Creator.category_rows))
+        .order_by(*_page_order(query, page))
+    )
+
+
 def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int) -> SearchPage:
-    """One page of :func:`discovery_select` with its total, in two short queries.
+    """One page of :func:`discovery_select` with its total, in one statement.
 
     Sorting and counting both have to visit every match, so they share one pass:
     the matches' ids and sort key -- narrow rows -- are collected once in a
     materialised CTE, counted and sorted from there, and only the page's full rows
-    are then loaded by key (a "late row lookup"). MATERIALIZED matters on
-    PostgreSQL: with ``count(*) OVER ()`` instead, its planner (15) costs the window
-    as if it could stop at the LIMIT and walks the whole score index in sort order,
-    far slower than collecting the matches with hash joins first.
+    (with their categories) are joined to the page's ids (a "late row lookup").
+    MATERIALIZED matters on PostgreSQL: with ``count(*) OVER ()`` instead, its planner
+    (15) costs the window as if it could stop at the LIMIT and walks the whole score
+    index in sort order, far slower than collecting the matches with hash joins first.
     """
-    page_ids, matches = page_ids_select(workspace_id, query, offset=offset, limit=limit)
-    ids = session.execute(page_ids).all()
-    if not ids:
-        # A page past the end has no row to carry the total.
-        count = session.scalar(select(func.count()).select_from(matches)) if offset else 0
-        return SearchPage([], int(count))
-    creator_ids = [creator_id for creator_id, _ in ids]
-    loaded = {creator.id: (creator, score) for creator, score in session.execute(
-        select(Creator, CreatorScore)
-        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
-        .where(Creator.workspace_id == workspace_id, Creator.id.in_(creator_ids))).all()}
-    # A creator deleted between the two statements (another transaction) drops out of the page.
-    return SearchPage([loaded[c] for c in creator_ids if c in loaded], int(ids[0].total))
+    rows = session.execute(page_select(workspace_id, query, offset=offset, limit=limit)).unique().all()
+    total = int(rows[0].total) if rows else 0
+    return SearchPage([(creator, score) for _total, creator, score in rows if creator is not None], total)
 
 
 LOOKALIKE_FEATURES = ("log_followers", "engagement_rate", "authenticity", "fake_follower_share", "reachable_share")

@@ -18,7 +18,7 @@ from flask_smorest.pagination import Page
 from sqlalchemy.orm import Session
 
 from influencers import db
-from influencers.api import request_checks, unit_of_work
+from influencers.api import fast_dump, request_checks, unit_of_work
 from influencers.api.errors import ErrorSchema, error_payload
 from influencers.api.schemas import PAGINATION_ARGS
 
@@ -98,6 +98,15 @@ class Blueprint(flask_smorest.Blueprint):
             return view
 
         return decorator
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's response, documented from ``schema`` as ever, dumped by the schema's
+        compiled serialiser (``influencers.api.fast_dump``: the same dict, a fraction of the cost)."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        if isinstance(schema, ma.Schema):
+            schema = fast_dump.with_fast_dump(schema)
+        return super().response(status_code, schema, **kwargs)
 
     def alt_response(self, status_code, response=None, **kwargs):
         # An error documented without a schema still answers the one error shape:

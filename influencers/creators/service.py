@@ -108,9 +108,14 @@ def get_creator(session: Session, workspace_id: int, creator_id: int, *, field: 
     """The workspace's creator; NotFound otherwise (``field``: the input that named it)."""
     creator = find_creator(session, workspace_id, creator_id)
     if creator is None:
-        raise NotFound(f"No creator {creator_id} in this workspace.", field=field,
-                       reason="no such creator in this workspace")
+        raise creator_not_found(creator_id, field=field)
     return creator
+
+
+def creator_not_found(creator_id: int, *, field: str | None = None) -> NotFound:
+    """The error of a creator id the workspace does not have (``field``: the input that named it)."""
+    return NotFound(f"No creator {creator_id} in this workspace.", field=field,
+                    reason="no such creator in this workspace")
 
 
 def _normalise_profile(values: dict[str, Any]) -> dict[str, Any]:

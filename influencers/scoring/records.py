@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select, true
 from sqlalchemy.orm import Session
 
+from influencers.creators.models import Creator
+from influencers.creators.service import creator_not_found
 from influencers.errors import NotFound
 from influencers.scoring.store import CreatorScore, CreatorScoreExplanation, ScoringRun
 
@@ -48,9 +50,21 @@ class ExplainedScore:
 
 
 def explained_score(session: Session, workspace_id: int, creator_id: int) -> ExplainedScore:
-    """The creator's current score and how it was reached (each component, weight, flag)."""
-    score = scored(session, workspace_id, creator_id)
-    return ExplainedScore(score, session.get(CreatorScoreExplanation, score.id).explanation)
+    """The creator's current score and how it was reached (each component, weight, flag), in one
+    statement: the creator (NotFound if the workspace has none with this id), its current score
+    (NotFound while no run has scored it) and the explanation, outer-joined."""
+    row = session.execute(
+        select(Creator.id, CreatorScore, CreatorScoreExplanation.explanation)
+        .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true())
+                   & (CreatorScore.workspace_id == workspace_id))
+        .outerjoin(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
+        .where(Creator.id == creator_id, Creator.workspace_id == workspace_id)
+    ).first()
+    if row is None:
+        raise creator_not_found(creator_id)
+    if row.CreatorScore is None:
+        raise NotFound(f"Creator {creator_id} has not been scored yet: start a scoring run.")
+    return ExplainedScore(row.CreatorScore, row.explanation)
 
 
 def score_history_select(creator_id: int) -> Select:

@@ -151,7 +151,6 @@ def get_job(job_id):
 @requires("read")
 @blp.response(200, CreatorScoreSchema)
 def get_creator_score(creator_id):
-    _check_creator(creator_id)
     session, workspace_id = unit_of_work.session(), current_workspace_id()
     explained = records.explained_score(session, workspace_id, creator_id)
     context = {"note": "Context for the reader, not part of the score",
