@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Select, exists, func, literal_column, or_, select, true
+from sqlalchemy import Select, bindparam, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from influencers.brands.discovery import brand_filters
@@ -172,8 +172,12 @@ def page_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit:
     one row with ``(total, None, None)`` for a page past the end. See :func:`search_page`."""
     matches = _matches_cte(workspace_id, query)
     totals = select(func.count().label("total")).select_from(matches).subquery("totals")
+    # LIMIT and OFFSET rendered as numbers (still one cached compilation): with a bound LIMIT,
+    # SQLite cannot tell that the page is small and scans all creators for a Bloom filter.
     page = (select(matches.c.creator_id, matches.c.sort_key)
-            .order_by(*_page_order(query, matches)).limit(limit).offset(offset).subquery("page"))
+            .order_by(*_page_order(query, matches))
+            .limit(bindparam("page_limit", int(limit), literal_execute=True))
+            .offset(bindparam("page_offset", int(offset), literal_execute=True)).subquery("page"))
     return (
         select(totals.c.total, Creator, CreatorScore)
         .select_from(totals)
