@@ -42,6 +42,22 @@ def scoring_worker_min_creators() -> int | None:
     return int(raw) if raw else DEFAULT_SCORING_WORKER_MIN_CREATORS
 
 
+DEFAULT_SCORING_CHUNK_SIZE = 20_000
+
+
+def scoring_chunk_size() -> int | None:
+    """``INFLUENCERS_SCORING_CHUNK_SIZE``: a scoring run over more creators than this scores the
+    workspace this many creators at a time, in two passes (bounded memory, see
+    influencers.scoring.chunked_run); ``off`` loads every workspace at once. Default 20,000."""
+    raw = os.environ.get("INFLUENCERS_SCORING_CHUNK_SIZE", "").strip()
+    if raw.lower() in ("off", "none", "never", "false"):
+        return None
+    size = int(raw) if raw else DEFAULT_SCORING_CHUNK_SIZE
+    if size < 1:
+        raise ValueError("INFLUENCERS_SCORING_CHUNK_SIZE must be a positive number of creators or 'off'")
+    return size
+
+
 @dataclass(frozen=True)
 class Settings:
     # INFLUENCERS_DATABASE_URL wins; DATABASE_URL (the usual PaaS name) is the fallback.
@@ -83,6 +99,8 @@ class Settings:
     auth_failure_limit: str = "60/minute"
     # See scoring_worker_min_creators (None: never).
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
+    # See scoring_chunk_size (None: never chunked).
+    scoring_chunk_size: int | None = DEFAULT_SCORING_CHUNK_SIZE
     # Audience samples older than this many days are deleted by `influencers privacy
     # enforce-retention` (and its scheduled Celery task).
     audience_retention_days: int = 365
@@ -194,6 +212,7 @@ def load_settings(**overrides) -> Settings:
         rate_limit_storage_url=os.environ.get("INFLUENCERS_RATE_LIMIT_STORAGE_URL", Settings.rate_limit_storage_url),
         auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),
         scoring_worker_min_creators=scoring_worker_min_creators(),
+        scoring_chunk_size=scoring_chunk_size(),
         audience_retention_days=_int("INFLUENCERS_AUDIENCE_RETENTION_DAYS", Settings.audience_retention_days),
         webhook_allow_http=_bool("INFLUENCERS_WEBHOOK_ALLOW_HTTP", False),
         webhook_allowed_networks=tuple(

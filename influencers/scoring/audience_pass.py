@@ -246,16 +246,18 @@ def sketch_digest(blob: bytes) -> int:
 
 
 def sketch_batch(inputs: ScoringInputs, model: ScoringModel, *, lg_k: int = DEFAULT_LG_K,
-                 seed: int = DEFAULT_SEED, classified: tuple[np.ndarray, np.ndarray] | None = None) -> SketchBatch:
+                 seed: int = DEFAULT_SEED, classified: tuple[np.ndarray, np.ndarray] | None = None,
+                 bot_like_keys: np.ndarray | None = None) -> SketchBatch:
     """The sketch of every creator of ``inputs`` with a latest sample: its members counted as
     authentic by ``model`` (:func:`influencers.scoring.audience.authentic_memberships`, the
     overlap loader's rule), keyed by their stored ``member_keys``, in member id order.
-    ``classified``: the memberships classified by ``model`` already, if at hand."""
+    ``classified``: the memberships classified by ``model`` already, if at hand. ``bot_like_keys``:
+    the whole workspace's bot-like members when ``inputs`` hold a range of its creators."""
     if inputs.sample_id is None or (inputs.member_keys is None and inputs.member_sketch_keys is None):
         raise ValueError("inputs lack sample_id or member keys: load them with the scoring loader")
     keys = (inputs.member_sketch_keys if inputs.member_sketch_keys is not None
             else member_sketch_keys(inputs.member_keys))
-    counted_rows = authentic_memberships(inputs, model, classified)
+    counted_rows = authentic_memberships(inputs, model, classified, bot_like_keys)
     creator, member = inputs.sample_creator[counted_rows], inputs.sample_member[counted_rows]
     # Rows grouped by creator, members in id order (member positions follow ids), like the overlap loader.
     # The database usually returns them so already (sample, member key order): checking is O(n),

@@ -56,10 +56,14 @@ class MemberStatistics:
     unrelated_counts: np.ndarray
 
     def unrelated_of(self, creator_ids: np.ndarray) -> np.ndarray:
-        at = np.searchsorted(self.unrelated_creator_ids, creator_ids)
-        at = np.minimum(at, max(len(self.unrelated_creator_ids) - 1, 0))
-        found = (len(self.unrelated_creator_ids) > 0) & (self.unrelated_creator_ids[at] == creator_ids)
-        return np.where(found, self.unrelated_counts[at] if len(self.unrelated_counts) else 0, 0).astype(np.int64)
+        """Per creator (ids): its unrelated creators' count (0 when it has none)."""
+        out = np.zeros(len(creator_ids), dtype=np.int64)
+        if len(self.unrelated_creator_ids):
+            ids = self.unrelated_creator_ids
+            at = np.minimum(np.searchsorted(ids, creator_ids), len(ids) - 1)
+            found = ids[at] == creator_ids
+            out[found] = self.unrelated_counts[at[found]]
+        return out
 
 
 def member_statistics_from(days: np.ndarray, day_counts: np.ndarray, candidate_creator: np.ndarray,

@@ -263,20 +263,25 @@ def distinct_ids(ids: np.ndarray) -> np.ndarray:
 
 
 def load_inputs(session: Session, workspace_id: int, platform: str | None = None, *,
-                audience: bool = True) -> ScoringInputs:
+                audience: bool = True, id_range: tuple[int, int] | None = None) -> ScoringInputs:
     """The workspace's (or one platform's) scoring inputs, read in the session's transaction.
 
     ``audience=False`` leaves out the sample memberships and the members (the bulk of
     the read), for a caller that reads those elsewhere with :func:`load_audience_inputs`
     (a scoring run's audience worker, a process reading the same snapshot).
+    ``id_range``: (first, last) creator id: only those creators (a chunk of a chunked run;
+    the edges read are those between two of them), with their members' ids.
     """
-    creators = read_creators(session, workspace_id, platform)
-    scope = _scope(workspace_id, platform)
+    creators = read_creators(session, workspace_id, platform, id_range)
+    scope = _scope(workspace_id, platform, id_range)
     fields = {**creators, **read_activity(session, workspace_id, scope, creators["creator_ids"])}
     samples = read_latest_samples(session, scope, creators["creator_ids"])
     fields.update(sample_date=samples.sample_date, sample_id=samples.sample_id)
     if audience:
-        fields.update(read_audience(session, workspace_id, creators["creator_ids"], samples)[0])
+        audience_fields, member_ids = read_audience(session, workspace_id, creators["creator_ids"], samples)
+        fields.update(audience_fields)
+        if id_range is not None:
+            fields["member_ids"] = member_ids
     return ScoringInputs(**fields)
 
 
@@ -308,19 +313,25 @@ def add_member_details(session: Session, workspace_id: int, inputs: ScoringInput
     return dataclasses.replace(inputs, **read_member_details(session, workspace_id, member_ids, columns))
 
 
-def _scope(workspace_id: int, platform: str | None):
+def _where(workspace_id: int, platform: str | None, id_range: tuple[int, int] | None) -> list:
+    where = [Creator.workspace_id == workspace_id]
+    if platform:
+        where.append(Creator.platform == platform)
+    if id_range is not None:
+        where.append(Creator.id.between(int(id_range[0]), int(id_range[1])))
+    return where
+
+
+def _scope(workspace_id: int, platform: str | None, id_range: tuple[int, int] | None = None):
     """The creators in scope, as a subquery of ids."""
-    where = [Creator.workspace_id == workspace_id]
-    if platform:
-        where.append(Creator.platform == platform)
-    return select(Creator.id).where(*where)
+    return select(Creator.id).where(*_where(workspace_id, platform, id_range))
 
 
-def read_creators(session: Session, workspace_id: int, platform: str | None = None) -> dict[str, np.ndarray]:
-    """The creators' own columns (``ScoringInputs`` field names), in id order."""
-    where = [Creator.workspace_id == workspace_id]
-    if platform:
-        where.append(Creator.platform == platform)
+def read_creators(session: Session, workspace_id: int, platform: str | None = None,
+                  id_range: tuple[int, int] | None = None) -> dict[str, np.ndarray]:
+    """The creators' own columns (``ScoringInputs`` field names), in id order (those with ids in
+    ``id_range``, first and last included, when given)."""
+    where = _where(workspace_id, platform, id_range)
     creators = _rows(
         session,
         select(Creator.id, Creator.platform, Creator.handle, Creator.followers, Creator.following,
@@ -375,6 +386,25 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
                FollowerSnapshot.following).where(FollowerSnapshot.creator_id.in_(scope)),
         (_ints, _day_numbers, _floats, _floats),
     )
+    return {
+        "post_creator": positions(creator_ids, posts[0]),
+        "post_published_at": posts[1],
+        "post_likes": posts[2],
+        "post_comments": posts[3],
+        "post_views": posts[4],
+        "post_is_contest": posts[5],
+        "post_external_id": posts[6],
+        "snapshot_creator": positions(creator_ids, snapshots[0]),
+        "snapshot_date": snapshots[1],
+        "snapshot_followers": snapshots[2],
+        "snapshot_following": snapshots[3],
+        **read_edges(session, workspace_id, scope, creator_ids),
+    }
+
+
+def read_edges(session: Session, workspace_id: int, scope, creator_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``comments`` edges and dated featuring edges between two creators of ``scope``."""
+    dialect = session.get_bind().dialect.name
     comment_edges = _converted(
         session,
         select(CreatorEdge.source_id, CreatorEdge.target_id, CreatorEdge.weight).where(
@@ -396,17 +426,6 @@ def read_activity(session: Session, workspace_id: int, scope, creator_ids: np.nd
         "feature_source": positions(creator_ids, feature_edges[0]),
         "feature_target": positions(creator_ids, feature_edges[1]),
         "feature_date": feature_edges[2],
-        "post_creator": positions(creator_ids, posts[0]),
-        "post_published_at": posts[1],
-        "post_likes": posts[2],
-        "post_comments": posts[3],
-        "post_views": posts[4],
-        "post_is_contest": posts[5],
-        "post_external_id": posts[6],
-        "snapshot_creator": positions(creator_ids, snapshots[0]),
-        "snapshot_date": snapshots[1],
-        "snapshot_followers": snapshots[2],
-        "snapshot_following": snapshots[3],
         "comment_source": positions(creator_ids, comment_edges[0]),
         "comment_target": positions(creator_ids, comment_edges[1]),
         "comment_weight": comment_edges[2],

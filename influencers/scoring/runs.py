@@ -5,18 +5,20 @@ Used by the API (as a background job answering 202) and by ``influencers score``
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from influencers.columnar import columnar_reads
-from influencers.config import Settings, load_settings, scoring_worker_min_creators
+from influencers.config import Settings, load_settings, scoring_chunk_size, scoring_worker_min_creators
 from influencers.creators.models import Creator
 from influencers.db import Database, json_fragments, utcnow
 from influencers.gcpause import gc_paused
@@ -24,7 +26,7 @@ from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
-from influencers.scoring import recalibration
+from influencers.scoring import chunked_run, recalibration
 from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import LocalAudiencePass
 from influencers.scoring.audience_worker import (
@@ -95,7 +97,8 @@ def _set_job(session: Session, run_id: int, **values) -> None:
 
 def score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return execute_run(db, workspace_id, params["run_id"], report_progress,
-                       worker_min_creators=settings.scoring_worker_min_creators)
+                       worker_min_creators=settings.scoring_worker_min_creators,
+                       chunk_size=settings.scoring_chunk_size)
 
 
 # execute_run's default for ``worker_min_creators``: the INFLUENCERS_SCORING_WORKER_MIN_CREATORS setting.
@@ -104,19 +107,26 @@ FROM_SETTINGS = "from settings"
 
 def execute_run(db: Database, workspace_id: int, run_id: int,
                 report_progress: Callable[[float], None] | None = None, *,
-                worker_min_creators: int | None | str = FROM_SETTINGS) -> dict:
+                worker_min_creators: int | None | str = FROM_SETTINGS,
+                chunk_size: int | None | str = FROM_SETTINGS) -> dict:
     """Runs a queued scoring run to completion (or records its failure and re-raises).
 
     The audience pass (:mod:`influencers.scoring.audience_pass`) runs in a worker
     process (:mod:`influencers.scoring.audience_worker`) on the run's snapshot when the
     workspace has at least ``worker_min_creators`` creators (``None``: never; default:
     the ``INFLUENCERS_SCORING_WORKER_MIN_CREATORS`` setting), else in this process. Both
-    give the same result.
+    give the same result. A workspace of more than ``chunk_size`` creators (default: the
+    ``INFLUENCERS_SCORING_CHUNK_SIZE`` setting; ``None``: never) is scored that many
+    creators at a time (:mod:`influencers.scoring.chunked_run`), with the same result.
     """
     progress = report_progress or (lambda _fraction: None)
     if worker_min_creators == FROM_SETTINGS:
         worker_min_creators = scoring_worker_min_creators()
+    if chunk_size == FROM_SETTINGS:
+        chunk_size = scoring_chunk_size()
     run = _start(db, workspace_id, run_id, worker_min_creators)
+    if chunk_size is not None and run.n_creators > chunk_size:
+        return _execute_chunked(run, chunk_size, progress)
     try:
         # Millions of acyclic objects (rows, explanation dicts): see influencers.gcpause.
         with gc_paused(), _audience_worker(run) as worker:
@@ -149,6 +159,7 @@ class _Run:
     classifier: object | None  # a trained version's classifier (influencers.calibration.apply)
     sketch_model: ScoringModel
     use_worker: bool
+    n_creators: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -181,7 +192,7 @@ def _start(db: Database, workspace_id: int, run_id: int, worker_min_creators: in
             Creator.workspace_id == workspace_id))
     use_worker = worker_min_creators is not None and n_creators >= worker_min_creators and can_use_worker(db)
     return _Run(db, workspace_id, run_id, ScoringModel.from_dict(model_record.parameters), model_record.version,
-                classifier, sketch_model, use_worker)
+                classifier, sketch_model, use_worker, n_creators)
 
 
 def _audience_worker(run: _Run):
@@ -301,6 +312,53 @@ class _RunWrite:
         _set_job(self.session, run.run_id, status="succeeded", finished_at=utcnow())
         _announce(self.session, run.workspace_id, run.run_id)
         self.committing = time.perf_counter()
+
+
+def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], None]) -> dict:
+    """:func:`execute_run` a range of creators at a time (:mod:`influencers.scoring.chunked_run`):
+    both passes on one snapshot, each range's rows staged in temporary files, all of them
+    written in one transaction at the end."""
+    run.use_worker = False
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(gc_paused())
+            staging = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="influencers-chunks-")))
+            staged: list[chunked_run.StagedChunk] = []
+            started = time.perf_counter()
+            with run.db.transaction(write=False) as session:
+                begin_snapshot(session)
+                with columnar_reads(session):
+                    first = chunked_run.first_pass(session, run.workspace_id, run.model, run.sketch_model, chunk_size)
+                    run.timings["first_pass_seconds"] = round(time.perf_counter() - started, 3)
+                    progress(0.3)
+                    with run.timed("compute_seconds"):
+                        n_chunks = len(first.plan.ranges)
+                        for k in range(n_chunks):
+                            staged.append(chunked_run.score_chunk(
+                                session, run.workspace_id, run.run_id, first, k, run.model, run.sketch_model,
+                                run.classifier, run.model_version, staging))
+                            stack.callback(staged[-1].explanations.close)
+                            progress(0.3 + 0.5 * (k + 1) / n_chunks)
+            run.timings["chunks"] = n_chunks
+            n_creators = len(first.plan.creator_ids)
+            with _write_transaction(run.db, run.workspace_id, run.run_id) as (session, current):
+                with run.timed("write_seconds"):
+                    for k, chunk in enumerate(staged):
+                        write_scores(session, run.workspace_id, run.run_id, chunk.rows(), current=current,
+                                     retire_current=k == 0)
+                        if current:
+                            write_audience_shares(session, run.workspace_id, chunk.shares(), chunk.id_range)
+                            store_sketch_batch(session, run.workspace_id, chunk.sketches(), chunk.creator_ids)
+                session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
+                    creators_scored=n_creators, timings=run.timings, superseded=not current))
+                _set_job(session, run.run_id, status="succeeded", finished_at=utcnow())
+                _announce(session, run.workspace_id, run.run_id)
+        except Exception as error:
+            _record_failure(run, error)
+            raise
+    _refresh_statistics(run, n_creators)
+    return {"run_id": run.run_id, "creators_scored": n_creators, "model_version": run.model.version,
+            "superseded": not current, **run.timings}
 
 
 def _record_failure(run: _Run, error: Exception) -> None:

@@ -25,6 +25,16 @@ __all__ = ["store_sketch_batch", "store_sketches", "stored_sketches"]
 
 def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
                        creator_ids: Sequence[int] | np.ndarray) -> dict[str, int]:
+    """See :func:`store_sketches`; ``creator_ids``: see below."""
+    ids = np.asarray(creator_ids, dtype=np.int64)
+    scope = select(Creator.id).where(Creator.workspace_id == workspace_id)
+    if len(ids):
+        # The stored rows of the batch's id range only (a chunked run writes a range at a time).
+        scope = scope.where(Creator.id.between(int(ids.min()), int(ids.max())))
+    return _store_batch(session, scope, batch, ids)
+
+
+def _store_batch(session: Session, scope, batch: SketchBatch, creator_ids: np.ndarray) -> dict[str, int]:
     """Makes the stored sketches of ``creator_ids`` those of ``batch`` (a scoring run's, see
     :func:`influencers.scoring.audience_pass.sketch_batch`): what
     ``influencers.shortlists.sketches.build_sketches(session, workspace_id)`` would write for them,
@@ -34,8 +44,8 @@ def store_sketch_batch(session: Session, workspace_id: int, batch: SketchBatch,
     creators of the workspace added since are left alone. Only the stored rows'
     parameters and digests are read, not their bytes.
     """
-    in_batch = set(np.asarray(creator_ids, dtype=np.int64).tolist())
-    stored = stored_sketches(session, select(Creator.id).where(Creator.workspace_id == workspace_id))
+    in_batch = set(creator_ids.tolist())
+    stored = stored_sketches(session, scope)
     existing = {cid: row for cid, row in stored.items() if cid in in_batch}
     return store_sketches(session, batch, existing)
 

@@ -164,10 +164,12 @@ def score_rows(workspace_id: int, run_id: int, result: ScoringResult, engagement
 
 
 def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRows, *,
-                 current: bool = True) -> None:
+                 current: bool = True, retire_current: bool = True) -> None:
     """Marks previous scores not current and bulk-inserts this run's :func:`score_rows` and
     explanations (with ``current=False``: inserts them as history and leaves the current
     ones alone). Both tables go in with :func:`bulk_insert` (sqlite3 executemany / COPY).
+    ``retire_current=False``: the previous scores were marked already (a chunked run's
+    chunks after the first; each chunk's rows are a range of creator ids).
     """
     if session.get_bind().dialect.name == "postgresql" and session.scalar(text(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")):
@@ -175,7 +177,7 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
         # the server time of the default pglz for about the same size. PostgreSQL 14+ built
         # with lz4; for this transaction only.
         session.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
-    if current:
+    if current and retire_current:
         session.execute(
             update(CreatorScore)
             .where(CreatorScore.workspace_id == workspace_id, CreatorScore.is_current == true())
@@ -188,8 +190,10 @@ def write_scores(session: Session, workspace_id: int, run_id: int, rows: ScoreRo
     # The explanations go in their own table, keyed by the new score ids (one query
     # for the ids: a creator has exactly one score per run), in the rows' order as they
     # stream from the spool.
+    ids = columns["creator_id"]
     score_id_of = dict(session.execute(
-        select(CreatorScore.creator_id, CreatorScore.id).where(CreatorScore.run_id == run_id)).all())
+        select(CreatorScore.creator_id, CreatorScore.id).where(
+            CreatorScore.run_id == run_id, CreatorScore.creator_id.between(min(ids), max(ids)))).all())
     if len(rows.explanations) != len(columns["creator_id"]):
         raise ValueError(f"{len(rows.explanations)} explanations for {len(columns['creator_id'])} scores")
     # Binary COPY on PostgreSQL: the server then takes each ~5 kB text as it is, where text
@@ -226,7 +230,8 @@ def _lookup_index_rebuilt_if_cheaper(session: Session, new_rows: int):
     index.create(connection)
 
 
-def write_audience_shares(session: Session, workspace_id: int, shares: AudienceShares) -> int:
+def write_audience_shares(session: Session, workspace_id: int, shares: AudienceShares,
+                          id_range: tuple[int, int] | None = None) -> int:
     """Makes the workspace's stored audience shares equal to ``shares``, writing only what changed.
 
     A re-run usually finds most samples unchanged: deleting and re-inserting every
@@ -238,9 +243,11 @@ def write_audience_shares(session: Session, workspace_id: int, shares: AudienceS
     a changed value) have their rows deleted and, if they still have shares,
     re-inserted. Unchanged creators' rows are left as they are, which is the same end
     state as rewriting them. Returns the number of creators whose rows were replaced
-    or removed.
+    or removed. ``id_range``: only the workspace's creators with ids in it (first and last included).
     """
     creators = select(Creator.id).where(Creator.workspace_id == workspace_id)
+    if id_range is not None:  # a chunked run's chunk: the creators of that id range only
+        creators = creators.where(Creator.id.between(int(id_range[0]), int(id_range[1])))
     stored = dict(session.execute(select(AudienceShareDigest.creator_id, AudienceShareDigest.digest)
                                   .where(AudienceShareDigest.creator_id.in_(creators))).all())
     new = dict(zip(shares.digest_creator_ids.tolist(), shares.digests.tolist()))

@@ -41,6 +41,21 @@ def test_score_and_export_scores(cli_env, tmp_path):
         assert 0 <= float(row["fake_follower_share"]) <= 1
 
 
+def test_score_in_chunks_exports_the_same_scores(cli_env):
+    runner = cli_env
+    invoke(runner, "workspace", "create", "cli")
+    invoke(runner, "import", "--workspace", "cli", str(SAMPLE))
+    assert "chunks" not in invoke(runner, "score", "--workspace", "cli")
+    whole = invoke(runner, "export", "scores", "--workspace", "cli")
+    out = invoke(runner, "score", "--workspace", "cli", "--chunk-size", "1")
+    assert "2 creators scored" in out and "2 chunks" in out
+    chunked = invoke(runner, "export", "scores", "--workspace", "cli")
+    drop_run = [{k: v for k, v in row.items() if k != "run_id"} for row in csv.DictReader(io.StringIO(whole))]
+    assert len(drop_run) == 2
+    assert [{k: v for k, v in row.items() if k != "run_id"} for row in csv.DictReader(io.StringIO(chunked))] == drop_run
+    assert runner.invoke(main, ["score", "--workspace", "cli", "--chunk-size", "0"]).exit_code == 2
+
+
 def test_unknown_workspace_is_a_clear_error(cli_env):
     result = cli_env.invoke(main, ["score", "--workspace", "nope"])
     assert result.exit_code != 0

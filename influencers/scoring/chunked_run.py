@@ -1,0 +1,204 @@
+"""A scoring run in chunks: a workspace scored a range of creator ids at a time, in bounded memory.
+
+A run that loads a whole workspace at once holds every creator's posts, snapshots and
+sampled members (~85 KiB a creator). A chunked run reads it in two passes over ranges of
+creator ids (:func:`plan`), each range read with the scoring loader as a run reads a whole
+workspace:
+
+1. the first pass (:func:`first_pass`) gathers what every creator is compared with: the
+   engagement, drip and own-baseline peer statistics (:mod:`influencers.scoring.peers`), the
+   audience statistics (:mod:`influencers.scoring.audience_peers`; the member-level ones by
+   GROUP BY in the database: members created per day, the memberships of members sampled by
+   several creators), the comment graph and featuring edges, and the graph signals;
+2. the second pass (:func:`score_chunk`) scores each range against them and stages its rows
+   (scores, explanations, audience shares, sketches) in temporary files, which the run writes
+   in one transaction once every range is scored: a run that fails leaves nothing written.
+
+Scores, explanations, shares and sketches are those of the same workspace scored at once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from influencers.creators.models import AudienceMember, AudienceSampleMember
+from influencers.db import encode_json, json_fragments
+from influencers.graph.service import scoring_graph_signals
+from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
+from influencers.scoring import recalibration
+from influencers.scoring.audience import audience_authenticity
+from influencers.scoring.audience_pass import (
+    audience_shares,
+    load_shares,
+    load_sketches,
+    save_shares,
+    save_sketches,
+    sketch_batch,
+)
+from influencers.scoring.audience_peers import (
+    AudiencePeers,
+    AudienceValues,
+    CreatorFacts,
+    audience_peers,
+    gather_audience,
+    member_statistics_from,
+)
+from influencers.scoring.fraud import CommentGraph
+from influencers.scoring.inputs import ScoringInputs
+from influencers.scoring.loader import (
+    _epoch_days,
+    _rows,
+    _scope,
+    id_set,
+    load_inputs,
+    positions,
+    read_creators,
+    read_edges,
+    read_latest_samples,
+)
+from influencers.scoring.model import ScoringModel
+from influencers.scoring.peers import ActivityPeers, ActivityValues, gather_activity
+from influencers.scoring.score import activity_signals, engagement_explanations, score_creators
+from influencers.scoring.writes import ExplanationSpool, ScoreRows, score_rows
+
+DEFAULT_CHUNK_SIZE = 20_000
+
+
+@dataclass
+class Plan:
+    """The run's creators (ids ascending) and its ranges of positions."""
+
+    creator_ids: np.ndarray
+    ranges: list[tuple[int, int]]
+
+    def id_range(self, k: int) -> tuple[int, int]:
+        start, stop = self.ranges[k]
+        return int(self.creator_ids[start]), int(self.creator_ids[stop - 1])
+
+
+def plan(creator_ids: np.ndarray, chunk_size: int) -> Plan:
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    n = len(creator_ids)
+    return Plan(np.asarray(creator_ids, dtype=np.int64),
+                [(start, min(start + chunk_size, n)) for start in range(0, n, chunk_size)])
+
+
+@dataclass
+class FirstPass:
+    """What every chunk is scored against."""
+
+    plan: Plan
+    activity: ActivityPeers
+    audience: AudiencePeers
+    centrality: np.ndarray | None
+    pods: dict[int, dict]
+
+
+def read_member_statistics(session: Session, workspace_id: int, creators: CreatorFacts, models: list[ScoringModel]):
+    """Per model, the :class:`~influencers.scoring.audience_peers.MemberStatistics` of the
+    workspace's latest samples, from two GROUP BY queries: the distinct members created per day,
+    and the memberships of the members sampled by at least ``farm_min_creators`` creators."""
+    samples = read_latest_samples(session, _scope(workspace_id, None), creators.creator_ids)
+    dialect = session.get_bind().dialect.name
+    day = _epoch_days(dialect, AudienceMember.created_at)
+    sampled_members = select(AudienceSampleMember.member_id).where(
+        AudienceSampleMember.sample_id.in_(id_set(session, samples.ids)))
+    days, counts = _rows(session, select(day, func.count()).where(
+        AudienceMember.workspace_id == workspace_id, AudienceMember.created_at.is_not(None),
+        AudienceMember.id.in_(sampled_members)).group_by(day), 2, dtype=np.int64)
+    out = []
+    for model in models:
+        shared = (select(AudienceSampleMember.member_id)
+                  .where(AudienceSampleMember.sample_id.in_(id_set(session, samples.ids)))
+                  .group_by(AudienceSampleMember.member_id)
+                  .having(func.count() >= int(model.threshold("farm_min_creators"))))
+        sample_id, member_id = _rows(session, select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id)
+                                     .where(AudienceSampleMember.sample_id.in_(id_set(session, samples.ids)),
+                                            AudienceSampleMember.member_id.in_(shared)), 2, dtype=np.int64)
+        creator = samples.creator_position[positions(samples.ids, sample_id)]
+        out.append(member_statistics_from(days, counts, creator, member_id, creators, model))
+    return out
+
+
+def first_pass(session: Session, workspace_id: int, model: ScoringModel, sketch_model: ScoringModel,
+               chunk_size: int) -> FirstPass:
+    """Reads the workspace range by range and computes the statistics every range is scored
+    against (see the module docstring), in the session's transaction."""
+    creators = read_creators(session, workspace_id)
+    ids = creators["creator_ids"]
+    the_plan = plan(ids, chunk_size)
+    whole = ScoringInputs(**creators, **read_edges(session, workspace_id, _scope(workspace_id, None), ids))
+    graph = CommentGraph.of(whole)
+    facts = CreatorFacts.of(whole)
+    same_model = sketch_model.to_dict() == model.to_dict()
+    members = read_member_statistics(session, workspace_id, facts, [model] if same_model else [model, sketch_model])
+    centrality, pods = scoring_graph_signals(session, workspace_id, ids, whole.platform)
+    del whole, creators, facts
+    activity_values: list[ActivityValues] = []
+    audience_values = AudienceValues(members[0])
+    for k in range(len(the_plan.ranges)):
+        inputs = load_inputs(session, workspace_id, id_range=the_plan.id_range(k))
+        activity_values.append(gather_activity(inputs, model))
+        gather_audience(audience_values, inputs, model, sketch_model, members[-1])
+    activity = ActivityValues.concatenate(activity_values).peers(model, graph)
+    return FirstPass(the_plan, activity, audience_peers(audience_values, model), centrality, pods)
+
+
+@dataclass
+class StagedChunk:
+    """A scored chunk's rows, in temporary files until the run writes them."""
+
+    id_range: tuple[int, int]
+    creator_ids: np.ndarray
+    columns_path: Path
+    explanations: ExplanationSpool
+    shares_path: Path
+    sketches_path: Path
+
+    def rows(self) -> ScoreRows:
+        return ScoreRows(json.loads(self.columns_path.read_bytes()), self.explanations)
+
+    def shares(self):
+        return load_shares(self.shares_path)
+
+    def sketches(self):
+        return load_sketches(self.sketches_path)
+
+
+def score_chunk(session: Session, workspace_id: int, run_id: int, first: FirstPass, k: int, model: ScoringModel,
+                sketch_model: ScoringModel, classifier, model_version: str, staging: Path,
+                *, lg_k: int = DEFAULT_LG_K, seed: int = DEFAULT_SEED) -> StagedChunk:
+    """Scores range ``k`` against the first pass and stages its rows in ``staging``."""
+    start, stop = first.plan.ranges[k]
+    inputs = load_inputs(session, workspace_id, id_range=first.plan.id_range(k))
+    if not np.array_equal(inputs.creator_ids, first.plan.creator_ids[start:stop]):
+        raise LookupError("the workspace's creators changed within one snapshot")
+    pods = {i - start: evidence for i, evidence in first.pods.items() if start <= i < stop}
+    centrality = None if first.centrality is None else first.centrality[start:stop]
+    activity = activity_signals(inputs, model, pods, peers=first.activity)
+    engagement_sections = json_fragments(engagement_explanations(inputs, activity))
+    audience = audience_authenticity(inputs, model, peers=first.audience)
+    result = score_creators(inputs, model, centrality=centrality, pods=pods, audience=audience, activity=activity)
+    patches = None
+    if classifier is not None:
+        result, patches = recalibration.apply(result, classifier, model_version)
+    spool = ExplanationSpool()
+    try:
+        rows = score_rows(workspace_id, run_id, result, engagement_sections, patches, spool=spool)
+        staged = StagedChunk(first.plan.id_range(k), np.asarray(inputs.creator_ids, dtype=np.int64),
+                             staging / f"chunk-{k}-scores.json", spool, staging / f"chunk-{k}-shares.npz",
+                             staging / f"chunk-{k}-sketches.npz")
+        staged.columns_path.write_bytes(encode_json(rows.columns).encode())
+        save_shares(audience_shares(inputs), staged.shares_path)
+        save_sketches(sketch_batch(inputs, sketch_model, lg_k=lg_k, seed=seed,
+                                   bot_like_keys=first.audience.bot_like_keys), staged.sketches_path)
+    except BaseException:
+        spool.close()
+        raise
+    return staged
