@@ -1,6 +1,7 @@
 """The application factory."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import marshmallow as ma
@@ -72,11 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.url_map.converters["id"] = IdConverter
     logging.basicConfig(level=logging.INFO)
 
-    db = database or Database(settings.database_url)
-    db.settings = settings  # jobs dispatched after a commit (webhook deliveries) run with them
-    app.extensions["influencers.settings"] = settings
-    app.extensions["influencers.db"] = db
-    app.extensions["influencers.key_cache"] = KeyCache(db)
+    _bind(app, settings, database or Database(settings.database_url))
 
     api = Api(app, spec_kwargs={"extra_plugins": [contract.ExamplesPlugin(contract.load_examples())]})
     api.ma_plugin.converter.add_attribute_function(contract.contract_attributes)
@@ -107,12 +104,40 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.before_request
     def _body_limit():
         if request.endpoint in BULK_ENDPOINTS:
-            request.max_content_length = settings.max_import_bytes
+            request.max_content_length = app.extensions["influencers.settings"].max_import_bytes
 
     gunicorn_errors.install()
     app.teardown_appcontext(unit_of_work.close_session)
     register_error_handlers(app)
     return app
+
+
+def _bind(app: Flask, settings: Settings, database: Database) -> None:
+    database.settings = settings  # jobs dispatched after a commit (webhook deliveries) run with them
+    app.extensions["influencers.settings"] = settings
+    app.extensions["influencers.db"] = database
+    app.extensions["influencers.key_cache"] = KeyCache(database)
+
+
+# What may differ between the settings an app was built with and those it is rebound to.
+REBINDABLE_SETTINGS = ("database_url", "upload_dir")
+
+
+def rebind(app: Flask, settings: Settings, database: Database) -> None:
+    """Points an app made by :func:`create_app` at another database, as a new app would find it:
+    an empty key cache and no rate-limit counts.
+
+    For tests, which need a database each but not an application each: building one costs
+    far more (mostly its OpenAPI document) than the requests most tests make. Only the
+    ``REBINDABLE_SETTINGS`` may differ from those the app was built with.
+    """
+    built = app.extensions["influencers.settings"]
+    same_elsewhere = dataclasses.replace(settings, **{name: getattr(built, name) for name in REBINDABLE_SETTINGS})
+    if same_elsewhere != built:
+        raise ValueError(f"only {', '.join(REBINDABLE_SETTINGS)} may change when an app is rebound")
+    for limiter in app.extensions.get("limiter", ()):
+        limiter.reset()
+    _bind(app, settings, database)
 
 
 # Endpoints whose bodies are bulk data (NDJSON imports) get the larger limit.
