@@ -9,6 +9,9 @@ Each measurement is one scoring run in a fresh process on a fresh copy of that f
 ``ru_maxrss`` of the run's process and of its children (the audience worker, from
 ``INFLUENCERS_SCORING_WORKER_MIN_CREATORS`` creators up) -- summed as "all processes", an
 upper bound of the peak of both at once -- its CPU time (process + children) and wall time.
+``--chunk-size`` runs chunked scoring runs (issue 22; each size measured like a tree, ``off``
+the whole workspace at once); ``--base N`` builds each size by copying a generated
+N-creator workspace (:func:`replicate`) instead of generating and importing it.
 Trees are run interleaved (size by size, ``--rounds`` times each, the best kept), so ratios
 between trees come from one invocation under the same load; the load average is printed.
 Per size and tree it prints the figures, KiB per creator, and the ratio of each size's peak
@@ -53,7 +56,8 @@ print(workspace_id)
 
 RUN = """\
 import json, resource, sys, time
-import influencers.models  # noqa: F401
+from influencers.assembly import assemble
+assemble()  # the scoring recalibration, as the CLI and the server have it
 from influencers.db import Database
 from influencers.scoring.runs import create_run, execute_run
 db = Database(f"sqlite:///{sys.argv[1]}")
@@ -66,7 +70,7 @@ children = resource.getrusage(resource.RUSAGE_CHILDREN)
 me = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"wall": wall, "cpu": me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime,
                   "rss_self_mib": me.ru_maxrss / 1024, "rss_children_mib": children.ru_maxrss / 1024,
-                  "creators": timings["creators_scored"]}))
+                  "creators": timings["creators_scored"], "timings": timings}))
 """
 
 
@@ -83,11 +87,62 @@ def prepare(workdir: Path, creators: int, python: str) -> Path:
     return path
 
 
-def measure(tree: Path, database: Path, worker: str, python: str) -> dict:
+# Workspace-scoped tables copied by ``replicate``, with the columns that must differ per copy.
+_ID_TABLES = ("creators", "posts", "audience_samples", "audience_members", "creator_edges")
+
+
+def replicate(base: Path, copies: int, path: Path) -> None:
+    """``path``: the workspace of ``base`` (one workspace, ids from 1) with ``copies - 1`` more
+    copies of every creator and its posts, snapshots, categories, latest and older samples,
+    members and edges (ids offset, handles and keys suffixed: each copy is an independent
+    audience), by INSERT ... SELECT inside SQLite: minutes for 200,000 creators, where
+    generating and importing them takes hours."""
+    import sqlite3
+
+    partial = path.with_suffix(".partial")
+    shutil.copy(base, partial)
+    conn = sqlite3.connect(partial)
+    top = {table: conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0 for table in _ID_TABLES}
+
+    def columns(table):
+        return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+    def copy_sql(table, k, replaced):
+        cols = columns(table)
+        select = ", ".join(replaced.get(c, c) for c in cols)
+        limit = f"WHERE id <= {top[table]}" if table in _ID_TABLES else ""
+        return f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM {table} {limit}"
+
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    base_creators = top["creators"]
+    for k in range(1, copies):
+        c, p, s, m, e = (top[t] * k for t in _ID_TABLES)
+        conn.execute("BEGIN")
+        conn.execute(copy_sql("creators", k, {"id": f"id + {c}", "handle": f"handle || '-r{k}'"}))
+        conn.execute(f"INSERT INTO creator_categories SELECT creator_id + {c}, category FROM creator_categories "
+                     f"WHERE creator_id <= {base_creators}")
+        conn.execute(copy_sql("posts", k, {"id": f"id + {p}", "creator_id": f"creator_id + {c}",
+                                           "external_id": f"external_id || '-r{k}'"}))
+        conn.execute(f"INSERT INTO follower_snapshots SELECT creator_id + {c}, date, followers, following, posts_count"
+                     f" FROM follower_snapshots WHERE creator_id <= {base_creators}")
+        conn.execute(copy_sql("audience_samples", k, {"id": f"id + {s}", "creator_id": f"creator_id + {c}"}))
+        conn.execute(copy_sql("audience_members", k, {"id": f"id + {m}", "member_key": f"member_key || '-r{k}'"}))
+        conn.execute(f"INSERT INTO audience_sample_members SELECT sample_id + {s}, member_id + {m} "
+                     f"FROM audience_sample_members WHERE sample_id <= {top['audience_samples']}")
+        conn.execute(copy_sql("creator_edges", k, {"id": f"id + {e}", "source_id": f"source_id + {c}",
+                                                   "target_id": f"target_id + {c}"}))
+        conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    partial.rename(path)
+
+
+def measure(tree: Path, database: Path, worker: str, python: str, chunk_size: str = "off") -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-scoring-memory-") as scratch:
         copy = Path(scratch) / "run.db"
         shutil.copy(database, copy)
-        env = {**os.environ, "PYTHONPATH": str(tree)}
+        env = {**os.environ, "PYTHONPATH": str(tree), "INFLUENCERS_SCORING_CHUNK_SIZE": chunk_size}
         out = subprocess.run([python, "-c", RUN, str(copy), "1", worker], check=True, cwd=tree, env=env,
                              capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -100,19 +155,38 @@ def main(argv: list[str] | None = None) -> int:
                         help="a source tree to measure (default: this one)")
     parser.add_argument("--worker", default="5000", help="audience worker from this many creators ('off': never)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--chunk-size", action="append", default=[], metavar="SIZE",
+                        help="INFLUENCERS_SCORING_CHUNK_SIZE of a run ('off': the whole workspace at once); "
+                             "repeat to compare (each is measured like a tree)")
+    parser.add_argument("--base", type=int, default=0,
+                        help="build each size by copying a generated workspace of this many creators "
+                             "(sizes must be multiples; see replicate) instead of generating it whole")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-scoring-memory")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     trees = dict(t.split("=", 1) for t in args.tree) or {"this": str(ROOT)}
+    chunk_sizes = args.chunk_size or ["off"]
+    if len(chunk_sizes) > 1 or chunk_sizes != ["off"]:
+        # Each chunk size measured as its own "tree" (the same source tree).
+        trees = {f"{name}/chunk={size}": f"{tree}\0{size}" for name, tree in trees.items() for size in chunk_sizes}
     args.workdir.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     print(f"load average before: {os.getloadavg()}", flush=True)
     best: dict[tuple[str, int], dict] = {}
     for creators in sizes:
-        database = prepare(args.workdir, creators, python)
+        if args.base:
+            base = prepare(args.workdir, args.base, python)
+            database = args.workdir / f"workspace-{creators}-from-{args.base}.db"
+            if not database.exists():
+                started = time.perf_counter()
+                replicate(base, creators // args.base, database)
+                print(f"  replicated {creators:,} creators in {time.perf_counter() - started:.0f} s", flush=True)
+        else:
+            database = prepare(args.workdir, creators, python)
         for _round in range(args.rounds):
             for name, tree in trees.items():
-                figures = measure(Path(tree).resolve(), database, args.worker, python)
+                tree, _, chunk_size = tree.partition("\0")
+                figures = measure(Path(tree).resolve(), database, args.worker, python, chunk_size or "off")
                 figures["total_mib"] = figures["rss_self_mib"] + figures["rss_children_mib"]
                 key = (name, creators)
                 if key not in best or figures["total_mib"] < best[key]["total_mib"]:

@@ -328,7 +328,8 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
             with run.db.transaction(write=False) as session:
                 begin_snapshot(session)
                 with columnar_reads(session):
-                    first = chunked_run.first_pass(session, run.workspace_id, run.model, run.sketch_model, chunk_size)
+                    first = chunked_run.first_pass(session, run.workspace_id, run.model, run.sketch_model, chunk_size,
+                                                   staging)
                     run.timings["first_pass_seconds"] = round(time.perf_counter() - started, 3)
                     progress(0.3)
                     with run.timed("compute_seconds"):
