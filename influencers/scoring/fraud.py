@@ -47,6 +47,7 @@ class FlagResult:
     notes: dict[int, dict] = field(default_factory=dict)     # unflagged creators worth a word (organic spikes)
     abstained: np.ndarray | None = None  # bool per creator: the rule lacks its input there
     abstain_reason: str = ""
+    undecided: dict[int, str] = field(default_factory=dict)  # creator index -> why the rule could not tell
     signals: dict = field(default_factory=dict)              # arrays for the explanations' signals section
 
     def abstain(self, mask: np.ndarray, reason: str) -> FlagResult:
@@ -58,6 +59,7 @@ class FlagResult:
         for c in np.flatnonzero(self.abstained):
             self.evidence.pop(int(c), None)
             self.notes.pop(int(c), None)
+            self.undecided.pop(int(c), None)
         return self
 
 
@@ -519,6 +521,7 @@ def comment_pod(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMode
         if pods and c in pods:
             # The graph module's dense reciprocal comment cluster this creator belongs to.
             result.evidence[c]["comment_cluster"] = {"kind": "measured", **pods[c]}
+    result.signals = {"own_excess": own}
     return result
 
 

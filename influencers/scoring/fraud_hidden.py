@@ -4,9 +4,10 @@
   creator's daily growth is far above its platform x tier peers' (robust z of the same
   statistic) and several times its own growth outside the window, the gain is spread
   (no three days hold most of it: that is a spike, judged by ``follower_spike``), and
-  engagement does not follow (engagement elasticity: log of the engagement change over
-  log of the follower change between the posts before and in the window, ~1 when an
-  audience grows, ~0 when followers are bought).
+  engagement does not follow (engagement elasticity: the Theil-Sen slope of log engagement
+  on log followers on the post's day over every recent post, ~1 when an audience grows, ~0
+  when followers are bought). When neither engagement nor the audience sample can tell, the
+  rule abstains and says why (``FlagResult.undecided``).
 * ``suspicious_audience``: aged bots and bot farms, from the audience signals
   (:mod:`influencers.scoring.audience_signals`): a farm-shared or a foreign-and-dormant
   share whose Wilson lower bound is above ``suspicious_audience_share``.
@@ -22,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binom
+from scipy.stats import binom, norm, theilslopes
 
 from influencers.scoring import grouped
 from influencers.scoring.audience import AudienceResult, wilson_interval
@@ -82,7 +83,7 @@ def abstentions(inputs: ScoringInputs, eng: EngagementResult) -> dict[str, tuple
 def _windows(model: ScoringModel) -> list[int]:
     t = model.threshold
     low, high = int(t("drip_min_window_days")), int(t("drip_max_window_days"))
-    return list(range(low, high + 1, 14)) or [low]
+    return list(range(low, high + 1, 7)) or [low]
 
 
 @dataclass
@@ -167,6 +168,7 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
     logf = np.log(np.maximum(followers, 1.0))
     group_creators, group_starts = np.unique(creator, return_index=True)
     group = inputs.platform * len(TIERS) + eng.tier
+    short_far = None  # per creator: the daily growth far above the peers over the shortest window
     for k, w in enumerate(_windows(model)):
         start, rate, best = _window_rates(w, n, rows, creator, day, key, logf, group_creators, group_starts)
         has = np.isfinite(best)
@@ -177,13 +179,20 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
         peer_scale = np.where(enough, np.maximum(MAD_TO_SD * np.nan_to_num(mad[group]), 0.0005),
                               t("prior_daily_growth_scale"))
         z = np.where(has, (best - peer_med) / peer_scale, np.nan)
-        # A drip is judged over its whole length: among windows far above the peers, the one that
-        # gained most (a short window inside a longer drip would count the rest of the drip as
-        # the creator's own history); else the highest z.
+        if short_far is None:
+            short_far = peer_med + t("drip_peer_z") * peer_scale
+        # A drip is judged over its whole length, and no longer: a longer window far above the
+        # peers replaces a shorter one only when the days it adds still grow far above the
+        # peers' growth over the shortest window (a drip going on), not when they are the quiet
+        # weeks around it, which would dilute the drip's rate and move its posts into the
+        # window. Among windows not far above the peers: the highest z.
         z_new, z_old = np.nan_to_num(z, nan=-np.inf), np.nan_to_num(out["z"], nan=-np.inf)
         far_new, far_old = z_new >= t("drip_peer_z"), z_old >= t("drip_peer_z")
-        gains_more = best * w > np.nan_to_num(out["rate"] * out["window"], nan=-np.inf)
-        better = has & ((far_new & (~far_old | gains_more)) | (~far_new & ~far_old & (z_new > z_old)))
+        old_gain = np.nan_to_num(out["rate"] * out["window"], nan=-np.inf)
+        added_days = np.maximum(w - np.nan_to_num(out["window"], nan=0.0), 1.0)
+        with np.errstate(invalid="ignore"):  # no window yet: -inf - -inf
+            goes_on = (best * w - old_gain) / added_days >= short_far
+        better = has & ((far_new & (~far_old | goes_on)) | (~far_new & ~far_old & (z_new > z_old)))
         if not better.any():
             continue
         # The window's end: the first row reaching the creator's best rate.
@@ -201,51 +210,65 @@ def drip_signals(inputs: ScoringInputs, eng: EngagementResult, model: ScoringMod
         out["start"][sel], out["end"][sel] = s, e
         out["peer_median"][sel], out["peer_scale"][sel] = peer_med[sel], peer_scale[sel]
         out["peer_n"][sel] = count[group[sel]]
-    # Own growth outside the window: before it (or after it when nothing is before).
-    first_row = np.full(n, -1)
+    out["own_rate"] = _own_growth_outside(creator, day, logf, key, out["start"], out["end"], n)
+    return out
+
+
+def _own_growth_outside(creator, day, logf, key, start_row, end_row, n: int) -> np.ndarray:
+    """Per creator: its typical daily growth outside the window, the median of its weekly
+    growth rates before and after it (at least 14 days of them). A median, so that a stretch
+    of the drip left outside a shorter window, or a viral day, does not pass for the
+    creator's own history."""
+    out = np.full(n, np.nan)
+    have = ~np.isnan(start_row)
+    if not have.any():
+        return out
+    week = np.searchsorted(key, key - 7, side="right") - 1  # the latest snapshot a week or more back
+    ok = week >= 0
+    week = np.maximum(week, 0)
+    gap = day - day[week]
+    ok &= (creator[week] == creator) & (gap >= 7) & (gap <= 14)
+    s_day = np.full(n, np.iinfo(np.int64).max)
+    e_day = np.full(n, np.iinfo(np.int64).min)
+    s_day[have] = day[start_row[have].astype(int)]
+    e_day[have] = day[end_row[have].astype(int)]
+    outside = ok & have[creator] & ((day <= s_day[creator]) | (day[week] >= e_day[creator]))
+    weekly = np.where(outside, (logf - logf[week]) / np.maximum(gap, 1), np.nan)
+    median = grouped.median(creator, weekly, n)
+    covered = grouped.sums(creator, np.where(outside, 1.0, np.nan), n)
+    first_day = np.full(n, 0)
+    last_day = np.full(n, 0)
     c_unique, c_first = np.unique(creator, return_index=True)
-    first_row[c_unique] = c_first
-    last_row = np.full(n, -1)
-    last_row[c_unique] = np.r_[c_first[1:] - 1, len(creator) - 1]
-    have = ~np.isnan(out["start"])
-    idx = np.flatnonzero(have)
-    s, e = out["start"][idx].astype(int), out["end"][idx].astype(int)
-    f0, l0 = first_row[idx], last_row[idx]
-    before_days = day[s] - day[f0]
-    after_days = day[l0] - day[e]
-    own = np.where(before_days >= 14, (logf[s] - logf[f0]) / np.maximum(before_days, 1),
-                   np.where(after_days >= 14, (logf[l0] - logf[e]) / np.maximum(after_days, 1), np.nan))
-    out["own_rate"][idx] = own
+    first_day[c_unique] = day[c_first]
+    last_day[c_unique] = day[np.r_[c_first[1:] - 1, len(creator) - 1]]
+    outside_days = np.where(have, np.maximum(s_day - first_day, 0) + np.maximum(last_day - e_day, 0), 0)
+    out[have & (outside_days >= 14) & (covered >= 2)] = median[have & (outside_days >= 14) & (covered >= 2)]
     return out
 
 
 def _elasticity(rows: np.ndarray, eng: EngagementResult, start_day: int, end_day: int,
-                followers_on: callable, min_posts: int) -> tuple[float, float, int, int]:
-    """log(engagement change) / log(follower change) between the posts before the window and in it
-    (or the first and second half of the window when too few posts precede it), and its standard
-    error: the medians' (1.2533 x the posts' robust spread around their group's median / sqrt n)
-    over the log follower change. A small gain under noisy posts says little either way."""
+                followers_on: callable, min_posts: int, z: float) -> tuple[float, float, int, int]:
+    """How engagement follows followers over every recent post: the Theil-Sen slope of log
+    engagement on log followers on the post's day (~1 when an audience grows, ~0 when
+    followers are bought), and its standard error (half its two-sided interval at the
+    confidence matching ``z`` over ``z``). Posts after the window count too: a bought audience
+    stays at its new level while engagement stays at the old one. A median of pairwise slopes,
+    so that a viral post does not move it. Nan when fewer than ``min_posts`` posts stand
+    before the window's end and after its start, or the posts' followers differ by under 5%
+    (a small gain under noisy posts says nothing). Also: the posts before and in the window."""
     days = eng.posts.day[rows].astype(np.int64)
-    before = rows[(days < start_day)]
-    inside = rows[(days >= start_day) & (days <= end_day)]
-    if len(before) < min_posts:
-        middle = (start_day + end_day) / 2
-        before = rows[(days >= start_day) & (days < middle)]
-        inside = rows[(days >= middle) & (days <= end_day)]
+    n_before = int((days < start_day).sum())
+    n_inside = int(((days >= start_day) & (days <= end_day)).sum())
     nan = float("nan")
-    if len(before) < min_posts or len(inside) < min_posts:
-        return nan, nan, len(before), len(inside)
-    d = eng.posts.day
-    e1, e2 = np.median(eng.posts.engagement[before]), np.median(eng.posts.engagement[inside])
-    f1 = np.median(followers_on(d[before].astype(np.int64)))
-    f2 = np.median(followers_on(d[inside].astype(np.int64)))
-    if f2 / max(f1, 1) < 1.05 or e1 <= 0 or e2 <= 0:
-        return nan, nan, len(before), len(inside)
-    log_e = [np.log(np.maximum(eng.posts.engagement[g], 1.0)) for g in (before, inside)]
-    spread = MAD_TO_SD * np.median(np.concatenate([np.abs(x - np.median(x)) for x in log_e]))
-    log_f = np.log(f2 / f1)
-    se = 1.2533 * max(spread, 0.05) * np.sqrt(1 / len(before) + 1 / len(inside)) / log_f
-    return float(np.log(e2 / e1) / log_f), float(se), len(before), len(inside)
+    if int((days <= end_day).sum()) < min_posts or int((days >= start_day).sum()) < min_posts:
+        return nan, nan, n_before, n_inside
+    log_f = np.log(np.maximum(followers_on(days), 1.0))
+    if log_f.max() - log_f.min() < np.log(1.05):
+        return nan, nan, n_before, n_inside
+    log_e = np.log(eng.posts.engagement[rows])
+    confidence = 2 * norm.cdf(z) - 1
+    slope, _, low, high = theilslopes(log_e, log_f, alpha=confidence)
+    return float(slope), float((high - low) / (2 * z)), n_before, n_inside
 
 
 def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringModel, abstain: np.ndarray):
@@ -265,7 +288,9 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
     posts_before = np.zeros(n, dtype=np.int64)
     posts_inside = np.zeros(n, dtype=np.int64)
     # Each candidate's posts: one sort of the post rows by creator.
-    post_order = np.argsort(inputs.post_creator, kind="stable")
+    usable = eng.posts.recent & ~inputs.post_is_contest & (eng.posts.engagement > 0)
+    post_order = np.flatnonzero(usable)
+    post_order = post_order[np.argsort(inputs.post_creator[post_order], kind="stable")]
     post_bounds = np.searchsorted(inputs.post_creator[post_order], np.arange(n + 1))
     for c in np.flatnonzero(candidate):
         s, e = int(d["start"][c]), int(d["end"][c])
@@ -281,7 +306,7 @@ def drip_followers(inputs: ScoringInputs, eng: EngagementResult, model: ScoringM
 
         elasticity[c], elasticity_se[c], posts_before[c], posts_inside[c] = _elasticity(
             post_order[post_bounds[c]:post_bounds[c + 1]], eng, int(day[s]), int(day[e]), followers_on,
-            int(t("drip_min_posts")))
+            int(t("drip_min_posts")), t("drip_elasticity_z"))
     # Engagement does not follow: the elasticity is low, and even its upper bound is below 1 (an
     # audience that grows engages in proportion).
     z_se = t("drip_elasticity_z") * np.nan_to_num(elasticity_se, nan=np.inf)
@@ -381,6 +406,30 @@ def corroborate_drip(result, inputs: ScoringInputs, eng: EngagementResult, aud: 
              "threshold": {"p_value_below": t("drip_audience_max_p"),
                            "above_peer_median_by_at_least_times_added_share": t("drip_audience_share")}},
         ]}
+    # Still undecided: the growth is a drip's, but neither engagement nor the sample can tell
+    # bought followers from an audience that grows. The rule abstains and says why.
+    undecided = s["unmeasured"] & ~result.flagged
+    if result.abstained is not None:
+        undecided &= ~result.abstained
+    for c in np.flatnonzero(undecided):
+        c = int(c)
+        el, se = s["elasticity"][c], s["elasticity_se"][c]
+        engagement = ("too few posts, or too small a follower change, to measure it" if np.isnan(el) else
+                      f"{el:.2f} +/- {se:.2f} (standard error), which cannot tell 0 (bought) from 1 (real)")
+        if not sampled[c]:
+            audience = "no audience sample to look for the bought followers in"
+        else:
+            audience = (f"the audience sample's fake share, {aud.fake_share[c]:.1%} of {int(size[c])} members, is"
+                        f" {excess[c]:+.1%} against the platform's median {baseline[c]:.1%} (binomial p"
+                        f" {p_value[c]:.2g}; needed: p below {t('drip_audience_max_p'):g} and at least"
+                        f" {t('drip_audience_share'):g} x the {added_share[c]:.1%} of followers the window added)")
+        result.undecided[c] = (
+            f"followers grew {gain[c]:.1%} in {int(d['window'][c])} days, far above the peers (z {d['z'][c]:.1f})"
+            f" and the creator's own history, but the rule cannot tell bought followers from an audience that"
+            f" grows: engagement's response to followers is {engagement}; {audience}. Neither corroborates the"
+            f" purchase, so the rule abstains"
+            + (f". A window adding under {t('drip_noise_share'):.0%} of the followers is within the noise of the"
+               f" posts and of a sample of this size" if added_share[c] < t("drip_noise_share") else ""))
     return result
 
 

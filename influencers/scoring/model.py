@@ -126,6 +126,8 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
                                           # this x the share of today's followers the window added (default-3) ...
     "drip_audience_max_p": 0.001,         # ... and beyond chance: binomial p at the median share below this
     "drip_elasticity_z": 1.64,            # the elasticity's upper bound (+ this x its SE) below 1 (default-3)
+    "drip_noise_share": 0.10,             # an undecided window adding under this share of followers is said to be
+                                          # within the posts' and the sample's noise (default-4; reported only)
     "prior_daily_growth": 0.001,          # peer growth when the platform x tier has < peer_min_creators
     "prior_daily_growth_scale": 0.001,
     # featured by a bigger account
@@ -249,7 +251,7 @@ class ScoringModel:
         return replace(self, version=version, **merged)
 
 
-DEFAULT_MODEL = ScoringModel(version="default-3")
+DEFAULT_MODEL = ScoringModel(version="default-4")
 # The shipped defaults before this one: a workspace still on one of them (unedited) moves to
 # DEFAULT_MODEL; the scores they made stay stored under their version.
-PREVIOUS_DEFAULT_VERSIONS = ("default-1", "default-2")
+PREVIOUS_DEFAULT_VERSIONS = ("default-1", "default-2", "default-3")

@@ -138,6 +138,8 @@ class _ExplanationColumns:
         self.signals = _SignalColumns(r)
         self.abstentions = [(name, r.flags[name].abstain_reason, np.asarray(r.flags[name].abstained, bool).tolist())
                             for name in FLAGS if r.flags[name].abstained is not None]
+        # Per creator: rules that had their input but could not tell (their reason names the figures).
+        self.undecided = [(name, r.flags[name].undecided) for name in FLAGS if r.flags[name].undecided]
         self.flag_columns = [(name, r.flags[name], np.asarray(r.flags[name].flagged, dtype=bool).tolist(),
                               np.asarray(r.flags[name].strength, dtype=float).tolist(), model.penalty(name))
                              for name in FLAGS]
@@ -175,7 +177,15 @@ class _SignalColumns:
         self.outlier_posts = np.asarray(eng_signals.get("n_posts", np.zeros(n)), dtype=np.int64).tolist()
         self.thresholds = {name: t(name) for name in (
             "drip_peer_z", "drip_max_elasticity", "suspicious_audience_share", "foreign_peer_share",
-            "inactive_excess", "engagement_views_z", "engagement_min_post_share")}
+            "inactive_excess", "engagement_views_z", "engagement_min_post_share", "drip_elasticity_z",
+            "own_excess_z", "own_excess_max_p", "own_excess_min_share")}
+        self.elasticity_se = _float_column(flags["drip_followers"].signals.get("elasticity_se", nan))
+        # Posts far above the creator's own baseline (own_baseline.py): engagement per follower
+        # (bought_engagement) and comments per like (comment_pod).
+        self.own_excess = [(name, _OwnExcessColumns(flags[flag].signals.get(key), r.platform, n))
+                           for name, flag, key in (("posts_far_above_own_baseline", "bought_engagement", "own_excess"),
+                                                   ("posts_comments_far_above_own_baseline", "comment_pod",
+                                                    "own_excess"))]
 
     def section(self, i: int) -> dict:
         th = self.thresholds
@@ -185,7 +195,9 @@ class _SignalColumns:
                                     "z": self.z[i], "peer_group": {"of": "platform x tier", "n": self.peer_n[i]},
                                     "threshold": {"z_above": th["drip_peer_z"]}},
             "engagement_elasticity": {"value": self.elasticity[i], "kind": "measured",
-                                      "threshold": {"below": th["drip_max_elasticity"]}},
+                                      "standard_error": self.elasticity_se[i],
+                                      "threshold": {"below": th["drip_max_elasticity"], "upper_bound_below": 1.0,
+                                                    "upper_bound_z": th["drip_elasticity_z"]}},
             "farm_shared_member_share": {"value": self.farm_share[i], "kind": "measured", "n": n,
                                          "unrelated_creators_sharing": self.farm_unrelated_creators[i],
                                          "threshold": {"wilson_low_above": th["suspicious_audience_share"]}},
@@ -207,7 +219,35 @@ class _SignalColumns:
             "engagement_outlier_post_share": {"value": self.outlier_share[i], "kind": "measured",
                                               "n": self.outlier_posts[i],
                                               "threshold": {"at_least": th["engagement_min_post_share"]}},
+            **{name: columns.section(i, th) for name, columns in self.own_excess},
         }
+
+
+class _OwnExcessColumns:
+    """One own-baseline test (:class:`~influencers.scoring.own_baseline.OwnBaselineExcess`) as
+    the signals section's columns: share of posts far above, count out of n, the platform's rate
+    of such posts, the binomial p-value and the thresholds."""
+
+    def __init__(self, excess, platform: np.ndarray, n: int):
+        nan = np.full(n, np.nan)
+        zeros = np.zeros(n, dtype=np.int64)
+        get = (lambda name, default: getattr(excess, name)) if excess is not None else (lambda name, default: default)
+        self.share = _float_column(get("share", nan))
+        self.count = np.asarray(get("count", zeros), dtype=np.int64).tolist()
+        self.n = np.asarray(get("n", zeros), dtype=np.int64).tolist()
+        self.peer_rate = _float_column(get("peer_rate", nan))
+        self.peer_posts = np.asarray(get("peer_posts", zeros), dtype=np.int64).tolist()
+        self.peer_creators = np.asarray(get("peer_creators", zeros), dtype=np.int64).tolist()
+        self.p_value = _float_column(np.where(np.asarray(get("n", zeros)) > 0, get("p_value", nan), np.nan))
+        self.platform = [PLATFORMS[p] for p in np.asarray(platform).astype(np.int64).tolist()]
+
+    def section(self, i: int, th: dict) -> dict:
+        return {"value": self.share[i], "kind": "measured", "n": self.n[i], "posts_far_above": self.count[i],
+                "peer_group": {"of": "platform", "platform": self.platform[i], "posts": self.peer_posts[i],
+                               "creators": self.peer_creators[i], "rate_far_above": self.peer_rate[i]},
+                "p_value": self.p_value[i],
+                "threshold": {"z": th["own_excess_z"], "p_value_below": th["own_excess_max_p"],
+                              "share_at_least": th["own_excess_min_share"]}}
 
 
 class _EngagementColumns:
@@ -476,7 +516,8 @@ class ScoringResult:
             "flags": flag_list,
             "notes": notes,
             "signals": x.signals.section(i),
-            "abstentions": [{"flag": name, "reason": reason} for name, reason, mask in x.abstentions if mask[i]],
+            "abstentions": [{"flag": name, "reason": reason} for name, reason, mask in x.abstentions if mask[i]]
+            + [{"flag": name, "reason": reasons[i]} for name, reasons in x.undecided if i in reasons],
             "sample_size": n,
             "posts_used": posts_used,
             "snapshots": x.snapshot_count[i],

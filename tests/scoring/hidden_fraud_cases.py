@@ -4,7 +4,9 @@ Honest peers (French food/travel, Brazilian fitness and US tech creators on Inst
 with audiences from their own country, and beside them one creator per phenomenon:
 
 * fraud that hides: ``drip_fr`` (followers bought slowly over seven weeks, likes do not
-  follow), ``farmed_fr`` / ``farmed_us`` / ``farmed_br`` (half their audience aged
+  follow), ``longdrip_fr`` (ten weeks at an even pace), ``shortdrip_fr`` (three weeks, then six
+  quiet ones), ``smalldrip_fr`` (+7% in three weeks: within the noise, the rule abstains and
+  says why), ``farmed_fr`` / ``farmed_us`` / ``farmed_br`` (half their audience aged
   "premium" bots from one farm, shared across unrelated niches and countries),
   ``agedbots_fr`` (aged bots from a farm no one else uses: foreign, dormant),
   ``boughteng_fr`` (likes and comments bought together on most posts), ``hiddenpod_fr``
@@ -126,6 +128,17 @@ def build() -> list[dict]:
     long_drip = np.r_[np.full(20, 30_000.0), 30_000 * 1.005 ** np.arange(1, 71)] + w.rng.integers(-5, 6, DAYS)
     w.creator("longdrip_fr", followers=30_000, series=long_drip, likes_follow=False,
               members=[aged_bot("drip", k) for k in range(30)] + locals_of("FR-food", "FR", "fr", 90, 17))
+    # A drip over three weeks, then six quiet weeks: judged over those three weeks (the quiet
+    # weeks around it neither dilute its rate nor hide its posts), engagement measured on every
+    # post, those after the drip included (followers stay up, likes stay where they were).
+    short = np.r_[np.full(25, 35_000.0), 35_000 * 1.012 ** np.arange(1, 22), np.full(44, 35_000 * 1.012 ** 21)]
+    w.creator("shortdrip_fr", followers=35_000, series=short + w.rng.integers(-5, 6, DAYS), likes_follow=False,
+              members=locals_of("FR-food", "FR", "fr", 120, 18))
+    # A small drip (+7% over three weeks), likes not following, a clean-looking sample: the
+    # posts' noise and the sample cannot tell it from real growth, so the rule abstains and says so.
+    small = np.r_[np.full(30, 45_000.0), 45_000 * 1.0032 ** np.arange(1, 22), np.full(39, 45_000 * 1.0032 ** 21)]
+    w.creator("smalldrip_fr", followers=45_000, series=small + w.rng.integers(-5, 6, DAYS), likes_follow=False,
+              members=locals_of("FR-food", "FR", "fr", 120, 19))
     w.creator("rising_fr", followers=40_000, series=grow, likes_follow=True,
               members=locals_of("FR-food", "FR", "fr", 120, 9))
 
@@ -168,7 +181,8 @@ def build() -> list[dict]:
     return w.records
 
 
-FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "farmed_fr": "suspicious_audience",
+FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "shortdrip_fr": "drip_followers",
+         "farmed_fr": "suspicious_audience",
          "farmed_us": "suspicious_audience",
          "farmed_br": "suspicious_audience", "agedbots_fr": "suspicious_audience",
          "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod",

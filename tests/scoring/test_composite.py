@@ -143,7 +143,7 @@ def test_reach_follower_based_and_views_based(builder, find):
 
 def test_model_is_plain_json_data():
     data = json.loads(DEFAULT_MODEL.to_json())
-    assert data["version"] == "default-3"
+    assert data["version"] == "default-4"
     assert set(data) == {"version", "weights", "thresholds", "reach_rates", "flag_penalties"}
     assert ScoringModel.from_json(DEFAULT_MODEL.to_json()) == DEFAULT_MODEL
     edited = DEFAULT_MODEL.with_changes("brand-2", weights={"reach": 0.5})

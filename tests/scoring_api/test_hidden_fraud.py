@@ -60,7 +60,7 @@ def signal(flag, name) -> dict:
 
 
 def test_the_new_default_model_scores(explained):
-    assert {e["model_version"] for e in explained.values()} == {"default-3"}
+    assert {e["model_version"] for e in explained.values()} == {"default-4"}
 
 
 @pytest.mark.parametrize("handle", sorted(FRAUD))
@@ -87,6 +87,44 @@ def test_a_long_even_drip_is_judged_over_its_whole_length(explained):
     flag = flags_of(explained["longdrip_fr"])["drip_followers"]
     assert signal(flag, "window_daily_growth")["window_days"] >= 56
     assert signal(flag, "window_gain_share")["value"] >= 0.3
+
+
+def test_a_short_drip_is_judged_over_its_weeks_not_the_quiet_ones_around_it(explained):
+    flag = flags_of(explained["shortdrip_fr"])["drip_followers"]
+    growth = signal(flag, "window_daily_growth")
+    assert 14 <= growth["window_days"] <= 28
+    assert signal(flag, "own_daily_growth_outside_window")["value"] < 0.001
+    # Every post counts, those after the drip too: engagement stayed put while followers rose 28%.
+    elasticity = signal(flag, "engagement_elasticity")
+    assert elasticity["value"] < 0.5 and elasticity["value"] + 1.64 * elasticity["standard_error"] < 1
+
+
+def test_a_drip_within_the_noise_is_not_flagged_and_the_rule_says_why(explained):
+    explanation = explained["smalldrip_fr"]
+    assert "drip_followers" not in flags_of(explanation)
+    reasons = [a["reason"] for a in explanation["abstentions"] if a["flag"] == "drip_followers"]
+    assert len(reasons) == 1, explanation["abstentions"]
+    assert "far above the peers" in reasons[0] and "within the noise" in reasons[0]
+    assert "120 members" in reasons[0] and "binomial p" in reasons[0]
+
+
+def test_own_baseline_tests_are_signals_of_every_creator(explained):
+    """The own-baseline values (count out of n, the platform's rate, p-value, thresholds) are in
+    every creator's signals section, flagged or not, and agree with a flag's evidence."""
+    for explanation in explained.values():
+        for name in ("posts_far_above_own_baseline", "posts_comments_far_above_own_baseline"):
+            own = explanation["signals"][name]
+            assert own["kind"] == "measured" and set(own["threshold"]) == {"z", "p_value_below", "share_at_least"}
+            assert "rate_far_above" in own["peer_group"] and "p_value" in own and "posts_far_above" in own
+    for handle, flag, name in (("partbought_fr", "bought_engagement", "posts_far_above_own_baseline"),
+                               ("partpod_fr", "comment_pod", "posts_comments_far_above_own_baseline")):
+        evidence = signal(flags_of(explained[handle])[flag], name)
+        own = explained[handle]["signals"][name]
+        assert (own["value"], own["n"], own["posts_far_above"], own["p_value"]) == (
+            evidence["value"], evidence["n"], evidence["posts_far_above"], evidence["p_value"])
+        assert own["peer_group"]["rate_far_above"] == evidence["peer_group"]["rate_far_above"]
+    quiet = explained["food_fr_0"]["signals"]["posts_far_above_own_baseline"]
+    assert quiet["n"] == 24 and quiet["p_value"] > 0.001
 
 
 def test_farm_overlap_says_how_many_unrelated_creators_share_the_members(explained):

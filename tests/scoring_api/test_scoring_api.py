@@ -12,11 +12,11 @@ def test_scoring_run_scores_every_creator_and_explains(scored_api):
     creators = all_pages(api, "/v1/creators")
     runs = api.get("/v1/scoring-runs").json
     assert runs[0]["creators_scored"] == len(creators) == 60
-    assert runs[0]["model_version"] == "default-3"
+    assert runs[0]["model_version"] == "default-4"
     score = api.get(f"/v1/creators/{creators[0]['id']}/score")
     assert score.status_code == 200
     explanation = score.json["explanation"]
-    assert explanation["model_version"] == "default-3"
+    assert explanation["model_version"] == "default-4"
     assert explanation["sample_size"] == score.json["summary"]["sample_size"] > 0
     assert explanation["as_of"]
     total = sum(c["contribution"] for c in explanation["components"])

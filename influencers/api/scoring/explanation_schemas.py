@@ -134,6 +134,32 @@ class ReachExplanationSchema(ExplanationPart):
                          metadata={"description": "followers, fake_share_used, reachable_share_used, reach_rate"})
 
 
+class SignalSchema(ExplanationPart):
+    """One signal of the ``signals`` section: computed for every creator, flagged or not."""
+
+    value = fields.Float(allow_none=True, required=True, metadata={"description": "null without data"})
+    kind = _kind()
+    n = fields.Integer(metadata={"description": "Sample size behind the signal (members or posts)"})
+    posts_far_above = fields.Integer(metadata={"description": (
+        "Own-baseline tests: the posts far above the creator's own 20th-percentile post (count out of n)")})
+    p_value = fields.Float(allow_none=True, metadata={"description": (
+        "Own-baseline tests: binomial chance of at least this many such posts out of n at the peer group's rate")})
+    standard_error = fields.Float(allow_none=True)
+    peer_group = FreeForm(metadata={"description": "The peers the signal is judged against: which group, its size, "
+                                                   "its median or rate"})
+    threshold = FreeForm(json_schema={"oneOf": [
+        {"type": "number"}, {"type": "object", "additionalProperties": {"type": "number"}}]}, metadata={"description": (
+        "The threshold(s) the signal is compared with: a number, or an object naming each threshold")})
+    description = fields.String()
+
+
+class AbstentionSchema(ExplanationPart):
+    flag = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"description": (
+        "Why the rule did not judge this creator: the platform lacks its input, or (drip_followers) neither "
+        "engagement nor the audience sample could tell, with the figures")})
+
+
 class ScoreExplanationSchema(ExplanationPart):
     creator_id = fields.Integer(required=True)
     handle = fields.String(allow_none=True, required=True)
@@ -154,6 +180,12 @@ class ScoreExplanationSchema(ExplanationPart):
     notes = fields.Dict(keys=fields.String(), values=FreeForm(metadata={"description": "Flag-specific notes"}),
                         required=True,
                          metadata={"description": "Per flag name: notes on signals that did not raise it"})
+    signals = fields.Dict(keys=fields.String(), values=fields.Nested(SignalSchema), required=True, metadata={
+        "description": "Every creator's signals of the default models, flagged or not, by name: drip growth and "
+                       "engagement elasticity, audience shares against peers, engagement outliers, and the posts "
+                       "far above the creator's own baseline (engagement per follower; comments per like)"})
+    abstentions = fields.List(fields.Nested(AbstentionSchema), required=True,
+                              metadata={"description": "Rules that did not judge this creator, and why"})
     sample_size = fields.Integer(required=True)
     posts_used = fields.Integer(required=True)
     snapshots = fields.Integer(required=True)
