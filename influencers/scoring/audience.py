@@ -120,6 +120,10 @@ class AudienceResult:
     farm_unrelated_creators: np.ndarray
     inactive_peer_median: np.ndarray
     inactive_peer_n: np.ndarray
+    foreign_adult_n: np.ndarray
+    foreign_adult_dormant_n: np.ndarray
+    local_adult_n: np.ndarray
+    local_adult_dormant_n: np.ndarray
     # The workspace's audience statistics these were judged against (a range of its creators).
     peers: AudiencePeers | None = None
 

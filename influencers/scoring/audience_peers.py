@@ -37,6 +37,7 @@ from influencers.scoring.audience_signals import (
     _group_median,
     batch_days,
     category_matrix,
+    dormancy_counts,
     farm_statistics,
     youth_members,
 )
@@ -434,6 +435,7 @@ def signals_with_peers(inputs: ScoringInputs, model: ScoringModel, kind: np.ndar
         farm_share=farm_share, farm_unrelated_creators=unrelated,
         inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n,
         likely_fake=farm_rows | foreign_dormant,
+        **dormancy_counts(creator, foreign, known_c | known_l, dormant, youth[member], n),
     )
 
 

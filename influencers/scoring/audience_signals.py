@@ -48,6 +48,11 @@ class AudienceSignals:
     farm_unrelated_creators: np.ndarray
     inactive_peer_median: np.ndarray
     inactive_peer_n: np.ndarray
+    # Dormancy of the foreign members against the local ones (youth left out on both sides):
+    foreign_adult_n: np.ndarray          # foreign members
+    foreign_adult_dormant_n: np.ndarray  # ... of them inactive or mass followers
+    local_adult_n: np.ndarray            # members known to be local (country or language not foreign)
+    local_adult_dormant_n: np.ndarray
     likely_fake: np.ndarray        # per sample row: farm-shared or foreign and dormant
 
 
@@ -155,6 +160,21 @@ def _foreign_rows(member_values, creator_values, inputs, size, peer, sampled, t)
     return known & rare[creator, np.maximum(member_code, 0)], known
 
 
+def dormancy_counts(creator, foreign, known, dormant, youth_rows, n: int) -> dict[str, np.ndarray]:
+    """Per creator: its foreign and its local members, and how many of each are dormant (inactive
+    or mass followers), youth left out. Aged bots are foreign and dormant; a real foreign
+    audience (a diaspora, fans abroad) is about as active as the local one."""
+    adult = ~youth_rows
+    is_foreign = foreign & adult
+    is_local = known & ~foreign & adult
+
+    def count(rows):
+        return np.bincount(creator, weights=rows, minlength=n).astype(np.int64)
+
+    return {"foreign_adult_n": count(is_foreign), "foreign_adult_dormant_n": count(is_foreign & dormant),
+            "local_adult_n": count(is_local), "local_adult_dormant_n": count(is_local & dormant)}
+
+
 def _one_hot(codes: np.ndarray, k: int) -> sp.csr_matrix:
     known = codes >= 0
     return sp.csr_matrix((np.ones(int(known.sum()), dtype=np.int32), (np.flatnonzero(known), codes[known])),
@@ -223,6 +243,7 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
         farm_share=farm_share, farm_unrelated_creators=unrelated,
         inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n.astype(np.int64),
         likely_fake=farm_rows | foreign_dormant,
+        **dormancy_counts(creator, foreign, known_c | known_l, dormant, youth[member], n),
     )
 
 

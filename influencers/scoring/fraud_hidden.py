@@ -466,15 +466,62 @@ def suspicious_audience(inputs: ScoringInputs, aud: AudienceResult, model: Scori
     threshold = t("suspicious_audience_share")
     by_farm = np.nan_to_num(farm_low) > threshold
     by_dormant = np.nan_to_num(dormant_low) > threshold
-    flagged = by_farm | by_dormant
+    # A smaller foreign dormant share counts when the creator's foreign members are mostly dormant,
+    # far more often than its local ones: aged bots are; a real audience abroad is mostly active.
+    contrast = dormancy_contrast(aud, model)
+    by_contrast = ((contrast["p_value"] < t("dormancy_contrast_max_p"))
+                   & (np.nan_to_num(contrast["foreign_rate"]) >= np.maximum(
+                       t("dormancy_contrast_ratio") * np.nan_to_num(contrast["local_rate"], nan=np.inf),
+                       t("dormancy_contrast_min_rate")))
+                   & (np.nan_to_num(dormant_low) > t("dormancy_contrast_share")))
+    flagged = by_farm | by_dormant | by_contrast
     top = np.maximum(np.nan_to_num(aud.farm_share), np.nan_to_num(aud.foreign_dormant_share))
-    strength = np.where(flagged, np.clip((top - threshold) / (0.6 - threshold), 0.1, 1.0), 0.0)
+    floor = np.where(by_farm | by_dormant, threshold, t("dormancy_contrast_share"))
+    strength = np.where(flagged, np.clip((top - floor) / (0.6 - floor), 0.1, 1.0), 0.0)
     result = FlagResult("suspicious_audience", "Audience members shared with unrelated creators (bot farms),"
                         " or foreign to the creator and its peers and dormant (aged bots)", flagged, strength)
     for c in np.flatnonzero(flagged):
         c = int(c)
-        result.evidence[c] = {"signals": audience_signal_list(inputs, aud, c, model)}
+        result.evidence[c] = {"signals": audience_signal_list(inputs, aud, c, model)
+                              + [dormancy_signal(aud, contrast, c, model)]}
+    result.signals = {"dormancy": contrast}
     return result
+
+
+def dormancy_contrast(aud: AudienceResult, model: ScoringModel) -> dict[str, np.ndarray]:
+    """Per creator: the dormant (inactive or mass-following) share of its foreign members and of
+    its local ones (youth left out), and the binomial chance of at least its foreign dormant
+    count at the local rate's Wilson upper bound (which errs towards the creator). Nan rates and
+    a p-value of 1 where either group is empty: nothing to compare."""
+    conf = model.threshold("wilson_confidence")
+    foreign_n, foreign_dormant = aud.foreign_adult_n, aud.foreign_adult_dormant_n
+    local_n, local_dormant = aud.local_adult_n, aud.local_adult_dormant_n
+    _, local_high = wilson_interval(local_dormant, local_n, conf)
+    bound = np.clip(np.nan_to_num(local_high, nan=1.0), 1e-6, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        foreign_rate = np.where(foreign_n > 0, foreign_dormant / np.maximum(foreign_n, 1), np.nan)
+        local_rate = np.where(local_n > 0, local_dormant / np.maximum(local_n, 1), np.nan)
+    p_value = np.where((foreign_dormant > 0) & (local_n > 0),
+                       binom.sf(foreign_dormant - 1, np.maximum(foreign_n, 1), bound), 1.0)
+    return {"foreign_rate": foreign_rate, "local_rate": local_rate, "local_rate_high": local_high,
+            "foreign_n": foreign_n, "local_n": local_n, "p_value": p_value}
+
+
+def dormancy_signal(aud: AudienceResult, contrast: dict, c: int, model: ScoringModel) -> dict:
+    t = model.threshold
+    return {"name": "foreign_vs_local_dormancy", "value": _f(contrast["foreign_rate"][c]), "kind": "measured",
+            "n": int(contrast["foreign_n"][c]),
+            "local": {"dormant_share": _f(contrast["local_rate"][c]), "n": int(contrast["local_n"][c]),
+                      "upper_bound": _f(contrast["local_rate_high"][c])},
+            "p_value": _f(contrast["p_value"][c]),
+            "description": "dormant (inactive or mass-following) share of the foreign members against the local"
+                           " members' (youth left out): aged bots are foreign and dormant, a real audience abroad"
+                           " about as active as the local one; p: binomial chance of at least this many foreign"
+                           " dormant members at the local share's upper bound",
+            "threshold": {"p_value_below": t("dormancy_contrast_max_p"),
+                          "foreign_share_at_least_times_local": t("dormancy_contrast_ratio"),
+                          "foreign_dormant_share_at_least": t("dormancy_contrast_min_rate"),
+                          "foreign_dormant_share_wilson_low_above": t("dormancy_contrast_share")}}
 
 
 def audience_signal_list(inputs, aud: AudienceResult, c: int, model: ScoringModel) -> list[dict]:

@@ -112,6 +112,15 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "farm_min_creators": 3,               # a member sampled by this many creators, no more than this share
     "farm_max_related_share": 0.5,        # of them sharing a category, nor a country (or language), is farm-shared
     "suspicious_audience_share": 0.15,    # farm-shared or foreign-dormant share (Wilson low bound) above this
+    # default-4: foreign members dormant far more often than local ones (youth left out): binomial p at
+    # the local share's upper bound below this, the foreign share this many times the local one and
+    # at least dormancy_contrast_min_rate (mostly dormant, as aged bots; a real audience abroad is
+    # mostly active), and the foreign dormant share of the sample (Wilson low bound) above
+    # dormancy_contrast_share
+    "dormancy_contrast_max_p": 0.001,
+    "dormancy_contrast_ratio": 2.0,
+    "dormancy_contrast_min_rate": 0.5,
+    "dormancy_contrast_share": 0.05,
     "inactive_excess": 0.25,              # inactive share above the niche peers' median by this (reported)
     # drip-fed followers: growth windows of 14..70 days
     "drip_min_window_days": 14,

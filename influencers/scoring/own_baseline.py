@@ -195,3 +195,35 @@ def own_excess_signal(name: str, excess: OwnBaselineExcess, c: int, thresholds, 
     if posts is not None:
         signal["posts"] = posts
     return signal
+
+
+def _floats(values) -> list:
+    """JSON-able floats (None for nan and infinities)."""
+    return [x if np.isfinite(x) else None for x in np.asarray(values, dtype=float).tolist()]
+
+
+class OwnBaselineColumns:
+    """One own-baseline test (:class:`~influencers.scoring.own_baseline.OwnBaselineExcess`) as
+    the explanation's signals section columns: share of posts far above, count out of n, the
+    platform's rate of such posts, the binomial p-value and the thresholds (``th``: by name)."""
+
+    def __init__(self, excess: OwnBaselineExcess | None, platform: np.ndarray, n: int, platform_names):
+        nan = np.full(n, np.nan)
+        zeros = np.zeros(n, dtype=np.int64)
+        get = (lambda name, default: getattr(excess, name)) if excess is not None else (lambda name, default: default)
+        self.share = _floats(get("share", nan))
+        self.count = np.asarray(get("count", zeros), dtype=np.int64).tolist()
+        self.n = np.asarray(get("n", zeros), dtype=np.int64).tolist()
+        self.peer_rate = _floats(get("peer_rate", nan))
+        self.peer_posts = np.asarray(get("peer_posts", zeros), dtype=np.int64).tolist()
+        self.peer_creators = np.asarray(get("peer_creators", zeros), dtype=np.int64).tolist()
+        self.p_value = _floats(np.where(np.asarray(get("n", zeros)) > 0, get("p_value", nan), np.nan))
+        self.platform = [platform_names[p] for p in np.asarray(platform).astype(np.int64).tolist()]
+
+    def section(self, i: int, th: dict) -> dict:
+        return {"value": self.share[i], "kind": "measured", "n": self.n[i], "posts_far_above": self.count[i],
+                "peer_group": {"of": "platform", "platform": self.platform[i], "posts": self.peer_posts[i],
+                               "creators": self.peer_creators[i], "rate_far_above": self.peer_rate[i]},
+                "p_value": self.p_value[i],
+                "threshold": {"z": th["own_excess_z"], "p_value_below": th["own_excess_max_p"],
+                              "share_at_least": th["own_excess_min_share"]}}

@@ -27,6 +27,7 @@ from influencers.scoring.engagement import EngagementResult, engagement_metrics
 from influencers.scoring.fraud import FlagResult, activity_flags, detect_fraud
 from influencers.scoring.inputs import PLATFORMS, ScoringInputs
 from influencers.scoring.model import COMPONENTS, DEFAULT_MODEL, FLAGS, ScoringModel
+from influencers.scoring.own_baseline import OwnBaselineColumns
 from influencers.scoring.reach import BASES, ReachResult, estimate_reach
 
 if TYPE_CHECKING:
@@ -178,11 +179,16 @@ class _SignalColumns:
         self.thresholds = {name: t(name) for name in (
             "drip_peer_z", "drip_max_elasticity", "suspicious_audience_share", "foreign_peer_share",
             "inactive_excess", "engagement_views_z", "engagement_min_post_share", "drip_elasticity_z",
-            "own_excess_z", "own_excess_max_p", "own_excess_min_share")}
+            "own_excess_z", "own_excess_max_p", "own_excess_min_share", "dormancy_contrast_max_p",
+            "dormancy_contrast_ratio", "dormancy_contrast_share", "dormancy_contrast_min_rate")}
         self.elasticity_se = _float_column(flags["drip_followers"].signals.get("elasticity_se", nan))
+        dormancy = flags["suspicious_audience"].signals.get("dormancy", {})
+        self.dormancy = {k: _float_column(dormancy.get(k, nan)) for k in ("foreign_rate", "local_rate", "p_value")}
+        self.dormancy.update({k: np.asarray(dormancy.get(k, np.zeros(n)), dtype=np.int64).tolist()
+                              for k in ("foreign_n", "local_n")})
         # Posts far above the creator's own baseline (own_baseline.py): engagement per follower
         # (bought_engagement) and comments per like (comment_pod).
-        self.own_excess = [(name, _OwnExcessColumns(flags[flag].signals.get(key), r.platform, n))
+        self.own_excess = [(name, OwnBaselineColumns(flags[flag].signals.get(key), r.platform, n, PLATFORMS))
                            for name, flag, key in (("posts_far_above_own_baseline", "bought_engagement", "own_excess"),
                                                    ("posts_comments_far_above_own_baseline", "comment_pod",
                                                     "own_excess"))]
@@ -211,6 +217,14 @@ class _SignalColumns:
                                "peer_group": {"of": "platform x niche", "n": self.inactive_peer_n[i],
                                               "median": self.inactive_peer_median[i]},
                                "threshold": {"excess_reported_above": th["inactive_excess"]}},
+            "foreign_vs_local_dormancy": {
+                "value": self.dormancy["foreign_rate"][i], "kind": "measured", "n": self.dormancy["foreign_n"][i],
+                "local": {"dormant_share": self.dormancy["local_rate"][i], "n": self.dormancy["local_n"][i]},
+                "p_value": self.dormancy["p_value"][i],
+                "threshold": {"p_value_below": th["dormancy_contrast_max_p"],
+                              "foreign_share_at_least_times_local": th["dormancy_contrast_ratio"],
+                              "foreign_dormant_share_at_least": th["dormancy_contrast_min_rate"],
+                              "foreign_dormant_share_wilson_low_above": th["dormancy_contrast_share"]}},
             "youth_share": {"value": self.youth_share[i], "kind": "measured", "n": n,
                             "description": "age range 13-17 among members with a known age: youth, not fraud"},
             "engagement_per_view_z": {"value": self.er_views_z[i], "kind": "measured", "n": self.views_posts[i],
@@ -221,33 +235,6 @@ class _SignalColumns:
                                               "threshold": {"at_least": th["engagement_min_post_share"]}},
             **{name: columns.section(i, th) for name, columns in self.own_excess},
         }
-
-
-class _OwnExcessColumns:
-    """One own-baseline test (:class:`~influencers.scoring.own_baseline.OwnBaselineExcess`) as
-    the signals section's columns: share of posts far above, count out of n, the platform's rate
-    of such posts, the binomial p-value and the thresholds."""
-
-    def __init__(self, excess, platform: np.ndarray, n: int):
-        nan = np.full(n, np.nan)
-        zeros = np.zeros(n, dtype=np.int64)
-        get = (lambda name, default: getattr(excess, name)) if excess is not None else (lambda name, default: default)
-        self.share = _float_column(get("share", nan))
-        self.count = np.asarray(get("count", zeros), dtype=np.int64).tolist()
-        self.n = np.asarray(get("n", zeros), dtype=np.int64).tolist()
-        self.peer_rate = _float_column(get("peer_rate", nan))
-        self.peer_posts = np.asarray(get("peer_posts", zeros), dtype=np.int64).tolist()
-        self.peer_creators = np.asarray(get("peer_creators", zeros), dtype=np.int64).tolist()
-        self.p_value = _float_column(np.where(np.asarray(get("n", zeros)) > 0, get("p_value", nan), np.nan))
-        self.platform = [PLATFORMS[p] for p in np.asarray(platform).astype(np.int64).tolist()]
-
-    def section(self, i: int, th: dict) -> dict:
-        return {"value": self.share[i], "kind": "measured", "n": self.n[i], "posts_far_above": self.count[i],
-                "peer_group": {"of": "platform", "platform": self.platform[i], "posts": self.peer_posts[i],
-                               "creators": self.peer_creators[i], "rate_far_above": self.peer_rate[i]},
-                "p_value": self.p_value[i],
-                "threshold": {"z": th["own_excess_z"], "p_value_below": th["own_excess_max_p"],
-                              "share_at_least": th["own_excess_min_share"]}}
 
 
 class _EngagementColumns:

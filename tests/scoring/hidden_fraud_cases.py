@@ -8,13 +8,16 @@ with audiences from their own country, and beside them one creator per phenomeno
   quiet ones), ``smalldrip_fr`` (+7% in three weeks: within the noise, the rule abstains and
   says why), ``farmed_fr`` / ``farmed_us`` / ``farmed_br`` (half their audience aged
   "premium" bots from one farm, shared across unrelated niches and countries),
-  ``agedbots_fr`` (aged bots from a farm no one else uses: foreign, dormant),
+  ``agedbots_fr`` (aged bots from a farm no one else uses: foreign, dormant), ``fewbots_fr``
+  (the same at 15% of the sample: its foreign members dormant, its local ones active),
   ``boughteng_fr`` (likes and comments bought together on most posts), ``hiddenpod_fr``
   (comments far above the tier on most posts, no comment edges), ``partbought_fr`` /
   ``partpod_fr`` (engagement / comments bought on two posts in five: the creator's median
   stays at the tier, the bought posts stand far above its own quiet ones);
 * honest creators who look odd: ``rising_fr`` (the drip's growth curve, but likes follow
-  the followers), ``featured_fr`` (a +30% jump two days after ``big_fr`` mentioned it),
+  the followers), ``abroad_fr`` (half its audience in Japan, a quarter of it dormant:
+  not mostly dormant, as aged bots are), ``featured_fr`` (a +30% jump two days after ``big_fr``
+  mentioned it),
   ``teens_fr`` (an audience of new, quiet teenage accounts), ``channel_wa`` and
   ``blog_fr`` (no comments: the platforms have none), ``pro_li`` (LinkedIn connections).
 """
@@ -151,6 +154,15 @@ def build() -> list[dict]:
     w.creator("agedbots_fr", niche="food",
               members=[aged_bot("solo", k) for k in range(55)] + locals_of("FR-food", "FR", "fr", 65, 6))
 
+    # Aged bots at a small share (18 of 120, a Wilson low bound under suspicious_audience_share):
+    # foreign and all dormant, where the creator's local members are mostly active.
+    w.creator("fewbots_fr", niche="food",
+              members=[aged_bot("few", k) for k in range(18)] + locals_of("FR-food", "FR", "fr", 102, 20))
+    # A real audience abroad (half of 120 from Japan, no peer's audience has them), less active than
+    # the local members (a quarter dormant) but mostly active: foreign is not suspicious for that.
+    abroad = [dict(local_member("JP-fans", k, "JP", "ja"), last_post_at=day(1 + k % 25) if k % 4 else day(300))
+              for k in range(60)]
+    w.creator("abroad_fr", niche="travel", members=abroad + locals_of("FR-travel", "FR", "fr", 60, 21))
     boost = np.where(np.arange(24) % 10 < 7, 5.0, 1.0)
     w.creator("boughteng_fr", engagement_factor=boost, members=locals_of("FR-food", "FR", "fr", 120, 7))
     pod = np.where(np.arange(24) % 10 < 8, 6.0, 1.0)
@@ -182,9 +194,9 @@ def build() -> list[dict]:
 
 
 FRAUD = {"drip_fr": "drip_followers", "longdrip_fr": "drip_followers", "shortdrip_fr": "drip_followers",
-         "farmed_fr": "suspicious_audience",
+         "farmed_fr": "suspicious_audience", "fewbots_fr": "suspicious_audience",
          "farmed_us": "suspicious_audience",
          "farmed_br": "suspicious_audience", "agedbots_fr": "suspicious_audience",
          "boughteng_fr": "bought_engagement", "hiddenpod_fr": "comment_pod",
          "partbought_fr": "bought_engagement", "partpod_fr": "comment_pod"}
-HONEST_ODD = ("rising_fr", "featured_fr", "big_fr", "teens_fr", "channel_wa", "blog_fr", "pro_li")
+HONEST_ODD = ("rising_fr", "abroad_fr", "featured_fr", "big_fr", "teens_fr", "channel_wa", "blog_fr", "pro_li")

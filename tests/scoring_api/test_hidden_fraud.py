@@ -142,6 +142,27 @@ def test_aged_bots_from_an_unshared_farm_are_foreign_and_dormant(explained):
     assert explained["agedbots_fr"]["audience"]["fake_follower_share"]["value"] >= 0.3
 
 
+def test_aged_bots_at_a_small_share_are_foreign_members_dormant_far_more_than_local_ones(explained):
+    flag = flags_of(explained["fewbots_fr"])["suspicious_audience"]
+    contrast = signal(flag, "foreign_vs_local_dormancy")
+    assert contrast["value"] == 1.0 and contrast["n"] == 18
+    assert contrast["local"]["n"] == 102 and contrast["local"]["dormant_share"] < 0.2
+    assert contrast["p_value"] < contrast["threshold"]["p_value_below"]
+    assert signal(flag, "foreign_dormant_share")["value"] == 0.15
+    assert explained["fewbots_fr"]["signals"]["foreign_vs_local_dormancy"]["p_value"] == contrast["p_value"]
+
+
+def test_a_real_audience_abroad_mostly_active_is_not_suspicious(explained):
+    """Its foreign members are dormant more often than its local ones (a quarter against none),
+    beyond chance, but mostly active: aged bots are nearly all dormant."""
+    explanation = explained["abroad_fr"]
+    assert explanation["flags"] == []
+    assert explanation["signals"]["foreign_share"]["value"] >= 0.3
+    contrast = explanation["signals"]["foreign_vs_local_dormancy"]
+    assert contrast["n"] == 60 and contrast["value"] == 0.25 and contrast["local"]["dormant_share"] == 0
+    assert contrast["value"] < contrast["threshold"]["foreign_dormant_share_at_least"]
+
+
 def test_pod_without_partners_in_the_data(explained):
     flag = flags_of(explained["hiddenpod_fr"])["comment_pod"]
     assert signal(flag, "reciprocal_comment_partners")["value"] == 0
