@@ -225,7 +225,7 @@ def gather_audience(values: AudienceValues, inputs: ScoringInputs, model: Scorin
         keys, counts = np.unique(creator[known] * k + member_code[known], return_counts=True)
         holder, value = np.divmod(keys, k)
         known_n = np.bincount(creator[known], minlength=n)
-        composition[dimension] = (holder, uniques[value], counts / known_n[holder])
+        composition[dimension] = (holder.astype(np.int32), uniques[value], counts / known_n[holder])
     youth = youth_members(inputs)
     dormant = ((kind == INACTIVE_KIND) | (kind == MASS_KIND)) & ~youth[member]
     farm = np.isin(member_ids[member], stats.farm_member_ids)
@@ -242,7 +242,8 @@ def gather_audience(values: AudienceValues, inputs: ScoringInputs, model: Scorin
     values.chunks.append(_ChunkAudience(
         platform=inputs.platform, country=_column(inputs.country, n), language=_column(inputs.language, n),
         niche=_column(inputs.niche, n), sampled=sampled, inactive_share=inactive, reachable_share=reachable,
-        composition=composition, combos=(combo_keys, combo_counts, c_uniques, l_uniques), bot_like_keys=bot_like))
+        composition=composition, combos=(combo_keys, combo_counts.astype(np.int32), c_uniques, l_uniques),
+        bot_like_keys=bot_like))
 
 
 def _common_values(holder_peer: list[np.ndarray], holder_value: list[np.ndarray], holder_share: list[np.ndarray],

@@ -125,8 +125,10 @@ def _posts(creator, platform_of_post, n_creators, eligible, v, deviation, baseli
     has = grouped.counts(creator, n_creators, eligible) > 0
     creator_platform = np.zeros(n_creators, dtype=np.int64)
     creator_platform[creator[eligible]] = platform_of_post[eligible]
-    return OwnBaselinePosts(platform=platform_of_post[eligible], deviation=deviation[eligible],
-                            excess=(v - baseline[creator])[eligible], creator_platform=creator_platform[has])
+    # Platform codes (< 128) in a byte: a chunked run's first pass keeps these for every post.
+    return OwnBaselinePosts(platform=platform_of_post[eligible].astype(np.int8), deviation=deviation[eligible],
+                            excess=(v - baseline[creator])[eligible],
+                            creator_platform=creator_platform[has].astype(np.int8))
 
 
 def excess_over_own_baseline(creator: np.ndarray, platform_of_post: np.ndarray, values: np.ndarray,

@@ -94,7 +94,9 @@ def gather_activity(inputs: ScoringInputs, model: ScoringModel) -> ActivityValue
     n = inputs.n_creators
     return ActivityValues(
         platform=inputs.platform, tier=eng.tier, metrics=eng.metrics,
-        post_platform=inputs.platform[inputs.post_creator], post_tier=eng.tier[inputs.post_creator],
+        # Platform and tier codes (< 12, < 5) in a byte per post: a first pass keeps them for every post.
+        post_platform=inputs.platform.astype(np.int8)[inputs.post_creator],
+        post_tier=eng.tier.astype(np.int8)[inputs.post_creator],
         post_metrics=post_values,
         drip=drip_best_rates(inputs, eng, model),
         own_comments=own_baseline_posts(*comments_own_inputs(inputs, eng), n),

@@ -72,3 +72,17 @@ def test_a_failing_chunk_fails_the_run_and_writes_nothing(api, database, monkeyp
         assert failed.status == "failed" and "chunk 2 broke" in failed.error
         assert session.scalar(select(CreatorScore.id).where(CreatorScore.run_id == run_id)) is None
     assert not stored_shares(database) and not stored_sketches(database)
+
+
+def test_the_chunk_size_setting(monkeypatch):
+    from influencers.config import DEFAULT_SCORING_CHUNK_SIZE, load_settings, scoring_chunk_size
+
+    monkeypatch.delenv("INFLUENCERS_SCORING_CHUNK_SIZE", raising=False)
+    assert scoring_chunk_size() == DEFAULT_SCORING_CHUNK_SIZE == 20_000
+    monkeypatch.setenv("INFLUENCERS_SCORING_CHUNK_SIZE", "off")
+    assert scoring_chunk_size() is None
+    monkeypatch.setenv("INFLUENCERS_SCORING_CHUNK_SIZE", "500")
+    assert load_settings().scoring_chunk_size == 500
+    monkeypatch.setenv("INFLUENCERS_SCORING_CHUNK_SIZE", "0")
+    with pytest.raises(ValueError, match="INFLUENCERS_SCORING_CHUNK_SIZE"):
+        scoring_chunk_size()
