@@ -6,13 +6,20 @@ connection sends its next request as soon as the previous answer has fully arriv
 Requests are pre-built bytes; each process runs one ``selectors`` loop over its sockets,
 so the client costs a few microseconds of Python per request rather than an HTTP library's
 tens. Latency is measured per request from the first byte sent to the last byte received.
+
+:func:`run_wrk` drives the same kind of load with ``wrk`` where it is installed (C, so the
+client's own cost stays far below the servers'); the benchmarks fall back to the Python
+client without it.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import selectors
+import shutil
 import socket
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -134,3 +141,58 @@ def run_load(address: tuple[str, int], requests: list[bytes], *, connections: in
     for worker in workers:
         worker.join()
     return merged
+
+
+WRK = shutil.which("wrk")
+_WRK_SCRIPT = r"""
+local paths = {%(paths)s}
+local headers = {%(headers)s}
+local index = 0
+request = function()
+  index = index %% #paths + 1
+  return wrk.format("GET", paths[index], headers)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("requests %%d\nmicroseconds %%d\nstatus_errors %%d\nsocket_errors %%d\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  for _, p in ipairs({50, 90, 99}) do io.write(string.format("p%%d %%d\n", p, latency:percentile(p))) end
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    percentiles_ms: dict[int, float]  # 50, 90, 99
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(address: tuple[str, int], paths: list[str], headers: dict[str, str], *, connections: int,
+            duration: float, threads: int = 2) -> WrkResult:
+    """``wrk`` (if installed) driving ``paths`` (cycled, by a Lua script) at ``address`` for ``duration`` s.
+    Non-2xx/3xx answers and socket errors are counted in ``errors``."""
+    def lua(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    script = _WRK_SCRIPT % {"paths": ", ".join(lua(p) for p in paths),
+                            "headers": ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in headers.items())}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script)
+    try:
+        output = subprocess.run(
+            [WRK, f"-t{max(1, min(threads, connections))}", f"-c{connections}", f"-d{max(1, round(duration))}s",
+             "--timeout", "30s", "-s", fh.name, f"http://{address[0]}:{address[1]}/"],
+            capture_output=True, text=True, check=True, timeout=duration + 120).stdout
+    finally:
+        os.unlink(fh.name)
+    values = dict(line.split(" ", 1) for line in output.splitlines() if line.split(" ", 1)[0]
+                  in ("requests", "microseconds", "status_errors", "socket_errors", "p50", "p90", "p99"))
+    return WrkResult(int(values["requests"]), int(values["microseconds"]) / 1e6,
+                     {p: int(values[f"p{p}"]) / 1000 for p in (50, 90, 99)},
+                     int(values["status_errors"]) + int(values["socket_errors"]))
