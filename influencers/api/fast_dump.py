@@ -14,6 +14,7 @@ A schema with dump hooks (``pre_dump``/``post_dump``) is dumped by marshmallow i
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import marshmallow as ma
@@ -25,6 +26,14 @@ _missing = ma.missing
 _IDENTITY_TYPES = {fields.Integer: int, fields.Float: float, fields.String: str, fields.Boolean: bool}
 
 
+@functools.cache
+def _has_no_getitem(kind: type) -> bool:
+    """Whether objects of ``kind`` lack ``obj[key]``. Asked of the class, not the instance: a
+    subscript uses the class's slot whatever the instance's ``__getattr__`` answers, so where
+    the class has none marshmallow's key lookup fails and it reads the attribute anyway."""
+    return not hasattr(kind, "__getitem__")
+
+
 def _accessor(schema: ma.Schema, attr: str) -> Callable:
     """What ``schema.get_attribute(obj, attr, missing)`` returns, cheaper for the common objects."""
     if type(schema).get_attribute is not ma.Schema.get_attribute or "." in attr:
@@ -32,10 +41,11 @@ def _accessor(schema: ma.Schema, attr: str) -> Callable:
 
     def get(obj):
         # marshmallow.utils._get_value_for_key: a key lookup first where the object has one.
-        if type(obj) is dict:
+        kind = type(obj)
+        if kind is dict:
             value = obj.get(attr, _missing)
             return getattr(obj, attr, _missing) if value is _missing else value
-        if not hasattr(obj, "__getitem__"):
+        if _has_no_getitem(kind):
             return getattr(obj, attr, _missing)
         return marshmallow_get_value(obj, attr, _missing)
 

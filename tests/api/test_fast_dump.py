@@ -75,6 +75,8 @@ CASES = {
     "a dict": full_values(),
     "an object": Row(**full_values()),
     "an object seen through Extended": Extended(Row(**full_values()), extra=1),
+    # An instance-level __getattr__ does not make a subscriptable object: marshmallow reads attributes.
+    "a dict seen through Extended": Extended(full_values(), id=3),
     "missing attributes skipped": {"id": 1},
     "nulls": full_values(ratio=None, label=None, when=None, day=None, tags=None, inner=None, free=None),
     # Values of another type than the field's go through the field's own conversion.
