@@ -88,6 +88,19 @@ class Server:
                     raise RuntimeError("gunicorn did not start: " + Path(self.log.name).read_text()[-2000:]) from None
                 time.sleep(0.3)
 
+    def wait_until_idle(self, quiet: float = 0.02, interval: float = 0.25, limit: float = 120.0) -> None:
+        """Until the servers' processes use less than ``quiet`` s of CPU per ``interval``: ``wrk``
+        closes its connections at its deadline, and the requests it leaves behind are still
+        being answered (a backlog the next target would otherwise pay for)."""
+        deadline = time.time() + limit
+        before = self.cpu_seconds()
+        while time.time() < deadline:
+            time.sleep(interval)
+            now = self.cpu_seconds()
+            if now - before < quiet:
+                return
+            before = now
+
     def cpu_seconds(self) -> float:
         """User + system CPU of the master and its workers so far."""
         ticks = os.sysconf("SC_CLK_TCK")
@@ -165,6 +178,9 @@ def measure_wrk(server: Server, paths: list[str], headers: dict, args, duration:
     cpu_before = server.cpu_seconds()
     result = run_wrk(("127.0.0.1", server.port), paths, headers, connections=connections, duration=duration,
                      threads=args.client_processes)
+    # The requests in flight at wrk's deadline are answered to nobody: their CPU is counted here
+    # (at most ``connections`` requests' worth, against thousands), not in the next target's.
+    server.wait_until_idle()
     cpu = server.cpu_seconds() - cpu_before
     if result.errors:
         raise RuntimeError(f"wrk counted {result.errors} non-2xx answers or socket errors")
