@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.records",
     "tests.fixtures.scoring",
     "tests.fixtures.gunicorn",
+    "tests.fixtures.cli",
 ]

@@ -240,3 +240,16 @@ def test_the_readme_layout_lists_every_package():
     packages = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
     missing = [name for name in packages if f"influencers/{name}/" not in layout]
     assert not missing, f"packages missing from the README's layout table: {missing}"
+
+
+def test_tests_import_helpers_from_the_fixtures_package_only():
+    """Helpers shared by test modules live in ``tests/fixtures``: no module imports a conftest
+    (pytest loads those itself) or a test module (whose tests would then run twice)."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for module, line in imported_modules(path):
+            name = module.rsplit(".", 1)[-1]
+            if module.startswith("tests.") and (name == "conftest" or name.startswith("test_")) \
+                    and _is_module(module, ROOT):
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert not found, "\n".join(found)

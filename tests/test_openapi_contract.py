@@ -6,18 +6,15 @@ error schema, payloads are typed, the headers a view reads are declared, enums g
 readable member names, formats are standard, and every operation carries a
 realistic example (request and success response) that matches its own schema.
 """
-import copy
 import inspect
 import json
 import re
-from pathlib import Path
 
 import pytest
-from jsonschema import Draft7Validator
 
 from influencers.config import Settings
+from tests.fixtures.openapi import DOCUMENT, check_example
 
-DOCUMENT = json.loads((Path(__file__).parent.parent / "openapi" / "openapi.json").read_text())
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_REF = "#/components/schemas/Error"
 
@@ -255,34 +252,6 @@ def test_every_operation_has_request_and_success_examples(operation_id):
         if (parameter["in"] == "path" or parameter.get("required")) and "example" not in parameter:
             missing.append(f"parameter {parameter['name']}")
     assert not missing, f"{operation_id} lacks examples: {missing}"
-
-
-def as_json_schema(schema):
-    """OpenAPI 3.0 schema -> JSON Schema (nullable as an anyOf with null), refs kept."""
-    schema = copy.deepcopy(schema)
-
-    def convert(node):
-        if isinstance(node, dict):
-            for key in list(node):
-                node[key] = convert(node[key]) if key not in ("example", "enum") else node[key]
-            if node.pop("nullable", False):
-                return {"anyOf": [node, {"type": "null"}]}
-            return node
-        if isinstance(node, list):
-            return [convert(value) for value in node]
-        return node
-
-    return convert(schema)
-
-
-COMPONENTS = as_json_schema(DOCUMENT["components"])
-
-
-def check_example(example, schema, where):
-    validator = Draft7Validator({**as_json_schema(schema), "components": COMPONENTS})
-    errors = sorted(validator.iter_errors(example), key=lambda e: list(e.absolute_path))
-    assert not errors, f"{where}: " + "; ".join(
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5])
 
 
 @pytest.mark.parametrize("operation_id", operation_ids())

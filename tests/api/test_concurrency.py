@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from influencers.creators.models import Creator
-from tests.helpers import run_concurrently
+from tests.fixtures.helpers import run_concurrently
 
 
 def test_two_updates_with_the_same_etag_one_wins(api):

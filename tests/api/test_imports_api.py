@@ -1,11 +1,9 @@
 """NDJSON imports over HTTP: the report, idempotent re-imports, rejected lines, limits."""
 from pathlib import Path
 
+from tests.fixtures.api import post_ndjson
+
 SAMPLE = (Path(__file__).resolve().parents[2] / "docs" / "import-sample.ndjson").read_bytes()
-
-
-def post_ndjson(api, body, content_type="application/x-ndjson"):
-    return api.post("/v1/imports", data=body, content_type=content_type)
 
 
 def test_sample_import_report_and_reimport_changes_nothing(api):

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.api.test_imports_api import post_ndjson
+from tests.fixtures.api import post_ndjson
 
 ID_MAX = 2**31 - 1
 TOO_BIG = [2**31, 2**63 - 1]

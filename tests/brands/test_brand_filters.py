@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from tests.brands.conftest import create_brand, creator, creator_ids, import_records, post, set_reach
+from tests.fixtures.brands import create_brand, creator, creator_ids, import_records, post, set_reach
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

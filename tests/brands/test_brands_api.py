@@ -3,7 +3,7 @@ import csv
 import io
 import json
 
-from tests.brands.conftest import create_brand, creator, creator_ids, import_records, post, set_reach, wait_for_jobs
+from tests.fixtures.brands import create_brand, creator, creator_ids, import_records, post, set_reach, wait_for_jobs
 
 ACME = {"name": "Acme", "handles": {"instagram": ["acme"]}, "hashtags": ["acme"], "keywords": ["acme"],
         "exclude_keywords": ["acme road runner"]}

@@ -6,7 +6,7 @@ import json
 from click.testing import CliRunner
 
 from influencers.cli import main
-from tests.brands.conftest import creator, import_records, post
+from tests.fixtures.brands import creator, import_records, post
 
 BRANDS = [
     {"name": "Acme", "handles": {"instagram": ["acme"]}, "hashtags": ["acme"], "keywords": ["acme"],

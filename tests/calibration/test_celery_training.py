@@ -9,10 +9,10 @@ from influencers.config import Settings
 from influencers.demo.generator import labels, write_ndjson
 from influencers.jobs.models import Job
 from tests.fixtures.api import ApiClient, make_workspace
+from tests.fixtures.celery_worker import BROKER, celery_worker
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.scoring import CALIBRATION_DEMO as CONFIG
 from tests.fixtures.scoring import current_scores, import_lines, label_records, wait_for
-from tests.jobs.worker_process import BROKER, celery_worker
 
 pytestmark = pytest.mark.skipif(not BROKER, reason="set INFLUENCERS_TEST_BROKER_URL (CI does) to test a Celery worker")
 

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from influencers.campaigns.models import Campaign, CampaignBrief
 from influencers.workspaces.models import AuditEvent
-from tests.helpers import run_concurrently
+from tests.fixtures.helpers import run_concurrently
 
 
 def test_two_people_editing_one_brief(h, api, database):

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from influencers.campaigns.models import EmvRateCard
-from tests.helpers import run_concurrently
+from tests.fixtures.helpers import run_concurrently
 
 CARD = {"currency": "EUR", "rates": {"instagram": {"like": "0.10", "comment": "0.50"}}}
 

@@ -10,10 +10,10 @@ from influencers.config import Settings
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from tests.fixtures.api import ApiClient, make_workspace
+from tests.fixtures.celery_worker import BROKER, celery_worker
 from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.helpers import wait_for_job
 from tests.fixtures.scoring import import_demo, wait_for
-from tests.jobs.test_jobs import wait_for_job
-from tests.jobs.worker_process import BROKER, celery_worker
 
 pytestmark = pytest.mark.skipif(not BROKER, reason="set INFLUENCERS_TEST_BROKER_URL (CI does) to test a Celery worker")
 

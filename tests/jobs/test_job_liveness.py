@@ -13,8 +13,8 @@ from influencers.jobs import broker, reaper, runner
 from influencers.jobs.models import Job
 from influencers.scoring import runs
 from influencers.scoring.store import ScoringRun
+from tests.fixtures.helpers import wait_for_job
 from tests.jobs import job_kinds  # noqa: F401  (registers test.sleep)
-from tests.jobs.test_jobs import wait_for_job
 
 LONG_AGO = dt.timedelta(minutes=10)
 

@@ -1,12 +1,11 @@
 """Background jobs: the in-process runner, and Celery on Redis when a broker is configured."""
 import os
-import time
 
 import pytest
 
 from influencers.config import Settings
 from influencers.jobs import runner
-from influencers.jobs.models import Job
+from tests.fixtures.helpers import wait_for_job
 
 
 @runner.job_handler("test.add")
@@ -20,15 +19,6 @@ def _fail(db, settings, workspace_id, params, report_progress):
     raise ValueError("bad input for this job")
 
 
-def wait_for_job(database, job_id, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with database.session() as session:
-            job = session.get(Job, job_id)
-            if job.status in ("succeeded", "failed"):
-                return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {job.status}")
 
 
 def test_in_process_runner_records_result_and_failure(database, workspace_id):

@@ -7,23 +7,14 @@ from sqlalchemy import delete, func, inspect, select, text, update
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.discovery import AudienceCondition, audience_condition
 from influencers.scoring import writes
-from influencers.scoring.attributes import attribute_of
 from influencers.scoring.audience_pass import _count_keys, audience_shares
 from influencers.scoring.loader import load_inputs
-from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShare, AudienceShareDigest
+from influencers.scoring.store import LOOKUP_MIN_SHARE, AudienceShareDigest
 from influencers.scoring.writes import write_audience_shares
 from tests.fixtures.api import all_pages
 from tests.fixtures.records import import_records, member
 from tests.fixtures.scoring import import_demo, run_scoring, wait_for
-
-
-def stored(database):
-    with database.transaction(write=False) as session:
-        rows = session.execute(select(AudienceShare.creator_id, AudienceShare.attribute, AudienceShare.share,
-                                      AudienceShare.sample_size)).all()
-    # Stored as attribute codes; compared as (dimension, value) so a wrong coding shows.
-    return {(creator_id, *attribute_of(attribute), share, sample_size)
-            for creator_id, attribute, share, sample_size in rows}
+from tests.fixtures.scoring import stored_audience_shares as stored
 
 
 def recomputed(database, workspace_id):

@@ -25,7 +25,7 @@ from influencers.scoring.store import (
     ScoringRun,
 )
 from tests.fixtures.scoring import import_demo
-from tests.scoring_api.test_audience_shares import stored as stored_shares
+from tests.fixtures.scoring import stored_audience_shares as stored_shares
 
 SCORE_COLUMNS = ("creator_id", "score", "authenticity", "engagement_quality", "reach_component", "centrality",
                  "fake_follower_share", "fake_follower_share_low", "fake_follower_share_high", "reachable_share",

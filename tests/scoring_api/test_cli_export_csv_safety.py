@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from influencers.creators.models import Creator
 from influencers.csv_export import neutralise
-from tests.scoring_api.test_cli_scoring import SAMPLE, cli_env, invoke  # noqa: F401  (fixture)
+from tests.fixtures.cli import SAMPLE, invoke
 
 FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
@@ -22,7 +22,7 @@ def test_numbers_and_plain_text_are_left_alone(value):
     assert neutralise(value) == value
 
 
-def test_export_scores_neutralises_stored_text(cli_env, database):  # noqa: F811
+def test_export_scores_neutralises_stored_text(cli_env, database):
     runner = cli_env
     invoke(runner, "workspace", "create", "cli")
     invoke(runner, "import", "--workspace", "cli", str(SAMPLE))

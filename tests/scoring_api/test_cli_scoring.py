@@ -1,27 +1,9 @@
 """The analysts' CLI contract: db upgrade, workspace create, import, score, export scores."""
 import csv
 import io
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 
 from influencers.cli import main
-
-SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "import-sample.ndjson"
-
-
-@pytest.fixture
-def cli_env(database, monkeypatch, tmp_path):
-    monkeypatch.setenv("INFLUENCERS_DATABASE_URL", database.url)
-    monkeypatch.setenv("INFLUENCERS_PSEUDONYM_SECRET", "cli-test")
-    return CliRunner()
-
-
-def invoke(runner, *args):
-    result = runner.invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.fixtures.cli import SAMPLE, invoke
 
 
 def test_score_and_export_scores(cli_env, tmp_path):

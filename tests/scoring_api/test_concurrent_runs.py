@@ -9,7 +9,7 @@ from influencers.imports.importer import run_import
 from influencers.scoring.runs import create_run, execute_run
 from influencers.scoring.store import AudienceShare, CreatorScore, ScoringRun
 from tests.fixtures.database import TEST_SECRET
-from tests.helpers import run_concurrently
+from tests.fixtures.helpers import run_concurrently
 
 
 @pytest.fixture

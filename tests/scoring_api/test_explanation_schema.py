@@ -1,11 +1,6 @@
 """Every stored score explanation matches the documented ScoreExplanation schema (all flags' evidence included)."""
-import json
-from pathlib import Path
-
+from tests.fixtures.openapi import DOCUMENT, check_example
 from tests.fixtures.scoring import import_demo, run_scoring
-from tests.test_openapi_contract import check_example
-
-DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())
 
 
 def test_every_explanation_of_the_demo_matches_the_documented_schema(api):

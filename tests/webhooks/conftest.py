@@ -11,6 +11,7 @@ import pytest
 from influencers.config import Settings
 from tests.fixtures.api import ApiClient, make_workspace
 from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.webhooks import WEBHOOK_TEST_SETTINGS
 
 
 @dataclasses.dataclass
@@ -90,17 +91,6 @@ def receiver():
     r.close()
 
 
-# Deliveries to the test receiver: plain HTTP and loopback allowed, retries quick.
-WEBHOOK_TEST_SETTINGS = dict(
-    webhook_allow_http=True,
-    webhook_allowed_networks=("127.0.0.0/8",),
-    webhook_retry_base_seconds=0.05,
-    webhook_retry_max_seconds=0.2,
-    webhook_connect_timeout=2.0,
-    webhook_read_timeout=1.0,
-)
-
-
 @pytest.fixture
 def settings(database):
     return Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, **WEBHOOK_TEST_SETTINGS)
@@ -113,31 +103,3 @@ def role_client(app, database):
         return ApiClient(app.test_client(), key, ws_id)
 
     return make
-
-
-def wait_for_delivery(api, endpoint_id, *, count=1, status=("succeeded", "failed"), timeout=20):
-    """The endpoint's deliveries once ``count`` of them have a final status."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        listed = api.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries").json
-        done = [d for d in listed if d["status"] in status]
-        if len(done) >= count:
-            return listed
-        time.sleep(0.05)
-    raise AssertionError(f"deliveries of endpoint {endpoint_id} not final: {listed}")
-
-
-def create_endpoint(api, url, events=("campaign.status_changed",), **extra):
-    response = api.post("/v1/webhook-endpoints", json={"url": url, "events": list(events), **extra})
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-CAMPAIGN = {"name": "Launch", "brand": "Acme", "objective": "awareness", "budget_minor": 100_000, "currency": "EUR"}
-
-
-def activate_campaign(api):
-    campaign = api.post("/v1/campaigns", json=CAMPAIGN).json
-    moved = api.post(f"/v1/campaigns/{campaign['id']}/transitions", json={"to": "active", "reason": "go"})
-    assert moved.status_code == 200, moved.json
-    return campaign

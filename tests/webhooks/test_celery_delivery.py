@@ -7,7 +7,7 @@ from standardwebhooks import Webhook
 from influencers.config import Settings
 from tests.fixtures.api import ApiClient, make_workspace
 from tests.fixtures.database import TEST_SECRET
-from tests.webhooks.conftest import WEBHOOK_TEST_SETTINGS, wait_for_delivery
+from tests.fixtures.webhooks import WEBHOOK_TEST_SETTINGS, wait_for_delivery
 
 BROKER = os.environ.get("INFLUENCERS_TEST_BROKER_URL")
 
@@ -49,7 +49,7 @@ def test_a_webhook_delivery_runs_in_a_celery_worker_process(database, receiver, 
     sends a delivery and its retry, signed with the secret the API showed."""
     from influencers.app import create_app
     from influencers.jobs.models import Job
-    from tests.jobs.worker_process import celery_worker
+    from tests.fixtures.celery_worker import celery_worker
 
     receiver.reply(503, b"warming up")
     env = {"INFLUENCERS_WEBHOOK_ALLOW_HTTP": "true", "INFLUENCERS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",

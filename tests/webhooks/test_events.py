@@ -8,7 +8,7 @@ from standardwebhooks import Webhook
 
 from influencers.webhooks import EVENT_TYPES, emit
 from tests.fixtures.scoring import import_demo, run_scoring
-from tests.webhooks.conftest import create_endpoint, wait_for_delivery
+from tests.fixtures.webhooks import create_endpoint, wait_for_delivery
 
 
 def _events(receiver, secret, count):

@@ -12,7 +12,7 @@ from sqlalchemy import text, update
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from influencers.webhooks.models import WebhookEndpoint
-from tests.webhooks.conftest import activate_campaign, create_endpoint, wait_for_delivery
+from tests.fixtures.webhooks import activate_campaign, create_endpoint, wait_for_delivery
 
 
 def test_secret_is_shown_once_and_never_stored_or_logged(api, receiver, database, caplog):
