@@ -19,32 +19,11 @@ from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.runs import create_run, execute_run
 from influencers.scoring.store import (
     AudienceShareDigest,
-    AudienceSketchRecord,
     CreatorScore,
-    CreatorScoreExplanation,
     ScoringRun,
 )
-from tests.fixtures.scoring import import_demo
+from tests.fixtures.scoring import import_demo, scores_of_run, stored_sketches
 from tests.fixtures.scoring import stored_audience_shares as stored_shares
-
-SCORE_COLUMNS = ("creator_id", "score", "authenticity", "engagement_quality", "reach_component", "centrality",
-                 "fake_follower_share", "fake_follower_share_low", "fake_follower_share_high", "reachable_share",
-                 "engagement_rate", "estimated_reach", "sample_size", "confidence", "flag_bits", "flags")
-
-
-def scores_of_run(database, run_id):
-    with database.transaction(write=False) as session:
-        rows = session.execute(select(*(getattr(CreatorScore, c) for c in SCORE_COLUMNS),
-                                      CreatorScoreExplanation.explanation)
-                               .join(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
-                               .where(CreatorScore.run_id == run_id)).all()
-    return {row[0]: tuple(row[1:]) for row in rows}
-
-
-def stored_sketches(database):
-    with database.transaction(write=False) as session:
-        return {r.creator_id: (r.sample_id, r.member_count, bytes(r.sketch), r.sketch_digest, r.created_at)
-                for r in session.scalars(select(AudienceSketchRecord))}
 
 
 def run(database, workspace_id, worker_min_creators):

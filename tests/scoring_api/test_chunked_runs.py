@@ -13,9 +13,8 @@ from influencers.scoring.store import (
     CreatorScore,
     ScoringRun,
 )
-from tests.fixtures.scoring import import_demo
-from tests.scoring_api.test_audience_shares import stored as stored_shares
-from tests.scoring_api.test_audience_worker import scores_of_run, stored_sketches
+from tests.fixtures.scoring import import_demo, scores_of_run, stored_sketches
+from tests.fixtures.scoring import stored_audience_shares as stored_shares
 
 
 def run(database, workspace_id, chunk_size):
