@@ -16,7 +16,7 @@ Scoring runs store the same rows from the memberships they have already loaded
 :func:`build_sketches` is the rebuild for a few creators (after an erasure) and the
 reference the run's rows are checked against.
 
-:func:`sketch_overlap_report` answers the overlap report from stored sketches
+:func:`estimate_overlap` estimates the overlap report's figures from stored sketches
 only (no member is read): pairwise intersections and Jaccard with bounds,
 per-creator unique members, the union, and unique reach scaled like the exact
 report's authentic scaling (``F (1 - fake share) / counted members``). Every
@@ -29,6 +29,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select, true
@@ -41,6 +42,8 @@ from influencers.overlap.sketch import (
     DEFAULT_SEED,
     VERSION,
     AudienceSketch,
+    SketchEstimate,
+    SketchOverlap,
     build_sketch,
     sketch_overlap,
     sketch_unique_reach,
@@ -50,13 +53,12 @@ from influencers.scoring.loader import distinct_ids, read_members
 from influencers.scoring.sketch_store import store_sketches, stored_sketches
 from influencers.scoring.store import AudienceSketchRecord, CreatorScore
 from influencers.shortlists.loader import (
-    FAKE_SHARE_SOURCES,
     MixedPlatforms,
     UnknownCreators,
     load_audience,
 )
 
-__all__ = ["build_sketches", "sketch_overlap_report", "MissingSketches", "IncompatibleSketches"]
+__all__ = ["build_sketches", "estimate_overlap", "EstimatedOverlap", "MissingSketches", "IncompatibleSketches"]
 
 NUM_STD_DEVS = 2
 
@@ -147,13 +149,40 @@ def build_sketches(session: Session, workspace_id: int, creator_ids: Sequence[in
     return store_sketches(session, batch, existing)
 
 
-def _date(value) -> str | None:
-    return None if value is None else (value if isinstance(value, str) else value.isoformat())
+@dataclass(frozen=True)
+class EstimatedOverlap:
+    """The overlap of creators estimated from their stored sketches: plain values, per creator in
+    ``creator_ids`` order (the API's document is written by ``api/shortlists/documents``)."""
+
+    creator_ids: list[int]
+    handles: list[str]
+    platform: str | None
+    lg_k: int
+    seed: int
+    num_std_devs: int
+    format_version: int
+    sample_ids: list[int | None]  # the latest sample, None for a creator without one
+    sampled_at: list  # its date (as stored), None without one
+    sketch_created_at: list[dt.datetime | None]
+    counted_sample_sizes: list[int]
+    sketches: list[AudienceSketch]
+    followers: np.ndarray
+    fake_share: np.ndarray  # from the current score, 0 without one
+    scored: list[bool]  # whether the creator has a current score
+    member_weights: np.ndarray  # F (1 - fake share) / counted members, 0 without members
+    overlap: SketchOverlap  # of the creators' sketches (of one empty sketch when there are none)
+    unique_reach: SketchEstimate
+    total_audience: float  # authentic followers of the creators with counted members
+    as_of: object  # the latest sample's date, None without samples
+
+    @property
+    def sampled(self) -> list[bool]:
+        return [sample_id is not None for sample_id in self.sample_ids]
 
 
-def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequence[int], *,
-                          platform: str | None = None, num_std_devs: int = NUM_STD_DEVS) -> dict:
-    """The overlap report of ``creator_ids`` from their stored sketches (see the module docstring).
+def estimate_overlap(session: Session, workspace_id: int, creator_ids: Sequence[int], *,
+                     platform: str | None = None, num_std_devs: int = NUM_STD_DEVS) -> EstimatedOverlap:
+    """The overlap of ``creator_ids`` from their stored sketches (see the module docstring).
 
     Raises :class:`UnknownCreators`, :class:`MixedPlatforms`, :class:`MissingSketches`
     (a creator's latest sample has no current sketch) and :class:`IncompatibleSketches`.
@@ -203,87 +232,21 @@ def sketch_overlap_report(session: Session, workspace_id: int, creator_ids: Sequ
         overlap = sketch_overlap(sketches, num_std_devs)
         reach = sketch_unique_reach(sketches, followers, fake_share=fake, sample_sizes=sizes,
                                     num_std_devs=num_std_devs)
-        per_creator = overlap.sizes
     else:
         # No creators (an empty shortlist): the empty set's figures, as the exact report gives.
         empty = [build_sketch([], lg_k=lg_k, seed=seed)]
         overlap = sketch_overlap(empty, num_std_devs)
         reach = sketch_unique_reach(empty, np.zeros(1), fake_share=np.zeros(1), sample_sizes=[0],
                                     num_std_devs=num_std_devs)
-        per_creator = []
-    total = float(authentic[np.asarray(sizes) > 0].sum())
-    k = len(ids)
-
-    def matrix(values) -> list[list[float]]:
-        return np.asarray(values, dtype=float).reshape(k, k).tolist()
-
-    rows = []
-    for i, c in enumerate(ids):
-        weight = authentic[i] / sizes[i] if sizes[i] else 0.0
-        rows.append({
-            "creator_id": c, "handle": creators[c][1],
-            "sample_id": latest[c][0] if c in latest else None,
-            "sampled_at": _date(latest[c][1]) if c in latest else None,
-            "sketch_created_at": records[c].created_at.isoformat() if c in latest else None,
-            "counted_sample_size": int(sizes[i]), "sketch_retained": sketches[i].retained,
-            "sketch_exact": bool(overlap.sizes[i].exact),
-            "counted_members": overlap.sizes[i].to_dict(),
-            "unique_members": overlap.unique[i].to_dict(),
-            "unique_share": float(overlap.unique_share[i]),
-            "followers": float(followers[i]), "fake_share": float(fake[i]),
-            "fake_share_source": "score" if c in scores else "none",
-            "member_weight": float(weight),
-            "exclusive_reach": {key: value * weight if key in ("estimate", "lower", "upper") else value
-                                for key, value in overlap.unique[i].to_dict().items()},
-        })
-    notes = []
-    if any(c not in scores for c in ids):
-        notes.append("Some creators have no current score: their fake follower share counts as 0 here "
-                     "(run a scoring run, or use method=exact for the sample's measured bot share).")
-    if any(c not in latest for c in ids):
-        notes.append("Some creators have no audience sample: they count with no measured reach.")
     dates = [latest[c][1] for c in ids if c in latest]
-    return {
-        "estimation": "sketch",
-        "platform": next(iter(platforms), platform),
-        "as_of": _date(max(dates)) if dates else None,
-        "target": None,
-        "sketch": {
-            "lg_k": lg_k, "seed": seed, "sketch_format_version": VERSION,
-            "relative_standard_error": relative_standard_error(lg_k),
-            "num_std_devs": num_std_devs,
-            "exact": bool(all(s.exact for s in per_creator)),
-            "creators": rows,
-            "pairwise": {
-                "creator_ids": ids,
-                **({"shared": matrix(overlap.shared), "shared_lower": matrix(overlap.shared_lower),
-                    "shared_upper": matrix(overlap.shared_upper),
-                    "jaccard": matrix(overlap.jaccard), "containment": matrix(overlap.containment)} if ids else
-                   dict.fromkeys(("shared", "shared_lower", "shared_upper", "jaccard", "containment"), [])),
-            },
-            "set": {
-                "creators": k,
-                "distinct_counted_members": overlap.union.to_dict(),
-                "unique_reach": reach.to_dict(),
-                "total_audience": total,
-                "duplication_factor": total / reach.estimate if reach.estimate > 0 else None,
-                "counted_sample_sizes": [int(s) for s in sizes],
-            },
-        },
-        "labels": {"measured": ["sketch.creators.counted_sample_size", "sketch.creators.followers"],
-                   "estimated": ["sketch.creators.counted_members", "sketch.creators.unique_members",
-                                 "sketch.creators.unique_share", "sketch.creators.exclusive_reach",
-                                 "sketch.creators.member_weight", "sketch.pairwise.shared",
-                                 "sketch.pairwise.jaccard", "sketch.pairwise.containment",
-                                 "sketch.set.distinct_counted_members", "sketch.set.unique_reach",
-                                 "sketch.set.total_audience", "sketch.set.duplication_factor"]},
-        "fake_share_sources": {"score": FAKE_SHARE_SOURCES["score"],
-                               "none": "no current score: assumed 0 in a sketch report"},
-        "method": (f"Estimated from stored theta sketches (Apache DataSketches, lg_k={lg_k}, seed={seed}) of each "
-                   "creator's latest sample's counted (authentic) members, built by the last scoring run. "
-                   "Intersections, differences and unions are sketch set operations with bounds at "
-                   f"{num_std_devs} standard deviations; below 2^lg_k members a sketch is exact. Unique reach "
-                   "scales each counted member to F x (1 - fake share) / counted members and counts a member "
-                   "seen by several creators once at the largest weight."),
-        "notes": notes,
-    }
+    return EstimatedOverlap(
+        creator_ids=ids, handles=[creators[c][1] for c in ids], platform=next(iter(platforms), platform),
+        lg_k=lg_k, seed=seed, num_std_devs=num_std_devs, format_version=VERSION,
+        sample_ids=[latest[c][0] if c in latest else None for c in ids],
+        sampled_at=[latest[c][1] if c in latest else None for c in ids],
+        sketch_created_at=[records[c].created_at if c in latest else None for c in ids],
+        counted_sample_sizes=[int(size) for size in sizes], sketches=sketches, followers=followers,
+        fake_share=fake, scored=[c in scores for c in ids],
+        member_weights=np.array([authentic[i] / sizes[i] if sizes[i] else 0.0 for i in range(len(ids))]),
+        overlap=overlap, unique_reach=reach, total_audience=float(authentic[np.asarray(sizes) > 0].sum()),
+        as_of=max(dates) if dates else None)

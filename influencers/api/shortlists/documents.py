@@ -1,4 +1,5 @@
-"""The JSON documents of overlap reports and optimisations, from the shortlists domain's values.
+"""The JSON documents of overlap reports (exact, and estimated from sketches) and optimisations,
+from the shortlists domain's values.
 
 What the API answers (and ``influencers optimise --json`` prints): the domain's numbers
 with their names in the API's vocabulary (``cost_minor``), each creator's handle and
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from influencers.shortlists.loader import FAKE_SHARE_SOURCES
 from influencers.shortlists.service import ExactOverlap, Optimisation
+from influencers.shortlists.sketches import EstimatedOverlap, relative_standard_error
 
 LABELS = {
     "measured": [
@@ -89,3 +93,104 @@ def optimisation_document(optimisation: Optimisation) -> dict:
         "must_keep": optimisation.must_keep, "objective": OPTIMISER_OBJECTIVE, "notes": data.notes,
     })
     return out
+
+
+SKETCH_LABELS = {
+    "measured": ["sketch.creators.counted_sample_size", "sketch.creators.followers"],
+    "estimated": ["sketch.creators.counted_members", "sketch.creators.unique_members",
+                  "sketch.creators.unique_share", "sketch.creators.exclusive_reach",
+                  "sketch.creators.member_weight", "sketch.pairwise.shared",
+                  "sketch.pairwise.jaccard", "sketch.pairwise.containment",
+                  "sketch.set.distinct_counted_members", "sketch.set.unique_reach",
+                  "sketch.set.total_audience", "sketch.set.duplication_factor"],
+}
+
+SKETCH_FAKE_SHARE_SOURCES = {"score": FAKE_SHARE_SOURCES["score"],
+                             "none": "no current score: assumed 0 in a sketch report"}
+
+BOUNDED_KEYS = ("estimate", "lower", "upper")
+
+
+def _stored_date(value) -> str | None:
+    return None if value is None else (value if isinstance(value, str) else value.isoformat())
+
+
+def _sketch_method(estimated: EstimatedOverlap) -> str:
+    return (f"Estimated from stored theta sketches (Apache DataSketches, lg_k={estimated.lg_k}, "
+            f"seed={estimated.seed}) of each "
+            "creator's latest sample's counted (authentic) members, built by the last scoring run. "
+            "Intersections, differences and unions are sketch set operations with bounds at "
+            f"{estimated.num_std_devs} standard deviations; below 2^lg_k members a sketch is exact. Unique reach "
+            "scales each counted member to F x (1 - fake share) / counted members and counts a member "
+            "seen by several creators once at the largest weight.")
+
+
+def sketch_overlap_document(estimated: EstimatedOverlap) -> dict:
+    """The overlap report estimated from stored sketches (``method=sketch``) as the API answers it."""
+    ids, overlap, reach = estimated.creator_ids, estimated.overlap, estimated.unique_reach
+    k = len(ids)
+
+    def matrix(values) -> list[list[float]]:
+        return np.asarray(values, dtype=float).reshape(k, k).tolist()
+
+    rows = []
+    for i, creator_id in enumerate(ids):
+        sampled, weight = estimated.sample_ids[i] is not None, estimated.member_weights[i]
+        rows.append({
+            "creator_id": creator_id, "handle": estimated.handles[i],
+            "sample_id": estimated.sample_ids[i],
+            "sampled_at": _stored_date(estimated.sampled_at[i]) if sampled else None,
+            "sketch_created_at": estimated.sketch_created_at[i].isoformat() if sampled else None,
+            "counted_sample_size": estimated.counted_sample_sizes[i],
+            "sketch_retained": estimated.sketches[i].retained,
+            "sketch_exact": bool(overlap.sizes[i].exact),
+            "counted_members": overlap.sizes[i].to_dict(),
+            "unique_members": overlap.unique[i].to_dict(),
+            "unique_share": float(overlap.unique_share[i]),
+            "followers": float(estimated.followers[i]), "fake_share": float(estimated.fake_share[i]),
+            "fake_share_source": "score" if estimated.scored[i] else "none",
+            "member_weight": float(weight),
+            "exclusive_reach": {key: value * weight if key in BOUNDED_KEYS else value
+                                for key, value in overlap.unique[i].to_dict().items()},
+        })
+    notes = []
+    if not all(estimated.scored):
+        notes.append("Some creators have no current score: their fake follower share counts as 0 here "
+                     "(run a scoring run, or use method=exact for the sample's measured bot share).")
+    if not all(estimated.sampled):
+        notes.append("Some creators have no audience sample: they count with no measured reach.")
+    # With no creators the overlap is that of one empty sketch, which counts as none here.
+    per_creator = overlap.sizes if ids else []
+    total = estimated.total_audience
+    return {
+        "estimation": "sketch",
+        "platform": estimated.platform,
+        "as_of": _stored_date(estimated.as_of),
+        "target": None,
+        "sketch": {
+            "lg_k": estimated.lg_k, "seed": estimated.seed, "sketch_format_version": estimated.format_version,
+            "relative_standard_error": relative_standard_error(estimated.lg_k),
+            "num_std_devs": estimated.num_std_devs,
+            "exact": bool(all(s.exact for s in per_creator)),
+            "creators": rows,
+            "pairwise": {
+                "creator_ids": ids,
+                **({"shared": matrix(overlap.shared), "shared_lower": matrix(overlap.shared_lower),
+                    "shared_upper": matrix(overlap.shared_upper),
+                    "jaccard": matrix(overlap.jaccard), "containment": matrix(overlap.containment)} if ids else
+                   dict.fromkeys(("shared", "shared_lower", "shared_upper", "jaccard", "containment"), [])),
+            },
+            "set": {
+                "creators": k,
+                "distinct_counted_members": overlap.union.to_dict(),
+                "unique_reach": reach.to_dict(),
+                "total_audience": total,
+                "duplication_factor": total / reach.estimate if reach.estimate > 0 else None,
+                "counted_sample_sizes": estimated.counted_sample_sizes,
+            },
+        },
+        "labels": SKETCH_LABELS,
+        "fake_share_sources": SKETCH_FAKE_SHARE_SOURCES,
+        "method": _sketch_method(estimated),
+        "notes": notes,
+    }

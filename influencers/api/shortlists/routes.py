@@ -6,7 +6,7 @@ from influencers.api import unit_of_work
 from influencers.api.auth import current_workspace_id, requires
 from influencers.api.base import Blueprint, Listing, SQLPage, etag_of
 from influencers.api.scoring.routes import discovery_query
-from influencers.api.shortlists.documents import optimisation_document, overlap_document
+from influencers.api.shortlists.documents import optimisation_document, overlap_document, sketch_overlap_document
 from influencers.api.shortlists.schemas import (
     OptimisationRequest,
     OptimisationSchema,
@@ -71,7 +71,7 @@ def _overlap(creator_ids, method: str, target: dict | None) -> dict:
                                                                target=_target(target)))
         report["estimation"] = "exact"
         return report
-    return sketches.sketch_overlap_report(session, workspace_id, creator_ids)
+    return sketch_overlap_document(sketches.estimate_overlap(session, workspace_id, creator_ids))
 
 
 # --- shortlists ----------------------------------------------------------------------------------
