@@ -79,6 +79,13 @@ class SQLiteBackend(Backend):
         sql = f"SELECT {select} FROM json_each(?) AS k CROSS JOIN {table} AS t WHERE {' AND '.join(on)}"
         return self.conn.execute(sql, [msgspec.json.encode(keys).decode(), *(v for _, v in scope)]).fetchall()
 
+    def fetch_ranges(self, select, table, key_col, key_type, range_col, range_type, ranges):
+        """Rows of ``table`` whose ``key_col`` is a range's key and ``range_col`` lies within its
+        bounds; ``ranges``: (key, low, high) triples. One index range scan per triple."""
+        sql = (f"SELECT {select} FROM json_each(?) AS k CROSS JOIN {table} AS t "
+               f"WHERE t.{key_col} = k.value ->> 0 AND t.{range_col} BETWEEN k.value ->> 1 AND k.value ->> 2")
+        return self.conn.execute(sql, [msgspec.json.encode(ranges).decode()]).fetchall()
+
     def select_in(self, sql, ids):
         return self.conn.execute(
             sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
@@ -189,6 +196,15 @@ class PostgresBackend(Backend):
         )
         columns = [keys] if n == 1 else [list(col) for col in zip(*keys)]
         self.cur.execute(sql, [*columns, *(v for _, v in scope)])
+        return self.cur.fetchall()
+
+    def fetch_ranges(self, select, table, key_col, key_type, range_col, range_type, ranges):
+        """Rows of ``table`` whose ``key_col`` is a range's key and ``range_col`` lies within its
+        bounds; ``ranges``: (key, low, high) triples. One index range scan per triple."""
+        sql = (f"SELECT {select} FROM unnest(%s::{key_type}[], %s::{range_type}[], %s::{range_type}[]) "
+               f"AS k(key, low, high) CROSS JOIN LATERAL (SELECT * FROM {table} AS t "
+               f"WHERE t.{key_col} = k.key AND t.{range_col} BETWEEN k.low AND k.high) AS t")
+        self.cur.execute(sql, [list(col) for col in zip(*ranges)] if ranges else [[], [], []])
         return self.cur.fetchall()
 
     def select_in(self, sql, ids):

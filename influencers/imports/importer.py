@@ -14,17 +14,23 @@ from influencers.creators.pseudonym import workspace_key
 from influencers.db import Database, utcnow
 from influencers.imports.backends import PostgresBackend, SQLiteBackend
 from influencers.imports.records import (
+    KEYED_TYPES,
     MAX_LINE_BYTES,
     Audience,
+    AudienceKey,
     Creator,
+    CreatorKey,
     Edge,
     Label,
     Post,
+    PostKey,
     Record,
     Snapshot,
     bounded_reason,
     decoder,
     explain,
+    key_decoder,
+    member_ids_decoder,
     too_long,
     unstorable_text,
 )
@@ -115,13 +121,17 @@ IMPORTED_TABLES = ("creators", "creator_categories", "posts", "follower_snapshot
                    "audience_samples", "audience_sample_members", "creator_edges")
 
 
-_SPOOL_HEADER = struct.Struct("<QI")
+_SPOOL_HEADER = struct.Struct("<QIB")  # line, size, payload kind
+_SPOOLED_RECORD, _SPOOLED_LINE = 0, 1
 _JSON_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
 _BOM = b"\xef\xbb\xbf"
+_KEYED_TYPES = frozenset(KEYED_TYPES)
+_KEYED_RECORDS = frozenset((Creator, Post, Audience))  # stored with the digest of their line
 
 
 class _Chunk:
-    """Decoded records waiting to be written, by type, in line order."""
+    """Records waiting to be written, by type, in line order: ``(line, record)``; creators,
+    posts and audiences as ``(line, record or its key only, raw line)`` (see ``_Importer.run``)."""
 
     __slots__ = ("creator", "post", "snapshot", "audience", "edge", "label", "lines", "weight")
 
@@ -140,7 +150,7 @@ class _Chunk:
 
 
 _BUCKET = {Creator: "creator", Post: "post", Snapshot: "snapshot", Audience: "audience", Edge: "edge",
-           Label: "label"}
+           Label: "label", CreatorKey: "creator", PostKey: "post", AudienceKey: "audience"}
 
 
 class _Importer:
@@ -160,6 +170,9 @@ class _Importer:
     def run(self, lines, progress, chunk_size, chunk_bytes, max_line_bytes) -> None:
         report = self.report
         decode = decoder.decode
+        key_decode = key_decoder.decode
+        keyed = frozenset(KEYED_TYPES)
+        by_key = self.only is None  # an import limited to some types decodes every line
         chunk = _Chunk()
         buckets = {t: chunk.bucket(t) for t in _BUCKET}
         lines_in_chunk = weight = nbytes = unreported = line_no = 0
@@ -172,6 +185,28 @@ class _Importer:
             if n > max_line_bytes:
                 self.reject(line_no, too_long(n, max_line_bytes))
                 continue
+            if by_key and b'"snapshot"' not in raw[:24] and b"\\u" not in raw:
+                # Creators, posts and audiences: the key only, for now; the rest of the line
+                # is decoded (and validated) when the chunk is written, unless the line is the
+                # one that wrote its row (same digest). A snapshot, as its first bytes say, is
+                # decoded in full at once: it has no digest to be skipped by.
+                try:
+                    key = key_decode(raw)
+                except _JSON_ERRORS:
+                    key = None
+                if type(key) in keyed:
+                    buckets[type(key)].append((line_no, key, raw))
+                    lines_in_chunk += 1
+                    weight += n
+                    if lines_in_chunk >= chunk_size or weight >= chunk_bytes:
+                        self.flush(chunk, final=False)
+                        chunk = _Chunk()
+                        buckets = {t: chunk.bucket(t) for t in _BUCKET}
+                        lines_in_chunk = weight = 0
+                        if progress is not None:
+                            progress(unreported)
+                            unreported = 0
+                    continue
             try:
                 record = decode(raw)
             except _JSON_ERRORS as exc:
@@ -180,10 +215,11 @@ class _Importer:
                     report.blank_lines += 1
                     continue
                 if line_no == 1 and raw.startswith(_BOM):
+                    raw = raw[len(_BOM):]
                     try:
-                        record = decode(raw[len(_BOM):])
+                        record = decode(raw)
                     except _JSON_ERRORS as exc2:
-                        self.reject(line_no, explain(raw[len(_BOM):], exc2))
+                        self.reject(line_no, explain(raw, exc2))
                         continue
                 else:
                     self.reject(line_no, explain(raw, exc))
@@ -196,7 +232,8 @@ class _Importer:
             if self.only is not None and type(record) not in self.only[0]:
                 self.reject(line_no, f"{self.only[1]} (this is a {_BUCKET[type(record)]} record)")
                 continue
-            buckets[type(record)].append((line_no, record))
+            buckets[type(record)].append((line_no, record, raw) if type(record) in _KEYED_RECORDS
+                                         else (line_no, record))
             lines_in_chunk += 1
             weight += n
             if lines_in_chunk >= chunk_size or weight >= chunk_bytes:
@@ -220,6 +257,19 @@ class _Importer:
             {"line": -neg, "reason": reason} for neg, reason in sorted(self._rejected_heap, reverse=True)
         ]
 
+    def decode_line(self, line: int, raw: bytes) -> Record | None:
+        """The record of a line read by key so far (see ``run``); None if it is rejected."""
+        try:
+            return decoder.decode(raw)
+        except _JSON_ERRORS as exc:
+            self.reject(line, explain(raw, exc))
+            return None
+
+    @staticmethod
+    def member_ids(raw: bytes):
+        """An audience line's platform and member ids (a line known valid)."""
+        return member_ids_decoder.decode(raw)
+
     def reject(self, line: int, reason: str) -> None:
         reason = bounded_reason(reason)
         self.report.rejected_count += 1
@@ -229,11 +279,16 @@ class _Importer:
         elif self.max_rejections and -heap[0][0] > line:
             heapq.heapreplace(heap, (-line, reason))
 
-    def defer(self, line: int, record: Record) -> None:
+    def defer(self, line: int, record: Record, raw: bytes | None = None) -> None:
+        """Sets a record aside until after the last line: as its line (``raw``, for the types
+        stored with the digest of their line) or encoded."""
         if self._spool is None:
             self._spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
-        payload = self._msgpack_encoder.encode(record)
-        self._spool.write(_SPOOL_HEADER.pack(line, len(payload)))
+        if raw is None:
+            payload, kind = self._msgpack_encoder.encode(record), _SPOOLED_RECORD
+        else:
+            payload, kind = raw, _SPOOLED_LINE
+        self._spool.write(_SPOOL_HEADER.pack(line, len(payload), kind))
         self._spool.write(payload)
         self.report.deferred += 1
 
@@ -243,15 +298,21 @@ class _Importer:
             return
         spool.seek(0)
         decode = msgspec.msgpack.Decoder(Record).decode
+        key_decode = key_decoder.decode
         header = _SPOOL_HEADER
         chunk = _Chunk()
         while True:
             head = spool.read(header.size)
             if not head:
                 break
-            line, size = header.unpack(head)
-            record = decode(spool.read(size))
-            chunk.bucket(type(record)).append((line, record))
+            line, size, kind = header.unpack(head)
+            payload = spool.read(size)
+            if kind == _SPOOLED_LINE:  # a valid line (decoded before it was set aside)
+                key = key_decode(payload)
+                chunk.bucket(type(key)).append((line, key, payload))
+            else:
+                record = decode(payload)
+                chunk.bucket(type(record)).append((line, record))
             chunk.lines += 1
             chunk.weight += size
             if chunk.lines >= chunk_size or chunk.weight >= chunk_bytes:
@@ -267,11 +328,15 @@ class _Importer:
 
     def flush(self, chunk: _Chunk, *, final: bool) -> None:
         writer = self.writer
-        known = writer.upsert_creators(chunk.creator) if chunk.creator else {}
+        records = self.report.records
+        known = {}
+        if chunk.creator:
+            known, valid = writer.upsert_creators(chunk.creator, self.decode_line)
+            records["creator"] += valid
         # One query for every other handle the chunk names.
-        wanted = {(r.platform, r.handle) for _, r in chunk.post}
-        wanted.update((r.platform, r.handle) for _, r in chunk.snapshot)
-        wanted.update((r.platform, r.handle) for _, r in chunk.audience)
+        wanted = {(item[1].platform, item[1].handle) for item in chunk.post}
+        wanted.update((item[1].platform, item[1].handle) for item in chunk.snapshot)
+        wanted.update((item[1].platform, item[1].handle) for item in chunk.audience)
         wanted.update((r.platform, r.handle) for _, r in chunk.label)
         wanted.update((r.platform, r.source) for _, r in chunk.edge)
         wanted.update((r.platform, r.target) for _, r in chunk.edge)
@@ -279,12 +344,23 @@ class _Importer:
         if wanted:
             known.update(writer.creator_ids(list(wanted)))
         get = known.get
-        for name, upsert in (
-            ("post", writer.upsert_posts),
-            ("snapshot", writer.upsert_snapshots),
-            ("audience", writer.upsert_audiences),
-            ("label", writer.upsert_labels),
-        ):
+        for name, upsert in (("post", writer.upsert_posts), ("audience", writer.upsert_audiences)):
+            items = getattr(chunk, name)
+            if not items:
+                continue
+            resolved = []  # lines read by key: (line, record or key, raw line, creator id)
+            for line, rec, raw in items:
+                cid = get((rec.platform, rec.handle))
+                if cid is None:
+                    self._unresolved(final, line, rec, rec.platform, rec.handle, "handle", raw)
+                else:
+                    resolved.append((line, rec, raw, cid))
+            setattr(chunk, name, None)  # let the lines go as soon as they are written
+            if resolved:
+                records[name] += upsert(resolved, self.decode_line, self.member_ids) if name == "audience" \
+                    else upsert(resolved, self.decode_line)
+            del resolved, items
+        for name, upsert in (("snapshot", writer.upsert_snapshots), ("label", writer.upsert_labels)):
             items = getattr(chunk, name)
             if not items:
                 continue
@@ -295,9 +371,9 @@ class _Importer:
                     self._unresolved(final, line, rec, rec.platform, rec.handle, "handle")
                 else:
                     resolved.append((rec, cid))
-            setattr(chunk, name, None)  # let the records go as soon as they are written
+            setattr(chunk, name, None)
             if resolved:
-                self.report.records[name] += len(resolved)
+                records[name] += len(resolved)
                 upsert(resolved)
             del resolved, items
         if chunk.edge:
@@ -312,17 +388,22 @@ class _Importer:
                 else:
                     resolved.append((rec, src, dst))
             if resolved:
-                self.report.records["edge"] += len(resolved)
+                records["edge"] += len(resolved)
                 writer.upsert_edges(resolved)
 
-    def _unresolved(self, final: bool, line: int, rec: Record, platform: str, handle: str, path: str) -> None:
+    def _unresolved(self, final: bool, line: int, rec, platform: str, handle: str, path: str,
+                    raw: bytes | None = None) -> None:
         if final:
             self.reject(
                 line,
                 f"unknown creator {platform}/@{handle} - at `$.{path}` "
                 "(not defined in this file nor already in this workspace)",
             )
-        else:
+        elif raw is None:
             self.defer(line, rec)
+        elif type(rec) not in _KEYED_TYPES or self.decode_line(line, raw) is not None:
+            # A line read by key is validated before it is set aside (an invalid line is
+            # rejected for what is wrong with it, whatever its creator).
+            self.defer(line, rec, raw)
 
     # ---- generic read-classify-write

@@ -102,6 +102,24 @@ def _bad_handle(handle: str, field: str) -> ValueError:
     return ValueError(f"Expected a handle of {HANDLE_RULE} - at `$.{field}`")
 
 
+# Handle as sent -> normalised (== normalise_handle()), for the valid ones: a file names the
+# same creators on many lines (posts, snapshots). Bounded: emptied when full.
+_HANDLES: dict[str, str] = {}
+_HANDLES_MAX = 65536
+
+
+def _checked_handle(handle: str) -> str:
+    normalised = _HANDLES.get(handle)
+    if normalised is None:
+        normalised = handle.strip().lstrip("@").lower()
+        if not is_valid_handle(normalised):
+            raise _bad_handle(normalised, "handle")
+        if len(_HANDLES) >= _HANDLES_MAX:
+            _HANDLES.clear()
+        _HANDLES[handle] = normalised
+    return normalised
+
+
 # The records hold no reference cycles, so they are not tracked by the garbage
 # collector (gc=False): an import allocates millions of them.
 class _Record(msgspec.Struct, forbid_unknown_fields=True, tag_field="type", gc=False):
@@ -126,10 +144,7 @@ class Creator(_Record, tag="creator"):
     joined_at: dt.date | None = None
 
     def __post_init__(self) -> None:
-        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not is_valid_handle(handle):
-            raise _bad_handle(handle, "handle")
-        self.handle = handle
+        self.handle = _checked_handle(self.handle)
         if self.categories:
             self.categories = list(dict.fromkeys(self.categories))
 
@@ -151,10 +166,7 @@ class Post(_Record, tag="post"):
     mentions: list[Tag] | None = None
 
     def __post_init__(self) -> None:
-        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not is_valid_handle(handle):
-            raise _bad_handle(handle, "handle")
-        self.handle = handle
+        self.handle = _checked_handle(self.handle)
 
 
 class Snapshot(_Record, tag="snapshot"):
@@ -166,10 +178,7 @@ class Snapshot(_Record, tag="snapshot"):
     posts_count: Count | None = None
 
     def __post_init__(self) -> None:
-        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not is_valid_handle(handle):
-            raise _bad_handle(handle, "handle")
-        self.handle = handle
+        self.handle = _checked_handle(self.handle)
 
 
 class Member(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -196,10 +205,7 @@ class Audience(_Record, tag="audience"):
     members: list[Member]
 
     def __post_init__(self) -> None:
-        handle = self.handle.strip().lstrip("@").lower()  # == normalise_handle()
-        if not is_valid_handle(handle):
-            raise _bad_handle(handle, "handle")
-        self.handle = handle
+        self.handle = _checked_handle(self.handle)
         members = self.members
         ids = {m.id for m in members}
         if len(ids) != len(members):
@@ -269,6 +275,80 @@ class RecordError(ValueError):
 
 
 decoder = msgspec.json.Decoder(Record)
+
+
+# -- keys: what a re-import reads of a line before deciding to decode it --------------
+# Only the natural key of the line's record, unknown fields skipped unread (no validation):
+# a line byte for byte the one that wrote its row (same digest) needs nothing else, and any
+# other line is decoded in full (with the strict Record decoder) before it is stored.
+
+
+class _Key(msgspec.Struct, tag_field="type", gc=False):
+    pass
+
+
+class CreatorKey(_Key, tag="creator"):
+    platform: str
+    handle: str
+
+    def __post_init__(self) -> None:
+        handle = self.handle
+        self.handle = _HANDLES.get(handle) or handle.strip().lstrip("@").lower()  # as _checked_handle
+
+
+class PostKey(_Key, tag="post"):
+    platform: str
+    handle: str
+    external_id: str
+
+    def __post_init__(self) -> None:
+        handle = self.handle
+        self.handle = _HANDLES.get(handle) or handle.strip().lstrip("@").lower()  # as _checked_handle
+
+
+class AudienceKey(_Key, tag="audience"):
+    platform: str
+    handle: str
+    sampled_at: dt.date
+
+    def __post_init__(self) -> None:
+        handle = self.handle
+        self.handle = _HANDLES.get(handle) or handle.strip().lstrip("@").lower()  # as _checked_handle
+
+
+class _OtherKey(_Key):
+    """A record type always decoded in full (small records, or compared value by value)."""
+
+
+class _SnapshotKey(_OtherKey, tag="snapshot"):
+    pass
+
+
+class _EdgeKey(_OtherKey, tag="edge"):
+    pass
+
+
+class _LabelKey(_OtherKey, tag="label"):
+    pass
+
+
+#: The record types read by key first: their rows keep the digest of the line that wrote them.
+KEYED_TYPES = (CreatorKey, PostKey, AudienceKey)
+key_decoder = msgspec.json.Decoder(CreatorKey | PostKey | AudienceKey | _SnapshotKey | _EdgeKey | _LabelKey)
+
+
+class _MemberId(msgspec.Struct, gc=False):
+    id: str
+
+
+class AudienceMemberIds(msgspec.Struct, gc=False):
+    """An audience line's member ids only (to find the members it shares with other lines)."""
+
+    platform: str
+    members: list[_MemberId]
+
+
+member_ids_decoder = msgspec.json.Decoder(AudienceMemberIds)
 _any_decoder = msgspec.json.Decoder()
 _BOM = b"\xef\xbb\xbf"
 

@@ -12,7 +12,7 @@ from influencers.creators.pseudonym import MemberKeys
 from influencers.db import utcnow
 from influencers.imports.backends import Backend
 from influencers.imports.digests import RecordDigests
-from influencers.imports.records import Creator, Member
+from influencers.imports.records import AudienceKey, CreatorKey, Member, PostKey
 from influencers.imports.report import ImportReport
 
 _json_encode = msgspec.json.encode
@@ -97,17 +97,37 @@ class ChunkWriter:
             return {r[1]: (r[0], r[2:]) for r in rows}
         return {r[1:1 + nk]: (r[0], r[1 + nk:]) for r in rows}
 
-    def _unchanged(self, table, scope, key_cols, key_types, digests: dict) -> dict:
-        """The rows among ``digests``' keys whose stored digest is the record's: {key: id}.
+    def _stored_digests(self, table, scope, key_cols, key_types, keys) -> dict:
+        """The stored digests of the rows of ``keys``: {key: (id, digest)}. One narrow query
+        (id and digest, by the unique index)."""
+        stored = self._fetch_existing(table, scope, key_cols, key_types, ("import_digest",), keys)
+        return {k: (row_id, digest) for k, (row_id, (digest,)) in stored.items()}
 
-        One narrow query (id and digest, by the unique index); nothing of these rows needs
-        to be read, compared or written."""
-        stored = self._fetch_existing(table, scope, key_cols, key_types, ("import_digest",), list(digests))
-        return {k: row_id for k, (row_id, (digest,)) in stored.items() if digest == digests[k]}
+    @staticmethod
+    def _settle(keyed, stored: dict, key_type, decode) -> tuple[dict, int]:
+        """Which lines of a chunk to write: ``keyed`` are (key, line, record or key struct, digest,
+        extra) in line order, ``stored`` {key: (id, digest)}. A line whose digest is its row's
+        is skipped undecoded; any other is decoded (``decode`` rejects an invalid one).
+        -> ({key: None if the row stays as it is, else (record, digest, extra)}, valid lines);
+        the last valid line of a key wins."""
+        settled: dict = {}
+        valid = 0
+        for k, line, rec, digest, extra in keyed:
+            old = stored.get(k)
+            if old is not None and old[1] == digest:
+                settled[k] = None
+            else:
+                if type(rec) is key_type:
+                    rec = decode(line, extra[0])
+                    if rec is None:
+                        continue
+                settled[k] = (rec, digest, extra)
+            valid += 1
+        return settled, valid
 
     def _store(self, kind, table, rows, *, scope, key_cols, key_types, value_cols, insert_cols,
                insert_key, id_col="id", update_by_key=False, allocate=False, wire=None, touch=None,
-               changed_ids=None, digests=False):
+               changed_ids=None, digests=False, fetch=None):
         """Write ``rows`` ({natural key: values}): insert the new, update the changed.
 
         Two strategies, same result:
@@ -127,7 +147,8 @@ class ChunkWriter:
         ``digests``: the last value of each row is its record's digest (``import_digest``):
         written with the row, not compared as a value (a row whose values are the same
         gets its digest written alone, and counts as unchanged). ``changed_ids``: a list
-        the ids of the updated rows are appended to.
+        the ids of the updated rows are appended to. ``fetch(keys)`` reads the existing rows
+        of ``keys`` ({key: (id, values)}) in place of one index probe per key.
         """
         b = self.b
         keys = sorted(rows)  # key order: the unique index is walked page by page
@@ -162,15 +183,15 @@ class ChunkWriter:
                 rest = [k for k in keys if k not in got]
                 if allocate:
                     ids = {k: i for k, i in zip(keys, new_ids) if k in got}
-            existing = self._fetch_existing(
+            existing = (fetch(rest) if fetch else self._fetch_existing(
                 table, scope, key_cols, key_types, value_cols, rest, id_col=id_col
-            ) if rest else {}
-            if len(rest) * 2 > len(keys):
-                # Mostly existing keys (a re-import): read first from now on,
-                # rather than paying for an insert attempt and a read per row.
-                self._insert_first[table] = False
+            )) if rest else {}
+            # Mostly existing keys (a re-import): read first from now on, rather than
+            # paying for an insert attempt and a read per row.
+            self._insert_first[table] = len(rest) * 2 <= len(keys)
         else:
-            existing = self._fetch_existing(table, scope, key_cols, key_types, value_cols, keys, id_col=id_col)
+            existing = fetch(keys) if fetch else self._fetch_existing(
+                table, scope, key_cols, key_types, value_cols, keys, id_col=id_col)
             new = [k for k in keys if k not in existing]
             inserted = len(new)
             if b.insert_first and len(existing) * 10 < len(keys):
@@ -214,21 +235,24 @@ class ChunkWriter:
         "verified", "email", "website", "avatar_url", "joined_at",
     )
 
-    def upsert_creators(self, items: list[tuple[int, Creator]]) -> dict:
-        """-> {(platform, handle): id} of the chunk's creators."""
+    def upsert_creators(self, items: list[tuple[int, Any, bytes]], decode) -> tuple[dict, int]:
+        """``items``: (line, record or its key, raw line). -> ({(platform, handle): id} of the
+        chunk's creators, the number of valid lines)."""
         b = self.b
         date = b.date
         digest = self.digest
-        records = {(r.platform, r.handle): r for _, r in items}  # the last line wins
-        self.report.records["creator"] += len(items)
-        digests = {k: digest(r) for k, r in records.items()}
+        keyed = [((r.platform, r.handle), line, r, digest(raw), (raw,)) for line, r, raw in items]
         scope = [("workspace_id", self.ws)]
-        stored = self._fetch_existing("creators", scope, ("platform", "handle"), ("text", "text"),
-                                      ("import_digest",), list(records))
+        stored = self._stored_digests("creators", scope, ("platform", "handle"), ("text", "text"),
+                                      list({k[0]: None for k in keyed}))
         ids = {k: v[0] for k, v in stored.items()}
-        # Unchanged since the import that wrote them: nothing to read or write.
-        rest = [k for k in records if k not in stored or stored[k][1][0] != digests[k]]
-        same = len(records) - len(rest)
+        settled, valid = self._settle(keyed, stored, CreatorKey, decode)
+        del keyed
+        # Unchanged since the line that wrote them: nothing to decode, read or write.
+        records = {k: v[0] for k, v in settled.items() if v is not None}  # the last line wins
+        digests = {k: v[1] for k, v in settled.items() if v is not None}
+        rest = list(records)
+        same = len(settled) - len(rest)
         rows: dict[tuple, tuple] = {}
         cats: dict[tuple, frozenset] = {}
         for k in rest:
@@ -291,7 +315,7 @@ class ChunkWriter:
             if cat_rows:
                 b.insert("creator_categories", ("creator_id", "category"), cat_rows)
         self.count("creator", len(new), len(changed), same)
-        return ids
+        return ids, valid
 
     # ---- posts
 
@@ -300,22 +324,26 @@ class ChunkWriter:
         "sponsored", "caption", "hashtags", "mentions", "is_contest",
     )
 
-    def upsert_posts(self, items) -> None:
+    def upsert_posts(self, items, decode) -> int:
+        """``items``: (line, record or its key, raw line, creator id). -> the number of valid lines."""
         b = self.b
         ts, js = b.ts, b.json
         digest = self.digest
-        records = {(r.platform, r.external_id): (r, cid) for r, cid in items}  # the last line wins
-        digests = {k: digest(r, cid) for k, (r, cid) in records.items()}
+        keyed = [((r.platform, r.external_id), line, r, digest(raw, cid), (raw, cid)) for line, r, raw, cid in items]
         ws = self.ws
         scope = [("workspace_id", ws)]
-        # While the table is filled *insert first* (see _store) most posts are new: no probe.
-        unchanged = {} if b.insert_first and self._insert_first.get("posts", True) else self._unchanged(
-            "posts", scope, ("platform", "external_id"), ("text", "text"), digests)
-        if unchanged:
-            records = {k: v for k, v in records.items() if k not in unchanged}
-            self.count("post", 0, 0, len(unchanged))
+        # While the table is filled *insert first* (see _store) most posts are new: no probe
+        # (the first chunk probes: a re-import finds its lines there).
+        stored = {} if b.insert_first and self._insert_first.get("posts", False) else self._stored_digests(
+            "posts", scope, ("platform", "external_id"), ("text", "text"), list({k[0]: None for k in keyed}))
+        settled, valid = self._settle(keyed, stored, PostKey, decode)
+        del keyed, stored
+        records = {k: (v[0], v[2][1]) for k, v in settled.items() if v is not None}  # the last line wins
+        digests = {k: v[1] for k, v in settled.items() if v is not None}
+        if len(records) < len(settled):
+            self.count("post", 0, 0, len(settled) - len(records))
         if not records:
-            return
+            return valid
         rows = {}
         # Whether each caption announces a contest, vectorised over the chunk (scoring reads the flag).
         contests = detect_contests([r.caption for r, _cid in records.values()]).tolist()
@@ -337,6 +365,7 @@ class ChunkWriter:
             # result read from it.
             touch="updated_at", digests=True,
         )
+        return valid
 
     # ---- snapshots
 
@@ -353,8 +382,27 @@ class ChunkWriter:
         self._store(
             "snapshot", "follower_snapshots", rows, scope=[], key_cols=("creator_id", "date"),
             key_types=("int4", "date"), value_cols=values, insert_cols=("creator_id", "date", *values),
-            insert_key=lambda k: k, id_col="creator_id", update_by_key=True,
+            insert_key=lambda k: k, id_col="creator_id", update_by_key=True, fetch=self._snapshots_in_range,
         )
+
+    def _snapshots_in_range(self, keys: list[tuple]) -> dict:
+        """The stored snapshots of ``keys`` ((creator id, date)): per creator, one range scan
+        between its first and last date of the chunk (a creator's history is a run of the
+        primary key), not one probe per date. -> {key: (creator id, values)}."""
+        bounds: dict = {}
+        for cid, date in keys:
+            low_high = bounds.get(cid)
+            if low_high is None:
+                bounds[cid] = [date, date]
+            elif date < low_high[0]:
+                low_high[0] = date
+            elif date > low_high[1]:
+                low_high[1] = date
+        wanted = set(keys)
+        rows = self.b.fetch_ranges("t.creator_id, t.date, t.followers, t.following, t.posts_count",
+                                   "follower_snapshots", "creator_id", "int4", "date", "date",
+                                   sorted((cid, *low_high) for cid, low_high in bounds.items()))
+        return {key: (row[0], row[2:]) for row in rows if (key := row[:2]) in wanted}
 
     # ---- audiences: members, samples, member lists
 
@@ -365,42 +413,73 @@ class ChunkWriter:
     # upsert_audiences turns a Member into its row with astuple(): same order.
     assert Member.__struct_fields__ == ("id", *_MEMBER_VALUES)
 
-    def upsert_audiences(self, items) -> None:
-        """Audience samples, their members and member lists.
+    def upsert_audiences(self, items, decode, member_ids) -> int:
+        """Audience samples, their members and member lists. ``items``: (line, record or its
+        key, raw line, creator id); ``member_ids(raw)``: a valid line's member ids. -> the
+        number of valid lines.
 
-        A sample whose record has the digest stored with it is skipped whole (no
+        A line with the digest stored with its sample is skipped whole (not decoded, no
         pseudonymisation, no member read): its list and its members' profiles are
-        still what that record wrote, because whatever changes a member's profile
+        still what that line wrote, because whatever changes a member's profile
         afterwards also clears the digests of the other samples naming the member
-        (:meth:`_clear_sample_digests`). A record is not skipped if its sample is named
-        twice in the chunk, or if it shares a member with a record of the chunk that is
-        written (the member's profile is the last record's, in line order)."""
+        (:meth:`_clear_sample_digests`). A line is not skipped if its sample is named
+        twice in the chunk, or if it shares a member with a line of the chunk that is
+        written (the member's profile is the last line's, in line order)."""
         b = self.b
         iso = b.iso_dates
         digest = self.digest
-        records = [((cid, r.sampled_at.isoformat() if iso else r.sampled_at), r, digest(r, cid)) for r, cid in items]
+        keyed = [((cid, r.sampled_at.isoformat() if iso else r.sampled_at), line, r, digest(raw, cid), raw)
+                 for line, r, raw, cid in items]
         del items
-        digests = {k: d for k, _, d in records}
-        skipped = self._unchanged("audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"), digests)
+        stored = self._stored_digests("audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"),
+                                      list({k[0]: None for k in keyed}))
+        # [key, line, record or key, digest, raw line, skippable], in line order; invalid lines rejected.
+        entries = []
+        for k, line, r, d, raw in keyed:
+            old = stored.get(k)
+            skippable = old is not None and old[1] == d
+            if not skippable and type(r) is AudienceKey:
+                r = decode(line, raw)
+                if r is None:
+                    continue
+            entries.append([k, line, r, d, raw, skippable])
+        del keyed
+        valid = len(entries)
+        skipped = [e for e in entries if e[5]]
         if skipped:
-            if len(digests) < len(records):  # a sample named twice: write all of its records
+            if len({e[0] for e in entries}) < len(entries):  # a sample named twice: write all of its lines
                 seen: set = set()
-                twice = {k for k, _, _ in records if k in seen or seen.add(k)}
-                skipped = {k: i for k, i in skipped.items() if k not in twice}
-            written = [r for k, r, _ in records if k not in skipped]
+                twice = {e[0] for e in entries if e[0] in seen or seen.add(e[0])}
+                for e in skipped:
+                    if e[0] in twice:
+                        e[5] = False
+            written = [e for e in entries if not e[5]]
             if written:
-                named = {(r.platform, m.id) for r in written for m in r.members}
-                shared = {k for k, r, _ in records if k in skipped
-                          and any((r.platform, m.id) in named for m in r.members)}
-                skipped = {k: i for k, i in skipped.items() if k not in shared}
-            kept = [(k, r, d) for k, r, d in records if k not in skipped]
-            skipped_members = {(r.platform, m.id) for k, r, _ in records if k in skipped for m in r.members}
+                for e in written:
+                    if type(e[2]) is AudienceKey:
+                        e[2] = decode(e[1], e[4])  # a valid line: it wrote its row
+                named = {(e[2].platform, m.id) for e in written for m in e[2].members}
+                for e in skipped:
+                    if e[5]:
+                        ids = member_ids(e[4])
+                        if any((ids.platform, m.id) in named for m in ids.members):
+                            e[5] = False
+                            if type(e[2]) is AudienceKey:
+                                e[2] = decode(e[1], e[4])
+            skipped = [e for e in skipped if e[5]]
             self.count("audience", 0, 0, len(skipped))
-            self.count("member", 0, 0, len(skipped_members))
-            records = kept
-            del kept, skipped_members
+            if skipped:
+                # Their members, once each per chunk (as the written ones are counted): the lists
+                # stored are the lines' (same digest).
+                (distinct,), = b.select_in(
+                    "SELECT count(DISTINCT member_id) FROM audience_sample_members WHERE sample_id IN {ids}",
+                    [stored[e[0]][0] for e in skipped])
+                self.count("member", 0, 0, distinct)
+        records = [(e[0], e[2], e[3]) for e in entries if not e[5]]
+        del entries, skipped
         if records:
             self._write_audiences(records)
+        return valid
 
     def _write_audiences(self, records: list[tuple[tuple, Any, int]]) -> None:
         """Writes audience records ((sample key, record, digest), in line order)."""

@@ -249,3 +249,93 @@ def test_a_sample_whose_member_a_later_record_redefined_is_written_again(databas
     run_import(database, workspace_id, lines(audience("alice", [member("m", followers=1)]),
                                             audience("bob", [member("n", followers=3)])), secret=SECRET)
     assert dict(state(database, workspace_id, ["m", "n"])["members"]) == {"m": 1, "n": 3}
+
+
+class CountingDecoder:
+    """Stands in for the importer's record decoder, counting the lines it decodes per type."""
+
+    def __init__(self, decoder):
+        self._decoder = decoder
+        self.types: list[str] = []
+
+    def decode(self, raw):
+        record = self._decoder.decode(raw)
+        self.types.append(type(record).__name__)
+        return record
+
+
+def test_an_unchanged_line_is_not_decoded_again(database, workspace_id, monkeypatch):
+    """A creator, post or audience line byte for byte the one that wrote its row is skipped
+    before it is decoded and validated (its digest is of the raw line)."""
+    from influencers.imports import importer
+
+    data = a_file()
+    run_import(database, workspace_id, data, secret=SECRET)
+    counting = CountingDecoder(importer.decoder)
+    monkeypatch.setattr(importer, "decoder", counting)
+
+    again = run_import(database, workspace_id, data, secret=SECRET)
+
+    assert not again.changed
+    assert again.records == {"creator": 4, "post": 12, "snapshot": 12, "audience": 4, "edge": 4, "label": 0}
+    assert {"Creator", "Post", "Audience"}.isdisjoint(counting.types)
+
+
+def test_a_changed_line_is_decoded_and_written(database, workspace_id, monkeypatch):
+    from influencers.imports import importer
+
+    run_import(database, workspace_id, a_file(), secret=SECRET)
+    counting = CountingDecoder(importer.decoder)
+    monkeypatch.setattr(importer, "decoder", counting)
+
+    again = run_import(database, workspace_id, a_file(changes={("likes", "c2", 1): 99, ("member", 3): 7}),
+                       secret=SECRET)
+
+    assert counting.types.count("Post") == 1
+    assert again.stored["post"] == {"inserted": 0, "updated": 1, "unchanged": 11}
+    assert again.stored["member"]["updated"] == 1
+    assert dict(state(database, workspace_id, RAW_IDS)["members"])["m3"] == 7
+
+
+def test_the_same_record_spelled_otherwise_is_unchanged_and_not_written(database, workspace_id):
+    records = [creator("alice"), post("p1", "alice"), audience("alice", [member("m", followers=1)])]
+    run_import(database, workspace_id, lines(*records), secret=SECRET)
+    before = state(database, workspace_id, ["m"])
+    respelled = [json.dumps(dict(reversed(list(r.items()))), indent=None, separators=(", ", " : ")).encode() + b"\n"
+                 for r in records]
+
+    once = run_import(database, workspace_id, respelled, secret=SECRET)
+    twice = run_import(database, workspace_id, respelled, secret=SECRET)
+
+    for report in (once, twice):
+        assert not report.changed
+        assert report.stored["creator"]["unchanged"] == report.stored["post"]["unchanged"] == 1
+        assert report.stored["audience"]["unchanged"] == 1
+    assert state(database, workspace_id, ["m"]) == before
+
+
+def test_an_invalid_line_after_an_unchanged_one_is_rejected_and_the_row_kept(database, workspace_id):
+    data = lines(creator("alice", followers=5), post("p1", "alice", likes=3))
+    run_import(database, workspace_id, data, secret=SECRET)
+    before = state(database, workspace_id)
+    bad = lines(creator("alice", followers=-1), {**post("p1", "alice"), "likes": "many"})
+
+    report = run_import(database, workspace_id, data + bad, secret=SECRET)
+
+    assert [r["line"] for r in report.rejected] == [3, 4]
+    assert "followers" in report.rejected[0]["reason"] and "likes" in report.rejected[1]["reason"]
+    assert report.records["creator"] == report.records["post"] == 1
+    assert not report.changed
+    assert state(database, workspace_id) == before
+
+
+def test_an_unchanged_line_set_aside_for_its_creator_is_still_skipped(database, workspace_id):
+    """A post before its creator's line: set aside (deferred) and applied after the last line."""
+    data = lines(post("p1", "alice", likes=3), audience("alice", [member("m")]), creator("alice"))
+    first = run_import(database, workspace_id, data, secret=SECRET, chunk_size=1)
+    assert first.deferred == 2
+
+    again = run_import(database, workspace_id, data, secret=SECRET, chunk_size=1)
+
+    assert not again.changed
+    assert again.records["post"] == again.records["audience"] == 1
