@@ -150,12 +150,16 @@ class Post(Base):
 
 class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshots"
+    # An import finds the snapshot lines it wrote by their digest alone (IMPORT_DIGEST), and
+    # reads the keys of their rows from the index (covering).
+    __table_args__ = (Index("ix_follower_snapshots_import_digest", "import_digest", "creator_id", "date"),)
 
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     followers: Mapped[int] = mapped_column(BigInteger)
     following: Mapped[int | None] = mapped_column(BigInteger)
     posts_count: Mapped[int | None] = mapped_column(BigInteger)
+    import_digest: Mapped[int | None] = mapped_column(BigInteger)  # see IMPORT_DIGEST
 
 
 class AudienceMember(Base):
@@ -229,8 +233,8 @@ class CreatorEdge(Base):
     observed_at: Mapped[dt.date | None] = mapped_column(Date)
 
 
-# IMPORT_DIGEST: an import stores with each creator, post and audience sample a keyed digest of
-# the record that wrote it (influencers.imports.digests) and skips a record whose digest has
+# IMPORT_DIGEST: an import stores with each creator, post, snapshot and audience sample a keyed
+# digest of the line that wrote it (influencers.imports.digests) and skips a record whose digest has
 # not changed, so re-importing a file costs a comparison. A row changed in any other way must
 # lose its digest, so that the next import writes it again: ORM updates lose it here, and the
 # UPDATE statements issued elsewhere set it to NULL themselves (creators.service.update_creator,
@@ -238,6 +242,7 @@ class CreatorEdge(Base):
 @event.listens_for(Creator, "before_update")
 @event.listens_for(Post, "before_update")
 @event.listens_for(AudienceSample, "before_update")
+@event.listens_for(FollowerSnapshot, "before_update")
 def _forget_import_digest(_mapper, _connection, row) -> None:
     if not attributes.get_history(row, "import_digest").has_changes():
         row.import_digest = None

@@ -86,6 +86,13 @@ class SQLiteBackend(Backend):
                f"WHERE t.{key_col} = k.value ->> 0 AND t.{range_col} BETWEEN k.value ->> 1 AND k.value ->> 2")
         return self.conn.execute(sql, [msgspec.json.encode(ranges).decode()]).fetchall()
 
+    def rows_by_digest(self, select, table, workspace_id, digests):
+        """Rows of ``table`` (a creator's rows: ``creator_id``) of the workspace whose
+        ``import_digest`` is one of ``digests``: one probe of the digest index per digest."""
+        sql = (f"SELECT {select} FROM json_each(?) AS k CROSS JOIN {table} AS t CROSS JOIN creators AS c "
+               "WHERE t.import_digest = k.value AND c.id = t.creator_id AND c.workspace_id = ?")
+        return self.conn.execute(sql, [msgspec.json.encode(digests).decode(), workspace_id]).fetchall()
+
     def select_in(self, sql, ids):
         return self.conn.execute(
             sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
@@ -205,6 +212,15 @@ class PostgresBackend(Backend):
                f"AS k(key, low, high) CROSS JOIN LATERAL (SELECT * FROM {table} AS t "
                f"WHERE t.{key_col} = k.key AND t.{range_col} BETWEEN k.low AND k.high) AS t")
         self.cur.execute(sql, [list(col) for col in zip(*ranges)] if ranges else [[], [], []])
+        return self.cur.fetchall()
+
+    def rows_by_digest(self, select, table, workspace_id, digests):
+        """Rows of ``table`` (a creator's rows: ``creator_id``) of the workspace whose
+        ``import_digest`` is one of ``digests``: one probe of the digest index per digest."""
+        self.cur.execute(
+            f"SELECT {select} FROM unnest(%s::int8[]) AS k(digest) CROSS JOIN LATERAL "
+            f"(SELECT t.* FROM {table} AS t JOIN creators AS c ON c.id = t.creator_id "
+            "WHERE t.import_digest = k.digest AND c.workspace_id = %s) AS t", [digests, workspace_id])
         return self.cur.fetchall()
 
     def select_in(self, sql, ids):

@@ -25,19 +25,22 @@ from hashlib import blake2b
 # 2: digests of the raw line (1: of the decoded record's msgpack encoding).
 DIGEST_VERSION = 2
 _PERSON = b"import-digest"
-_HEADERS = (struct.Struct("<q"), struct.Struct("<qq"))
+_ID = struct.Struct("<q")
 
 
 class RecordDigests:
     """``digests(line, *ids)`` -> a signed 64-bit integer (it fits a ``BIGINT``)."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_keyed",)
 
     def __init__(self, workspace_key: bytes):
-        self._key = workspace_key
+        # The key is a whole block of BLAKE2b's input: hashed once here, and each line's
+        # digest goes on from a copy of that state (most lines are shorter than a block).
+        self._keyed = blake2b(_ID.pack(DIGEST_VERSION), digest_size=8, key=workspace_key, person=_PERSON)
 
     def __call__(self, line: bytes, *ids: int) -> int:
-        digest = blake2b(_HEADERS[len(ids)].pack(DIGEST_VERSION, *ids), digest_size=8, key=self._key,
-                         person=_PERSON)
+        digest = self._keyed.copy()
+        for i in ids:
+            digest.update(_ID.pack(i))
         digest.update(line.rstrip())
         return int.from_bytes(digest.digest(), "big", signed=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import heapq
+import operator
 import struct
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -125,15 +126,17 @@ _SPOOL_HEADER = struct.Struct("<QIB")  # line, size, payload kind
 _SPOOLED_RECORD, _SPOOLED_LINE = 0, 1
 _JSON_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
 _BOM = b"\xef\xbb\xbf"
+_line_of = operator.itemgetter(0)
 _KEYED_TYPES = frozenset(KEYED_TYPES)
-_KEYED_RECORDS = frozenset((Creator, Post, Audience))  # stored with the digest of their line
+_WITH_LINE = frozenset((Creator, Post, Audience, Snapshot))  # stored with the digest of their line
 
 
 class _Chunk:
     """Records waiting to be written, by type, in line order: ``(line, record)``; creators,
-    posts and audiences as ``(line, record or its key only, raw line)`` (see ``_Importer.run``)."""
+    posts and audiences as ``(line, record or its key only, raw line)``, snapshots as ``(line,
+    record, raw line)`` (see ``_Importer.run``)."""
 
-    __slots__ = ("creator", "post", "snapshot", "audience", "edge", "label", "lines", "weight")
+    __slots__ = ("creator", "post", "snapshot", "audience", "edge", "label", "snapshot_lines", "lines", "weight")
 
     def __init__(self):
         self.creator: list[tuple[int, Creator]] = []
@@ -142,6 +145,7 @@ class _Chunk:
         self.audience: list[tuple[int, Audience]] = []
         self.edge: list[tuple[int, Edge]] = []
         self.label: list[tuple[int, Label]] = []
+        self.snapshot_lines: list[tuple[int, bytes]] = []  # not decoded yet (see _Importer.run)
         self.lines = 0
         self.weight = 0
 
@@ -171,10 +175,11 @@ class _Importer:
         report = self.report
         decode = decoder.decode
         key_decode = key_decoder.decode
-        keyed = frozenset(KEYED_TYPES)
+        keyed = _KEYED_TYPES
         by_key = self.only is None  # an import limited to some types decodes every line
         chunk = _Chunk()
         buckets = {t: chunk.bucket(t) for t in _BUCKET}
+        snapshot_lines = chunk.snapshot_lines
         lines_in_chunk = weight = nbytes = unreported = line_no = 0
         for line_no, raw in enumerate(lines, 1):
             if type(raw) is not bytes:
@@ -185,61 +190,60 @@ class _Importer:
             if n > max_line_bytes:
                 self.reject(line_no, too_long(n, max_line_bytes))
                 continue
-            if by_key and b'"snapshot"' not in raw[:24] and b"\\u" not in raw:
-                # Creators, posts and audiences: the key only, for now; the rest of the line
-                # is decoded (and validated) when the chunk is written, unless the line is the
-                # one that wrote its row (same digest). A snapshot, as its first bytes say, is
-                # decoded in full at once: it has no digest to be skipped by.
-                try:
-                    key = key_decode(raw)
-                except _JSON_ERRORS:
-                    key = None
-                if type(key) in keyed:
-                    buckets[type(key)].append((line_no, key, raw))
-                    lines_in_chunk += 1
-                    weight += n
-                    if lines_in_chunk >= chunk_size or weight >= chunk_bytes:
-                        self.flush(chunk, final=False)
-                        chunk = _Chunk()
-                        buckets = {t: chunk.bucket(t) for t in _BUCKET}
-                        lines_in_chunk = weight = 0
-                        if progress is not None:
-                            progress(unreported)
-                            unreported = 0
-                    continue
-            try:
-                record = decode(raw)
-            except _JSON_ERRORS as exc:
-                # The rare paths: blank lines, a byte-order mark, invalid lines.
-                if not raw or raw.isspace():
-                    report.blank_lines += 1
-                    continue
-                if line_no == 1 and raw.startswith(_BOM):
-                    raw = raw[len(_BOM):]
-                    try:
-                        record = decode(raw)
-                    except _JSON_ERRORS as exc2:
-                        self.reject(line_no, explain(raw, exc2))
-                        continue
+            # Creators, posts and audiences: the key only, for now; the rest of the line is
+            # decoded (and validated) when the chunk is written, unless the line is the one
+            # that wrote its row (same digest). Snapshots (as the line's first bytes say; if
+            # they are wrong, the line is decoded later all the same): not even the key, they
+            # are found by their digest alone. Any other line is decoded here.
+            key = None
+            if by_key and b"\\u" not in raw:
+                if b'"snapshot"' in raw[:24]:
+                    snapshot_lines.append((line_no, raw))
+                    key = True
                 else:
-                    self.reject(line_no, explain(raw, exc))
+                    try:
+                        key = key_decode(raw)
+                    except _JSON_ERRORS:
+                        pass
+                    if type(key) in keyed:
+                        buckets[type(key)].append((line_no, key, raw))
+                    else:
+                        key = None
+            if key is None:
+                try:
+                    record = decode(raw)
+                except _JSON_ERRORS as exc:
+                    # The rare paths: blank lines, a byte-order mark, invalid lines.
+                    if not raw or raw.isspace():
+                        report.blank_lines += 1
+                        continue
+                    if line_no == 1 and raw.startswith(_BOM):
+                        raw = raw[len(_BOM):]
+                        try:
+                            record = decode(raw)
+                        except _JSON_ERRORS as exc2:
+                            self.reject(line_no, explain(raw, exc2))
+                            continue
+                    else:
+                        self.reject(line_no, explain(raw, exc))
+                        continue
+                if b"\\u" in raw:
+                    unstorable = unstorable_text(raw)
+                    if unstorable:
+                        self.reject(line_no, unstorable)
+                        continue
+                if self.only is not None and type(record) not in self.only[0]:
+                    self.reject(line_no, f"{self.only[1]} (this is a {_BUCKET[type(record)]} record)")
                     continue
-            if b"\\u" in raw:
-                unstorable = unstorable_text(raw)
-                if unstorable:
-                    self.reject(line_no, unstorable)
-                    continue
-            if self.only is not None and type(record) not in self.only[0]:
-                self.reject(line_no, f"{self.only[1]} (this is a {_BUCKET[type(record)]} record)")
-                continue
-            buckets[type(record)].append((line_no, record, raw) if type(record) in _KEYED_RECORDS
-                                         else (line_no, record))
+                buckets[type(record)].append((line_no, record, raw) if type(record) in _WITH_LINE
+                                             else (line_no, record))
             lines_in_chunk += 1
             weight += n
             if lines_in_chunk >= chunk_size or weight >= chunk_bytes:
                 self.flush(chunk, final=False)
                 chunk = _Chunk()
                 buckets = {t: chunk.bucket(t) for t in _BUCKET}
+                snapshot_lines = chunk.snapshot_lines
                 lines_in_chunk = weight = 0
                 if progress is not None:
                     progress(unreported)
@@ -309,7 +313,10 @@ class _Importer:
             payload = spool.read(size)
             if kind == _SPOOLED_LINE:  # a valid line (decoded before it was set aside)
                 key = key_decode(payload)
-                chunk.bucket(type(key)).append((line, key, payload))
+                if type(key) in _KEYED_TYPES:
+                    chunk.bucket(type(key)).append((line, key, payload))
+                else:
+                    chunk.snapshot.append((line, decoder.decode(payload), payload))
             else:
                 record = decode(payload)
                 chunk.bucket(type(record)).append((line, record))
@@ -329,6 +336,7 @@ class _Importer:
     def flush(self, chunk: _Chunk, *, final: bool) -> None:
         writer = self.writer
         records = self.report.records
+        skipped_snapshots = self._settle_snapshot_lines(chunk) if chunk.snapshot_lines else {}
         known = {}
         if chunk.creator:
             known, valid = writer.upsert_creators(chunk.creator, self.decode_line)
@@ -360,22 +368,29 @@ class _Importer:
                 records[name] += upsert(resolved, self.decode_line, self.member_ids) if name == "audience" \
                     else upsert(resolved, self.decode_line)
             del resolved, items
-        for name, upsert in (("snapshot", writer.upsert_snapshots), ("label", writer.upsert_labels)):
-            items = getattr(chunk, name)
-            if not items:
-                continue
+        if chunk.snapshot or skipped_snapshots:
             resolved = []
-            for line, rec in items:
+            for line, rec, raw in chunk.snapshot:
+                cid = get((rec.platform, rec.handle))
+                if cid is None:
+                    self._unresolved(final, line, rec, rec.platform, rec.handle, "handle", raw)
+                else:
+                    resolved.append((line, rec, raw, cid))
+            chunk.snapshot = None
+            records["snapshot"] += len(resolved)
+            writer.upsert_snapshots(resolved, skipped_snapshots)
+            del resolved
+        if chunk.label:
+            resolved = []
+            for line, rec in chunk.label:
                 cid = get((rec.platform, rec.handle))
                 if cid is None:
                     self._unresolved(final, line, rec, rec.platform, rec.handle, "handle")
                 else:
                     resolved.append((rec, cid))
-            setattr(chunk, name, None)
             if resolved:
-                records[name] += len(resolved)
-                upsert(resolved)
-            del resolved, items
+                records["label"] += len(resolved)
+                writer.upsert_labels(resolved)
         if chunk.edge:
             resolved = []
             for line, rec in chunk.edge:
@@ -390,6 +405,32 @@ class _Importer:
             if resolved:
                 records["edge"] += len(resolved)
                 writer.upsert_edges(resolved)
+
+    def _settle_snapshot_lines(self, chunk: _Chunk) -> dict:
+        """Snapshot lines that wrote their row as it is (found by their digest alone) are
+        skipped undecoded; the others are decoded into the chunk's buckets (an invalid one is
+        rejected). -> {(creator id, date) of a skipped line: its line number}."""
+        digest = self.writer.digest
+        lines = [(line, raw, digest(raw)) for line, raw in chunk.snapshot_lines]
+        chunk.snapshot_lines = []
+        found = self.writer.snapshots_by_digest(list({d: None for _, _, d in lines}))
+        skipped: dict = {}
+        resort = {"snapshot"}
+        for line, raw, d in lines:
+            key = found.get(d)
+            if key is not None:
+                skipped[key] = line  # in line order: the last such line
+                continue
+            record = self.decode_line(line, raw)
+            if record is None:
+                continue
+            kind = type(record)
+            resort.add(_BUCKET[kind])  # not a snapshot if its first bytes misled
+            chunk.bucket(kind).append((line, record, raw) if kind in _WITH_LINE else (line, record))
+        for name in resort:
+            getattr(chunk, name).sort(key=_line_of)
+        self.report.records["snapshot"] += sum(1 for _, _, d in lines if d in found)
+        return skipped
 
     def _unresolved(self, final: bool, line: int, rec, platform: str, handle: str, path: str,
                     raw: bytes | None = None) -> None:

@@ -209,10 +209,11 @@ class ChunkWriter:
             changed = [k for k, (_, old) in existing.items() if old[:-1] != rows[k][:-1]]
             # Same values, another digest (rows written before digests, or by another
             # record spelling the same values): the digest alone.
-            redigested = [(row_id, rows[k][-1]) for k, (row_id, old) in existing.items()
+            redigested = [(*k, rows[k][-1]) if update_by_key else (row_id, rows[k][-1])
+                          for k, (row_id, old) in existing.items()
                           if old[-1] != rows[k][-1] and old[:-1] == rows[k][:-1]]
             if redigested:
-                b.update(table, (id_col,), ("import_digest",), redigested)
+                b.update(table, key_cols if update_by_key else (id_col,), ("import_digest",), redigested)
         else:
             changed = [k for k, (_, old) in existing.items() if old != rows[k]]
         if changed:
@@ -369,20 +370,35 @@ class ChunkWriter:
 
     # ---- snapshots
 
-    def upsert_snapshots(self, items) -> None:
+    def snapshots_by_digest(self, digests: list[int]) -> dict:
+        """{digest: (creator id, date)} of the workspace's snapshots stored with one of ``digests``."""
+        return {row[0]: row[1:] for row in self.b.rows_by_digest(
+            "t.import_digest, t.creator_id, t.date", "follower_snapshots", self.ws, digests)}
+
+    def upsert_snapshots(self, items, skipped: dict) -> None:
+        """``items``: (line, record, raw line, creator id); ``skipped``: {key: line} of the lines
+        of the chunk skipped as unchanged. A written line of a key is dropped when a skipped line
+        of the same key follows it (the last line wins)."""
         b = self.b
+        digest = self.digest
+        iso = b.iso_dates
         rows = {}
-        if b.iso_dates:
-            for r, cid in items:
-                rows[(cid, r.date.isoformat())] = (r.followers, r.following, r.posts_count)
-        else:
-            for r, cid in items:
-                rows[(cid, r.date)] = (r.followers, r.following, r.posts_count)
+        for line, r, raw, cid in items:
+            k = (cid, r.date.isoformat() if iso else r.date)
+            if skipped.get(k, 0) > line:
+                continue
+            rows[k] = (r.followers, r.following, r.posts_count, digest(raw))
+        unchanged = sum(1 for k in skipped if k not in rows)
+        if unchanged:
+            self.count("snapshot", 0, 0, unchanged)
+        if not rows:
+            return
         values = ("followers", "following", "posts_count")
         self._store(
             "snapshot", "follower_snapshots", rows, scope=[], key_cols=("creator_id", "date"),
             key_types=("int4", "date"), value_cols=values, insert_cols=("creator_id", "date", *values),
             insert_key=lambda k: k, id_col="creator_id", update_by_key=True, fetch=self._snapshots_in_range,
+            digests=True,
         )
 
     def _snapshots_in_range(self, keys: list[tuple]) -> dict:
@@ -399,7 +415,7 @@ class ChunkWriter:
             elif date > low_high[1]:
                 low_high[1] = date
         wanted = set(keys)
-        rows = self.b.fetch_ranges("t.creator_id, t.date, t.followers, t.following, t.posts_count",
+        rows = self.b.fetch_ranges("t.creator_id, t.date, t.followers, t.following, t.posts_count, t.import_digest",
                                    "follower_snapshots", "creator_id", "int4", "date", "date",
                                    sorted((cid, *low_high) for cid, low_high in bounds.items()))
         return {key: (row[0], row[2:]) for row in rows if (key := row[:2]) in wanted}

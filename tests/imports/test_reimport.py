@@ -339,3 +339,33 @@ def test_an_unchanged_line_set_aside_for_its_creator_is_still_skipped(database, 
 
     assert not again.changed
     assert again.records["post"] == again.records["audience"] == 1
+
+
+def test_an_unchanged_snapshot_line_is_not_decoded_again(database, workspace_id, monkeypatch):
+    from influencers.imports import importer
+
+    data = a_file()
+    run_import(database, workspace_id, data, secret=SECRET)
+    before = state(database, workspace_id, RAW_IDS)
+    counting = CountingDecoder(importer.decoder)
+    monkeypatch.setattr(importer, "decoder", counting)
+
+    again = run_import(database, workspace_id, data, secret=SECRET)
+
+    assert "Snapshot" not in counting.types
+    assert again.records["snapshot"] == 12
+    assert again.stored["snapshot"] == {"inserted": 0, "updated": 0, "unchanged": 12}
+    assert state(database, workspace_id, RAW_IDS) == before
+
+
+@pytest.mark.parametrize("chunk_size", [1, 5000])
+def test_a_snapshot_changed_then_restored_in_one_file_ends_as_its_last_line(database, workspace_id, chunk_size):
+    stored = lines(creator("alice"), snapshot("alice", "2026-10-01", followers=100))
+    run_import(database, workspace_id, stored, secret=SECRET)
+
+    report = run_import(database, workspace_id, lines(snapshot("alice", "2026-10-01", followers=5)) + stored,
+                        secret=SECRET, chunk_size=chunk_size)
+
+    assert state(database, workspace_id)["snapshots"] == [("alice", state(database, workspace_id)["snapshots"][0][1],
+                                                           100)]
+    assert report.records["snapshot"] == 2
