@@ -1,12 +1,12 @@
-"""Digests of import lines: what lets a re-import skip the records that did not change.
+"""Digests of import lines: what lets a re-import skip the lines that did not change.
 
-An import stores with each creator, post and audience sample the digest of the line that
-wrote it (the ``import_digest`` columns); a later import reads each such line's natural key
-only (``records.key_decoder``), computes the digest of the line again and leaves the rows
-whose stored digest is the same alone, without decoding or validating the rest of the line,
-reading or comparing the row's values (for an audience sample: without pseudonymising,
-reading or comparing its members). Snapshots and edges are compared value by value instead:
-their few numbers are as cheap to compare as a digest.
+An import stores with each creator, post, follower snapshot and audience sample the digest of
+the line that wrote it (the ``import_digest`` columns). A later import leaves the rows whose
+stored digest is their line's alone, without decoding or validating the line, reading or
+comparing the row's values (for an audience sample: without pseudonymising, reading or
+comparing its members): creator, post and audience lines are read for their natural key only
+and compared with their row's digest; snapshot lines are looked up by digest alone
+(``docs/imports.md``). Edges and labels are compared value by value.
 
 A digest is 64 bits of BLAKE2b over the raw line (without its line terminator or trailing
 blanks) and the ids it was resolved to, keyed with the workspace's pseudonymisation key: it

@@ -134,7 +134,7 @@ _WITH_LINE = frozenset((Creator, Post, Audience, Snapshot))  # stored with the d
 class _Chunk:
     """Records waiting to be written, by type, in line order: ``(line, record)``; creators,
     posts and audiences as ``(line, record or its key only, raw line)``, snapshots as ``(line,
-    record, raw line)`` (see ``_Importer.run``)."""
+    record, raw line, its digest if computed)`` (see ``_Importer.run``)."""
 
     __slots__ = ("creator", "post", "snapshot", "audience", "edge", "label", "snapshot_lines", "lines", "weight")
 
@@ -235,8 +235,9 @@ class _Importer:
                 if self.only is not None and type(record) not in self.only[0]:
                     self.reject(line_no, f"{self.only[1]} (this is a {_BUCKET[type(record)]} record)")
                     continue
-                buckets[type(record)].append((line_no, record, raw) if type(record) in _WITH_LINE
-                                             else (line_no, record))
+                kind = type(record)
+                buckets[kind].append((line_no, record, raw, None) if kind is Snapshot
+                                     else (line_no, record, raw) if kind in _WITH_LINE else (line_no, record))
             lines_in_chunk += 1
             weight += n
             if lines_in_chunk >= chunk_size or weight >= chunk_bytes:
@@ -316,7 +317,7 @@ class _Importer:
                 if type(key) in _KEYED_TYPES:
                     chunk.bucket(type(key)).append((line, key, payload))
                 else:
-                    chunk.snapshot.append((line, decoder.decode(payload), payload))
+                    chunk.snapshot.append((line, decoder.decode(payload), payload, None))
             else:
                 record = decode(payload)
                 chunk.bucket(type(record)).append((line, record))
@@ -370,12 +371,12 @@ class _Importer:
             del resolved, items
         if chunk.snapshot or skipped_snapshots:
             resolved = []
-            for line, rec, raw in chunk.snapshot:
+            for line, rec, raw, digest in chunk.snapshot:
                 cid = get((rec.platform, rec.handle))
                 if cid is None:
                     self._unresolved(final, line, rec, rec.platform, rec.handle, "handle", raw)
                 else:
-                    resolved.append((line, rec, raw, cid))
+                    resolved.append((line, rec, raw, cid, digest))
             chunk.snapshot = None
             records["snapshot"] += len(resolved)
             writer.upsert_snapshots(resolved, skipped_snapshots)
@@ -426,7 +427,8 @@ class _Importer:
                 continue
             kind = type(record)
             resort.add(_BUCKET[kind])  # not a snapshot if its first bytes misled
-            chunk.bucket(kind).append((line, record, raw) if kind in _WITH_LINE else (line, record))
+            chunk.bucket(kind).append((line, record, raw, d) if kind is Snapshot
+                                      else (line, record, raw) if kind in _WITH_LINE else (line, record))
         for name in resort:
             getattr(chunk, name).sort(key=_line_of)
         self.report.records["snapshot"] += sum(1 for _, _, d in lines if d in found)

@@ -376,18 +376,19 @@ class ChunkWriter:
             "t.import_digest, t.creator_id, t.date", "follower_snapshots", self.ws, digests)}
 
     def upsert_snapshots(self, items, skipped: dict) -> None:
-        """``items``: (line, record, raw line, creator id); ``skipped``: {key: line} of the lines
+        """``items``: (line, record, raw line, creator id, the line's digest or None);
+        ``skipped``: {key: line} of the lines
         of the chunk skipped as unchanged. A written line of a key is dropped when a skipped line
         of the same key follows it (the last line wins)."""
         b = self.b
         digest = self.digest
         iso = b.iso_dates
         rows = {}
-        for line, r, raw, cid in items:
+        for line, r, raw, cid, line_digest in items:
             k = (cid, r.date.isoformat() if iso else r.date)
             if skipped.get(k, 0) > line:
                 continue
-            rows[k] = (r.followers, r.following, r.posts_count, digest(raw))
+            rows[k] = (r.followers, r.following, r.posts_count, digest(raw) if line_digest is None else line_digest)
         unchanged = sum(1 for k in skipped if k not in rows)
         if unchanged:
             self.count("snapshot", 0, 0, unchanged)
