@@ -196,7 +196,7 @@ class _Importer:
             # they are wrong, the line is decoded later all the same): not even the key, they
             # are found by their digest alone. Any other line is decoded here.
             key = None
-            if by_key and b"\\u" not in raw:
+            if by_key:
                 if b'"snapshot"' in raw[:24]:
                     snapshot_lines.append((line_no, raw))
                     key = True
@@ -265,10 +265,16 @@ class _Importer:
     def decode_line(self, line: int, raw: bytes) -> Record | None:
         """The record of a line read by key so far (see ``run``); None if it is rejected."""
         try:
-            return decoder.decode(raw)
+            record = decoder.decode(raw)
         except _JSON_ERRORS as exc:
             self.reject(line, explain(raw, exc))
             return None
+        if b"\\u" in raw:
+            unstorable = unstorable_text(raw)
+            if unstorable:
+                self.reject(line, unstorable)
+                return None
+        return record
 
     @staticmethod
     def member_ids(raw: bytes):
