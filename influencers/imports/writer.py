@@ -372,8 +372,14 @@ class ChunkWriter:
 
     def snapshots_by_digest(self, digests: list[int]) -> dict:
         """{digest: (creator id, date)} of the workspace's snapshots stored with one of ``digests``."""
-        return {row[0]: row[1:] for row in self.b.rows_by_digest(
-            "t.import_digest, t.creator_id, t.date", "follower_snapshots", self.ws, digests)}
+        rows = self.b.rows_by_digest("t.import_digest, t.creator_id, t.date", "follower_snapshots", digests)
+        if not rows:
+            return {}
+        # Digests are keyed per workspace: another workspace's row matches by a 2^-64 chance.
+        ours = {cid for (cid,) in self.b.select_in(
+            f"SELECT id FROM creators WHERE workspace_id = {int(self.ws)} AND id IN {{ids}}",
+            list({row[1] for row in rows}))}
+        return {row[0]: row[1:] for row in rows if row[1] in ours}
 
     def upsert_snapshots(self, items, skipped: dict) -> None:
         """``items``: (line, record, raw line, creator id, the line's digest or None);
