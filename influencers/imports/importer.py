@@ -196,7 +196,7 @@ class _Importer:
             # they are wrong, the line is decoded later all the same): not even the key, they
             # are found by their digest alone. Any other line is decoded here.
             key = None
-            if by_key:
+            if by_key and not (line_no == 1 and raw.startswith(_BOM)):
                 if b'"snapshot"' in raw[:24]:
                     snapshot_lines.append((line_no, raw))
                     key = True

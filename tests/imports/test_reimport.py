@@ -369,3 +369,16 @@ def test_a_snapshot_changed_then_restored_in_one_file_ends_as_its_last_line(data
     assert state(database, workspace_id)["snapshots"] == [("alice", state(database, workspace_id)["snapshots"][0][1],
                                                            100)]
     assert report.records["snapshot"] == 2
+
+
+@pytest.mark.parametrize("first", ["creator", "snapshot"])
+def test_a_file_starting_with_a_byte_order_mark_is_read_whole(database, workspace_id, first):
+    records = [creator("alice"), snapshot("alice", "2026-10-01")]
+    if first == "snapshot":
+        records = [records[0] | {"type": "creator"}, records[1]][::-1]
+    data = lines(*records)
+    data[0] = b"\xef\xbb\xbf" + data[0]
+
+    for _ in range(2):
+        report = run_import(database, workspace_id, data, secret=SECRET)
+        assert report.rejected == [] and report.records["creator"] == report.records["snapshot"] == 1
