@@ -51,7 +51,12 @@ def mentioning(brand_ids, since: dt.datetime, kind: str = "any"):
 
 
 def growth_condition(days: int, low: float | None, high: float | None) -> ColumnElement:
-    """Growth over the last ``days`` within [low, high] (either may be None), as correlated index probes."""
+    """Growth over the last ``days`` within [low, high] (either may be None), as correlated index probes.
+
+    The probes read ``ix_follower_snapshots_creator_date_followers`` alone. They only visit
+    the creators that pass the other filters; a set-based pass (the workspace's window grouped
+    per creator, then joined) measured slower on SQLite (benchmarks/README.md, issue 22).
+    """
     window = and_(FollowerSnapshot.creator_id == Creator.id, FollowerSnapshot.date >= _today() - dt.timedelta(days))
     base = select(FollowerSnapshot.followers).where(window)
     first = base.order_by(FollowerSnapshot.date.asc()).limit(1).scalar_subquery()

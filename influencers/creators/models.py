@@ -151,8 +151,10 @@ class Post(Base):
 class FollowerSnapshot(Base):
     __tablename__ = "follower_snapshots"
     # An import finds the snapshot lines it wrote by their digest alone (IMPORT_DIGEST), and
-    # reads the keys of their rows from the index (covering).
-    __table_args__ = (Index("ix_follower_snapshots_import_digest", "import_digest", "creator_id", "date"),)
+    # reads the keys of their rows from the index (covering). Discovery's growth filter reads a
+    # creator's window from the second index alone.
+    __table_args__ = (Index("ix_follower_snapshots_import_digest", "import_digest", "creator_id", "date"),
+                      Index("ix_follower_snapshots_creator_date_followers", "creator_id", "date", "followers"))
 
     creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)

@@ -76,6 +76,24 @@ def test_has_contact_and_growth(api, world):
     assert api.get("/v1/discovery/creators?min_growth_30d=abc").status_code == 422
 
 
+def test_growth_window_bounds_count_only_snapshots_inside_the_window(api, database):
+    """The window includes the snapshot exactly N days old and nothing older: an older snapshot is
+    neither the earliest nor counted; a zero earliest count never passes; both bounds inclusive."""
+    import_records(
+        api, creator("edge"), creator("lonely"), creator("zero"),
+        snapshot("edge", 31, 10), snapshot("edge", 30, 1000), snapshot("edge", 0, 1500),
+        snapshot("lonely", 45, 1000), snapshot("lonely", 31, 1000), snapshot("lonely", 2, 5000),
+        snapshot("zero", 30, 0), snapshot("zero", 0, 100),
+    )
+    set_reach(database, api.workspace_id, {i: 100 for i in creator_ids(api).values()})
+    assert search(api, "min_growth_30d=0.5&max_growth_30d=0.5") == ["edge"]
+    assert search(api, "min_growth_30d=-1") == ["edge"]
+    assert search(api, "min_growth_90d=-1") == ["edge", "lonely"]
+    assert search(api, "max_growth_90d=4") == ["lonely"]   # 1000 -> 5000; edge over 90 days: 10 -> 1500
+    assert search(api, "max_growth_90d=149") == ["edge", "lonely"]
+    assert search(api, "max_growth_90d=148.9") == ["lonely"]
+
+
 def test_the_optimiser_search_takes_the_same_filters(api, world):
     response = api.post("/v1/shortlist-optimisations", json={
         "search": {"not_sponsored_by_group": "acme", "has_contact": False, "limit": 50}, "k": 1,
