@@ -40,6 +40,7 @@ from influencers.scoring.audience_signals import (
     dormancy_counts,
     farm_statistics,
     youth_members,
+    youth_shares,
 )
 from influencers.scoring.inputs import PLATFORM_CODE, PLATFORMS, ScoringInputs, factorized
 from influencers.scoring.model import ScoringModel
@@ -390,13 +391,7 @@ def signals_with_peers(inputs: ScoringInputs, model: ScoringModel, kind: np.ndar
     sampled = size > 0
     safe = np.maximum(size, 1)
     youth = youth_members(inputs)
-    if inputs.member_age_range is not None:
-        age_known = (factorized(inputs.member_age_range)[0] >= 0)[member]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            youth_share = (np.bincount(creator, weights=youth[member], minlength=n)
-                           / np.bincount(creator, weights=age_known, minlength=n))
-    else:
-        youth_share = np.full(n, np.nan)
+    youth_share = youth_shares(inputs, youth)
 
     country, language = _column(inputs.country, n), _column(inputs.language, n)
     country_peer = peers.country_peer(country, min_peers)

@@ -63,6 +63,18 @@ def youth_members(inputs) -> np.ndarray:
     return np.isin(codes, np.flatnonzero(uniques == YOUTH))
 
 
+def youth_shares(inputs, youth: np.ndarray) -> np.ndarray:
+    """Per creator: the share of its sampled members with a known age range who are young (NaN
+    where no sampled member's age range is known)."""
+    n, creator, member = inputs.n_creators, inputs.sample_creator, inputs.sample_member
+    if inputs.member_age_range is None:
+        return np.full(n, np.nan)
+    age_known = (factorized(inputs.member_age_range)[0] >= 0)[member]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.bincount(creator, weights=youth[member], minlength=n)
+                / np.bincount(creator, weights=age_known, minlength=n))
+
+
 def batch_created(inputs, model: ScoringModel, batch_days: np.ndarray | None = None) -> np.ndarray:
     """Per member: created on a day when the member store gained far more accounts than on the
     days around it (farms register accounts in batches). ``batch_days``: those days (day
@@ -190,13 +202,7 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
     safe = np.maximum(size, 1)
 
     youth = youth_members(inputs)
-    if inputs.member_age_range is not None:
-        age_known = (factorized(inputs.member_age_range)[0] >= 0)[member]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            youth_share = (np.bincount(creator, weights=youth[member], minlength=n)
-                           / np.bincount(creator, weights=age_known, minlength=n))
-    else:
-        youth_share = np.full(n, np.nan)
+    youth_share = youth_shares(inputs, youth)
 
     # Foreign members: country or language rare among the peers' (same creator country) audiences.
     min_peers = int(t("peer_min_creators"))

@@ -477,7 +477,7 @@ def dump(database, workspace_id) -> dict[str, list]:
 
 
 def test_chunking_and_caches_give_the_same_data(database, workspace_id, monkeypatch):
-    import influencers.imports.writer as importer
+    import influencers.imports.audience_writer as importer
 
     data = synthetic_file()
     baseline = do_import(database, workspace_id, data)

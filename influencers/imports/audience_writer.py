@@ -1,0 +1,285 @@
+"""Writing a chunk's audience samples: members (pseudonymised), samples and member lists.
+
+The part of :class:`~influencers.imports.writer.ChunkWriter` that handles audiences, kept in
+its own module for size; it uses the writer's backend, digests, caches and counters."""
+from __future__ import annotations
+
+from itertools import repeat
+from typing import Any
+
+import msgspec
+
+from influencers.creators.pseudonym import MemberKeys
+from influencers.imports.records import AudienceKey, Member
+
+_json_encode = msgspec.json.encode
+_astuple = msgspec.structs.astuple
+_to_builtins = msgspec.to_builtins
+
+
+# Entries per generation (two generations per cache): about 200 bytes each.
+_MEMBER_CACHE = 65536  # member key -> (id, profile)
+_PSEUDONYM_CACHE = 32768  # per platform: raw id -> member key
+
+
+class _Generations:
+    """A bounded dict: two generations; the older is dropped when the newer is full."""
+
+    __slots__ = ("new", "old", "size")
+
+    def __init__(self, size: int):
+        self.new: dict = {}
+        self.old: dict = {}
+        self.size = size
+
+    def get(self, key):
+        value = self.new.get(key)
+        if value is None:
+            value = self.old.get(key)
+            if value is not None:
+                self.new[key] = value
+        return value
+
+    def rotate(self) -> None:
+        """Call between batches (never while a batch holds references)."""
+        if len(self.new) > self.size:
+            self.old, self.new = self.new, {}
+
+
+class AudienceWrites:
+    """Audience samples, their members and member lists (a part of ``ChunkWriter``)."""
+
+    def start_member_caches(self) -> None:
+        # Audience members recur across chunks (the same followers in many
+        # samples). Two bounded caches spare the HMAC and the database round trip
+        # for the ones seen lately: per platform, raw id -> member key; and member
+        # key -> (id, profile as stored). The import is the only writer of these
+        # rows while it runs (write lock / advisory lock), so the cache is exact.
+        self._pseudonyms: dict[str, _Generations] = {}  # platform -> raw id -> key
+        self._member_keys: dict[str, MemberKeys] = {}
+        self._members = _Generations(_MEMBER_CACHE)
+
+    _MEMBER_VALUES = (
+        "followers", "following", "posts_count", "has_avatar", "bio_length", "created_at",
+        "last_post_at", "country", "language", "gender", "age_range",
+    )
+    # upsert_audiences turns a Member into its row with astuple(): same order.
+    assert Member.__struct_fields__ == ("id", *_MEMBER_VALUES)
+
+    def upsert_audiences(self, items, decode, member_ids) -> int:
+        """Audience samples, their members and member lists. ``items``: (line, record or its
+        key, raw line, creator id); ``member_ids(raw)``: a valid line's member ids. -> the
+        number of valid lines.
+
+        A line with the digest stored with its sample is skipped whole (not decoded, no
+        pseudonymisation, no member read): its list and its members' profiles are
+        still what that line wrote, because whatever changes a member's profile
+        afterwards also clears the digests of the other samples naming the member
+        (:meth:`_clear_sample_digests`). A line is not skipped if its sample is named
+        twice in the chunk, or if it shares a member with a line of the chunk that is
+        written (the member's profile is the last line's, in line order)."""
+        b = self.b
+        iso = b.iso_dates
+        digest = self.digest
+        keyed = [((cid, r.sampled_at.isoformat() if iso else r.sampled_at), line, r, digest(raw, cid), raw)
+                 for line, r, raw, cid in items]
+        del items
+        stored = self._stored_digests("audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"),
+                                      list({k[0]: None for k in keyed}))
+        # [key, line, record or key, digest, raw line, skippable], in line order; invalid lines rejected.
+        entries = []
+        for k, line, r, d, raw in keyed:
+            old = stored.get(k)
+            skippable = old is not None and old[1] == d
+            if not skippable and type(r) is AudienceKey:
+                r = decode(line, raw)
+                if r is None:
+                    continue
+            entries.append([k, line, r, d, raw, skippable])
+        del keyed
+        valid = len(entries)
+        skipped = [e for e in entries if e[5]]
+        if skipped:
+            if len({e[0] for e in entries}) < len(entries):  # a sample named twice: write all of its lines
+                seen: set = set()
+                twice = {e[0] for e in entries if e[0] in seen or seen.add(e[0])}
+                for e in skipped:
+                    if e[0] in twice:
+                        e[5] = False
+            written = [e for e in entries if not e[5]]
+            if written:
+                for e in written:
+                    if type(e[2]) is AudienceKey:
+                        e[2] = decode(e[1], e[4])  # a valid line: it wrote its row
+                named = {(e[2].platform, m.id) for e in written for m in e[2].members}
+                for e in skipped:
+                    if e[5]:
+                        ids = member_ids(e[4])
+                        if any((ids.platform, m.id) in named for m in ids.members):
+                            e[5] = False
+                            if type(e[2]) is AudienceKey:
+                                e[2] = decode(e[1], e[4])
+            skipped = [e for e in skipped if e[5]]
+            self.count("audience", 0, 0, len(skipped))
+            if skipped:
+                # Their members, once each per chunk (as the written ones are counted): the lists
+                # stored are the lines' (same digest).
+                (distinct,), = b.select_in(
+                    "SELECT count(DISTINCT member_id) FROM audience_sample_members WHERE sample_id IN {ids}",
+                    [stored[e[0]][0] for e in skipped])
+                self.count("member", 0, 0, distinct)
+        records = [(e[0], e[2], e[3]) for e in entries if not e[5]]
+        del entries, skipped
+        if records:
+            self._write_audiences(records)
+        return valid
+
+    def _write_audiences(self, records: list[tuple[tuple, Any, int]]) -> None:
+        """Writes audience records ((sample key, record, digest), in line order)."""
+        b = self.b
+        key = self.key
+        iso = b.iso_dates
+        # Per platform: member profiles by member key (the last record naming a
+        # member wins), and raw id -> member key.
+        members: dict[str, dict[str, tuple]] = {}
+        samples: dict[tuple, tuple[str, list[str]]] = {}
+        digests: dict[tuple, int | None] = {}
+        # Members named with two different profiles in the chunk: the samples holding them
+        # keep no digest (some of their members' profiles are another record's).
+        contested: set[str] = set()
+        for sample_key, r, record_digest in records:
+            platform = r.platform
+            cache = self._pseudonyms.get(platform)
+            if cache is None:
+                cache = self._pseudonyms[platform] = _Generations(_PSEUDONYM_CACHE)
+                self._member_keys[platform] = MemberKeys(key, platform)
+            profiles = members.get(platform)
+            if profiles is None:
+                profiles = members[platform] = {}
+            member_key, new_keys, get_key = self._member_keys[platform], cache.new, cache.get
+            get_profile = profiles.get
+            keys = []
+            for m in r.members:
+                # The profile in _MEMBER_VALUES order in C calls (the raw id, first,
+                # is cut off); on SQLite with the dates as ISO strings.
+                row = _to_builtins(_astuple(m)) if iso else _astuple(m)
+                raw_id = row[0]
+                row = row[1:]
+                k = new_keys.get(raw_id) or get_key(raw_id)
+                if k is None:
+                    k = new_keys[raw_id] = member_key(raw_id)
+                keys.append(k)
+                before = get_profile(k)
+                if before is not None and before != row:
+                    contested.add(k)
+                profiles[k] = row
+            samples[sample_key] = (platform, keys)
+            digests[sample_key] = record_digest
+        del records
+        if contested:
+            for sample_key, (_platform, keys) in samples.items():
+                if not contested.isdisjoint(keys):
+                    digests[sample_key] = None
+
+        # Members, with their ids (allocated here for the new ones). Those in the
+        # cache are known: unchanged, or updated by id; the others are stored.
+        member_ids: dict[str, dict[str, int]] = {}
+        ws = self.ws
+        cached = self._members
+        profiles_changed: list[int] = []  # ids of the members whose stored profile changed
+        for platform, profiles in members.items():
+            ids = member_ids[platform] = {}
+            unknown = {}
+            changed = []
+            for k, row in profiles.items():
+                hit = cached.get(k)
+                if hit is None:
+                    unknown[k] = row
+                else:
+                    ids[k] = hit[0]
+                    if hit[1] != row:
+                        changed.append((hit[0], *row))
+            if changed:
+                b.update("audience_members", ("id",), self._MEMBER_VALUES, changed)
+                profiles_changed.extend(row[0] for row in changed)
+            self.count("member", 0, len(changed), len(ids) - len(changed))
+            if unknown:
+                stored = self._store(
+                    "member", "audience_members", unknown, scope=[("workspace_id", ws), ("platform", platform)],
+                    key_cols=("member_key",), key_types=("text",), value_cols=self._MEMBER_VALUES,
+                    insert_cols=("id", "workspace_id", "platform", "member_key", *self._MEMBER_VALUES),
+                    insert_key=lambda k, platform=platform: (ws, platform, k), allocate=True,
+                    changed_ids=profiles_changed,
+                )
+                ids.update(stored)
+            remember = cached.new
+            for k, row in profiles.items():
+                remember[k] = (ids[k], row)
+            del unknown, changed
+        del members
+        cached.rotate()
+        for cache in self._pseudonyms.values():
+            cache.rotate()
+
+        # Samples and their member lists.
+        lists = {k: frozenset(map(member_ids[p].__getitem__, keys)) for k, (p, keys) in samples.items()}
+        del samples, member_ids
+        existing = self._fetch_existing(
+            "audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"), ("member_count", "import_digest"),
+            list(lists),
+        )
+        if profiles_changed:
+            self._clear_sample_digests(profiles_changed, [v[0] for v in existing.values()])
+        old_lists: dict[int, set] = {}
+        if existing:
+            for sid, mid in b.select_in(
+                "SELECT sample_id, member_id FROM audience_sample_members WHERE sample_id IN {ids}",
+                [v[0] for v in existing.values()],
+            ):
+                old_lists.setdefault(sid, set()).add(mid)
+        new, changed, same = [], [], 0
+        links_add: list[tuple[int, int]] = []
+        links_del: list[tuple[int, int]] = []
+        sample_updates = []
+        for k, members_now in lists.items():
+            old = existing.get(k)
+            if old is None:
+                new.append(k)
+                continue
+            sid, (old_count, old_digest) = old
+            old_members = old_lists.get(sid, set())
+            if members_now != old_members or old_count != len(members_now):
+                changed.append(k)
+                added = members_now - old_members
+                removed = old_members - members_now
+                links_add.extend(zip(repeat(sid, len(added)), added))
+                links_del.extend(zip(repeat(sid, len(removed)), removed))
+            else:
+                same += 1
+            if old_count != len(members_now) or old_digest != digests[k]:
+                sample_updates.append((sid, len(members_now), digests[k]))
+        if new:
+            new_ids = b.allocate_ids("audience_samples", len(new))
+            ins = []
+            for k, sid in zip(new, new_ids):
+                listed = lists[k]
+                ins.append((sid, *k, len(listed), digests[k]))
+                links_add.extend(zip(repeat(sid, len(listed)), listed))
+            b.insert("audience_samples", ("id", "creator_id", "sampled_at", "member_count", "import_digest"), ins)
+        if sample_updates:
+            b.update("audience_samples", ("id",), ("member_count", "import_digest"), sample_updates)
+        if links_del:
+            b.delete_pairs("audience_sample_members", ("sample_id", "member_id"), links_del)
+        if links_add:
+            b.insert("audience_sample_members", ("sample_id", "member_id"), links_add)
+        self.count("audience", len(new), len(changed), same)
+
+    def _clear_sample_digests(self, member_ids: list[int], written_sample_ids: list[int]) -> None:
+        """The samples holding members whose profile just changed lose their digest (their
+        records no longer describe what is stored), except the samples being written now,
+        whose digests are set after this."""
+        self.b.execute_with_ids(
+            "UPDATE audience_samples SET import_digest = NULL WHERE import_digest IS NOT NULL "
+            "AND id IN (SELECT sample_id FROM audience_sample_members WHERE member_id IN {ids0}) "
+            "AND id NOT IN {ids1}",
+            member_ids, written_sample_ids)
