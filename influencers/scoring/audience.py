@@ -110,20 +110,7 @@ class AudienceResult:
     fake_share_high: np.ndarray
     reachable_share: np.ndarray        # following < mass_follower_following, nan without a sample
     indicator_shares: dict[str, np.ndarray]  # share of the sample showing each bot indicator
-    # default-2 audience signals (see audience_signals.AudienceSignals)
-    youth_share: np.ndarray
-    foreign_share: np.ndarray
-    foreign_dormant_share: np.ndarray
-    foreign_peer_median: np.ndarray
-    foreign_peer_n: np.ndarray
-    farm_share: np.ndarray
-    farm_unrelated_creators: np.ndarray
-    inactive_peer_median: np.ndarray
-    inactive_peer_n: np.ndarray
-    foreign_adult_n: np.ndarray
-    foreign_adult_dormant_n: np.ndarray
-    local_adult_n: np.ndarray
-    local_adult_dormant_n: np.ndarray
+    signals: AudienceSignals           # farms, foreign and dormant members, youth (default-2 on)
     # The workspace's audience statistics these were judged against (a range of its creators).
     peers: AudiencePeers | None = None
 
@@ -217,13 +204,13 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
         per_indicator = per_combo @ bits
         indicator_shares = {name: per_indicator[:, k] / size for k, name in enumerate(_BIT)}
     if peers is None:
-        signals = audience_signals(inputs, model, kind, size)
+        signals, likely_fake = audience_signals(inputs, model, kind, size)
     else:
         from influencers.scoring.audience_peers import signals_with_peers
 
-        signals = signals_with_peers(inputs, model, kind, size, peers)
+        signals, likely_fake = signals_with_peers(inputs, model, kind, size, peers)
     # Fake: suspicious by the profile, or farm-shared, or foreign and dormant.
-    fake_count = np.bincount(creator, weights=(kind == SUSPICIOUS) | signals.likely_fake, minlength=n)
+    fake_count = np.bincount(creator, weights=(kind == SUSPICIOUS) | likely_fake, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         fake_share = fake_count / size
     low, high = wilson_interval(fake_count, size, model.threshold("wilson_confidence"))
@@ -236,7 +223,7 @@ def audience_authenticity(inputs: ScoringInputs, model: ScoringModel,
         fake_share_high=high,
         reachable_share=reachable,
         indicator_shares=indicator_shares,
-        **{name: getattr(signals, name) for name in AudienceSignals.__dataclass_fields__ if name != "likely_fake"},
+        signals=signals,
         peers=peers,
     )
 

@@ -35,6 +35,7 @@ from influencers.scoring.audience import (
     authentic_memberships,
     classify_memberships,
 )
+from influencers.scoring.audience_signals import AudienceSignals
 from influencers.scoring.inputs import ScoringInputs, factorized
 from influencers.scoring.model import ScoringModel
 
@@ -292,10 +293,14 @@ def _load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     return arrays, json.loads(arrays.pop("meta").tobytes())
 
 
+_SIGNAL = "signal."  # the file's names of AudienceResult.signals' arrays
+
+
 def save_audience(creator_ids: np.ndarray, audience: AudienceResult, path: str | Path) -> None:
     arrays = {"creator_ids": np.asarray(creator_ids, dtype=np.int64)}
     arrays.update({f.name: getattr(audience, f.name) for f in fields(AudienceResult)
-                   if f.name not in ("indicator_shares", "peers")})
+                   if f.name not in ("indicator_shares", "peers", "signals")})
+    arrays.update({_SIGNAL + f.name: getattr(audience.signals, f.name) for f in fields(AudienceSignals)})
     names = list(audience.indicator_shares)
     arrays["indicator_shares"] = (np.stack([audience.indicator_shares[name] for name in names], axis=1)
                                   if names else np.zeros((len(creator_ids), 0)))
@@ -307,7 +312,8 @@ def load_audience(path: str | Path) -> tuple[np.ndarray, AudienceResult]:
     arrays, meta = _load(path)
     indicators = arrays.pop("indicator_shares")
     creator_ids = arrays.pop("creator_ids")
-    return creator_ids, AudienceResult(**arrays, indicator_shares={
+    signals = AudienceSignals(**{f.name: arrays.pop(_SIGNAL + f.name) for f in fields(AudienceSignals)})
+    return creator_ids, AudienceResult(**arrays, signals=signals, indicator_shares={
         name: indicators[:, k] for k, name in enumerate(meta["indicator_names"])})
 
 

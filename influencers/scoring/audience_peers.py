@@ -381,7 +381,7 @@ def audience_peers(values: AudienceValues, model: ScoringModel) -> AudiencePeers
 
 
 def signals_with_peers(inputs: ScoringInputs, model: ScoringModel, kind: np.ndarray, size: np.ndarray,
-                       peers: AudiencePeers) -> AudienceSignals:
+                       peers: AudiencePeers) -> tuple[AudienceSignals, np.ndarray]:
     """:func:`~influencers.scoring.audience_signals.audience_signals` of a range of the
     workspace's creators, judged against the whole workspace's ``peers``."""
     t = model.threshold
@@ -430,9 +430,8 @@ def signals_with_peers(inputs: ScoringInputs, model: ScoringModel, kind: np.ndar
         foreign_peer_median=foreign_peer_median, foreign_peer_n=foreign_peer_n,
         farm_share=farm_share, farm_unrelated_creators=unrelated,
         inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n,
-        likely_fake=farm_rows | foreign_dormant,
         **dormancy_counts(creator, foreign, known_c | known_l, dormant, youth[member], n),
-    )
+    ), farm_rows | foreign_dormant
 
 
 __all__ = ["ALL", "MEMBER_TYPES", "AudiencePeers", "AudienceValues", "CreatorFacts", "MemberStatistics",

@@ -53,7 +53,6 @@ class AudienceSignals:
     foreign_adult_dormant_n: np.ndarray  # ... of them inactive or mass followers
     local_adult_n: np.ndarray            # members known to be local (country or language not foreign)
     local_adult_dormant_n: np.ndarray
-    likely_fake: np.ndarray        # per sample row: farm-shared or foreign and dormant
 
 
 def youth_members(inputs) -> np.ndarray:
@@ -193,7 +192,10 @@ def _one_hot(codes: np.ndarray, k: int) -> sp.csr_matrix:
                          shape=(len(codes), max(k, 1)))
 
 
-def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.ndarray) -> AudienceSignals:
+def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.ndarray
+                     ) -> tuple[AudienceSignals, np.ndarray]:
+    """The creators' audience signals, and per sample row whether its member is likely fake
+    (farm-shared, or foreign and dormant)."""
     t = model.threshold
     n = inputs.n_creators
     creator, member = inputs.sample_creator, inputs.sample_member
@@ -248,9 +250,8 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
         foreign_peer_median=foreign_peer_median, foreign_peer_n=peer_n.astype(np.int64),
         farm_share=farm_share, farm_unrelated_creators=unrelated,
         inactive_peer_median=inactive_peer_median, inactive_peer_n=inactive_peer_n.astype(np.int64),
-        likely_fake=farm_rows | foreign_dormant,
         **dormancy_counts(creator, foreign, known_c | known_l, dormant, youth[member], n),
-    )
+    ), farm_rows | foreign_dormant
 
 
 def category_matrix(category_creator: np.ndarray, category_code: np.ndarray, n_creators: int,

@@ -461,8 +461,8 @@ def suspicious_audience(inputs: ScoringInputs, aud: AudienceResult, model: Scori
     t = model.threshold
     size = aud.sample_size
     conf = t("wilson_confidence")
-    farm_low, _ = wilson_interval(np.nan_to_num(aud.farm_share) * size, size, conf)
-    dormant_low, _ = wilson_interval(np.nan_to_num(aud.foreign_dormant_share) * size, size, conf)
+    farm_low, _ = wilson_interval(np.nan_to_num(aud.signals.farm_share) * size, size, conf)
+    dormant_low, _ = wilson_interval(np.nan_to_num(aud.signals.foreign_dormant_share) * size, size, conf)
     threshold = t("suspicious_audience_share")
     by_farm = np.nan_to_num(farm_low) > threshold
     by_dormant = np.nan_to_num(dormant_low) > threshold
@@ -475,7 +475,7 @@ def suspicious_audience(inputs: ScoringInputs, aud: AudienceResult, model: Scori
                        t("dormancy_contrast_min_rate")))
                    & (np.nan_to_num(dormant_low) > t("dormancy_contrast_share")))
     flagged = by_farm | by_dormant | by_contrast
-    top = np.maximum(np.nan_to_num(aud.farm_share), np.nan_to_num(aud.foreign_dormant_share))
+    top = np.maximum(np.nan_to_num(aud.signals.farm_share), np.nan_to_num(aud.signals.foreign_dormant_share))
     floor = np.where(by_farm | by_dormant, threshold, t("dormancy_contrast_share"))
     strength = np.where(flagged, np.clip((top - floor) / (0.6 - floor), 0.1, 1.0), 0.0)
     result = FlagResult("suspicious_audience", "Audience members shared with unrelated creators (bot farms),"
@@ -494,8 +494,9 @@ def dormancy_contrast(aud: AudienceResult, model: ScoringModel) -> dict[str, np.
     count at the local rate's Wilson upper bound (which errs towards the creator). Nan rates and
     a p-value of 1 where either group is empty: nothing to compare."""
     conf = model.threshold("wilson_confidence")
-    foreign_n, foreign_dormant = aud.foreign_adult_n, aud.foreign_adult_dormant_n
-    local_n, local_dormant = aud.local_adult_n, aud.local_adult_dormant_n
+    signals = aud.signals
+    foreign_n, foreign_dormant = signals.foreign_adult_n, signals.foreign_adult_dormant_n
+    local_n, local_dormant = signals.local_adult_n, signals.local_adult_dormant_n
     _, local_high = wilson_interval(local_dormant, local_n, conf)
     bound = np.clip(np.nan_to_num(local_high, nan=1.0), 1e-6, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -529,26 +530,26 @@ def audience_signal_list(inputs, aud: AudienceResult, c: int, model: ScoringMode
     n = int(aud.sample_size[c])
     country = inputs.country[c]
     return [
-        {"name": "farm_shared_member_share", "value": _f(aud.farm_share[c]), "kind": "measured", "n": n,
-         "unrelated_creators_sharing": int(aud.farm_unrelated_creators[c]),
+        {"name": "farm_shared_member_share", "value": _f(aud.signals.farm_share[c]), "kind": "measured", "n": n,
+         "unrelated_creators_sharing": int(aud.signals.farm_unrelated_creators[c]),
          "description": "members also sampled by at least farm_min_creators creators, no more than"
                         " farm_max_related_share of them sharing a category, nor a country (language);"
                         " unrelated creators: sharing no category, country or language with this one",
          "threshold": {"wilson_low_above": t("suspicious_audience_share"),
                        "member_in_samples_at_least": t("farm_min_creators"),
                        "related_share_at_most": t("farm_max_related_share")}},
-        {"name": "foreign_dormant_share", "value": _f(aud.foreign_dormant_share[c]), "kind": "measured", "n": n,
+        {"name": "foreign_dormant_share", "value": _f(aud.signals.foreign_dormant_share[c]), "kind": "measured", "n": n,
          "description": "members from countries (languages) under foreign_peer_share of the peers' median"
                         " audience, and inactive or mass followers",
-         "peer_group": {"creator_country": country, "n": int(aud.foreign_peer_n[c])},
+         "peer_group": {"creator_country": country, "n": int(aud.signals.foreign_peer_n[c])},
          "threshold": {"wilson_low_above": t("suspicious_audience_share"),
                        "foreign_below_peer_share": t("foreign_peer_share")}},
-        {"name": "foreign_share", "value": _f(aud.foreign_share[c]), "kind": "measured", "n": n,
-         "peer_group": {"creator_country": country, "n": int(aud.foreign_peer_n[c]),
-                        "median": _f(aud.foreign_peer_median[c])}},
+        {"name": "foreign_share", "value": _f(aud.signals.foreign_share[c]), "kind": "measured", "n": n,
+         "peer_group": {"creator_country": country, "n": int(aud.signals.foreign_peer_n[c]),
+                        "median": _f(aud.signals.foreign_peer_median[c])}},
         {"name": "inactive_share", "value": _f(aud.type_shares[c, 2]), "kind": "measured", "n": n,
          "peer_group": {"platform": PLATFORMS[int(inputs.platform[c])], "niche": inputs.niche[c],
-                        "n": int(aud.inactive_peer_n[c]), "median": _f(aud.inactive_peer_median[c])},
+                        "n": int(aud.signals.inactive_peer_n[c]), "median": _f(aud.signals.inactive_peer_median[c])},
          "threshold": {"excess_reported_above": t("inactive_excess")}},
     ]
 

@@ -166,10 +166,10 @@ class _SignalColumns:
         self.sample_size = np.asarray(aud.sample_size, dtype=np.int64).tolist()
         for name in ("farm_share", "foreign_share", "foreign_dormant_share", "foreign_peer_median",
                      "inactive_peer_median", "youth_share"):
-            setattr(self, name, _float_column(getattr(aud, name)))
+            setattr(self, name, _float_column(getattr(aud.signals, name)))
         self.inactive = _float_column(aud.type_shares[:, 2])
         for name in ("farm_unrelated_creators", "foreign_peer_n", "inactive_peer_n"):
-            setattr(self, name, np.asarray(getattr(aud, name), dtype=np.int64).tolist())
+            setattr(self, name, np.asarray(getattr(aud.signals, name), dtype=np.int64).tolist())
         eng_signals = flags["bought_engagement"].signals
         self.er_views_z = _float_column(r.metric_z["er_views"])
         self.views_posts = np.asarray(r.views_posts_used, dtype=np.int64).tolist()

@@ -59,7 +59,7 @@ def test_coded_and_plain_attributes_give_the_same_audience_results():
     a, b = audience_shares(inputs), audience_shares(other)
     assert a.attribute.tolist() == b.attribute.tolist() and a.share.tolist() == b.share.tolist()
     ra, rb = audience_authenticity(inputs, DEFAULT_MODEL), audience_authenticity(other, DEFAULT_MODEL)
-    np.testing.assert_array_equal(ra.foreign_share, rb.foreign_share)
+    np.testing.assert_array_equal(ra.signals.foreign_share, rb.signals.foreign_share)
     np.testing.assert_array_equal(ra.fake_share, rb.fake_share)
 
 
