@@ -39,6 +39,7 @@ from influencers.scoring.audience_signals import (
     category_matrix,
     dormancy_counts,
     farm_statistics,
+    foreign_shares,
     youth_members,
     youth_shares,
 )
@@ -407,14 +408,8 @@ def signals_with_peers(inputs: ScoringInputs, model: ScoringModel, kind: np.ndar
     (c_code, c_uniques), (l_code, l_uniques) = codes
     foreign, known_c, known_l = foreign_rows(creator, c_code, c_uniques, l_code, l_uniques, country_peer, country,
                                              language, peers.common)
-    known_any = np.bincount(creator, weights=known_c | known_l, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        foreign_share = np.where(known_any > 0, np.bincount(creator, weights=foreign, minlength=n) / known_any,
-                                 np.nan)
-    dormant = (kind == INACTIVE_KIND) | (kind == MASS_KIND)
-    foreign_dormant = foreign & dormant & ~youth[member]
-    foreign_dormant_share = np.where(sampled, np.bincount(creator, weights=foreign_dormant, minlength=n) / safe,
-                                     np.nan)
+    foreign_share, dormant, foreign_dormant, foreign_dormant_share = foreign_shares(
+        creator, foreign, known_c | known_l, kind, youth[member], sampled, safe, n)
     foreign_peer_median = np.array([peers.foreign_peer_median.get(k, np.nan) for k in country_peer.tolist()])
 
     niche_peer = peers.niche_peer(inputs.platform, _column(inputs.niche, n), min_peers)

@@ -74,6 +74,22 @@ def youth_shares(inputs, youth: np.ndarray) -> np.ndarray:
                 / np.bincount(creator, weights=age_known, minlength=n))
 
 
+def foreign_shares(creator: np.ndarray, foreign: np.ndarray, known: np.ndarray, kind: np.ndarray,
+                   young: np.ndarray, sampled: np.ndarray, safe: np.ndarray, n: int):
+    """Per sample row ``foreign`` (and ``known``: its country or language is known), ``kind``
+    and ``young``: (per creator the foreign share of its members of known origin, per row
+    dormant, per row foreign and dormant (youth left out), per creator that row share)."""
+    known_any = np.bincount(creator, weights=known, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        foreign_share = np.where(known_any > 0, np.bincount(creator, weights=foreign, minlength=n) / known_any,
+                                 np.nan)
+    dormant = (kind == INACTIVE_KIND) | (kind == MASS_KIND)
+    foreign_dormant = foreign & dormant & ~young
+    foreign_dormant_share = np.where(sampled, np.bincount(creator, weights=foreign_dormant, minlength=n) / safe,
+                                     np.nan)
+    return foreign_share, dormant, foreign_dormant, foreign_dormant_share
+
+
 def batch_created(inputs, model: ScoringModel, batch_days: np.ndarray | None = None) -> np.ndarray:
     """Per member: created on a day when the member store gained far more accounts than on the
     days around it (farms register accounts in batches). ``batch_days``: those days (day
@@ -214,14 +230,8 @@ def audience_signals(inputs, model: ScoringModel, kind: np.ndarray, size: np.nda
     foreign_l, known_l = _foreign_rows(inputs.member_language, inputs.language, inputs, size, peer, sampled, t)
     # Foreign by every known measure: a neighbouring country sharing the language is no mismatch.
     foreign = (foreign_c | ~known_c) & (foreign_l | ~known_l) & (known_c | known_l)
-    known_any = np.bincount(creator, weights=known_c | known_l, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        foreign_share = np.where(known_any > 0, np.bincount(creator, weights=foreign, minlength=n) / known_any,
-                                 np.nan)
-    dormant = (kind == INACTIVE_KIND) | (kind == MASS_KIND)
-    foreign_dormant = foreign & dormant & ~youth[member]
-    foreign_dormant_share = np.where(sampled, np.bincount(creator, weights=foreign_dormant, minlength=n) / safe,
-                                     np.nan)
+    foreign_share, dormant, foreign_dormant, foreign_dormant_share = foreign_shares(
+        creator, foreign, known_c | known_l, kind, youth[member], sampled, safe, n)
     foreign_peer_median = _group_median(foreign_share, peer, sampled & ~np.isnan(foreign_share))
 
     # Inactive share against the niche peers (platform x niche).

@@ -19,11 +19,11 @@ Scores, explanations, shares and sketches are those of the same workspace scored
 from __future__ import annotations
 
 import json
-import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -129,7 +129,60 @@ def read_member_statistics(session: Session, workspace_id: int, creators: Creato
 
 
 def _inputs_path(staging: Path, k: int) -> Path:
-    return staging / f"chunk-{k}-inputs.pickle"
+    return staging / f"chunk-{k}-inputs.npz"
+
+
+def _save_inputs(inputs: ScoringInputs, path: Path) -> bool:
+    """Writes ``inputs`` as typed arrays (``np.savez``, read back with ``allow_pickle=False``:
+    no pickle). False, writing nothing, when a field holds anything but numeric, date or
+    boolean arrays, strings (``None`` unknown) or categoricals of strings: the second pass
+    then reads that range from the database again."""
+    arrays: dict[str, np.ndarray] = {}
+    kinds: dict[str, str] = {}
+    for f in fields(ScoringInputs):
+        value = getattr(inputs, f.name)
+        if value is None:
+            kinds[f.name] = "none"
+        elif isinstance(value, pd.Categorical):
+            categories = np.asarray(value.categories, dtype=object).tolist()
+            if not all(type(c) is str for c in categories):
+                return False
+            arrays[f.name], arrays[f.name + ".categories"] = value.codes, np.array(categories, dtype=str)
+            kinds[f.name] = "categorical"
+        elif isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[f.name], kinds[f.name] = value, "array"
+        elif isinstance(value, np.ndarray):
+            items = value.tolist()
+            if not all(v is None or type(v) is str for v in items):
+                return False
+            arrays[f.name] = np.array(["" if v is None else v for v in items], dtype=str)
+            arrays[f.name + ".none"] = np.array([v is None for v in items], dtype=bool)
+            kinds[f.name] = "strings"
+        else:
+            return False
+    arrays["kinds"] = np.frombuffer(json.dumps(kinds).encode(), dtype=np.uint8)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+    return True
+
+
+def _load_inputs(path: Path) -> ScoringInputs:
+    """The inputs :func:`_save_inputs` wrote."""
+    values = {}
+    with np.load(path, allow_pickle=False) as data:
+        for name, kind in json.loads(data["kinds"].tobytes()).items():
+            if kind == "none":
+                values[name] = None
+            elif kind == "array":
+                values[name] = data[name]
+            elif kind == "categorical":
+                values[name] = pd.Categorical.from_codes(
+                    data[name], categories=data[name + ".categories"].astype(object))
+            else:
+                strings = data[name].astype(object)
+                strings[data[name + ".none"]] = None
+                values[name] = strings
+    return ScoringInputs(**values)
 
 
 def first_pass(session: Session, workspace_id: int, model: ScoringModel, sketch_model: ScoringModel,
@@ -154,9 +207,7 @@ def first_pass(session: Session, workspace_id: int, model: ScoringModel, sketch_
         inputs = load_inputs(session, workspace_id, id_range=the_plan.id_range(k))
         activity_values.append(gather_activity(inputs, model))
         gather_audience(audience_values, inputs, model, sketch_model, members[-1])
-        with open(_inputs_path(staging, k), "wb") as fh:
-            # Pickle: the run's own private temporary directory, written and read by this process only.
-            pickle.dump(inputs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        _save_inputs(inputs, _inputs_path(staging, k))
         del inputs
     activity = ActivityValues.concatenate(activity_values).peers(model, graph)
     return FirstPass(the_plan, activity, audience_peers(audience_values, model), centrality, pods)
@@ -190,8 +241,7 @@ def score_chunk(session: Session, workspace_id: int, run_id: int, first: FirstPa
     start, stop = first.plan.ranges[k]
     path = _inputs_path(staging, k)
     if path.exists():  # kept by the first pass
-        with open(path, "rb") as fh:
-            inputs = pickle.load(fh)  # noqa: S301 -- written by this run into its private directory
+        inputs = _load_inputs(path)
         path.unlink()
     else:
         inputs = load_inputs(session, workspace_id, id_range=first.plan.id_range(k))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from influencers.demo.generator import generate
@@ -131,3 +132,36 @@ def test_each_range_s_sketch_members_are_the_whole_workspace_s(scored):
         rows = (inputs.sample_creator >= start) & (inputs.sample_creator < stop)
         got = authentic_memberships(chunk, DEFAULT_MODEL, bot_like_keys=audience.bot_like_keys)
         assert_same(got, expected[rows], "authentic rows")
+
+
+def test_a_range_s_inputs_are_staged_as_typed_arrays_without_pickle(scored, tmp_path):
+    from influencers.scoring.chunked_run import _load_inputs, _save_inputs
+
+    inputs = dataclasses.replace(scored[0])
+    inputs.country = inputs.country.copy()
+    inputs.country[0] = None  # unknown, not the empty string
+    inputs.country[1] = ""
+    path = tmp_path / "inputs.npz"
+    assert _save_inputs(inputs, path)
+    staged = _load_inputs(path)  # np.load(allow_pickle=False) inside: a pickled field would raise
+    for field in dataclasses.fields(inputs):
+        original, back = getattr(inputs, field.name), getattr(staged, field.name)
+        if original is None:
+            assert back is None, field.name
+        elif isinstance(original, pd.Categorical):
+            assert list(back.categories) == list(original.categories), field.name
+            np.testing.assert_array_equal(back.codes, original.codes, err_msg=field.name)
+        else:
+            assert back.dtype == original.dtype, field.name
+            assert [None if v != v else v for v in back.tolist()] == \
+                [None if v != v else v for v in original.tolist()], field.name
+
+
+def test_inputs_holding_other_objects_are_not_staged(scored, tmp_path):
+    from influencers.scoring.chunked_run import _save_inputs
+
+    inputs = dataclasses.replace(scored[0])
+    inputs.handles = np.array([object()] * inputs.n_creators, dtype=object)
+    path = tmp_path / "inputs.npz"
+    assert not _save_inputs(inputs, path)
+    assert not path.exists()
