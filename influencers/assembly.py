@@ -33,6 +33,18 @@ def _score(db, settings, workspace_id, params, report_progress):
     return score_job(db, settings, workspace_id, params, report_progress)
 
 
+def _score_chunk(db, settings, workspace_id, params, report_progress):
+    from influencers.scoring.fan_out import score_chunk_job
+
+    return score_chunk_job(db, settings, workspace_id, params, report_progress)
+
+
+def _discard_staged_chunks(session, settings, job_ids, error):
+    from influencers.scoring.fan_out import discard_staged_of_jobs
+
+    discard_staged_of_jobs(session, job_ids)
+
+
 def _import(db, settings, workspace_id, params, report_progress):
     from influencers.imports.jobs import import_job
 
@@ -90,7 +102,8 @@ def _register_job_kinds() -> None:
     from influencers.jobs import runner
     from influencers.webhooks.events import DELIVERY_JOB
 
-    runner.register("score", _score)
+    runner.register("score", _score, on_failure=_discard_staged_chunks)
+    runner.register("score_chunk", _score_chunk)
     runner.register(IMPORT_JOB, _import, on_failure=_discard_uploads)
     runner.register(MATCH_JOB, _match_brands)
     runner.register(DELIVERY_JOB, _deliver_webhook)

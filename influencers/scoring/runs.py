@@ -26,7 +26,7 @@ from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
 from influencers.jobs.models import Job
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
-from influencers.scoring import chunked_run, recalibration
+from influencers.scoring import chunked_run, fan_out, recalibration
 from influencers.scoring.active_model import active_model, active_scoring_model
 from influencers.scoring.audience_pass import LocalAudiencePass
 from influencers.scoring.audience_worker import (
@@ -98,7 +98,7 @@ def _set_job(session: Session, run_id: int, **values) -> None:
 def score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
     return execute_run(db, workspace_id, params["run_id"], report_progress,
                        worker_min_creators=settings.scoring_worker_min_creators,
-                       chunk_size=settings.scoring_chunk_size)
+                       chunk_size=settings.scoring_chunk_size, settings=settings)
 
 
 # execute_run's default for ``worker_min_creators``: the INFLUENCERS_SCORING_WORKER_MIN_CREATORS setting.
@@ -108,7 +108,7 @@ FROM_SETTINGS = "from settings"
 def execute_run(db: Database, workspace_id: int, run_id: int,
                 report_progress: Callable[[float], None] | None = None, *,
                 worker_min_creators: int | None | str = FROM_SETTINGS,
-                chunk_size: int | None | str = FROM_SETTINGS) -> dict:
+                chunk_size: int | None | str = FROM_SETTINGS, settings: Settings | None = None) -> dict:
     """Runs a queued scoring run to completion (or records its failure and re-raises).
 
     The audience pass (:mod:`influencers.scoring.audience_pass`) runs in a worker
@@ -117,7 +117,9 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
     the ``INFLUENCERS_SCORING_WORKER_MIN_CREATORS`` setting), else in this process. Both
     give the same result. A workspace of more than ``chunk_size`` creators (default: the
     ``INFLUENCERS_SCORING_CHUNK_SIZE`` setting; ``None``: never) is scored that many
-    creators at a time (:mod:`influencers.scoring.chunked_run`), with the same result.
+    creators at a time (:mod:`influencers.scoring.chunked_run`), with the same result; with
+    a broker in ``settings`` (default: the database's settings) on PostgreSQL, its chunks run
+    on the Celery workers too (:mod:`influencers.scoring.fan_out`).
     """
     progress = report_progress or (lambda _fraction: None)
     if worker_min_creators == FROM_SETTINGS:
@@ -126,7 +128,7 @@ def execute_run(db: Database, workspace_id: int, run_id: int,
         chunk_size = scoring_chunk_size()
     run = _start(db, workspace_id, run_id, worker_min_creators)
     if chunk_size is not None and run.n_creators > chunk_size:
-        return _execute_chunked(run, chunk_size, progress)
+        return _execute_chunked(run, chunk_size, progress, settings or db.settings)
     try:
         # Millions of acyclic objects (rows, explanation dicts): see influencers.gcpause.
         with gc_paused(), _audience_worker(run) as worker:
@@ -314,10 +316,12 @@ class _RunWrite:
         self.committing = time.perf_counter()
 
 
-def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], None]) -> dict:
+def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], None],
+                     settings: Settings | None) -> dict:
     """:func:`execute_run` a range of creators at a time (:mod:`influencers.scoring.chunked_run`):
     both passes on one snapshot, each range's rows staged in temporary files, all of them
-    written in one transaction at the end."""
+    written in one transaction at the end. With a broker (:func:`fan_out.fans_out`) the
+    ranges are scored by the workers and this process (:func:`fan_out.run_chunks`)."""
     run.use_worker = False
     with ExitStack() as stack:
         try:
@@ -334,12 +338,20 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
                     progress(0.3)
                     with run.timed("compute_seconds"):
                         n_chunks = len(first.plan.ranges)
-                        for k in range(n_chunks):
-                            staged.append(chunked_run.score_chunk(
-                                session, run.workspace_id, run.run_id, first, k, run.model, run.sketch_model,
-                                run.classifier, run.model_version, staging))
-                            stack.callback(staged[-1].explanations.close)
-                            progress(0.3 + 0.5 * (k + 1) / n_chunks)
+                        if fan_out.fans_out(run.db, settings):
+                            staged, scored_here = fan_out.run_chunks(
+                                run.db, settings, session, run.workspace_id, run.run_id, first, run.sketch_model,
+                                staging, progress)
+                            for chunk in staged:
+                                stack.callback(chunk.explanations.close)
+                            run.timings["chunks_scored_by_other_workers"] = n_chunks - scored_here
+                        else:
+                            for k in range(n_chunks):
+                                staged.append(chunked_run.score_chunk(
+                                    session, run.workspace_id, run.run_id, first, k, run.model, run.sketch_model,
+                                    run.classifier, run.model_version, staging))
+                                stack.callback(staged[-1].explanations.close)
+                                progress(0.3 + 0.5 * (k + 1) / n_chunks)
             run.timings["chunks"] = n_chunks
             n_creators = len(first.plan.creator_ids)
             with _write_transaction(run.db, run.workspace_id, run.run_id) as (session, current):
@@ -350,6 +362,7 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
                         if current:
                             write_audience_shares(session, run.workspace_id, chunk.shares(), chunk.id_range)
                             store_sketch_batch(session, run.workspace_id, chunk.sketches(), chunk.creator_ids)
+                fan_out.discard_staged(session, [run.run_id])
                 session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
                     creators_scored=n_creators, timings=run.timings, superseded=not current))
                 _set_job(session, run.run_id, status="succeeded", finished_at=utcnow())
@@ -366,6 +379,8 @@ def _record_failure(run: _Run, error: Exception) -> None:
     with run.db.transaction() as session:
         _set_job(session, run.run_id, status="failed", error=f"{type(error).__name__}: {error}",
                  finished_at=utcnow())
+        # After the job's row: a chunk writing its rows holds that row until it commits.
+        fan_out.discard_staged(session, [run.run_id])
         _announce(session, run.workspace_id, run.run_id)
 
 

@@ -232,3 +232,19 @@ class AudienceSketchRecord(Base):
     # digests, without reading 20,000 blobs back.
     sketch_digest: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StagedBlob(Base):
+    """What a chunked run's parts hand each other through the database when its chunks run
+    on several workers (:mod:`influencers.scoring.fan_out`): the first pass (``chunk`` -1)
+    and each chunk's scored rows, as typed blobs (``np.savez`` read with ``allow_pickle=False``,
+    or JSON). Deleted when the run ends, in the transaction that ends it."""
+
+    __tablename__ = "scoring_staged_blobs"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("scoring_runs.id", ondelete="CASCADE"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The layout of ``data`` (typed_blob.FORMAT_VERSION for the first pass): another is refused.
+    format_version: Mapped[int] = mapped_column(SmallInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

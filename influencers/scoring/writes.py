@@ -54,6 +54,19 @@ class ExplanationSpool:
     def __len__(self) -> int:
         return self.count
 
+    def encoded(self) -> bytes:
+        """Every document, a line each (what :meth:`extend_encoded` takes)."""
+        self._file.flush()
+        self._file.seek(0)
+        data = self._file.read()
+        self._file.seek(0, 2)
+        return data
+
+    def extend_encoded(self, lines: bytes) -> None:
+        """Appends documents :meth:`encoded` returned (another spool's)."""
+        self._file.write(lines)
+        self.count += lines.count(b"\n")
+
     def __iter__(self) -> Iterator[str]:
         self._file.flush()
         self._file.seek(0)

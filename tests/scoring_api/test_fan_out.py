@@ -1,0 +1,259 @@
+"""A chunked run fans its chunks out to Celery workers when a broker is configured and gathers
+them: it stores exactly what the same run stores with its chunks in one process."""
+import dataclasses
+import datetime as dt
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+import redis
+import scipy.sparse as sp
+from sqlalchemy import delete, func, select, update
+
+from influencers.app import create_app
+from influencers.columnar import columnar_reads
+from influencers.config import Settings
+from influencers.db import utcnow
+from influencers.jobs import broker, runner
+from influencers.jobs.models import Job
+from influencers.scoring import chunked_run, fan_out, typed_blob
+from influencers.scoring.active_model import active_scoring_model
+from influencers.scoring.audience_worker import begin_snapshot
+from influencers.scoring.runs import create_run, execute_run
+from influencers.scoring.store import (
+    AudienceShare,
+    AudienceShareDigest,
+    AudienceSketchRecord,
+    CreatorScore,
+    ScoringRun,
+    StagedBlob,
+)
+from tests.fixtures.api import ApiClient
+from tests.fixtures.celery_worker import BROKER, celery_worker
+from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.helpers import wait_for_job
+from tests.fixtures.scoring import import_demo, scores_of_run, stored_sketches, wait_for
+from tests.fixtures.scoring import stored_audience_shares as stored_shares
+from tests.scoring_api.chunk_faults import failing_chunk
+
+
+def same(a, b, where="value"):
+    """Deep equality of decoded values: types, dataclass fields, dict items, arrays (nan equal)."""
+    assert type(a) is type(b), (where, type(a), type(b))
+    if dataclasses.is_dataclass(a):
+        for f in dataclasses.fields(a):
+            same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for key in a:
+            same(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for k, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{where}[{k}]")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, (where, a.dtype, b.dtype)
+        if a.dtype == object:
+            assert a.tolist() == b.tolist(), where
+        else:
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"), where
+    elif sp.issparse(a):
+        assert (a != b).nnz == 0 and a.shape == b.shape, where
+    elif isinstance(a, float) and a != a:
+        assert b != b, where
+    else:
+        assert a == b, where
+
+
+def test_a_first_pass_goes_through_a_typed_blob_unchanged(api, database):
+    import_demo(api, creators=40, seed=5)
+    with database.transaction(write=False) as session, tempfile.TemporaryDirectory() as staging:
+        begin_snapshot(session)
+        model, _version = active_scoring_model(session, api.workspace_id)
+        with columnar_reads(session):
+            first = chunked_run.first_pass(session, api.workspace_id, model, model, 9, Path(staging))
+    blob = typed_blob.encode(first)
+    same(typed_blob.decode(blob), first)
+    assert b"pickle" not in blob
+
+
+def test_a_value_without_a_typed_encoding_is_refused():
+    with pytest.raises(typed_blob.BlobFormatError, match="object array"):
+        typed_blob.encode({"x": np.array([object()], dtype=object)})
+    with pytest.raises(typed_blob.BlobFormatError, match="no typed encoding"):
+        typed_blob.encode(Path("/"))
+
+
+# ---- Through Redis and a real Celery worker process (PostgreSQL: SQLite runs never fan out).
+
+WORKER_TIMEOUT = 180
+
+
+def _broker_and_postgresql(database):
+    if not BROKER:
+        pytest.skip("set INFLUENCERS_TEST_BROKER_URL (CI does) to test a Celery worker")
+    if database.is_sqlite:
+        pytest.skip("a run on SQLite never fans out (docs/fan-out.md)")
+
+
+def _chunk_jobs(database, workspace_id):
+    with database.transaction(write=False) as session:
+        return session.scalars(select(Job).where(Job.workspace_id == workspace_id, Job.kind == "score_chunk")
+                               .order_by(Job.id)).all()
+
+
+def _staged(database):
+    with database.transaction(write=False) as session:
+        return session.scalar(select(func.count()).select_from(StagedBlob))
+
+
+def _wait_until_consuming(database, settings, workspace_id, log):
+    """Runs a no-op job through the worker: it is consuming its queue once that succeeded."""
+    job_id = runner.submit(database, settings, workspace_id, "test.sleep", {"seconds": 0})
+    job = wait_for_job(database, job_id, timeout=WORKER_TIMEOUT)
+    assert job.status == "succeeded", log.read_text()[-3000:]
+
+
+def _in_process_chunked_run(api, database, chunk_size):
+    """A chunked run with no broker: what it stores, which the test then removes."""
+    run_id = create_run(database, api.workspace_id)
+    result = execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=chunk_size,
+                         settings=Settings(database_url=database.url, pseudonym_secret=TEST_SECRET))
+    assert result["chunks"] > 2 and "chunks_scored_by_other_workers" not in result
+    assert not _chunk_jobs(database, api.workspace_id)
+    stored = (scores_of_run(database, run_id), stored_shares(database),
+              {cid: row[:4] for cid, row in stored_sketches(database).items()})
+    _forget_stored(database)
+    return stored
+
+
+def _forget_stored(database):
+    with database.transaction() as session:
+        session.execute(update(CreatorScore).values(is_current=False))
+        for table in (AudienceShare, AudienceShareDigest, AudienceSketchRecord):
+            session.execute(delete(table))
+
+
+def test_a_chunked_run_fans_out_to_celery_workers_and_stores_what_an_in_process_run_stores(
+        api, database, tmp_path, monkeypatch):
+    _broker_and_postgresql(database)
+    import_demo(api, creators=60, seed=4)
+    scores, shares, sketches = _in_process_chunked_run(api, database, chunk_size=8)
+    log = tmp_path / "worker.log"
+    with celery_worker(database.url, log, INFLUENCERS_SCORING_CHUNK_SIZE="8",
+                       INFLUENCERS_SCORING_WORKER_MIN_CREATORS="off") as queue:
+        settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER,
+                            job_queue=queue)
+        _wait_until_consuming(database, settings, api.workspace_id, log)
+
+        # The run's job on the worker's only slot: nobody else takes its chunks, so it scores
+        # them itself instead of waiting for them.
+        app = create_app(settings, database=database)
+        client = ApiClient(app.test_client(), api.key, api.workspace_id)
+        started = client.post("/v1/scoring-runs")
+        assert started.status_code == 202, started.json
+        on_worker = wait_for(client, started.headers["Location"], timeout=WORKER_TIMEOUT)
+        assert on_worker["status"] == "succeeded", (on_worker, log.read_text()[-3000:])
+        with database.transaction(write=False) as session:
+            timings = session.get(ScoringRun, on_worker["id"]).timings
+        assert timings["chunks"] == 8 and timings["chunks_scored_by_other_workers"] == 0
+        assert scores_of_run(database, on_worker["id"]) == scores
+        assert stored_shares(database) == shares
+        assert {cid: row[:4] for cid, row in stored_sketches(database).items()} == sketches
+        assert [job.status for job in _chunk_jobs(database, api.workspace_id)] == ["succeeded"] * 8
+        _forget_stored(database)
+
+        # The run here, its chunks sent twice each (a duplicate delivery): the worker takes
+        # chunks from the first while this process takes them from the last.
+        send = broker.send
+
+        def send_twice(settings, job_id, countdown=None):
+            send(settings, job_id, countdown)
+            send(settings, job_id, countdown)
+
+        monkeypatch.setattr(broker, "send", send_twice)
+        run_id = create_run(database, api.workspace_id)
+        here = execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=8,
+                           settings=settings)
+    assert here["chunks"] == 8 and here["chunks_scored_by_other_workers"] >= 1, log.read_text()[-3000:]
+    assert scores_of_run(database, run_id) == scores
+    assert stored_shares(database) == shares
+    assert {cid: row[:4] for cid, row in stored_sketches(database).items()} == sketches
+    chunks = _chunk_jobs(database, api.workspace_id)[8:]
+    assert [(job.status, job.attempts, job.params["chunk"]) for job in chunks] == [
+        ("succeeded", 1, k) for k in range(8)]
+    assert {job.worker for job in chunks} - {runner.worker_name()}  # some ran in the worker process
+    assert _staged(database) == 0
+
+
+def test_a_chunk_failing_on_a_worker_fails_the_run_and_stores_nothing(api, database, tmp_path, monkeypatch):
+    _broker_and_postgresql(database)
+    import_demo(api, creators=30, seed=2)
+    # Chunk 2 fails wherever it runs: in the worker process and in this one.
+    monkeypatch.setattr(chunked_run, "score_chunk", failing_chunk(2))
+    log = tmp_path / "worker.log"
+    with celery_worker(database.url, log, INFLUENCERS_TEST_FAILING_CHUNK="2",
+                       INFLUENCERS_JOB_MODULES="tests.jobs.job_kinds,tests.scoring_api.chunk_faults") as queue:
+        settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER,
+                            job_queue=queue)
+        _wait_until_consuming(database, settings, api.workspace_id, log)
+        run_id = create_run(database, api.workspace_id)
+        with pytest.raises(fan_out.ChunkFailed, match="chunk 2 of 5 .* failed: RuntimeError: chunk 2 broke"):
+            execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=7,
+                        settings=settings)
+        # A chunk the worker was scoring meanwhile finishes, and writes nothing for the failed run.
+        chunks = [wait_for_job(database, job.id, timeout=WORKER_TIMEOUT)
+                  for job in _chunk_jobs(database, api.workspace_id)]
+    assert {job.status for job in chunks} <= {"succeeded", "failed"}
+    with database.transaction(write=False) as session:
+        failed = session.get(ScoringRun, run_id)
+        assert failed.status == "failed" and "chunk 2 of 5" in failed.error and "chunk 2 broke" in failed.error
+        assert session.scalar(select(CreatorScore.id).where(CreatorScore.run_id == run_id)) is None
+    assert not stored_shares(database) and not stored_sketches(database) and _staged(database) == 0
+
+
+def test_a_chunk_scored_twice_stores_one_copy_and_a_run_nobody_helps_scores_its_chunks_itself(
+        api, database, monkeypatch):
+    _broker_and_postgresql(database)
+    import_demo(api, creators=30, seed=2)
+    scores, shares, sketches = _in_process_chunked_run(api, database, chunk_size=7)
+    # Every chunk job runs twice in a row: a redelivery after a worker died having written.
+    real = runner.KINDS["score_chunk"].handler
+
+    def twice(*args):
+        real(*args)
+        return real(*args)
+
+    monkeypatch.setitem(runner.KINDS, "score_chunk", runner.JobKind(twice))
+    # A queue no worker consumes: the run scores its chunks itself rather than wait.
+    queue = f"test-unconsumed-{uuid.uuid4().hex[:12]}"
+    settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER, job_queue=queue)
+    try:
+        run_id = create_run(database, api.workspace_id)
+        result = execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=7,
+                             settings=settings)
+    finally:
+        redis.Redis.from_url(BROKER).delete(queue)
+    assert result["chunks"] == 5 and result["chunks_scored_by_other_workers"] == 0
+    assert scores_of_run(database, run_id) == scores
+    assert stored_shares(database) == shares
+    assert {cid: row[:4] for cid, row in stored_sketches(database).items()} == sketches
+    assert _staged(database) == 0
+
+
+def test_a_chunk_whose_worker_went_silent_fails_the_run(database, workspace_id):
+    settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, job_timeout_seconds=60)
+    with database.transaction() as session:
+        job_ids = [runner.enqueue(session, workspace_id, "score_chunk", {"run_id": 1, "chunk": k}) for k in range(3)]
+        session.execute(update(Job).where(Job.id == job_ids[0]).values(status="succeeded"))
+        session.execute(update(Job).where(Job.id == job_ids[1]).values(
+            status="running", worker="elsewhere:1", heartbeat_at=utcnow() - dt.timedelta(seconds=30)))
+    assert fan_out._check(database, settings, 1, job_ids) is False  # still beating: wait
+    with database.transaction() as session:
+        session.execute(update(Job).where(Job.id == job_ids[1]).values(
+            heartbeat_at=utcnow() - dt.timedelta(seconds=61)))
+    with pytest.raises(fan_out.ChunkFailed, match=r"chunk 1 of 3 .* was lost: its worker elsewhere:1 sent no "
+                                                  r"heartbeat for more than 60 s"):
+        fan_out._check(database, settings, 1, job_ids)
