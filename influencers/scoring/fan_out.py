@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import socket
 import tempfile
@@ -49,6 +50,8 @@ from influencers.scoring.audience_worker import begin_snapshot
 from influencers.scoring.model import ScoringModel
 from influencers.scoring.store import ScoringModelVersion, ScoringRun, StagedBlob
 from influencers.scoring.writes import ExplanationSpool
+
+log = logging.getLogger(__name__)
 
 CHUNK_JOB = "score_chunk"
 # ``StagedBlob.chunk`` of what the whole run shares (the first pass, the coordination).
@@ -119,7 +122,10 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
     scored_here = 0
     try:
         for job_id in job_ids:
-            runner.dispatch(db, settings, job_id)
+            try:
+                runner.dispatch(db, settings, job_id)
+            except Exception:  # noqa: BLE001 -- the broker is down: the chunk stays queued and is scored here
+                log.warning("scoring run %s: chunk job %s not sent to the broker", run_id, job_id, exc_info=True)
         for k in reversed(range(n_chunks)):
             _check(db, settings, run_id, job_ids)
             if runner.run_job(db, settings, job_ids[k]) == runner.SUCCEEDED:  # else a worker has it
@@ -130,6 +136,8 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
     except BaseException as error:
         _abandon(db, job_ids, f"scoring run {run_id} failed: {type(error).__name__}: {error}")
         raise
+    finally:
+        _decoded.clear()  # this process's copy of the first pass: the run has it already
     return gather(db, run_id, first.plan, staging), scored_here
 
 

@@ -18,6 +18,7 @@ from influencers.config import Settings
 from influencers.db import utcnow
 from influencers.jobs import broker, runner
 from influencers.jobs.models import Job
+from influencers.jobs.reaper import reap
 from influencers.scoring import chunked_run, fan_out, typed_blob
 from influencers.scoring.active_model import active_scoring_model
 from influencers.scoring.audience_worker import begin_snapshot
@@ -257,3 +258,17 @@ def test_a_chunk_whose_worker_went_silent_fails_the_run(database, workspace_id):
     with pytest.raises(fan_out.ChunkFailed, match=r"chunk 1 of 3 .* was lost: its worker elsewhere:1 sent no "
                                                   r"heartbeat for more than 60 s"):
         fan_out._check(database, settings, 1, job_ids)
+
+
+def test_a_run_the_reaper_fails_leaves_nothing_staged(database, workspace_id):
+    run_id = create_run(database, workspace_id)
+    with database.transaction() as session:
+        job_id = session.get(ScoringRun, run_id).job_id
+        # Its coordinator died after staging: its job's heartbeat stopped.
+        session.execute(update(Job).where(Job.id == job_id).values(
+            status="running", heartbeat_at=utcnow() - dt.timedelta(seconds=5)))
+        session.add(StagedBlob(run_id=run_id, chunk=fan_out.RUN_WIDE, name="coordination", format_version=1,
+                               data=b"{}"))
+    settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, job_timeout_seconds=1)
+    assert reap(database, settings) == [job_id]
+    assert _staged(database) == 0
