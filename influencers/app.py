@@ -13,6 +13,7 @@ from influencers.api import auth, contract, rate_limits, unit_of_work
 from influencers.api.base import Api
 from influencers.api.converters import ID_SCHEMA, IdConverter
 from influencers.api.errors import register_error_handlers
+from influencers.api.json_provider import MsgspecJSONProvider
 from influencers.assembly import assemble
 from influencers.config import Settings, load_settings
 from influencers.db import Database
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or load_settings()
     assemble()
     app = Flask(__name__)
+    app.json = MsgspecJSONProvider(app)
     app.config.update(
         API_TITLE="influencers",
         API_VERSION="1",

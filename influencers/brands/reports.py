@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, func, select, true
+from sqlalchemy import Select, and_, bindparam, case, func, select, true
 from sqlalchemy.orm import Session
 
 from influencers.brands.models import Brand, BrandMention
@@ -193,32 +193,39 @@ def share_of_voice_rows(report: dict) -> list[list]:
 RECENT_POSTS = 5
 
 
+# Built once: a statement's construction costs more than its cached compilation on every read.
+_CREATOR_BRANDS = (
+    select(BrandMention.brand_id, Brand.name, func.count(),
+           func.sum(case((BrandMention.sponsored == true(), 1), else_=0)),
+           func.min(BrandMention.published_at), func.max(BrandMention.published_at),
+           func.max(case((BrandMention.sponsored == true(), BrandMention.published_at), else_=None)))
+    .join(Brand, Brand.id == BrandMention.brand_id)
+    .where(BrandMention.creator_id == bindparam("creator_id"), Brand.workspace_id == bindparam("workspace_id"))
+    .group_by(BrandMention.brand_id, Brand.name))
+_RANKED_MENTIONS = (
+    select(BrandMention.brand_id, Post.id, Post.external_id, Post.platform, BrandMention.published_at,
+           BrandMention.sponsored, BrandMention.matched_by, BrandMention.matched_term,
+           func.row_number().over(partition_by=BrandMention.brand_id,
+                                  order_by=(BrandMention.published_at.desc(), Post.id.desc())).label("rank"))
+    .join(Post, Post.id == BrandMention.post_id)
+    .where(BrandMention.creator_id == bindparam("creator_id"),
+           BrandMention.brand_id.in_(bindparam("brand_ids", expanding=True)))
+    .subquery())
+_RECENT_MENTIONS = (select(_RANKED_MENTIONS).where(_RANKED_MENTIONS.c.rank <= RECENT_POSTS)
+                    .order_by(_RANKED_MENTIONS.c.brand_id, _RANKED_MENTIONS.c.rank))
+
+
 def creator_brand_history(session: Session, workspace_id: int, creator_id: int) -> dict:
     """Which brands a creator mentioned, sponsored or organically, how often, first and last date, recent posts."""
-    stmt = (select(BrandMention.brand_id, Brand.name, func.count(),
-                   func.sum(case((BrandMention.sponsored == true(), 1), else_=0)),
-                   func.min(BrandMention.published_at), func.max(BrandMention.published_at),
-                   func.max(case((BrandMention.sponsored == true(), BrandMention.published_at), else_=None)))
-            .join(Brand, Brand.id == BrandMention.brand_id)
-            .where(BrandMention.creator_id == creator_id, Brand.workspace_id == workspace_id)
-            .group_by(BrandMention.brand_id, Brand.name))
     brands = []
-    for brand_id, name, posts, sponsored, first, last, last_sponsored in session.execute(stmt).all():
+    for brand_id, name, posts, sponsored, first, last, last_sponsored in session.execute(
+            _CREATOR_BRANDS, {"creator_id": creator_id, "workspace_id": workspace_id}).all():
         brands.append({"brand_id": brand_id, "name": name, "posts": posts, "sponsored_posts": int(sponsored or 0),
                        "organic_posts": posts - int(sponsored or 0), "first_at": first, "last_at": last,
                        "last_sponsored_at": last_sponsored, "recent_posts": []})
     by_id = {b["brand_id"]: b for b in brands}
     if by_id:
-        ranked = (select(BrandMention.brand_id, Post.id, Post.external_id, Post.platform, BrandMention.published_at,
-                         BrandMention.sponsored, BrandMention.matched_by, BrandMention.matched_term,
-                         func.row_number().over(partition_by=BrandMention.brand_id,
-                                                order_by=(BrandMention.published_at.desc(), Post.id.desc()))
-                         .label("rank"))
-                  .join(Post, Post.id == BrandMention.post_id)
-                  .where(BrandMention.creator_id == creator_id, BrandMention.brand_id.in_(list(by_id)))
-                  .subquery())
-        for row in session.execute(select(ranked).where(ranked.c.rank <= RECENT_POSTS)
-                                   .order_by(ranked.c.brand_id, ranked.c.rank)).all():
+        for row in session.execute(_RECENT_MENTIONS, {"creator_id": creator_id, "brand_ids": list(by_id)}).all():
             by_id[row.brand_id]["recent_posts"].append({
                 "post_id": row.id, "external_id": row.external_id, "platform": row.platform,
                 "published_at": row.published_at, "sponsored": row.sponsored, "matched_by": row.matched_by,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, true
+from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
@@ -49,17 +49,21 @@ class ExplainedScore:
     explanation: dict
 
 
+# Built once: a statement's construction costs more than its cached compilation on every read.
+_EXPLAINED_SCORE = (
+    select(Creator.id, CreatorScore, CreatorScoreExplanation.explanation)
+    .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true())
+               & (CreatorScore.workspace_id == bindparam("workspace_id")))
+    .outerjoin(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
+    .where(Creator.id == bindparam("creator_id"), Creator.workspace_id == bindparam("workspace_id"))
+)
+
+
 def explained_score(session: Session, workspace_id: int, creator_id: int) -> ExplainedScore:
     """The creator's current score and how it was reached (each component, weight, flag), in one
     statement: the creator (NotFound if the workspace has none with this id), its current score
     (NotFound while no run has scored it) and the explanation, outer-joined."""
-    row = session.execute(
-        select(Creator.id, CreatorScore, CreatorScoreExplanation.explanation)
-        .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true())
-                   & (CreatorScore.workspace_id == workspace_id))
-        .outerjoin(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
-        .where(Creator.id == creator_id, Creator.workspace_id == workspace_id)
-    ).first()
+    row = session.execute(_EXPLAINED_SCORE, {"workspace_id": workspace_id, "creator_id": creator_id}).first()
     if row is None:
         raise creator_not_found(creator_id)
     if row.CreatorScore is None:
