@@ -18,3 +18,10 @@ def test_scores_creators_and_lists_are_flasks_json_byte_for_byte(scored_api):
         response = scored_api.get(url)
         assert response.mimetype == "application/json"
         assert response.get_data(as_text=True) == _flask_body(app, response.json), url
+
+
+def test_an_error_naming_list_items_by_index_is_answered(scored_api):
+    # marshmallow keys the errors of list items by their integer index
+    response = scored_api.get("/v1/discovery/creators?platform=instagram&audience=age:18-24:0.4")
+    assert response.status_code == 422
+    assert response.get_data(as_text=True) == _flask_body(scored_api.client.application, response.json)
