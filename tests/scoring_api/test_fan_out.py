@@ -4,6 +4,7 @@ import dataclasses
 import datetime as dt
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -110,11 +111,22 @@ def _staged(database):
         return session.scalar(select(func.count()).select_from(StagedBlob))
 
 
-def _wait_until_consuming(database, settings, workspace_id, log):
-    """Runs a no-op job through the worker: it is consuming its queue once that succeeded."""
-    job_id = runner.submit(database, settings, workspace_id, "test.sleep", {"seconds": 0})
-    job = wait_for_job(database, job_id, timeout=WORKER_TIMEOUT)
-    assert job.status == "succeeded", log.read_text()[-3000:]
+@contextmanager
+def _worker(database, workspace_id, log, **env):
+    """A Celery worker process (one slot) consuming its own queue: the settings sending to it."""
+    with celery_worker(database.url, log, **env) as queue:
+        settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER,
+                            job_queue=queue)
+        # A no-op job through the worker: it is consuming its queue once that succeeded.
+        job_id = runner.submit(database, settings, workspace_id, "test.sleep", {"seconds": 0})
+        assert wait_for_job(database, job_id, timeout=WORKER_TIMEOUT).status == "succeeded", log.read_text()[-3000:]
+        yield settings
+
+
+def _stored(database, run_id):
+    """The run's scores and explanations, every stored share, every sketch (without its time)."""
+    return (scores_of_run(database, run_id), stored_shares(database),
+            {cid: row[:4] for cid, row in stored_sketches(database).items()})
 
 
 def _in_process_chunked_run(api, database, chunk_size):
@@ -124,8 +136,7 @@ def _in_process_chunked_run(api, database, chunk_size):
                          settings=Settings(database_url=database.url, pseudonym_secret=TEST_SECRET))
     assert result["chunks"] > 2 and "chunks_scored_by_other_workers" not in result
     assert not _chunk_jobs(database, api.workspace_id)
-    stored = (scores_of_run(database, run_id), stored_shares(database),
-              {cid: row[:4] for cid, row in stored_sketches(database).items()})
+    stored = _stored(database, run_id)
     _forget_stored(database)
     return stored
 
@@ -141,13 +152,10 @@ def test_a_chunked_run_fans_out_to_celery_workers_and_stores_what_an_in_process_
         api, database, tmp_path, monkeypatch):
     _broker_and_postgresql(database)
     import_demo(api, creators=60, seed=4)
-    scores, shares, sketches = _in_process_chunked_run(api, database, chunk_size=8)
+    in_process = _in_process_chunked_run(api, database, chunk_size=8)
     log = tmp_path / "worker.log"
-    with celery_worker(database.url, log, INFLUENCERS_SCORING_CHUNK_SIZE="8",
-                       INFLUENCERS_SCORING_WORKER_MIN_CREATORS="off") as queue:
-        settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER,
-                            job_queue=queue)
-        _wait_until_consuming(database, settings, api.workspace_id, log)
+    with _worker(database, api.workspace_id, log, INFLUENCERS_SCORING_CHUNK_SIZE="8",
+                 INFLUENCERS_SCORING_WORKER_MIN_CREATORS="off") as settings:
 
         # The run's job on the worker's only slot: nobody else takes its chunks, so it scores
         # them itself instead of waiting for them.
@@ -160,9 +168,7 @@ def test_a_chunked_run_fans_out_to_celery_workers_and_stores_what_an_in_process_
         with database.transaction(write=False) as session:
             timings = session.get(ScoringRun, on_worker["id"]).timings
         assert timings["chunks"] == 8 and timings["chunks_scored_by_other_workers"] == 0
-        assert scores_of_run(database, on_worker["id"]) == scores
-        assert stored_shares(database) == shares
-        assert {cid: row[:4] for cid, row in stored_sketches(database).items()} == sketches
+        assert _stored(database, on_worker["id"]) == in_process
         assert [job.status for job in _chunk_jobs(database, api.workspace_id)] == ["succeeded"] * 8
         _forget_stored(database)
 
@@ -179,9 +185,7 @@ def test_a_chunked_run_fans_out_to_celery_workers_and_stores_what_an_in_process_
         here = execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=8,
                            settings=settings)
     assert here["chunks"] == 8 and here["chunks_scored_by_other_workers"] >= 1, log.read_text()[-3000:]
-    assert scores_of_run(database, run_id) == scores
-    assert stored_shares(database) == shares
-    assert {cid: row[:4] for cid, row in stored_sketches(database).items()} == sketches
+    assert _stored(database, run_id) == in_process
     chunks = _chunk_jobs(database, api.workspace_id)[8:]
     assert [(job.status, job.attempts, job.params["chunk"]) for job in chunks] == [
         ("succeeded", 1, k) for k in range(8)]
@@ -195,11 +199,8 @@ def test_a_chunk_failing_on_a_worker_fails_the_run_and_stores_nothing(api, datab
     # Chunk 2 fails wherever it runs: in the worker process and in this one.
     monkeypatch.setattr(chunked_run, "score_chunk", failing_chunk(2))
     log = tmp_path / "worker.log"
-    with celery_worker(database.url, log, INFLUENCERS_TEST_FAILING_CHUNK="2",
-                       INFLUENCERS_JOB_MODULES="tests.jobs.job_kinds,tests.scoring_api.chunk_faults") as queue:
-        settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER,
-                            job_queue=queue)
-        _wait_until_consuming(database, settings, api.workspace_id, log)
+    with _worker(database, api.workspace_id, log, INFLUENCERS_TEST_FAILING_CHUNK="2",
+                 INFLUENCERS_JOB_MODULES="tests.jobs.job_kinds,tests.scoring_api.chunk_faults") as settings:
         run_id = create_run(database, api.workspace_id)
         with pytest.raises(fan_out.ChunkFailed, match="chunk 2 of 5 .* failed: RuntimeError: chunk 2 broke"):
             execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=7,
@@ -219,7 +220,7 @@ def test_a_chunk_scored_twice_stores_one_copy_and_a_run_nobody_helps_scores_its_
         api, database, monkeypatch):
     _broker_and_postgresql(database)
     import_demo(api, creators=30, seed=2)
-    scores, shares, sketches = _in_process_chunked_run(api, database, chunk_size=7)
+    in_process = _in_process_chunked_run(api, database, chunk_size=7)
     # Every chunk job runs twice in a row: a redelivery after a worker died having written.
     real = runner.KINDS["score_chunk"].handler
 
@@ -238,9 +239,7 @@ def test_a_chunk_scored_twice_stores_one_copy_and_a_run_nobody_helps_scores_its_
     finally:
         redis.Redis.from_url(BROKER).delete(queue)
     assert result["chunks"] == 5 and result["chunks_scored_by_other_workers"] == 0
-    assert scores_of_run(database, run_id) == scores
-    assert stored_shares(database) == shares
-    assert {cid: row[:4] for cid, row in stored_sketches(database).items()} == sketches
+    assert _stored(database, run_id) == in_process
     assert _staged(database) == 0
 
 
@@ -272,3 +271,20 @@ def test_a_run_the_reaper_fails_leaves_nothing_staged(database, workspace_id):
     settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, job_timeout_seconds=1)
     assert reap(database, settings) == [job_id]
     assert _staged(database) == 0
+
+
+def test_a_chunked_run_on_sqlite_scores_its_chunks_in_its_process_even_with_a_broker(api, database):
+    if not BROKER:
+        pytest.skip("set INFLUENCERS_TEST_BROKER_URL (CI does) to configure a broker")
+    if not database.is_sqlite:
+        pytest.skip("PostgreSQL runs fan out (the tests above)")
+    import_demo(api, creators=30, seed=2)
+    in_process = _in_process_chunked_run(api, database, chunk_size=7)
+    queue = f"test-unconsumed-{uuid.uuid4().hex[:12]}"
+    settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER, job_queue=queue)
+    run_id = create_run(database, api.workspace_id)
+    result = execute_run(database, api.workspace_id, run_id, worker_min_creators=None, chunk_size=7,
+                         settings=settings)
+    assert result["chunks"] == 5 and "chunks_scored_by_other_workers" not in result
+    assert not _chunk_jobs(database, api.workspace_id) and not redis.Redis.from_url(BROKER).exists(queue)
+    assert _stored(database, run_id) == in_process
