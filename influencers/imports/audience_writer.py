@@ -5,6 +5,7 @@ its own module for size; it uses the writer's backend, digests, caches and count
 from __future__ import annotations
 
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -12,9 +13,14 @@ import msgspec
 from influencers.creators.pseudonym import MemberKeys
 from influencers.imports.records import AudienceKey, Member
 
-_json_encode = msgspec.json.encode
-_astuple = msgspec.structs.astuple
 _to_builtins = msgspec.to_builtins
+# A member's stored profile: the fields of its Member after the raw id, in this order.
+_MEMBER_VALUES = (
+    "followers", "following", "posts_count", "has_avatar", "bio_length", "created_at",
+    "last_post_at", "country", "language", "gender", "age_range",
+)
+assert Member.__struct_fields__ == ("id", *_MEMBER_VALUES)
+_profile_of = attrgetter(*_MEMBER_VALUES)
 
 
 # Entries per generation (two generations per cache): about 200 bytes each.
@@ -40,6 +46,17 @@ class _Generations:
                 self.new[key] = value
         return value
 
+    def get_many(self, keys: list) -> list:
+        """``get`` of each of ``keys`` (None for the unknown ones)."""
+        values = list(map(self.new.get, keys))
+        if None in values and self.old:
+            old, new = self.old.get, self.new
+            for i in [i for i, value in enumerate(values) if value is None]:
+                value = values[i] = old(keys[i])
+                if value is not None:
+                    new[keys[i]] = value
+        return values
+
     def rotate(self) -> None:
         """Call between batches (never while a batch holds references)."""
         if len(self.new) > self.size:
@@ -59,12 +76,24 @@ class AudienceWrites:
         self._member_keys: dict[str, MemberKeys] = {}
         self._members = _Generations(_MEMBER_CACHE)
 
-    _MEMBER_VALUES = (
-        "followers", "following", "posts_count", "has_avatar", "bio_length", "created_at",
-        "last_post_at", "country", "language", "gender", "age_range",
-    )
-    # upsert_audiences turns a Member into its row with astuple(): same order.
-    assert Member.__struct_fields__ == ("id", *_MEMBER_VALUES)
+    _MEMBER_VALUES = _MEMBER_VALUES
+
+    def _member_keys_of(self, platform: str, raw_ids: list[str]) -> list[str]:
+        """The member keys of ``raw_ids`` (one platform's): from the cache, and the HMACs of
+        the others computed in one batch."""
+        cache = self._pseudonyms.get(platform)
+        if cache is None:
+            cache = self._pseudonyms[platform] = _Generations(_PSEUDONYM_CACHE)
+            self._member_keys[platform] = MemberKeys(self.key, platform)
+        keys = cache.get_many(raw_ids)
+        if None in keys:
+            missing = [i for i, k in enumerate(keys) if k is None]
+            distinct = list(dict.fromkeys([raw_ids[i] for i in missing]))
+            computed = dict(zip(distinct, self._member_keys[platform].many(distinct)))
+            cache.new.update(computed)
+            for i in missing:
+                keys[i] = computed[raw_ids[i]]
+        return keys
 
     def upsert_audiences(self, items, decode, member_ids) -> int:
         """Audience samples, their members and member lists. ``items``: (line, record or its
@@ -137,45 +166,44 @@ class AudienceWrites:
     def _write_audiences(self, records: list[tuple[tuple, Any, int]]) -> None:
         """Writes audience records ((sample key, record, digest), in line order)."""
         b = self.b
-        key = self.key
         iso = b.iso_dates
-        # Per platform: member profiles by member key (the last record naming a
-        # member wins), and raw id -> member key.
+        # Per platform: member profiles by member key (the last record naming a member wins).
+        # The members of a platform's records are handled as one list: their rows, ids and
+        # keys come from C-level maps, not from a Python step per member entry.
         members: dict[str, dict[str, tuple]] = {}
-        samples: dict[tuple, tuple[str, list[str]]] = {}
+        samples: dict[tuple, tuple[str, list[str]] | None] = {}
         digests: dict[tuple, int | None] = {}
+        by_platform: dict[str, list] = {}
+        for sample_key, r, record_digest in records:
+            by_platform.setdefault(r.platform, []).append((sample_key, r.members))
+            samples[sample_key] = None  # its place: samples are written in line order
+            digests[sample_key] = record_digest
+        del records
         # Members named with two different profiles in the chunk: the samples holding them
         # keep no digest (some of their members' profiles are another record's).
         contested: set[str] = set()
-        for sample_key, r, record_digest in records:
-            platform = r.platform
-            cache = self._pseudonyms.get(platform)
-            if cache is None:
-                cache = self._pseudonyms[platform] = _Generations(_PSEUDONYM_CACHE)
-                self._member_keys[platform] = MemberKeys(key, platform)
-            profiles = members.get(platform)
-            if profiles is None:
-                profiles = members[platform] = {}
-            member_key, new_keys, get_key = self._member_keys[platform], cache.new, cache.get
-            get_profile = profiles.get
-            keys = []
-            for m in r.members:
-                # The profile in _MEMBER_VALUES order in C calls (the raw id, first,
-                # is cut off); on SQLite with the dates as ISO strings.
-                row = _to_builtins(_astuple(m)) if iso else _astuple(m)
-                raw_id = row[0]
-                row = row[1:]
-                k = new_keys.get(raw_id) or get_key(raw_id)
-                if k is None:
-                    k = new_keys[raw_id] = member_key(raw_id)
-                keys.append(k)
-                before = get_profile(k)
-                if before is not None and before != row:
-                    contested.add(k)
-                profiles[k] = row
-            samples[sample_key] = (platform, keys)
-            digests[sample_key] = record_digest
-        del records
+        for platform, platform_records in by_platform.items():
+            entries = [m for _, listed in platform_records for m in listed]
+            # Each entry's profile in _MEMBER_VALUES order, on SQLite with the dates as ISO
+            # strings (to_builtins converts the whole list in one call).
+            profile_rows = list(map(_profile_of, entries))
+            if iso:
+                profile_rows = _to_builtins(profile_rows)
+            keys = self._member_keys_of(platform, [m.id for m in entries])
+            del entries
+            profiles = members[platform] = dict(zip(keys, profile_rows))
+            if len(profiles) < len(keys):  # some member named more than once: do the profiles differ?
+                last = list(map(profiles.__getitem__, keys))
+                contested.update([k for k, row, kept in zip(keys, profile_rows, last)
+                                  if row is not kept and row != kept])
+                del last
+            start = 0
+            for sample_key, listed in platform_records:
+                end = start + len(listed)
+                samples[sample_key] = (platform, keys[start:end])
+                start = end
+            del keys, profile_rows
+        del by_platform
         if contested:
             for sample_key, (_platform, keys) in samples.items():
                 if not contested.isdisjoint(keys):
@@ -188,22 +216,17 @@ class AudienceWrites:
         cached = self._members
         profiles_changed: list[int] = []  # ids of the members whose stored profile changed
         for platform, profiles in members.items():
-            ids = member_ids[platform] = {}
-            unknown = {}
-            changed = []
-            for k, row in profiles.items():
-                hit = cached.get(k)
-                if hit is None:
-                    unknown[k] = row
-                else:
-                    ids[k] = hit[0]
-                    if hit[1] != row:
-                        changed.append((hit[0], *row))
+            keys = list(profiles)
+            rows = list(profiles.values())
+            hits = cached.get_many(keys)
+            ids = member_ids[platform] = {k: hit[0] for k, hit in zip(keys, hits) if hit is not None}
+            changed = [(hit[0], *row) for hit, row in zip(hits, rows) if hit is not None and hit[1] != row]
             if changed:
                 b.update("audience_members", ("id",), self._MEMBER_VALUES, changed)
                 profiles_changed.extend(row[0] for row in changed)
             self.count("member", 0, len(changed), len(ids) - len(changed))
-            if unknown:
+            if len(ids) < len(keys):
+                unknown = {k: row for k, hit, row in zip(keys, hits, rows) if hit is None}
                 stored = self._store(
                     "member", "audience_members", unknown, scope=[("workspace_id", ws), ("platform", platform)],
                     key_cols=("member_key",), key_types=("text",), value_cols=self._MEMBER_VALUES,
@@ -212,10 +235,9 @@ class AudienceWrites:
                     changed_ids=profiles_changed,
                 )
                 ids.update(stored)
-            remember = cached.new
-            for k, row in profiles.items():
-                remember[k] = (ids[k], row)
-            del unknown, changed
+                del unknown
+            cached.new.update(zip(keys, zip(map(ids.__getitem__, keys), rows)))
+            del keys, rows, hits, changed
         del members
         cached.rotate()
         for cache in self._pseudonyms.values():

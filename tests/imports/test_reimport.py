@@ -117,8 +117,9 @@ def test_an_unchanged_file_again_pseudonymises_reads_and_writes_nothing(database
     first = run_import(database, workspace_id, data, secret=SECRET)
     before = state(database, workspace_id, RAW_IDS)
     pseudonymised = []
-    original = MemberKeys.__call__
+    original, original_many = MemberKeys.__call__, MemberKeys.many
     monkeypatch.setattr(MemberKeys, "__call__", lambda self, raw: pseudonymised.append(raw) or original(self, raw))
+    monkeypatch.setattr(MemberKeys, "many", lambda self, raws: pseudonymised.extend(raws) or original_many(self, raws))
 
     again = run_import(database, workspace_id, data, secret=SECRET)
 
