@@ -110,8 +110,10 @@ class AudienceWrites:
         b = self.b
         iso = b.iso_dates
         digest = self.digest
-        keyed = [((cid, r.sampled_at.isoformat() if iso else r.sampled_at), line, r, digest(raw, cid), raw)
-                 for line, r, raw, cid in items]
+        digests = digest.many([item[2] for item in items], [item[3] for item in items])
+        keyed = [((cid, r.sampled_at.isoformat() if iso else r.sampled_at), line, r, d, raw)
+                 for (line, r, raw, cid), d in zip(items, digests)]
+        del digests
         del items
         stored = self._stored_digests("audience_samples", [], ("creator_id", "sampled_at"), ("int4", "date"),
                                       list({k[0]: None for k in keyed}))
@@ -231,7 +233,7 @@ class AudienceWrites:
                     "member", "audience_members", unknown, scope=[("workspace_id", ws), ("platform", platform)],
                     key_cols=("member_key",), key_types=("text",), value_cols=self._MEMBER_VALUES,
                     insert_cols=("id", "workspace_id", "platform", "member_key", *self._MEMBER_VALUES),
-                    insert_key=lambda k, platform=platform: (ws, platform, k), allocate=True,
+                    insert_key=(ws, platform), allocate=True,
                     changed_ids=profiles_changed,
                 )
                 ids.update(stored)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import struct
 from hashlib import blake2b
 
+import numpy as np
+
 # Bump when what an import stores for the same line changes (every stored digest then
 # differs, and the next import of each record compares and writes it again).
 # 2: digests of the raw line (1: of the decoded record's msgpack encoding).
@@ -44,3 +46,23 @@ class RecordDigests:
             digest.update(_ID.pack(i))
         digest.update(line.rstrip())
         return int.from_bytes(digest.digest(), "big", signed=True)
+
+    def many(self, lines: list[bytes], ids: list[int] | None = None) -> list[int]:
+        """``[self(line) for line in lines]`` (or ``self(line, id)`` pairwise with ``ids``), without
+        a call per line; the 8-byte digests become integers in one numpy conversion."""
+        copy = self._keyed.copy
+        digests = []
+        append = digests.append
+        if ids is None:
+            for line in lines:
+                state = copy()
+                state.update(line.rstrip())
+                append(state.digest())
+        else:
+            pack = _ID.pack
+            for line, i in zip(lines, ids, strict=True):
+                state = copy()
+                state.update(pack(i))
+                state.update(line.rstrip())
+                append(state.digest())
+        return np.frombuffer(b"".join(digests), dtype=">i8").tolist()

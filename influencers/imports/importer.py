@@ -126,6 +126,7 @@ _SPOOL_HEADER = struct.Struct("<QIB")  # line, size, payload kind
 _SPOOLED_RECORD, _SPOOLED_LINE = 0, 1
 _JSON_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
 _BOM = b"\xef\xbb\xbf"
+_SNAPSHOT_LINE = b'{"type":"snapshot"'  # how snapshot lines mostly start (others are found too)
 _line_of = operator.itemgetter(0)
 _KEYED_TYPES = frozenset(KEYED_TYPES)
 _WITH_LINE = frozenset((Creator, Post, Audience, Snapshot))  # stored with the digest of their line
@@ -180,13 +181,13 @@ class _Importer:
         chunk = _Chunk()
         buckets = {t: chunk.bucket(t) for t in _BUCKET}
         snapshot_lines = chunk.snapshot_lines
-        lines_in_chunk = weight = nbytes = unreported = line_no = 0
+        lines_in_chunk = weight = nbytes = reported = line_no = 0
+        append_snapshot_line = snapshot_lines.append
         for line_no, raw in enumerate(lines, 1):
             if type(raw) is not bytes:
                 raw = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
             n = len(raw)
             nbytes += n
-            unreported += n
             if n > max_line_bytes:
                 self.reject(line_no, too_long(n, max_line_bytes))
                 continue
@@ -197,8 +198,8 @@ class _Importer:
             # are found by their digest alone. Any other line is decoded here.
             key = None
             if by_key and not (line_no == 1 and raw.startswith(_BOM)):
-                if b'"snapshot"' in raw[:24]:
-                    snapshot_lines.append((line_no, raw))
+                if raw.startswith(_SNAPSHOT_LINE) or b'"snapshot"' in raw[:24]:
+                    append_snapshot_line((line_no, raw))
                     key = True
                 else:
                     try:
@@ -244,11 +245,11 @@ class _Importer:
                 self.flush(chunk, final=False)
                 chunk = _Chunk()
                 buckets = {t: chunk.bucket(t) for t in _BUCKET}
-                snapshot_lines = chunk.snapshot_lines
+                append_snapshot_line = chunk.snapshot_lines.append
                 lines_in_chunk = weight = 0
                 if progress is not None:
-                    progress(unreported)
-                    unreported = 0
+                    progress(nbytes - reported)
+                    reported = nbytes
         if lines_in_chunk:
             self.flush(chunk, final=False)
         del chunk, buckets
@@ -256,8 +257,8 @@ class _Importer:
         report.bytes_read = nbytes
         for deferred in self._deferred_chunks(chunk_size, chunk_bytes):
             self.flush(deferred, final=True)
-        if progress is not None and unreported:
-            progress(unreported)
+        if progress is not None and nbytes > reported:
+            progress(nbytes - reported)
         report.rejected = [
             {"line": -neg, "reason": reason} for neg, reason in sorted(self._rejected_heap, reverse=True)
         ]
@@ -417,27 +418,46 @@ class _Importer:
         """Snapshot lines that wrote their row as it is (found by their digest alone) are
         skipped undecoded; the others are decoded into the chunk's buckets (an invalid one is
         rejected). -> {(creator id, date) of a skipped line: its line number}."""
-        digest = self.writer.digest
-        lines = [(line, raw, digest(raw)) for line, raw in chunk.snapshot_lines]
+        snapshot_lines = chunk.snapshot_lines
         chunk.snapshot_lines = []
-        found = self.writer.snapshots_by_digest(list({d: None for _, _, d in lines}))
-        skipped: dict = {}
+        digests = self.writer.digest.many([raw for _, raw in snapshot_lines])
+        distinct = sorted(set(digests))  # in index order
+        found = self.writer.snapshots_by_digest(distinct)
+        if len(found) == len(distinct) and not chunk.snapshot:
+            # Every line skipped (an unchanged re-import): no line is written to lose to them.
+            skipped = dict.fromkeys(found.values(), 0)
+            rest = []
+        elif found:
+            keys = list(map(found.get, digests))
+            skipped = {key: line for (line, _), key in zip(snapshot_lines, keys) if key is not None}
+            rest = [(line, raw, d) for (line, raw), d, key in zip(snapshot_lines, digests, keys) if key is None]
+        else:
+            skipped = {}
+            rest = [(line, raw, d) for (line, raw), d in zip(snapshot_lines, digests)]
+        self.report.records["snapshot"] += len(snapshot_lines) - len(rest)
+        del snapshot_lines, digests
+        decode = decoder.decode
+        snapshots = chunk.snapshot
         resort = {"snapshot"}
-        for line, raw, d in lines:
-            key = found.get(d)
-            if key is not None:
-                skipped[key] = line  # in line order: the last such line
+        for line, raw, d in rest:
+            try:
+                record = decode(raw)
+            except _JSON_ERRORS as exc:
+                self.reject(line, explain(raw, exc))
                 continue
-            record = self.decode_line(line, raw)
-            if record is None:
-                continue
+            if b"\\u" in raw:
+                unstorable = unstorable_text(raw)
+                if unstorable:
+                    self.reject(line, unstorable)
+                    continue
             kind = type(record)
-            resort.add(_BUCKET[kind])  # not a snapshot if its first bytes misled
-            chunk.bucket(kind).append((line, record, raw, d) if kind is Snapshot
-                                      else (line, record, raw) if kind in _WITH_LINE else (line, record))
+            if kind is Snapshot:
+                snapshots.append((line, record, raw, d))
+            else:  # not a snapshot: its first bytes misled
+                resort.add(_BUCKET[kind])
+                chunk.bucket(kind).append((line, record, raw) if kind in _WITH_LINE else (line, record))
         for name in resort:
             getattr(chunk, name).sort(key=_line_of)
-        self.report.records["snapshot"] += sum(1 for _, _, d in lines if d in found)
         return skipped
 
     def _unresolved(self, final: bool, line: int, rec, platform: str, handle: str, path: str,

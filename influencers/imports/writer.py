@@ -2,6 +2,7 @@
 then inserts of the new and updates of the changed (see ``docs/imports.md``)."""
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from influencers.creators.contests import detect_contests
@@ -11,6 +12,12 @@ from influencers.imports.backends import Backend
 from influencers.imports.digests import RecordDigests
 from influencers.imports.records import CreatorKey, PostKey
 from influencers.imports.report import ImportReport
+
+_first, _second, _creator_and_date = itemgetter(0), itemgetter(1), itemgetter(1, 2)
+
+
+def _same(values):
+    return values
 
 
 class ChunkWriter(AudienceWrites):
@@ -96,7 +103,8 @@ class ChunkWriter(AudienceWrites):
           (the inserted ones are found by rowid, which only grows) and compared.
           A first import thus reads nothing back.
 
-        ``insert_key(key)`` gives the leading insert columns after the id (if
+        ``insert_key(key)`` gives the leading insert columns after the id, or is a tuple of
+        constant values put before the key (``(*insert_key, *key)``, a scalar key after them) (if
         ``allocate``: ids allocated here, returned as {key: id} with the ids of
         existing rows). ``wire(values)`` adapts values for writing (JSON text).
         ``touch`` names a timestamp column set to the time of this write on the rows
@@ -113,7 +121,7 @@ class ChunkWriter(AudienceWrites):
             value_cols = (*value_cols, "import_digest")
             insert_cols = (*insert_cols, "import_digest")
         names = [c if isinstance(c, str) else c[0] for c in value_cols]
-        wire = wire or (lambda v: v)
+        wire = wire or _same
         if touch is not None:
             written_at = b.ts(utcnow())
             insert_cols = (*insert_cols, touch)
@@ -124,10 +132,7 @@ class ChunkWriter(AudienceWrites):
         insert_first = b.insert_first and self._insert_first.get(table, True)
         if insert_first:
             new_ids = b.allocate_ids(table, len(keys)) if allocate else None
-            if allocate:
-                ins = [(i, *insert_key(k), *wire(rows[k])) for k, i in zip(keys, new_ids)]
-            else:
-                ins = [(*insert_key(k), *wire(rows[k])) for k in keys]
+            ins = self._insert_rows(keys, rows, insert_key, wire if wire is not _same else None, new_ids)
             before = b.max_rowid(table)
             inserted = b.insert(table, insert_cols, ins, ignore_conflicts=True)
             del ins
@@ -154,12 +159,11 @@ class ChunkWriter(AudienceWrites):
             if b.insert_first and len(existing) * 10 < len(keys):
                 self._insert_first[table] = True  # mostly new keys again
             if new:
+                new_ids = None
                 if allocate:
                     new_ids = b.allocate_ids(table, len(new))
                     ids = dict(zip(new, new_ids))
-                    ins = [(i, *insert_key(k), *wire(rows[k])) for k, i in zip(new, new_ids)]
-                else:
-                    ins = [(*insert_key(k), *wire(rows[k])) for k in new]
+                ins = self._insert_rows(new, rows, insert_key, wire if wire is not _same else None, new_ids)
                 b.insert(table, insert_cols, ins)
                 del ins
         if digests:
@@ -186,6 +190,26 @@ class ChunkWriter(AudienceWrites):
         self.count(kind, inserted, len(changed), len(existing) - len(changed))
         return ids
 
+    @staticmethod
+    def _insert_rows(keys, rows, insert_key, wire, new_ids=None) -> list[tuple]:
+        """The rows to insert for ``keys`` (see ``_store``): ``(id?, *leading, *values)``."""
+        if wire is not None or callable(insert_key):
+            lead = insert_key if callable(insert_key) else (
+                lambda k, prefix=insert_key: (*prefix, *k) if type(k) is tuple else (*prefix, k))
+            wire = wire or _same
+            if new_ids is not None:
+                return [(i, *lead(k), *wire(rows[k])) for k, i in zip(keys, new_ids)]
+            return [(*lead(k), *wire(rows[k])) for k in keys]
+        # The common shapes without a call per row.
+        scalar = bool(keys) and type(keys[0]) is not tuple
+        if new_ids is not None:
+            if scalar:
+                return [(i, *insert_key, k, *rows[k]) for k, i in zip(keys, new_ids)]
+            return [(i, *insert_key, *k, *rows[k]) for k, i in zip(keys, new_ids)]
+        if scalar:
+            return [(*insert_key, k, *rows[k]) for k in keys]
+        return [(*insert_key, *k, *rows[k]) for k in keys]
+
     # ---- creators
 
     _CREATOR_VALUES = (
@@ -199,7 +223,9 @@ class ChunkWriter(AudienceWrites):
         b = self.b
         date = b.date
         digest = self.digest
-        keyed = [((r.platform, r.handle), line, r, digest(raw), (raw,)) for line, r, raw in items]
+        digests = digest.many([raw for _, _, raw in items])
+        keyed = [((r.platform, r.handle), line, r, d, (raw,)) for (line, r, raw), d in zip(items, digests)]
+        del digests
         scope = [("workspace_id", self.ws)]
         stored = self._stored_digests("creators", scope, ("platform", "handle"), ("text", "text"),
                                       list({k[0]: None for k in keyed}))
@@ -287,7 +313,10 @@ class ChunkWriter(AudienceWrites):
         b = self.b
         ts, js = b.ts, b.json
         digest = self.digest
-        keyed = [((r.platform, r.external_id), line, r, digest(raw, cid), (raw, cid)) for line, r, raw, cid in items]
+        digests = digest.many([item[2] for item in items], [item[3] for item in items])
+        keyed = [((r.platform, r.external_id), line, r, d, (raw, cid))
+                 for (line, r, raw, cid), d in zip(items, digests)]
+        del digests
         ws = self.ws
         scope = [("workspace_id", ws)]
         # While the table is filled *insert first* (see _store) most posts are new: no probe
@@ -333,10 +362,12 @@ class ChunkWriter(AudienceWrites):
         if not rows:
             return {}
         # Digests are keyed per workspace: another workspace's row matches by a 2^-64 chance.
+        cids = list(set(map(_second, rows)))
         ours = {cid for (cid,) in self.b.select_in(
-            f"SELECT id FROM creators WHERE workspace_id = {int(self.ws)} AND id IN {{ids}}",
-            list({row[1] for row in rows}))}
-        return {row[0]: row[1:] for row in rows if row[1] in ours}
+            f"SELECT id FROM creators WHERE workspace_id = {int(self.ws)} AND id IN {{ids}}", cids)}
+        if len(ours) < len(cids):
+            rows = [row for row in rows if row[1] in ours]
+        return dict(zip(map(_first, rows), map(_creator_and_date, rows)))
 
     def upsert_snapshots(self, items, skipped: dict) -> None:
         """``items``: (line, record, raw line, creator id, the line's digest or None);
@@ -352,7 +383,7 @@ class ChunkWriter(AudienceWrites):
             if skipped.get(k, 0) > line:
                 continue
             rows[k] = (r.followers, r.following, r.posts_count, digest(raw) if line_digest is None else line_digest)
-        unchanged = sum(1 for k in skipped if k not in rows)
+        unchanged = sum(1 for k in skipped if k not in rows) if rows else len(skipped)
         if unchanged:
             self.count("snapshot", 0, 0, unchanged)
         if not rows:
@@ -361,7 +392,7 @@ class ChunkWriter(AudienceWrites):
         self._store(
             "snapshot", "follower_snapshots", rows, scope=[], key_cols=("creator_id", "date"),
             key_types=("int4", "date"), value_cols=values, insert_cols=("creator_id", "date", *values),
-            insert_key=lambda k: k, id_col="creator_id", update_by_key=True, fetch=self._snapshots_in_range,
+            insert_key=(), id_col="creator_id", update_by_key=True, fetch=self._snapshots_in_range,
             digests=True,
         )
 
