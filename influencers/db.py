@@ -322,6 +322,28 @@ def count_rows(session: Session, stmt: Select) -> int:
         select(func.count()).select_from(stmt.order_by(None).with_only_columns(literal_column("1")).subquery()))
 
 
+# The advisory lock namespace of imports (see lock_workspace_work): a workspace's imports run
+# one at a time, and erasure and retention, which change the audience members an import
+# caches by id, wait for them.
+IMPORT_LOCK = "influencers.imports"
+
+
+def lock_workspace_work(session: Session, namespace: str, workspace_id: int) -> None:
+    """PostgreSQL: waits for, then holds until the transaction ends, the advisory lock on
+    ``namespace`` work (e.g. imports) in one workspace of this schema (SQLite: nothing; its
+    write transactions are serialised already).
+
+    Advisory locks are shared by a whole database: the key hashes the namespace and the
+    schema the session works in, seeded with the workspace id, so workspaces of the same id
+    in two schemas (tenants, test schemas) do not wait for each other.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text(
+        "SELECT pg_advisory_xact_lock(hashtextextended(:namespace || '/' || coalesce(current_schema(), ''), "
+        ":workspace))"), {"namespace": namespace, "workspace": workspace_id})
+
+
 def check_connection(session: Session) -> None:
     """Raises unless the database answers a trivial statement (health checks)."""
     session.execute(text("SELECT 1"))

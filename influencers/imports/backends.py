@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 from sqlalchemy.orm import Session
 
-from influencers.db import bulk_insert
+from influencers.db import IMPORT_LOCK, bulk_insert, lock_workspace_work
 
 _UTC = dt.UTC
 _json_encode = msgspec.json.encode
@@ -146,7 +146,6 @@ class SQLiteBackend(Backend):
 class PostgresBackend(Backend):
     """psycopg 3: COPY for bulk writes, arrays + unnest for set-based reads."""
 
-    _LOCK_CLASS = 0x1A7  # advisory lock namespace: "imports"
     iso_dates = False  # psycopg adapts datetime.date
     insert_first = False  # see ChunkWriter._store
 
@@ -180,7 +179,7 @@ class PostgresBackend(Backend):
     def begin(self, workspace_id: int) -> None:
         # Imports into one workspace run one at a time (the existing-rows read and
         # the inserts that follow must not interleave with another import's).
-        self.cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (self._LOCK_CLASS, workspace_id))
+        lock_workspace_work(self.session, IMPORT_LOCK, workspace_id)
         # The key lookups look expensive to the planner (thousands of index probes)
         # and would be JIT-compiled for nothing, chunk after chunk.
         self.cur.execute("SET LOCAL jit = off")
@@ -219,6 +218,9 @@ class PostgresBackend(Backend):
         # The digests have no statistics while the import that writes them runs: the planner
         # takes each digest to match 0.5% of the table and would scan the whole table per
         # digest (quadratic in an import). A digest matches one row: probe the index.
+        # The setting is put back as it was (the transaction's, or the caller's), not to "on".
+        self.cur.execute("SELECT current_setting('enable_seqscan')")
+        previous = self.cur.fetchone()[0]
         self.cur.execute("SET LOCAL enable_seqscan = off")
         try:
             self.cur.execute(
@@ -226,7 +228,7 @@ class PostgresBackend(Backend):
                 f"(SELECT * FROM {table} AS t WHERE t.import_digest = k.digest LIMIT 1) AS t", [digests])
             return self.cur.fetchall()
         finally:
-            self.cur.execute("SET LOCAL enable_seqscan = on")
+            self.cur.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
 
     def select_in(self, sql, ids):
         self.cur.execute(sql.format(ids="(SELECT unnest(%s::int8[]))"), [list(ids)])

@@ -14,13 +14,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from influencers.campaigns.models import CampaignCreator, Deliverable
 from influencers.creators.models import AudienceMember, AudienceSample, AudienceSampleMember, Creator
 from influencers.creators.pseudonym import member_key, workspace_key
-from influencers.db import utcnow
+from influencers.db import IMPORT_LOCK, lock_workspace_work, utcnow
 from influencers.errors import StaleVersion
 from influencers.scoring.store import AudienceShare, AudienceSketchRecord
 from influencers.workspaces.models import AuditEvent
@@ -29,17 +29,11 @@ from influencers.workspaces.models import AuditEvent
 AUDITED_OBJECTS = ("creator", "audience_member", "audience_sample")
 AUDIT_ACTIONS = ("deleted", "erased", "expired")
 
-# The importer's advisory lock namespace (``imports.backends.PostgresBackend._LOCK_CLASS``): erasure
-# and retention change audience members, which an import running meanwhile caches by id.
-_IMPORT_LOCK_CLASS = 0x1A7
-
-
 def lock_workspace_audiences(session: Session, workspace_id: int) -> None:
     """Waits for an import into the workspace to finish (PostgreSQL; SQLite's write
-    transactions are serialised already) and keeps imports out until the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :workspace)"),
-                        {"namespace": _IMPORT_LOCK_CLASS, "workspace": workspace_id})
+    transactions are serialised already) and keeps imports out until the transaction ends:
+    erasure and retention change audience members, which an import running meanwhile caches by id."""
+    lock_workspace_work(session, IMPORT_LOCK, workspace_id)
 
 
 def _delete_members_only_in(session: Session, doomed: Callable[[type[AudienceSample]], ColumnElement[bool]],
