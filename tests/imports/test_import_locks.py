@@ -33,6 +33,7 @@ def test_an_import_does_not_wait_for_one_into_a_workspace_of_the_same_id_in_anot
         database, workspace_id, tmp_path):
     """Tenants (or test runs) in schemas of one PostgreSQL database number their workspaces
     alike: an import into workspace 1 of one schema must not hold up workspace 1 of another."""
+    (tmp_path / "other").mkdir()
     with open_database(tmp_path / "other") as other:
         other_workspace = new_workspace(other)
         assert other_workspace == workspace_id
