@@ -124,7 +124,9 @@ def replicate(base: Path, copies: int, path: Path) -> None:
                      f"WHERE creator_id <= {base_creators}")
         conn.execute(copy_sql("posts", k, {"id": f"id + {p}", "creator_id": f"creator_id + {c}",
                                            "external_id": f"external_id || '-r{k}'"}))
-        conn.execute(f"INSERT INTO follower_snapshots SELECT creator_id + {c}, date, followers, following, posts_count"
+        snapshot_columns = columns("follower_snapshots")
+        copied = ", ".join(f"creator_id + {c}" if col == "creator_id" else col for col in snapshot_columns)
+        conn.execute(f"INSERT INTO follower_snapshots ({', '.join(snapshot_columns)}) SELECT {copied}"
                      f" FROM follower_snapshots WHERE creator_id <= {base_creators}")
         conn.execute(copy_sql("audience_samples", k, {"id": f"id + {s}", "creator_id": f"creator_id + {c}"}))
         conn.execute(copy_sql("audience_members", k, {"id": f"id + {m}", "member_key": f"member_key || '-r{k}'"}))

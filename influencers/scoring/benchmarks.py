@@ -109,18 +109,39 @@ class BenchmarkTable:
 def compute_table(metric: str, platform: np.ndarray, tier: np.ndarray, values: np.ndarray,
                   min_count: int) -> BenchmarkTable:
     n_platforms = len(PLATFORMS)
-    default = DEFAULT_BENCHMARKS[metric]
-    log_default = np.log10(default)
     logv = safe_log10(values)
     cell = platform * N_TIERS + tier
     n_cells = n_platforms * N_TIERS
     ok = ~np.isnan(logv)
+    cell_med, cell_mad = grouped.median_and_mad(cell, logv, n_cells)
+    plat_off, plat_mad = grouped.median_and_mad(platform, logv - np.log10(DEFAULT_BENCHMARKS[metric])[platform, tier],
+                                                n_platforms)
+    return table_of(metric, CellStatistics(grouped.counts(cell, n_cells, ok), cell_med, cell_mad,
+                                           grouped.counts(platform, n_platforms, ok), plat_off, plat_mad), min_count)
 
-    cell_n = grouped.counts(cell, n_cells, ok).reshape(n_platforms, N_TIERS)
-    cell_med, cell_mad = (a.reshape(n_platforms, N_TIERS) for a in grouped.median_and_mad(cell, logv, n_cells))
-    residual = logv - log_default[platform, tier]
-    plat_n = grouped.counts(platform, n_platforms, ok)
-    plat_off, plat_mad = grouped.median_and_mad(platform, residual, n_platforms)
+
+@dataclass
+class CellStatistics:
+    """What a :class:`BenchmarkTable` is made of: per platform x tier cell (``platform *
+    N_TIERS + tier``) the count, median and MAD of the log10 values; per platform those of
+    their residuals from the shipped defaults."""
+
+    cell_n: np.ndarray
+    cell_median: np.ndarray
+    cell_mad: np.ndarray
+    platform_n: np.ndarray
+    platform_offset: np.ndarray
+    platform_mad: np.ndarray
+
+
+def table_of(metric: str, stats: CellStatistics, min_count: int) -> BenchmarkTable:
+    """The metric's table from its cell statistics (see the module docstring)."""
+    n_platforms = len(PLATFORMS)
+    default = DEFAULT_BENCHMARKS[metric]
+    log_default = np.log10(default)
+    cell_n, cell_med, cell_mad = (np.asarray(a).reshape(n_platforms, N_TIERS)
+                                  for a in (stats.cell_n, stats.cell_median, stats.cell_mad))
+    plat_n, plat_off, plat_mad = stats.platform_n, stats.platform_offset, stats.platform_mad
 
     median = log_default.copy()
     scale = np.full(default.shape, DEFAULT_LOG_SCALE[metric])
@@ -159,12 +180,16 @@ class Benchmarks:
 
 
 def compute_benchmarks(platform, tier, creator_metrics: dict[str, np.ndarray], post_platform, post_tier,
-                       post_metrics: dict[str, np.ndarray], min_creators: int) -> Benchmarks:
-    """Benchmarks from creator-level medians (``METRICS``) and per-post values (``POST_METRICS``).
+                       post_metrics: dict[str, np.ndarray] | None, min_creators: int,
+                       post_statistics: dict[str, CellStatistics] | None = None) -> Benchmarks:
+    """Benchmarks from creator-level medians (``METRICS``) and per-post values (``POST_METRICS``),
+    or the per-post values' ``post_statistics`` (computed elsewhere: a chunked run's, from values
+    spilled to disk).
 
     Post-level cells need ``5 x min_creators`` posts.
     """
     tables = {m: compute_table(m, platform, tier, creator_metrics[m], min_creators) for m in METRICS}
     for m in POST_METRICS:
-        tables[m] = compute_table(m, post_platform, post_tier, post_metrics[m], 5 * min_creators)
+        tables[m] = (table_of(m, post_statistics[m], 5 * min_creators) if post_statistics is not None
+                     else compute_table(m, post_platform, post_tier, post_metrics[m], 5 * min_creators))
     return Benchmarks(tables)

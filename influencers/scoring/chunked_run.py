@@ -63,7 +63,7 @@ from influencers.scoring.loader import (
     read_latest_samples,
 )
 from influencers.scoring.model import ScoringModel
-from influencers.scoring.peers import ActivityPeers, ActivityValues, gather_activity
+from influencers.scoring.peers import ActivityPeers, ActivityStatistics, gather_activity
 from influencers.scoring.score import activity_signals, engagement_explanations, score_creators
 from influencers.scoring.writes import ExplanationSpool, ScoreRows, score_rows
 
@@ -201,15 +201,15 @@ def first_pass(session: Session, workspace_id: int, model: ScoringModel, sketch_
     members = read_member_statistics(session, workspace_id, facts, [model] if same_model else [model, sketch_model])
     centrality, pods = scoring_graph_signals(session, workspace_id, ids, whole.platform)
     del whole, creators, facts
-    activity_values: list[ActivityValues] = []
+    activity_values = ActivityStatistics(staging)
     audience_values = AudienceValues(members[0])
     for k in range(len(the_plan.ranges)):
         inputs = load_inputs(session, workspace_id, id_range=the_plan.id_range(k))
-        activity_values.append(gather_activity(inputs, model))
+        activity_values.add(gather_activity(inputs, model))
         gather_audience(audience_values, inputs, model, sketch_model, members[-1])
         _save_inputs(inputs, _inputs_path(staging, k))
         del inputs
-    activity = ActivityValues.concatenate(activity_values).peers(model, graph)
+    activity = activity_values.peers(model, graph)
     return FirstPass(the_plan, activity, audience_peers(audience_values, model), centrality, pods)
 
 

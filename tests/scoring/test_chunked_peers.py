@@ -19,7 +19,7 @@ from influencers.scoring.fraud_hidden import engagement_own_inputs
 from influencers.scoring.inputs import PLATFORMS, inputs_from_records
 from influencers.scoring.model import DEFAULT_MODEL
 from influencers.scoring.own_baseline import excess_over_own_baseline
-from influencers.scoring.peers import ActivityValues, gather_activity
+from influencers.scoring.peers import ActivityStatistics, ActivityValues, gather_activity
 from influencers.scoring.score import activity_signals, score_creators
 
 CHUNK = 37  # creators per range: not a divisor of the workspace, ranges cut platforms
@@ -32,11 +32,13 @@ def workspace():
 
 
 @pytest.fixture(scope="module")
-def peers(workspace):
+def peers(workspace, tmp_path_factory):
+    """The first pass's statistics, the per-post values spilled to files (as a chunked run gathers them)."""
     inputs, _whole = workspace
-    values = [gather_activity(creator_range(inputs, start, stop), DEFAULT_MODEL)
-              for start, stop in ranges(inputs.n_creators, CHUNK)]
-    return ActivityValues.concatenate(values).peers(DEFAULT_MODEL, CommentGraph.of(inputs))
+    values = ActivityStatistics(tmp_path_factory.mktemp("spilled"))
+    for start, stop in ranges(inputs.n_creators, CHUNK):
+        values.add(gather_activity(creator_range(inputs, start, stop), DEFAULT_MODEL))
+    return values.peers(DEFAULT_MODEL, CommentGraph.of(inputs))
 
 
 def assert_same(actual, expected, what):
@@ -165,3 +167,17 @@ def test_inputs_holding_other_objects_are_not_staged(scored, tmp_path):
     path = tmp_path / "inputs.npz"
     assert not _save_inputs(inputs, path)
     assert not path.exists()
+
+
+def test_the_first_pass_keeps_no_per_post_values_in_memory(workspace, tmp_path):
+    """A chunked run's first pass holds a few values per creator; its per-post values (most of
+    them) go to files, so its memory does not grow with the posts of the whole workspace."""
+    inputs, _whole = workspace
+    values = ActivityStatistics(tmp_path)
+    for start, stop in ranges(inputs.n_creators, CHUNK):
+        values.add(gather_activity(creator_range(inputs, start, stop), DEFAULT_MODEL))
+    held = ActivityValues.concatenate(values.creators)
+    assert len(inputs.post_creator) > 10 * inputs.n_creators
+    assert len(held.post_platform) == 0 and all(len(v) == 0 for v in held.post_metrics.values())
+    assert len(held.own_comments.deviation) == 0 and len(held.own_engagement.excess) == 0
+    assert values.posts.n_rows == len(inputs.post_creator)
