@@ -298,7 +298,15 @@ def farm_statistics(creator: np.ndarray, member: np.ndarray, n: int, n_members: 
         spread_languages = spread(_one_hot(language_code, n_languages))
         farm_member = ((degree >= t("farm_min_creators")) & spread_categories
                        & (spread_countries | spread_languages))
-    farm_rows = farm_member[member]
+    return farm_member, unrelated_holders(creator, member, farm_member[member], n, n_members, country_code,
+                                          language_code, categories)
+
+
+def unrelated_holders(creator: np.ndarray, member: np.ndarray, farm_rows: np.ndarray, n: int, n_members: int,
+                      country_code: np.ndarray, language_code: np.ndarray, categories: sp.csr_matrix) -> np.ndarray:
+    """Per creator, how many creators that share none of its category, country and language
+    hold its farm-shared members: from the sample rows (``creator``, ``member`` positions) of
+    the farm-shared members (``farm_rows``; the other rows change nothing)."""
     unrelated = np.zeros(n, dtype=np.int64)
     if farm_rows.any():
         shared = sp.csr_matrix((np.ones(int(farm_rows.sum()), dtype=np.int32),
@@ -313,4 +321,4 @@ def farm_statistics(creator: np.ndarray, member: np.ndarray, n: int, n_members: 
         common = np.asarray(categories[a].multiply(categories[b]).sum(axis=1)).ravel() > 0
         keep = (a != b) & ~common & differ(country_code) & differ(language_code)
         unrelated = np.bincount(a[keep], minlength=n).astype(np.int64)
-    return farm_member, unrelated
+    return unrelated

@@ -24,10 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from influencers.creators.models import AudienceMember, AudienceSampleMember
 from influencers.db import encode_json, json_fragments
 from influencers.graph.service import scoring_graph_signals
 from influencers.overlap.sketch import DEFAULT_LG_K, DEFAULT_SEED
@@ -47,21 +45,17 @@ from influencers.scoring.audience_peers import (
     CreatorFacts,
     audience_peers,
     gather_audience,
-    member_statistics_from,
 )
 from influencers.scoring.fraud import CommentGraph
 from influencers.scoring.inputs import ScoringInputs
 from influencers.scoring.loader import (
-    _epoch_days,
-    _rows,
     _scope,
-    id_set,
     load_inputs,
-    positions,
     read_creators,
     read_edges,
     read_latest_samples,
 )
+from influencers.scoring.member_reads import member_statistics_by_sql
 from influencers.scoring.model import ScoringModel
 from influencers.scoring.peers import ActivityPeers, ActivityStatistics, gather_activity
 from influencers.scoring.score import activity_signals, engagement_explanations, score_creators
@@ -103,29 +97,10 @@ class FirstPass:
 
 def read_member_statistics(session: Session, workspace_id: int, creators: CreatorFacts, models: list[ScoringModel]):
     """Per model, the :class:`~influencers.scoring.audience_peers.MemberStatistics` of the
-    workspace's latest samples, from two GROUP BY queries: the distinct members created per day,
-    and the memberships of the members sampled by at least ``farm_min_creators`` creators."""
+    workspace's latest samples, computed by the database
+    (:func:`~influencers.scoring.member_reads.member_statistics_by_sql`)."""
     samples = read_latest_samples(session, _scope(workspace_id, None), creators.creator_ids)
-    dialect = session.get_bind().dialect.name
-    day = _epoch_days(dialect, AudienceMember.created_at)
-    sampled_members = select(AudienceSampleMember.member_id).where(
-        AudienceSampleMember.sample_id.in_(id_set(session, samples.ids)))
-    days, counts = _rows(session, select(day, func.count()).where(
-        AudienceMember.workspace_id == workspace_id, AudienceMember.created_at.is_not(None),
-        AudienceMember.id.in_(sampled_members)).group_by(day), 2, dtype=np.int64)
-    # Each membership with its member's number of memberships (a window count: one pass over
-    # the rows; ``member_id IN (... GROUP BY ... HAVING)`` made SQLite probe every
-    # (sample, member) pair of the two lists).
-    degree = func.count().over(partition_by=AudienceSampleMember.member_id).label("degree")
-    memberships = select(AudienceSampleMember.sample_id, AudienceSampleMember.member_id, degree).where(
-        AudienceSampleMember.sample_id.in_(id_set(session, samples.ids))).subquery()
-    out = []
-    for model in models:
-        sample_id, member_id = _rows(session, select(memberships.c.sample_id, memberships.c.member_id).where(
-            memberships.c.degree >= int(model.threshold("farm_min_creators"))), 2, dtype=np.int64)
-        creator = samples.creator_position[positions(samples.ids, sample_id)]
-        out.append(member_statistics_from(days, counts, creator, member_id, creators, model))
-    return out
+    return member_statistics_by_sql(session, workspace_id, samples, creators, models)
 
 
 def _inputs_path(staging: Path, k: int) -> Path:
