@@ -91,12 +91,13 @@ def prepare(workdir: Path, creators: int, python: str) -> Path:
 _ID_TABLES = ("creators", "posts", "audience_samples", "audience_members", "creator_edges")
 
 
-def replicate(base: Path, copies: int, path: Path) -> None:
+def replicate(base: Path, copies: int, path: Path, tag: str = "r") -> None:
     """``path``: the workspace of ``base`` (one workspace, ids from 1) with ``copies - 1`` more
     copies of every creator and its posts, snapshots, categories, latest and older samples,
     members and edges (ids offset, handles and keys suffixed: each copy is an independent
     audience), by INSERT ... SELECT inside SQLite: minutes for 200,000 creators, where
-    generating and importing them takes hours."""
+    generating and importing them takes hours. ``tag``: the suffix's letter (another for a base
+    that is itself a replica)."""
     import sqlite3
 
     partial = path.with_suffix(".partial")
@@ -119,17 +120,17 @@ def replicate(base: Path, copies: int, path: Path) -> None:
     for k in range(1, copies):
         c, p, s, m, e = (top[t] * k for t in _ID_TABLES)
         conn.execute("BEGIN")
-        conn.execute(copy_sql("creators", k, {"id": f"id + {c}", "handle": f"handle || '-r{k}'"}))
+        conn.execute(copy_sql("creators", k, {"id": f"id + {c}", "handle": f"handle || '-{tag}{k}'"}))
         conn.execute(f"INSERT INTO creator_categories SELECT creator_id + {c}, category FROM creator_categories "
                      f"WHERE creator_id <= {base_creators}")
         conn.execute(copy_sql("posts", k, {"id": f"id + {p}", "creator_id": f"creator_id + {c}",
-                                           "external_id": f"external_id || '-r{k}'"}))
+                                           "external_id": f"external_id || '-{tag}{k}'"}))
         snapshot_columns = columns("follower_snapshots")
         copied = ", ".join(f"creator_id + {c}" if col == "creator_id" else col for col in snapshot_columns)
         conn.execute(f"INSERT INTO follower_snapshots ({', '.join(snapshot_columns)}) SELECT {copied}"
                      f" FROM follower_snapshots WHERE creator_id <= {base_creators}")
         conn.execute(copy_sql("audience_samples", k, {"id": f"id + {s}", "creator_id": f"creator_id + {c}"}))
-        conn.execute(copy_sql("audience_members", k, {"id": f"id + {m}", "member_key": f"member_key || '-r{k}'"}))
+        conn.execute(copy_sql("audience_members", k, {"id": f"id + {m}", "member_key": f"member_key || '-{tag}{k}'"}))
         conn.execute(f"INSERT INTO audience_sample_members SELECT sample_id + {s}, member_id + {m} "
                      f"FROM audience_sample_members WHERE sample_id <= {top['audience_samples']}")
         conn.execute(copy_sql("creator_edges", k, {"id": f"id + {e}", "source_id": f"source_id + {c}",

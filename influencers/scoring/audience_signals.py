@@ -279,8 +279,21 @@ def farm_statistics(creator: np.ndarray, member: np.ndarray, n: int, n_members: 
     """Farm-shared members and, per creator, how many creators that share none of its category,
     country and language hold its farm-shared members: from the sample rows (``creator``,
     ``member`` positions) of the members sampled by at least ``farm_min_creators`` creators
-    (all of each such member's rows; the others' rows change nothing). Members x categories
-    (countries, languages) counts, one sparse product each; no loop per creator."""
+    (all of each such member's rows; the others' rows change nothing)."""
+    farm_member = farm_members(creator, member, n, n_members, country_code, n_countries, language_code, n_languages,
+                               categories, model)
+    return farm_member, unrelated_holders(creator, member, farm_member[member], n, n_members, country_code,
+                                          language_code, categories)
+
+
+def farm_members(creator: np.ndarray, member: np.ndarray, n: int, n_members: int, country_code: np.ndarray,
+                 n_countries: int, language_code: np.ndarray, n_languages: int, categories: sp.csr_matrix,
+                 model: ScoringModel, one_hots: tuple[sp.csr_matrix, sp.csr_matrix] | None = None) -> np.ndarray:
+    """Per member (position), whether it is farm-shared: sampled by at least ``farm_min_creators``
+    creators, most of whom share no category and no country (language) with the rest, judged
+    from all its sample rows (``creator``, ``member``; members' rows apart are judged apart).
+    Members x categories (countries, languages) counts, one sparse product each; no loop per
+    creator. ``one_hots``: the creators x countries and x languages matrices, when made already."""
     t = model.threshold
     degree = np.bincount(member, minlength=n_members)
     farm_member = np.zeros(n_members, bool)
@@ -293,13 +306,13 @@ def farm_statistics(creator: np.ndarray, member: np.ndarray, n: int, n_members: 
             top = np.asarray((incidence @ one_hot).max(axis=1).todense()).ravel()
             return (known >= t("farm_min_creators")) & (top <= t("farm_max_related_share") * known)
 
+        countries, languages = one_hots or (_one_hot(country_code, n_countries), _one_hot(language_code, n_languages))
         spread_categories = spread(categories)
-        spread_countries = spread(_one_hot(country_code, n_countries))
-        spread_languages = spread(_one_hot(language_code, n_languages))
+        spread_countries = spread(countries)
+        spread_languages = spread(languages)
         farm_member = ((degree >= t("farm_min_creators")) & spread_categories
                        & (spread_countries | spread_languages))
-    return farm_member, unrelated_holders(creator, member, farm_member[member], n, n_members, country_code,
-                                          language_code, categories)
+    return farm_member
 
 
 def unrelated_holders(creator: np.ndarray, member: np.ndarray, farm_rows: np.ndarray, n: int, n_members: int,

@@ -55,7 +55,7 @@ from influencers.scoring.loader import (
     read_edges,
     read_latest_samples,
 )
-from influencers.scoring.member_reads import member_statistics_by_sql
+from influencers.scoring.member_reads import member_statistics_in_ranges
 from influencers.scoring.model import ScoringModel
 from influencers.scoring.peers import ActivityPeers, ActivityStatistics, gather_activity
 from influencers.scoring.score import activity_signals, engagement_explanations, score_creators
@@ -95,12 +95,13 @@ class FirstPass:
     pods: dict[int, dict]
 
 
-def read_member_statistics(session: Session, workspace_id: int, creators: CreatorFacts, models: list[ScoringModel]):
+def read_member_statistics(session: Session, workspace_id: int, creators: CreatorFacts, models: list[ScoringModel],
+                           n_ranges: int = 1):
     """Per model, the :class:`~influencers.scoring.audience_peers.MemberStatistics` of the
-    workspace's latest samples, computed by the database
-    (:func:`~influencers.scoring.member_reads.member_statistics_by_sql`)."""
+    workspace's latest samples, their memberships read in ``n_ranges`` ranges of member ids
+    (:func:`~influencers.scoring.member_reads.member_statistics_in_ranges`)."""
     samples = read_latest_samples(session, _scope(workspace_id, None), creators.creator_ids)
-    return member_statistics_by_sql(session, workspace_id, samples, creators, models)
+    return member_statistics_in_ranges(session, workspace_id, samples, creators, models, n_ranges)
 
 
 def _inputs_path(staging: Path, k: int) -> Path:
@@ -173,7 +174,8 @@ def first_pass(session: Session, workspace_id: int, model: ScoringModel, sketch_
     graph = CommentGraph.of(whole)
     facts = CreatorFacts.of(whole)
     same_model = sketch_model.to_dict() == model.to_dict()
-    members = read_member_statistics(session, workspace_id, facts, [model] if same_model else [model, sketch_model])
+    members = read_member_statistics(session, workspace_id, facts, [model] if same_model else [model, sketch_model],
+                                     len(the_plan.ranges))
     centrality, pods = scoring_graph_signals(session, workspace_id, ids, whole.platform)
     del whole, creators, facts
     activity_values = ActivityStatistics(staging)
