@@ -111,14 +111,14 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
     the coordinator's transaction, on the snapshot of the first pass, open until this returns."""
     snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
     n_chunks = len(first.plan.ranges)
-    coordination = {"snapshot": snapshot, "sketch_model": sketch_model.to_dict(),
-                    "host": socket.gethostname(), "staging": str(staging), "chunks": n_chunks}
     with db.transaction() as write:
         discard_staged(write, [run_id])
-        _put(write, run_id, RUN_WIDE, "first_pass", typed_blob.encode(first), typed_blob.FORMAT_VERSION)
-        _put(write, run_id, RUN_WIDE, "coordination", json.dumps(coordination).encode())
         job_ids = [runner.enqueue(write, workspace_id, CHUNK_JOB, {"run_id": run_id, "chunk": k})
                    for k in range(n_chunks)]
+        coordination = {"snapshot": snapshot, "sketch_model": sketch_model.to_dict(), "chunk_jobs": job_ids,
+                        "host": socket.gethostname(), "staging": str(staging)}
+        _put(write, run_id, RUN_WIDE, "first_pass", typed_blob.encode(first), typed_blob.FORMAT_VERSION)
+        _put(write, run_id, RUN_WIDE, "coordination", json.dumps(coordination).encode())
     scored_here = 0
     try:
         for job_id in job_ids:
@@ -186,10 +186,20 @@ def score_chunk_job(db: Database, settings: Settings, workspace_id: int, params:
         if run.status != "running":
             raise ChunkFailed(f"scoring run {run_id} is {run.status}: its chunk {k} is not scored")
         coordination = json.loads(_get(session, run_id, RUN_WIDE, ("coordination",))["coordination"])
-        first = _first_pass(session, db, run_id, coordination["snapshot"])
         model_record = session.get(ScoringModelVersion, run.model_id)
+        model = ScoringModel.from_dict(model_record.parameters)
+        model_version = model_record.version
         classifier = recalibration.load(session, model_record)
-    model = ScoringModel.from_dict(model_record.parameters)
+    try:
+        return _score_and_stage(db, workspace_id, run_id, k, coordination, model, model_version, classifier)
+    finally:
+        _forget_first_pass_unless_needed(db, coordination)
+
+
+def _score_and_stage(db: Database, workspace_id: int, run_id: int, k: int, coordination: dict,
+                     model: ScoringModel, model_version: str, classifier) -> dict:
+    with db.transaction(write=False) as session:
+        first = _first_pass(session, db, run_id, coordination["snapshot"])
     sketch_model = ScoringModel.from_dict(coordination["sketch_model"])
     with tempfile.TemporaryDirectory(prefix="influencers-chunk-") as directory:
         here = Path(directory)
@@ -199,7 +209,7 @@ def score_chunk_job(db: Database, settings: Settings, workspace_id: int, params:
             session.execute(text(set_transaction_snapshot(coordination["snapshot"])))
             with columnar_reads(session):
                 chunk = chunked_run.score_chunk(session, workspace_id, run_id, first, k, model, sketch_model,
-                                                classifier, model_record.version, here)
+                                                classifier, model_version, here)
         try:
             blobs = {
                 "scores": chunk.columns_path.read_bytes(),
@@ -235,6 +245,19 @@ def _first_pass(session: Session, db: Database, run_id: int, snapshot: str) -> c
         _decoded.clear()
         _decoded[key] = first
     return first
+
+
+def _forget_first_pass_unless_needed(db: Database, coordination: dict) -> None:
+    """Drops this process's decoded first pass once no chunk of its run waits for a worker
+    (a worker does not hold a run's statistics in memory after it)."""
+    try:
+        with db.transaction(write=False) as session:
+            waiting = session.scalar(select(func.count()).select_from(Job).where(
+                Job.id.in_(coordination["chunk_jobs"]), Job.status == "queued"))
+    except Exception:  # noqa: BLE001 -- the database is away: forget it, the next chunk decodes it again
+        waiting = 0
+    if not waiting:
+        _decoded.clear()
 
 
 def _take_staged_inputs(coordination: dict, k: int, directory: Path) -> None:
