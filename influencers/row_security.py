@@ -49,6 +49,7 @@ CHILD_TABLES = {
     "shortlist_entries": ("shortlist_id", "shortlists"),
     "webhook_delivery_attempts": ("delivery_id", "webhook_deliveries"),
     "brand_competitors": ("brand_id", "brands"),
+    "scoring_staged_blobs": ("run_id", "scoring_runs"),
 }
 # Tables that hold no workspace's data, readable and writable by every request (their policy is
 # ``true``): the key-change counter that request transactions bump through a trigger when they

@@ -11,6 +11,8 @@ Create Date: 2026-12-07 03:50:00
 import sqlalchemy as sa
 from alembic import op
 
+from influencers import row_security
+
 revision = '0015_scoring_staged_blobs'
 down_revision = '0014_snapshots_growth_index'
 branch_labels = None
@@ -27,7 +29,9 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "chunk", "name"),
     )
+    # Idempotent: grants and policies for every tenant table, this one (a child of its run) included.
+    row_security.install(op.get_bind())
 
 
 def downgrade() -> None:
-    op.drop_table("scoring_staged_blobs")
+    op.drop_table("scoring_staged_blobs")  # its policy goes with it
