@@ -45,6 +45,7 @@ from influencers.scoring.audience_signals import (
 )
 from influencers.scoring.inputs import PLATFORM_CODE, PLATFORMS, ScoringInputs, factorized
 from influencers.scoring.model import ScoringModel
+from influencers.scoring.spilled import group_counts, order_statistics
 
 ALL = "\x00all"  # the peer group of creators without a large enough group of their own: every sampled creator
 
@@ -248,32 +249,42 @@ def gather_audience(values: AudienceValues, inputs: ScoringInputs, model: Scorin
         bot_like_keys=bot_like))
 
 
-def _common_values(holder_peer: list[np.ndarray], holder_value: list[np.ndarray], holder_share: list[np.ndarray],
+def _common_values(chunks: list[_ChunkAudience], offsets: np.ndarray, dimension: str, country_peer: np.ndarray,
                    peer_size: dict, threshold: float) -> dict:
     """Per peer key: the values whose median share among the key's creators (0 for a creator
-    without the value) is at least ``threshold``."""
-    peer = np.concatenate(holder_peer) if holder_peer else np.zeros(0, object)
-    value = np.concatenate(holder_value) if holder_value else np.zeros(0, object)
-    share = np.concatenate(holder_share) if holder_share else np.zeros(0)
+    without the value) is at least ``threshold``. Every holder's share counts for its country
+    peer key and for ALL. The shares stay in their ranges' arrays: the medians are order
+    statistics selected from them range by range (:func:`~influencers.scoring.spilled.order_statistics`),
+    and only the (key, value) cells held by enough creators to reach the median need one."""
+    keys = pd.Index(list(peer_size), dtype=object)
+    all_code = keys.get_loc(ALL)
+    values = pd.Index(pd.unique(np.concatenate([np.zeros(0, object)] + [
+        pd.unique(np.asarray(c.composition[dimension][1], dtype=object)) for c in chunks])), dtype=object)
+    width = max(len(values), 1)
+    peer_code = keys.get_indexer(country_peer)
+
+    def blocks():
+        for c, start in zip(chunks, offsets[:-1].tolist()):
+            holder, value, share = c.composition[dimension]
+            value_code = values.get_indexer(np.asarray(value, dtype=object))
+            yield (np.concatenate([peer_code[holder + start] * width + value_code, all_code * width + value_code]),
+                   np.concatenate([share, share]))
+
+    counts = group_counts(blocks, len(keys) * width)
+    group = np.flatnonzero(counts)
+    size = np.array([peer_size[k] for k in keys.tolist()], dtype=np.int64)[group // width]
+    zeros = size - counts[group]
+    low, high = (size - 1) // 2, size // 2
+    # A rank below the creators without the value is a 0 share; the others are selected.
+    wanted = [(g, rank - z) for g, z, rank in zip(group.tolist(), zeros.tolist(), low.tolist()) if rank >= z]
+    wanted += [(g, rank - z) for g, z, rank in zip(group.tolist(), zeros.tolist(), high.tolist()) if rank >= z]
+    selected = dict(zip(wanted, order_statistics(blocks, np.array([g for g, _r in wanted], dtype=np.int64),
+                                                 np.array([r for _g, r in wanted], dtype=np.int64)).tolist()))
     out: dict = {key: set() for key in peer_size}
-    if not len(share):
-        return {key: frozenset() for key in out}
-    frame = pd.DataFrame({"peer": peer, "value": value, "share": share}).sort_values(
-        ["peer", "value", "share"], kind="stable")
-    cells = frame.groupby(["peer", "value"], sort=False)["share"]
-    for (key, v), shares in cells:
-        n = peer_size.get(key, 0)
-        if not n:
-            continue
-        s = shares.to_numpy()
-        zeros = n - len(s)
-
-        def at(i, s=s, zeros=zeros):
-            return 0.0 if i < zeros else s[i - zeros]
-
-        median = (at((n - 1) // 2) + at(n // 2)) / 2
+    for g, z, lo, hi in zip(group.tolist(), zeros.tolist(), low.tolist(), high.tolist()):
+        median = (selected.get((g, lo - z), 0.0) + selected.get((g, hi - z), 0.0)) / 2
         if median >= threshold:
-            out[key].add(v)
+            out[keys[g // width]].add(values[g % width])
     return {key: frozenset(v) for key, v in out.items()}
 
 
@@ -325,19 +336,13 @@ def audience_peers(values: AudienceValues, model: ScoringModel) -> AudiencePeers
     # Common countries / languages per country peer group (and ALL), over the creators with a known value.
     offsets = np.cumsum([0] + [len(c.platform) for c in chunks])
     for dimension in ("country", "language"):
-        holder_peer, holder_value, holder_share = [], [], []
         has = np.zeros(len(platform), bool)
         for c, start in zip(chunks, offsets[:-1]):
-            holder, value, share = c.composition[dimension]
-            holder = holder + start
-            has[holder] = True
-            holder_peer += [country_peer[holder], np.full(len(holder), ALL, dtype=object)]
-            holder_value += [value, value]
-            holder_share += [share, share]
+            has[c.composition[dimension][0] + start] = True
         has &= sampled
         peer_size = pd.Series(country_peer[has]).value_counts().to_dict()
         peer_size[ALL] = int(has.sum())
-        peers.common[dimension] = _common_values(holder_peer, holder_value, holder_share, peer_size,
+        peers.common[dimension] = _common_values(chunks, offsets, dimension, country_peer, peer_size,
                                                  t("foreign_peer_share"))
 
     # Round two: foreign and fake shares from each creator's row combinations.
