@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.scoring",
     "tests.fixtures.gunicorn",
     "tests.fixtures.cli",
+    "tests.fixtures.scheduling",
 ]

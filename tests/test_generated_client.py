@@ -7,41 +7,72 @@ results -> report (JSON and CSV), against the app under gunicorn. Every answer
 must parse into the generated model of its operation (not ``None``, not ``Error``).
 """
 import csv
+import hashlib
 import importlib
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 # The session's one gunicorn server: these modules run on one xdist worker, which starts it once.
-pytestmark = pytest.mark.xdist_group("gunicorn")
+pytestmark = [pytest.mark.xdist_group("gunicorn"), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+DOCUMENT = ROOT / "openapi" / "openapi.json"
+CONFIG = ROOT / "openapi" / "client-config.yaml"
+OUTPUT = "generator-output.txt"
+
+
+def generated_client_directory() -> Path:
+    """The directory holding ``influencers_client``, generated from the committed document.
+
+    The generator takes seconds, so its output is kept in the temp directory under the hash of
+    everything it depends on (document, configuration, generator version): a change to any of
+    them generates anew. The generator's output is kept beside it, to check it did not warn.
+    """
+    key = hashlib.sha256(version("openapi-python-client").encode())
+    for path in (DOCUMENT, CONFIG):
+        key.update(path.read_bytes())
+    cache = Path(tempfile.gettempdir()) / "influencers-generated-client" / key.hexdigest()[:24]
+    if not cache.is_dir():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=cache.parent, prefix="generating-"))
+        env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        result = subprocess.run(
+            [str(GENERATOR), "generate", "--path", str(DOCUMENT), "--config", str(CONFIG), "--meta", "none",
+             "--output-path", str(work / "influencers_client")],
+            capture_output=True, text=True, env=env, timeout=300, check=False)
+        output = result.stdout + result.stderr
+        if result.returncode != 0:
+            shutil.rmtree(work, ignore_errors=True)
+            pytest.fail(output)
+        (work / OUTPUT).write_text(output)
+        try:
+            work.rename(cache)  # atomic: another process may have finished the same key first
+        except OSError:
+            shutil.rmtree(work, ignore_errors=True)
+    return cache
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
+def generated():
     """The generated package, imported; the generator must not warn."""
-    out = tmp_path_factory.mktemp("client")
-    env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(
-        [str(GENERATOR), "generate", "--path", str(ROOT / "openapi" / "openapi.json"),
-         "--config", str(ROOT / "openapi" / "client-config.yaml"), "--meta", "none",
-         "--output-path", str(out / "influencers_client")],
-        capture_output=True, text=True, env=env, timeout=300, check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    directory = generated_client_directory()
+    output = (directory / OUTPUT).read_text()
     assert "warning" not in output.lower(), output
-    sys.path.insert(0, str(out))
+    sys.path.insert(0, str(directory))
     try:
         yield importlib.import_module("influencers_client")
     finally:
-        sys.path.remove(str(out))
+        sys.path.remove(str(directory))
         for name in [n for n in sys.modules if n == "influencers_client" or n.startswith("influencers_client.")]:
             del sys.modules[name]
 
@@ -49,7 +80,7 @@ def generated(tmp_path_factory):
 def test_every_operation_has_a_generated_function(generated):
     import json
 
-    document = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    document = json.loads(DOCUMENT.read_text())
     missing = []
     for item in document["paths"].values():
         for method, operation in item.items():

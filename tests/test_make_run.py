@@ -6,6 +6,7 @@ import sys
 import time
 import urllib.request
 
+import pytest
 from click.testing import CliRunner
 
 from influencers.cli import main
@@ -38,6 +39,7 @@ def test_the_demo_reuses_its_admin_key_and_says_when_it_makes_a_new_one(empty_da
         assert principal is not None and principal.role == "admin"
 
 
+@pytest.mark.slow
 def test_serve_prints_the_url_only_once_the_server_answers(database, tmp_path):
     port = free_port()
     env = {**os.environ, "INFLUENCERS_DATABASE_URL": database.url, "INFLUENCERS_PSEUDONYM_SECRET": "serve-test"}

@@ -50,6 +50,7 @@ def demo_server(empty_database, tmp_path):
         yield base, key
 
 
+@pytest.mark.slow
 def test_the_tour_runs_as_written_on_the_demo(demo_server, tmp_path):
     base, key = demo_server
     script = tmp_path / "tour.sh"

@@ -1,6 +1,7 @@
 """Bulk work refreshes the query planner's statistics (discovery's plans depend on them)."""
 import io
 
+import pytest
 from sqlalchemy import text
 
 from influencers.demo.generator import DemoConfig, write_ndjson
@@ -24,6 +25,7 @@ def vacuumed_tables(database) -> set[str]:
             "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND last_vacuum IS NOT NULL"))}
 
 
+@pytest.mark.slow
 def test_a_bulk_import_and_a_scoring_run_refresh_planner_statistics(database, workspace_id):
     assert "audience_sample_members" not in analysed_tables(database)
     buffer = io.BytesIO()

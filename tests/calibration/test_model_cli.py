@@ -31,6 +31,7 @@ def test_model_commands_have_help(cli, command):
         assert "--activate" in out
 
 
+@pytest.mark.slow
 def test_train_activate_compare_and_roll_back_from_the_cli(cli, tmp_path):
     from influencers.demo.generator import write_ndjson
 

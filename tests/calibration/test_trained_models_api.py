@@ -41,6 +41,7 @@ def test_too_few_labels_is_a_422_naming_what_is_missing(demo_api):
     assert "fraud" in response.json["errors"]["labels"] and "clean" in response.json["errors"]["labels"]
 
 
+@pytest.mark.slow
 def test_train_activate_explain_and_roll_back_exactly(labelled_api, database):
     api = labelled_api
     default = api.get("/v1/scoring-models/active").json
@@ -86,6 +87,7 @@ def test_train_activate_explain_and_roll_back_exactly(labelled_api, database):
     assert current_scores(database, api.workspace_id) == before
 
 
+@pytest.mark.slow
 def test_comparison_job_json_and_pictures(labelled_api, client_for):
     api = labelled_api
     trained = train(api, kind="logistic")
@@ -101,6 +103,7 @@ def test_comparison_job_json_and_pictures(labelled_api, client_for):
     assert api.get(f"{started.headers['Location']}/plots/pie.png").status_code == 404
 
 
+@pytest.mark.slow
 def test_boosted_model_tampered_artefact_is_refused_and_export_import_checks_uploads(labelled_api, other_api, database):
     api = labelled_api
     trained = train(api, kind="boosted")

@@ -121,6 +121,7 @@ def test_a_job_whose_worker_died_too_often_is_failed_with_the_reason(database, w
         assert session.get(ScoringRun, run_id).status == "failed"
 
 
+@pytest.mark.slow
 def test_heartbeats_keep_long_and_waiting_jobs_alive_while_the_reaper_runs(database, workspace_id, job_settings,
                                                                           monkeypatch):
     # One pool thread: the second job waits in the pool (queued) behind the first, held by this process.

@@ -1,9 +1,12 @@
 """The scores against the demo generator's planted fraud (no database)."""
 from __future__ import annotations
 
+import pytest
+
 from influencers.demo import generator
 
 
+@pytest.mark.slow
 def test_evaluation_on_a_small_generated_set():
     from influencers.evaluation import evaluate
 

@@ -22,6 +22,7 @@ def run(database, workspace_id, chunk_size):
     return execute_run(database, workspace_id, run_id, worker_min_creators=None, chunk_size=chunk_size)
 
 
+@pytest.mark.slow
 def test_a_chunked_run_stores_what_a_whole_workspace_run_stores(api, database):
     import_demo(api, creators=120, seed=6)
     whole = run(database, api.workspace_id, chunk_size=None)

@@ -1,8 +1,11 @@
 """Every stored score explanation matches the documented ScoreExplanation schema (all flags' evidence included)."""
+import pytest
+
 from tests.fixtures.openapi import DOCUMENT, check_example
 from tests.fixtures.scoring import import_demo, run_scoring
 
 
+@pytest.mark.slow
 def test_every_explanation_of_the_demo_matches_the_documented_schema(api):
     import_demo(api, creators=100, seed=11)
     run_scoring(api)
