@@ -62,6 +62,57 @@ def test_scoring_runs_keep_their_status_error_and_times_once_their_job_holds_the
     assert [tuple(row) for row in rows] == [(1, "failed", "ValueError: boom"), (2, "succeeded", None)]
 
 
+def test_comparisons_keep_their_status_error_and_created_at_once_their_job_holds_them(empty_database):
+    """0015 moves a comparison's status, error and creation time onto its job row (one made by the
+    CLI or a training job, without a job, gets one): the same values read back after the upgrade,
+    and a downgrade puts them back."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from influencers.calibration.models import ModelComparison
+
+    db = empty_database
+    migrate.upgrade(db.engine, "0014_snapshots_growth_index")
+    t0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+    times = [t0 + dt.timedelta(minutes=m) for m in range(4)]
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO workspaces (id, name, created_at) VALUES (1, 'acme', :t)"), {"t": t0})
+        connection.execute(text(
+            "INSERT INTO scoring_models (id, workspace_id, version, source, parameters, is_active, created_at) "
+            "VALUES (1, 1, 'default-4', 'shipped', '{}', :yes, :t)"), {"t": t0, "yes": True})
+        # The API's comparisons: one whose row says failed (its job a little later, without the error),
+        # one still queued while its job runs, one whose job the reaper failed.
+        for job_id, status, error, created in [(7, "failed", None, times[1]), (8, "running", None, times[2]),
+                                               (9, "failed", "The worker stopped", times[3])]:
+            connection.execute(text(
+                "INSERT INTO jobs (id, workspace_id, kind, status, params, error, progress, attempts, created_at) "
+                "VALUES (:id, 1, 'compare', :status, '{}', :error, 0, 1, :c)"),
+                {"id": job_id, "status": status, "error": error, "c": created})
+        for comparison_id, job_id, status, error, created in [
+                (1, 7, "failed", "ValueError: boom", times[0]), (2, 8, "queued", None, times[1]),
+                (3, 9, "queued", None, times[2]), (4, None, "succeeded", None, times[3])]:
+            connection.execute(text(
+                "INSERT INTO model_comparisons (id, workspace_id, candidate_id, baseline_id, job_id, status, "
+                "result, error, created_at) VALUES (:id, 1, 1, 1, :job, :status, NULL, :error, :c)"),
+                {"id": comparison_id, "job": job_id, "status": status, "error": error, "c": created})
+
+    migrate.upgrade(db.engine)
+    with db.session() as session:
+        seen = {row.id: (row.status, row.error, row.created_at, row.job.kind)
+                for row in session.query(ModelComparison)}
+    assert seen == {1: ("failed", "ValueError: boom", times[0], "compare"),
+                    2: ("running", None, times[1], "compare"),
+                    3: ("failed", "The worker stopped", times[2], "compare"),
+                    4: ("succeeded", None, times[3], "compare")}
+
+    command_downgrade(db, "0014_snapshots_growth_index")
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, status, error FROM model_comparisons ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(1, "failed", "ValueError: boom"), (2, "running", None),
+                                            (3, "failed", "The worker stopped"), (4, "succeeded", None)]
+
+
 def command_downgrade(db, revision: str) -> None:
     from alembic import command
 

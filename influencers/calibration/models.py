@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, utcnow
+from influencers.jobs.models import Job, job_column
 
 LABEL_VALUES = ("fraud", "clean")
 
@@ -54,7 +55,9 @@ class TrainedClassifier(Base):
 
 
 class ModelComparison(Base):
-    """A candidate version evaluated against a baseline on the same folds of the labels."""
+    """A candidate version evaluated against a baseline on the same folds of the labels. Its
+    status, error and creation time are its job's (one row holds them): the job a worker runs
+    (``POST /scoring-model-comparisons``), or the one the CLI or a training job runs in place."""
 
     __tablename__ = "model_comparisons"
     __table_args__ = (Index("ix_model_comparisons_workspace", "workspace_id", "id"),)
@@ -63,11 +66,14 @@ class ModelComparison(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id", ondelete="CASCADE"))
     baseline_id: Mapped[int] = mapped_column(ForeignKey("scoring_models.id", ondelete="CASCADE"))
-    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     result: Mapped[dict | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    job: Mapped[Job] = relationship(lazy="joined", innerjoin=True)
+
+    status = job_column("status")
+    error = job_column("error")
+    created_at = job_column("created_at")
 
 
 class CalibrationEvent(Base):

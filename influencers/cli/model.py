@@ -159,7 +159,7 @@ def train(ctx: Context, workspace_name: str, kind: str, activate_it: bool, outpu
 def compare(ctx: Context, workspace_name: str, version: str, against: str | None, output_dir: Path, as_json: bool):
     """Compare VERSION with the active one (or AGAINST) on the same folds of the labels."""
     from influencers.calibration import comparison, versions
-    from influencers.calibration.jobs import create_comparison, run_comparison
+    from influencers.calibration.jobs import create_comparison, run_comparison_here
     from influencers.calibration.training import NotEnoughLabels
 
     ws_id = workspace_id_by_name(ctx, workspace_name)
@@ -169,7 +169,7 @@ def compare(ctx: Context, workspace_name: str, version: str, against: str | None
         candidate_id, baseline_id = candidate.id, baseline.id
     comparison_id = create_comparison(ctx.db, ws_id, candidate_id, baseline_id)
     try:
-        summary = run_comparison(ctx.db, ws_id, comparison_id)
+        summary = run_comparison_here(ctx.db, ws_id, comparison_id)
     except NotEnoughLabels as error:
         raise click.ClickException(str(error)) from None
     document = _stored_comparison(ctx, comparison_id)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from influencers.db import Base, utcnow
@@ -40,3 +41,17 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A job dispatched with a delay (a retry) is due then: the queue timeout counts from it.
     not_before: Mapped[dt.datetime | None]
+
+
+def job_column(name: str) -> hybrid_property:
+    """One of a job's columns as an attribute of the row whose status the job holds (a scoring
+    run, a comparison: one row holds the status): read on ``row.job``, and usable in queries (a
+    correlated subquery on ``job_id``)."""
+
+    def instance(row):
+        return getattr(row.job, name)
+
+    def expression(cls):
+        return select(getattr(Job, name)).where(Job.id == cls.job_id).correlate_except(Job).scalar_subquery()
+
+    return hybrid_property(instance, expr=expression)

@@ -23,14 +23,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    select,
     text,
 )
-from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from influencers.db import Base, JSONText, utcnow
-from influencers.jobs.models import Job
+from influencers.jobs.models import Job, job_column
 from influencers.scoring.model import FLAGS
 
 # Flags are stored as a bit set too, so "has flag X and not flag Y" is one indexed
@@ -53,19 +51,6 @@ class ScoringModelVersion(Base):
     activated_at: Mapped[dt.datetime | None]
 
 
-def _job_column(name: str):
-    """One of a run's job's columns, as a run attribute: read on the job row (which holds the
-    run's status, error and times), and usable in queries (a correlated subquery)."""
-
-    def instance(run: ScoringRun):
-        return getattr(run.job, name)
-
-    def expression(cls):
-        return select(getattr(Job, name)).where(Job.id == cls.job_id).correlate_except(Job).scalar_subquery()
-
-    return hybrid_property(instance, expr=expression)
-
-
 class ScoringRun(Base):
     """A scoring run. Its status, error and times are its job's (one row holds them): the
     job a worker runs (``POST /scoring-runs``) or the CLI's run records (``influencers score``)."""
@@ -86,11 +71,11 @@ class ScoringRun(Base):
 
     job: Mapped[Job] = relationship(lazy="joined", innerjoin=True)
 
-    status = _job_column("status")
-    error = _job_column("error")
-    created_at = _job_column("created_at")
-    started_at = _job_column("started_at")
-    finished_at = _job_column("finished_at")
+    status = job_column("status")
+    error = job_column("error")
+    created_at = job_column("created_at")
+    started_at = job_column("started_at")
+    finished_at = job_column("finished_at")
 
 
 class CreatorScore(Base):

@@ -31,15 +31,17 @@ def _resources(api):
 
 def _comparison(api, model_id):
     """A finished comparison row (a real one needs 20 labels per class and a training)."""
+    from influencers.calibration.jobs import create_comparison
     from influencers.calibration.models import ModelComparison
 
     side = {"version": "v", "model_id": model_id, "metrics": {}, "scores": [0.2, 0.8]}
-    with api.client.application.extensions["influencers.db"].transaction() as session:
-        row = ModelComparison(workspace_id=api.workspace_id, candidate_id=model_id, baseline_id=model_id,
-                              status="succeeded", result={"y": [0, 1], "candidate": side, "baseline": side})
-        session.add(row)
-        session.flush()
-        return row.id
+    db = api.client.application.extensions["influencers.db"]
+    comparison_id = create_comparison(db, api.workspace_id, model_id, model_id)
+    with db.transaction() as session:
+        row = session.get(ModelComparison, comparison_id)
+        row.result = {"y": [0, 1], "candidate": side, "baseline": side}
+        row.job.status = "succeeded"
+    return comparison_id
 
 
 def _scoring_resources(api):
