@@ -30,7 +30,7 @@ def test_a_bulk_import_and_a_scoring_run_refresh_planner_statistics(database, wo
     assert "audience_sample_members" not in analysed_tables(database)
     buffer = io.BytesIO()
     with io.TextIOWrapper(buffer, encoding="utf-8", write_through=True) as text_out:
-        write_ndjson(DemoConfig(creators=1000, seed=5), text_out)
+        write_ndjson(DemoConfig(creators=1000, seed=5, days=30, audience_size=20, posts_per_creator=6), text_out)
         lines = buffer.getvalue().splitlines()
     report = run_import(database, workspace_id, lines, secret=TEST_SECRET)
     assert report.rejected_count == 0
