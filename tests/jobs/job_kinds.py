@@ -9,3 +9,14 @@ def sleep(db, settings, workspace_id, params, report_progress):
     report_progress(0.1)
     time.sleep(params["seconds"])
     return {"slept": params["seconds"]}
+
+
+@runner.job_handler("test.add")
+def add(db, settings, workspace_id, params, report_progress):
+    report_progress(0.5)
+    return {"sum": params["a"] + params["b"]}
+
+
+@runner.job_handler("test.fail")
+def fail(db, settings, workspace_id, params, report_progress):
+    raise ValueError("bad input for this job")

@@ -14,7 +14,7 @@ from influencers.jobs.models import Job
 from influencers.scoring import runs
 from influencers.scoring.store import ScoringRun
 from tests.fixtures.helpers import wait_for_job
-from tests.jobs import job_kinds  # noqa: F401  (registers test.sleep)
+from tests.jobs import job_kinds  # noqa: F401  (registers test.sleep and test.add)
 
 LONG_AGO = dt.timedelta(minutes=10)
 

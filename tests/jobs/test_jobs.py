@@ -6,19 +6,7 @@ import pytest
 from influencers.config import Settings
 from influencers.jobs import runner
 from tests.fixtures.helpers import wait_for_job
-
-
-@runner.job_handler("test.add")
-def _add(db, settings, workspace_id, params, report_progress):
-    report_progress(0.5)
-    return {"sum": params["a"] + params["b"]}
-
-
-@runner.job_handler("test.fail")
-def _fail(db, settings, workspace_id, params, report_progress):
-    raise ValueError("bad input for this job")
-
-
+from tests.jobs import job_kinds  # noqa: F401  (registers test.add and test.fail)
 
 
 def test_in_process_runner_records_result_and_failure(database, workspace_id):
