@@ -63,7 +63,7 @@ def test_scoring_runs_keep_their_status_error_and_times_once_their_job_holds_the
 
 
 def test_comparisons_keep_their_status_error_and_created_at_once_their_job_holds_them(empty_database):
-    """0015 moves a comparison's status, error and creation time onto its job row (one made by the
+    """0016 moves a comparison's status, error and creation time onto its job row (one made by the
     CLI or a training job, without a job, gets one): the same values read back after the upgrade,
     and a downgrade puts them back."""
     import datetime as dt
@@ -73,7 +73,7 @@ def test_comparisons_keep_their_status_error_and_created_at_once_their_job_holds
     from influencers.calibration.models import ModelComparison
 
     db = empty_database
-    migrate.upgrade(db.engine, "0014_snapshots_growth_index")
+    migrate.upgrade(db.engine, "0015_scoring_staged_blobs")
     t0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
     times = [t0 + dt.timedelta(minutes=m) for m in range(4)]
     with db.engine.begin() as connection:
@@ -106,7 +106,7 @@ def test_comparisons_keep_their_status_error_and_created_at_once_their_job_holds
                     3: ("failed", "The worker stopped", times[2], "compare"),
                     4: ("succeeded", None, times[3], "compare")}
 
-    command_downgrade(db, "0014_snapshots_growth_index")
+    command_downgrade(db, "0015_scoring_staged_blobs")
     with db.engine.connect() as connection:
         rows = connection.execute(text("SELECT id, status, error FROM model_comparisons ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [(1, "failed", "ValueError: boom"), (2, "running", None),

@@ -6,16 +6,16 @@ for scoring runs (0012): a comparison without a job gets one, each job takes its
 values where the comparison had finished (what the API answered; a job the reaper failed, or
 still running, keeps its own), and the comparison's copies go.
 
-Revision ID: 0015_comparison_status_in_job
-Revises: 0014_snapshots_growth_index
+Revision ID: 0016_comparison_status_in_job
+Revises: 0015_scoring_staged_blobs
 """
 import sqlalchemy as sa
 from alembic import op
 
 import influencers.db
 
-revision = '0015_comparison_status_in_job'
-down_revision = '0014_snapshots_growth_index'
+revision = '0016_comparison_status_in_job'
+down_revision = '0015_scoring_staged_blobs'
 branch_labels = None
 depends_on = None
 
