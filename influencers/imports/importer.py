@@ -28,6 +28,7 @@ from influencers.imports.records import (
     Record,
     Snapshot,
     bounded_reason,
+    decode_audience,
     decoder,
     explain,
     key_decoder,
@@ -127,6 +128,7 @@ _SPOOLED_RECORD, _SPOOLED_LINE = 0, 1
 _JSON_ERRORS = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
 _BOM = b"\xef\xbb\xbf"
 _SNAPSHOT_LINE = b'{"type":"snapshot"'  # how snapshot lines mostly start (others are found too)
+_AUDIENCE_LINE = b'{"type":"audience"'  # how audience lines mostly start (others: decoder alone)
 _line_of = operator.itemgetter(0)
 _KEYED_TYPES = frozenset(KEYED_TYPES)
 _WITH_LINE = frozenset((Creator, Post, Audience, Snapshot))  # stored with the digest of their line
@@ -265,11 +267,13 @@ class _Importer:
 
     def decode_line(self, line: int, raw: bytes) -> Record | None:
         """The record of a line read by key so far (see ``run``); None if it is rejected."""
-        try:
-            record = decoder.decode(raw)
-        except _JSON_ERRORS as exc:
-            self.reject(line, explain(raw, exc))
-            return None
+        record = decode_audience(raw) if raw.startswith(_AUDIENCE_LINE) else None
+        if record is None:
+            try:
+                record = decoder.decode(raw)
+            except _JSON_ERRORS as exc:
+                self.reject(line, explain(raw, exc))
+                return None
         if b"\\u" in raw:
             unstorable = unstorable_text(raw)
             if unstorable:

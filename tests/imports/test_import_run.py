@@ -540,3 +540,37 @@ def test_set_aside_records_are_applied_after_the_last_line(database, workspace_i
     assert report.deferred == 1 and report.rejected == []
     with database.transaction(write=False) as s:
         assert s.execute(text("SELECT followers FROM audience_members")).scalar_one() == 1
+
+
+def test_member_country_and_language_codes_are_checked_as_the_format_says(database, workspace_id):
+    """Every audience line is accepted or rejected as ``decode_line`` (the format's strict
+    decoder) decides, whatever path the import takes to decode it: a valid sample stores its
+    members' codes; a sample with a code the format refuses is rejected with the reason and
+    the member's position."""
+    from influencers.imports import RecordError, decode_line
+
+    variants = [{"country": "FR", "language": "fr"}, {}, {"country": None, "language": None},
+                {"country": "fr"}, {"language": "FR"}, {"country": "FRA"}, {"country": "F"},
+                {"language": "e1"}, {"country": 12}]
+    records = [creator("alice")] + [
+        audience("alice", [member("a", country="DE", language="de"), member(f"b{i}", **codes)],
+                 sampled_at=f"2026-10-{i + 1:02d}")
+        for i, codes in enumerate(variants)]
+    data = lines(*records)
+    expected = {}
+    for line_no, raw in enumerate(data[1:], 2):
+        try:
+            decode_line(raw)
+        except RecordError as error:
+            expected[line_no] = str(error)
+
+    report = do_import(database, workspace_id, data)
+
+    assert {r["line"]: r["reason"] for r in report.rejected} == expected
+    assert sorted(expected) == [5, 6, 7, 8, 9, 10]
+    assert "$.members[1].country" in expected[5] and "$.members[1].language" in expected[6]
+    with database.transaction(write=False) as s:
+        stored = s.execute(text("SELECT country, language FROM audience_members ORDER BY followers, id")).all()
+        samples = s.execute(text("SELECT count(*) FROM audience_samples")).scalar_one()
+    assert samples == 3
+    assert sorted(stored, key=str) == sorted([("DE", "de"), ("FR", "fr"), (None, None), (None, None)], key=str)
