@@ -228,23 +228,16 @@ class Audience(_Record, tag="audience"):
 # those ``decoder`` would give.
 
 
-class _CodesUncheckedMember(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    id: MemberId
-    followers: Count
-    following: Count
-    posts_count: Count
-    has_avatar: bool
-    bio_length: SmallCount | None = None
-    created_at: dt.date | None = None
-    last_post_at: dt.date | None = None
-    country: str | None = None
-    language: str | None = None
-    gender: Gender | None = None
-    age_range: AgeRange | None = None
+def _with_codes_unchecked(field: msgspec.structs.FieldInfo) -> tuple:
+    kind = str | None if field.name in ("country", "language") else field.type
+    return (field.name, kind) if field.default is msgspec.NODEFAULT else (field.name, kind, field.default)
 
 
+# Member's fields, with the two codes as plain strings.
+_CodesUncheckedMember = msgspec.defstruct(
+    "_CodesUncheckedMember", [_with_codes_unchecked(f) for f in msgspec.structs.fields(Member)],
+    forbid_unknown_fields=True, gc=False)
 assert _CodesUncheckedMember.__struct_fields__ == Member.__struct_fields__
-assert _CodesUncheckedMember.__struct_defaults__ == Member.__struct_defaults__
 
 
 class _CodesUncheckedAudience(_Record, tag="audience"):

@@ -29,6 +29,34 @@ def new_workspace(db) -> int:
         return ws.id
 
 
+def still_running_after(seconds, db, workspace_id, while_importing_into) -> bool:
+    """Whether an import of one line into ``workspace_id`` of ``db`` is still waiting after
+    ``seconds`` while another import, into ``while_importing_into`` (db, workspace id), has
+    started and holds its lock; both are let finish."""
+    reading, release = threading.Event(), threading.Event()
+
+    def held_open():
+        yield creator("alice")
+        reading.set()
+        release.wait(60)
+
+    first = threading.Thread(target=run_import, args=(*while_importing_into, held_open()),
+                             kwargs={"secret": SECRET})
+    first.start()
+    try:
+        assert reading.wait(30)
+        second = threading.Thread(target=run_import, args=(db, workspace_id, [creator("bob")]),
+                                  kwargs={"secret": SECRET})
+        second.start()
+        second.join(seconds)
+        waiting = second.is_alive()
+    finally:
+        release.set()
+        first.join(60)
+    second.join(60)
+    return waiting
+
+
 def test_an_import_does_not_wait_for_one_into_a_workspace_of_the_same_id_in_another_schema(
         database, workspace_id, tmp_path):
     """Tenants (or test runs) in schemas of one PostgreSQL database number their workspaces
@@ -37,58 +65,14 @@ def test_an_import_does_not_wait_for_one_into_a_workspace_of_the_same_id_in_anot
     with open_database(tmp_path / "other") as other:
         other_workspace = new_workspace(other)
         assert other_workspace == workspace_id
-        reading, release = threading.Event(), threading.Event()
 
-        def held_open():  # an import that has started (and holds its lock) until released
-            yield creator("alice")
-            reading.set()
-            release.wait(60)
-            yield creator("alicia")
-
-        first = threading.Thread(target=run_import, args=(database, workspace_id, held_open()),
-                                 kwargs={"secret": SECRET})
-        first.start()
-        try:
-            assert reading.wait(30)
-            second = threading.Thread(target=run_import, args=(other, other_workspace, [creator("bob")]),
-                                      kwargs={"secret": SECRET})
-            second.start()
-            second.join(10)
-            finished_meanwhile = not second.is_alive()
-        finally:
-            release.set()
-            first.join(60)
-        second.join(60)
-
-        assert finished_meanwhile
+        assert not still_running_after(10, other, other_workspace, while_importing_into=(database, workspace_id))
         with other.transaction() as session:
             assert session.execute(text("SELECT handle FROM creators")).scalars().all() == ["bob"]
 
 
 def test_an_import_into_the_same_workspace_waits_for_the_one_running(database, workspace_id):
-    reading, release = threading.Event(), threading.Event()
-
-    def held_open():
-        yield creator("alice")
-        reading.set()
-        release.wait(60)
-
-    first = threading.Thread(target=run_import, args=(database, workspace_id, held_open()),
-                             kwargs={"secret": SECRET})
-    first.start()
-    try:
-        assert reading.wait(30)
-        second = threading.Thread(target=run_import, args=(database, workspace_id, [creator("bob")]),
-                                  kwargs={"secret": SECRET})
-        second.start()
-        second.join(3)
-        waited = second.is_alive()
-    finally:
-        release.set()
-        first.join(60)
-    second.join(60)
-
-    assert waited
+    assert still_running_after(3, database, workspace_id, while_importing_into=(database, workspace_id))
     with database.transaction() as session:
         assert sorted(session.execute(text("SELECT handle FROM creators")).scalars()) == ["alice", "bob"]
 
