@@ -81,8 +81,10 @@ EdgeKind = Literal[EDGE_KINDS]
 Gender = Literal[GENDERS]
 AgeRange = Literal[AGE_RANGES]
 
-Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
-Language = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$")]  # ISO 639-1
+# ISO 3166-1 alpha-2 and ISO 639-1. The length too: `$` also matches before a final line
+# break, which the pattern alone would let through (and no two-character column stores).
+Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$", max_length=2)]
+Language = Annotated[str, msgspec.Meta(pattern="^[a-z]{2}$", max_length=2)]
 
 # Handles are checked again after normalisation (<= 100 characters, the column).
 Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]

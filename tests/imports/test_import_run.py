@@ -574,3 +574,19 @@ def test_member_country_and_language_codes_are_checked_as_the_format_says(databa
         samples = s.execute(text("SELECT count(*) FROM audience_samples")).scalar_one()
     assert samples == 3
     assert sorted(stored, key=str) == sorted([("DE", "de"), ("FR", "fr"), (None, None), (None, None)], key=str)
+
+
+def test_a_country_or_language_code_followed_by_a_line_break_is_rejected(database, workspace_id):
+    """`$` in the codes' patterns also matches before a final line break, so "FR\\n" passed for a
+    country: stored with its line break on SQLite, and on PostgreSQL too long for the
+    two-character column, failing the whole import. It is an invalid code, named as such."""
+    report = do_import(database, workspace_id, lines(
+        creator("alice", country="FR\n"),
+        creator("bob"),
+        audience("bob", [member("a", language="fr\n")]),
+    ))
+
+    reasons = {r["line"]: r["reason"] for r in report.rejected}
+    assert sorted(reasons) == [1, 3]
+    assert reasons[1].endswith("- at `$.country`") and reasons[3].endswith("- at `$.members[0].language`")
+    assert counts(database)["creators"] == 1 and counts(database)["audience_members"] == 0
