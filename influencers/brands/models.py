@@ -6,6 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from influencers.brands.discovery_generation import DiscoveryGeneration  # noqa: F401  (in the metadata)
 from influencers.db import Base, utcnow
 
 
@@ -87,3 +88,4 @@ class BrandAuditEvent(Base):
     changes: Mapped[dict] = mapped_column(JSON, default=dict)
     key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+

@@ -1,0 +1,37 @@
+"""discovery_generations: a per-workspace counter bumped by triggers on every write discovery can see
+
+Server processes keep a columnar index of each searched workspace and rebuild it when this
+number moves (influencers.discovery.index).
+
+Revision ID: 0015_discovery_generations
+Revises: 0014_snapshots_growth_index
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from influencers import row_security
+from influencers.brands.discovery_generation import drop_statements, install_discovery_triggers
+
+revision = '0015_discovery_generations'
+down_revision = '0014_snapshots_growth_index'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'discovery_generations',
+        sa.Column('workspace_id', sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column('generation', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('workspace_id', name=op.f('pk_discovery_generations')),
+    )
+    install_discovery_triggers(op.get_bind())
+    # Grants to the request role, and the table's policy (keyed on workspace_id).
+    row_security.install(op.get_bind())
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    for statement in drop_statements(bind.dialect.name):
+        op.execute(statement)
+    op.drop_table('discovery_generations')
