@@ -246,6 +246,25 @@ def requests_part(app: Server, bare: Server, auth: dict, creator_ids, discovery_
         f"{name} {statistics.median(ratios[name]):.0%} of bare ({verdict[name]} {AIMS[name]:.0%})" for name in ratios))
 
 
+def warm_discovery_index(app: Server, auth: dict, queries: list, args, limit: float = 300.0) -> None:
+    """Searches until every worker answers from its columnar index: each builds it in the background
+    on its first search (answering in SQL meanwhile). Done when a 2-second window's p90 is under a
+    third of the first window's and the next window agrees within 25%, or after ``limit`` seconds."""
+    requests = [build_request("127.0.0.1", "/v1/discovery/creators?" + urllib.parse.urlencode(p), auth)
+                for p in queries]
+    started = time.perf_counter()
+    first = previous = None
+    while time.perf_counter() - started < limit:
+        result, _cpu = measure(app, requests, args, 2.0, args.concurrency)
+        p90 = percentile_ms(result.latencies, 90)
+        first = p90 if first is None else first
+        if previous is not None and p90 < first / 3 and abs(p90 - previous) <= 0.25 * previous:
+            break
+        previous = p90
+    print(f"  discovery index warm-up: {time.perf_counter() - started:.1f} s (p90 {first:.1f} ms in SQL -> "
+          f"{previous:.1f} ms)", flush=True)
+
+
 def discovery_part(app: Server, auth: dict, queries_by_variant: dict[str, list], args) -> None:
     host = "127.0.0.1"
     requests = {name: [build_request(host, "/v1/discovery/creators?" + urllib.parse.urlencode(p), auth)
@@ -301,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=1, help="older, non-current scoring runs per creator")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--sql-only", action="store_true",
+                        help="no columnar index: every search in SQL (the path before issue 22's index)")
     args = parser.parse_args(argv)
     if args.quick:
         args.creators, args.rounds, args.duration, args.discovery_duration = 10_000, 2, 2.0, 2.0
@@ -323,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         target.warm_page_cache()
         auth = {"Authorization": f"Bearer {secret}"}
         env = {"INFLUENCERS_DATABASE_URL": target.url, "INFLUENCERS_PSEUDONYM_SECRET": "bench-secret",
-               "INFLUENCERS_RATE_LIMIT": "1000000000/minute", "INFLUENCERS_JOB_REAPER_SECONDS": "0"}
+               "INFLUENCERS_RATE_LIMIT": "1000000000/minute", "INFLUENCERS_JOB_REAPER_SECONDS": "0",
+               **({"INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS": "off"} if args.sql_only else {})}
         app = Server("influencers.app:create_app()", env, workdir / "app.log", args.workers, args.threads)
         servers.append(app)
         bare = Server("benchmarks.bare_flask_app:app", env, workdir / "bare.log", args.workers, args.threads)
@@ -334,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(args.seed + 2)
         creator_ids = rng.integers(1, args.creators + 1, 1000).tolist()
         made = variants(np.random.default_rng(args.seed + 1))
+        if not args.sql_only:
+            every = list(made.values())
+            warm_discovery_index(app, auth, [discovery_params(every[i % len(every)]()) for i in range(200)], args)
         if args.part in ("requests", "both"):
             every = list(made.values())
             discovery_queries = [discovery_params(every[i % len(every)]()) for i in range(700)]

@@ -35,6 +35,7 @@ whenever the process's indexes hold more than ``MAX_BYTES``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import weakref
@@ -52,8 +53,17 @@ from influencers.brands.service import name_key
 from influencers.creators.models import Creator, CreatorCategory, FollowerSnapshot
 from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore
 
-# Below this many scored creators a workspace is searched in SQL only.
-MIN_CREATORS = 2_000
+
+def _min_creators() -> int | None:
+    """``INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS``: below this many scored creators a workspace is
+    searched in SQL only (default 2,000); ``off``: every search in SQL (no index, no memory)."""
+    raw = os.environ.get("INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS", "").strip()
+    if raw.lower() in ("off", "none", "never", "false"):
+        return None
+    return int(raw) if raw else 2_000
+
+
+MIN_CREATORS = _min_creators()
 # Indexes not searched for this long are dropped.
 IDLE_SECONDS = 900.0
 # The process's indexes together stay under this (least recently used dropped first).
@@ -510,6 +520,8 @@ def usable_index(session: Session, workspace_id: int) -> ColumnarIndex | None:
         index.last_used = time.monotonic()
         return index
     if slot.too_small_at == generation:
+        return None
+    if MIN_CREATORS is None:
         return None
     if slot.index is None and _scored_count(session, workspace_id) < MIN_CREATORS:
         slot.too_small_at = generation  # counted in this transaction, after its generation
