@@ -7,11 +7,18 @@ bumps in the write paths, so that no path is missed: the API, imports (``COPY`` 
 inserts included), scoring runs (chunked too), re-matching, erasure and anything written by
 hand all fire them.
 
-- PostgreSQL: statement-level triggers with transition tables (one bump per statement and
+- PostgreSQL: statement-level triggers with transition tables (one write per statement and
   workspace, whatever the number of rows); rows without a ``workspace_id`` find it through
-  their creator or brand.
+  their creator or brand. They do not update a counter row, which would hold its lock until
+  the writer commits and queue every other writer of the workspace behind a long import:
+  each inserts (workspace, its transaction id) into ``discovery_changes``, where concurrent
+  transactions never meet (``ON CONFLICT DO NOTHING`` for the same transaction's next
+  statements). The generation is the counter plus the number of those rows, so any
+  committed writing transaction moves it; :func:`compact_changes` folds the rows into the
+  counter without changing the sum.
 - SQLite: row-level triggers (it has no statement-level ones): one upsert of the counter
-  per written row (their cost on a full import is in benchmarks/README.md).
+  per written row (their cost on a full import is in benchmarks/README.md). SQLite has one
+  writer at a time, so the counter's lock costs no concurrency there.
 
 The table lives here, with the brand tables, because it is the highest package whose
 tables it watches (creators, scores, audience shares, snapshots, categories, brands,
@@ -20,7 +27,7 @@ workspace given the same id on SQLite never meets an index of the old one.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, event
+from sqlalchemy import BigInteger, event, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from influencers.db import Base
@@ -31,6 +38,38 @@ class DiscoveryGeneration(Base):
 
     workspace_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DiscoveryChange(Base):
+    """PostgreSQL: a transaction that wrote something discovery sees in the workspace (see above)."""
+
+    __tablename__ = "discovery_changes"
+
+    workspace_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    txid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+def generation_select(workspace_id: int, dialect: str):
+    """The SELECT of the workspace's discovery generation (0 before its first write): one row."""
+    counter = select(func.coalesce(select(DiscoveryGeneration.generation)
+                                   .where(DiscoveryGeneration.workspace_id == workspace_id)
+                                   .scalar_subquery(), 0))
+    if dialect != "postgresql":
+        return counter
+    changes = (select(func.count()).select_from(DiscoveryChange)
+               .where(DiscoveryChange.workspace_id == workspace_id).scalar_subquery())
+    return counter.with_only_columns(counter.selected_columns[0] + changes)
+
+
+def compact_changes(session, workspace_id: int) -> None:
+    """PostgreSQL: folds the workspace's ``discovery_changes`` rows into its counter (same sum)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text(
+        "WITH gone AS (DELETE FROM discovery_changes WHERE workspace_id = :w RETURNING 1) "
+        "INSERT INTO discovery_generations (workspace_id, generation) SELECT :w, count(*) FROM gone "
+        "ON CONFLICT (workspace_id) DO UPDATE SET generation = discovery_generations.generation + "
+        "excluded.generation"), {"w": workspace_id})
 
 
 # table -> how a changed row names its workspace: its own column, or through its creator or brand.
@@ -47,12 +86,13 @@ WATCHED_TABLES = {
 _EVENTS = ("INSERT", "UPDATE", "DELETE")
 _UPSERT = ("INSERT INTO discovery_generations (workspace_id, generation) {rows} "
            "ON CONFLICT (workspace_id) DO UPDATE SET generation = discovery_generations.generation + 1")
+_PG_INSERT = "INSERT INTO discovery_changes (workspace_id, txid) {rows} ON CONFLICT DO NOTHING"
 _PG_ROWS = {
-    "direct": "SELECT DISTINCT workspace_id, 1 FROM changed_rows ORDER BY 1",
-    "creator": ("SELECT DISTINCT c.workspace_id, 1 FROM creators c "
-                "WHERE c.id IN (SELECT creator_id FROM changed_rows) ORDER BY 1"),
-    "brand": ("SELECT DISTINCT b.workspace_id, 1 FROM brands b "
-              "WHERE b.id IN (SELECT brand_id FROM changed_rows) ORDER BY 1"),
+    "direct": "SELECT DISTINCT workspace_id, txid_current() FROM changed_rows",
+    "creator": ("SELECT DISTINCT c.workspace_id, txid_current() FROM creators c "
+                "WHERE c.id IN (SELECT creator_id FROM changed_rows)"),
+    "brand": ("SELECT DISTINCT b.workspace_id, txid_current() FROM brands b "
+              "WHERE b.id IN (SELECT brand_id FROM changed_rows)"),
 }
 _SQLITE_ROWS = {
     "direct": "SELECT {row}.workspace_id, 1 WHERE true",
@@ -70,7 +110,7 @@ def trigger_statements(dialect: str) -> list[str]:
     if dialect == "postgresql":
         for kind, rows in _PG_ROWS.items():
             out.append(f"CREATE FUNCTION discovery_generation_bump_{kind}() RETURNS trigger LANGUAGE plpgsql AS "
-                       f"$$ BEGIN {_UPSERT.format(rows=rows)}; RETURN NULL; END $$")
+                       f"$$ BEGIN {_PG_INSERT.format(rows=rows)}; RETURN NULL; END $$")
         for table, kind in WATCHED_TABLES.items():
             for event_name in _EVENTS:
                 transition = "OLD" if event_name == "DELETE" else "NEW"
@@ -106,5 +146,5 @@ def install_discovery_triggers(connection) -> None:
 
 @event.listens_for(Base.metadata, "after_create")
 def _after_create(_metadata, connection, tables=(), **_kw):
-    if DiscoveryGeneration.__table__ in tables:
+    if DiscoveryChange.__table__ in tables:
         install_discovery_triggers(connection)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from influencers.brands.discovery_generation import DiscoveryGeneration  # noqa: F401  (in the metadata)
+from influencers.brands.discovery_generation import DiscoveryChange, DiscoveryGeneration  # noqa: F401  (metadata)
 from influencers.db import Base, utcnow
 
 

@@ -47,7 +47,7 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from influencers.brands.discovery import GROWTH_WINDOWS
-from influencers.brands.discovery_generation import DiscoveryGeneration
+from influencers.brands.discovery_generation import compact_changes, generation_select
 from influencers.brands.models import Brand, BrandCompetitor, BrandMention
 from influencers.brands.service import name_key
 from influencers.creators.models import Creator, CreatorCategory, FollowerSnapshot
@@ -307,8 +307,7 @@ class ColumnarIndex:
 
 def read_generation(session: Session, workspace_id: int) -> int:
     """The workspace's discovery generation (0 before its first write)."""
-    return session.scalar(select(DiscoveryGeneration.generation)
-                          .where(DiscoveryGeneration.workspace_id == workspace_id)) or 0
+    return session.scalar(generation_select(workspace_id, session.get_bind().dialect.name)) or 0
 
 
 def _fold(text: str | None, dialect: str) -> str:
@@ -494,6 +493,9 @@ def _scored_count(session: Session, workspace_id: int) -> int:
 
 def _build_into(database, cache: IndexCache, slot: _Slot, workspace_id: int) -> None:
     try:
+        if database.engine.dialect.name == "postgresql":
+            with database.transaction() as session:
+                compact_changes(session, workspace_id)  # keeps the generation's count short (same sum)
         with database.transaction(write=False) as session:
             index = build(session, workspace_id)
         if index.size < MIN_CREATORS:

@@ -1,4 +1,5 @@
-"""discovery_generations: a per-workspace counter bumped by triggers on every write discovery can see
+"""discovery_generations (+ discovery_changes on PostgreSQL): a per-workspace generation moved by
+triggers on every write discovery can see
 
 Server processes keep a columnar index of each searched workspace and rebuild it when this
 number moves (influencers.discovery.index).
@@ -25,6 +26,12 @@ def upgrade() -> None:
         sa.Column('generation', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('workspace_id', name=op.f('pk_discovery_generations')),
     )
+    op.create_table(
+        'discovery_changes',
+        sa.Column('workspace_id', sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column('txid', sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.PrimaryKeyConstraint('workspace_id', 'txid', name=op.f('pk_discovery_changes')),
+    )
     install_discovery_triggers(op.get_bind())
     # Grants to the request role, and the table's policy (keyed on workspace_id).
     row_security.install(op.get_bind())
@@ -34,4 +41,5 @@ def downgrade() -> None:
     bind = op.get_bind()
     for statement in drop_statements(bind.dialect.name):
         op.execute(statement)
+    op.drop_table('discovery_changes')
     op.drop_table('discovery_generations')
