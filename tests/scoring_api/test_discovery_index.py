@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from influencers.brands.models import Brand, BrandCompetitor, BrandMention
 from influencers.brands.service import name_key
@@ -325,3 +325,27 @@ def test_api_writes_and_a_scoring_run_are_seen_by_the_next_search(scored_api, in
     from tests.fixtures.scoring import wait_for
     assert wait_for(scored_api, started.headers["Location"])["status"] == "succeeded"
     assert search("sort=-followers")[0] == everyone
+
+
+def test_writers_of_one_workspace_do_not_wait_for_each_other(edge_db):
+    """PostgreSQL: a long transaction writing creators (an import) does not hold up another writer of
+    the same workspace on the generation, and both writes move it."""
+    db, workspace_id, facts = edge_db
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time anyway")
+    with db.transaction(write=False) as session:
+        before = discovery_index.read_generation(session, workspace_id)
+    long_running = db.session(write=True)
+    try:
+        long_running.execute(update(Creator).where(Creator.id == facts["ids"][0]).values(followers=1))
+        with db.transaction() as session:
+            session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            session.execute(update(Creator).where(Creator.id == facts["ids"][1]).values(followers=2))
+        with db.transaction(write=False) as session:
+            between = discovery_index.read_generation(session, workspace_id)
+        long_running.commit()
+    finally:
+        long_running.close()
+    with db.transaction(write=False) as session:
+        after = discovery_index.read_generation(session, workspace_id)
+    assert before < between < after
