@@ -447,6 +447,13 @@ class IndexCache:
     def __init__(self):
         self._slots: dict[int, _Slot] = {}
         self._lock = threading.Lock()
+        self._evicted_at = time.monotonic()
+
+    def evict_now_and_then(self) -> None:
+        """:meth:`evict` at most once a minute (idle workspaces go even when no other is built)."""
+        if time.monotonic() - self._evicted_at > 60.0:
+            self._evicted_at = time.monotonic()
+            self.evict()
 
     def slot(self, workspace_id: int) -> _Slot:
         with self._lock:
@@ -516,6 +523,7 @@ def usable_index(session: Session, workspace_id: int) -> ColumnarIndex | None:
         return None
     generation = read_generation(session, workspace_id)
     cache = cache_for(database)
+    cache.evict_now_and_then()
     slot = cache.slot(workspace_id)
     index = slot.index
     if index is not None and index.generation == generation:

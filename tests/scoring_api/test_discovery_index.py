@@ -349,3 +349,21 @@ def test_writers_of_one_workspace_do_not_wait_for_each_other(edge_db):
     with db.transaction(write=False) as session:
         after = discovery_index.read_generation(session, workspace_id)
     assert before < between < after
+
+
+def test_idle_and_oversized_indexes_are_dropped(edge_db, indexed, monkeypatch):
+    db, workspace_id, facts = edge_db
+    with db.transaction(write=False) as session:
+        index = discovery_index.usable_index(session, workspace_id)
+    assert index is not None and index.nbytes > 0
+    cache = discovery_index.cache_for(db)
+    assert cache.nbytes == index.nbytes
+    cache.evict(now=index.last_used + discovery_index.IDLE_SECONDS - 1)
+    assert cache.nbytes == index.nbytes
+    cache.evict(now=index.last_used + discovery_index.IDLE_SECONDS + 1)
+    assert cache.nbytes == 0
+    with db.transaction(write=False) as session:
+        assert discovery_index.usable_index(session, workspace_id) is not None
+    monkeypatch.setattr(discovery_index, "MAX_BYTES", cache.nbytes - 1)
+    cache.evict()
+    assert cache.nbytes == 0
