@@ -410,7 +410,7 @@ def build(session: Session, workspace_id: int) -> ColumnarIndex:
     snapshot_columns = list(zip(*snapshots)) if snapshots else [[], [], []]
     snapshot_found, snapshot_known = positions(snapshot_columns[0])
 
-    return ColumnarIndex(
+    index = ColumnarIndex(
         workspace_id=workspace_id, generation=generation, dialect=dialect, ids=ids,
         platform=platform, platform_codes=platform_codes, country=country, country_codes=country_codes,
         language=language, language_codes=language_codes,
@@ -428,6 +428,11 @@ def build(session: Session, workspace_id: int) -> ColumnarIndex:
         snapshot_day=np.array([d.toordinal() for d in snapshot_columns[1]], dtype=np.int32)[snapshot_known],
         snapshot_followers=np.array(snapshot_columns[2], dtype=np.int64)[snapshot_known],
     )
+    # Every sort's permutation now, so that no search pays for one (4 bytes per creator each).
+    for name in (*SCORE_COLUMNS, "followers", "handle"):
+        for direction in ("", "-"):
+            index.order(direction + name)
+    return index
 
 
 # -- the process's indexes ---------------------------------------------------------------------------
