@@ -4,8 +4,8 @@ triggers on every write discovery can see
 Server processes keep a columnar index of each searched workspace and rebuild it when this
 number moves (influencers.discovery.index).
 
-Revision ID: 0016_discovery_generations
-Revises: 0015_scoring_staged_blobs
+Revision ID: 0017_discovery_generations
+Revises: 0016_comparison_status_in_job
 """
 import sqlalchemy as sa
 from alembic import op
@@ -13,8 +13,8 @@ from alembic import op
 from influencers import row_security
 from influencers.brands.discovery_generation import drop_statements, install_discovery_triggers
 
-revision = '0016_discovery_generations'
-down_revision = '0015_scoring_staged_blobs'
+revision = '0017_discovery_generations'
+down_revision = '0016_comparison_status_in_job'
 branch_labels = None
 depends_on = None
 
