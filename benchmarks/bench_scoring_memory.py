@@ -54,6 +54,15 @@ db.dispose()
 print(workspace_id)
 """
 
+UPGRADE = """\
+import sys
+from influencers.db import Database
+from influencers.migrate import upgrade
+db = Database(f"sqlite:///{sys.argv[1]}")
+upgrade(db.engine)
+db.dispose()
+"""
+
 RUN = """\
 import json, resource, sys, time
 from influencers.assembly import assemble
@@ -146,6 +155,8 @@ def measure(tree: Path, database: Path, worker: str, python: str, chunk_size: st
         copy = Path(scratch) / "run.db"
         shutil.copy(database, copy)
         env = {**os.environ, "PYTHONPATH": str(tree), "INFLUENCERS_SCORING_CHUNK_SIZE": chunk_size}
+        # A workspace prepared by an older tree gets the measured tree's later tables first.
+        subprocess.run([python, "-c", UPGRADE, str(copy)], check=True, cwd=tree, env=env)
         out = subprocess.run([python, "-c", RUN, str(copy), "1", worker], check=True, cwd=tree, env=env,
                              capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
