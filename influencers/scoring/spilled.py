@@ -23,7 +23,7 @@ import numpy as np
 _WIDTHS = (12, 12, 12, 12, 12, 4)  # the key's bits counted per pass, highest first
 _COLLECT = 1 << 14                  # candidates of a target collected and sorted once its bin holds this few
 _SLOTS_PER_PASS = 256               # targets selected together: their histograms are 256 x 4096 counts
-BLOCK_ROWS = 1 << 20
+BLOCK_ROWS = 1 << 18
 
 Blocks = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # a fresh iterator of (group, value) each call
 
