@@ -311,7 +311,7 @@ class _RunWrite:
         timings.update(self.audience.timings, audience_worker=run.use_worker)
         self.session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
             creators_scored=result.n_creators, timings=timings, superseded=not self.current))
-        _set_job(self.session, run.run_id, status="succeeded", finished_at=utcnow())
+        _set_job(self.session, run.run_id, status="succeeded", finished_at=utcnow(), progress=1.0)
         _announce(self.session, run.workspace_id, run.run_id)
         self.committing = time.perf_counter()
 
@@ -365,7 +365,7 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
                 fan_out.discard_staged(session, [run.run_id])
                 session.execute(update(ScoringRun).where(ScoringRun.id == run.run_id).values(
                     creators_scored=n_creators, timings=run.timings, superseded=not current))
-                _set_job(session, run.run_id, status="succeeded", finished_at=utcnow())
+                _set_job(session, run.run_id, status="succeeded", finished_at=utcnow(), progress=1.0)
                 _announce(session, run.workspace_id, run.run_id)
         except Exception as error:
             _record_failure(run, error)

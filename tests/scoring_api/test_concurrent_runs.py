@@ -54,3 +54,16 @@ def test_concurrent_runs_leave_one_current_score_per_creator(database, demo_work
     with database.transaction(write=False) as session:
         statuses = session.scalars(select(ScoringRun.status).where(ScoringRun.id.in_(run_ids))).all()
     assert statuses == ["succeeded"] * 3
+
+
+@pytest.mark.parametrize("chunk_size", [None, 15], ids=["whole", "chunked"])
+def test_a_run_reads_succeeded_only_with_its_progress_complete(database, demo_workspace, chunk_size):
+    # The run marks its job succeeded in the transaction that commits its work, before the
+    # runner records the outcome: a poller must never see "succeeded" at 70%.
+    from influencers.jobs.models import Job
+
+    run_id = create_run(database, demo_workspace)
+    execute_run(database, demo_workspace, run_id, lambda _fraction: None, chunk_size=chunk_size)
+    with database.transaction(write=False) as session:
+        job = session.scalar(select(Job).join(ScoringRun, ScoringRun.job_id == Job.id).where(ScoringRun.id == run_id))
+        assert (job.status, job.progress) == ("succeeded", 1.0)
