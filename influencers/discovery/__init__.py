@@ -21,23 +21,13 @@ from sqlalchemy.orm import Session, joinedload
 from influencers.brands.discovery import brand_filters
 from influencers.creators.models import Creator
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
-from influencers.discovery.index import ColumnarIndex, usable_index
+from influencers.discovery.index import SCORE_COLUMNS, ColumnarIndex, usable_index
 from influencers.scoring.attributes import attribute_code, dimension_codes
 from influencers.scoring.records import scored
 from influencers.scoring.store import FLAG_BITS, LOOKUP_MIN_SHARE, AudienceShare, CreatorScore
 
-SORTABLE = {
-    "score": CreatorScore.score,
-    "authenticity": CreatorScore.authenticity,
-    "engagement_rate": CreatorScore.engagement_rate,
-    "engagement_quality": CreatorScore.engagement_quality,
-    "estimated_reach": CreatorScore.estimated_reach,
-    "reach": CreatorScore.reach_component,
-    "centrality": CreatorScore.centrality,
-    "fake_follower_share": CreatorScore.fake_follower_share,
-    "followers": Creator.followers,
-    "handle": Creator.handle,
-}
+# The index sorts by the same score columns (one list, so the two paths cannot disagree).
+SORTABLE = {**SCORE_COLUMNS, "followers": Creator.followers, "handle": Creator.handle}
 
 
 @dataclass(frozen=True)
