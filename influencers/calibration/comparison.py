@@ -51,8 +51,26 @@ class _Scorer:
         return self
 
 
+def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """The ROC AUC of 0/1 labels ``y`` (both present) ranked by ``scores``: what ``roc_auc_score``
+    returns, to the last bit, computed the way it computes it (the trapezoid under the ROC curve
+    through the distinct thresholds, collinear points dropped), without its checks of its inputs,
+    which cost many times the computation on a fold's few dozen creators. Permutation importance
+    calls it for every feature, repeat and fold."""
+    order = np.argsort(scores, kind="stable")[::-1]
+    ranked_scores, ranked_y = scores[order], np.asarray(y, dtype=np.float64)[order]
+    thresholds = np.r_[np.flatnonzero(np.diff(ranked_scores)), len(ranked_y) - 1]
+    tps = np.cumsum(ranked_y)[thresholds]
+    fps = 1 + thresholds - tps
+    if len(fps) > 2:
+        kept = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        fps, tps = fps[kept], tps[kept]
+    fps, tps = np.r_[0.0, fps], np.r_[0.0, tps]
+    return float(np.trapezoid(tps / tps[-1], fps / fps[-1]))
+
+
 def _auc_scorer(estimator, X, y):
-    return roc_auc_score(y, estimator.fitted.probability(X))
+    return roc_auc(y, estimator.fitted.probability(X))
 
 
 def hand_set_scores(session: Session, workspace_id: int, record: ScoringModelVersion, data: LabelledSet
