@@ -1,11 +1,9 @@
-"""Trained versions: too few labels, training job, explanation, activation, rollback, comparison, artefacts."""
-import io
-import json
+"""Training through the API: too few labels, the training job, explanation, activation, rollback.
+
+Comparisons and artefacts of trained versions: test_trained_versions_api.py."""
 
 import pytest
-from sqlalchemy import update
 
-from influencers.calibration.models import TrainedClassifier
 from influencers.demo.generator import labels
 from tests.fixtures.scoring import CALIBRATION_DEMO as CONFIG
 from tests.fixtures.scoring import current_scores, import_lines, label_records, wait_for
@@ -85,65 +83,3 @@ def test_train_activate_explain_and_roll_back_exactly(labelled_api, database):
     rolled = activate(api, default["id"])
     assert wait_for(api, rolled.headers["Location"])["status"] == "succeeded"
     assert current_scores(database, api.workspace_id) == before
-
-
-@pytest.mark.slow
-def test_comparison_job_json_and_pictures(labelled_api, client_for):
-    api = labelled_api
-    trained = train(api, kind="logistic")
-    started = api.post("/v1/scoring-model-comparisons", json={"candidate_id": trained["model_id"]})
-    assert started.status_code == 202, started.json
-    done = wait_for(api, started.headers["Location"], timeout=300)
-    assert done["status"] == "succeeded", done
-    assert done["result"]["candidate"]["metrics"]["roc_auc"] >= done["result"]["baseline"]["metrics"]["roc_auc"]
-    for name in ("roc", "reliability", "distributions"):
-        picture = client_for("viewer").get(f"{started.headers['Location']}/plots/{name}.png")
-        assert picture.status_code == 200 and picture.mimetype == "image/png"
-        assert picture.data.startswith(b"\x89PNG")
-    assert api.get(f"{started.headers['Location']}/plots/pie.png").status_code == 404
-
-
-@pytest.mark.slow
-def test_boosted_model_tampered_artefact_is_refused_and_export_import_checks_uploads(labelled_api, other_api, database):
-    api = labelled_api
-    trained = train(api, kind="boosted")
-    assert trained["kind"] == "boosted"
-    model_id = trained["model_id"]
-    document = api.get(f"/v1/scoring-models/{model_id}/document").json
-    artefact = api.get(f"/v1/scoring-models/{model_id}/artefact")
-    assert artefact.status_code == 200
-    assert artefact.headers["X-Artefact-SHA256"] == document["classifier"]["artefact_sha256"]
-
-    def upload(client, doc, data):
-        files = {"document": (io.BytesIO(json.dumps(doc).encode()), "document.json")}
-        if data is not None:
-            files["artefact"] = (io.BytesIO(data), "model.skops")
-        return client.post("/v1/scoring-models/imports", data=files, content_type="multipart/form-data")
-
-    imported = upload(other_api, document, artefact.data)
-    assert imported.status_code == 201, imported.json
-    assert imported.json["source"] == "imported" and imported.json["version"] == "trained-1"
-
-    tampered = bytearray(artefact.data)
-    tampered[len(tampered) // 2] ^= 0xFF
-    refused = upload(other_api, {**document, "version": "tampered"}, bytes(tampered))
-    assert refused.status_code == 422 and "sha256" in str(refused.json["errors"]["json"]["artefact"])
-    bomb = io.BytesIO()
-    import zipfile
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("schema.json", b"{}")
-        archive.writestr("x.npy", b"\0" * 10_000_000)
-    digest = __import__("hashlib").sha256(bomb.getvalue()).hexdigest()
-    doc = {**document, "version": "bomb", "classifier": {**document["classifier"], "artefact_sha256": digest}}
-    refused = upload(other_api, doc, bomb.getvalue())
-    assert refused.status_code == 422 and "zip bomb" in str(refused.json["errors"]["json"]["artefact"])
-    assert upload(other_api, {**document, "version": "no-artefact"}, None).status_code == 422
-
-    # The stored artefact changed behind the API's back: activation refuses it, nothing changes.
-    with database.transaction() as session:
-        session.execute(update(TrainedClassifier).where(TrainedClassifier.model_id == model_id)
-                        .values(artefact=bytes(tampered)))
-    before = api.get("/v1/scoring-models/active").json
-    response = activate(api, model_id)
-    assert response.status_code == 409 and "sha256" in response.json["message"]
-    assert api.get("/v1/scoring-models/active").json["id"] == before["id"]
