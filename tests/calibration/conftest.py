@@ -7,10 +7,14 @@ A module whose tests start from one overrides ``database_template``::
     def database_template(calibration_demo):
         return calibration_demo
 """
+import io
+
 import pytest
 
 from influencers.demo.generator import labels
-from tests.fixtures.scoring import CALIBRATION_DEMO, build_scored_demo, import_lines, label_records, scored_demo
+from influencers.imports import run_import
+from tests.fixtures.database import TEST_SECRET
+from tests.fixtures.scoring import CALIBRATION_DEMO, import_lines, label_records, scored_demo
 
 
 @pytest.fixture
@@ -18,23 +22,28 @@ def calibration_demo(database_templates):
     return scored_demo(database_templates, CALIBRATION_DEMO)
 
 
-def build_trained_demo(db) -> dict:
-    """The calibration demo, every creator labelled, then a boosted version (trained-1) and a logistic
+def train_demo(db, workspace_id: int) -> dict:
+    """Every creator of the calibration demo labelled, then a boosted version (trained-1) and a logistic
     one (trained-2) trained through the domain function the training job runs, neither activated."""
     from influencers.calibration.jobs import train_workspace
 
-    facts = build_scored_demo(db, CALIBRATION_DEMO, with_labels=True)
+    report = run_import(db, workspace_id, io.BytesIO(label_records(labels(CALIBRATION_DEMO))), secret=TEST_SECRET)
+    assert report.rejected_count == 0, report.rejected[:3]
+    facts = {}
     for kind in ("boosted", "logistic"):
-        result = train_workspace(db, facts["workspace_id"], kind=kind, compare=False)
+        result = train_workspace(db, workspace_id, kind=kind, compare=False)
         assert result["kind"] == kind, result["training"]
         facts[kind] = result["model_id"]
     return facts
 
 
 @pytest.fixture
-def trained_demo(database_templates):
-    """The template of :func:`build_trained_demo`; its facts name the versions: ``boosted`` and ``logistic``."""
-    return database_templates.get("trained-calibration-demo", build_trained_demo)
+def trained_demo(database_templates, calibration_demo):
+    """The template of :func:`train_demo` on the calibration demo; its facts name the versions: ``boosted``
+    and ``logistic``."""
+    return database_templates.get(
+        "trained-calibration-demo",
+        lambda db: train_demo(db, calibration_demo.facts["workspace_id"]), start=calibration_demo)
 
 
 @pytest.fixture
