@@ -4,10 +4,13 @@ The demo workspace (scored) is given edge cases: tied scores and followers, NULL
 columns, unscored creators, empty and missing e-mails, non-ASCII display names, brands with
 competitors and mentions, recent follower snapshots (a zero start among them), and another
 workspace holding copies of its creators (which no search of the first may find).
+
+The module stays on one worker, which builds that workspace and starts the writing process once.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 
@@ -33,6 +36,8 @@ from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore
 from tests.fixtures.api import make_workspace
 from tests.fixtures.database import open_database
 from tests.fixtures.scoring import SCORED_DEMO, scored_demo
+
+pytestmark = pytest.mark.xdist_group("discovery-index")
 
 TODAY = dt.datetime.now(dt.UTC).date()
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -122,10 +127,12 @@ def _edge_cases(db, workspace_id: int) -> dict:
 
 @pytest.fixture
 def edge_db(database_templates, tmp_path):
-    template = scored_demo(database_templates, SCORED_DEMO)
+    """The scored demo with the edge cases, built once per test process; each test gets its own copy."""
+    demo = scored_demo(database_templates, SCORED_DEMO)
+    template = database_templates.get("discovery-edge-cases",
+                                      lambda db: _edge_cases(db, demo.facts["workspace_id"]), start=demo)
     with open_database(tmp_path, template) as db:
-        workspace_id = template.facts["workspace_id"]
-        yield db, workspace_id, _edge_cases(db, workspace_id)
+        yield db, template.facts["workspace_id"], template.facts
 
 
 def _random_query(rng, values) -> DiscoveryQuery:
@@ -238,12 +245,48 @@ def _search(db, workspace_id, query):
                 _ids(sql_search_page(session, workspace_id, query, offset=0, limit=100)), used)
 
 
-def _write_elsewhere(db, statement: str) -> None:
-    """Runs ``statement`` (Python using ``db``) in another process, as another server or worker would."""
-    code = ("import datetime as dt\nfrom sqlalchemy import *\nfrom influencers.db import Database\n"
-            "from influencers.models import *\n"
-            f"db = Database({db.url!r})\nwith db.transaction() as session:\n    {statement}\n")
-    subprocess.run([sys.executable, "-c", code], check=True)
+#: Another process: runs each statement it reads (a JSON line: the database's URL and Python using
+#: ``session``) in a transaction of its own on that database, closes its connections and answers "ok"
+#: or the error.
+WRITER = """
+import datetime as dt
+import json
+import sys
+import traceback
+from sqlalchemy import *
+from influencers.db import Database
+from influencers.models import *
+
+for line in sys.stdin:
+    url, statement = json.loads(line)
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            exec(statement, {**globals(), "session": session})
+        answer = "ok"
+    except Exception:
+        answer = traceback.format_exc()
+    finally:
+        db.dispose()
+    print(json.dumps(answer), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def write_elsewhere():
+    """``(db, statement)``: runs ``statement`` in another process, as another server or worker would.
+    The process is started once per module and test process, not once per write."""
+    with subprocess.Popen([sys.executable, "-c", WRITER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as writer:  # on leaving: its input closed (it ends), then waited for
+
+        def write(db, statement: str) -> None:
+            writer.stdin.write(json.dumps([db.url, statement]) + "\n")
+            writer.stdin.flush()
+            answer = writer.stdout.readline()
+            assert answer, f"the writer process ended ({writer.poll()})"
+            assert json.loads(answer) == "ok", json.loads(answer)
+
+        yield write
 
 
 WRITES = {
@@ -281,7 +324,7 @@ AFTER_WRITE = {
 
 
 @pytest.mark.parametrize("write", list(WRITES))
-def test_a_write_from_another_process_is_seen_by_the_next_search(edge_db, indexed, write):
+def test_a_write_from_another_process_is_seen_by_the_next_search(edge_db, indexed, write_elsewhere, write):
     db, workspace_id, facts = edge_db
     query = AFTER_WRITE[write]
     first, reference, used = _search(db, workspace_id, query)
@@ -292,7 +335,7 @@ def test_a_write_from_another_process_is_seen_by_the_next_search(edge_db, indexe
                 AudienceShare.creator_id == facts["ids"][5]).order_by(AudienceShare.share))
         query = DiscoveryQuery(audience=[AudienceCondition(*attribute_of(attribute), 0.9)])
         first, _, _ = _search(db, workspace_id, query)
-    _write_elsewhere(db, WRITES[write](facts["ids"], workspace_id))
+    write_elsewhere(db, WRITES[write](facts["ids"], workspace_id))
     after, reference, used = _search(db, workspace_id, query)
     assert after == reference and after != first
     assert used is not None and used.generation > 0
