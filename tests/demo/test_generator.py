@@ -22,6 +22,9 @@ from influencers.demo.generator import (
     write_ndjson,
 )
 
+# Its module-scoped workspaces are built once per worker that runs any of its tests: one worker runs them all.
+pytestmark = pytest.mark.xdist_group("demo-generator")
+
 SMALL = DemoConfig(creators=60, seed=11)
 
 # ---------------------------------------------------------------------------------------

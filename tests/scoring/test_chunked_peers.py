@@ -22,6 +22,9 @@ from influencers.scoring.own_baseline import excess_over_own_baseline
 from influencers.scoring.peers import ActivityStatistics, ActivityValues, gather_activity
 from influencers.scoring.score import activity_signals, score_creators
 
+# Its module-scoped workspaces are built once per worker that runs any of its tests: one worker runs them all.
+pytestmark = pytest.mark.xdist_group("chunked-peers")
+
 CHUNK = 37  # creators per range: not a divisor of the workspace, ranges cut platforms
 
 
