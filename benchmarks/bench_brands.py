@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.common import Target, remove_workdir  # noqa: E402
+from benchmarks.common import Target, Timed, insert_rows, load_average, scratch_target  # noqa: E402
 from influencers.brands import reports  # noqa: E402
 from influencers.brands.models import Brand  # noqa: E402
 from influencers.brands.rematch import rematch  # noqa: E402
@@ -154,29 +152,9 @@ def build(target: Target, n_creators: int, n_posts: int, n_brands: int, seed: in
          for i, b in enumerate(brands)])
     tables["brand_competitors"] = (["brand_id", "competitor_id"], [
         (i + 1, (i + k) % n_brands + 1) for i in range(n_brands) for k in (1, 2, 3)])
-    raw = target.db.engine.raw_connection()
-    try:
-        conn = raw.driver_connection
-        if sqlite:
-            conn.execute("BEGIN IMMEDIATE")
-            for table, (cols, rows) in tables.items():
-                conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                                 rows)
-            conn.execute("COMMIT")
-        else:
-            with conn.cursor() as cur:
-                for table, (cols, rows) in tables.items():
-                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                for table in ("creators", "creator_scores", "posts", "brands"):
-                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                f"(SELECT max(id) FROM {table}))")
-            conn.commit()
-    finally:
-        raw.close()
+    counts = insert_rows(target, tables, sequences=("creators", "creator_scores", "posts", "brands"))
     target.db.refresh_statistics(["creators", "creator_scores", "posts", "brands", "brand_competitors"])
-    return {table: len(rows) for table, (_, rows) in tables.items()}
+    return counts
 
 
 def read_floor(target: Target) -> tuple[float, float]:
@@ -184,16 +162,15 @@ def read_floor(target: Target) -> tuple[float, float]:
     raw = target.db.engine.raw_connection()
     try:
         cur = raw.driver_connection.cursor()
-        started, cpu = time.perf_counter(), time.process_time()
-        cur.execute("SELECT id, creator_id, platform, published_at, sponsored, likes, comments, caption, "
-                    "hashtags::text, mentions::text FROM posts WHERE workspace_id = %s ORDER BY id"
-                    if target.backend == "postgresql" else
-                    "SELECT id, creator_id, platform, published_at, sponsored, likes, comments, caption, "
-                    "hashtags, mentions FROM posts WHERE workspace_id = ? ORDER BY id", (target.workspace_id,))
-        rows = cur.fetchall()
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        with Timed() as read:
+            cur.execute("SELECT id, creator_id, platform, published_at, sponsored, likes, comments, caption, "
+                        "hashtags::text, mentions::text FROM posts WHERE workspace_id = %s ORDER BY id"
+                        if target.backend == "postgresql" else
+                        "SELECT id, creator_id, platform, published_at, sponsored, likes, comments, caption, "
+                        "hashtags, mentions FROM posts WHERE workspace_id = ? ORDER BY id", (target.workspace_id,))
+            rows = cur.fetchall()
         del rows
-        return elapsed, cpu
+        return read.wall, read.cpu
     finally:
         raw.close()
 
@@ -214,20 +191,18 @@ def latencies(target: Target, n_brands: int, queries: int, seed: int) -> dict[st
     for q in range(queries):
         # Every tenth request is for the most mentioned brand (its group is the largest).
         brand_id = 1 if q % 10 == 0 else int(rng.integers(1, n_brands + 1))
-        started, cpu = time.perf_counter(), time.process_time()
-        with target.db.transaction(write=False) as session:
+        with Timed() as step, target.db.transaction(write=False) as session:
             stmt = reports.mentions_select(target.workspace_id, brand_id, filters)
             rows = [reports.mention_row(r) for r in session.execute(stmt.limit(20)).all()]
             total = session.scalar(reports.mentions_count_select(brand_id, filters))
-        out["mentions page"].append(time.perf_counter() - started)
-        out["mentions page CPU"].append(time.process_time() - cpu)
+        out["mentions page"].append(step.wall)
+        out["mentions page CPU"].append(step.cpu)
         assert total >= len(rows)
-        started, cpu = time.perf_counter(), time.process_time()
-        with target.db.transaction(write=False) as session:
+        with Timed() as step, target.db.transaction(write=False) as session:
             brand = session.get(Brand, brand_id)
             report = reports.share_of_voice(session, target.workspace_id, brand, group_ids(session, brand), filters)
-        out["share of voice"].append(time.perf_counter() - started)
-        out["share of voice CPU"].append(time.process_time() - cpu)
+        out["share of voice"].append(step.wall)
+        out["share of voice CPU"].append(step.cpu)
         assert len(report["brands"]) == 4
     return out
 
@@ -244,9 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.posts, args.creators, args.queries = 100_000, 10_000, 50
-    workdir = Path(tempfile.mkdtemp(prefix="bench-brands-"))
-    target = Target(args.database_url, workdir, "brands")
-    try:
+    with scratch_target(args.database_url, "brands") as (target, _workdir):
         started = time.perf_counter()
         counts = build(target, args.creators, args.posts, args.brands, args.seed)
         print(f"{target.backend}: built {counts} in {time.perf_counter() - started:.1f} s")
@@ -254,27 +227,24 @@ def main(argv: list[str] | None = None) -> int:
         target.warm_page_cache()
         floor, floor_cpu = read_floor(target)
         target.warm_page_cache()
-        started, cpu = time.perf_counter(), time.process_time()
-        first = rematch(target.db, target.workspace_id, ids)
-        first_s, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+        with Timed() as step:
+            first = rematch(target.db, target.workspace_id, ids)
+        first_s, first_cpu = step.wall, step.cpu
         target.db.refresh_statistics(["brand_mentions"])
         target.warm_page_cache()
-        started, cpu = time.perf_counter(), time.process_time()
-        again = rematch(target.db, target.workspace_id, ids)
-        again_s, again_cpu = time.perf_counter() - started, time.process_time() - cpu
+        with Timed() as step:
+            again = rematch(target.db, target.workspace_id, ids)
+        again_s, again_cpu = step.wall, step.cpu
         print(f"read floor (same columns, raw driver): {floor:.2f} s (CPU {floor_cpu:.2f} s) for {args.posts:,} posts")
         print(f"re-match, nothing stored yet: {first_s:.2f} s ({first_s / floor:.1f}x floor), CPU {first_cpu:.2f} s "
               f"({first_cpu / floor_cpu:.1f}x); {first['inserted']:,} mentions inserted")
         print(f"re-match again: {again_s:.2f} s ({again_s / floor:.1f}x floor), CPU {again_cpu:.2f} s "
               f"({again_cpu / floor_cpu:.1f}x); inserted {again['inserted']}, deleted {again['deleted']}, "
               f"updated {again['updated']}, unchanged {again['unchanged']:,}")
-        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"during the run: {load_average()}")
         target.warm_page_cache()
         for name, values in latencies(target, args.brands, args.queries, args.seed).items():
             print(f"{name}: p50 {pct(values, 50):.1f} ms, p99 {pct(values, 99):.1f} ms over {len(values)} requests")
-    finally:
-        target.drop()
-        remove_workdir(workdir)
     return 0
 
 

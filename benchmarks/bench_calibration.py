@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
 
-from benchmarks.common import Target, remove_workdir
+from benchmarks.common import Timed, scratch_target
 from influencers.calibration import versions
 from influencers.calibration.apply import apply_classifier, load_classifier
 from influencers.calibration.jobs import train_workspace
@@ -105,11 +104,9 @@ def independent_aucs(db, workspace_id: int, version: str, config: PhenomenaConfi
 
 
 def measure(url: str | None, variant: str, creators: int, seed: int, share: float, time_all: bool) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-calibration-"))
-    target = Target(url, workdir, "calibration")
-    db, ws = target.db, target.workspace_id
     out = {"variant": variant, "creators": creators}
-    try:
+    with scratch_target(url, "calibration") as (target, _workdir):
+        db, ws = target.db, target.workspace_id
         records, truth = generate_phenomena(PhenomenaConfig(creators=creators, seed=seed, variant=variant))
         run_import(db, ws, ndjson(records), secret=SECRET)
         runs.score_workspace(db, ws)
@@ -119,10 +116,9 @@ def measure(url: str | None, variant: str, creators: int, seed: int, share: floa
         out.update(total=len(truth), labelled=int(labelled.sum()),
                    labelled_fraud=int(sum(t.is_fraud for t, k in zip(truth, labelled) if k)),
                    held_out=len(held_out), default_auc=auc_on(held_out, fraud_scores(db, ws)))
-        started, cpu = time.perf_counter(), time.process_time()
-        result = train_workspace(db, ws, compare=False)
-        out.update(train_wall=time.perf_counter() - started, train_cpu=time.process_time() - cpu,
-                   kind=result["kind"], version=result["version"],
+        with Timed() as training:
+            result = train_workspace(db, ws, compare=False)
+        out.update(train_wall=training.wall, train_cpu=training.cpu, kind=result["kind"], version=result["version"],
                    cv={k: v["roc_auc"] for k, v in result["training"]["cross_validation"]["candidates"].items()})
         with db.transaction() as session:
             activation = versions.activate(session, ws, versions.find_version(session, ws, result["version"]),
@@ -134,14 +130,11 @@ def measure(url: str | None, variant: str, creators: int, seed: int, share: floa
             db, ws, result["version"], independent)
         if time_all:
             run_import(db, ws, label_lines(held_out), secret=SECRET)
-            started, cpu = time.perf_counter(), time.process_time()
-            result = train_workspace(db, ws, compare=False)
+            with Timed() as training:
+                result = train_workspace(db, ws, compare=False)
             counts = result["training"]["labels"]
-            out["all_labels"] = {"labels": counts["fraud"] + counts["clean"], "wall": time.perf_counter() - started,
-                                 "cpu": time.process_time() - cpu, "kind": result["kind"]}
-    finally:
-        target.drop()
-        remove_workdir(workdir)
+            out["all_labels"] = {"labels": counts["fraud"] + counts["clean"], "wall": training.wall,
+                                 "cpu": training.cpu, "kind": result["kind"]}
     return out
 
 

@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from benchmarks.common import Target, remove_workdir  # noqa: E402
+from benchmarks.common import Target, insert_rows, remove_workdir  # noqa: E402
 from influencers.brands.discovery import growth_for  # noqa: E402
 from influencers.brands.service import name_key  # noqa: E402
 from influencers.creators.service import CreatorFilters  # noqa: E402
@@ -259,32 +259,6 @@ def brand_and_growth_tables(rng: np.random.Generator, ids, platform, followers, 
     }
 
 
-def bulk_insert(target: Target, tables: dict[str, tuple[list[str], list[tuple]]]) -> dict[str, int]:
-    raw = target.db.engine.raw_connection()
-    try:
-        conn = raw.driver_connection
-        if target.backend == "sqlite":
-            conn.execute("BEGIN IMMEDIATE")
-            for table, (cols, rows) in tables.items():
-                marks = ", ".join("?" * len(cols))
-                conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
-            conn.execute("COMMIT")
-        else:
-            with conn.cursor() as cur:
-                for table, (cols, rows) in tables.items():
-                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                # ids were given explicitly: move the sequences past them
-                for table in ("creators", "creator_scores", "brands", "posts"):
-                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                f"(SELECT max(id) FROM {table}))")
-            conn.commit()
-    finally:
-        raw.close()
-    return {table: len(rows) for table, (_, rows) in tables.items()}
-
-
 def build(target: Target, n: int, history: int, seed: int, explanation_bytes: int, analyze: bool) -> dict[str, int]:
     run_ids = []
     for _ in range(history + 1):
@@ -296,7 +270,7 @@ def build(target: Target, n: int, history: int, seed: int, explanation_bytes: in
         version = session.get(ScoringRun, run_ids[0]).model_version
     tables = synthetic_tables(n, target.workspace_id, run_ids, version, seed, target.backend == "sqlite",
                               explanation_bytes)
-    counts = bulk_insert(target, tables)
+    counts = insert_rows(target, tables, sequences=("creators", "creator_scores", "brands", "posts"))
     if analyze:
         # What the application does after an import and after a scoring run.
         scored = ["creator_scores", "creator_score_explanations", "audience_shares"]

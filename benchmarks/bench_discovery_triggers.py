@@ -20,8 +20,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from benchmarks.common import Target, remove_workdir  # noqa: E402
+from benchmarks.common import Target, Timed, load_average, scratch_target  # noqa: E402
 from influencers.brands.discovery_generation import drop_statements, install_discovery_triggers  # noqa: E402
 from influencers.db import bulk_insert  # noqa: E402
 from influencers.jobs.models import Job  # noqa: E402
@@ -38,8 +36,7 @@ from influencers.scoring.store import ScoringRun  # noqa: E402
 
 
 def timed_write(target: Target, n: int, shares: int, run_id: int) -> tuple[float, float]:
-    cpu, started = time.process_time(), time.perf_counter()
-    with target.db.transaction() as session:
+    with Timed() as write, target.db.transaction() as session:
         bulk_insert(session, "creator_scores",
                     ["workspace_id", "run_id", "creator_id", "is_current", "model_version", "score", "authenticity",
                      "sample_size", "flag_bits", "flags"],
@@ -47,7 +44,7 @@ def timed_write(target: Target, n: int, shares: int, run_id: int) -> tuple[float
                      for i in range(1, n + 1)))
         bulk_insert(session, "audience_shares", ["creator_id", "attribute", "share", "sample_size"],
                     ((i, a, 0.01 * (a % 50), 200) for i in range(1, n + 1) for a in range(shares)))
-    return time.perf_counter() - started, time.process_time() - cpu
+    return write.wall, write.cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="bench_triggers_"))
-    target = Target(args.database_url, workdir, "triggers")
-    try:
+    with scratch_target(args.database_url, "triggers") as (target, _workdir):
         with target.db.transaction() as session:
             bulk_insert(session, "creators", ["workspace_id", "platform", "handle", "followers", "following",
                                               "posts_count", "verified", "version", "created_at", "updated_at"],
@@ -102,10 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             ratios = [w[k] / o[k] for w, o in zip(results["with triggers"], results["without"])]
             print(f"with / without triggers, {name}: median {statistics.median(ratios):.2f}x "
                   f"({', '.join(f'{r:.2f}' for r in ratios)})")
-        print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    finally:
-        target.drop()
-        remove_workdir(workdir)
+        print(f"at the end: {load_average()}")
     return 0
 
 

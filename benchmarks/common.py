@@ -1,14 +1,19 @@
-"""What the benchmark scripts share: a scratch database with one workspace, and peak memory.
+"""What the benchmark scripts share: a scratch database with one workspace in a temporary folder,
+rows inserted in bulk, wall and CPU time of a step, the load average, and peak memory.
 
 The scripts put the repository root on ``sys.path`` before importing this module.
 """
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import sys
+import tempfile
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -125,3 +130,70 @@ class Target:
             with admin.engine.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
             admin.dispose()
+
+
+@contextmanager
+def scratch_target(url: str | None, name: str, *, keep: bool = False) -> Iterator[tuple[Target, Path]]:
+    """A :class:`Target` in a new temporary folder, and the folder: both removed on leaving, unless
+    ``keep`` (then the database's URL is printed)."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench_{name}_"))
+    target = None
+    try:
+        target = Target(url, workdir, name)
+        yield target, workdir
+    finally:
+        if keep and target is not None:
+            print(f"kept: {target.url}")
+        else:
+            if target is not None:
+                target.drop()
+            remove_workdir(workdir)
+
+
+class Timed:
+    """Wall and CPU seconds (this process's) of a ``with`` block: ``with Timed() as step: ...``, then
+    ``step.wall`` and ``step.cpu``."""
+
+    wall: float
+    cpu: float
+
+    def __enter__(self) -> Timed:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.wall, self.cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages and the number of CPUs, for a benchmark's output."""
+    return f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+
+
+def insert_rows(target: Target, tables: dict[str, tuple[list[str], list[tuple]]],
+                sequences: Iterable[str] = ()) -> dict[str, int]:
+    """Inserts each table's ``(columns, rows)`` in one transaction on the driver's own connection
+    (SQLite: ``executemany``; PostgreSQL: ``COPY``), then, on PostgreSQL, moves the id sequences of
+    ``sequences`` past the ids the rows gave explicitly. Returns the rows per table."""
+    raw = target.db.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        if target.backend == "sqlite":
+            conn.execute("BEGIN IMMEDIATE")
+            for table, (cols, rows) in tables.items():
+                marks = ", ".join("?" * len(cols))
+                conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", rows)
+            conn.execute("COMMIT")
+        else:
+            with conn.cursor() as cur:
+                for table, (cols, rows) in tables.items():
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                for table in sequences:
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                f"(SELECT max(id) FROM {table}))")
+            conn.commit()
+    finally:
+        raw.close()
+    return {table: len(rows) for table, (_, rows) in tables.items()}
