@@ -37,7 +37,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
 
-from benchmarks.common import Timed, scratch_target
+from benchmarks.common import Timed, load_average, scratch_target
 from influencers.calibration import versions
 from influencers.calibration.apply import apply_classifier, load_classifier
 from influencers.calibration.jobs import train_workspace
@@ -165,7 +165,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--label-share", type=float, default=0.3)
     parser.add_argument("--url", help="PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--quick", action="store_true", help="1,500 creators, the default variant")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.variants = "1500", "default"
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     for variant in args.variants.split(","):
@@ -176,8 +179,7 @@ def main() -> int:
             print(f"{variant} {size}: {json.dumps(rows[-1])} ({time.perf_counter() - started:.0f} s, "
                   f"load average {os.getloadavg()[0]:.1f})", flush=True)
     print(table(rows))
-    print(f"model {DEFAULT_MODEL.version}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} cores")
+    print(f"model {DEFAULT_MODEL.version}; {load_average()}")
     return 0
 
 

@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shares", type=int, default=37, help="audience shares per creator (a run's average)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--quick", action="store_true", help="2,000 creators, 1 round")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.creators, args.rounds = 2_000, 1
     with scratch_target(args.database_url, "triggers") as (target, _workdir):
         with target.db.transaction() as session:
             bulk_insert(session, "creators", ["workspace_id", "platform", "handle", "followers", "following",

@@ -88,13 +88,22 @@ def _run(target: Target, chunk_size: int, settings: Settings, workers: list[subp
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", required=True, help="PostgreSQL (a run on SQLite never fans out)")
-    parser.add_argument("--broker-url", required=True)
+    parser.add_argument("--database-url", help="PostgreSQL (a run on SQLite never fans out); required")
+    parser.add_argument("--broker-url", help="required")
     parser.add_argument("--creators", type=int, default=3000)
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--quick", action="store_true",
+                        help="600 creators in chunks of 200, 1 round; without the two URLs, says so and stops")
     args = parser.parse_args()
+    if args.quick:
+        args.creators, args.chunk_size, args.rounds = 600, 200, 1
+    if not (args.database_url and args.broker_url):
+        if args.quick:  # run_all.py --quick passes no URLs
+            print("skipped: a fan-out needs --database-url (PostgreSQL) and --broker-url")
+            return 0
+        parser.error("--database-url and --broker-url are required")
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-fan-out-"))
     target = Target(args.database_url, workdir, "fanout")
