@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery import Celery, signals
+from kombu import pools
 
 from influencers.config import Settings, load_settings
 from influencers.db import Database
@@ -40,10 +41,15 @@ def _settings() -> Settings:
 
 
 def send(settings: Settings, job_id: int, countdown: float | None = None) -> None:
-    """Sends a committed job to the workers of ``settings.job_queue`` (after ``countdown`` seconds)."""
-    if app.conf.broker_url != settings.broker_url:
-        app.conf.broker_url = settings.broker_url
-    run_job_task.apply_async((job_id,), queue=settings.job_queue, countdown=countdown)
+    """Sends a committed job to the workers of ``settings.job_queue`` (after ``countdown`` seconds).
+
+    Raises (kombu's ``OperationalError``) when ``settings.broker_url`` cannot be reached, after
+    Celery's publish retries. The producer comes from kombu's pool of that URL, not the app's
+    default one: the app's pool keeps the URL it was first used with.
+    """
+    connection = app.connection_for_write(settings.broker_url)
+    with pools.producers[connection].acquire(block=True) as producer:
+        run_job_task.apply_async((job_id,), queue=settings.job_queue, countdown=countdown, producer=producer)
 
 
 @app.task(name="influencers.run_job", bind=True, max_retries=None)

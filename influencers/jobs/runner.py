@@ -118,13 +118,29 @@ def get_job(session: Session, workspace_id: int, job_id: int) -> Job:
     return job
 
 
-def dispatch(db: Database, settings: Settings, job_id: int) -> None:
-    """Hands a committed job to the configured runner."""
+def dispatch(db: Database, settings: Settings, job_id: int, *, in_process_if_broker_down: bool = True) -> None:
+    """Hands a committed job to the configured runner.
+
+    When the broker cannot be reached the job runs in this process's pool instead, as without
+    a broker, and a warning says so: it neither waits queued until the reaper fails it nor fails
+    the request that committed it. ``in_process_if_broker_down=False``: raise instead (a caller
+    that runs the job itself).
+    """
     if settings.broker_url:
         from influencers.jobs import broker
 
-        broker.send(settings, job_id)
-        return
+        try:
+            broker.send(settings, job_id)
+            return
+        except Exception as error:
+            if not in_process_if_broker_down:
+                raise
+            log.warning("job %s: the broker could not be reached (%s: %s); running the job in this process",
+                        job_id, type(error).__name__, error)
+    _run_in_pool(db, settings, job_id)
+
+
+def _run_in_pool(db: Database, settings: Settings, job_id: int) -> None:
     global _executor
     _heartbeats.hold(db, job_id, settings.job_heartbeat_seconds)
     with _executor_lock:
@@ -339,8 +355,12 @@ def dispatch_later(db: Database, settings: Settings, job_id: int, delay: float) 
     if settings.broker_url:
         from influencers.jobs import broker
 
-        broker.send(settings, job_id, countdown=max(delay, 0.0))
-        return
+        try:
+            broker.send(settings, job_id, countdown=max(delay, 0.0))
+            return
+        except Exception as error:  # the broker is down: this process's timer holds the job (as without one)
+            log.warning("job %s: the broker could not be reached (%s: %s); it waits on a timer in this process",
+                        job_id, type(error).__name__, error)
 
     def fire():
         with _executor_lock:

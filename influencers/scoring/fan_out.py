@@ -123,9 +123,11 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
     try:
         for job_id in job_ids:
             try:
-                runner.dispatch(db, settings, job_id)
-            except Exception:  # noqa: BLE001 -- the broker is down: the chunk stays queued and is scored here
-                log.warning("scoring run %s: chunk job %s not sent to the broker", run_id, job_id, exc_info=True)
+                runner.dispatch(db, settings, job_id, in_process_if_broker_down=False)
+            except Exception:  # noqa: BLE001 -- the broker is down: this chunk and the rest are scored here
+                log.warning("scoring run %s: chunk jobs from %s on not sent to the broker: this process scores "
+                            "them", run_id, job_id, exc_info=True)
+                break
         for k in reversed(range(n_chunks)):
             _check(db, settings, run_id, job_ids)
             if runner.run_job(db, settings, job_ids[k]) == runner.SUCCEEDED:  # else a worker has it
