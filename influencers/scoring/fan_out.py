@@ -128,13 +128,16 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
                 log.warning("scoring run %s: chunk jobs from %s on not sent to the broker: this process scores "
                             "them", run_id, job_id, exc_info=True)
                 break
+        shown = -1
         for k in reversed(range(n_chunks)):
             _check(db, settings, run_id, job_ids)
             if runner.run_job(db, settings, job_ids[k]) == runner.SUCCEEDED:  # else a worker has it
                 scored_here += 1
-            progress(0.3 + 0.5 * _finished_share(db, job_ids))
-        while not _check(db, settings, run_id, job_ids):
+            shown = _show_progress(db, settings, run_id, job_ids, progress, shown)
+        # Then the chunks other workers hold: the run's progress moves as each of them finishes.
+        while shown < n_chunks:
             time.sleep(_POLL_SECONDS)
+            shown = _show_progress(db, settings, run_id, job_ids, progress, shown)
     except BaseException as error:
         _abandon(db, job_ids, f"scoring run {run_id} failed: {type(error).__name__}: {error}")
         raise
@@ -143,16 +146,24 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
     return gather(db, run_id, first.plan, staging), scored_here
 
 
-def _finished_share(db: Database, job_ids: list[int]) -> float:
-    with db.transaction(write=False) as session:
-        done = session.scalar(select(func.count()).select_from(Job).where(
-            Job.id.in_(job_ids), Job.status == "succeeded"))
-    return done / len(job_ids)
+def _show_progress(db: Database, settings: Settings, run_id: int, job_ids: list[int],
+                   progress: Callable[[float], None], shown: int) -> int:
+    """How many chunk jobs succeeded (raises as :func:`_check`), reported as the run's progress
+    when it is not ``shown`` (the count reported last)."""
+    done = _succeeded(db, settings, run_id, job_ids)
+    if done != shown:
+        progress(0.3 + 0.5 * done / len(job_ids))
+    return done
 
 
 def _check(db: Database, settings: Settings, run_id: int, job_ids: list[int]) -> bool:
     """Whether every chunk job succeeded; raises :class:`ChunkFailed` for one that failed or
     whose worker stopped sending heartbeats (the reaper's rule)."""
+    return _succeeded(db, settings, run_id, job_ids) == len(job_ids)
+
+
+def _succeeded(db: Database, settings: Settings, run_id: int, job_ids: list[int]) -> int:
+    """How many chunk jobs succeeded; raises as :func:`_check` does."""
     with db.transaction(write=False) as session:
         jobs = session.execute(select(Job.id, Job.status, Job.error, Job.heartbeat_at, Job.worker)
                                .where(Job.id.in_(job_ids))).all()
@@ -167,7 +178,7 @@ def _check(db: Database, settings: Settings, run_id: int, job_ids: list[int]) ->
                               f"sent no heartbeat for more than {settings.job_timeout_seconds:g} s")
     if len(jobs) != len(job_ids):
         raise ChunkFailed(f"scoring run {run_id}: chunk jobs were deleted")
-    return all(job.status == "succeeded" for job in jobs)
+    return sum(job.status == "succeeded" for job in jobs)
 
 
 def _abandon(db: Database, job_ids: list[int], error: str) -> None:

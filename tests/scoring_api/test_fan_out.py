@@ -3,6 +3,7 @@ them: it stores exactly what the same run stores with its chunks in one process.
 import dataclasses
 import datetime as dt
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -288,3 +289,30 @@ def test_a_chunked_run_on_sqlite_scores_its_chunks_in_its_process_even_with_a_br
     assert result["chunks"] == 5 and "chunks_scored_by_other_workers" not in result
     assert not _chunk_jobs(database, api.workspace_id) and not redis.Redis.from_url(BROKER).exists(queue)
     assert _stored(database, run_id) == in_process
+
+
+def test_a_run_waiting_on_a_worker_reports_progress_as_its_chunks_finish(api, database, tmp_path, monkeypatch):
+    """The coordinator's progress moves while it waits for chunks another worker holds."""
+    _broker_and_postgresql(database)
+    import_demo(api, creators=30, seed=2)
+    log = tmp_path / "worker.log"
+    with _worker(database, api.workspace_id, log, INFLUENCERS_TEST_SLOW_CHUNK="0:4",
+                 INFLUENCERS_JOB_MODULES="tests.jobs.job_kinds,tests.scoring_api.chunk_faults") as settings:
+        # This process starts on its chunks once the worker holds chunk 0 (4 s there), then waits for it.
+        real_run_job = runner.run_job
+
+        def run_job_once_the_worker_holds_chunk_0(db, job_settings, job_id):
+            deadline = time.monotonic() + WORKER_TIMEOUT
+            while _chunk_jobs(database, api.workspace_id)[0].status == "queued" and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return real_run_job(db, job_settings, job_id)
+
+        monkeypatch.setattr(runner, "run_job", run_job_once_the_worker_holds_chunk_0)
+        reported = []
+        run_id = create_run(database, api.workspace_id)
+        result = execute_run(database, api.workspace_id, run_id, reported.append, worker_min_creators=None,
+                             chunk_size=7, settings=settings)
+    assert result["chunks"] == 5 and result["chunks_scored_by_other_workers"] == 1, log.read_text()[-3000:]
+    chunks = reported[reported.index(0.3) + 1:]
+    # Its own four chunks, then the worker's: every count of finished chunks shown once, in order.
+    assert chunks == [pytest.approx(0.3 + 0.5 * done / 5) for done in range(1, 6)]
