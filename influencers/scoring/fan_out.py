@@ -105,15 +105,18 @@ def discard_staged_of_jobs(session: Session, job_ids: list[int]) -> None:
 
 def run_chunks(db: Database, settings: Settings, session: Session, workspace_id: int, run_id: int,
                first: chunked_run.FirstPass, sketch_model: ScoringModel, staging: Path,
-               progress: Callable[[float], None]) -> tuple[list[chunked_run.StagedChunk], int]:
+               progress: Callable[[float], None], *, attempt: int = 0) -> tuple[list[chunked_run.StagedChunk], int]:
     """Scores the chunks of ``first`` on the workers and here (see the module docstring):
     the chunks staged in ``staging``, and how many of them this process scored. ``session``:
-    the coordinator's transaction, on the snapshot of the first pass, open until this returns."""
+    the coordinator's transaction, on the snapshot of the first pass, open until this returns.
+    ``attempt``: the claim of the run's job this coordinator holds; chunk jobs of another claim
+    (an earlier delivery of the run, taken for dead) score and stage nothing."""
     snapshot = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
     n_chunks = len(first.plan.ranges)
     with db.transaction() as write:
+        _abandon_earlier_delivery(write, run_id, attempt)
         discard_staged(write, [run_id])
-        job_ids = [runner.enqueue(write, workspace_id, CHUNK_JOB, {"run_id": run_id, "chunk": k})
+        job_ids = [runner.enqueue(write, workspace_id, CHUNK_JOB, {"run_id": run_id, "chunk": k, "attempt": attempt})
                    for k in range(n_chunks)]
         coordination = {"snapshot": snapshot, "sketch_model": sketch_model.to_dict(), "chunk_jobs": job_ids,
                         "host": socket.gethostname(), "staging": str(staging)}
@@ -181,6 +184,22 @@ def _succeeded(db: Database, settings: Settings, run_id: int, job_ids: list[int]
     return sum(job.status == "succeeded" for job in jobs)
 
 
+def _abandon_earlier_delivery(session: Session, run_id: int, attempt: int) -> None:
+    """Fails the chunk jobs an earlier delivery of the run's coordinator queued and no worker has
+    started (their snapshot died with it; this delivery scores every chunk again)."""
+    coordination = session.scalar(select(StagedBlob.data).where(
+        StagedBlob.run_id == run_id, StagedBlob.chunk == RUN_WIDE, StagedBlob.name == "coordination"))
+    if coordination is not None:
+        earlier = json.loads(bytes(coordination)).get("chunk_jobs", [])
+        session.execute(update(Job).where(Job.id.in_(earlier), Job.status == "queued").values(
+            status="failed", error=_superseded(run_id, attempt), finished_at=utcnow()))
+
+
+def _superseded(run_id: int, attempt: int) -> str:
+    return (f"scoring run {run_id}'s coordinator was delivered again (claim {attempt}) and scores every chunk "
+            f"itself: this chunk of an earlier delivery is not scored")
+
+
 def _abandon(db: Database, job_ids: list[int], error: str) -> None:
     """Fails the chunk jobs no worker has started (a delivery of one then does nothing)."""
     with db.transaction() as session:
@@ -198,19 +217,22 @@ def score_chunk_job(db: Database, settings: Settings, workspace_id: int, params:
             raise ChunkFailed(f"no scoring run {run_id} in this workspace")
         if run.status != "running":
             raise ChunkFailed(f"scoring run {run_id} is {run.status}: its chunk {k} is not scored")
+        attempt = params.get("attempt")
+        if attempt is not None and run.job.attempts != attempt:
+            raise ChunkFailed(_superseded(run_id, run.job.attempts))
         coordination = json.loads(_get(session, run_id, RUN_WIDE, ("coordination",))["coordination"])
         model_record = session.get(ScoringModelVersion, run.model_id)
         model = ScoringModel.from_dict(model_record.parameters)
         model_version = model_record.version
         classifier = recalibration.load(session, model_record)
     try:
-        return _score_and_stage(db, workspace_id, run_id, k, coordination, model, model_version, classifier)
+        return _score_and_stage(db, workspace_id, run_id, k, coordination, model, model_version, classifier, attempt)
     finally:
         _forget_first_pass_unless_needed(db, coordination)
 
 
 def _score_and_stage(db: Database, workspace_id: int, run_id: int, k: int, coordination: dict,
-                     model: ScoringModel, model_version: str, classifier) -> dict:
+                     model: ScoringModel, model_version: str, classifier, attempt: int | None) -> dict:
     with db.transaction(write=False) as session:
         first = _first_pass(session, db, run_id, coordination["snapshot"])
     sketch_model = ScoringModel.from_dict(coordination["sketch_model"])
@@ -236,10 +258,12 @@ def _score_and_stage(db: Database, workspace_id: int, run_id: int, k: int, coord
     with db.transaction() as session:
         # The run's row is held (shared) until this commits: a run failing meanwhile waits,
         # then deletes these rows with the rest of what it staged.
-        status = session.scalar(select(Job.status).join(ScoringRun, ScoringRun.job_id == Job.id)
-                                .where(ScoringRun.id == run_id).with_for_update(read=True))
-        if status != "running":
-            raise ChunkFailed(f"scoring run {run_id} ended ({status}) while its chunk {k} was scored")
+        held = session.execute(select(Job.status, Job.attempts).join(ScoringRun, ScoringRun.job_id == Job.id)
+                               .where(ScoringRun.id == run_id).with_for_update(read=True)).one()
+        if held.status != "running":
+            raise ChunkFailed(f"scoring run {run_id} ended ({held.status}) while its chunk {k} was scored")
+        if attempt is not None and held.attempts != attempt:
+            raise ChunkFailed(_superseded(run_id, held.attempts))
         for name, data in blobs.items():
             _put(session, run_id, k, name, data)
     return {"run_id": run_id, "chunk": k, "creators_scored": len(chunk.creator_ids)}

@@ -21,6 +21,7 @@ from influencers.columnar import columnar_reads
 from influencers.config import Settings, load_settings, scoring_chunk_size, scoring_worker_min_creators
 from influencers.creators.models import Creator
 from influencers.db import Database, json_fragments, utcnow
+from influencers.errors import DomainError
 from influencers.gcpause import gc_paused
 from influencers.graph.service import scoring_graph_signals
 from influencers.jobs import runner
@@ -89,10 +90,11 @@ def _add_run(session: Session, workspace_id: int) -> ScoringRun:
     return run
 
 
-def _set_job(session: Session, run_id: int, **values) -> None:
-    """Writes the run's status, error or times: on its job's row."""
-    session.execute(update(Job).where(Job.id == select(ScoringRun.job_id).where(ScoringRun.id == run_id)
-                                      .scalar_subquery()).values(**values))
+def _set_job(session: Session, run_id: int, *conditions, **values) -> int:
+    """Writes the run's status, error or times: on its job's row (if ``conditions`` hold); returns
+    how many rows (1 or 0)."""
+    return session.execute(update(Job).where(Job.id == select(ScoringRun.job_id).where(ScoringRun.id == run_id)
+                                             .scalar_subquery(), *conditions).values(**values)).rowcount
 
 
 def score_job(db: Database, settings: Settings, workspace_id: int, params: dict, report_progress) -> dict:
@@ -162,6 +164,9 @@ class _Run:
     sketch_model: ScoringModel
     use_worker: bool
     n_creators: int = 0
+    # How many times the run's job had been claimed when this delivery started (0: never, the CLI):
+    # a later delivery's claim takes the run over, and this one then writes nothing.
+    attempt: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
@@ -192,9 +197,10 @@ def _start(db: Database, workspace_id: int, run_id: int, worker_min_creators: in
         sketch_model, _version = active_scoring_model(session, workspace_id)
         n_creators = session.scalar(select(func.count()).select_from(Creator).where(
             Creator.workspace_id == workspace_id))
+        attempt = record.job.attempts
     use_worker = worker_min_creators is not None and n_creators >= worker_min_creators and can_use_worker(db)
     return _Run(db, workspace_id, run_id, ScoringModel.from_dict(model_record.parameters), model_record.version,
-                classifier, sketch_model, use_worker, n_creators)
+                classifier, sketch_model, use_worker, n_creators, attempt=attempt)
 
 
 def _audience_worker(run: _Run):
@@ -283,7 +289,7 @@ class _RunWrite:
 
     def _begin(self) -> None:
         self.session, self.current = self._stack.enter_context(
-            _write_transaction(self.run.db, self.run.workspace_id, self.run.run_id))
+            _write_transaction(self.run.db, self.run.workspace_id, self.run.run_id, self.run.attempt))
 
     def _write_shares(self) -> None:
         """:func:`write_audience_shares` of the pass's shares when the run is the current one."""
@@ -341,7 +347,7 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
                         if fan_out.fans_out(run.db, settings):
                             staged, scored_here = fan_out.run_chunks(
                                 run.db, settings, session, run.workspace_id, run.run_id, first, run.sketch_model,
-                                staging, progress)
+                                staging, progress, attempt=run.attempt)
                             for chunk in staged:
                                 stack.callback(chunk.explanations.close)
                             run.timings["chunks_scored_by_other_workers"] = n_chunks - scored_here
@@ -354,7 +360,7 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
                                 progress(0.3 + 0.5 * (k + 1) / n_chunks)
             run.timings["chunks"] = n_chunks
             n_creators = len(first.plan.creator_ids)
-            with _write_transaction(run.db, run.workspace_id, run.run_id) as (session, current):
+            with _write_transaction(run.db, run.workspace_id, run.run_id, run.attempt) as (session, current):
                 with run.timed("write_seconds"):
                     for k, chunk in enumerate(staged):
                         write_scores(session, run.workspace_id, run.run_id, chunk.rows(), current=current,
@@ -377,8 +383,9 @@ def _execute_chunked(run: _Run, chunk_size: int, progress: Callable[[float], Non
 
 def _record_failure(run: _Run, error: Exception) -> None:
     with run.db.transaction() as session:
-        _set_job(session, run.run_id, status="failed", error=f"{type(error).__name__}: {error}",
-                 finished_at=utcnow())
+        if not _set_job(session, run.run_id, Job.attempts == run.attempt, Job.status.in_(runner.UNFINISHED),
+                        status="failed", error=f"{type(error).__name__}: {error}", finished_at=utcnow()):
+            return  # a later delivery holds the run (what is staged is its), or the reaper failed it
         # After the job's row: a chunk writing its rows holds that row until it commits.
         fan_out.discard_staged(session, [run.run_id])
         _announce(session, run.workspace_id, run.run_id)
@@ -415,12 +422,25 @@ def execute_run_here(db: Database, workspace_id: int, run_id: int, **options) ->
         return execute_run(db, workspace_id, run_id, **options)
 
 
+class RunNotHeld(DomainError):
+    """The run's job was claimed by a later delivery (or failed) meanwhile: this one writes nothing."""
+
+
 @contextmanager
-def _write_transaction(db: Database, workspace_id: int, run_id: int) -> Iterator[tuple[Session, bool]]:
-    """The run's write transaction, with the workspace's scores lock: (session, whether this
-    run's scores become the current ones)."""
+def _write_transaction(db: Database, workspace_id: int, run_id: int, attempt: int
+                       ) -> Iterator[tuple[Session, bool]]:
+    """The run's write transaction, with the workspace's scores lock and the run's job row locked
+    (raises :class:`RunNotHeld` unless this delivery, claim ``attempt``, still holds the run):
+    (session, whether this run's scores become the current ones)."""
     with db.transaction() as session:
         lock_workspace_scores(session, workspace_id)
+        # At-least-once delivery: two deliveries of one run may both reach this point (the first
+        # was taken for dead). Only the one holding the latest claim writes, so one result is stored.
+        job = session.execute(select(Job.status, Job.attempts).join(ScoringRun, ScoringRun.job_id == Job.id)
+                              .where(ScoringRun.id == run_id).with_for_update(of=Job)).one()
+        if job.status != "running" or job.attempts != attempt:
+            raise RunNotHeld(f"scoring run {run_id} is no longer this delivery's to write: its job is {job.status}, "
+                             f"claimed {job.attempts} time(s), this delivery was claim {attempt}")
         # Runs of one workspace may overlap (the API, the CLI, a retry): the newest
         # run's scores are the current ones, whichever finishes last. An older run
         # finishing after a newer one keeps its scores as history only.

@@ -2,6 +2,9 @@
 them: it stores exactly what the same run stores with its chunks in one process."""
 import dataclasses
 import datetime as dt
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -24,7 +27,7 @@ from influencers.jobs.reaper import reap
 from influencers.scoring import chunked_run, fan_out, typed_blob
 from influencers.scoring.active_model import active_scoring_model
 from influencers.scoring.audience_worker import begin_snapshot
-from influencers.scoring.runs import create_run, execute_run
+from influencers.scoring.runs import RunNotHeld, create_run, execute_run
 from influencers.scoring.store import (
     AudienceShare,
     AudienceShareDigest,
@@ -316,3 +319,99 @@ def test_a_run_waiting_on_a_worker_reports_progress_as_its_chunks_finish(api, da
     chunks = reported[reported.index(0.3) + 1:]
     # Its own four chunks, then the worker's: every count of finished chunks shown once, in order.
     assert chunks == [pytest.approx(0.3 + 0.5 * done / 5) for done in range(1, 6)]
+
+
+#: The first delivery of a run's coordinator, in a process that is killed (SIGKILL, as a worker
+#: killed by the OOM killer) while it scores its third chunk: two chunks staged, one claimed by the
+#: dead process, two still queued, all five sent to the broker.
+DYING_COORDINATOR = """
+import os, signal, sys
+from influencers.assembly import assemble
+from influencers.config import Settings
+from influencers.db import Database
+from influencers.jobs import runner
+from influencers.scoring import chunked_run
+
+assemble()
+url, broker, queue, secret, job_id = sys.argv[1:]
+real, calls = chunked_run.score_chunk, []
+
+def dying(*args, **kwargs):
+    calls.append(args[4])
+    if len(calls) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+
+chunked_run.score_chunk = dying
+settings = Settings(database_url=url, pseudonym_secret=secret.encode(), broker_url=broker, job_queue=queue,
+                    scoring_chunk_size=7, scoring_worker_min_creators=None)
+runner.run_job(Database(url), settings, int(job_id))
+"""
+
+
+def test_a_redelivered_coordinator_scores_each_chunk_once_and_stores_one_result(api, database, monkeypatch):
+    _broker_and_postgresql(database)
+    import_demo(api, creators=30, seed=2)
+    in_process = _in_process_chunked_run(api, database, chunk_size=7)
+    queue = f"test-unconsumed-{uuid.uuid4().hex[:12]}"
+    settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, broker_url=BROKER, job_queue=queue,
+                        scoring_chunk_size=7, scoring_worker_min_creators=None)
+    run_id = create_run(database, api.workspace_id)
+    with database.transaction(write=False) as session:
+        job_id = session.get(ScoringRun, run_id).job_id
+    try:
+        first = subprocess.run([sys.executable, "-c", DYING_COORDINATOR, database.url, BROKER, queue,
+                                TEST_SECRET.decode(), str(job_id)], capture_output=True, text=True, timeout=120)
+        assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
+        earlier = _chunk_jobs(database, api.workspace_id)[-5:]
+        assert [job.status for job in earlier] == ["queued", "queued", "running", "succeeded", "succeeded"]
+
+        # The broker delivers the run again (its worker was lost), and, while that delivery scores its
+        # first chunk, the earlier delivery's chunk messages: those still queued and the one whose
+        # process died.
+        real, scored = chunked_run.score_chunk, []
+
+        def score_chunk(*args, **kwargs):
+            scored.append(args[4])
+            if len(scored) == 1:
+                for job in earlier[:3]:
+                    runner.run_job(database, settings, job.id)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(chunked_run, "score_chunk", score_chunk)
+        assert runner.run_job(database, settings, job_id) == runner.SUCCEEDED
+    finally:
+        redis.Redis.from_url(BROKER).delete(queue)
+    assert sorted(scored) == [0, 1, 2, 3, 4]  # each chunk once, by the second delivery
+    with database.transaction(write=False) as session:
+        run = session.get(ScoringRun, run_id)
+        assert (run.status, run.job.attempts) == ("succeeded", 2)
+        assert session.scalar(select(func.count()).select_from(CreatorScore).where(CreatorScore.run_id == run_id)) == 30
+    assert _stored(database, run_id) == in_process
+    assert [job.status for job in _chunk_jobs(database, api.workspace_id)[-10:-5]][:3] == ["failed"] * 3
+    assert _staged(database) == 0
+
+
+@pytest.mark.parametrize("chunk_size", [None, 7])
+def test_a_delivery_taken_over_by_a_later_one_writes_nothing(api, database, chunk_size):
+    """Two deliveries of one run both reach their write (the first was taken for dead while it
+    still ran): the one whose claim is older writes nothing and leaves the run to the other."""
+    import_demo(api, creators=30, seed=2)
+    run_id = create_run(database, api.workspace_id)
+    with database.transaction(write=False) as session:
+        job_id = session.get(ScoringRun, run_id).job_id
+
+    def claimed_by_another_delivery(fraction):
+        if fraction == (0.3 if chunk_size else 0.4):
+            with database.transaction() as session:
+                session.execute(update(Job).where(Job.id == job_id).values(attempts=Job.attempts + 1,
+                                                                             worker="elsewhere:1"))
+
+    with pytest.raises(RunNotHeld, match="no longer this delivery's to write"):
+        execute_run(database, api.workspace_id, run_id, claimed_by_another_delivery, worker_min_creators=None,
+                    chunk_size=chunk_size, settings=Settings(database_url=database.url, pseudonym_secret=TEST_SECRET))
+    with database.transaction(write=False) as session:
+        job = session.get(Job, job_id)
+        assert (job.status, job.error, job.attempts, job.worker) == ("running", None, 1, "elsewhere:1")
+        assert session.scalar(select(func.count()).select_from(CreatorScore).where(CreatorScore.run_id == run_id)) == 0
+    assert _staged(database) == 0
