@@ -4,7 +4,7 @@ The packages import in one direction (docs/architecture.md). Two things point th
 other way at run time, and are wired here instead of imported from below:
 
 * job kinds: :mod:`influencers.jobs` runs jobs and knows no domain; each domain defines
-  its handlers, and :func:`assemble` registers them;
+  its handlers, and :func:`assemble` registers them (and the reaper's housekeeping);
 * a scoring run's trained-model step: scoring names the interface
   (:mod:`influencers.scoring.recalibration`), calibration implements it.
 
@@ -116,6 +116,20 @@ def _register_job_kinds() -> None:
             importlib.import_module(name.strip())
 
 
+def _fold_discovery_changes(session):
+    from influencers.brands.discovery_generation import compact_changes
+
+    compact_changes(session)
+
+
+def _register_maintenance() -> None:
+    from influencers.jobs import reaper
+
+    # Discovery's per-transaction change rows of workspaces nobody searches (an index build
+    # folds only its own workspace's).
+    reaper.register_maintenance(_fold_discovery_changes)
+
+
 def _register_recalibration() -> None:
     from influencers.scoring import recalibration
 
@@ -131,5 +145,6 @@ def assemble() -> None:
         import influencers.models  # noqa: F401  -- Base.metadata whole
 
         _register_job_kinds()
+        _register_maintenance()
         _register_recalibration()
         _assembled = True

@@ -15,7 +15,8 @@ hand all fire them.
   transactions never meet (``ON CONFLICT DO NOTHING`` for the same transaction's next
   statements). The generation is the counter plus the number of those rows, so any
   committed writing transaction moves it; :func:`compact_changes` folds the rows into the
-  counter without changing the sum.
+  counter without changing the sum (an index build, and the job reaper in every server and
+  worker process, so they do not pile up in a workspace nobody searches).
 - SQLite: row-level triggers (it has no statement-level ones): one upsert of the counter
   per written row (their cost on a full import is in benchmarks/README.md). SQLite has one
   writer at a time, so the counter's lock costs no concurrency there.
@@ -61,15 +62,31 @@ def generation_select(workspace_id: int, dialect: str):
     return counter.with_only_columns(counter.selected_columns[0] + changes)
 
 
-def compact_changes(session, workspace_id: int) -> None:
-    """PostgreSQL: folds the workspace's ``discovery_changes`` rows into its counter (same sum)."""
+# The advisory lock (any 64-bit key of ours) that makes folds take turns: two folds deleting the
+# same rows in different orders could deadlock. Writers never take it.
+_FOLD_LOCK = 0x64697363_67656E31
+
+
+def compact_changes(session, workspace_id: int | None = None) -> int:
+    """PostgreSQL: folds the ``discovery_changes`` rows of ``workspace_id`` (None: of every
+    workspace) into their counters, each generation's sum unchanged; returns how many rows.
+
+    It deletes only rows of committed transactions (a writer's own row is invisible until it
+    commits), so it never waits for a writer, nor a writer for it. An index build folds its
+    workspace's rows; the job reaper folds every workspace's (``influencers.assembly``), so a
+    workspace written but never searched keeps about one reaper period of them.
+    """
     if session.get_bind().dialect.name != "postgresql":
-        return
-    session.execute(text(
-        "WITH gone AS (DELETE FROM discovery_changes WHERE workspace_id = :w RETURNING 1) "
-        "INSERT INTO discovery_generations (workspace_id, generation) SELECT :w, count(*) FROM gone "
+        return 0
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FOLD_LOCK})
+    where = "" if workspace_id is None else "WHERE workspace_id = :w"
+    return session.execute(text(
+        f"WITH gone AS (DELETE FROM discovery_changes {where} RETURNING workspace_id), "
+        "folded AS (INSERT INTO discovery_generations (workspace_id, generation) "
+        "SELECT workspace_id, count(*) FROM gone GROUP BY workspace_id ORDER BY workspace_id "
         "ON CONFLICT (workspace_id) DO UPDATE SET generation = discovery_generations.generation + "
-        "excluded.generation"), {"w": workspace_id})
+        "excluded.generation RETURNING 1) "
+        "SELECT count(*) FROM gone"), {"w": workspace_id}).scalar_one()
 
 
 # table -> how a changed row names its workspace: its own column, or through its creator or brand.

@@ -9,7 +9,8 @@ Celery that no worker took within ``job_queue_timeout_seconds`` is failed too.
 
 Each API process and each Celery worker runs :func:`start_reaper`; ``influencers jobs
 reap`` runs it once. Reaping is one conditional UPDATE per rule, so any number of
-reapers can run at once.
+reapers can run at once. After reaping it runs the housekeeping the application
+registered (:func:`register_maintenance`), each task in a transaction of its own.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import datetime as dt
 import logging
 import random
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.orm import Session
 
 from influencers.config import Settings
 from influencers.db import Database, utcnow
@@ -28,8 +31,28 @@ from influencers.jobs.models import Job
 log = logging.getLogger(__name__)
 
 
+# Housekeeping the application hands the reaper (influencers.assembly): task(session), run after
+# every reap in every process that reaps. This package knows no domain, so it is told them.
+_maintenance: list[Callable[[Session], object]] = []
+
+
+def register_maintenance(task: Callable[[Session], object]) -> None:
+    """Runs ``task(session)`` after every :func:`reap`, in a transaction of its own (once per task)."""
+    if task not in _maintenance:
+        _maintenance.append(task)
+
+
+def _maintain(db: Database) -> None:
+    for task in list(_maintenance):
+        try:
+            with db.transaction() as session:
+                task(session)
+        except Exception:  # the next reap tries again; the jobs are reaped meanwhile
+            log.warning("reaper: maintenance %s failed", getattr(task, "__name__", task), exc_info=True)
+
+
 def reap(db: Database, settings: Settings, now: dt.datetime | None = None) -> list[int]:
-    """Fails every stale job; returns their ids."""
+    """Fails every stale job, then runs the registered maintenance; returns the failed jobs' ids."""
     now = now or utcnow()
     silent_since = now - dt.timedelta(seconds=settings.job_timeout_seconds)
     waiting_since = now - dt.timedelta(seconds=settings.job_queue_timeout_seconds)
@@ -58,6 +81,7 @@ def reap(db: Database, settings: Settings, now: dt.datetime | None = None) -> li
                 log.warning("reaper: failed jobs %s: %s", [job_id for job_id, _kind in jobs], error)
                 runner.fail_jobs(session, settings, [tuple(job) for job in jobs], error)
                 reaped += [job_id for job_id, _kind in jobs]
+    _maintain(db)
     return sorted(reaped)
 
 
