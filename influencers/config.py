@@ -58,6 +58,18 @@ def scoring_chunk_size() -> int | None:
     return size
 
 
+DEFAULT_DISCOVERY_INDEX_MIN_CREATORS = 2_000
+
+
+def discovery_index_min_creators() -> int | None:
+    """``INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS``: below this many scored creators a workspace is
+    searched in SQL only (default 2,000); ``off``: every search in SQL (no index, no memory)."""
+    raw = os.environ.get("INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS", "").strip()
+    if raw.lower() in ("off", "none", "never", "false"):
+        return None
+    return int(raw) if raw else DEFAULT_DISCOVERY_INDEX_MIN_CREATORS
+
+
 @dataclass(frozen=True)
 class Settings:
     # INFLUENCERS_DATABASE_URL wins; DATABASE_URL (the usual PaaS name) is the fallback.
@@ -101,6 +113,8 @@ class Settings:
     scoring_worker_min_creators: int | None = DEFAULT_SCORING_WORKER_MIN_CREATORS
     # See scoring_chunk_size (None: never chunked).
     scoring_chunk_size: int | None = DEFAULT_SCORING_CHUNK_SIZE
+    # See discovery_index_min_creators (None: discovery always searches in SQL).
+    discovery_index_min_creators: int | None = DEFAULT_DISCOVERY_INDEX_MIN_CREATORS
     # Audience samples older than this many days are deleted by `influencers privacy
     # enforce-retention` (and its scheduled Celery task).
     audience_retention_days: int = 365
@@ -213,6 +227,7 @@ def load_settings(**overrides) -> Settings:
         auth_failure_limit=os.environ.get("INFLUENCERS_AUTH_FAILURE_LIMIT", Settings.auth_failure_limit),
         scoring_worker_min_creators=scoring_worker_min_creators(),
         scoring_chunk_size=scoring_chunk_size(),
+        discovery_index_min_creators=discovery_index_min_creators(),
         audience_retention_days=_int("INFLUENCERS_AUDIENCE_RETENTION_DAYS", Settings.audience_retention_days),
         webhook_allow_http=_bool("INFLUENCERS_WEBHOOK_ALLOW_HTTP", False),
         webhook_allowed_networks=tuple(

@@ -53,7 +53,7 @@ ALLOWED: dict[str, set[str]] = {
     "calibration": {"config", "creators", "db", "graph", "jobs", "scoring", "webhooks"},
     "brands": {"campaigns", "config", "creators", "db", "jobs", "scoring"},
     "shortlists": {"creators", "db", "overlap", "scoring"},
-    "discovery": {"brands", "creators", "scoring"},
+    "discovery": {"brands", "config", "creators", "scoring"},
     "imports": {"brands", "config", "creators", "db", "jobs", "scoring", "webhooks"},
     "privacy": {"campaigns", "creators", "db", "scoring", "shortlists", "workspaces"},
     "evaluation": {"demo", "scoring"},

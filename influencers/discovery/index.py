@@ -28,14 +28,14 @@ build reads it first too, so an index never claims a generation newer than its d
 
 While a workspace has no index at its current generation, searches take the SQL path and
 one background thread per workspace (re)builds it. Workspaces with fewer than
-``MIN_CREATORS`` scored creators are always searched in SQL (fast enough there; no memory).
+``discovery_index_min_creators`` (a setting) scored creators are always searched in SQL (fast
+enough there; no memory).
 Indexes idle for ``IDLE_SECONDS`` are dropped, and the least recently used go first
 whenever the process's indexes hold more than ``MAX_BYTES``.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 import time
 import weakref
@@ -50,20 +50,17 @@ from influencers.brands.discovery import GROWTH_WINDOWS
 from influencers.brands.discovery_generation import compact_changes, generation_select
 from influencers.brands.models import Brand, BrandCompetitor, BrandMention
 from influencers.brands.service import name_key
+from influencers.config import Settings
 from influencers.creators.models import Creator, CreatorCategory, FollowerSnapshot
 from influencers.scoring.store import FLAG_BITS, AudienceShare, CreatorScore
 
 
-def _min_creators() -> int | None:
-    """``INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS``: below this many scored creators a workspace is
-    searched in SQL only (default 2,000); ``off``: every search in SQL (no index, no memory)."""
-    raw = os.environ.get("INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS", "").strip()
-    if raw.lower() in ("off", "none", "never", "false"):
-        return None
-    return int(raw) if raw else 2_000
+def _min_creators(database) -> int | None:
+    """The ``discovery_index_min_creators`` setting (``INFLUENCERS_DISCOVERY_INDEX_MIN_CREATORS``)
+    of the process that made ``database``; the default when it has no settings."""
+    return (database.settings or Settings()).discovery_index_min_creators
 
 
-MIN_CREATORS = _min_creators()
 # Indexes not searched for this long are dropped.
 IDLE_SECONDS = 900.0
 # The process's indexes together stay under this (least recently used dropped first).
@@ -510,7 +507,7 @@ def _build_into(database, cache: IndexCache, slot: _Slot, workspace_id: int) -> 
                 compact_changes(session, workspace_id)  # keeps the generation's count short (same sum)
         with database.transaction(write=False) as session:
             index = build(session, workspace_id)
-        if index.size < MIN_CREATORS:
+        if index.size < _min_creators(database):
             slot.too_small_at = index.generation
         else:
             slot.too_small_at = None
@@ -536,9 +533,9 @@ def usable_index(session: Session, workspace_id: int) -> ColumnarIndex | None:
         return index
     if slot.too_small_at == generation:
         return None
-    if MIN_CREATORS is None:
+    if _min_creators(database) is None:
         return None
-    if slot.index is None and _scored_count(session, workspace_id) < MIN_CREATORS:
+    if slot.index is None and _scored_count(session, workspace_id) < _min_creators(database):
         slot.too_small_at = generation  # counted in this transaction, after its generation
         return None
     with slot.lock:

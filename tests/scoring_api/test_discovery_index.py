@@ -233,7 +233,7 @@ def test_the_index_answers_every_filter_and_sort_as_sql_does(edge_db):
 @pytest.fixture
 def indexed(monkeypatch):
     """Indexes built in the searching thread, whatever the workspace's size."""
-    monkeypatch.setattr(discovery_index, "MIN_CREATORS", 0)
+    monkeypatch.setattr(discovery_index, "_min_creators", lambda database: 0)
     monkeypatch.setattr(discovery_index, "BUILD_IN_BACKGROUND", False)
 
 
