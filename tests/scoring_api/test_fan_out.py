@@ -299,9 +299,10 @@ def test_a_run_waiting_on_a_worker_reports_progress_as_its_chunks_finish(api, da
     _broker_and_postgresql(database)
     import_demo(api, creators=30, seed=2)
     log = tmp_path / "worker.log"
-    with _worker(database, api.workspace_id, log, INFLUENCERS_TEST_SLOW_CHUNK="0:4",
+    with _worker(database, api.workspace_id, log, INFLUENCERS_TEST_LAST_CHUNK="0",
                  INFLUENCERS_JOB_MODULES="tests.jobs.job_kinds,tests.scoring_api.chunk_faults") as settings:
-        # This process starts on its chunks once the worker holds chunk 0 (4 s there), then waits for it.
+        # This process starts on its chunks once the worker holds chunk 0, which the worker scores
+        # once the others have finished: this process scores four chunks, then waits for it.
         real_run_job = runner.run_job
 
         def run_job_once_the_worker_holds_chunk_0(db, job_settings, job_id):
