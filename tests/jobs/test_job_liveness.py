@@ -129,8 +129,9 @@ def test_heartbeats_keep_long_and_waiting_jobs_alive_while_the_reaper_runs(datab
     # A 4 s timeout against 0.2 s heartbeats: a busy machine may starve the heartbeat thread for
     # a second or two, which is not a dead process.
     settings = dataclasses.replace(job_settings, job_threads=1, job_timeout_seconds=4)
+    # Longer than the timeout, so without heartbeats both jobs would be reaped before it ends.
     long_job = runner.submit(database, settings, workspace_id, "test.sleep",
-                             {"seconds": 3 * settings.job_timeout_seconds})
+                             {"seconds": 1.5 * settings.job_timeout_seconds})
     waiting_job = runner.submit(database, settings, workspace_id, "test.add", {"a": 1, "b": 1})
     deadline = time.time() + 5 * settings.job_timeout_seconds
     reaped = []
@@ -214,7 +215,10 @@ def test_a_short_heartbeat_is_neither_held_back_nor_silenced_by_other_jobs(datab
         runner._heartbeats.hold(same_ids_elsewhere, job_id, 60.0)
         runner._heartbeats.release(same_ids_elsewhere, job_id)
         first = _job(database, job_id).heartbeat_at
-        time.sleep(1.0)
+        # Held back, the next beat would come after the 60 s interval.
+        deadline = time.monotonic() + 10
+        while _job(database, job_id).heartbeat_at == first and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert _job(database, job_id).heartbeat_at > first
     finally:
         runner._heartbeats.release(database, slow_job)
