@@ -3,7 +3,9 @@
 The suite runs on SQLite by default. Set ``INFLUENCERS_TEST_DATABASE_URL`` to a
 PostgreSQL URL to run it there (CI does both); each test then gets a fresh schema.
 """
-pytest_plugins = [
+import pytest
+
+FIXTURE_PLUGINS = [
     "tests.fixtures.database",
     "tests.fixtures.api",
     "tests.fixtures.records",
@@ -12,3 +14,13 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.scheduling",
 ]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's, which registers its controller as "dsession"
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist's controller runs no test: importing the application there (seconds) would
+    # only delay the start of the workers, which import it themselves.
+    if config.pluginmanager.has_plugin("dsession"):
+        return
+    for name in FIXTURE_PLUGINS:
+        config.pluginmanager.import_plugin(name)
