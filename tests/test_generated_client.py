@@ -136,7 +136,7 @@ def test_journey_through_the_generated_client(generated, gunicorn_server):
     run = ok(op("scoring", "start_scoring_run").sync_detailed(client=client), models.ScoringRun, 202)
     deadline = time.time() + 240
     while run.status.value not in ("succeeded", "failed") and time.time() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.1)
         run = ok(op("scoring", "get_scoring_run").sync_detailed(run.id, client=client), models.ScoringRun)
     assert run.status.value == "succeeded", run.error
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.xdist_group("gunicorn")
 
 @pytest.fixture
 def server(gunicorn_server):
-    """The session's `gunicorn wsgi:app` (2 processes of 2 threads, headers due within 3 s):
+    """The session's `gunicorn wsgi:app` (2 processes of 2 threads, headers due within 1 s):
     a few slow clients would be enough to take it down if they could hold its threads."""
     return gunicorn_server.port
 
