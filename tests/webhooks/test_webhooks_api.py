@@ -92,6 +92,7 @@ def test_failed_deliveries_are_retried_with_backoff_until_they_succeed(api, rece
     assert "HTTP 500" in attempts[0]["error"]
 
 
+@pytest.mark.slow  # waits out a delivery's retries (8 attempts, backed off)
 def test_exhausted_delivery_fails_and_can_be_redelivered(app, api, receiver):
     receiver.reply(503, times=8)
     endpoint = create_endpoint(api, receiver.url)
@@ -250,6 +251,7 @@ def test_other_workspaces_see_nothing(api, other_api, receiver):
     assert len(receiver.requests) == 2
 
 
+@pytest.mark.slow  # waits out a delivery's retries (8 attempts, backed off)
 def test_the_delivery_log_filters_by_status_and_event_type(api, receiver):
     receiver.reply(410, times=8)
     endpoint = create_endpoint(api, receiver.url)
