@@ -7,6 +7,10 @@ import gc
 
 import pytest
 
+# Imported by pytest_configure below, but also by the conftest files of subfolders, which pytest
+# may load first (when given a test file there): rewrite their asserts whoever imports them first.
+pytest.register_assert_rewrite("tests.fixtures")
+
 FIXTURE_PLUGINS = [
     "tests.fixtures.database",
     "tests.fixtures.api",
