@@ -97,3 +97,35 @@ def test_an_expired_window_starts_afresh_and_is_forgotten(database, monkeypatch)
     assert storage.incr("key:b", expiry=60) == 1  # a count made after the sweep interval sweeps
     assert "key:a" not in storage.storage
     assert storage.incr("key:a", expiry=60) == 1
+
+
+def test_which_limits_apply_is_worked_out_once_per_endpoint(database, monkeypatch):
+    """flask-limiter's resolution of a request's limits is kept per endpoint, not redone per request."""
+    from flask_limiter._manager import LimitManager
+
+    calls = []
+    resolve = LimitManager.resolve_limits
+
+    def counted(self, *args, **kwargs):
+        calls.append(args)
+        return resolve(self, *args, **kwargs)
+
+    monkeypatch.setattr(LimitManager, "resolve_limits", counted)
+    client = _client(database, rate_limit="1000/minute")
+    _, key = make_workspace(database, "resolved")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert [client.get("/v1/creators", headers=headers).status_code for _ in range(5)] == [200] * 5
+    assert len(calls) == 1
+    assert client.get("/v1/workspace", headers=headers).status_code == 200
+    assert len(calls) == 2
+
+
+def test_a_limit_or_exemption_declared_later_applies_at_once(database):
+    client = _client(database, rate_limit="2/minute")
+    _, key = make_workspace(database, "declared")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert [client.get("/v1/creators", headers=headers).status_code for _ in range(3)] == [200, 200, 429]
+    limiter = next(iter(client.application.extensions["limiter"]))
+    limiter.exempt(client.application.view_functions["creators.list_creators"])
+    assert client.get("/v1/creators", headers=headers).status_code == 200
+    assert client.get("/v1/workspace", headers=headers).status_code == 429
