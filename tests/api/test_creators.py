@@ -98,3 +98,41 @@ def test_posts_snapshots_and_audience_of_new_creator_are_empty(api):
     assert api.get(base + "/snapshots").json == []
     audience = api.get(base + "/audience").json
     assert audience["sample_size"] == 0 and audience["sampled_at"] is None
+
+
+def test_a_read_answers_the_bytes_and_etag_of_the_stored_creator_without_loading_it(api, other_api):
+    """GET /v1/creators/{id} reads plain rows, and answers exactly what serialising the ORM object does."""
+    from flask import jsonify
+    from sqlalchemy import event
+
+    from influencers.api.base import Blueprint, etag_of
+    from influencers.api.creators.schemas import CreatorSchema
+    from influencers.creators import service
+    from influencers.creators.models import Creator
+
+    app = api.client.application
+    many = make_creator(api, handle="many", categories=["travel", "food", "beauty"], joined_at="2019-03-04",
+                        email="a@example.com", website="https://example.com/a")
+    none = make_creator(api, handle="none", categories=[], display_name=None, bio=None, country=None,
+                        language=None)
+    loaded = []
+    listener = lambda target, _context: loaded.append(target)  # noqa: E731
+    event.listen(Creator, "load", listener)
+    try:
+        answers = {created["id"]: api.get(f"/v1/creators/{created['id']}") for created in (many, none)}
+    finally:
+        event.remove(Creator, "load", listener)
+    assert loaded == []
+    database = app.extensions["influencers.db"]
+    with database.transaction(write=False) as session, app.test_request_context():
+        for creator_id, answer in answers.items():
+            creator = service.get_creator(session, api.workspace_id, creator_id)
+            assert answer.get_data() == jsonify(CreatorSchema().dump(creator)).get_data()
+            # The ETag is the one flask-smorest makes of the creator's (kind, id, version), as before.
+            assert answer.headers["ETag"] == f'"{Blueprint._generate_etag(etag_of("creator", creator_id, 1))}"'
+    updated = api.patch(f"/v1/creators/{many['id']}", json={"followers": 5},
+                        headers={"If-Match": answers[many["id"]].headers["ETag"]})
+    assert updated.status_code == 200
+    assert answers[many["id"]].json["categories"] == ["beauty", "food", "travel"]
+    assert answers[none["id"]].json["categories"] == []
+    assert other_api.get(f"/v1/creators/{many['id']}").status_code == 404

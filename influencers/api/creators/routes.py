@@ -52,8 +52,8 @@ def create_creator(body):
 @requires("read")
 @blp.response(200, CreatorSchema)
 def get_creator(creator_id):
-    creator = service.get_creator(unit_of_work.session(), current_workspace_id(), creator_id)
-    blp.set_etag(etag_of("creator", creator.id, creator.version))
+    creator = service.creator_profile(unit_of_work.session(), current_workspace_id(), creator_id)
+    blp.set_etag(etag_of("creator", creator["id"], creator["version"]))
     return creator
 
 
