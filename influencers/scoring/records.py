@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, select, true
+from sqlalchemy import Row, Select, bindparam, select, true
 from sqlalchemy.orm import Session
 
 from influencers.creators.models import Creator
@@ -45,17 +45,20 @@ def scored(session: Session, workspace_id: int, creator_id: int) -> CreatorScore
 
 @dataclass(frozen=True)
 class ExplainedScore:
-    score: CreatorScore
+    score: Row  # the current score's columns, named as CreatorScore's attributes
     explanation: dict
 
 
 # Built once: a statement's construction costs more than its cached compilation on every read.
+# Columns, not a CreatorScore object: loading the entity cost a quarter of the read, for a
+# summary that only reads its values.
+_CREATORS, _SCORES, _EXPLANATIONS = Creator.__table__, CreatorScore.__table__, CreatorScoreExplanation.__table__
 _EXPLAINED_SCORE = (
-    select(Creator.id, CreatorScore, CreatorScoreExplanation.explanation)
-    .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true())
-               & (CreatorScore.workspace_id == bindparam("workspace_id")))
-    .outerjoin(CreatorScoreExplanation, CreatorScoreExplanation.score_id == CreatorScore.id)
-    .where(Creator.id == bindparam("creator_id"), Creator.workspace_id == bindparam("workspace_id"))
+    select(_CREATORS.c.id.label("scored_creator_id"), *_SCORES.c, _EXPLANATIONS.c.explanation)
+    .outerjoin(_SCORES, (_SCORES.c.creator_id == _CREATORS.c.id) & (_SCORES.c.is_current == true())
+               & (_SCORES.c.workspace_id == bindparam("workspace_id")))
+    .outerjoin(_EXPLANATIONS, _EXPLANATIONS.c.score_id == _SCORES.c.id)
+    .where(_CREATORS.c.id == bindparam("creator_id"), _CREATORS.c.workspace_id == bindparam("workspace_id"))
 )
 
 
@@ -66,9 +69,9 @@ def explained_score(session: Session, workspace_id: int, creator_id: int) -> Exp
     row = session.execute(_EXPLAINED_SCORE, {"workspace_id": workspace_id, "creator_id": creator_id}).first()
     if row is None:
         raise creator_not_found(creator_id)
-    if row.CreatorScore is None:
+    if row.id is None:
         raise NotFound(f"Creator {creator_id} has not been scored yet: start a scoring run.")
-    return ExplainedScore(row.CreatorScore, row.explanation)
+    return ExplainedScore(row, row.explanation)
 
 
 def score_history_select(creator_id: int) -> Select:

@@ -62,3 +62,37 @@ def test_a_discovery_page_is_one_statement_beside_the_growth(scored_api):
     assert generation_checks == 1
     assert len(reads) == 2, reads
     assert "follower_snapshots" in reads[1]
+
+
+def test_a_score_read_answers_the_stored_score_without_loading_it(scored_api):
+    """The score is read as columns, not as a CreatorScore object, and the answer's bytes are those of
+    serialising the stored score object (summary, explanation, context) as before."""
+    from flask import jsonify
+    from sqlalchemy import event
+
+    from influencers.api.scoring.routes import summary
+    from influencers.api.scoring.schemas import CreatorScoreSchema
+    from influencers.brands.reports import creator_brand_history
+    from influencers.scoring.records import current_score
+    from influencers.scoring.store import CreatorScore, CreatorScoreExplanation
+
+    app = scored_api.client.application
+    creator_ids = [row["id"] for row in scored_api.get("/v1/discovery/creators?page_size=3").json]
+    loaded = []
+    listener = lambda target, _context: loaded.append(target)  # noqa: E731
+    event.listen(CreatorScore, "load", listener)
+    try:
+        answers = {creator_id: scored_api.get(f"/v1/creators/{creator_id}/score") for creator_id in creator_ids}
+    finally:
+        event.remove(CreatorScore, "load", listener)
+    assert loaded == []
+    workspace_id = scored_api.workspace_id
+    with app.extensions["influencers.db"].transaction(write=False) as session, app.test_request_context():
+        for creator_id, answer in answers.items():
+            score = current_score(session, workspace_id, creator_id)
+            explanation = session.get(CreatorScoreExplanation, score.id).explanation
+            expected = CreatorScoreSchema().dump({
+                "creator_id": creator_id, "summary": summary(score), "explanation": explanation,
+                "context": {"note": "Context for the reader, not part of the score",
+                            "brand_history": creator_brand_history(session, workspace_id, creator_id)}})
+            assert answer.status_code == 200 and answer.get_data() == jsonify(expected).get_data()
