@@ -194,22 +194,25 @@ RECENT_POSTS = 5
 
 
 # Built once: a statement's construction costs more than its cached compilation on every read.
+# Over the tables' columns (plain Core statements): ORM attributes would take the ORM's execution
+# path, a fifth of a score read's cost for two small aggregates.
+_MENTIONS, _BRANDS, _POSTS = BrandMention.__table__, Brand.__table__, Post.__table__
 _CREATOR_BRANDS = (
-    select(BrandMention.brand_id, Brand.name, func.count(),
-           func.sum(case((BrandMention.sponsored == true(), 1), else_=0)),
-           func.min(BrandMention.published_at), func.max(BrandMention.published_at),
-           func.max(case((BrandMention.sponsored == true(), BrandMention.published_at), else_=None)))
-    .join(Brand, Brand.id == BrandMention.brand_id)
-    .where(BrandMention.creator_id == bindparam("creator_id"), Brand.workspace_id == bindparam("workspace_id"))
-    .group_by(BrandMention.brand_id, Brand.name))
+    select(_MENTIONS.c.brand_id, _BRANDS.c.name, func.count(),
+           func.sum(case((_MENTIONS.c.sponsored == true(), 1), else_=0)),
+           func.min(_MENTIONS.c.published_at), func.max(_MENTIONS.c.published_at),
+           func.max(case((_MENTIONS.c.sponsored == true(), _MENTIONS.c.published_at), else_=None)))
+    .join(_BRANDS, _BRANDS.c.id == _MENTIONS.c.brand_id)
+    .where(_MENTIONS.c.creator_id == bindparam("creator_id"), _BRANDS.c.workspace_id == bindparam("workspace_id"))
+    .group_by(_MENTIONS.c.brand_id, _BRANDS.c.name))
 _RANKED_MENTIONS = (
-    select(BrandMention.brand_id, Post.id, Post.external_id, Post.platform, BrandMention.published_at,
-           BrandMention.sponsored, BrandMention.matched_by, BrandMention.matched_term,
-           func.row_number().over(partition_by=BrandMention.brand_id,
-                                  order_by=(BrandMention.published_at.desc(), Post.id.desc())).label("rank"))
-    .join(Post, Post.id == BrandMention.post_id)
-    .where(BrandMention.creator_id == bindparam("creator_id"),
-           BrandMention.brand_id.in_(bindparam("brand_ids", expanding=True)))
+    select(_MENTIONS.c.brand_id, _POSTS.c.id, _POSTS.c.external_id, _POSTS.c.platform, _MENTIONS.c.published_at,
+           _MENTIONS.c.sponsored, _MENTIONS.c.matched_by, _MENTIONS.c.matched_term,
+           func.row_number().over(partition_by=_MENTIONS.c.brand_id,
+                                  order_by=(_MENTIONS.c.published_at.desc(), _POSTS.c.id.desc())).label("rank"))
+    .join(_POSTS, _POSTS.c.id == _MENTIONS.c.post_id)
+    .where(_MENTIONS.c.creator_id == bindparam("creator_id"),
+           _MENTIONS.c.brand_id.in_(bindparam("brand_ids", expanding=True)))
     .subquery())
 _RECENT_MENTIONS = (select(_RANKED_MENTIONS).where(_RANKED_MENTIONS.c.rank <= RECENT_POSTS)
                     .order_by(_RANKED_MENTIONS.c.brand_id, _RANKED_MENTIONS.c.rank))

@@ -96,3 +96,23 @@ def test_a_score_read_answers_the_stored_score_without_loading_it(scored_api):
                 "context": {"note": "Context for the reader, not part of the score",
                             "brand_history": creator_brand_history(session, workspace_id, creator_id)}})
             assert answer.status_code == 200 and answer.get_data() == jsonify(expected).get_data()
+
+
+
+def test_creator_and_score_reads_run_no_orm_statement(scored_api):
+    """The creator read, the score read and its brand history are plain Core statements: the ORM's
+    execution path (entity loading, its compile state) cost a fifth of a score read."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    creator_id = scored_api.get("/v1/discovery/creators?page_size=1").json[0]["id"]
+    executed = []
+    listener = lambda state: executed.append((state.is_orm_statement, str(state.statement)))  # noqa: E731
+    event.listen(Session, "do_orm_execute", listener)
+    try:
+        for path in (f"/v1/creators/{creator_id}", f"/v1/creators/{creator_id}/score"):
+            executed.clear()
+            assert scored_api.get(path).status_code == 200
+            assert executed and [statement for orm, statement in executed if orm] == [], path
+    finally:
+        event.remove(Session, "do_orm_execute", listener)
