@@ -37,6 +37,7 @@ POLICY = "workspace_isolation"
 CHILD_TABLES = {
     "creator_categories": ("creator_id", "creators"),
     "follower_snapshots": ("creator_id", "creators"),
+    "snapshot_runs": ("creator_id", "creators"),
     "audience_samples": ("creator_id", "creators"),
     "audience_sample_members": ("sample_id", "audience_samples"),
     "audience_shares": ("creator_id", "creators"),

@@ -164,6 +164,24 @@ class FollowerSnapshot(Base):
     import_digest: Mapped[int | None] = mapped_column(BigInteger)  # see IMPORT_DIGEST
 
 
+class SnapshotRun(Base):
+    """A run of consecutive snapshot lines of one creator that an import wrote (its 90 daily
+    lines, say): the digest of the run's bytes, and a check of the rows its lines wrote (their
+    number and the sums of their digests, ``imports/snapshot_runs.py``). A later import finds
+    the same run by its digest and skips its lines when the creator's rows between
+    ``first_date`` and ``last_date`` still give that check: only a hint, proved against the rows
+    each time, so nothing else needs to keep it up to date."""
+
+    __tablename__ = "snapshot_runs"
+    __table_args__ = (Index("ix_snapshot_runs_import_digest", "import_digest"),)
+
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True)
+    first_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_date: Mapped[dt.date] = mapped_column(Date)
+    import_digest: Mapped[int] = mapped_column(BigInteger)
+    rows_check: Mapped[int] = mapped_column(BigInteger)
+
+
 class AudienceMember(Base):
     """One follower account, stored once per workspace and platform.
 

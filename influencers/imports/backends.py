@@ -92,6 +92,33 @@ class SQLiteBackend(Backend):
         sql = f"SELECT {select} FROM json_each(?) AS k CROSS JOIN {table} AS t WHERE t.import_digest = k.value"
         return self.conn.execute(sql, [msgspec.json.encode(digests).decode()]).fetchall()
 
+    def snapshot_runs(self, workspace_id, digests):
+        """The workspace's snapshot runs stored with one of ``digests``: (digest, creator id, first
+        date, last date, rows check, platform, handle) rows. One probe of the digest index each."""
+        sql = ("SELECT r.import_digest, r.creator_id, r.first_date, r.last_date, r.rows_check, c.platform, c.handle "
+               "FROM json_each(?) AS k CROSS JOIN snapshot_runs AS r JOIN creators AS c ON c.id = r.creator_id "
+               "WHERE r.import_digest = k.value AND c.workspace_id = ?")
+        return self.conn.execute(sql, [msgspec.json.encode(digests).decode(), workspace_id]).fetchall()
+
+    def snapshot_sums(self, ranges):
+        """Per (creator id, first date, last date) of ``ranges``, in order: the number of snapshot
+        rows in the range, of those with a digest, and the sums of their digests' high 40 and low
+        24 bits (None when no row). One range scan of the (creator, date) index each."""
+        sql = ("SELECT k.key, count(*), count(t.import_digest), sum(t.import_digest >> 24), "
+               "sum(t.import_digest & 16777215) FROM json_each(?) AS k CROSS JOIN follower_snapshots AS t "
+               "WHERE t.creator_id = k.value ->> 0 AND t.date BETWEEN k.value ->> 1 AND k.value ->> 2 GROUP BY k.key")
+        got = {row[0]: row[1:] for row in self.conn.execute(sql, [msgspec.json.encode(ranges).decode()])}
+        return [got.get(i, (0, 0, None, None)) for i in range(len(ranges))]
+
+    def replace_snapshot_runs(self, rows):
+        """Stores ``rows`` (creator id, first date, last date, digest, rows check) in place of the
+        runs of the same creators whose dates overlap theirs."""
+        self.conn.execute(
+            "DELETE FROM snapshot_runs WHERE rowid IN (SELECT r.rowid FROM json_each(?) AS k CROSS JOIN "
+            "snapshot_runs AS r WHERE r.creator_id = k.value ->> 0 AND r.first_date <= k.value ->> 2 "
+            "AND r.last_date >= k.value ->> 1)", [msgspec.json.encode([row[:3] for row in rows]).decode()])
+        self.insert("snapshot_runs", ("creator_id", "first_date", "last_date", "import_digest", "rows_check"), rows)
+
     def select_in(self, sql, ids):
         return self.conn.execute(
             sql.format(ids="(SELECT value FROM json_each(?))"), [msgspec.json.encode(ids).decode()]
@@ -229,6 +256,34 @@ class PostgresBackend(Backend):
             return self.cur.fetchall()
         finally:
             self.cur.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+
+    def snapshot_runs(self, workspace_id, digests):
+        """See ``SQLiteBackend.snapshot_runs``."""
+        self.cur.execute(
+            "SELECT r.import_digest, r.creator_id, r.first_date, r.last_date, r.rows_check, c.platform, c.handle "
+            "FROM unnest(%s::int8[]) AS k(digest) JOIN snapshot_runs AS r ON r.import_digest = k.digest "
+            "JOIN creators AS c ON c.id = r.creator_id WHERE c.workspace_id = %s", [digests, workspace_id])
+        return self.cur.fetchall()
+
+    def snapshot_sums(self, ranges):
+        """See ``SQLiteBackend.snapshot_sums``."""
+        self.cur.execute(
+            "SELECT a.n, a.digested, a.high, a.low FROM unnest(%s::int4[], %s::date[], %s::date[]) "
+            "WITH ORDINALITY AS k(cid, low, high, i) CROSS JOIN LATERAL (SELECT count(*) AS n, "
+            "count(t.import_digest) AS digested, sum(t.import_digest >> 24) AS high, "
+            "sum(t.import_digest & 16777215) AS low FROM follower_snapshots AS t "
+            "WHERE t.creator_id = k.cid AND t.date BETWEEN k.low AND k.high) AS a ORDER BY k.i",
+            [list(col) for col in zip(*ranges)] if ranges else [[], [], []])
+        return [(n, d, None if h is None else int(h), None if lo is None else int(lo))
+                for n, d, h, lo in self.cur.fetchall()]
+
+    def replace_snapshot_runs(self, rows):
+        """See ``SQLiteBackend.replace_snapshot_runs``."""
+        self.cur.execute(
+            "DELETE FROM snapshot_runs AS r USING unnest(%s::int4[], %s::date[], %s::date[]) AS k(cid, low, high) "
+            "WHERE r.creator_id = k.cid AND r.first_date <= k.high AND r.last_date >= k.low",
+            [list(col) for col in zip(*(row[:3] for row in rows))])
+        self.insert("snapshot_runs", ("creator_id", "first_date", "last_date", "import_digest", "rows_check"), rows)
 
     def select_in(self, sql, ids):
         self.cur.execute(sql.format(ids="(SELECT unnest(%s::int8[]))"), [list(ids)])

@@ -18,6 +18,7 @@ the digest of the old one) has a probability of 2^-64 per changed line.
 from __future__ import annotations
 
 import struct
+from array import array
 from hashlib import blake2b
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy as np
 DIGEST_VERSION = 2
 _PERSON = b"import-digest"
 _ID = struct.Struct("<q")
+_RUN = b"\x00snapshot-run"
 
 
 class RecordDigests:
@@ -66,3 +68,12 @@ class RecordDigests:
                 state.update(line.rstrip())
                 append(state.digest())
         return np.frombuffer(b"".join(digests), dtype=">i8").tolist()
+
+    def run(self, lines: list[bytes]) -> int:
+        """The digest of a run of lines, as they are (terminators included): their lengths, then
+        their bytes, so that no other split of the same bytes has it."""
+        state = self._keyed.copy()
+        state.update(_RUN)
+        state.update(array("Q", map(len, lines)).tobytes())
+        state.update(b"".join(lines))
+        return int.from_bytes(state.digest(), "big", signed=True)

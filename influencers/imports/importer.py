@@ -37,6 +37,7 @@ from influencers.imports.records import (
     unstorable_text,
 )
 from influencers.imports.report import KINDS, ImportReport
+from influencers.imports.snapshot_runs import find_runs
 from influencers.imports.writer import ChunkWriter
 
 __all__ = ["ImportReport", "run_import", "KINDS", "DEFAULT_CHUNK_SIZE", "DEFAULT_CHUNK_BYTES"]
@@ -170,6 +171,8 @@ class _Importer:
         self._rejected_heap: list[tuple[int, str]] = []  # max-heap on line via negation
         self._spool = None
         self._msgpack_encoder = msgspec.msgpack.Encoder()
+        self._pending_runs: list = []  # see _settle_snapshot_lines
+        self._found_snapshots: dict | None = None
         self.only = None  # (record classes allowed, rejection reason) or None: every type
 
     # ---- driving
@@ -348,6 +351,7 @@ class _Importer:
     def flush(self, chunk: _Chunk, *, final: bool) -> None:
         writer = self.writer
         records = self.report.records
+        self._pending_runs = []
         skipped_snapshots = self._settle_snapshot_lines(chunk) if chunk.snapshot_lines else {}
         known = {}
         if chunk.creator:
@@ -390,7 +394,11 @@ class _Importer:
                     resolved.append((line, rec, raw, cid, digest))
             chunk.snapshot = None
             records["snapshot"] += len(resolved)
-            writer.upsert_snapshots(resolved, skipped_snapshots)
+            written = {} if self._pending_runs else None
+            writer.upsert_snapshots(resolved, skipped_snapshots, written)
+            if self._pending_runs:
+                writer.record_runs(self._pending_runs, written, self._found_snapshots)
+                self._pending_runs, self._found_snapshots = [], None
             del resolved
         if chunk.label:
             resolved = []
@@ -419,30 +427,85 @@ class _Importer:
                 writer.upsert_edges(resolved)
 
     def _settle_snapshot_lines(self, chunk: _Chunk) -> dict:
-        """Snapshot lines that wrote their row as it is (found by their digest alone) are
-        skipped undecoded; the others are decoded into the chunk's buckets (an invalid one is
-        rejected). -> {(creator id, date) of a skipped line: its line number}."""
-        snapshot_lines = chunk.snapshot_lines
+        """Snapshot lines that wrote their row as it is are skipped undecoded: a whole run of a
+        creator's lines found by its digest and its rows' check (``imports/snapshot_runs.py``),
+        any other line found by its own digest; the others are decoded into the chunk's buckets
+        (an invalid one is rejected). -> {(creator id, date) of a line skipped alone: its line
+        number}. Sets ``self._pending_runs``: the chunk's runs to store once it is written."""
+        lines = chunk.snapshot_lines
         chunk.snapshot_lines = []
-        digests = self.writer.digest.many([raw for _, raw in snapshot_lines])
-        distinct = sorted(set(digests))  # in index order
-        found = self.writer.snapshots_by_digest(distinct)
-        if len(found) == len(distinct) and not chunk.snapshot:
-            # Every line skipped (an unchanged re-import): no line is written to lose to them.
-            skipped = dict.fromkeys(found.values(), 0)
-            rest = []
-        elif found:
-            keys = list(map(found.get, digests))
-            skipped = {key: line for (line, _), key in zip(snapshot_lines, keys) if key is not None}
-            rest = [(line, raw, d) for (line, raw), d, key in zip(snapshot_lines, digests, keys) if key is None]
+        writer = self.writer
+        runs = find_runs(lines)
+        run_digests = [writer.digest.run([raw for _, raw in lines[a:b]]) for a, b in runs]
+        unchanged = writer.unchanged_runs(run_digests) if runs else {}
+        if unchanged:
+            inside = set()
+            for i in unchanged:
+                inside.update(range(*runs[i]))
+            look = [j for j in range(len(lines)) if j not in inside]
         else:
-            skipped = {}
-            rest = [(line, raw, d) for (line, raw), d in zip(snapshot_lines, digests)]
-        self.report.records["snapshot"] += len(snapshot_lines) - len(rest)
-        del snapshot_lines, digests
-        decode = decoder.decode
+            look = range(len(lines))
+        digests = [0] * len(lines)
+        found_lines, decoded, found = self._look_up_lines(lines, look, digests, chunk)
+        if unchanged:
+            # A creator's run is skipped only if no other snapshot line of the chunk names it.
+            names = {(r.platform, r.handle) for _, r, *_ in chunk.snapshot}
+            names.update((r.platform, r.handle) for _, r, *_ in decoded)
+            cids = {key[0] for _, key in found_lines}
+            conflicts = [i for i, (cid, platform, handle) in unchanged.items()
+                         if cid in cids or (platform, handle) in names]
+            if conflicts:
+                look = [j for i in sorted(conflicts) for j in range(*runs[i])]
+                more_found, more_decoded, more = self._look_up_lines(lines, look, digests, chunk)
+                found_lines += more_found
+                found_lines.sort(key=_line_of)
+                decoded += more_decoded
+                found.update(more)
+                for i in conflicts:
+                    del unchanged[i]
+            skipped_lines = sum(runs[i][1] - runs[i][0] for i in unchanged)
+            self.report.records["snapshot"] += skipped_lines
+            # As many keys as lines: a run is stored only with distinct dates.
+            writer.count("snapshot", 0, 0, skipped_lines)
+        self.report.records["snapshot"] += len(found_lines)
+        if decoded or chunk.snapshot:
+            skipped = {key: line for line, key in found_lines}
+        else:  # every line skipped (an unchanged re-import): no line is written to lose to them
+            skipped = dict.fromkeys([key for _, key in found_lines], 0)
         snapshots = chunk.snapshot
-        resort = {"snapshot"}
+        snapshots += decoded
+        snapshots.sort(key=_line_of)
+        self._pending_runs = [(run_digests[i], [line for line, _ in lines[a:b]], digests[a:b])
+                              for i, (a, b) in enumerate(runs) if i not in unchanged]
+        self._found_snapshots = found if self._pending_runs else {}
+        return skipped
+
+    def _look_up_lines(self, lines, look, digests: list, chunk: _Chunk):
+        """Settles ``lines[j]`` for j in ``look`` one by one: by its digest (set in ``digests[j]``),
+        or decoded. -> ([(line, key)] of the lines found, [(line, record, raw, digest)] of the
+        snapshots decoded, {digest: key} of those found). Lines that are not snapshots after
+        all go to their buckets; invalid ones are rejected."""
+        if not look:
+            return [], [], {}
+        picked = [lines[j] for j in look] if type(look) is not range else lines
+        line_digests = self.writer.digest.many([raw for _, raw in picked])
+        if type(look) is range:
+            digests[:] = line_digests
+        else:
+            for j, d in zip(look, line_digests):
+                digests[j] = d
+        found = self.writer.snapshots_by_digest(sorted(set(line_digests)))  # in index order
+        if found:
+            keys = list(map(found.get, line_digests))
+            found_lines = [(line, key) for (line, _), key in zip(picked, keys) if key is not None]
+            rest = [(line, raw, d) for (line, raw), d, key in zip(picked, line_digests, keys) if key is None]
+        else:
+            found_lines = []
+            rest = [(line, raw, d) for (line, raw), d in zip(picked, line_digests)]
+        del picked, line_digests
+        decode = decoder.decode
+        decoded = []
+        resort = set()
         for line, raw, d in rest:
             try:
                 record = decode(raw)
@@ -456,13 +519,13 @@ class _Importer:
                     continue
             kind = type(record)
             if kind is Snapshot:
-                snapshots.append((line, record, raw, d))
+                decoded.append((line, record, raw, d))
             else:  # not a snapshot: its first bytes misled
                 resort.add(_BUCKET[kind])
                 chunk.bucket(kind).append((line, record, raw) if kind in _WITH_LINE else (line, record))
         for name in resort:
             getattr(chunk, name).sort(key=_line_of)
-        return skipped
+        return found_lines, decoded, found
 
     def _unresolved(self, final: bool, line: int, rec, platform: str, handle: str, path: str,
                     raw: bytes | None = None) -> None:

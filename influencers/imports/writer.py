@@ -12,6 +12,7 @@ from influencers.imports.backends import Backend
 from influencers.imports.digests import RecordDigests
 from influencers.imports.records import CreatorKey, PostKey
 from influencers.imports.report import ImportReport
+from influencers.imports.snapshot_runs import SnapshotRuns
 
 _first, _second, _creator_and_date = itemgetter(0), itemgetter(1), itemgetter(1, 2)
 
@@ -20,7 +21,7 @@ def _same(values):
     return values
 
 
-class ChunkWriter(AudienceWrites):
+class ChunkWriter(AudienceWrites, SnapshotRuns):
     """Writes the records of one chunk, table by table, and counts what it did in the report."""
 
     def __init__(self, backend: Backend, workspace_id: int, key: bytes, report: ImportReport):
@@ -369,17 +370,19 @@ class ChunkWriter(AudienceWrites):
             rows = [row for row in rows if row[1] in ours]
         return dict(zip(map(_first, rows), map(_creator_and_date, rows)))
 
-    def upsert_snapshots(self, items, skipped: dict) -> None:
+    def upsert_snapshots(self, items, skipped: dict, line_keys: dict | None = None) -> None:
         """``items``: (line, record, raw line, creator id, the line's digest or None);
         ``skipped``: {key: line} of the lines
         of the chunk skipped as unchanged. A written line of a key is dropped when a skipped line
-        of the same key follows it (the last line wins)."""
+        of the same key follows it (the last line wins). ``line_keys``: filled with {line: key}."""
         b = self.b
         digest = self.digest
         iso = b.iso_dates
         rows = {}
         for line, r, raw, cid, line_digest in items:
             k = (cid, r.date.isoformat() if iso else r.date)
+            if line_keys is not None:
+                line_keys[line] = k
             if skipped.get(k, 0) > line:
                 continue
             rows[k] = (r.followers, r.following, r.posts_count, digest(raw) if line_digest is None else line_digest)
