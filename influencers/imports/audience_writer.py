@@ -186,25 +186,29 @@ class AudienceWrites:
         contested: set[str] = set()
         for platform, platform_records in by_platform.items():
             entries = [m for _, listed in platform_records for m in listed]
-            # Each entry's profile in _MEMBER_VALUES order, on SQLite with the dates as ISO
+            keys = self._member_keys_of(platform, [m.id for m in entries])
+            latest = dict(zip(keys, entries))  # the last entry naming a member gives its profile
+            if len(latest) < len(keys):  # some member named more than once: do the profiles differ?
+                last = list(map(latest.__getitem__, keys))
+                # Entries compare as structs first (equal: same profile); entries of the two decoders'
+                # types never compare equal, so those compare by their profiles.
+                contested.update([k for k, m, kept in zip(keys, entries, last)
+                                  if m is not kept and m != kept and _profile_of(m) != _profile_of(kept)])
+                del last
+            del entries
+            # Each member's profile in _MEMBER_VALUES order, on SQLite with the dates as ISO
             # strings (to_builtins converts the whole list in one call).
-            profile_rows = list(map(_profile_of, entries))
+            profile_rows = list(map(_profile_of, latest.values()))
             if iso:
                 profile_rows = _to_builtins(profile_rows)
-            keys = self._member_keys_of(platform, [m.id for m in entries])
-            del entries
-            profiles = members[platform] = dict(zip(keys, profile_rows))
-            if len(profiles) < len(keys):  # some member named more than once: do the profiles differ?
-                last = list(map(profiles.__getitem__, keys))
-                contested.update([k for k, row, kept in zip(keys, profile_rows, last)
-                                  if row is not kept and row != kept])
-                del last
+            members[platform] = dict(zip(latest, profile_rows))
+            del latest, profile_rows
             start = 0
             for sample_key, listed in platform_records:
                 end = start + len(listed)
                 samples[sample_key] = (platform, keys[start:end])
                 start = end
-            del keys, profile_rows
+            del keys
         del by_platform
         if contested:
             for sample_key, (_platform, keys) in samples.items():

@@ -494,7 +494,11 @@ class _Importer:
         else:
             for j, d in zip(look, line_digests):
                 digests[j] = d
-        found = self.writer.snapshots_by_digest(sorted(set(line_digests)))  # in index order
+        writer = self.writer
+        # While the table is filled *insert first* (see ChunkWriter._store) most lines are new: no
+        # probe (the first chunk probes: a re-import finds its lines there).
+        found = {} if writer.b.insert_first and writer._insert_first.get("follower_snapshots", False) \
+            else writer.snapshots_by_digest(sorted(set(line_digests)))  # in index order
         if found:
             keys = list(map(found.get, line_digests))
             found_lines = [(line, key) for (line, _), key in zip(picked, keys) if key is not None]
