@@ -507,6 +507,10 @@ class _Importer:
             found_lines = []
             rest = [(line, raw, d) for (line, raw), d in zip(picked, line_digests)]
         del picked, line_digests
+        if rest:
+            decoded = self._decode_snapshot_lines(rest)
+            if decoded is not None:
+                return found_lines, decoded, found
         decode = decoder.decode
         decoded = []
         resort = set()
@@ -530,6 +534,23 @@ class _Importer:
         for name in resort:
             getattr(chunk, name).sort(key=_line_of)
         return found_lines, decoded, found
+
+    @staticmethod
+    def _decode_snapshot_lines(rest: list[tuple[int, bytes, int]]) -> list | None:
+        """``rest`` ((line, raw line, digest)) decoded in one call, as ``decoder`` decodes each line:
+        -> [(line, record, raw line, digest)], or None if any line is not a valid snapshot without
+        a \\u escape (then each line is decoded on its own, for its rejection reason)."""
+        batch = b"\n".join([raw for _, raw, _ in rest])
+        if b"\\u" in batch:
+            return None
+        try:
+            records = decoder.decode_lines(batch)  # blank lines skipped: each line gives one value or more
+        except _JSON_ERRORS:
+            return None
+        # As many values as lines: no line holds a line break between two values of its own.
+        if len(records) != len(rest) or any(type(r) is not Snapshot for r in records):
+            return None
+        return [(line, record, raw, d) for (line, raw, d), record in zip(rest, records)]
 
     def _unresolved(self, final: bool, line: int, rec, platform: str, handle: str, path: str,
                     raw: bytes | None = None) -> None:

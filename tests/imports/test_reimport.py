@@ -265,6 +265,11 @@ class CountingDecoder:
         self.types.append("Audience" if name.endswith("Audience") else name)  # the fast path's too
         return record
 
+    def decode_lines(self, raws):
+        records = self._decoder.decode_lines(raws)
+        self.types += [type(record).__name__ for record in records]
+        return records
+
     def install(self, monkeypatch) -> CountingDecoder:
         """Counts what the importer decodes: with ``decoder``, and audience lines the fast way."""
         from influencers.imports import importer, records

@@ -119,3 +119,26 @@ def test_a_history_of_imports_with_runs_ends_as_importing_every_line_would(datab
             patched.setattr(digests.RecordDigests, "run", lambda self, ls: rnd.getrandbits(63))
             run_import(database, comparing, data, secret=SECRET, chunk_size=chunk_size)
         assert state(database, workspace_id)["snapshots"] == state(database, comparing)["snapshots"], step
+
+
+def test_snapshot_lines_decoded_together_are_accepted_and_rejected_as_one_by_one(database, workspace_id):
+    """Snapshot lines are decoded a chunk at a time; lines holding a line break of their own (a
+    list given to run_import) are still judged one by one."""
+    from influencers.imports.records import RecordError, decode_line
+
+    good = lines(creator("alice"), *history("alice"))
+    spread = json.dumps(snapshot("alice", "2026-10-01", followers=3), indent=1).encode()  # valid, on 7 lines
+    two = lines(snapshot("alice", "2026-10-02"))[0] + lines(snapshot("alice", "2026-10-03"))[0]  # two values
+    data = good[:5] + [spread] + good[5:9] + [two] + good[9:]
+    expected = []
+    for i, raw in enumerate(data, 1):
+        try:
+            decode_line(raw)
+        except RecordError as error:
+            expected.append({"line": i, "reason": str(error)})
+
+    report = run_import(database, workspace_id, data, secret=SECRET)
+
+    assert report.rejected == expected and len(expected) == 1
+    assert followers_on(database, workspace_id, "alice", "2026-10-01") == 3
+    assert report.records["snapshot"] == len(DAYS) + 1
