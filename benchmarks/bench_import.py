@@ -55,7 +55,7 @@ SECRET = b"benchmark-pseudonym-secret"
 
 # Parents before children (foreign keys), with the columns of each table.
 TABLES = (
-    "workspaces", "creators", "creator_categories", "posts", "follower_snapshots",
+    "workspaces", "creators", "creator_categories", "posts", "follower_snapshots", "snapshot_runs",
     "audience_members", "audience_samples", "audience_sample_members", "creator_edges",
 )
 DATA_TABLES = TABLES[1:]
