@@ -68,7 +68,7 @@ class SnapshotRuns:
         for run_digest, numbers, digests in pending:
             run_keys = list(map(keys.get, numbers))
             if None in run_keys:
-                run_keys = [k or found.get(d) for k, d in zip(run_keys, digests)]
+                run_keys = [k or f for k, f in zip(run_keys, map(found.get, digests))]
                 if None in run_keys:
                     continue
             cids = {k[0] for k in run_keys}
