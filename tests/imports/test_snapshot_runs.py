@@ -7,10 +7,43 @@ import json
 import random
 
 import pytest
+from sqlalchemy import text
 
 from influencers.imports import digests, run_import, snapshot_runs
 from influencers.imports.writer import ChunkWriter
-from tests.imports.test_reimport import SECRET, creator, lines, new_workspace, snapshot, state
+from influencers.workspaces.models import Workspace
+
+SECRET = b"snapshot-runs-test-secret"
+
+
+def lines(*records) -> list[bytes]:
+    return [json.dumps(r).encode() + b"\n" for r in records]
+
+
+def creator(handle):
+    return {"type": "creator", "platform": "instagram", "handle": handle, "followers": 100, "following": 10,
+            "posts_count": 5}
+
+
+def snapshot(handle, date, followers=100):
+    return {"type": "snapshot", "platform": "instagram", "handle": handle, "date": date, "followers": followers}
+
+
+def new_workspace(database, name: str) -> int:
+    with database.transaction() as s:
+        ws = Workspace(name=name)
+        s.add(ws)
+        s.flush()
+        return ws.id
+
+
+def state(database, workspace_id) -> dict[str, list]:
+    """The workspace's snapshots (handle, date, followers, following, posts count), sorted."""
+    with database.transaction(write=False) as s:
+        rows = s.execute(text(
+            "SELECT c.handle, s.date, s.followers, s.following, s.posts_count FROM follower_snapshots s "
+            "JOIN creators c ON c.id = s.creator_id WHERE c.workspace_id = :ws"), {"ws": workspace_id})
+        return {"snapshots": sorted((tuple(row) for row in rows), key=repr)}
 
 DAYS = [f"2026-09-{d:02d}" for d in range(1, 31)]  # a run is at least MIN_RUN lines
 assert len(DAYS) >= 2 * snapshot_runs.MIN_RUN - 2
