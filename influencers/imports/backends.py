@@ -3,6 +3,7 @@ on SQLite (sqlite3) and PostgreSQL (psycopg 3), inside the import's transaction.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import msgspec
 from sqlalchemy.orm import Session
@@ -259,31 +260,47 @@ class PostgresBackend(Backend):
 
     def snapshot_runs(self, workspace_id, digests):
         """See ``SQLiteBackend.snapshot_runs``."""
-        self.cur.execute(
-            "SELECT r.import_digest, r.creator_id, r.first_date, r.last_date, r.rows_check, c.platform, c.handle "
-            "FROM unnest(%s::int8[]) AS k(digest) JOIN snapshot_runs AS r ON r.import_digest = k.digest "
-            "JOIN creators AS c ON c.id = r.creator_id WHERE c.workspace_id = %s", [digests, workspace_id])
-        return self.cur.fetchall()
+        with self._probes_only():
+            self.cur.execute(
+                "SELECT r.import_digest, r.creator_id, r.first_date, r.last_date, r.rows_check, r.platform, "
+                "r.handle FROM unnest(%s::int8[]) AS k(digest) CROSS JOIN LATERAL (SELECT r.*, c.platform, c.handle "
+                "FROM snapshot_runs AS r JOIN creators AS c ON c.id = r.creator_id "
+                "WHERE r.import_digest = k.digest AND c.workspace_id = %s LIMIT 1) AS r", [digests, workspace_id])
+            return self.cur.fetchall()
 
     def snapshot_sums(self, ranges):
         """See ``SQLiteBackend.snapshot_sums``."""
-        self.cur.execute(
-            "SELECT a.n, a.digested, a.high, a.low FROM unnest(%s::int4[], %s::date[], %s::date[]) "
-            "WITH ORDINALITY AS k(cid, low, high, i) CROSS JOIN LATERAL (SELECT count(*) AS n, "
-            "count(t.import_digest) AS digested, sum(t.import_digest >> 24) AS high, "
-            "sum(t.import_digest & 16777215) AS low FROM follower_snapshots AS t "
-            "WHERE t.creator_id = k.cid AND t.date BETWEEN k.low AND k.high) AS a ORDER BY k.i",
-            [list(col) for col in zip(*ranges)] if ranges else [[], [], []])
-        return [(n, d, None if h is None else int(h), None if lo is None else int(lo))
-                for n, d, h, lo in self.cur.fetchall()]
+        with self._probes_only():
+            self.cur.execute(
+                "SELECT a.n, a.digested, a.high, a.low FROM unnest(%s::int4[], %s::date[], %s::date[]) "
+                "WITH ORDINALITY AS k(cid, low, high, i) CROSS JOIN LATERAL (SELECT count(*) AS n, "
+                "count(t.import_digest) AS digested, sum(t.import_digest >> 24) AS high, "
+                "sum(t.import_digest & 16777215) AS low FROM follower_snapshots AS t "
+                "WHERE t.creator_id = k.cid AND t.date BETWEEN k.low AND k.high) AS a ORDER BY k.i",
+                [list(col) for col in zip(*ranges)] if ranges else [[], [], []])
+            return [(n, d, None if h is None else int(h), None if lo is None else int(lo))
+                    for n, d, h, lo in self.cur.fetchall()]
 
     def replace_snapshot_runs(self, rows):
         """See ``SQLiteBackend.replace_snapshot_runs``."""
-        self.cur.execute(
-            "DELETE FROM snapshot_runs AS r USING unnest(%s::int4[], %s::date[], %s::date[]) AS k(cid, low, high) "
-            "WHERE r.creator_id = k.cid AND r.first_date <= k.high AND r.last_date >= k.low",
-            [list(col) for col in zip(*(row[:3] for row in rows))])
+        with self._probes_only():
+            self.cur.execute(
+                "DELETE FROM snapshot_runs AS r USING unnest(%s::int4[], %s::date[], %s::date[]) AS k(cid, low, high) "
+                "WHERE r.creator_id = k.cid AND r.first_date <= k.high AND r.last_date >= k.low",
+                [list(col) for col in zip(*(row[:3] for row in rows))])
         self.insert("snapshot_runs", ("creator_id", "first_date", "last_date", "import_digest", "rows_check"), rows)
+
+    @contextmanager
+    def _probes_only(self):
+        """Index probes for the statement inside: tables this import fills have stale statistics,
+        and the planner would scan a whole table per key (see ``rows_by_digest``)."""
+        self.cur.execute("SELECT current_setting('enable_seqscan')")
+        previous = self.cur.fetchone()[0]
+        self.cur.execute("SET LOCAL enable_seqscan = off")
+        try:
+            yield
+        finally:
+            self.cur.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
 
     def select_in(self, sql, ids):
         self.cur.execute(sql.format(ids="(SELECT unnest(%s::int8[]))"), [list(ids)])
