@@ -261,12 +261,20 @@ class PostgresBackend(Backend):
     def snapshot_runs(self, workspace_id, digests):
         """See ``SQLiteBackend.snapshot_runs``."""
         with self._probes_only():
+            # One probe of the digest index per digest (a digest is keyed per workspace: another
+            # workspace's run matches by a 2^-64 chance); the creators of the runs found, if any,
+            # by id in a second query (joined, the plan over a table this import fills was slow).
             self.cur.execute(
-                "SELECT r.import_digest, r.creator_id, r.first_date, r.last_date, r.rows_check, r.platform, "
-                "r.handle FROM unnest(%s::int8[]) AS k(digest) CROSS JOIN LATERAL (SELECT r.*, c.platform, c.handle "
-                "FROM snapshot_runs AS r JOIN creators AS c ON c.id = r.creator_id "
-                "WHERE r.import_digest = k.digest AND c.workspace_id = %s LIMIT 1) AS r", [digests, workspace_id])
-            return self.cur.fetchall()
+                "SELECT r.import_digest, r.creator_id, r.first_date, r.last_date, r.rows_check "
+                "FROM unnest(%s::int8[]) AS k(digest) CROSS JOIN LATERAL (SELECT * FROM snapshot_runs AS r "
+                "WHERE r.import_digest = k.digest LIMIT 1) AS r", [digests])
+            runs = self.cur.fetchall()
+            if not runs:
+                return []
+            self.cur.execute("SELECT id, platform, handle FROM creators WHERE id = ANY(%s::int4[]) "
+                             "AND workspace_id = %s", [list({run[1] for run in runs}), workspace_id])
+            names = {cid: (platform, handle) for cid, platform, handle in self.cur.fetchall()}
+        return [(*run, *names[run[1]]) for run in runs if run[1] in names]
 
     def snapshot_sums(self, ranges):
         """See ``SQLiteBackend.snapshot_sums``."""
