@@ -92,6 +92,19 @@ def brand_filters(workspace_id: int, query) -> list[ColumnElement]:
     return terms
 
 
+GROWTH_BASIS = "measured: follower snapshots of the last 30/90 days (UTC), latest over earliest minus one"
+
+
+def growth_entry(as_of: dt.date | None, windows: dict[int, tuple[int, int, int]]) -> dict:
+    """A creator's growth as discovery reports it, from {days: (snapshots in the window, earliest
+    followers, latest followers)} and the latest snapshot's date (None without one)."""
+    entry = {"as_of": as_of, "basis": GROWTH_BASIS}
+    for days, (count, first, last) in windows.items():
+        entry[f"growth_{days}d"] = round(last / first - 1, 6) if count >= 2 and first > 0 else None
+        entry[f"snapshots_{days}d"] = count
+    return entry
+
+
 def growth_for(session: Session, creator_ids: list[int]) -> dict[int, dict]:
     """{creator id: growth over 30 and 90 days with the snapshots behind each} (one query)."""
     today = _today()
@@ -106,15 +119,11 @@ def growth_for(session: Session, creator_ids: list[int]) -> dict[int, dict]:
     out = {}
     for creator_id in creator_ids:
         points = series.get(creator_id, [])
-        row = {"as_of": points[-1][0] if points else None,
-               "basis": "measured: follower snapshots of the last 30/90 days (UTC), latest over earliest minus one"}
+        windows = {}
         for days in GROWTH_WINDOWS:
             window = [p for p in points if p[0] >= today - dt.timedelta(days)]
-            growth = None
-            if len(window) >= 2 and window[0][1] > 0:
-                growth = round(window[-1][1] / window[0][1] - 1, 6)
-            row[f"growth_{days}d"], row[f"snapshots_{days}d"] = growth, len(window)
-        out[creator_id] = row
+            windows[days] = (len(window), window[0][1], window[-1][1]) if window else (0, 0, 0)
+        out[creator_id] = growth_entry(points[-1][0] if points else None, windows)
     return out
 
 
@@ -128,7 +137,8 @@ def unknown_brand_names(session: Session, workspace_id: int, names: dict[str, st
     return {f: n for f, n in names.items() if name_key(n) not in known}
 
 
-__all__ = ["MENTION_KINDS", "brand_filters", "growth_for", "unknown_brand_names", "true"]
+__all__ = ["GROWTH_BASIS", "MENTION_KINDS", "brand_filters", "growth_entry", "growth_for", "unknown_brand_names",
+           "true"]
 
 
 def posts_select(creator_id: int, mentions_brand_id: int | None = None, sponsored: bool | None = None) -> Select:

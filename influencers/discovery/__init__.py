@@ -6,20 +6,22 @@ One SELECT over creators joined to their current score (:func:`discovery_select`
 category and audience-composition filters are ``IN`` subqueries (see
 :func:`audience_condition`),
 flag filters are bit tests. :func:`search_page` answers a page and its total in
-one pass over the matches plus a lookup of the page's rows. Only scored creators
-are found (run a scoring run after importing).
+one pass over the matches (or from the columnar index), then reads the page's rows by id
+(:func:`page_rows`: plain records, two statements whatever the page's size). Only scored
+creators are found (run a scoring run after importing).
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 from sqlalchemy import Select, bindparam, exists, func, literal_column, or_, select, true
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from influencers.brands.discovery import brand_filters
-from influencers.creators.models import Creator
+from influencers.brands.discovery import brand_filters, growth_for
+from influencers.creators.models import Creator, CreatorCategory
 from influencers.creators.service import CreatorFilters, apply_creator_filters, order_by_sort
 from influencers.discovery.index import SCORE_COLUMNS, ColumnarIndex, usable_index
 from influencers.scoring.attributes import attribute_code, dimension_codes
@@ -125,10 +127,51 @@ def audience_condition(condition: AudienceCondition):
 
 @dataclass
 class SearchPage:
-    """One page of a search: (creator, current score) pairs in order, and the number of matches."""
+    """One page of a search: (creator, current score) records in order (:func:`page_rows`), the
+    number of matches, and each found creator's follower growth by id (as ``growth_for`` reports it)."""
 
-    rows: list[tuple[Creator, CreatorScore]]
+    rows: list[tuple[SimpleNamespace, SimpleNamespace]]
     total: int
+    growth: dict[int, dict] = field(default_factory=dict)
+
+
+# What a page's row holds: the creator's columns a response shows, and its current score's.
+CREATOR_FIELDS = ("id", "platform", "handle", "display_name", "bio", "country", "language", "followers",
+                  "following", "posts_count", "verified", "email", "website", "avatar_url", "joined_at",
+                  "created_at", "updated_at", "version")
+SCORE_FIELDS = ("id", "run_id", "is_current", "model_version", "as_of", "score", "authenticity",
+                "engagement_quality", "reach_component", "centrality", "fake_follower_share",
+                "fake_follower_share_low", "fake_follower_share_high", "reachable_share", "engagement_rate",
+                "engagement_rate_views", "estimated_reach", "sample_size", "confidence", "flags")
+_creators, _scores, _categories = Creator.__table__, CreatorScore.__table__, CreatorCategory.__table__
+# Core statements built once (a page read costs their execution only, not their construction).
+_PAGE_ROWS = (
+    select(*(_creators.c[name] for name in CREATOR_FIELDS), *(_scores.c[name] for name in SCORE_FIELDS))
+    .join(_scores, (_scores.c.creator_id == _creators.c.id) & (_scores.c.is_current == true()))
+    .where(_creators.c.workspace_id == bindparam("workspace_id"), _scores.c.workspace_id == bindparam("workspace_id"),
+           _creators.c.id.in_(bindparam("ids", expanding=True))))
+_PAGE_CATEGORIES = (select(_categories.c.creator_id, _categories.c.category)
+                    .where(_categories.c.creator_id.in_(bindparam("ids", expanding=True)))
+                    .order_by(_categories.c.creator_id, _categories.c.category))
+
+
+def page_rows(session: Session, workspace_id: int, ids: list[int]) -> list[tuple[SimpleNamespace, SimpleNamespace]]:
+    """(creator, current score) records of the scored creators among ``ids`` that belong to the
+    workspace, in the order of ``ids``; a creator record has its ``categories`` (sorted) too.
+
+    Plain records rather than ORM objects: a page is only read and serialised, and loading it
+    through the ORM (identity map, a second query per relationship) cost more than the search."""
+    if not ids:
+        return []
+    width = len(CREATOR_FIELDS)
+    found = {}
+    for row in session.execute(_PAGE_ROWS, {"workspace_id": workspace_id, "ids": ids}):
+        creator = SimpleNamespace(**dict(zip(CREATOR_FIELDS, row[:width])), categories=[])
+        found[creator.id] = (creator, SimpleNamespace(**dict(zip(SCORE_FIELDS, row[width:]))))
+    if found:
+        for creator_id, category in session.execute(_PAGE_CATEGORIES, {"ids": list(found)}):
+            found[creator_id][0].categories.append(category)
+    return [found[i] for i in ids if i in found]
 
 
 def _matches_cte(workspace_id: int, query: DiscoveryQuery):
@@ -160,8 +203,8 @@ def page_ids_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, li
 
 
 def page_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int) -> Select:
-    """``(total, Creator, CreatorScore)`` rows of one page in order, categories eagerly joined;
-    one row with ``(total, None, None)`` for a page past the end. See :func:`search_page`."""
+    """``(total, creator_id)`` rows of one page in order; one row ``(total, None)`` for a page
+    past the end. See :func:`sql_search_page`."""
     matches = _matches_cte(workspace_id, query)
     totals = select(func.count().label("total")).select_from(matches).subquery("totals")
     # LIMIT and OFFSET rendered as numbers (still one cached compilation): with a bound LIMIT,
@@ -170,16 +213,9 @@ def page_select(workspace_id: int, query: DiscoveryQuery, *, offset: int, limit:
             .order_by(*_page_order(query, matches))
             .limit(bindparam("page_limit", int(limit), literal_execute=True))
             .offset(bindparam("page_offset", int(offset), literal_execute=True)).subquery("page"))
-    return (
-        select(totals.c.total, Creator, CreatorScore)
-        .select_from(totals)
-        # Outer joins: the total arrives even when the page is empty.
-        .outerjoin(page, true())
-        .outerjoin(Creator, (Creator.id == page.c.creator_id) & (Creator.workspace_id == workspace_id))
-        .outerjoin(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
-        .options(joinedload(Creator.category_rows))
-        .order_by(*_page_order(query, page))
-    )
+    # An outer join: the total arrives even when the page is empty.
+    return (select(totals.c.total, page.c.creator_id).select_from(totals).outerjoin(page, true())
+            .order_by(*_page_order(query, page)))
 
 
 def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, offset: int, limit: int) -> SearchPage:
@@ -194,17 +230,13 @@ def search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, o
 
 def indexed_search_page(session: Session, workspace_id: int, index: ColumnarIndex, query: DiscoveryQuery, *,
                         offset: int, limit: int) -> SearchPage:
-    """The page's ids and the total from ``index``, then the page's rows read by id in one statement."""
+    """The page's positions, the total and the page's growth from ``index``, then the page's rows
+    (:func:`page_rows`)."""
     now = dt.datetime.now(dt.UTC)
-    ids, total = index.page(query, offset=offset, limit=limit, today=now.date(), now=now)
-    if not ids:
-        return SearchPage([], total)
-    found = {creator.id: (creator, score) for creator, score in session.execute(
-        select(Creator, CreatorScore)
-        .join(CreatorScore, (CreatorScore.creator_id == Creator.id) & (CreatorScore.is_current == true()))
-        .where(Creator.workspace_id == workspace_id, CreatorScore.workspace_id == workspace_id, Creator.id.in_(ids))
-        .options(joinedload(Creator.category_rows))).unique().all()}
-    return SearchPage([found[i] for i in ids if i in found], total)
+    positions, total = index.page(query, offset=offset, limit=limit, today=now.date(), now=now)
+    ids = index.page_ids(positions)
+    return SearchPage(page_rows(session, workspace_id, ids), total,
+                      dict(zip(ids, index.growth(positions, now.date()))))
 
 
 def sql_search_page(session: Session, workspace_id: int, query: DiscoveryQuery, *, offset: int,
@@ -219,10 +251,12 @@ def sql_search_page(session: Session, workspace_id: int, query: DiscoveryQuery, 
     MATERIALIZED matters on PostgreSQL: with ``count(*) OVER ()`` instead, its planner
     (15) costs the window as if it could stop at the LIMIT and walks the whole score
     index in sort order, far slower than collecting the matches with hash joins first.
+    The page's rows (:func:`page_rows`) and growth (``growth_for``) are then read by id.
     """
-    rows = session.execute(page_select(workspace_id, query, offset=offset, limit=limit)).unique().all()
+    rows = session.execute(page_select(workspace_id, query, offset=offset, limit=limit)).all()
     total = int(rows[0].total) if rows else 0
-    return SearchPage([(creator, score) for _total, creator, score in rows if creator is not None], total)
+    ids = [row.creator_id for row in rows if row.creator_id is not None]
+    return SearchPage(page_rows(session, workspace_id, ids), total, growth_for(session, ids))
 
 
 LOOKALIKE_FEATURES = ("log_followers", "engagement_rate", "authenticity", "fake_follower_share", "reachable_share")

@@ -46,7 +46,7 @@ import scipy.sparse as sp
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from influencers.brands.discovery import GROWTH_WINDOWS
+from influencers.brands.discovery import GROWTH_WINDOWS, growth_entry
 from influencers.brands.discovery_generation import compact_changes, generation_select
 from influencers.brands.models import Brand, BrandCompetitor, BrandMention
 from influencers.brands.service import name_key
@@ -115,7 +115,10 @@ class ColumnarIndex:
     language_codes: dict
     followers: np.ndarray
     has_contact: np.ndarray
-    texts: list[str]  # handle, display name and bio folded, joined by _TEXT_SEPARATOR
+    # Every creator's handle, display name and bio folded, all joined by _TEXT_SEPARATOR, and
+    # where each creator's text starts in it.
+    text_blob: str
+    text_starts: np.ndarray
     handle_rank: np.ndarray  # dense rank of the handle in the database's ORDER BY handle
     scores: dict[str, np.ndarray]
     flag_bits: np.ndarray
@@ -147,8 +150,7 @@ class ColumnarIndex:
                   self.mention_published, self.mention_sponsored, self.snapshot_creator, self.snapshot_day,
                   self.snapshot_followers, self.audience.data, self.audience.indices, self.audience.indptr,
                   *self.scores.values(), *self.categories.values(), *self._orders.values()]
-        text_bytes = sum(len(t) for t in self.texts) + 56 * len(self.texts)
-        return sum(a.nbytes for a in arrays) + text_bytes
+        return sum(a.nbytes for a in [*arrays, self.text_starts]) + len(self.text_blob)
 
     # -- filters -------------------------------------------------------------------------------------
 
@@ -163,9 +165,23 @@ class ColumnarIndex:
 
     def _text_matches(self, q: str) -> np.ndarray:
         needle = q.lower()
+        mask = np.zeros(self.size, bool)
         if _TEXT_SEPARATOR in needle:
-            return np.zeros(self.size, bool)  # no stored text holds it
-        return np.fromiter((needle in text for text in self.texts), dtype=bool, count=self.size)
+            return mask  # no stored text holds it (nor can a match span two texts)
+        # Occurrences found by str.find in the joined texts and mapped to their creators: a rare
+        # needle costs its occurrences, not a test per creator. A common one (a letter) would
+        # find more occurrences than there are creators: then one test per creator's text.
+        blob, most = self.text_blob, max(64, self.size // 8)
+        found, at = [], blob.find(needle)
+        while at >= 0 and len(found) <= most:
+            found.append(at)
+            at = blob.find(needle, at + 1)
+        if at < 0:
+            mask[np.searchsorted(self.text_starts, found, side="right") - 1] = True
+            return mask
+        ends = np.r_[self.text_starts[1:] - 1, len(blob)].tolist()
+        return np.fromiter((needle in blob[start:end] for start, end in zip(self.text_starts.tolist(), ends)),
+                           dtype=bool, count=self.size)
 
     def _mentioning(self, brand_ids: list[int], since: dt.datetime, kind: str) -> np.ndarray:
         mask = np.zeros(self.size, bool)
@@ -182,8 +198,9 @@ class ColumnarIndex:
         own = self.brand_by_key.get(name_key(name), [])
         return own + [c for brand_id in own for c in self.competitors.get(brand_id, [])]
 
-    def _growth_window(self, today: dt.date, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(snapshots in the window, first followers, last followers) per creator for ``today``."""
+    def _growth_window(self, today: dt.date, days: int) -> tuple[np.ndarray, ...]:
+        """(snapshots in the window, first followers, last followers, last snapshot's day ordinal)
+        per creator for ``today``."""
         key = (today, days)
         if key not in self._growth:
             cutoff = (today - dt.timedelta(days)).toordinal()
@@ -192,18 +209,33 @@ class ColumnarIndex:
             count = np.bincount(creators, minlength=self.size)
             first = np.zeros(self.size, np.int64)
             last = np.zeros(self.size, np.int64)
+            last_day = np.zeros(self.size, np.int32)
             if len(rows):
                 starts = np.r_[True, creators[1:] != creators[:-1]]
                 ends = np.r_[creators[1:] != creators[:-1], True]
                 first[creators[starts]] = self.snapshot_followers[rows[starts]]
                 last[creators[ends]] = self.snapshot_followers[rows[ends]]
+                last_day[creators[ends]] = self.snapshot_day[rows[ends]]
             if len(self._growth) > 8:
                 self._growth.clear()
-            self._growth[key] = (count, first, last)
+            self._growth[key] = (count, first, last, last_day)
         return self._growth[key]
 
+    def growth(self, positions: np.ndarray, today: dt.date) -> list[dict]:
+        """The follower growth of the creators at ``positions``, as
+        :func:`influencers.brands.discovery.growth_for` reports it from the database."""
+        windows = {days: self._growth_window(today, days) for days in GROWTH_WINDOWS}
+        widest = windows[max(GROWTH_WINDOWS)]
+        out = []
+        for position in positions.tolist():
+            counts = {days: (int(count[position]), int(first[position]), int(last[position]))
+                      for days, (count, first, last, _) in windows.items()}
+            as_of = dt.date.fromordinal(int(widest[3][position])) if widest[0][position] else None
+            out.append(growth_entry(as_of, counts))
+        return out
+
     def _growth_matches(self, days: int, low: float | None, high: float | None, today: dt.date) -> np.ndarray:
-        count, first, last = self._growth_window(today, days)
+        count, first, last, _ = self._growth_window(today, days)
         mask = (count >= 2) & (first > 0)
         first_f, last_f = first.astype(np.float64), last.astype(np.float64)
         # As the SQL compares: last >= first * (1 + low), without a division.
@@ -291,12 +323,32 @@ class ColumnarIndex:
                                             ).astype(np.int32)
         return self._orders[sort]
 
-    def page(self, query, *, offset: int, limit: int, today: dt.date, now: dt.datetime) -> tuple[list[int], int]:
-        """(the page's creator ids in order, the number of matches)."""
+    def page(self, query, *, offset: int, limit: int, today: dt.date, now: dt.datetime) -> tuple[np.ndarray, int]:
+        """(the page's positions in order, the number of matches)."""
         mask = self.matches(query, today=today, now=now)
+        total = int(np.count_nonzero(mask))
+        wanted = min(offset + limit, total)
+        if wanted <= offset:
+            return np.zeros(0, np.int32), total
         order = self.order(query.sort)
-        found = order[mask[order]]
-        return self.ids[found[offset:offset + limit]].tolist(), int(len(found))
+        # The sort's permutation walked in doubling blocks until they hold the page: an early page
+        # reads about as many positions as the matches' density asks, not every creator.
+        block, start, found, held = _first_block(wanted, total, self.size), 0, [], 0
+        while held < wanted and start < self.size:
+            positions = order[start:start + block]
+            found.append(positions[mask[positions]])
+            held += len(found[-1])
+            start, block = start + block, block * 2
+        return np.concatenate(found)[offset:wanted], total
+
+    def page_ids(self, positions: np.ndarray) -> list[int]:
+        return self.ids[positions].tolist()
+
+
+def _first_block(wanted: int, total: int, size: int) -> int:
+    """How many positions of the permutation the first block reads: enough to hold ``wanted`` of
+    ``total`` matches among ``size`` creators if they are spread evenly, with a margin."""
+    return max(256, int(wanted * size / total * 1.25) + 1)
 
 
 # -- building ----------------------------------------------------------------------------------------
@@ -343,6 +395,9 @@ def build(session: Session, workspace_id: int) -> ColumnarIndex:
     texts = [_TEXT_SEPARATOR.join((_fold(h, "sqlite") if dialect == "sqlite" else (h or ""),
                                    _fold(d, dialect), _fold(b, dialect)))
              for h, d, b in zip(columns[6], columns[7], columns[8])]
+    text_starts = np.zeros(n, np.int64)
+    if n:
+        text_starts[1:] = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n))[:-1] + np.arange(1, n)
     flags = [-1 if v is None else v for v in columns[9]]
 
     handles = session.execute(select(Creator.id, Creator.handle).join(CreatorScore, current)
@@ -413,7 +468,7 @@ def build(session: Session, workspace_id: int) -> ColumnarIndex:
         language=language, language_codes=language_codes,
         followers=np.array(columns[4], dtype=np.int64),
         has_contact=np.fromiter((bool(e) for e in columns[5]), dtype=bool, count=n),
-        texts=texts, handle_rank=handle_rank,
+        text_blob=_TEXT_SEPARATOR.join(texts), text_starts=text_starts, handle_rank=handle_rank,
         scores={name: _floats(columns[10 + k]) for k, name in enumerate(SCORE_COLUMNS)},
         flag_bits=np.array(flags, dtype=np.int64), flags_known=np.array(flags, dtype=np.int64) >= 0,
         categories={c: np.array(p, dtype=np.int32) for c, p in categories.items()},
@@ -513,7 +568,8 @@ def _build_into(database, cache: IndexCache, slot: _Slot, workspace_id: int) -> 
             slot.too_small_at = None
             cache.install(slot, index)
     finally:
-        slot.building = False
+        with slot.lock:
+            slot.building = False
 
 
 def usable_index(session: Session, workspace_id: int) -> ColumnarIndex | None:
@@ -539,6 +595,12 @@ def usable_index(session: Session, workspace_id: int) -> ColumnarIndex | None:
         slot.too_small_at = generation  # counted in this transaction, after its generation
         return None
     with slot.lock:
+        # A build may have finished since slot.index was read above: use it rather than
+        # start another (under load every build was followed by a needless second one).
+        index = slot.index
+        if index is not None and index.generation == generation:
+            index.last_used = time.monotonic()
+            return index
         if slot.building:
             return None
         slot.building = True

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
+from influencers.brands.discovery import growth_for
 from influencers.brands.models import Brand, BrandCompetitor, BrandMention
 from influencers.brands.service import name_key
 from influencers.creators.models import Creator, CreatorCategory, FollowerSnapshot, Post
@@ -217,11 +218,16 @@ def test_the_index_answers_every_filter_and_sort_as_sql_does(edge_db):
             query = _random_query(rng, values)
             offset, limit = int(rng.choice([0, 0, 3, 20])), int(rng.choice([1, 5, 20, 100]))
             expected = _ids(sql_search_page(session, workspace_id, query, offset=offset, limit=limit))
-            got = _ids(indexed_search_page(session, workspace_id, index, query, offset=offset, limit=limit))
+            indexed = indexed_search_page(session, workspace_id, index, query, offset=offset, limit=limit)
+            got = _ids(indexed)
             assert got == expected, query
+            assert indexed.growth == growth_for(session, got[0])
             assert not other & set(got[0])
             nonempty += expected[1] > 0
         assert nonempty > 120  # a good share of the queries find something
+        # Every creator's growth as the database's rows give it (zero starts, one snapshot, none).
+        everyone = np.arange(index.size)
+        assert index.growth(everyone, TODAY) == list(growth_for(session, index.page_ids(everyone)).values())
         # Every sort over everything, whole pages: ties and NULLs placed as the database places them.
         for sort in SORTABLE:
             for direction in ("", "-"):
@@ -410,3 +416,59 @@ def test_idle_and_oversized_indexes_are_dropped(edge_db, indexed, monkeypatch):
     monkeypatch.setattr(discovery_index, "MAX_BYTES", cache.nbytes - 1)
     cache.evict()
     assert cache.nbytes == 0
+
+
+def test_a_build_that_finishes_while_a_search_looks_is_used_not_started_again(edge_db, indexed, monkeypatch):
+    """A search that found no index, while another thread's build of it finishes, uses that index.
+    (Under load every build used to be followed by a second, needless one.)"""
+    db, workspace_id, _facts = edge_db
+    builds = []
+    real_build, real_count = discovery_index.build, discovery_index._scored_count
+    monkeypatch.setattr(discovery_index, "build", lambda session, w: builds.append(w) or real_build(session, w))
+
+    def count_while_another_build_finishes(session, w):
+        # Between the search's look at the slot and its lock: another thread builds and installs.
+        slot = discovery_index.cache_for(db).slot(w)
+        slot.building = True
+        discovery_index._build_into(db, discovery_index.cache_for(db), slot, w)
+        return real_count(session, w)
+
+    monkeypatch.setattr(discovery_index, "_scored_count", count_while_another_build_finishes)
+    with db.transaction(write=False) as session:
+        index = discovery_index.usable_index(session, workspace_id)
+    assert builds == [workspace_id]
+    assert index is discovery_index.cache_for(db).slot(workspace_id).index is not None
+
+
+def test_pages_walked_one_position_at_a_time_are_the_same(edge_db, monkeypatch):
+    """The page is taken from the sort's permutation in doubling blocks: from a first block of one
+    position (many blocks, a page ending inside one) the pages are the SQL search's."""
+    db, workspace_id, _facts = edge_db
+    monkeypatch.setattr(discovery_index, "_first_block", lambda wanted, total, size: 1)
+    rng = np.random.default_rng(7)
+    with db.transaction(write=False) as session:
+        index = discovery_index.build(session, workspace_id)
+        values = _values(session, workspace_id)
+        for _ in range(60):
+            query = _random_query(rng, values)
+            offset, limit = int(rng.choice([0, 3, 20, 90])), int(rng.choice([1, 7, 100]))
+            assert (_ids(indexed_search_page(session, workspace_id, index, query, offset=offset, limit=limit))
+                    == _ids(sql_search_page(session, workspace_id, query, offset=offset, limit=limit))), query
+
+
+def test_a_text_search_finds_rare_and_common_needles_as_sql_does(edge_db, monkeypatch):
+    """``q`` is answered from the occurrences in the joined texts, or (a common needle) one test per
+    creator: both as the database's LIKE."""
+    db, workspace_id, _facts = edge_db
+    with db.transaction(write=False) as session:
+        index = discovery_index.build(session, workspace_id)
+        handles = session.scalars(select(Creator.handle).where(Creator.workspace_id == workspace_id)).all()
+        needles = ["a", "e", "_", "zz", handles[0][1:4], handles[5][:4], handles[7][-3:], handles[3].upper(),
+                   "nobody-has"]
+        for needle in needles:
+            query = DiscoveryQuery(creator=CreatorFilters(q=needle), sort="handle")
+            expected = _ids(sql_search_page(session, workspace_id, query, offset=0, limit=1000))
+            assert _ids(indexed_search_page(session, workspace_id, index, query, offset=0, limit=1000)) == expected
+        assert index.page(DiscoveryQuery(creator=CreatorFilters(q="\x00")), offset=0, limit=10, today=TODAY,
+                          now=NOW)[1] == 0
+        assert index.text_blob.count("a") > max(64, index.size // 8)  # "a" takes the per-creator test

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import event
+
+from influencers.discovery import index as discovery_index
 
 
 def _reads(api, path: str):
@@ -50,18 +53,6 @@ def test_a_score_read_still_tells_unknown_from_unscored_creators(scored_api):
                                                     "followers": 10}).json
     unscored = scored_api.get(f"/v1/creators/{created['id']}/score")
     assert unscored.status_code == 404 and "not been scored" in unscored.json["message"]
-
-
-def test_a_discovery_page_is_one_statement_beside_the_growth(scored_api):
-    response, reads = _reads(scored_api, "/v1/discovery/creators?min_authenticity=10&sort=-score&page_size=5")
-    assert len(response.json) == 5 and json.loads(response.headers["X-Pagination"])["total"] > 5
-    assert all(row["categories"] is not None and "growth" in row for row in response.json)
-    # One primary-key read of the workspace's discovery generation (is its index current?); the
-    # page's rows, their categories and the total in one statement; the growth in another.
-    reads, generation_checks = _without_generation(reads)
-    assert generation_checks == 1
-    assert len(reads) == 2, reads
-    assert "follower_snapshots" in reads[1]
 
 
 def test_a_score_read_answers_the_stored_score_without_loading_it(scored_api):
@@ -116,3 +107,40 @@ def test_creator_and_score_reads_run_no_orm_statement(scored_api):
             assert executed and [statement for orm, statement in executed if orm] == [], path
     finally:
         event.remove(Session, "do_orm_execute", listener)
+
+
+@pytest.mark.parametrize("path", ["sql", "index"])
+def test_a_discovery_page_costs_the_same_statements_whatever_its_size(scored_api, monkeypatch, path):
+    # The demo is small: its searches take the SQL path unless the index is forced.
+    monkeypatch.setattr(discovery_index, "_min_creators", lambda database: 0 if path == "index" else None)
+    monkeypatch.setattr(discovery_index, "BUILD_IN_BACKGROUND", False)
+    counts = {}
+    for size in (2, 20):
+        response, reads = _reads(scored_api, f"/v1/discovery/creators?min_authenticity=10&sort=-score&page_size={size}")
+        assert len(response.json) == size and json.loads(response.headers["X-Pagination"])["total"] > 20
+        assert all(row["categories"] is not None and "growth" in row for row in response.json)
+        # One primary-key read of the workspace's discovery generation (is its index current?).
+        reads, generation_checks = _without_generation(reads)
+        assert generation_checks == 1
+        counts[size] = reads
+    if path == "index":
+        # The page's ids, total and growth come from the index; its rows and their categories are read.
+        assert [len(counts[2]), len(counts[20])] == [2, 2], counts
+        assert "creator_categories" in counts[20][1]
+    else:
+        # The page's ids with the total; its rows; their categories; their growth.
+        assert [len(counts[2]), len(counts[20])] == [4, 4], counts
+        assert "follower_snapshots" in counts[20][3]
+
+
+def test_discovery_items_are_the_creator_with_its_score_summary_and_growth(scored_api):
+    items = scored_api.get("/v1/discovery/creators?sort=-score&page_size=5&category=food").json
+    assert len(items) == 5
+    for item in items:
+        creator = scored_api.get(f"/v1/creators/{item['id']}").json
+        score = scored_api.get(f"/v1/creators/{item['id']}/score").json
+        assert {key: value for key, value in item.items() if key not in ("score", "growth")} == creator
+        assert "food" in creator["categories"]
+        assert item["score"] == score["summary"]
+        assert set(item["growth"]) == {"as_of", "basis", "growth_30d", "snapshots_30d", "growth_90d",
+                                       "snapshots_90d"}

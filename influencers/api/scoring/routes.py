@@ -23,7 +23,6 @@ from influencers.api.scoring.schemas import (
     ScoringModelSchema,
     ScoringRunSchema,
 )
-from influencers.brands.discovery import growth_for
 from influencers.brands.reports import creator_brand_history
 from influencers.calibration import versions
 from influencers.creators import service as creators
@@ -72,11 +71,9 @@ class DiscoveryPage(Page):
 
     @property
     def items(self):
-        growth = growth_for(self.collection.session, [creator.id for creator, _ in self._page.rows])
-        rows = [scored_creator(creator, score) for creator, score in self._page.rows]
-        for row in rows:
-            row.growth = growth[row.id]
-        return rows
+        growth = self._page.growth
+        return [{**vars(creator), "score": summary(score), "growth": growth[creator.id]}
+                for creator, score in self._page.rows]
 
 
 @dataclass
