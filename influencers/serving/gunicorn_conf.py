@@ -30,8 +30,8 @@ def post_worker_init(worker):
 
 def worker_exit(server, worker):
     # The process ends next: without this its interpreter would walk every object it holds (the
-    # application, its caches) in full collections, about 1 s of CPU per worker, making each
-    # stop or restart wait for it. Memory is returned to the system anyway.
+    # application, its caches) in full collections, making each stop or restart wait for it
+    # (figures: benchmarks/README.md). Memory is returned to the system anyway.
     import gc
 
     gc.freeze()
