@@ -9,6 +9,16 @@ from marshmallow import fields, pre_load
 PAGINATION_ARGS = ("page", "page_size")
 
 
+class Pattern(ma.validate.Regexp):
+    """marshmallow's ``Regexp`` over the whole value: its ``re.match`` lets ``$`` match before a
+    final line break, so "FR\\n" passed ``^[A-Z]{2}$``. Documented as the same OpenAPI ``pattern``."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 class StrictInteger(fields.Integer):
     """An integer that is an integer: marshmallow's default accepts ``2.5e-42`` and stores 0."""
 

@@ -156,3 +156,18 @@ def test_graph_exports_parse_even_with_text_stored_before_the_handle_rule(fmt):
     G.add_edge(1, 2, weight=1.0, kinds="mentions")
     data = (to_graphml_bytes if fmt == "graphml" else to_gexf_bytes)(G)
     ET.parse(io.BytesIO(data))
+
+
+def test_a_code_followed_by_a_line_break_is_422_naming_the_field(api):
+    """A pattern's ``$`` also matches before a final line break: "EUR\\n" passed ``^[A-Z]{3}$`` and
+    reached a 3-character column (a 500 on PostgreSQL), "FR\\n" was stored as a territory."""
+    campaign = api.post("/v1/campaigns", json={**CAMPAIGN, "currency": "EUR\n"})
+    assert campaign.status_code == 422 and "currency" in campaign.json["errors"]["json"]
+    campaign_id = api.post("/v1/campaigns", json=CAMPAIGN).json["id"]
+    brief = api.post(f"/v1/campaigns/{campaign_id}/briefs", json={"message": "m", "territories": ["FR\n"]})
+    assert brief.status_code == 422 and "territories" in brief.json["errors"]["json"]
+    creator = api.post("/v1/creators", json={"platform": "instagram", "handle": "ok", "followers": 1,
+                                             "country": "FR\n"})
+    assert creator.status_code == 422 and "country" in creator.json["errors"]["json"]
+    assert api.get("/v1/creators?country=FR%0A").status_code == 422
+    assert api.get("/v1/discovery/creators?audience=country:FR:0.3%0A").status_code == 422

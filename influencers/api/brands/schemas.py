@@ -6,14 +6,14 @@ from marshmallow import fields, validate
 
 from influencers.api.campaigns.schemas import ONE_ID
 from influencers.api.contract import FreeForm
-from influencers.api.schemas import BodySchema, QueryCount, QuerySchema, StrictInteger, one_of
+from influencers.api.schemas import BodySchema, Pattern, QueryCount, QuerySchema, StrictInteger, one_of
 from influencers.brands.charts import FORMATS, METRICS
 from influencers.creators.models import PLATFORMS
 
 NAME = validate.Length(min=1, max=200)
-HANDLE = validate.Regexp(r"^@?[A-Za-z0-9._\-]{1,100}$", error="letters, digits, '.', '_' or '-', up to 100")
-HASHTAG = validate.Regexp(r"^#?\w{1,100}$", error="a hashtag: letters, digits or '_', up to 100")
-TERM = validate.Regexp(r"^(?=.*\w).{1,200}$", error="a word or phrase of up to 200 characters")
+HANDLE = Pattern(r"^@?[A-Za-z0-9._\-]{1,100}$", error="letters, digits, '.', '_' or '-', up to 100")
+HASHTAG = Pattern(r"^#?\w{1,100}$", error="a hashtag: letters, digits or '_', up to 100")
+TERM = Pattern(r"^(?=.*\w).{1,200}$", error="a word or phrase of up to 200 characters")
 MAX_TERMS = 200
 
 

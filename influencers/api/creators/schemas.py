@@ -4,15 +4,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from influencers.api.schemas import BodySchema, Count, QueryCount, QuerySchema, one_of
+from influencers.api.schemas import BodySchema, Count, Pattern, QueryCount, QuerySchema, one_of
 from influencers.creators.models import AGE_RANGES, GENDERS, HANDLE_INPUT_PATTERN, HANDLE_RULE, PLATFORMS, POST_KINDS
 from influencers.creators.service import SORTABLE_COLUMNS
 
-COUNTRY = validate.Regexp(r"^[A-Za-z]{2}$", error="must be an ISO 3166-1 alpha-2 code")
-LANGUAGE = validate.Regexp(r"^[A-Za-z]{2}$", error="must be an ISO 639-1 code")
+COUNTRY = Pattern(r"^[A-Za-z]{2}$", error="must be an ISO 3166-1 alpha-2 code")
+LANGUAGE = Pattern(r"^[A-Za-z]{2}$", error="must be an ISO 639-1 code")
 # The importer's rule too (influencers.creators.models.is_valid_handle after normalising).
-HANDLE = validate.Regexp(HANDLE_INPUT_PATTERN, error=HANDLE_RULE)
-CATEGORY = validate.Regexp(r"^[A-Za-z0-9 &_\-]{1,50}$", error="a niche name of up to 50 letters")
+HANDLE = Pattern(HANDLE_INPUT_PATTERN, error=HANDLE_RULE)
+CATEGORY = Pattern(r"^[A-Za-z0-9 &_\-]{1,50}$", error="a niche name of up to 50 letters")
 
 
 class CreatorProfileFields(BodySchema):

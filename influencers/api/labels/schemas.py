@@ -5,10 +5,10 @@ from marshmallow import fields, validate
 
 from influencers.api.contract import FreeForm
 from influencers.api.converters import MAX_ID
-from influencers.api.schemas import BodySchema, QuerySchema, ResponseSchema, one_of
+from influencers.api.schemas import BodySchema, Pattern, QuerySchema, ResponseSchema, one_of
 from influencers.calibration.models import LABEL_VALUES
 
-KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,49}$", error="a kind is lower-case letters, digits and '_', up to 50")
+KIND = Pattern(r"^[a-z][a-z0-9_]{0,49}$", error="a kind is lower-case letters, digits and '_', up to 50")
 
 
 class LabelCreateSchema(BodySchema):

@@ -144,7 +144,7 @@ class AudienceConditionField(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.match(AUDIENCE_CONDITION_PATTERN, text):
+        if not re.fullmatch(AUDIENCE_CONDITION_PATTERN, text):
             raise ma.ValidationError("use dimension:value:min_share, e.g. country:FR:0.3 (see the pattern)")
         parts = text.rsplit(":", 1)
         head = parts[0].split(":", 1) if len(parts) == 2 else []

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from influencers.api.campaigns.schemas import CURRENCY, MINOR, ONE_ID
 from influencers.api.creators.schemas import COUNTRY
-from influencers.api.schemas import BodySchema, Count, QuerySchema, StrictInteger, one_of
+from influencers.api.schemas import BodySchema, Count, Pattern, QuerySchema, StrictInteger, one_of
 from influencers.api.scoring.schemas import DiscoveryArgs
 from influencers.creators.models import AGE_RANGES, GENDERS, PLATFORMS
 from influencers.shortlists.service import MAX_ENTRIES
@@ -317,7 +317,7 @@ class OptimisationRequest(BodySchema):
     budget_minor = Count(metadata=MINOR)
     currency = fields.String(validate=CURRENCY, metadata={"description": "The currency of the budget and fees "
                                                                      "(required with a budget)"})
-    fees = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,18}$", error="a creator id")),
+    fees = fields.Dict(keys=fields.String(validate=Pattern(r"^[1-9][0-9]{0,18}$", error="a creator id")),
                        values=Count(), metadata={"description": "Fee per creator id, in minor units (a budget needs "
                                                        "fees or default_fee_minor)"})
     default_fee_minor = Count(metadata={"description": "Fee of candidates not in fees (minor units)"})

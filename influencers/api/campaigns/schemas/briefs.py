@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, post_load, validate
 
 from influencers.api.campaigns.schemas.fields import TagListsBody, hashtag_list, mention_list
-from influencers.api.schemas import BodySchema, Count, StrictInteger, one_of
+from influencers.api.schemas import BodySchema, Count, Pattern, StrictInteger, one_of
 from influencers.campaigns.models import DELIVERABLE_KINDS
 
 
@@ -40,7 +40,7 @@ class UsageRightsSchema(BodySchema):
                            metadata={"description": "Where the brand may reuse the content "
                                                      "(organic, paid ads, web...)"})
     duration_days = Count(metadata={"description": "How long the brand may use the content"})
-    territories = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), validate=validate.Length(max=250))
+    territories = fields.List(fields.String(validate=Pattern(r"^[A-Z]{2}$")), validate=validate.Length(max=250))
     exclusivity_days = Count()
     whitelisting = fields.Boolean(metadata={"description": "The brand may run ads from the creator's account"})
     notes = fields.String(validate=validate.Length(max=5000))

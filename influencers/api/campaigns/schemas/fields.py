@@ -10,13 +10,13 @@ from decimal import Decimal
 from marshmallow import fields, post_load, validate
 
 from influencers.api.converters import MAX_ID
-from influencers.api.schemas import BodySchema
+from influencers.api.schemas import BodySchema, Pattern
 
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code in capitals, e.g. EUR")
+CURRENCY = Pattern(r"^[A-Z]{3}$", error="must be an ISO 4217 code in capitals, e.g. EUR")
 # \x1c-\x1f and \x85 spelled out: Python's \s includes them, the OpenAPI (ECMA) pattern's \s does not.
-HASHTAG = validate.Regexp(r"^#?[^\s\x1c-\x1f\x85#@]{1,100}$", error="a hashtag without spaces, e.g. #summer")
-MENTION = validate.Regexp(r"^@?[A-Za-z0-9._\-]{1,100}$", error="a handle, e.g. @brand")
-SOURCE = validate.Regexp(r"^[a-z_]{1,30}(:[A-Za-z0-9_\-]{1,60})?$",
+HASHTAG = Pattern(r"^#?[^\s\x1c-\x1f\x85#@]{1,100}$", error="a hashtag without spaces, e.g. #summer")
+MENTION = Pattern(r"^@?[A-Za-z0-9._\-]{1,100}$", error="a handle, e.g. @brand")
+SOURCE = Pattern(r"^[a-z_]{1,30}(:[A-Za-z0-9_\-]{1,60})?$",
                          error="a label such as 'shortlist:12' or 'optimiser:run-3'")
 DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
 NON_NEGATIVE_DECIMAL_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,10})?$"
@@ -29,7 +29,7 @@ class DecimalText(fields.String):
 
     def __init__(self, *, signed: bool = False, **kwargs):
         pattern = DECIMAL_PATTERN if signed else NON_NEGATIVE_DECIMAL_PATTERN
-        kwargs.setdefault("validate", validate.Regexp(pattern, error="a decimal number as a string, e.g. \"0.05\""))
+        kwargs.setdefault("validate", Pattern(pattern, error="a decimal number as a string, e.g. \"0.05\""))
         metadata = {"format": "decimal", **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
