@@ -19,6 +19,9 @@ class Context:
     def db(self) -> Database:
         if self._db is None:
             self._db = Database(self.settings.database_url)
+            # As the API's app factory does: a chunked run reads its broker from them (fan-out),
+            # and jobs dispatched after a commit run with them.
+            self._db.settings = self.settings
         return self._db
 
 

@@ -25,7 +25,6 @@ def webhooks_retry_due(ctx: Context, grace_seconds: float):
     from influencers.jobs import runner
     from influencers.webhooks.delivery import overdue_jobs
 
-    ctx.db.settings = ctx.settings
     job_ids = overdue_jobs(ctx.db, grace_seconds)
     for job_id in job_ids:
         if ctx.settings.broker_url:

@@ -18,8 +18,9 @@ import scipy.sparse as sp
 from sqlalchemy import delete, func, select, update
 
 from influencers.app import create_app
+from influencers.cli.context import Context
 from influencers.columnar import columnar_reads
-from influencers.config import Settings
+from influencers.config import Settings, load_settings
 from influencers.db import utcnow
 from influencers.jobs import broker, runner
 from influencers.jobs.models import Job
@@ -36,8 +37,10 @@ from influencers.scoring.store import (
     ScoringRun,
     StagedBlob,
 )
+from influencers.workspaces.models import Workspace
 from tests.fixtures.api import ApiClient
 from tests.fixtures.celery_worker import BROKER, celery_worker
+from tests.fixtures.cli import SAMPLE, invoke
 from tests.fixtures.database import TEST_SECRET
 from tests.fixtures.helpers import wait_for_job
 from tests.fixtures.scoring import import_demo, scores_of_run, stored_sketches, wait_for
@@ -274,6 +277,33 @@ def test_a_run_the_reaper_fails_leaves_nothing_staged(database, workspace_id):
                                data=b"{}"))
     settings = Settings(database_url=database.url, pseudonym_secret=TEST_SECRET, job_timeout_seconds=1)
     assert reap(database, settings) == [job_id]
+    assert _staged(database) == 0
+
+
+def test_the_cli_fans_a_chunked_run_out_when_a_broker_is_configured(cli_env, database, monkeypatch):
+    """`influencers score` with a broker on PostgreSQL sends its chunks to the workers, as an API run
+    does (its Database carries the settings naming the broker); on SQLite it scores them itself."""
+    if not BROKER:
+        pytest.skip("set INFLUENCERS_TEST_BROKER_URL (CI does) to configure a broker")
+    # A queue no worker consumes: the run scores its chunks itself once it has sent them.
+    queue = f"test-unconsumed-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("INFLUENCERS_BROKER_URL", BROKER)
+    monkeypatch.setenv("INFLUENCERS_JOB_QUEUE", queue)
+    assert Context().db.settings == load_settings()
+    invoke(cli_env, "workspace", "create", "cli")
+    invoke(cli_env, "import", "--workspace", "cli", str(SAMPLE))
+    try:
+        assert "2 creators scored" in invoke(cli_env, "score", "--workspace", "cli", "--chunk-size", "1")
+        sent = redis.Redis.from_url(BROKER).llen(queue)
+    finally:
+        redis.Redis.from_url(BROKER).delete(queue)
+    with database.transaction(write=False) as session:
+        workspace_id = session.scalar(select(Workspace.id).where(Workspace.name == "cli"))
+    chunks = [job.status for job in _chunk_jobs(database, workspace_id)]
+    if database.is_sqlite:
+        assert chunks == [] and sent == 0
+    else:
+        assert chunks == ["succeeded", "succeeded"] and sent == 2
     assert _staged(database) == 0
 
 
