@@ -135,12 +135,12 @@ class SearchPage:
     growth: dict[int, dict] = field(default_factory=dict)
 
 
-# What a page's row holds: the creator's columns a response shows, and its current score's.
+# What a page's row holds: the creator's columns a response shows, and its current score's
+# (those its summary shows).
 CREATOR_FIELDS = ("id", "platform", "handle", "display_name", "bio", "country", "language", "followers",
                   "following", "posts_count", "verified", "email", "website", "avatar_url", "joined_at",
                   "created_at", "updated_at", "version")
-SCORE_FIELDS = ("id", "run_id", "is_current", "model_version", "as_of", "score", "authenticity",
-                "engagement_quality", "reach_component", "centrality", "fake_follower_share",
+SCORE_FIELDS = ("run_id", "is_current", "model_version", "as_of", "score", "authenticity", "fake_follower_share",
                 "fake_follower_share_low", "fake_follower_share_high", "reachable_share", "engagement_rate",
                 "engagement_rate_views", "estimated_reach", "sample_size", "confidence", "flags")
 _creators, _scores, _categories = Creator.__table__, CreatorScore.__table__, CreatorCategory.__table__

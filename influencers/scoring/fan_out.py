@@ -132,10 +132,11 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
                             "them", run_id, job_id, exc_info=True)
                 break
         shown = -1
+        _check(db, settings, run_id, job_ids)
         for k in reversed(range(n_chunks)):
-            _check(db, settings, run_id, job_ids)
             if runner.run_job(db, settings, job_ids[k]) == runner.SUCCEEDED:  # else a worker has it
                 scored_here += 1
+            # Also raises for a chunk that failed elsewhere, before this process scores another.
             shown = _show_progress(db, settings, run_id, job_ids, progress, shown)
         # Then the chunks other workers hold: the run's progress moves as each of them finishes.
         while shown < n_chunks:
@@ -151,7 +152,7 @@ def run_chunks(db: Database, settings: Settings, session: Session, workspace_id:
 
 def _show_progress(db: Database, settings: Settings, run_id: int, job_ids: list[int],
                    progress: Callable[[float], None], shown: int) -> int:
-    """How many chunk jobs succeeded (raises as :func:`_check`), reported as the run's progress
+    """How many chunk jobs succeeded (raises as :func:`_succeeded`), reported as the run's progress
     when it is not ``shown`` (the count reported last)."""
     done = _succeeded(db, settings, run_id, job_ids)
     if done != shown:
@@ -160,13 +161,13 @@ def _show_progress(db: Database, settings: Settings, run_id: int, job_ids: list[
 
 
 def _check(db: Database, settings: Settings, run_id: int, job_ids: list[int]) -> bool:
-    """Whether every chunk job succeeded; raises :class:`ChunkFailed` for one that failed or
-    whose worker stopped sending heartbeats (the reaper's rule)."""
+    """Whether every chunk job succeeded; raises as :func:`_succeeded` does."""
     return _succeeded(db, settings, run_id, job_ids) == len(job_ids)
 
 
 def _succeeded(db: Database, settings: Settings, run_id: int, job_ids: list[int]) -> int:
-    """How many chunk jobs succeeded; raises as :func:`_check` does."""
+    """How many chunk jobs succeeded; raises :class:`ChunkFailed` for one that failed or whose
+    worker stopped sending heartbeats (the reaper's rule)."""
     with db.transaction(write=False) as session:
         jobs = session.execute(select(Job.id, Job.status, Job.error, Job.heartbeat_at, Job.worker)
                                .where(Job.id.in_(job_ids))).all()

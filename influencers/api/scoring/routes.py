@@ -30,14 +30,14 @@ from influencers.creators.service import CreatorFilters
 from influencers.discovery import AudienceCondition, DiscoveryQuery
 from influencers.jobs import runner
 from influencers.scoring import records, runs
-from influencers.scoring.store import CreatorScore
 
 blp = Blueprint("scoring", __name__, url_prefix="/v1", description="Scores, scoring runs, discovery and lookalikes")
 
 CREATOR_FILTER_NAMES = ("platform", "country", "language", "category", "min_followers", "max_followers", "q")
 
 
-def summary(score: CreatorScore) -> dict:
+def summary(score) -> dict:
+    """The score summary of a current score: a CreatorScore, or a row or record with its column names."""
     return {
         "score": score.score, "authenticity": score.authenticity,
         "fake_follower_share": score.fake_follower_share,
